@@ -1,0 +1,173 @@
+// Command ecode is the whole E-Code platform in one binary.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"ecode/internal/auth"
+	"ecode/internal/config"
+	"ecode/internal/server"
+	"ecode/internal/store"
+	"ecode/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `E-Code: a self-hostable development platform.
+
+Usage:
+  ecode serve [flags]                 run the platform (ecode serve -h lists the flags)
+  ecode migrate [flags]               apply database migrations and exit
+  ecode admin create-user [flags]     create an account (-username, -email; password from stdin)
+  ecode version                       print the version
+
+Every flag has an ECODE_* environment variable; see the README.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ecode:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout)
+	case "migrate":
+		return migrate(ctx, args[1:], stdout)
+	case "admin":
+		if len(args) < 2 || args[1] != "create-user" {
+			return fmt.Errorf("usage: ecode admin create-user -username NAME -email ADDRESS (password on stdin)")
+		}
+		return createUser(ctx, args[2:], stdin, stdout)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "ecode", buildVersion())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n\n%s", args[0], usage)
+}
+
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "dev-" + s.Value[:12]
+			}
+		}
+	}
+	return version
+}
+
+func setupLogging(cfg config.Config) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	slog.SetDefault(slog.New(h))
+}
+
+func serve(ctx context.Context, args []string, stdout io.Writer) error {
+	cfg, err := config.Load("serve", args)
+	if err != nil {
+		return err
+	}
+	setupLogging(cfg)
+	srv, err := server.New(ctx, cfg, web.Dist)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	return srv.Serve(ctx, func(addr net.Addr) {
+		slog.Info("E-Code is running", "version", buildVersion(), "addr", addr.String(), "data_dir", cfg.DataDir,
+			"database", srv.DB.Dialect)
+		fmt.Fprintf(stdout, "E-Code is running at %s\n", cfg.PublicURL)
+	})
+}
+
+func migrate(ctx context.Context, args []string, stdout io.Writer) error {
+	cfg, err := config.Load("migrate", args)
+	if err != nil {
+		return err
+	}
+	setupLogging(cfg)
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s database is up to date\n", db.Dialect)
+	return nil
+}
+
+func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	cfg := config.Default()
+	fs := flag.NewFlagSet("admin create-user", flag.ContinueOnError)
+	cfg.Bind(fs, os.Getenv)
+	username := fs.String("username", "", "username of the new account")
+	email := fs.String("email", "", "email of the new account")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	setupLogging(cfg)
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read password from stdin: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	u, err := auth.NewService(db, false).CreateUser(ctx, *username, *email, password)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created user %s (%s)\n", u.Username, u.ID)
+	return nil
+}

@@ -1,0 +1,50 @@
+// Package access is the one authorization layer: every handler asks Can
+// before it touches a resource. Today a project is its owner's, and a public
+// project is readable by anyone; teams and collaborators add rules here.
+package access
+
+import (
+	"ecode/internal/auth"
+	"ecode/internal/errs"
+)
+
+// Action is what a caller wants to do to a resource.
+type Action int
+
+const (
+	// Read: see the project and its files.
+	Read Action = iota
+	// Write: change files, run code.
+	Write
+	// Admin: rename, change visibility, delete.
+	Admin
+)
+
+// Project is what access needs to know about a project.
+type Project struct {
+	OwnerID string
+	Public  bool
+}
+
+// ErrNotFound is what a caller who may not see a project is told, so that
+// private names do not leak.
+var ErrNotFound = errs.NotFound("not_found", "No such project, or you do not have access to it.")
+
+// Can reports whether actor (nil when anonymous) may do a to p, as an error
+// ready for the client: not found for what the actor may not even see,
+// forbidden for what it may see but not change.
+func Can(actor *auth.User, a Action, p Project) error {
+	owner := actor != nil && actor.ID == p.OwnerID
+	switch {
+	case owner:
+		return nil
+	case !p.Public:
+		return ErrNotFound
+	case a == Read:
+		return nil
+	case actor == nil:
+		return errs.Unauthenticated("unauthenticated", "Log in to change this project.")
+	default:
+		return errs.Forbidden("forbidden", "You can view this project but not change it; fork it to make changes.")
+	}
+}

@@ -1,0 +1,45 @@
+package access
+
+import (
+	"testing"
+
+	"ecode/internal/auth"
+	"ecode/internal/errs"
+)
+
+func TestCan(t *testing.T) {
+	owner := &auth.User{ID: "o"}
+	other := &auth.User{ID: "x"}
+	private := Project{OwnerID: "o"}
+	public := Project{OwnerID: "o", Public: true}
+	cases := []struct {
+		name  string
+		actor *auth.User
+		act   Action
+		p     Project
+		want  errs.Kind // -1: allowed
+	}{
+		{"owner reads private", owner, Read, private, -1},
+		{"owner deletes private", owner, Admin, private, -1},
+		{"stranger reads private", other, Read, private, errs.KindNotFound},
+		{"anonymous reads private", nil, Read, private, errs.KindNotFound},
+		{"stranger writes private", other, Write, private, errs.KindNotFound},
+		{"stranger reads public", other, Read, public, -1},
+		{"anonymous reads public", nil, Read, public, -1},
+		{"stranger writes public", other, Write, public, errs.KindForbidden},
+		{"stranger deletes public", other, Admin, public, errs.KindForbidden},
+		{"anonymous writes public", nil, Write, public, errs.KindUnauthenticated},
+	}
+	for _, c := range cases {
+		err := Can(c.actor, c.act, c.p)
+		if c.want == -1 {
+			if err != nil {
+				t.Errorf("%s: got %v, want allowed", c.name, err)
+			}
+			continue
+		}
+		if !errs.Is(err, c.want) {
+			t.Errorf("%s: got %v, want kind %d", c.name, err, c.want)
+		}
+	}
+}

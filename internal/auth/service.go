@@ -1,0 +1,241 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alexedwards/scs/v2"
+
+	"ecode/internal/errs"
+	"ecode/internal/httpx"
+	"ecode/internal/store"
+)
+
+// Service is the identity capability.
+type Service struct {
+	db       *store.DB
+	Sessions *scs.SessionManager
+	perIP    *limiter // every login and sign-up attempt from one address
+	perLogin *limiter // failed logins against one account
+}
+
+// NewService builds the service; secure marks cookies Secure (HTTPS only).
+func NewService(db *store.DB, secure bool) *Service {
+	sm := scs.New()
+	sm.Store = sessionStore{db: db}
+	sm.Lifetime = 30 * 24 * time.Hour
+	sm.Cookie.Name = "ecode_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = secure
+	sm.Cookie.Persist = true
+	sm.ErrorFunc = httpx.Error
+	return &Service{
+		db:       db,
+		Sessions: sm,
+		perIP:    newLimiter(30, 30),
+		perLogin: newLimiter(6, 10),
+	}
+}
+
+// Run does the service's background upkeep until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	sessionStore{db: s.db}.sweep(ctx, 10*time.Minute)
+}
+
+const sessionUserKey = "user_id"
+
+// CreateUser makes an account after validating every field.
+func (s *Service) CreateUser(ctx context.Context, username, email, password string) (*User, error) {
+	username, err := NormalizeUsername(username)
+	if err != nil {
+		return nil, err
+	}
+	if email, err = NormalizeEmail(email); err != nil {
+		return nil, err
+	}
+	if err := CheckPassword(password); err != nil {
+		return nil, err
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	u := &User{ID: store.NewID(), Username: username, Email: email, CreatedAt: store.Now()}
+	if err := insertUser(ctx, s.db, u, hash); err != nil {
+		return nil, err
+	}
+	slog.InfoContext(ctx, "account created", "user_id", u.ID, "username", u.Username)
+	return u, nil
+}
+
+var errRateLimited = errs.RateLimited("rate_limited", "Too many attempts; wait a minute and try again.")
+
+// signup creates an account and starts a session for it.
+func (s *Service) signup(ctx context.Context, ip, username, email, password string) (*User, error) {
+	if !s.perIP.allow(ip) {
+		return nil, errRateLimited
+	}
+	u, err := s.CreateUser(ctx, username, email, password)
+	if err != nil {
+		return nil, err
+	}
+	return u, s.startSession(ctx, u)
+}
+
+// login checks a password and starts a session with a fresh token.
+func (s *Service) login(ctx context.Context, ip, login, password string) (*User, error) {
+	login = strings.ToLower(strings.TrimSpace(login))
+	if login == "" || password == "" || len(login) > 254 || len(password) > maxPasswordBytes {
+		return nil, errs.Invalid("invalid_credentials", "Enter your username or email and your password.")
+	}
+	if !s.perIP.allow(ip) || s.perLogin.blocked(login) {
+		return nil, errRateLimited
+	}
+	u, hash, err := credentials(ctx, s.db, login)
+	if err != nil {
+		return nil, err
+	}
+	if !checkPassword(password, hash) || u == nil {
+		s.perLogin.allow(login)
+		slog.InfoContext(ctx, "login failed", "login", login, "ip", ip)
+		return nil, errs.Unauthenticated("invalid_credentials", "That username or email and password do not match.")
+	}
+	return u, s.startSession(ctx, u)
+}
+
+func (s *Service) startSession(ctx context.Context, u *User) error {
+	// A new token at every login defeats session fixation.
+	if err := s.Sessions.RenewToken(ctx); err != nil {
+		return fmt.Errorf("renew session: %w", err)
+	}
+	s.Sessions.Put(ctx, sessionUserKey, u.ID)
+	return nil
+}
+
+// UserByID returns an account.
+func (s *Service) UserByID(ctx context.Context, id string) (*User, error) { return userByID(ctx, s.db, id) }
+
+// UserByUsername returns an account by its username.
+func (s *Service) UserByUsername(ctx context.Context, username string) (*User, error) {
+	return userByUsername(ctx, s.db, strings.ToLower(username))
+}
+
+const tokenPrefix = "ecode_"
+
+var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+func hashToken(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateToken issues a personal API token; the secret is returned only here.
+func (s *Service) CreateToken(ctx context.Context, u *User, name string, expiresInDays int) (string, *Token, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 64 {
+		return "", nil, errs.Invalid("invalid_name", "A token needs a name of 1 to 64 characters.")
+	}
+	if expiresInDays < 0 || expiresInDays > 3650 {
+		return "", nil, errs.Invalid("invalid_expiry", "expiresInDays must be between 0 (never) and 3650.")
+	}
+	var raw [20]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", nil, fmt.Errorf("token entropy: %w", err)
+	}
+	secret := tokenPrefix + strings.ToLower(tokenEncoding.EncodeToString(raw[:]))
+	t := &Token{ID: store.NewID(), Name: name, CreatedAt: store.Now()}
+	if expiresInDays > 0 {
+		exp := time.Now().Add(time.Duration(expiresInDays) * 24 * time.Hour).UnixMilli()
+		t.ExpiresAt = &exp
+	}
+	if err := insertToken(ctx, s.db, u.ID, hashToken(secret), t); err != nil {
+		return "", nil, err
+	}
+	return secret, t, nil
+}
+
+// ListTokens lists u's tokens, newest first.
+func (s *Service) ListTokens(ctx context.Context, u *User) ([]Token, error) {
+	return listTokens(ctx, s.db, u.ID)
+}
+
+// RevokeToken deletes one of u's tokens.
+func (s *Service) RevokeToken(ctx context.Context, u *User, id string) error {
+	return deleteToken(ctx, s.db, u.ID, id)
+}
+
+var errBadToken = errs.Unauthenticated("invalid_token", "The API token is not valid; create a new one in Settings.")
+
+// tokenUser resolves a Bearer secret to its account.
+func (s *Service) tokenUser(ctx context.Context, secret string) (*User, error) {
+	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 128 {
+		return nil, errBadToken
+	}
+	t, err := tokenByHash(ctx, s.db, hashToken(secret))
+	if errs.Is(err, errs.KindNotFound) {
+		return nil, errBadToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := store.Now()
+	if t.ExpiresAt != nil && *t.ExpiresAt <= now {
+		return nil, errs.Unauthenticated("token_expired", "The API token %q has expired; create a new one in Settings.", t.Name)
+	}
+	// Recording use at most once a minute keeps authenticated reads free of writes.
+	if t.LastUsedAt == nil || now-*t.LastUsedAt > int64(time.Minute/time.Millisecond) {
+		if err := touchToken(ctx, s.db, t.ID, now); err != nil {
+			slog.WarnContext(ctx, "record token use", "token_id", t.ID, "err", err)
+		}
+	}
+	return s.UserByID(ctx, t.UserID)
+}
+
+// Middleware loads the session and resolves the caller from a Bearer token
+// or the session cookie; anonymous requests pass through with no user.
+func (s *Service) Middleware(next http.Handler) http.Handler {
+	resolve := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if h := r.Header.Get("Authorization"); h != "" {
+			secret, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok {
+				httpx.Error(w, r, errs.Unauthenticated("invalid_token", "Use the header Authorization: Bearer <token>."))
+				return
+			}
+			u, err := s.tokenUser(ctx, strings.TrimSpace(secret))
+			if err != nil {
+				httpx.Error(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(WithUser(ctx, u)))
+			return
+		}
+		if id := s.Sessions.GetString(ctx, sessionUserKey); id != "" {
+			u, err := s.UserByID(ctx, id)
+			switch {
+			case err == nil:
+				ctx = WithUser(ctx, u)
+			case errs.Is(err, errs.KindNotFound):
+				_ = s.Sessions.Destroy(ctx) // the account is gone
+			default:
+				httpx.Error(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+	return s.Sessions.LoadAndSave(resolve)
+}
+
+// ErrUnauthenticated is answered to anonymous callers of routes that need an account.
+var ErrUnauthenticated = errs.Unauthenticated("unauthenticated", "Log in to continue.")

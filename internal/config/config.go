@@ -1,0 +1,130 @@
+// Package config is the one place settings come from: flags on the command
+// line, each backed by an ECODE_* environment variable. The defaults run the
+// platform on a fresh machine with nothing else installed.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Config holds every setting of the platform.
+type Config struct {
+	Addr            string // ECODE_ADDR
+	DataDir         string // ECODE_DATA_DIR
+	DatabaseURL     string // ECODE_DATABASE_URL; empty means SQLite in DataDir
+	PreviewDomain   string // ECODE_PREVIEW_DOMAIN
+	PublicURL       string // ECODE_PUBLIC_URL
+	MasterKey       string // ECODE_MASTER_KEY
+	LogFormat       string // ECODE_LOG_FORMAT: text or json
+	LogLevel        string // ECODE_LOG_LEVEL: debug, info, warn, error
+	MaxFileBytes    int64  // ECODE_MAX_FILE_BYTES
+	MaxProjectBytes int64  // ECODE_MAX_PROJECT_BYTES
+	AllowSignup     bool   // ECODE_ALLOW_SIGNUP
+
+	AnthropicAPIKey  string // ECODE_ANTHROPIC_API_KEY
+	AnthropicBaseURL string // ECODE_ANTHROPIC_BASE_URL
+	AIModel          string // ECODE_AI_MODEL
+}
+
+// Default returns the settings for a fresh machine.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "./ecode-data",
+		PreviewDomain:   "localhost",
+		LogFormat:       "text",
+		LogLevel:        "info",
+		MaxFileBytes:    20 << 20,
+		MaxProjectBytes: 1 << 30,
+		AllowSignup:     true,
+	}
+}
+
+// Bind registers the serve flags on fs. Each flag's default is its
+// environment variable when set, else the Default value.
+func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
+	str := func(p *string, name, env, usage string) {
+		if v := getenv(env); v != "" {
+			*p = v
+		}
+		fs.StringVar(p, name, *p, usage+" ("+env+")")
+	}
+	num := func(p *int64, name, env, usage string) {
+		if v, err := strconv.ParseInt(getenv(env), 10, 64); err == nil {
+			*p = v
+		}
+		fs.Int64Var(p, name, *p, usage+" ("+env+")")
+	}
+	boolean := func(p *bool, name, env, usage string) {
+		if v, err := strconv.ParseBool(getenv(env)); err == nil {
+			*p = v
+		}
+		fs.BoolVar(p, name, *p, usage+" ("+env+")")
+	}
+	str(&c.Addr, "addr", "ECODE_ADDR", "address to listen on")
+	str(&c.DataDir, "data-dir", "ECODE_DATA_DIR", "directory for the SQLite database and project files")
+	str(&c.DatabaseURL, "database-url", "ECODE_DATABASE_URL", "postgres://... to use PostgreSQL; empty for SQLite in the data dir")
+	str(&c.PreviewDomain, "preview-domain", "ECODE_PREVIEW_DOMAIN", "domain under which previews are served")
+	str(&c.PublicURL, "public-url", "ECODE_PUBLIC_URL", "URL browsers use to reach the server (default http://ADDR)")
+	str(&c.MasterKey, "master-key", "ECODE_MASTER_KEY", "key that encrypts secrets at rest")
+	str(&c.LogFormat, "log-format", "ECODE_LOG_FORMAT", "log format: text or json")
+	str(&c.LogLevel, "log-level", "ECODE_LOG_LEVEL", "log level: debug, info, warn or error")
+	num(&c.MaxFileBytes, "max-file-bytes", "ECODE_MAX_FILE_BYTES", "largest file a project may hold")
+	num(&c.MaxProjectBytes, "max-project-bytes", "ECODE_MAX_PROJECT_BYTES", "largest total size of a project's files")
+	boolean(&c.AllowSignup, "allow-signup", "ECODE_ALLOW_SIGNUP", "let anyone create an account")
+	str(&c.AnthropicAPIKey, "anthropic-api-key", "ECODE_ANTHROPIC_API_KEY", "Anthropic API key for the AI agent")
+	str(&c.AnthropicBaseURL, "anthropic-base-url", "ECODE_ANTHROPIC_BASE_URL", "any Messages-API-compatible endpoint")
+	str(&c.AIModel, "ai-model", "ECODE_AI_MODEL", "model the agent uses")
+}
+
+// Load parses args (after the subcommand) into a Config.
+func Load(name string, args []string) (Config, error) {
+	c := Default()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	c.Bind(fs, os.Getenv)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the settings and fills in those derived from others.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("data dir must not be empty")
+	}
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return fmt.Errorf("data dir %q: %w", c.DataDir, err)
+	}
+	c.DataDir = abs
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return fmt.Errorf("database url must start with postgres:// (or be empty for SQLite)")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	}
+	if c.MaxFileBytes <= 0 || c.MaxProjectBytes < c.MaxFileBytes {
+		return fmt.Errorf("max file bytes must be positive and no more than max project bytes")
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("public url %q must be an absolute http(s) URL", c.PublicURL)
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	return nil
+}
+
+// SecureCookies reports whether cookies must be marked Secure.
+func (c *Config) SecureCookies() bool { return strings.HasPrefix(c.PublicURL, "https://") }

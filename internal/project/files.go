@@ -1,0 +1,508 @@
+package project
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"ecode/internal/errs"
+)
+
+// FileEntry is one file or folder in a project's tree.
+type FileEntry struct {
+	Path string `json:"path"`
+	Size int64  `json:"size"`
+	Dir  bool   `json:"dir"`
+}
+
+// Tree is a project's working tree on disk. Every access goes through an
+// os.Root, so neither "..", nor a symlink planted by code the project runs,
+// can lead a file operation outside the project.
+type Tree struct {
+	dir    string
+	limits Limits
+	usage  *usage
+}
+
+// Limits bound what a project may hold.
+type Limits struct {
+	MaxFile    int64
+	MaxProject int64
+}
+
+const (
+	maxListed    = 20000   // tree entries answered at most
+	maxSearchHit = 1000    // search matches answered at most
+	maxSearched  = 1 << 20 // larger files are not searched
+	stagingDir   = ".ecode-staging"
+)
+
+// skipped folders are left out of listings' recursion, search and zips:
+// history and installed dependencies, which the platform or a package
+// manager own.
+func skipped(name string) bool { return name == ".git" || name == stagingDir }
+
+func heavy(name string) bool { return name == "node_modules" || name == "__pycache__" || name == ".venv" }
+
+func (t *Tree) root() (*os.Root, error) {
+	r, err := os.OpenRoot(t.dir)
+	if err != nil {
+		return nil, fmt.Errorf("open project tree: %w", err)
+	}
+	return r, nil
+}
+
+// List returns every file and folder, sorted by path. The contents of
+// dependency folders such as node_modules are not listed, only the folder.
+func (t *Tree) List() (entries []FileEntry, truncated bool, err error) {
+	r, err := t.root()
+	if err != nil {
+		return nil, false, err
+	}
+	defer r.Close()
+	entries = []FileEntry{}
+	err = fs.WalkDir(r.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == "." {
+			return nil
+		}
+		if skipped(d.Name()) {
+			return fs.SkipDir
+		}
+		if len(entries) >= maxListed {
+			truncated = true
+			return fs.SkipAll
+		}
+		e := FileEntry{Path: p, Dir: d.IsDir()}
+		if !e.Dir {
+			if info, err := d.Info(); err == nil {
+				e.Size = info.Size()
+			}
+		}
+		entries = append(entries, e)
+		if e.Dir && heavy(d.Name()) {
+			return fs.SkipDir
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("list files: %w", err)
+	}
+	return entries, truncated, nil
+}
+
+// Open opens a file for reading.
+func (t *Tree) Open(p string) (*os.File, fs.FileInfo, error) {
+	r, err := t.root()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Close()
+	f, err := r.Open(p)
+	if err != nil {
+		return nil, nil, fileError(err, p)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, fileError(err, p)
+	}
+	if info.IsDir() {
+		f.Close()
+		return nil, nil, errs.Invalid("is_directory", "%q is a folder; list the project's files instead.", p)
+	}
+	return f, info, nil
+}
+
+// Write replaces (or creates) p with body's bytes, creating parent folders.
+// The bytes go to a temporary file that is synced and renamed into place, so
+// a failed or oversized write leaves the old file as it was.
+func (t *Tree) Write(p string, body io.Reader) (int64, error) {
+	r, err := t.root()
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	if err := prepareTarget(r, p); err != nil {
+		return 0, err
+	}
+	old := regularSize(r, p)
+	tmp, n, err := t.stage(r, path.Dir(p), body, old)
+	if err != nil {
+		return 0, err
+	}
+	if err := r.Rename(tmp, p); err != nil {
+		_ = r.Remove(tmp)
+		return 0, fileError(err, p)
+	}
+	t.usage.add(n - old)
+	return n, nil
+}
+
+// prepareTarget refuses to overwrite a folder and creates p's parents.
+func prepareTarget(r *os.Root, p string) error {
+	if info, err := r.Lstat(p); err == nil && info.IsDir() {
+		return errs.Conflict("is_directory", "%q is a folder.", p)
+	}
+	if dir := path.Dir(p); dir != "." {
+		if err := r.MkdirAll(dir, 0o755); err != nil {
+			return fileError(err, dir)
+		}
+	}
+	return nil
+}
+
+// regularSize is the size of the regular file at p, 0 when there is none.
+func regularSize(r *os.Root, p string) int64 {
+	if info, err := r.Lstat(p); err == nil && info.Mode().IsRegular() {
+		return info.Size()
+	}
+	return 0
+}
+
+// stage copies body into a new hidden file in dir and returns its name. It
+// stops with 413 as soon as the bytes exceed the file limit or the room left
+// in the project (counting the replaced file's old size as free).
+func (t *Tree) stage(r *os.Root, dir string, body io.Reader, replaced int64) (string, int64, error) {
+	room := t.limits.MaxProject - t.usage.get(r) + replaced
+	limit, tooLarge := t.limits.MaxFile, errs.TooLarge("file_too_large", "A file may be at most %s.", human(t.limits.MaxFile))
+	if room < limit {
+		limit = max(room, 0)
+		tooLarge = errs.TooLarge("project_too_large", "The project would exceed its %s limit; delete files to make room.", human(t.limits.MaxProject))
+	}
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := path.Join(dir, ".ecode-tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := r.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return "", 0, fileError(err, dir)
+	}
+	n, err := io.Copy(f, io.LimitReader(body, limit+1))
+	if err == nil && n > limit {
+		err = tooLarge
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = r.Remove(tmp)
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			err = tooLarge
+		}
+		return "", 0, err
+	}
+	return tmp, n, nil
+}
+
+func human(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// Delete removes a file, or a folder with everything in it.
+func (t *Tree) Delete(p string) error {
+	r, err := t.root()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if _, err := r.Lstat(p); err != nil {
+		return fileError(err, p)
+	}
+	if err := r.RemoveAll(p); err != nil {
+		return fileError(err, p)
+	}
+	t.usage.invalidate()
+	return nil
+}
+
+// Mkdir creates folder p and any missing parents; p itself must be new.
+func (t *Tree) Mkdir(p string) error {
+	r, err := t.root()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if dir := path.Dir(p); dir != "." {
+		if err := r.MkdirAll(dir, 0o755); err != nil {
+			return fileError(err, dir)
+		}
+	}
+	return fileError(r.Mkdir(p, 0o755), p)
+}
+
+// Move renames or moves a file or folder; the target must not exist.
+func (t *Tree) Move(from, to string) error {
+	if to == from || strings.HasPrefix(to, from+"/") {
+		return errs.Invalid("invalid_move", "Cannot move %q into itself.", from)
+	}
+	r, err := t.root()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if _, err := r.Lstat(from); err != nil {
+		return fileError(err, from)
+	}
+	if _, err := r.Lstat(to); err == nil {
+		return errs.Conflict("exists", "%q already exists.", to)
+	}
+	if dir := path.Dir(to); dir != "." {
+		if err := r.MkdirAll(dir, 0o755); err != nil {
+			return fileError(err, dir)
+		}
+	}
+	return fileError(r.Rename(from, to), to)
+}
+
+// Upload is one file of an upload: its project-relative path and bytes.
+type Upload struct {
+	Path string
+	Body io.Reader
+}
+
+// WriteAll writes uploads all or nothing: each is staged first, and only
+// when every one fits are they renamed into place.
+func (t *Tree) WriteAll(next func() (*Upload, error)) ([]FileEntry, error) {
+	r, err := t.root()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	stage := path.Join(stagingDir, hex.EncodeToString(rnd[:]))
+	if err := r.MkdirAll(stage, 0o755); err != nil {
+		return nil, fmt.Errorf("create staging folder: %w", err)
+	}
+	defer func() { _ = r.RemoveAll(stage) }()
+	type staged struct {
+		tmp, dst string
+		n, old   int64
+	}
+	var files []staged
+	var pending int64 // bytes staged so far count against the room left
+	for {
+		u, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		old := regularSize(r, u.Path)
+		tmp, n, err := t.stage(r, stage, u.Body, old-pending)
+		if err != nil {
+			return nil, err
+		}
+		pending += n - old
+		files = append(files, staged{tmp: tmp, dst: u.Path, n: n, old: old})
+	}
+	out := make([]FileEntry, 0, len(files))
+	for _, f := range files {
+		if err := prepareTarget(r, f.dst); err != nil {
+			return out, err
+		}
+		if err := r.Rename(f.tmp, f.dst); err != nil {
+			return out, fileError(err, f.dst)
+		}
+		t.usage.add(f.n - f.old)
+		out = append(out, FileEntry{Path: f.dst, Size: f.n})
+	}
+	return out, nil
+}
+
+// Match is one line that a search found.
+type Match struct {
+	Path   string `json:"path"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+	Text   string `json:"text"`
+}
+
+// Search finds q in the project's text files, line by line.
+func (t *Tree) Search(q string, caseSensitive bool) (matches []Match, truncated bool, err error) {
+	r, err := t.root()
+	if err != nil {
+		return nil, false, err
+	}
+	defer r.Close()
+	needle := q
+	if !caseSensitive {
+		needle = strings.ToLower(q)
+	}
+	matches = []Match{}
+	fsys := r.FS()
+	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != "." && (skipped(d.Name()) || heavy(d.Name())) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		if info, err := d.Info(); err != nil || info.Size() > maxSearched {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil || bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 {
+			return nil // unreadable or binary
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(nil, maxSearched+1)
+		for line := 1; sc.Scan(); line++ {
+			text := sc.Text()
+			hay := text
+			if !caseSensitive {
+				hay = strings.ToLower(text)
+			}
+			col := strings.Index(hay, needle)
+			if col < 0 {
+				continue
+			}
+			if len(matches) >= maxSearchHit {
+				truncated = true
+				return fs.SkipAll
+			}
+			matches = append(matches, Match{Path: p, Line: line, Column: len([]rune(hay[:col])) + 1, Text: truncate(text, 240)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("search: %w", err)
+	}
+	return matches, truncated, nil
+}
+
+// Zip writes the project as a zip archive, without its history, installed
+// dependencies or links.
+func (t *Tree) Zip(w io.Writer) error {
+	r, err := t.root()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	zw := zip.NewWriter(w)
+	fsys := r.FS()
+	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == "." {
+			return err
+		}
+		if d.IsDir() {
+			if skipped(d.Name()) || heavy(d.Name()) {
+				return fs.SkipDir
+			}
+			_, err := zw.Create(p + "/")
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		hdr, err := zip.FileInfoHeader(info)
+		if err != nil {
+			return err
+		}
+		hdr.Name, hdr.Method = p, zip.Deflate
+		dst, err := zw.CreateHeader(hdr)
+		if err != nil {
+			return err
+		}
+		f, err := fsys.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(dst, f)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("zip project: %w", err)
+	}
+	return zw.Close()
+}
+
+// usage tracks a project's size on disk. Writes through the API adjust it;
+// it is measured again when older than usageTTL, which catches what runs
+// and shells change behind the API's back.
+type usage struct {
+	mu    sync.Mutex
+	bytes int64
+	at    time.Time
+}
+
+const usageTTL = 30 * time.Second
+
+func (u *usage) get(r *os.Root) int64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if time.Since(u.at) > usageTTL {
+		u.bytes, u.at = measure(r), time.Now()
+	}
+	return u.bytes
+}
+
+func (u *usage) add(delta int64) {
+	u.mu.Lock()
+	u.bytes += delta
+	u.mu.Unlock()
+}
+
+func (u *usage) invalidate() {
+	u.mu.Lock()
+	u.at = time.Time{}
+	u.mu.Unlock()
+}
+
+// measure adds up the sizes of the project's regular files, history excluded.
+func measure(r *os.Root) int64 {
+	var total int64
+	_ = fs.WalkDir(r.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && skipped(d.Name()) {
+			return fs.SkipDir
+		}
+		if d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				total += info.Size()
+			}
+		}
+		return nil
+	})
+	return total
+}

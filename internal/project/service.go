@@ -1,0 +1,216 @@
+package project
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"ecode/internal/access"
+	"ecode/internal/auth"
+	"ecode/internal/errs"
+	"ecode/internal/store"
+)
+
+// Service is the projects capability.
+type Service struct {
+	db        *store.DB
+	dir       string // <data>/projects
+	limits    Limits
+	templates *Catalog
+
+	mu     sync.Mutex
+	usages map[string]*usage
+}
+
+// NewService keeps project trees under dataDir/projects.
+func NewService(db *store.DB, dataDir string, limits Limits, templates *Catalog) (*Service, error) {
+	dir := filepath.Join(dataDir, "projects")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create projects dir: %w", err)
+	}
+	return &Service{db: db, dir: dir, limits: limits, templates: templates, usages: map[string]*usage{}}, nil
+}
+
+// Templates lists the templates a project can start from.
+func (s *Service) Templates() []Template { return s.templates.List() }
+
+// Dir is where project id's working tree lives.
+func (s *Service) Dir(id string) string { return filepath.Join(s.dir, id) }
+
+// Tree returns p's working tree.
+func (s *Service) Tree(p *Project) *Tree {
+	s.mu.Lock()
+	u := s.usages[p.ID]
+	if u == nil {
+		u = &usage{}
+		s.usages[p.ID] = u
+	}
+	s.mu.Unlock()
+	return &Tree{dir: s.Dir(p.ID), limits: s.limits, usage: u}
+}
+
+// decorate fills in the fields derived for the caller.
+func decorate(p *Project, actor *auth.User) *Project {
+	p.URL = "/@" + p.Owner + "/" + p.Slug
+	p.CanEdit = access.Can(actor, access.Write, p.resource()) == nil
+	return p
+}
+
+// CreateInput is what a new project is made from.
+type CreateInput struct {
+	Name       string
+	Template   string
+	Visibility string
+}
+
+// Create makes a project for actor: its row, its tree from the template and
+// a first commit. A failure leaves neither row nor folder behind.
+func (s *Service) Create(ctx context.Context, actor *auth.User, in CreateInput) (*Project, error) {
+	if actor == nil {
+		return nil, auth.ErrUnauthenticated
+	}
+	name, err := checkName(in.Name)
+	if err != nil {
+		return nil, err
+	}
+	if in.Visibility == "" {
+		in.Visibility = Private
+	}
+	if err := checkVisibility(in.Visibility); err != nil {
+		return nil, err
+	}
+	if in.Template == "" {
+		in.Template = "blank"
+	}
+	now := store.Now()
+	p := &Project{
+		ID: store.NewID(), OwnerID: actor.ID, Owner: actor.Username, Slug: Slugify(name), Name: name,
+		Visibility: in.Visibility, Template: in.Template, CreatedAt: now, UpdatedAt: now,
+	}
+	dir := s.Dir(p.ID)
+	if err := s.templates.CopyTo(in.Template, dir); err != nil {
+		os.RemoveAll(dir)
+		if errs.Is(err, errs.KindInvalid) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("copy template %s: %w", in.Template, err)
+	}
+	if err := initRepo(dir, actor.Username, actor.Email, "Create "+name+" from the "+in.Template+" template"); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := insertProject(ctx, s.db, p); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	slog.InfoContext(ctx, "project created", "project_id", p.ID, "owner", p.Owner, "slug", p.Slug)
+	return decorate(p, actor), nil
+}
+
+// Get returns project id when actor may do a to it.
+func (s *Service) Get(ctx context.Context, actor *auth.User, id string, a access.Action) (*Project, error) {
+	p, err := projectByID(ctx, s.db, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := access.Can(actor, a, p.resource()); err != nil {
+		return nil, err
+	}
+	return decorate(p, actor), nil
+}
+
+// BySlug returns owner's project slug when actor may read it.
+func (s *Service) BySlug(ctx context.Context, actor *auth.User, owner, slug string) (*Project, error) {
+	p, err := projectBySlug(ctx, s.db, owner, slug)
+	if err != nil {
+		return nil, err
+	}
+	if err := access.Can(actor, access.Read, p.resource()); err != nil {
+		return nil, err
+	}
+	return decorate(p, actor), nil
+}
+
+// List returns actor's projects, most recently changed first.
+func (s *Service) List(ctx context.Context, actor *auth.User) ([]*Project, error) {
+	if actor == nil {
+		return nil, auth.ErrUnauthenticated
+	}
+	ps, err := listProjects(ctx, s.db, actor.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		decorate(p, actor)
+	}
+	return ps, nil
+}
+
+// UpdateInput holds the fields a PATCH may change; nil leaves one as it is.
+type UpdateInput struct {
+	Name       *string
+	Visibility *string
+}
+
+// Update renames a project (its slug follows the name) or changes who sees it.
+func (s *Service) Update(ctx context.Context, actor *auth.User, id string, in UpdateInput) (*Project, error) {
+	p, err := s.Get(ctx, actor, id, access.Admin)
+	if err != nil {
+		return nil, err
+	}
+	if in.Name != nil {
+		name, err := checkName(*in.Name)
+		if err != nil {
+			return nil, err
+		}
+		p.Name, p.Slug = name, Slugify(name)
+	}
+	if in.Visibility != nil {
+		if err := checkVisibility(*in.Visibility); err != nil {
+			return nil, err
+		}
+		p.Visibility = *in.Visibility
+	}
+	p.UpdatedAt = store.Now()
+	if err := updateProject(ctx, s.db, p); err != nil {
+		return nil, err
+	}
+	return decorate(p, actor), nil
+}
+
+// Delete removes a project, its files and its history.
+func (s *Service) Delete(ctx context.Context, actor *auth.User, id string) error {
+	p, err := s.Get(ctx, actor, id, access.Admin)
+	if err != nil {
+		return err
+	}
+	if err := deleteProject(ctx, s.db, p.ID); err != nil {
+		return err
+	}
+	// Move the tree aside first: the project is gone at once even if
+	// removing many files takes a while or fails half-way.
+	dir := s.Dir(p.ID)
+	trash := dir + ".deleted"
+	if err := os.Rename(dir, trash); err != nil && !os.IsNotExist(err) {
+		slog.ErrorContext(ctx, "move deleted project aside", "project_id", p.ID, "err", err)
+		trash = dir
+	}
+	if err := os.RemoveAll(trash); err != nil {
+		slog.ErrorContext(ctx, "remove deleted project files", "project_id", p.ID, "err", err)
+	}
+	s.mu.Lock()
+	delete(s.usages, p.ID)
+	s.mu.Unlock()
+	slog.InfoContext(ctx, "project deleted", "project_id", p.ID, "owner", p.Owner, "slug", p.Slug)
+	return nil
+}
+
+// Touched records that p's files changed, for "recently updated" ordering.
+func (s *Service) Touched(ctx context.Context, p *Project) {
+	if err := touchProject(ctx, s.db, p.ID, store.Now()); err != nil {
+		slog.WarnContext(ctx, "record project change", "project_id", p.ID, "err", err)
+	}
+}

@@ -1,0 +1,81 @@
+package project
+
+import (
+	"context"
+	"fmt"
+
+	"ecode/internal/errs"
+	"ecode/internal/store"
+)
+
+const projectCols = `p.id, p.owner_id, u.username AS owner, p.slug, p.name, p.visibility, p.template, p.created_at, p.updated_at`
+const projectFrom = ` FROM projects p JOIN users u ON u.id = p.owner_id `
+
+func errSlugTaken(slug string) error {
+	return errs.Conflict("project_exists", "You already have a project at /%s; choose another name.", slug)
+}
+
+func insertProject(ctx context.Context, db *store.DB, p *Project) error {
+	_, err := db.Exec(ctx, `INSERT INTO projects (id, owner_id, slug, name, visibility, template, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, p.ID, p.OwnerID, p.Slug, p.Name, p.Visibility, p.Template, p.CreatedAt, p.UpdatedAt)
+	if store.IsUnique(err) {
+		return errSlugTaken(p.Slug)
+	}
+	if err != nil {
+		return fmt.Errorf("insert project: %w", err)
+	}
+	return nil
+}
+
+func getProject(ctx context.Context, db *store.DB, where string, args ...any) (*Project, error) {
+	var p Project
+	err := db.Get(ctx, &p, `SELECT `+projectCols+projectFrom+`WHERE `+where, args...)
+	if store.NoRows(err) {
+		return nil, errs.NotFound("not_found", "No such project, or you do not have access to it.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get project: %w", err)
+	}
+	return &p, nil
+}
+
+func projectByID(ctx context.Context, db *store.DB, id string) (*Project, error) {
+	return getProject(ctx, db, `p.id = ?`, id)
+}
+
+func projectBySlug(ctx context.Context, db *store.DB, owner, slug string) (*Project, error) {
+	return getProject(ctx, db, `u.username = ? AND p.slug = ?`, owner, slug)
+}
+
+func listProjects(ctx context.Context, db *store.DB, ownerID string) ([]*Project, error) {
+	out := []*Project{}
+	err := db.Select(ctx, &out, `SELECT `+projectCols+projectFrom+`WHERE p.owner_id = ? ORDER BY p.updated_at DESC, p.id DESC`, ownerID)
+	if err != nil {
+		return nil, fmt.Errorf("list projects: %w", err)
+	}
+	return out, nil
+}
+
+func updateProject(ctx context.Context, db *store.DB, p *Project) error {
+	_, err := db.Exec(ctx, `UPDATE projects SET slug = ?, name = ?, visibility = ?, updated_at = ? WHERE id = ?`,
+		p.Slug, p.Name, p.Visibility, p.UpdatedAt, p.ID)
+	if store.IsUnique(err) {
+		return errSlugTaken(p.Slug)
+	}
+	if err != nil {
+		return fmt.Errorf("update project: %w", err)
+	}
+	return nil
+}
+
+func touchProject(ctx context.Context, db *store.DB, id string, at int64) error {
+	_, err := db.Exec(ctx, `UPDATE projects SET updated_at = ? WHERE id = ?`, at, id)
+	return err
+}
+
+func deleteProject(ctx context.Context, db *store.DB, id string) error {
+	if _, err := db.Exec(ctx, `DELETE FROM projects WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("delete project: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,165 @@
+// Package store opens the platform database (SQLite by default, PostgreSQL by
+// URL), applies the embedded goose migrations for its dialect, and offers the
+// few helpers every capability's store.go shares: ids, times, transactions
+// and portable error checks.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jmoiron/sqlx"
+	"github.com/oklog/ulid/v2"
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Dialect names the SQL engine behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is the platform database. Queries are written with ? placeholders and
+// rebound for the engine by the helpers below.
+type DB struct {
+	*sqlx.DB
+	Dialect Dialect
+}
+
+// Open connects to databaseURL, or to SQLite at dataDir/ecode.db when it is
+// empty, and checks that the database answers.
+func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+	var (
+		db  *sqlx.DB
+		err error
+		d   Dialect
+	)
+	if databaseURL == "" {
+		d = SQLite
+		if err := os.MkdirAll(dataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+		path := filepath.Join(dataDir, "ecode.db")
+		dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		db, err = sqlx.Open("sqlite", dsn)
+		if err == nil {
+			db.SetMaxOpenConns(max(4, 2*runtime.NumCPU()))
+			db.SetMaxIdleConns(max(4, 2*runtime.NumCPU()))
+			db.SetConnMaxIdleTime(0)
+		}
+	} else {
+		d = Postgres
+		db, err = sqlx.Open("pgx", databaseURL)
+		if err == nil {
+			db.SetMaxOpenConns(20)
+			db.SetMaxIdleConns(20)
+			db.SetConnMaxIdleTime(5 * time.Minute)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", d, err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", d, err)
+	}
+	return &DB{DB: db, Dialect: d}, nil
+}
+
+// Migrate applies every pending migration of the database's dialect.
+func (db *DB) Migrate(ctx context.Context) error {
+	dir, gd := "migrations/sqlite", goose.DialectSQLite3
+	if db.Dialect == Postgres {
+		dir, gd = "migrations/postgres", goose.DialectPostgres
+	}
+	sub, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	p, err := goose.NewProvider(gd, db.DB.DB, sub)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate %s: %w", db.Dialect, err)
+	}
+	return nil
+}
+
+// Get runs a one-row query with ? placeholders into dst.
+func (db *DB) Get(ctx context.Context, dst any, query string, args ...any) error {
+	return db.GetContext(ctx, dst, db.Rebind(query), args...)
+}
+
+// Select runs a query with ? placeholders into the slice dst.
+func (db *DB) Select(ctx context.Context, dst any, query string, args ...any) error {
+	return db.SelectContext(ctx, dst, db.Rebind(query), args...)
+}
+
+// Exec runs a statement with ? placeholders and returns the rows it touched.
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := db.ExecContext(ctx, db.Rebind(query), args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// Tx runs fn in a transaction, committing when it returns nil.
+func (db *DB) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// NewID returns a new lowercase ULID: sortable by creation, safe in URLs.
+func NewID() string {
+	return strings.ToLower(ulid.MustNew(ulid.Now(), rand.Reader).String())
+}
+
+// Now is the current time as stored: unix milliseconds.
+func Now() int64 { return time.Now().UnixMilli() }
+
+// IsUnique reports whether err is a unique-constraint violation.
+func IsUnique(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// NoRows reports whether err says a one-row query found nothing.
+func NoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
