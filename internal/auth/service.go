@@ -123,7 +123,9 @@ func (s *Service) startSession(ctx context.Context, u *User) error {
 }
 
 // UserByID returns an account.
-func (s *Service) UserByID(ctx context.Context, id string) (*User, error) { return userByID(ctx, s.db, id) }
+func (s *Service) UserByID(ctx context.Context, id string) (*User, error) {
+	return userByID(ctx, s.db, id)
+}
 
 // UserByUsername returns an account by its username.
 func (s *Service) UserByUsername(ctx context.Context, username string) (*User, error) {

@@ -54,7 +54,9 @@ const (
 // manager own.
 func skipped(name string) bool { return name == ".git" || name == stagingDir }
 
-func heavy(name string) bool { return name == "node_modules" || name == "__pycache__" || name == ".venv" }
+func heavy(name string) bool {
+	return name == "node_modules" || name == "__pycache__" || name == ".venv"
+}
 
 func (t *Tree) root() (*os.Root, error) {
 	r, err := os.OpenRoot(t.dir)
@@ -158,12 +160,20 @@ func prepareTarget(r *os.Root, p string) error {
 	if info, err := r.Lstat(p); err == nil && info.IsDir() {
 		return errs.Conflict("is_directory", "%q is a folder.", p)
 	}
-	if dir := path.Dir(p); dir != "." {
-		if err := r.MkdirAll(dir, 0o755); err != nil {
-			return fileError(err, dir)
-		}
+	return mkParents(r, p)
+}
+
+// mkParents creates the folders that lead to p.
+func mkParents(r *os.Root, p string) error {
+	dir := path.Dir(p)
+	if dir == "." {
+		return nil
 	}
-	return nil
+	err := r.MkdirAll(dir, 0o755)
+	if errors.Is(err, fs.ErrExist) {
+		return errs.Invalid("invalid_path", "A part of %q is a file, not a folder.", dir)
+	}
+	return fileError(err, dir)
 }
 
 // regularSize is the size of the regular file at p, 0 when there is none.
@@ -248,10 +258,8 @@ func (t *Tree) Mkdir(p string) error {
 		return err
 	}
 	defer r.Close()
-	if dir := path.Dir(p); dir != "." {
-		if err := r.MkdirAll(dir, 0o755); err != nil {
-			return fileError(err, dir)
-		}
+	if err := mkParents(r, p); err != nil {
+		return err
 	}
 	return fileError(r.Mkdir(p, 0o755), p)
 }
@@ -272,10 +280,8 @@ func (t *Tree) Move(from, to string) error {
 	if _, err := r.Lstat(to); err == nil {
 		return errs.Conflict("exists", "%q already exists.", to)
 	}
-	if dir := path.Dir(to); dir != "." {
-		if err := r.MkdirAll(dir, 0o755); err != nil {
-			return fileError(err, dir)
-		}
+	if err := mkParents(r, to); err != nil {
+		return err
 	}
 	return fileError(r.Rename(from, to), to)
 }

@@ -110,4 +110,3 @@ func Open(t testing.TB, e Engine) *store.DB {
 	}
 	return db
 }
-
