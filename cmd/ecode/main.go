@@ -126,14 +126,11 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	setupLogging(cfg)
-	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	db, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	fmt.Fprintf(stdout, "%s database is up to date\n", db.Dialect)
 	return nil
 }
@@ -156,18 +153,28 @@ func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 		return fmt.Errorf("read password from stdin: %w", err)
 	}
 	password := strings.TrimRight(line, "\r\n")
-	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	db, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
-	u, err := auth.NewService(db, false).CreateUser(ctx, *username, *email, password)
+	u, err := auth.NewService(db, auth.Options{}).CreateUser(ctx, *username, *email, password)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "created user %s (%s)\n", u.Username, u.ID)
 	return nil
+}
+
+// openMigrated opens the configured database and brings its schema up to date.
+func openMigrated(ctx context.Context, cfg config.Config) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }

@@ -231,3 +231,11 @@ func FuzzNormalizeUsername(f *testing.F) {
 		}
 	})
 }
+
+func TestSignupClosed(t *testing.T) {
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		s.Anonymous().Post(t, "/api/auth/signup", map[string]string{
+			"username": "late", "email": "late@example.com", "password": "password-late",
+		}).WantError(t, 403, "signup_disabled")
+	}, testserver.WithoutSignup)
+}

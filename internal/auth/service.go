@@ -23,24 +23,32 @@ import (
 // Service is the identity capability.
 type Service struct {
 	db       *store.DB
+	opts     Options
 	Sessions *scs.SessionManager
 	perIP    *limiter // every login and sign-up attempt from one address
 	perLogin *limiter // failed logins against one account
 }
 
-// NewService builds the service; secure marks cookies Secure (HTTPS only).
-func NewService(db *store.DB, secure bool) *Service {
+// Options are the operator's choices for accounts and sessions.
+type Options struct {
+	SecureCookies bool // mark cookies Secure: the platform is served over HTTPS
+	AllowSignup   bool // let anyone create an account
+}
+
+// NewService builds the identity service.
+func NewService(db *store.DB, opts Options) *Service {
 	sm := scs.New()
 	sm.Store = sessionStore{db: db}
 	sm.Lifetime = 30 * 24 * time.Hour
 	sm.Cookie.Name = "ecode_session"
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
-	sm.Cookie.Secure = secure
+	sm.Cookie.Secure = opts.SecureCookies
 	sm.Cookie.Persist = true
 	sm.ErrorFunc = httpx.Error
 	return &Service{
 		db:       db,
+		opts:     opts,
 		Sessions: sm,
 		perIP:    newLimiter(30, 30),
 		perLogin: newLimiter(6, 10),
@@ -82,6 +90,9 @@ var errRateLimited = errs.RateLimited("rate_limited", "Too many attempts; wait a
 
 // signup creates an account and starts a session for it.
 func (s *Service) signup(ctx context.Context, ip, username, email, password string) (*User, error) {
+	if !s.opts.AllowSignup {
+		return nil, errs.Forbidden("signup_disabled", "Sign-up is closed on this server; ask an administrator for an account.")
+	}
 	if !s.perIP.allow(ip) {
 		return nil, errRateLimited
 	}

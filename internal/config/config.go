@@ -18,18 +18,12 @@ type Config struct {
 	Addr            string // ECODE_ADDR
 	DataDir         string // ECODE_DATA_DIR
 	DatabaseURL     string // ECODE_DATABASE_URL; empty means SQLite in DataDir
-	PreviewDomain   string // ECODE_PREVIEW_DOMAIN
 	PublicURL       string // ECODE_PUBLIC_URL
-	MasterKey       string // ECODE_MASTER_KEY
 	LogFormat       string // ECODE_LOG_FORMAT: text or json
 	LogLevel        string // ECODE_LOG_LEVEL: debug, info, warn, error
 	MaxFileBytes    int64  // ECODE_MAX_FILE_BYTES
 	MaxProjectBytes int64  // ECODE_MAX_PROJECT_BYTES
 	AllowSignup     bool   // ECODE_ALLOW_SIGNUP
-
-	AnthropicAPIKey  string // ECODE_ANTHROPIC_API_KEY
-	AnthropicBaseURL string // ECODE_ANTHROPIC_BASE_URL
-	AIModel          string // ECODE_AI_MODEL
 }
 
 // Default returns the settings for a fresh machine.
@@ -37,7 +31,6 @@ func Default() Config {
 	return Config{
 		Addr:            "127.0.0.1:8080",
 		DataDir:         "./ecode-data",
-		PreviewDomain:   "localhost",
 		LogFormat:       "text",
 		LogLevel:        "info",
 		MaxFileBytes:    20 << 20,
@@ -70,17 +63,12 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.Addr, "addr", "ECODE_ADDR", "address to listen on")
 	str(&c.DataDir, "data-dir", "ECODE_DATA_DIR", "directory for the SQLite database and project files")
 	str(&c.DatabaseURL, "database-url", "ECODE_DATABASE_URL", "postgres://... to use PostgreSQL; empty for SQLite in the data dir")
-	str(&c.PreviewDomain, "preview-domain", "ECODE_PREVIEW_DOMAIN", "domain under which previews are served")
 	str(&c.PublicURL, "public-url", "ECODE_PUBLIC_URL", "URL browsers use to reach the server (default http://ADDR)")
-	str(&c.MasterKey, "master-key", "ECODE_MASTER_KEY", "key that encrypts secrets at rest")
 	str(&c.LogFormat, "log-format", "ECODE_LOG_FORMAT", "log format: text or json")
 	str(&c.LogLevel, "log-level", "ECODE_LOG_LEVEL", "log level: debug, info, warn or error")
 	num(&c.MaxFileBytes, "max-file-bytes", "ECODE_MAX_FILE_BYTES", "largest file a project may hold")
 	num(&c.MaxProjectBytes, "max-project-bytes", "ECODE_MAX_PROJECT_BYTES", "largest total size of a project's files")
 	boolean(&c.AllowSignup, "allow-signup", "ECODE_ALLOW_SIGNUP", "let anyone create an account")
-	str(&c.AnthropicAPIKey, "anthropic-api-key", "ECODE_ANTHROPIC_API_KEY", "Anthropic API key for the AI agent")
-	str(&c.AnthropicBaseURL, "anthropic-base-url", "ECODE_ANTHROPIC_BASE_URL", "any Messages-API-compatible endpoint")
-	str(&c.AIModel, "ai-model", "ECODE_AI_MODEL", "model the agent uses")
 }
 
 // Load parses args (after the subcommand) into a Config.

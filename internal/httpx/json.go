@@ -4,6 +4,7 @@
 package httpx
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,6 +90,9 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, msg := http.StatusInternalServerError, "internal", "Something went wrong on our side; it has been logged."
 	if e, ok := errs.As(err); ok && e.Kind != errs.KindInternal {
 		status, code, msg = statusOf[e.Kind], e.Code, e.Message
+	} else if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away; nobody reads this answer and nothing failed.
+		status, code, msg = 499, "client_closed", "The request was cancelled."
 	}
 	level := slog.LevelDebug
 	if status >= 500 {

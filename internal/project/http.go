@@ -128,17 +128,6 @@ func (h handlers) tree(w http.ResponseWriter, r *http.Request, a access.Action) 
 	return p, h.svc.Tree(p)
 }
 
-// treePath is tree plus the cleaned {path} of the route.
-func (h handlers) treePath(w http.ResponseWriter, r *http.Request, a access.Action) (*Project, *Tree, string) {
-	p, err := CleanPath(r.PathValue("path"))
-	if err != nil {
-		httpx.Error(w, r, err)
-		return nil, nil, ""
-	}
-	proj, t := h.tree(w, r, a)
-	return proj, t, p
-}
-
 func (h handlers) listFiles(w http.ResponseWriter, r *http.Request) {
 	_, t := h.tree(w, r, access.Read)
 	if t == nil {
@@ -153,7 +142,12 @@ func (h handlers) listFiles(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h handlers) readFile(w http.ResponseWriter, r *http.Request) {
-	_, t, p := h.treePath(w, r, access.Read)
+	p, err := CleanPath(r.PathValue("path"))
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	_, t := h.tree(w, r, access.Read)
 	if t == nil {
 		return
 	}
@@ -202,16 +196,14 @@ func isText(b []byte) bool {
 	return utf8.Valid(b)
 }
 
-func (h handlers) writeFile(w http.ResponseWriter, r *http.Request) {
-	if r.ContentLength > h.svc.limits.MaxFile {
-		httpx.Error(w, r, errs.TooLarge("file_too_large", "A file may be at most %s.", human(h.svc.limits.MaxFile)))
-		return
-	}
-	proj, t, p := h.treePath(w, r, access.Write)
+// change authorises a write, runs op on the project's tree, records that
+// the project changed and answers 204.
+func (h handlers) change(w http.ResponseWriter, r *http.Request, op func(t *Tree) error) {
+	proj, t := h.tree(w, r, access.Write)
 	if t == nil {
 		return
 	}
-	if _, err := t.Write(p, r.Body); err != nil {
+	if err := op(t); err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
@@ -219,17 +211,42 @@ func (h handlers) writeFile(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (h handlers) deleteFile(w http.ResponseWriter, r *http.Request) {
-	proj, t, p := h.treePath(w, r, access.Write)
-	if t == nil {
+// cleanPaths checks every path of a request with CleanPath.
+func cleanPaths(ps ...string) ([]string, error) {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		c, err := CleanPath(p)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+func (h handlers) writeFile(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > h.svc.limits.MaxFile {
+		httpx.Error(w, r, errs.TooLarge("file_too_large", "A file may be at most %s.", human(h.svc.limits.MaxFile)))
 		return
 	}
-	if err := t.Delete(p); err != nil {
+	p, err := CleanPath(r.PathValue("path"))
+	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
-	h.svc.Touched(r.Context(), proj)
-	w.WriteHeader(http.StatusNoContent)
+	h.change(w, r, func(t *Tree) error {
+		_, err := t.Write(p, r.Body)
+		return err
+	})
+}
+
+func (h handlers) deleteFile(w http.ResponseWriter, r *http.Request) {
+	p, err := CleanPath(r.PathValue("path"))
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	h.change(w, r, func(t *Tree) error { return t.Delete(p) })
 }
 
 func (h handlers) mkdir(w http.ResponseWriter, r *http.Request) {
@@ -245,16 +262,7 @@ func (h handlers) mkdir(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	proj, t := h.tree(w, r, access.Write)
-	if t == nil {
-		return
-	}
-	if err := t.Mkdir(p); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	h.svc.Touched(r.Context(), proj)
-	w.WriteHeader(http.StatusNoContent)
+	h.change(w, r, func(t *Tree) error { return t.Mkdir(p) })
 }
 
 func (h handlers) move(w http.ResponseWriter, r *http.Request) {
@@ -266,26 +274,12 @@ func (h handlers) move(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	from, err := CleanPath(in.From)
+	ps, err := cleanPaths(in.From, in.To)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
-	to, err := CleanPath(in.To)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	proj, t := h.tree(w, r, access.Write)
-	if t == nil {
-		return
-	}
-	if err := t.Move(from, to); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	h.svc.Touched(r.Context(), proj)
-	w.WriteHeader(http.StatusNoContent)
+	h.change(w, r, func(t *Tree) error { return t.Move(ps[0], ps[1]) })
 }
 
 func (h handlers) upload(w http.ResponseWriter, r *http.Request) {

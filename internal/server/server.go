@@ -65,7 +65,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	s := &Server{
 		Config:   cfg,
 		DB:       db,
-		Auth:     auth.NewService(db, cfg.SecureCookies()),
+		Auth:     auth.NewService(db, auth.Options{SecureCookies: cfg.SecureCookies(), AllowSignup: cfg.AllowSignup}),
 		Projects: projects,
 		Router:   httpx.NewRouter(),
 	}

@@ -33,6 +33,9 @@ type Server struct {
 // Option changes the config of a test server.
 type Option func(*config.Config)
 
+// WithoutSignup closes sign-up, as an operator may.
+func WithoutSignup(c *config.Config) { c.AllowSignup = false }
+
 // WithLimits sets the per-file and per-project size limits.
 func WithLimits(file, project int64) Option {
 	return func(c *config.Config) { c.MaxFileBytes, c.MaxProjectBytes = file, project }

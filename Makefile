@@ -1,0 +1,52 @@
+# E-Code: `make run` sets up and starts the platform; `make test` runs every test.
+GO      ?= go
+NPM     ?= npm
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+WEB_SRC := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts \
+           web/tsconfig.json web/tsconfig.app.json web/tsconfig.node.json
+
+.PHONY: run build web test test-go test-e2e bench fmt vet clean
+
+## run: install npm packages, build the UI and the server, start on 127.0.0.1:8080
+run: build
+	./bin/ecode serve
+
+## build: the one binary, with the UI embedded
+build: web
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/ecode ./cmd/ecode
+
+web: web/dist/app/index.html
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && $(NPM) ci --no-audit --no-fund
+
+# The UI is rebuilt only when its sources change.
+web/dist/app/index.html: web/node_modules/.package-lock.json web/package.json $(WEB_SRC)
+	cd web && $(NPM) run build
+
+e2e/node_modules/.package-lock.json: e2e/package-lock.json
+	cd e2e && $(NPM) ci --no-audit --no-fund
+
+## test: vet, Go tests (SQLite and PostgreSQL), then browser tests against the built binary
+test: vet test-go test-e2e
+
+vet:
+	$(GO) vet ./...
+	cd web && $(NPM) run --silent typecheck
+
+test-go: web
+	$(GO) test ./...
+
+test-e2e: build e2e/node_modules/.package-lock.json
+	cd e2e && npx playwright test
+
+## bench: the figures in docs/BENCHMARKS.md
+bench: build
+	bash bench/run.sh
+
+fmt:
+	gofmt -w cmd internal templates web/web.go
+
+clean:
+	rm -rf bin web/dist/app

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Every figure in docs/BENCHMARKS.md, in one run on this machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "# machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr), $(go version | cut -d' ' -f3)"
+echo "## cold start to healthy, idle RSS (fresh data dir each start: migrations included)"
+go run ./bench/coldstart -bin bin/ecode -n 20
+echo "## the same with an existing data dir"
+go run ./bench/coldstart -bin bin/ecode -n 20 -warm
+echo "## authenticated GET /api/projects"
+bash bench/api.sh bin/ecode
+echo "## 10 KB file write+read round trip through the API vs the bare disk"
+go test -run '^$' -bench 'RoundTrip10KB' -benchtime 3s -count 5 ./internal/project/ | grep -E '^Benchmark'
