@@ -1,0 +1,65 @@
+import { defineConfig, devices } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+// The tests drive the real, already built server binary (../bin/ecode, with the
+// web UI embedded) against a fresh data directory, through the system Chromium.
+// Build first: (cd web && npm ci && npm run build) && go build -o bin/ecode ./cmd/ecode
+//
+// E2E_BASE_URL points the tests at a server that is already running instead.
+
+const port = Number(process.env.E2E_PORT ?? 18080);
+const external = process.env.E2E_BASE_URL;
+const baseURL = external ?? `http://127.0.0.1:${port}`;
+
+// Playwright loads this file in every worker too; only the main process starts the server.
+const dataDir = process.env.ECODE_E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), "ecode-e2e-"));
+process.env.ECODE_E2E_DATA_DIR = dataDir;
+
+export default defineConfig({
+  testDir: "./tests",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: "list",
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  use: {
+    baseURL,
+    headless: true,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath: "/usr/bin/chromium",
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: external
+    ? undefined
+    : {
+        // The server's log goes to server.log in its data directory, out of the test report.
+        command: `../bin/ecode serve >"${join(dataDir, "server.log")}" 2>&1`,
+        url: `${baseURL}/api/monitoring/health`,
+        env: { ECODE_ADDR: `127.0.0.1:${port}`, ECODE_DATA_DIR: dataDir },
+        reuseExistingServer: false,
+        timeout: 60_000,
+      },
+});

@@ -1,0 +1,50 @@
+import { lazy, Suspense } from "react";
+import { Route, Routes, useParams } from "react-router";
+import { LoginPage } from "./auth/LoginPage";
+import { RequireAuth } from "./auth/RequireAuth";
+import { SignupPage } from "./auth/SignupPage";
+import { NotFoundPage } from "./components/NotFoundPage";
+import { Loading } from "./components/ui/spinner";
+import { DashboardPage } from "./dashboard/DashboardPage";
+import { SettingsPage } from "./settings/SettingsPage";
+
+// The workspace carries CodeMirror and friends; load it only when a project opens.
+const WorkspacePage = lazy(() => import("./workspace/WorkspacePage"));
+
+export function App() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route path="/signup" element={<SignupPage />} />
+      <Route
+        path="/"
+        element={
+          <RequireAuth>
+            <DashboardPage />
+          </RequireAuth>
+        }
+      />
+      <Route
+        path="/settings"
+        element={
+          <RequireAuth>
+            <SettingsPage />
+          </RequireAuth>
+        }
+      />
+      <Route path="/:owner/:slug" element={<ProjectRoute />} />
+      <Route path="*" element={<NotFoundPage />} />
+    </Routes>
+  );
+}
+
+/** /@owner/slug; anything else with two segments is a 404. */
+function ProjectRoute() {
+  const { owner = "", slug = "" } = useParams();
+  if (!owner.startsWith("@") || owner.length < 2) return <NotFoundPage />;
+  return (
+    <Suspense fallback={<Loading label="Opening workspace" />}>
+      <WorkspacePage key={`${owner}/${slug}`} owner={owner.slice(1)} slug={slug} />
+    </Suspense>
+  );
+}

@@ -1,0 +1,113 @@
+import { Globe, Lock, MoreHorizontal, Pencil, SquareArrowOutUpRight, Trash2 } from "lucide-react";
+import { useState } from "react";
+import { Link, useNavigate } from "react-router";
+import { toast } from "sonner";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import {
+  DropdownMenu,
+  DropdownMenuContent,
+  DropdownMenuItem,
+  DropdownMenuSeparator,
+  DropdownMenuTrigger,
+} from "@/components/ui/menu";
+import { PromptDialog } from "@/components/ui/prompt-dialog";
+import { api, type Project } from "@/lib/api";
+import { formatDate, timeAgo } from "@/lib/format";
+import { useProjectCache, useSetVisibility } from "./projects";
+
+type Pending = { kind: "rename" | "delete"; project: Project } | null;
+
+export function ProjectList({ projects }: { projects: Project[] }) {
+  const [pending, setPending] = useState<Pending>(null);
+  const cache = useProjectCache();
+  const close = (open: boolean) => !open && setPending(null);
+
+  return (
+    <>
+      <ul aria-label="Your projects" className="divide-y divide-border rounded-lg border border-border bg-panel">
+        {projects.map((p) => (
+          <ProjectRow key={p.id} project={p} onRename={() => setPending({ kind: "rename", project: p })} onDelete={() => setPending({ kind: "delete", project: p })} />
+        ))}
+      </ul>
+      <PromptDialog
+        open={pending?.kind === "rename"}
+        onOpenChange={close}
+        title="Rename project"
+        description="The project's URL changes with its name."
+        label="Name"
+        initialValue={pending?.project.name}
+        submitLabel="Rename"
+        onSubmit={async (name) => {
+          if (!pending) return;
+          const p = await api.updateProject(pending.project.id, { name });
+          cache.updated(p);
+          toast.success(`Renamed to ${p.name}`);
+        }}
+      />
+      <ConfirmDialog
+        open={pending?.kind === "delete"}
+        onOpenChange={close}
+        title={`Delete ${pending?.project.name ?? "project"}?`}
+        description="The project and all its files are deleted for good. This can't be undone."
+        confirmLabel="Delete project"
+        destructive
+        onConfirm={async () => {
+          if (!pending) return;
+          await api.deleteProject(pending.project.id);
+          cache.removed(pending.project.id);
+          toast.success(`Deleted ${pending.project.name}`);
+        }}
+      />
+    </>
+  );
+}
+
+function ProjectRow({ project: p, onRename, onDelete }: { project: Project; onRename: () => void; onDelete: () => void }) {
+  const navigate = useNavigate();
+  const setVisibility = useSetVisibility();
+  const isPublic = p.visibility === "public";
+  return (
+    <li className="flex items-center gap-3 px-4 py-3 hover:bg-muted/50" data-testid="project-row">
+      <div className="min-w-0 flex-1">
+        <Link to={p.url} className="block truncate font-medium hover:underline">
+          {p.name}
+        </Link>
+        <p className="truncate text-xs text-muted-foreground">
+          {p.owner}/{p.slug} · <time title={formatDate(p.updatedAt)}>updated {timeAgo(p.updatedAt)}</time>
+        </p>
+      </div>
+      <Badge aria-label={`Visibility: ${p.visibility}`}>
+        {isPublic ? <Globe aria-hidden /> : <Lock aria-hidden />}
+        {isPublic ? "Public" : "Private"}
+      </Badge>
+      <DropdownMenu>
+        <DropdownMenuTrigger asChild>
+          <Button variant="ghost" size="icon" aria-label={`Actions for ${p.name}`}>
+            <MoreHorizontal />
+          </Button>
+        </DropdownMenuTrigger>
+        <DropdownMenuContent>
+          <DropdownMenuItem onSelect={() => navigate(p.url)}>
+            <SquareArrowOutUpRight /> Open
+          </DropdownMenuItem>
+          <DropdownMenuItem onSelect={onRename}>
+            <Pencil /> Rename…
+          </DropdownMenuItem>
+          <DropdownMenuItem
+            disabled={setVisibility.isPending}
+            onSelect={() => setVisibility.mutate({ id: p.id, visibility: isPublic ? "private" : "public" })}
+          >
+            {isPublic ? <Lock /> : <Globe />}
+            {isPublic ? "Make private" : "Make public"}
+          </DropdownMenuItem>
+          <DropdownMenuSeparator />
+          <DropdownMenuItem destructive onSelect={onDelete}>
+            <Trash2 /> Delete…
+          </DropdownMenuItem>
+        </DropdownMenuContent>
+      </DropdownMenu>
+    </li>
+  );
+}

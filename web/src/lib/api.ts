@@ -1,0 +1,208 @@
+// The one client for the E-Code HTTP API (see docs/openapi.yaml). Every call
+// goes through request(), so errors always arrive as ApiError with the
+// server's stable code and human message.
+
+export interface User {
+  id: string;
+  username: string;
+  email: string;
+  createdAt: number;
+}
+
+export type Visibility = "private" | "public";
+
+export interface Project {
+  id: string;
+  owner: string;
+  slug: string;
+  name: string;
+  url: string;
+  visibility: Visibility;
+  createdAt: number;
+  updatedAt: number;
+  canEdit: boolean;
+}
+
+export interface Token {
+  id: string;
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  expiresAt: number | null;
+}
+
+export interface CreatedToken extends Partial<Token> {
+  id: string;
+  token: string;
+}
+
+export interface Template {
+  id: string;
+  name: string;
+  description: string;
+  language: string;
+}
+
+export interface FileEntry {
+  path: string;
+  size: number;
+  dir: boolean;
+}
+
+export interface SearchMatch {
+  path: string;
+  line: number;
+  column: number;
+  text: string;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+
+  get isNotFound(): boolean {
+    return this.status === 404;
+  }
+}
+
+/** The message to show a person for any thrown value. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error && err.message) return err.message;
+  return "Something went wrong. Please try again.";
+}
+
+interface RequestOptions {
+  json?: unknown;
+  body?: BodyInit;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+async function send(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { Accept: "application/json", ...opts.headers };
+  let body = opts.body;
+  if (opts.json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(opts.json);
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body, credentials: "same-origin", signal: opts.signal });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "AbortError") throw err;
+    throw new ApiError(0, "network_error", "Can't reach the E-Code server. Check your connection and try again.");
+  }
+  if (!res.ok) throw await toApiError(res);
+  return res;
+}
+
+async function toApiError(res: Response): Promise<ApiError> {
+  try {
+    const data: unknown = await res.json();
+    if (isErrorBody(data)) return new ApiError(res.status, data.error.code, data.error.message);
+  } catch {
+    // Not JSON (a proxy's error page, say): fall through to a generic message.
+  }
+  const retry = res.headers.get("Retry-After");
+  if (res.status === 429) {
+    return new ApiError(429, "rate_limited", `Too many attempts. Try again${retry ? ` in ${retry} seconds` : " later"}.`);
+  }
+  return new ApiError(res.status, `http_${res.status}`, `The server answered ${res.status} ${res.statusText}.`.trim());
+}
+
+function isErrorBody(v: unknown): v is { error: { code: string; message: string } } {
+  if (typeof v !== "object" || v === null || !("error" in v)) return false;
+  const e = (v as { error: unknown }).error;
+  return typeof e === "object" && e !== null && "code" in e && "message" in e;
+}
+
+async function request<T>(method: string, path: string, opts?: RequestOptions): Promise<T> {
+  const res = await send(method, path, opts);
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** Encodes a project-relative path segment by segment for use in a URL. */
+export function encodePath(path: string): string {
+  return path.split("/").map(encodeURIComponent).join("/");
+}
+
+const projectPath = (id: string) => `/api/projects/${encodeURIComponent(id)}`;
+const filePath = (id: string, path: string) => `${projectPath(id)}/files/${encodePath(path)}`;
+
+export const api = {
+  // Auth
+  signup: (username: string, email: string, password: string) =>
+    request<{ user: User }>("POST", "/api/auth/signup", { json: { username, email, password } }).then((r) => r.user),
+  login: (login: string, password: string) =>
+    request<{ user: User }>("POST", "/api/auth/login", { json: { login, password } }).then((r) => r.user),
+  logout: () => request<void>("POST", "/api/auth/logout"),
+  /** The signed-in user, or null when the visitor is signed out. */
+  me: async (): Promise<User | null> => {
+    try {
+      return (await request<{ user: User }>("GET", "/api/auth/me")).user;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return null;
+      throw err;
+    }
+  },
+
+  // API tokens
+  listTokens: () => request<{ tokens: Token[] }>("GET", "/api/tokens").then((r) => r.tokens),
+  createToken: (name: string, expiresInDays?: number) =>
+    request<CreatedToken>("POST", "/api/tokens", { json: { name, expiresInDays } }),
+  revokeToken: (id: string) => request<void>("DELETE", `/api/tokens/${encodeURIComponent(id)}`),
+
+  // Projects
+  templates: () => request<{ templates: Template[] }>("GET", "/api/templates").then((r) => r.templates),
+  listProjects: () => request<{ projects: Project[] }>("GET", "/api/projects").then((r) => r.projects),
+  createProject: (input: { name: string; template?: string; visibility?: Visibility }) =>
+    request<{ project: Project }>("POST", "/api/projects", { json: input }).then((r) => r.project),
+  updateProject: (id: string, patch: { name?: string; visibility?: Visibility }) =>
+    request<{ project: Project }>("PATCH", projectPath(id), { json: patch }).then((r) => r.project),
+  deleteProject: (id: string) => request<void>("DELETE", projectPath(id)),
+  projectBySlug: (owner: string, slug: string) =>
+    request<{ project: Project }>(
+      "GET",
+      `/api/users/${encodeURIComponent(owner)}/projects/${encodeURIComponent(slug)}`,
+    ).then((r) => r.project),
+
+  // Files
+  listFiles: (id: string) => request<{ files: FileEntry[]; truncated: boolean }>("GET", `${projectPath(id)}/files`),
+  readFile: async (id: string, path: string, signal?: AbortSignal): Promise<ArrayBuffer> =>
+    (await send("GET", filePath(id, path), { signal, headers: { Accept: "*/*" } })).arrayBuffer(),
+  writeFile: (id: string, path: string, content: BodyInit) =>
+    request<void>("PUT", filePath(id, path), {
+      body: content,
+      headers: { "Content-Type": "application/octet-stream" },
+    }),
+  deleteFile: (id: string, path: string) => request<void>("DELETE", filePath(id, path)),
+  mkdir: (id: string, path: string) => request<void>("POST", `${projectPath(id)}/mkdir`, { json: { path } }),
+  move: (id: string, from: string, to: string) =>
+    request<void>("POST", `${projectPath(id)}/move`, { json: { from, to } }),
+  upload: (id: string, files: File[], dir?: string) => {
+    const form = new FormData();
+    if (dir) form.append("dir", dir);
+    for (const f of files) form.append("files", f, f.webkitRelativePath || f.name);
+    return request<{ files: FileEntry[] }>("POST", `${projectPath(id)}/upload`, { body: form }).then((r) => r.files);
+  },
+  zipUrl: (id: string) => `${projectPath(id)}/zip`,
+  fileUrl: filePath,
+  search: (id: string, q: string, caseSensitive: boolean, signal?: AbortSignal) => {
+    const params = new URLSearchParams({ q });
+    if (caseSensitive) params.set("case", "1");
+    return request<{ matches: SearchMatch[]; truncated: boolean }>("GET", `${projectPath(id)}/search?${params}`, {
+      signal,
+    });
+  },
+
+  health: () => request<{ status: string }>("GET", "/api/monitoring/health"),
+};

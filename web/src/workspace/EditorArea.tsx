@@ -1,0 +1,180 @@
+import { Download, FileQuestion, FileWarning, FolderOpen, Search, X } from "lucide-react";
+import { Button, buttonVariants } from "@/components/ui/button";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { EmptyState } from "@/components/ui/empty-state";
+import { Kbd } from "@/components/ui/badge";
+import { Loading, Spinner } from "@/components/ui/spinner";
+import { CodeEditor } from "@/editor/CodeEditor";
+import { MAX_EDITABLE_BYTES, useDocs, type DocInfo } from "@/editor/documents";
+import { formatBytes } from "@/lib/format";
+import { api } from "@/lib/api";
+import { modKey } from "@/lib/keys";
+import { basename } from "@/lib/paths";
+import { useTheme } from "@/lib/theme";
+import { cn } from "@/lib/utils";
+import { useWorkspace } from "./model";
+
+export function EditorArea() {
+  const m = useWorkspace();
+  const tabs = useDocs(m.store, (s) => s.tabs);
+  const activePath = useDocs(m.store, (s) => s.active);
+  const active = tabs.find((t) => t.path === activePath) ?? null;
+
+  return (
+    <div className="flex h-full min-h-0 flex-col">
+      <EditorTabs tabs={tabs} active={activePath} />
+      <div className="min-h-0 flex-1">
+        {!active && <NoFileOpen />}
+        {active?.status === "loading" && <Loading label={`Opening ${basename(active.path)}`} />}
+        {active?.status === "error" && (
+          <EmptyState
+            icon={FileWarning}
+            title={`Couldn't open ${basename(active.path)}`}
+            action={<Button onClick={() => m.store.retry(active.path)}>Try again</Button>}
+          >
+            <span role="alert">{active.loadError}</span>
+          </EmptyState>
+        )}
+        {(active?.status === "binary" || active?.status === "too-large") && (
+          <DownloadInstead path={active.path} binary={active.status === "binary"} />
+        )}
+        {active?.status === "ready" && <ActiveEditor path={active.path} />}
+      </div>
+      <CloseUnsavedDialog />
+    </div>
+  );
+}
+
+/** Files the editor can't show: binary ones and very large ones. */
+function DownloadInstead({ path, binary }: { path: string; binary: boolean }) {
+  const m = useWorkspace();
+  const name = basename(path);
+  return (
+    <EmptyState
+      icon={FileQuestion}
+      title={binary ? "Binary file" : "File too large to edit"}
+      action={
+        <a className={buttonVariants({ variant: "secondary" })} href={api.fileUrl(m.project.id, path)} download>
+          <Download /> Download {name}
+        </a>
+      }
+    >
+      {binary
+        ? `${name} isn't UTF-8 text, so it can't be edited here.`
+        : `${name} is over ${formatBytes(MAX_EDITABLE_BYTES)}, more than the browser editor handles well.`}
+    </EmptyState>
+  );
+}
+
+function ActiveEditor({ path }: { path: string }) {
+  const m = useWorkspace();
+  const theme = useTheme();
+  const reveal = useDocs(m.store, (s) => s.reveal);
+  return <CodeEditor store={m.store} path={path} theme={theme} reveal={reveal} />;
+}
+
+function NoFileOpen() {
+  const m = useWorkspace();
+  return (
+    <EmptyState icon={FolderOpen} title="No file open">
+      <p>Pick a file in the tree, or:</p>
+      <div className="mt-3 grid gap-1.5 text-left">
+        <button type="button" className="flex items-center justify-between gap-6 rounded px-2 py-1 hover:bg-muted" onClick={() => m.setOverlay("quick-open")}>
+          Open a file <Kbd>{modKey} P</Kbd>
+        </button>
+        <button type="button" className="flex items-center justify-between gap-6 rounded px-2 py-1 hover:bg-muted" onClick={m.openSearch}>
+          <span className="inline-flex items-center gap-1.5">
+            <Search className="size-3.5" aria-hidden /> Search in files
+          </span>
+          <Kbd>{modKey} ⇧ F</Kbd>
+        </button>
+        <button type="button" className="flex items-center justify-between gap-6 rounded px-2 py-1 hover:bg-muted" onClick={() => m.setOverlay("palette")}>
+          All commands <Kbd>{modKey} K</Kbd>
+        </button>
+      </div>
+    </EmptyState>
+  );
+}
+
+function EditorTabs({ tabs, active }: { tabs: DocInfo[]; active: string | null }) {
+  const m = useWorkspace();
+  if (tabs.length === 0) return <div className="h-9 shrink-0 border-b border-border" />;
+  return (
+    <div role="tablist" aria-label="Open files" className="flex h-9 shrink-0 overflow-x-auto border-b border-border bg-panel">
+      {tabs.map((tab) => {
+        const selected = tab.path === active;
+        const dirty = tab.saveState === "unsaved" || tab.saveState === "error";
+        return (
+          <div
+            key={tab.path}
+            className={cn(
+              "group flex shrink-0 items-center border-r border-border",
+              selected ? "bg-background text-foreground" : "text-muted-foreground hover:text-foreground",
+            )}
+            onAuxClick={(e) => e.button === 1 && m.requestClose(tab.path)}
+          >
+            <button
+              type="button"
+              role="tab"
+              aria-selected={selected}
+              title={tab.path}
+              className={cn(
+                "flex h-full items-center gap-1.5 pl-3 pr-1 text-[13px] focus-visible:-outline-offset-2",
+                selected && "shadow-[inset_0_2px_0_var(--primary)]",
+              )}
+              onClick={() => m.store.activate(tab.path)}
+            >
+              {basename(tab.path)}
+              {dirty && (
+                <span aria-label="unsaved changes" title="Unsaved changes" className="text-foreground">
+                  ●
+                </span>
+              )}
+              {tab.saveState === "saving" && <Spinner className="size-3" />}
+            </button>
+            <button
+              type="button"
+              aria-label={`Close ${basename(tab.path)}`}
+              className="mr-1 rounded p-0.5 text-muted-foreground opacity-70 hover:bg-muted hover:text-foreground hover:opacity-100 focus-visible:opacity-100 group-hover:opacity-100"
+              onClick={() => m.requestClose(tab.path)}
+            >
+              <X className="size-3.5" />
+            </button>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+/** "Save changes?" when closing a tab with unsaved edits. */
+function CloseUnsavedDialog() {
+  const m = useWorkspace();
+  const path = m.closing;
+  const name = path ? basename(path) : "this file";
+  return (
+    <ConfirmDialog
+      open={path !== null}
+      onOpenChange={(open) => !open && m.cancelClose()}
+      title={`Save changes to ${name}?`}
+      description="Your changes will be lost if you close without saving."
+      confirmLabel="Save"
+      onConfirm={async () => {
+        if (!path) return;
+        if (!(await m.store.save(path))) throw new Error(`Couldn't save ${name}; your changes are still in the editor.`);
+        m.store.close(path);
+      }}
+      extra={
+        <Button
+          variant="destructive"
+          onClick={() => {
+            if (path) m.store.close(path);
+            m.cancelClose();
+          }}
+        >
+          Don't save
+        </Button>
+      }
+    />
+  );
+}

@@ -1,0 +1,109 @@
+import { ChevronDown, ChevronLeft, Command, Copy, Download, Eye, Globe, Keyboard, Lock, Play } from "lucide-react";
+import { Link } from "react-router";
+import { toast } from "sonner";
+import { UserMenu } from "@/components/UserMenu";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import {
+  DropdownMenu,
+  DropdownMenuContent,
+  DropdownMenuItem,
+  DropdownMenuSeparator,
+  DropdownMenuTrigger,
+} from "@/components/ui/menu";
+import { Tooltip } from "@/components/ui/tooltip";
+import { api } from "@/lib/api";
+import { modKey } from "@/lib/keys";
+import { RUN_UNAVAILABLE } from "./actions";
+import { useWorkspace } from "./model";
+
+export function WorkspaceHeader() {
+  const m = useWorkspace();
+  const p = m.project;
+  const isPublic = p.visibility === "public";
+
+  return (
+    <header className="flex h-11 shrink-0 items-center gap-2 border-b border-border bg-panel px-2">
+      <Tooltip content="Back to dashboard">
+        <Button variant="ghost" size="icon" asChild>
+          <Link to="/" aria-label="Back to dashboard">
+            <ChevronLeft />
+          </Link>
+        </Button>
+      </Tooltip>
+      <DropdownMenu>
+        <DropdownMenuTrigger asChild>
+          <button
+            type="button"
+            className="flex min-w-0 items-center gap-1 rounded px-1.5 py-1 text-[13px] hover:bg-muted"
+            aria-label={`Project ${p.owner}/${p.name} menu`}
+          >
+            <span className="hidden truncate text-muted-foreground sm:inline">{p.owner}</span>
+            <span className="hidden text-muted-foreground sm:inline">/</span>
+            <span className="truncate font-semibold" data-testid="project-name">
+              {p.name}
+            </span>
+            <ChevronDown className="size-3.5 shrink-0 text-muted-foreground" aria-hidden />
+          </button>
+        </DropdownMenuTrigger>
+        <DropdownMenuContent align="start">
+          <DropdownMenuItem
+            onSelect={() =>
+              void navigator.clipboard.writeText(window.location.origin + p.url).then(
+                () => toast.success("Link copied"),
+                () => toast.error("Couldn't copy the link"),
+              )
+            }
+          >
+            <Copy /> Copy link
+          </DropdownMenuItem>
+          <DropdownMenuItem asChild>
+            <a href={api.zipUrl(p.id)} download>
+              <Download /> Download as zip
+            </a>
+          </DropdownMenuItem>
+          <DropdownMenuSeparator />
+          <DropdownMenuItem onSelect={() => m.setOverlay("palette")}>
+            <Command /> Command palette
+          </DropdownMenuItem>
+          <DropdownMenuItem onSelect={() => m.setOverlay("help")}>
+            <Keyboard /> Keyboard shortcuts
+          </DropdownMenuItem>
+        </DropdownMenuContent>
+      </DropdownMenu>
+      <Badge className="hidden sm:inline-flex">
+        {isPublic ? <Globe aria-hidden /> : <Lock aria-hidden />}
+        {isPublic ? "Public" : "Private"}
+      </Badge>
+      {!m.canEdit && (
+        <Badge>
+          <Eye aria-hidden /> Read only
+        </Badge>
+      )}
+
+      <div className="mx-auto flex items-center gap-2">
+        <Tooltip content={RUN_UNAVAILABLE}>
+          {/* aria-disabled rather than disabled: it stays focusable, so the tooltip says why. */}
+          <Button variant="run" aria-disabled="true" className="cursor-not-allowed opacity-50 hover:bg-run">
+            <Play className="fill-current" aria-hidden /> Run
+          </Button>
+        </Tooltip>
+        <span className="hidden items-center gap-1.5 text-xs text-muted-foreground md:inline-flex">
+          <span className="size-2 rounded-full bg-muted-foreground/60" aria-hidden />
+          Not running
+        </span>
+      </div>
+
+      <div className="flex items-center gap-1">
+        {/* Collaborators' avatars go here once presence arrives with live collaboration. */}
+        <div data-testid="avatars" className="flex items-center -space-x-1.5" />
+        <Tooltip content={`Command palette (${modKey} K)`}>
+          <Button variant="ghost" size="icon" aria-label="Command palette" onClick={() => m.setOverlay("palette")}>
+            <Command />
+          </Button>
+        </Tooltip>
+        <UserMenu />
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,112 @@
+import {
+  Bot,
+  Download,
+  FilePlus,
+  FileSearch,
+  FolderPlus,
+  FolderUp,
+  Globe,
+  Keyboard,
+  LayoutDashboard,
+  type LucideIcon,
+  Play,
+  Save,
+  SaveAll,
+  Search,
+  Settings,
+  SquareTerminal,
+  SunMoon,
+  TerminalSquare,
+  Upload,
+  X,
+} from "lucide-react";
+import { useNavigate } from "react-router";
+import { toast } from "sonner";
+import { api } from "@/lib/api";
+import { modKey } from "@/lib/keys";
+import { toggleTheme } from "@/lib/theme";
+import { useWorkspace } from "./model";
+
+export interface Action {
+  id: string;
+  title: string;
+  group: "File" | "Go" | "View" | "Run" | "Help";
+  icon: LucideIcon;
+  /** Keys as shown to people, e.g. ["Ctrl", "S"]. */
+  keys?: string[];
+  run: () => void;
+  /** Why the action can't run now, when it can't. */
+  disabled?: string;
+}
+
+export const RUN_UNAVAILABLE = "Runs arrive with the sandbox";
+
+/** Every workspace action: the command palette lists them, the help dialog shows their keys. */
+export function useActions(): Action[] {
+  const m = useWorkspace();
+  const navigate = useNavigate();
+  const active = () => m.store.getSnapshot().active;
+  const saveActive = () => {
+    const path = active();
+    if (path) void m.store.save(path);
+  };
+  const activeDir = () => {
+    const path = active();
+    return path && path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+  };
+
+  const actions: Action[] = [
+    { id: "save", title: "Save file", group: "File", icon: Save, keys: [modKey, "S"], run: saveActive },
+    { id: "save-all", title: "Save all files", group: "File", icon: SaveAll, run: () => void m.store.saveAll() },
+    {
+      id: "close-tab",
+      title: "Close tab",
+      group: "File",
+      icon: X,
+      run: () => {
+        const path = active();
+        if (path) m.requestClose(path);
+      },
+    },
+    {
+      id: "download-zip",
+      title: "Download project as zip",
+      group: "File",
+      icon: Download,
+      run: () => window.location.assign(api.zipUrl(m.project.id)),
+    },
+    { id: "quick-open", title: "Go to file…", group: "Go", icon: FileSearch, keys: [modKey, "P"], run: () => m.setOverlay("quick-open") },
+    { id: "search", title: "Search in files", group: "Go", icon: Search, keys: [modKey, "⇧", "F"], run: m.openSearch },
+    { id: "dashboard", title: "Go to dashboard", group: "Go", icon: LayoutDashboard, run: () => navigate("/") },
+    { id: "settings", title: "Open settings", group: "Go", icon: Settings, run: () => navigate("/settings") },
+    { id: "show-preview", title: "Show preview", group: "View", icon: Globe, run: () => m.showRight("preview") },
+    { id: "show-console", title: "Show console", group: "View", icon: TerminalSquare, run: () => m.showRight("console") },
+    { id: "show-shell", title: "Show shell", group: "View", icon: SquareTerminal, keys: [modKey, "`"], run: () => m.showRight("shell") },
+    { id: "show-agent", title: "Ask the agent", group: "View", icon: Bot, keys: [modKey, "I"], run: () => m.showRight("agent") },
+    { id: "theme", title: "Toggle light/dark theme", group: "View", icon: SunMoon, run: toggleTheme },
+    {
+      id: "run",
+      title: "Run",
+      group: "Run",
+      icon: Play,
+      keys: [modKey, "Enter"],
+      run: () => toast.info(RUN_UNAVAILABLE),
+      disabled: RUN_UNAVAILABLE,
+    },
+    { id: "shortcuts", title: "Keyboard shortcuts", group: "Help", icon: Keyboard, keys: ["?"], run: () => m.setOverlay("help") },
+  ];
+
+  if (m.canEdit) {
+    actions.splice(
+      3,
+      0,
+      { id: "new-file", title: "New file…", group: "File", icon: FilePlus, run: () => m.setFileDialog({ kind: "new-file", dir: activeDir() }) },
+      { id: "new-folder", title: "New folder…", group: "File", icon: FolderPlus, run: () => m.setFileDialog({ kind: "new-folder", dir: activeDir() }) },
+      { id: "upload-files", title: "Upload files…", group: "File", icon: Upload, run: () => m.pickUpload("files", activeDir()) },
+      { id: "upload-folder", title: "Upload folder…", group: "File", icon: FolderUp, run: () => m.pickUpload("folder", activeDir()) },
+    );
+  } else {
+    return actions.filter((a) => a.id !== "save" && a.id !== "save-all");
+  }
+  return actions;
+}

@@ -1,0 +1,39 @@
+import { useRef, type ChangeEvent, type ReactNode } from "react";
+
+/** Hidden file inputs for "Upload files" and "Upload folder"; pick() opens the browser's chooser. */
+export function useUploader(onFiles: (files: File[], dir: string) => void): {
+  pick: (kind: "files" | "folder", dir: string) => void;
+  inputs: ReactNode;
+} {
+  const filesInput = useRef<HTMLInputElement>(null);
+  const folderInput = useRef<HTMLInputElement>(null);
+  const target = useRef("");
+
+  const onChange = (e: ChangeEvent<HTMLInputElement>) => {
+    const list = Array.from(e.target.files ?? []);
+    e.target.value = ""; // choosing the same files again still fires change
+    onFiles(list, target.current);
+  };
+
+  return {
+    pick(kind, dir) {
+      target.current = dir;
+      (kind === "files" ? filesInput : folderInput).current?.click();
+    },
+    inputs: (
+      <>
+        <input ref={filesInput} type="file" multiple hidden onChange={onChange} data-testid="upload-files-input" />
+        <input
+          ref={(el) => {
+            folderInput.current = el;
+            el?.setAttribute("webkitdirectory", "");
+          }}
+          type="file"
+          hidden
+          onChange={onChange}
+          data-testid="upload-folder-input"
+        />
+      </>
+    ),
+  };
+}

@@ -1,0 +1,196 @@
+import { useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
+import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
+import { toast } from "sonner";
+import { DocumentStore } from "@/editor/documents";
+import { api, type FileEntry, type Project } from "@/lib/api";
+import { useIsNarrow } from "@/lib/useMediaQuery";
+import { filesKey, useFileOps, type FileOps } from "./files/useFileOps";
+import { useUploader } from "./files/Uploader";
+
+export type LeftView = "files" | "search";
+export type RightTab = "preview" | "console" | "shell" | "agent";
+export type MobileTab = "files" | "code" | "preview" | "console" | "agent";
+export type Overlay = "quick-open" | "palette" | "help" | null;
+export type FileDialog =
+  | { kind: "new-file" | "new-folder"; dir: string }
+  | { kind: "rename" | "delete"; path: string; dir: boolean };
+
+export interface WorkspaceModel {
+  project: Project;
+  canEdit: boolean;
+  store: DocumentStore;
+  filesQuery: UseQueryResult<{ files: FileEntry[]; truncated: boolean }>;
+  files: FileEntry[];
+  ops: FileOps;
+  narrow: boolean;
+  leftView: LeftView;
+  setLeftView: (v: LeftView) => void;
+  rightTab: RightTab;
+  showRight: (t: RightTab) => void;
+  mobileTab: MobileTab;
+  setMobileTab: (t: MobileTab) => void;
+  overlay: Overlay;
+  setOverlay: (o: Overlay) => void;
+  fileDialog: FileDialog | null;
+  setFileDialog: (d: FileDialog | null) => void;
+  /** The tab whose close is waiting on "save changes?" */
+  closing: string | null;
+  requestClose: (path: string) => void;
+  cancelClose: () => void;
+  /** Bumped to move keyboard focus into the search box. */
+  searchFocus: number;
+  openSearch: () => void;
+  openFile: (path: string, at?: { line?: number; column?: number; focus?: boolean }) => void;
+  pickUpload: (kind: "files" | "folder", dir: string) => void;
+  /** Folders open in the tree (remembered per project). */
+  expanded: ReadonlySet<string>;
+  setFolderOpen: (path: string, open: boolean) => void;
+  /** Opens every folder above path (and path itself when it is a folder). */
+  revealInTree: (path: string, self?: boolean) => void;
+  collapseAll: () => void;
+  /** The tree row that last had focus; new files go into its folder. */
+  treeFocus: string | null;
+  setTreeFocus: (path: string | null) => void;
+}
+
+const Ctx = createContext<WorkspaceModel | null>(null);
+
+export function useWorkspace(): WorkspaceModel {
+  const m = useContext(Ctx);
+  if (!m) throw new Error("useWorkspace must be used inside <WorkspaceProvider>");
+  return m;
+}
+
+export function WorkspaceProvider({ project, children }: { project: Project; children: ReactNode }) {
+  const qc = useQueryClient();
+  const [store] = useState(
+    () =>
+      new DocumentStore(
+        {
+          read: (path, signal) => api.readFile(project.id, path, signal),
+          write: (path, text) => api.writeFile(project.id, path, text),
+          saved: () => void qc.invalidateQueries({ queryKey: filesKey(project.id) }),
+          saveFailed: (path, message) =>
+            toast.error(`Couldn't save ${path}`, {
+              description: `${message} Your changes are kept in the editor.`,
+              action: { label: "Retry", onClick: () => void store.save(path) },
+            }),
+        },
+        project.canEdit,
+      ),
+  );
+  useEffect(() => () => store.dispose(), [store]);
+
+  // Leaving with unsaved changes asks first.
+  useEffect(() => {
+    const onBeforeUnload = (e: BeforeUnloadEvent) => {
+      if (store.anyDirty) e.preventDefault();
+    };
+    window.addEventListener("beforeunload", onBeforeUnload);
+    return () => window.removeEventListener("beforeunload", onBeforeUnload);
+  }, [store]);
+
+  const filesQuery = useQuery({ queryKey: filesKey(project.id), queryFn: () => api.listFiles(project.id) });
+  const files = filesQuery.data?.files ?? emptyFiles;
+  const ops = useFileOps(project.id, store, files);
+  const uploader = useUploader(ops.upload);
+  const narrow = useIsNarrow();
+
+  const [leftView, setLeftView] = useState<LeftView>("files");
+  const [rightTab, setRightTab] = useState<RightTab>("console");
+  const [mobileTab, setMobileTab] = useState<MobileTab>("files");
+  const [overlay, setOverlay] = useState<Overlay>(null);
+  const [fileDialog, setFileDialog] = useState<FileDialog | null>(null);
+  const [closing, setClosing] = useState<string | null>(null);
+  const [searchFocus, setSearchFocus] = useState(0);
+  const [treeFocus, setTreeFocus] = useState<string | null>(null);
+  const [expanded, setExpanded] = useRememberedSet(`ecode.tree.${project.id}`);
+
+  const model: WorkspaceModel = {
+    project,
+    canEdit: project.canEdit,
+    store,
+    filesQuery,
+    files,
+    ops,
+    narrow,
+    leftView,
+    setLeftView,
+    rightTab,
+    showRight: (t) => {
+      setRightTab(t);
+      if (t !== "shell") setMobileTab(t);
+    },
+    mobileTab,
+    setMobileTab,
+    overlay,
+    setOverlay,
+    fileDialog,
+    setFileDialog,
+    closing,
+    requestClose: (path) => {
+      if (store.isDirty(path)) setClosing(path);
+      else store.close(path);
+    },
+    cancelClose: () => setClosing(null),
+    searchFocus,
+    openSearch: () => {
+      setLeftView("search");
+      setMobileTab("files");
+      setSearchFocus((n) => n + 1);
+    },
+    openFile: (path, at) => {
+      store.open(path, at);
+      setMobileTab("code");
+    },
+    pickUpload: uploader.pick,
+    expanded,
+    setFolderOpen: (path, open) =>
+      setExpanded((prev) => {
+        if (prev.has(path) === open) return prev;
+        const next = new Set(prev);
+        if (open) next.add(path);
+        else next.delete(path);
+        return next;
+      }),
+    revealInTree: (path, self = false) =>
+      setExpanded((prev) => {
+        const parts = path.split("/");
+        const dirs = parts.slice(0, self ? parts.length : -1).map((_, i) => parts.slice(0, i + 1).join("/"));
+        if (dirs.every((d) => prev.has(d))) return prev;
+        return new Set([...prev, ...dirs]);
+      }),
+    collapseAll: () => setExpanded(new Set()),
+    treeFocus,
+    setTreeFocus,
+  };
+
+  return (
+    <Ctx.Provider value={model}>
+      {children}
+      {uploader.inputs}
+    </Ctx.Provider>
+  );
+}
+
+const emptyFiles: FileEntry[] = [];
+
+/** A set of strings kept in localStorage under key. */
+function useRememberedSet(key: string) {
+  const [value, setValue] = useState<ReadonlySet<string>>(() => {
+    try {
+      const stored: unknown = JSON.parse(localStorage.getItem(key) ?? "[]");
+      return new Set(Array.isArray(stored) ? stored.filter((x): x is string => typeof x === "string") : []);
+    } catch {
+      return new Set();
+    }
+  });
+  useEffect(() => {
+    try {
+      localStorage.setItem(key, JSON.stringify([...value]));
+    } catch {
+      // Storage full or disabled: the tree just won't remember.
+    }
+  }, [key, value]);
+  return [value, setValue] as const;
+}
