@@ -18,6 +18,7 @@ import (
 
 	"ecode/internal/auth"
 	"ecode/internal/config"
+	"ecode/internal/runtime/bwrap"
 	"ecode/internal/server"
 	"ecode/internal/store"
 	"ecode/web"
@@ -54,6 +55,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	if len(args) == 0 {
 		fmt.Fprint(stdout, usage)
 		return nil
+	}
+	if handled, err := bwrap.Main(args); handled {
+		return err
 	}
 	switch args[0] {
 	case "serve":

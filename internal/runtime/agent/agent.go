@@ -3,8 +3,8 @@ package agent
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"

@@ -2,8 +2,8 @@ package agent
 
 import (
 	"bytes"
-	"fmt"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"

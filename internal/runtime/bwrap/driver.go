@@ -1,0 +1,419 @@
+// Package bwrap is the default sandbox driver: bubblewrap with every
+// namespace new (user explicitly, nested user namespaces off), no
+// capabilities, a read-only host toolchain, the project read-write, and
+// the platform's agent as PID 1. When the server runs as root each
+// sandbox gets a cgroup (memory, processes, CPU) and an unprivileged host
+// uid of its own; otherwise rlimits are the only limits.
+//
+// What it does not isolate: the host kernel is shared, so a kernel bug is
+// an escape. Multi-tenant hosts should use the gVisor or microVM drivers.
+package bwrap
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"ecode/internal/runtime"
+	"ecode/internal/runtime/agent"
+	"ecode/internal/runtime/cgroup"
+)
+
+// Limits of each sandbox.
+type Limits struct {
+	cgroup.Limits
+	TmpBytes  int64 // size of /tmp
+	HomeBytes int64 // size of the home folder (outside the project)
+	NoFile    uint64
+}
+
+// DefaultLimits are those of SANDBOX.md: 1 GiB, 256 processes, 1 CPU.
+func DefaultLimits() Limits {
+	return Limits{
+		Limits:   cgroup.Limits{MemoryBytes: 1 << 30, Pids: 256, CPUs: 1},
+		TmpBytes: 256 << 20, HomeBytes: 512 << 20, NoFile: 4096,
+	}
+}
+
+// Egress accepts the connections of one sandbox's egress socket.
+type Egress interface {
+	Serve(ln net.Listener, sandboxID string)
+}
+
+// Config of the driver.
+type Config struct {
+	StateDir string // host folder for per-sandbox socket folders
+	Limits   Limits
+	Egress   Egress // nil: sandboxes have no way out
+}
+
+// Driver starts bwrap sandboxes.
+type Driver struct {
+	cfg       Config
+	binary    string          // the ecode binary the sandbox runs as its agent
+	cg        *cgroup.Manager // nil without root
+	root      bool
+	preflight runtime.Preflight
+	launch    chan func()
+}
+
+// New prepares the driver: it finds or copies the agent binary, sets up
+// cgroups when root, and ends sandboxes a previous server left behind.
+// The returned driver's launcher runs until ctx ends.
+func New(ctx context.Context, cfg Config) (*Driver, error) {
+	if err := os.MkdirAll(cfg.StateDir, 0o711); err != nil {
+		return nil, fmt.Errorf("sandbox state dir: %w", err)
+	}
+	if err := os.Chmod(cfg.StateDir, 0o711); err != nil {
+		return nil, err
+	}
+	d := &Driver{cfg: cfg, root: os.Geteuid() == 0, launch: make(chan func())}
+	bin, err := agentBinary(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	d.binary = bin
+	if d.root {
+		if d.cg, err = cgroup.New("ecode"); err != nil {
+			slog.Warn("sandboxes run without cgroup limits", "err", err)
+		} else if n, err := d.cg.Leftovers(); err != nil {
+			slog.Warn("end leftover sandboxes", "err", err)
+		} else if n > 0 {
+			slog.Info("ended sandboxes left by a previous server", "count", n)
+		}
+	}
+	d.removeStaleRunDirs()
+	go d.launcher(ctx)
+	return d, nil
+}
+
+// Name implements runtime.Runtime.
+func (d *Driver) Name() string { return "bwrap" }
+
+// Check implements runtime.Runtime: the bwrap probe of the preflight.
+func (d *Driver) Check(ctx context.Context) error { return d.preflight.Check(ctx) }
+
+// launcher starts every sandbox from one OS thread that lives as long as
+// the driver: bwrap's --die-with-parent watches the thread that forked it,
+// and Go may end other threads at any time.
+func (d *Driver) launcher(ctx context.Context) {
+	goruntime.LockOSThread()
+	for {
+		select {
+		case <-ctx.Done():
+			return // the thread ends with the goroutine, and the sandboxes with it
+		case f := <-d.launch:
+			f()
+		}
+	}
+}
+
+// agentBinary returns a path to this binary that sandbox uids may read,
+// copying it into the state dir when its own location is private.
+func agentBinary(stateDir string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find own binary: %w", err)
+	}
+	if publiclyReadable(self) {
+		return self, nil
+	}
+	dst := filepath.Join(stateDir, "ecode-agent")
+	src, err := os.Open(self)
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	tmp, err := os.CreateTemp(stateDir, ".agent-*")
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(tmp, src); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("copy agent binary: %w", err)
+	}
+	tmp.Chmod(0o755)
+	tmp.Close()
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return "", err
+	}
+	return dst, nil
+}
+
+// publiclyReadable reports whether any uid can read path: every folder on
+// the way is searchable by others and the file readable by others.
+func publiclyReadable(path string) bool {
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm()&0o004 == 0 {
+		return false
+	}
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		info, err := os.Stat(dir)
+		if err != nil || info.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		if dir == "/" {
+			return true
+		}
+	}
+}
+
+func (d *Driver) removeStaleRunDirs() {
+	entries, _ := os.ReadDir(d.cfg.StateDir)
+	for _, e := range entries {
+		if e.IsDir() {
+			os.RemoveAll(filepath.Join(d.cfg.StateDir, e.Name()))
+		}
+	}
+}
+
+// Start implements runtime.Runtime.
+func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox, error) {
+	if err := d.Check(ctx); err != nil {
+		return nil, err
+	}
+	if !publiclyReadable(spec.ProjectDir) && d.root {
+		return nil, fmt.Errorf("sandbox users cannot reach %s: every folder above the data dir must be searchable by others (chmod o+x), or move the data dir (e.g. /var/lib/ecode)", spec.ProjectDir)
+	}
+	uid := -1
+	if d.root {
+		uid = runtime.SandboxUID(spec.ID)
+		if err := chownTree(spec.ProjectDir, uid); err != nil {
+			return nil, fmt.Errorf("hand the project to its sandbox: %w", err)
+		}
+	}
+	hostRun := filepath.Join(d.cfg.StateDir, spec.ID)
+	os.RemoveAll(hostRun)
+	if err := os.Mkdir(hostRun, 0o700); err != nil {
+		return nil, fmt.Errorf("sandbox run dir: %w", err)
+	}
+	if uid >= 0 {
+		if err := os.Chown(hostRun, uid, uid); err != nil {
+			return nil, err
+		}
+	}
+	s := &sandbox{id: spec.ID, hostRun: hostRun, done: make(chan struct{}), agent: agent.Client{Socket: filepath.Join(hostRun, "agent.sock")}}
+	s.env = append(runtime.BaseEnv(spec.Egress && d.cfg.Egress != nil), spec.Env...)
+	fail := func(err error) (runtime.Sandbox, error) {
+		s.cleanup()
+		return nil, err
+	}
+	if spec.Egress && d.cfg.Egress != nil {
+		ln, err := net.Listen("unix", filepath.Join(hostRun, "egress.sock"))
+		if err != nil {
+			return fail(fmt.Errorf("egress socket: %w", err))
+		}
+		if uid >= 0 {
+			os.Chown(filepath.Join(hostRun, "egress.sock"), uid, uid)
+		}
+		s.egress = ln
+		go d.cfg.Egress.Serve(ln, spec.ID)
+	} else {
+		spec.Egress = false
+	}
+	if d.cg != nil {
+		g, err := d.cg.Create(spec.ID+"-"+strconv.FormatInt(time.Now().UnixNano(), 36), d.cfg.Limits.Limits)
+		if err != nil {
+			return fail(err)
+		}
+		s.cg = g
+	}
+	if err := d.spawn(s, spec, uid); err != nil {
+		return fail(err)
+	}
+	if err := s.waitReady(ctx); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// spawn starts bwrap, and through it the agent, from the launcher thread:
+// as the sandbox's own uid, and inside its cgroup from the first fork.
+func (d *Driver) spawn(s *sandbox, spec runtime.Spec, uid int) error {
+	bwrapPath, err := exec.LookPath("bwrap")
+	if err != nil {
+		return err
+	}
+	nproc := 0
+	if s.cg == nil && uid >= 0 {
+		nproc = d.cfg.Limits.Pids // RLIMIT_NPROC counts per host uid: this sandbox's own
+	}
+	cmd := exec.Command(bwrapPath, args(spec, d.cfg.Limits, nproc, d.binary, s.hostRun)...)
+	cmd.Env = []string{}
+	cmd.Stderr = &s.stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
+	if uid >= 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid), Groups: []uint32{}}
+	}
+	files, err := dataFiles(passwd, group)
+	if err != nil {
+		return err
+	}
+	cmd.ExtraFiles = files
+	errc := make(chan error, 1)
+	d.launch <- func() {
+		if s.cg != nil {
+			errc <- s.cg.StartIn(cmd)
+			return
+		}
+		errc <- cmd.Start()
+	}
+	err = <-errc
+	for _, f := range files {
+		f.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("start bwrap: %w", err)
+	}
+	s.cmd = cmd
+	go func() {
+		err := cmd.Wait()
+		s.exitErr = err
+		close(s.done)
+		s.cleanup()
+	}()
+	return nil
+}
+
+// dataFiles returns pipes whose read ends hold each of contents.
+func dataFiles(contents ...string) ([]*os.File, error) {
+	var out []*os.File
+	for _, c := range contents {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := io.WriteString(w, c); err != nil {
+			return nil, err
+		}
+		w.Close()
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// chownTree gives the project to its sandbox uid, skipping what already
+// belongs to it, so a second start costs one stat per file.
+func chownTree(dir string, uid int) error {
+	return filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok && int(st.Uid) == uid && int(st.Gid) == uid {
+			return nil
+		}
+		return os.Lchown(p, uid, uid)
+	})
+}
+
+type sandbox struct {
+	id      string
+	hostRun string
+	env     []string
+	agent   agent.Client
+	cg      *cgroup.Group
+	egress  net.Listener
+	cmd     *exec.Cmd
+	stderr  bytes.Buffer
+	done    chan struct{}
+	exitErr error
+	once    sync.Once
+}
+
+func (s *sandbox) ID() string { return s.id }
+
+func (s *sandbox) Done() <-chan struct{} { return s.done }
+
+// waitReady waits for the agent to answer, or for bwrap to fail.
+func (s *sandbox) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for delay := 200 * time.Microsecond; ; delay = min(delay*2, 20*time.Millisecond) {
+		if s.agent.Ping(ctx) == nil {
+			return nil
+		}
+		select {
+		case <-s.done:
+			return fmt.Errorf("sandbox failed to start: %s", strings.TrimSpace(s.stderr.String()))
+		case <-ctx.Done():
+			return fmt.Errorf("sandbox agent did not answer: %w", ctx.Err())
+		case <-time.After(delay):
+		}
+	}
+}
+
+func (s *sandbox) Exec(ctx context.Context, c runtime.Command) (runtime.Process, error) {
+	select {
+	case <-s.done:
+		return nil, errors.New("the sandbox has stopped")
+	default:
+	}
+	dir := c.Dir
+	if dir == "" {
+		dir = runtime.ProjectDir
+	}
+	p, err := s.agent.Exec(ctx, agent.Request{
+		Argv: c.Argv, Env: append(append([]string(nil), s.env...), c.Env...), Dir: dir,
+		TTY: c.TTY, Rows: c.Rows, Cols: c.Cols,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (s *sandbox) Ports(ctx context.Context) ([]int, error) { return s.agent.Ports(ctx) }
+
+func (s *sandbox) Dial(ctx context.Context, port int) (net.Conn, error) {
+	return s.agent.Dial(ctx, port)
+}
+
+func (s *sandbox) OOMKilled() bool { return s.cg != nil && s.cg.OOMKilled() }
+
+// Stop kills everything in the sandbox: through the cgroup when there is
+// one, else by killing bwrap, whose death ends the PID namespace.
+func (s *sandbox) Stop() error {
+	if s.cg != nil {
+		_ = s.cg.Kill()
+	}
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+	s.cleanup()
+	return nil
+}
+
+func (s *sandbox) cleanup() {
+	s.once.Do(func() {
+		if s.egress != nil {
+			s.egress.Close()
+		}
+		if s.cg != nil {
+			if err := s.cg.Destroy(); err != nil {
+				slog.Warn("remove sandbox cgroup", "sandbox", s.id, "err", err)
+			}
+		}
+		os.RemoveAll(s.hostRun)
+	})
+}

@@ -1,0 +1,127 @@
+package bwrap
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"ecode/internal/runtime"
+)
+
+func TestMain(m *testing.M) {
+	if handled, err := Main(os.Args[1:]); handled {
+		if err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// reachableTempDir is a temp dir that sandbox uids can traverse.
+func reachableTempDir(t *testing.T) string {
+	dir := t.TempDir()
+	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		os.Chmod(d, 0o711)
+	}
+	return dir
+}
+
+func newDriver(t *testing.T) *Driver {
+	t.Helper()
+	if _, err := exec.LookPath("bwrap"); err != nil {
+		t.Skip("bubblewrap is not installed")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	d, err := New(ctx, Config{StateDir: filepath.Join(reachableTempDir(t), "sandboxes"), Limits: DefaultLimits()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Check(ctx); err != nil {
+		t.Skipf("bubblewrap cannot run here: %v", err)
+	}
+	return d
+}
+
+func startSandbox(t *testing.T, d *Driver, id string) (runtime.Sandbox, string) {
+	t.Helper()
+	proj := filepath.Join(reachableTempDir(t), "project")
+	os.MkdirAll(proj, 0o755)
+	s, err := d.Start(context.Background(), runtime.Spec{ID: id, ProjectDir: proj})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop() })
+	return s, proj
+}
+
+func sh(t *testing.T, s runtime.Sandbox, script string) (string, runtime.Exit) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := s.Exec(ctx, runtime.Command{Argv: []string{"sh", "-c", script}})
+	if err != nil {
+		t.Fatalf("exec %q: %v", script, err)
+	}
+	var out bytes.Buffer
+	e, err := p.Wait(ctx, &out, &out)
+	if err != nil {
+		t.Fatalf("wait %q: %v", script, err)
+	}
+	return out.String(), e
+}
+
+func TestSandboxBasics(t *testing.T) {
+	d := newDriver(t)
+	s, proj := startSandbox(t, d, "basics")
+	out, e := sh(t, s, "id -u; id -g; whoami; pwd; echo $HOME; echo hi > made-inside.txt; echo $$")
+	want := "1000\n1000\nrunner\n/home/runner/project\n/home/runner\n"
+	if !strings.HasPrefix(out, want) || e.Code != 0 {
+		t.Fatalf("got %q (%+v), want prefix %q", out, e, want)
+	}
+	if b, err := os.ReadFile(filepath.Join(proj, "made-inside.txt")); err != nil || string(b) != "hi\n" {
+		t.Fatalf("file made inside: %q %v", b, err)
+	}
+	out, _ = sh(t, s, "node -e 'console.log(1+1)'; python3 -c 'print(6*7)'")
+	if out != "2\n42\n" {
+		t.Fatalf("toolchain: %q", out)
+	}
+	out, e = sh(t, s, "exit 7")
+	if e.Code != 7 {
+		t.Fatalf("exit code %+v %q", e, out)
+	}
+}
+
+func BenchmarkSandboxStart(b *testing.B) {
+	if _, err := exec.LookPath("bwrap"); err != nil {
+		b.Skip("bubblewrap is not installed")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tmp := b.TempDir()
+	for d := tmp; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		os.Chmod(d, 0o711)
+	}
+	d, err := New(ctx, Config{StateDir: filepath.Join(tmp, "sandboxes"), Limits: DefaultLimits()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	proj := filepath.Join(tmp, "project")
+	os.MkdirAll(proj, 0o755)
+	for b.Loop() {
+		s, err := d.Start(ctx, runtime.Spec{ID: "bench", ProjectDir: proj})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		s.Stop()
+		b.StartTimer()
+	}
+}

@@ -1,0 +1,52 @@
+package bwrap
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"ecode/internal/runtime/agent"
+)
+
+// Main runs `ecode sandbox-agent`, PID 1 inside every sandbox, and reports
+// whether args named it. main, and the TestMain of packages whose tests
+// start sandboxes, call it first.
+func Main(args []string) (bool, error) {
+	if len(args) == 0 || args[0] != "sandbox-agent" {
+		return false, nil
+	}
+	fs := flag.NewFlagSet("sandbox-agent", flag.ContinueOnError)
+	nofile := fs.Uint64("nofile", 4096, "RLIMIT_NOFILE of everything in the sandbox")
+	nproc := fs.Uint64("nproc", 0, "RLIMIT_NPROC, where no cgroup limits processes")
+	egress := fs.String("egress", "", "host socket to bridge 127.0.0.1:3128 to")
+	if err := fs.Parse(args[1:]); err != nil {
+		return true, err
+	}
+	if fs.NArg() != 1 {
+		return true, fmt.Errorf("usage: sandbox-agent [flags] SOCKET")
+	}
+	if err := confine(*nofile, *nproc); err != nil {
+		return true, err
+	}
+	return true, agent.Serve(context.Background(), fs.Arg(0), *egress)
+}
+
+// confine sets the limits every process in the sandbox inherits: no core
+// dumps, bounded file descriptors, and no way to gain privileges by exec.
+func confine(nofile, nproc uint64) error {
+	limits := map[int]uint64{unix.RLIMIT_NOFILE: nofile, unix.RLIMIT_CORE: 0}
+	if nproc > 0 {
+		limits[unix.RLIMIT_NPROC] = nproc
+	}
+	for res, v := range limits {
+		if err := unix.Setrlimit(res, &unix.Rlimit{Cur: v, Max: v}); err != nil {
+			return fmt.Errorf("setrlimit %d: %w", res, err)
+		}
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("no_new_privs: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,340 @@
+// Package cgroup gives each sandbox a control group with memory, process
+// and CPU limits, and kills everything in it at once. It speaks cgroup v2
+// where the unified hierarchy is mounted and v1 (memory, pids, cpu,
+// freezer) otherwise. It needs root; without it sandboxes run with rlimits
+// only, and the driver says so in health.
+package cgroup
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Limits for one sandbox; zero leaves a limit unset.
+type Limits struct {
+	MemoryBytes int64
+	Pids        int
+	CPUs        float64 // cores of CPU time per wall second
+}
+
+// Manager creates groups under one parent named for the platform.
+type Manager struct {
+	root   string // /sys/fs/cgroup
+	parent string // e.g. "ecode"
+	v2     bool
+}
+
+var v1Controllers = []string{"memory", "pids", "cpu", "freezer"}
+
+// New returns a manager for groups under parent, or an error saying why
+// cgroups cannot be used here.
+func New(parent string) (*Manager, error) {
+	m := &Manager{root: "/sys/fs/cgroup", parent: parent}
+	if _, err := os.Stat(filepath.Join(m.root, "cgroup.controllers")); err == nil {
+		m.v2 = true
+		if err := os.MkdirAll(m.dir(""), 0o755); err != nil {
+			return nil, fmt.Errorf("cgroup v2: %w", err)
+		}
+		// Controllers must be enabled on the way down to the sandboxes.
+		for _, d := range []string{m.root, m.dir("")} {
+			if err := os.WriteFile(filepath.Join(d, "cgroup.subtree_control"), []byte("+memory +pids +cpu"), 0); err != nil {
+				return nil, fmt.Errorf("cgroup v2: enable controllers in %s: %w", d, err)
+			}
+		}
+		return m, nil
+	}
+	for _, c := range v1Controllers {
+		if err := os.MkdirAll(m.dirV1(c, ""), 0o755); err != nil {
+			return nil, fmt.Errorf("cgroup v1 %s: %w", c, err)
+		}
+	}
+	return m, nil
+}
+
+// Version is 1 or 2.
+func (m *Manager) Version() int {
+	if m.v2 {
+		return 2
+	}
+	return 1
+}
+
+func (m *Manager) dir(id string) string { return filepath.Join(m.root, m.parent, id) }
+
+func (m *Manager) dirV1(controller, id string) string {
+	return filepath.Join(m.root, controller, m.parent, id)
+}
+
+// Group is one sandbox's control group.
+type Group struct {
+	m  *Manager
+	id string
+}
+
+// Create makes the group for id with limits l.
+func (m *Manager) Create(id string, l Limits) (*Group, error) {
+	g := &Group{m: m, id: id}
+	if err := g.create(l); err != nil {
+		_ = g.Destroy()
+		return nil, fmt.Errorf("cgroup %s: %w", id, err)
+	}
+	return g, nil
+}
+
+func (g *Group) create(l Limits) error {
+	m := g.m
+	if m.v2 {
+		d := m.dir(g.id)
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return err
+		}
+		writes := map[string]string{}
+		if l.MemoryBytes > 0 {
+			writes["memory.max"] = strconv.FormatInt(l.MemoryBytes, 10)
+			writes["memory.swap.max"] = "0"
+		}
+		if l.Pids > 0 {
+			writes["pids.max"] = strconv.Itoa(l.Pids)
+		}
+		if l.CPUs > 0 {
+			writes["cpu.max"] = fmt.Sprintf("%d 100000", int(l.CPUs*100000))
+		}
+		return writeAll(d, writes)
+	}
+	for _, c := range v1Controllers {
+		if err := os.Mkdir(m.dirV1(c, g.id), 0o755); err != nil {
+			return err
+		}
+	}
+	if l.MemoryBytes > 0 {
+		d := m.dirV1("memory", g.id)
+		if err := writeAll(d, map[string]string{"memory.limit_in_bytes": strconv.FormatInt(l.MemoryBytes, 10)}); err != nil {
+			return err
+		}
+		// Where swap accounting exists, swap counts against the limit too.
+		_ = os.WriteFile(filepath.Join(d, "memory.memsw.limit_in_bytes"), []byte(strconv.FormatInt(l.MemoryBytes, 10)), 0)
+	}
+	if l.Pids > 0 {
+		if err := writeAll(m.dirV1("pids", g.id), map[string]string{"pids.max": strconv.Itoa(l.Pids)}); err != nil {
+			return err
+		}
+	}
+	if l.CPUs > 0 {
+		if err := writeAll(m.dirV1("cpu", g.id), map[string]string{
+			"cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": strconv.Itoa(int(l.CPUs * 100000)),
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeAll(dir string, kv map[string]string) error {
+	for k, v := range kv {
+		if err := os.WriteFile(filepath.Join(dir, k), []byte(v), 0); err != nil {
+			return fmt.Errorf("set %s=%s: %w", k, v, err)
+		}
+	}
+	return nil
+}
+
+// procsFiles are the group's cgroup.procs files.
+func (g *Group) procsFiles() []string {
+	if g.m.v2 {
+		return []string{filepath.Join(g.m.dir(g.id), "cgroup.procs")}
+	}
+	out := make([]string, 0, len(v1Controllers))
+	for _, c := range v1Controllers {
+		out = append(out, filepath.Join(g.m.dirV1(c, g.id), "cgroup.procs"))
+	}
+	return out
+}
+
+// StartIn starts cmd inside the group, so that the sandbox and everything
+// it forks are limited from their first instruction. The caller must be on
+// a locked OS thread: on v1 that thread joins the group for the fork (v1
+// places threads one by one) and returns to where it was; on v2 the child
+// is cloned straight into the group.
+func (g *Group) StartIn(cmd *exec.Cmd) error {
+	if g.m.v2 {
+		f, err := os.Open(g.m.dir(g.id))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if cmd.SysProcAttr == nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{}
+		}
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(f.Fd())
+		return cmd.Start()
+	}
+	tid := []byte(strconv.Itoa(syscall.Gettid()))
+	home, err := threadCgroups()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, c := range v1Controllers {
+			_ = os.WriteFile(filepath.Join(g.m.root, c, home[c], "tasks"), tid, 0)
+		}
+	}()
+	for _, c := range v1Controllers {
+		if err := os.WriteFile(filepath.Join(g.m.dirV1(c, g.id), "tasks"), tid, 0); err != nil {
+			return fmt.Errorf("move launcher into cgroup %s: %w", c, err)
+		}
+	}
+	return cmd.Start()
+}
+
+// threadCgroups maps each v1 controller to the calling thread's group.
+func threadCgroups() (map[string]string, error) {
+	b, err := os.ReadFile("/proc/thread-self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			out[c] = parts[2]
+		}
+	}
+	return out, nil
+}
+
+// OOMKilled reports whether the kernel killed something in the group for
+// want of memory.
+func (g *Group) OOMKilled() bool {
+	var file, key string
+	if g.m.v2 {
+		file, key = filepath.Join(g.m.dir(g.id), "memory.events"), "oom_kill"
+	} else {
+		file, key = filepath.Join(g.m.dirV1("memory", g.id), "memory.oom_control"), "oom_kill"
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == key && f[1] != "0" {
+			return true
+		}
+	}
+	if !g.m.v2 {
+		// Kernels without the oom_kill counter still count failed charges.
+		b, err := os.ReadFile(filepath.Join(g.m.dirV1("memory", g.id), "memory.failcnt"))
+		return err == nil && strings.TrimSpace(string(b)) != "0"
+	}
+	return false
+}
+
+// Kill ends every process in the group at once.
+func (g *Group) Kill() error {
+	if g.m.v2 {
+		err := os.WriteFile(filepath.Join(g.m.dir(g.id), "cgroup.kill"), []byte("1"), 0)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	// v1 has no cgroup.kill: freeze so nothing can fork, kill all, thaw.
+	freezer := g.m.dirV1("freezer", g.id)
+	state := filepath.Join(freezer, "freezer.state")
+	if err := os.WriteFile(state, []byte("FROZEN"), 0); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	for range 100 {
+		if b, _ := os.ReadFile(state); strings.TrimSpace(string(b)) == "FROZEN" {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for _, pid := range pids(filepath.Join(freezer, "cgroup.procs")) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	return os.WriteFile(state, []byte("THAWED"), 0)
+}
+
+func pids(procs string) []int {
+	b, err := os.ReadFile(procs)
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// Empty reports whether no process is left in the group.
+func (g *Group) Empty() bool {
+	return len(pids(g.procsFiles()[0])) == 0
+}
+
+// Destroy kills what is left and removes the group.
+func (g *Group) Destroy() error {
+	_ = g.Kill()
+	dirs := []string{g.m.dir(g.id)}
+	if !g.m.v2 {
+		dirs = dirs[:0]
+		for _, c := range v1Controllers {
+			dirs = append(dirs, g.m.dirV1(c, g.id))
+		}
+	}
+	var errs []error
+	for _, d := range dirs {
+		// The kernel removes a group only once its last process is gone.
+		var err error
+		for range 200 {
+			if err = os.Remove(d); err == nil || errors.Is(err, os.ErrNotExist) {
+				err = nil
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Leftovers destroys groups that a previous run of the server left behind:
+// sandboxes never outlive the server that started them.
+func (m *Manager) Leftovers() (int, error) {
+	base := m.dir("")
+	if !m.v2 {
+		base = m.dirV1("memory", "")
+	}
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if err := (&Group{m: m, id: e.Name()}).Destroy(); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

@@ -1,0 +1,99 @@
+package runtime
+
+import (
+	"context"
+	"hash/fnv"
+	"io"
+	"net"
+
+	"ecode/internal/runtime/agent"
+)
+
+// Spec describes the sandbox of one project.
+type Spec struct {
+	ID         string   // unique among running sandboxes: the project id
+	ProjectDir string   // the project's working tree on the host
+	Env        []string // KEY=VALUE added to every command (the project's secrets)
+	Egress     bool     // whether the sandbox may reach the egress proxy
+}
+
+// Command is what runs in a sandbox.
+type Command struct {
+	Argv []string
+	Env  []string // added to the sandbox's environment
+	Dir  string   // inside the sandbox; default the project folder
+	TTY  bool
+	Rows uint16
+	Cols uint16
+}
+
+// Exit is how a command ended: Code, or Signal when it was killed.
+type Exit = agent.Exit
+
+// Process is a running command.
+type Process interface {
+	io.Writer // stdin, or the terminal's input
+	CloseStdin() error
+	Resize(rows, cols uint16) error
+	Kill() error
+	// Wait copies output until the command ends; ending ctx kills it.
+	Wait(ctx context.Context, stdout, stderr io.Writer) (Exit, error)
+}
+
+// Sandbox is one project's isolated machine: runs, shells and exec calls
+// of the project all happen in it and share its files and ports.
+type Sandbox interface {
+	ID() string
+	Exec(ctx context.Context, cmd Command) (Process, error)
+	// Ports lists the TCP ports something listens on inside.
+	Ports(ctx context.Context) ([]int, error)
+	// Dial connects to a port inside, as a preview does.
+	Dial(ctx context.Context, port int) (net.Conn, error)
+	// OOMKilled reports whether the memory limit has killed something.
+	OOMKilled() bool
+	// Done is closed when the sandbox has ended, whatever the reason.
+	Done() <-chan struct{}
+	// Stop ends everything in the sandbox and frees what it held.
+	Stop() error
+}
+
+// Runtime starts sandboxes. Drivers: bwrap (local, default); docker and
+// kube implement the same interface.
+type Runtime interface {
+	Name() string
+	// Check tells whether sandboxes can start here; the error says the fix.
+	Check(ctx context.Context) error
+	Start(ctx context.Context, spec Spec) (Sandbox, error)
+}
+
+// Inside the sandbox.
+const (
+	ProjectDir = "/home/runner/project"
+	HomeDir    = "/home/runner"
+)
+
+// BaseEnv is the environment every sandbox command starts from: nothing of
+// the server's own.
+func BaseEnv(egress bool) []string {
+	env := []string{
+		"HOME=" + HomeDir, "USER=runner", "LOGNAME=runner", "SHELL=/bin/bash",
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"LANG=C.UTF-8", "TERM=xterm-256color", "npm_config_update_notifier=false", "npm_config_fund=false",
+		"PYTHONUNBUFFERED=1", "GOPATH=" + HomeDir + "/go", "GOCACHE=" + HomeDir + "/.cache/go-build",
+	}
+	if egress {
+		proxy := "http://127.0.0.1:3128"
+		env = append(env, "HTTP_PROXY="+proxy, "HTTPS_PROXY="+proxy, "http_proxy="+proxy, "https_proxy="+proxy,
+			"NO_PROXY=localhost,127.0.0.1,::1", "no_proxy=localhost,127.0.0.1,::1")
+	}
+	return env
+}
+
+// SandboxUID is the host uid a project's sandbox runs as when the server
+// is root: stable per project, so the files it leaves stay its own, and
+// far above any uid a host hands out.
+func SandboxUID(projectID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(projectID))
+	return 1_000_000_000 + int(h.Sum32()%100_000_000)
+}
