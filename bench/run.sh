@@ -10,4 +10,5 @@ go run ./bench/coldstart -bin bin/ecode -n 20 -warm
 echo "## authenticated GET /api/projects"
 bash bench/api.sh bin/ecode
 echo "## 10 KB file write+read round trip through the API vs the bare disk"
-go test -run '^$' -bench 'RoundTrip10KB' -benchtime 3s -count 5 ./internal/project/ | grep -E '^Benchmark'
+go test -run '^$' -bench 'RoundTrip10KB' -benchtime 2s -count 6 ./internal/project/ > /tmp/ecode-roundtrip.txt
+(cd /tmp && GOFLAGS=-mod=mod go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da /tmp/ecode-roundtrip.txt)
