@@ -31,7 +31,7 @@ e2e/node_modules/.package-lock.json: e2e/package-lock.json
 ## test: vet, Go tests (SQLite and PostgreSQL), then browser tests against the built binary
 test: vet test-go test-e2e
 
-vet:
+vet: web/node_modules/.package-lock.json
 	$(GO) vet ./...
 	cd web && $(NPM) run --silent typecheck
 
