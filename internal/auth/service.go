@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
 
 	"ecode/internal/errs"
 	"ecode/internal/httpx"
@@ -38,6 +39,9 @@ type Options struct {
 // NewService builds the identity service.
 func NewService(db *store.DB, opts Options) *Service {
 	sm := scs.New()
+	if ms, ok := sm.Store.(*memstore.MemStore); ok {
+		ms.StopCleanup() // replaced by the database store below
+	}
 	sm.Store = sessionStore{db: db}
 	sm.Lifetime = 30 * 24 * time.Hour
 	sm.Cookie.Name = "ecode_session"

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -47,6 +48,10 @@ func probe(ctx context.Context) error {
 		"--symlink", "usr/bin", "/bin", "/usr/bin/true")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	// Should anything inherit stderr and linger, Wait still returns.
+	cmd.WaitDelay = time.Second
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		switch {

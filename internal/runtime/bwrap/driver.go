@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net"
@@ -87,7 +88,11 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	}
 	d.binary = bin
 	if d.root {
-		if d.cg, err = cgroup.New("ecode"); err != nil {
+		// One parent group per state dir: servers sharing a host (tests,
+		// staging beside production) never end each other's sandboxes.
+		h := fnv.New32a()
+		h.Write([]byte(cfg.StateDir))
+		if d.cg, err = cgroup.New(fmt.Sprintf("ecode-%08x", h.Sum32())); err != nil {
 			slog.Warn("sandboxes run without cgroup limits", "err", err)
 		} else if n, err := d.cg.Leftovers(); err != nil {
 			slog.Warn("end leftover sandboxes", "err", err)
@@ -98,6 +103,14 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	d.removeStaleRunDirs()
 	go d.launcher(ctx)
 	return d, nil
+}
+
+// Close ends every sandbox of this driver and removes its cgroups.
+func (d *Driver) Close() error {
+	if d.cg == nil {
+		return nil
+	}
+	return d.cg.Close()
 }
 
 // Name implements runtime.Runtime.

@@ -44,6 +44,7 @@ func newDriver(t *testing.T) *Driver {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { d.Close() })
 	if err := d.Check(ctx); err != nil {
 		t.Skipf("bubblewrap cannot run here: %v", err)
 	}
@@ -113,6 +114,7 @@ func BenchmarkSandboxStart(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer d.Close()
 	proj := filepath.Join(tmp, "project")
 	os.MkdirAll(proj, 0o755)
 	for b.Loop() {

@@ -338,3 +338,20 @@ func (m *Manager) Leftovers() (int, error) {
 	}
 	return n, nil
 }
+
+// Close destroys every group left and removes the parent.
+func (m *Manager) Close() error {
+	if _, err := m.Leftovers(); err != nil {
+		return err
+	}
+	if m.v2 {
+		return os.Remove(m.dir(""))
+	}
+	var errs []error
+	for _, c := range v1Controllers {
+		if err := os.Remove(m.dirV1(c, "")); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

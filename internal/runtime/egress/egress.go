@@ -1,0 +1,269 @@
+// Package egress is the only way out of a sandbox: an HTTP proxy (CONNECT
+// for HTTPS, absolute-form requests for plain HTTP) that the host runs on
+// one unix socket per sandbox. It lets a sandbox reach the hosts it is
+// allowed (the package registries by default, or any public host in a
+// project's internet mode) and never a loopback, private, link-local,
+// metadata or carrier-grade NAT address: the check runs on the address
+// actually dialled, after DNS, so a name that resolves inward is refused.
+package egress
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// DefaultAllow are the hosts every sandbox may reach: package registries
+// and GitHub, for installs and clones.
+var DefaultAllow = []string{
+	"registry.npmjs.org", "registry.yarnpkg.com",
+	"proxy.golang.org", "sum.golang.org", "storage.googleapis.com",
+	"pypi.org", "files.pythonhosted.org",
+	"github.com", "codeload.github.com", "objects.githubusercontent.com", "raw.githubusercontent.com",
+}
+
+// Policy decides what one sandbox may reach.
+type Policy struct {
+	Allow       []string // exact hosts, or ".suffix" for a domain and its subdomains
+	AnyPublic   bool     // internet mode: any host, still public addresses only
+	AllowedAddr func(netip.Addr) bool
+}
+
+// Proxy serves sandboxes' egress sockets.
+type Proxy struct {
+	mu       sync.RWMutex
+	policies map[string]Policy
+	fallback Policy
+	log      *slog.Logger
+}
+
+// New returns a proxy whose sandboxes get policy unless SetPolicy says
+// otherwise. A nil AllowedAddr means PublicAddr.
+func New(policy Policy, log *slog.Logger) *Proxy {
+	if policy.AllowedAddr == nil {
+		policy.AllowedAddr = PublicAddr
+	}
+	return &Proxy{policies: map[string]Policy{}, fallback: policy, log: log}
+}
+
+// SetPolicy gives one sandbox its own policy (a project's internet mode).
+func (p *Proxy) SetPolicy(sandboxID string, pol Policy) {
+	if pol.AllowedAddr == nil {
+		pol.AllowedAddr = p.fallback.AllowedAddr
+	}
+	p.mu.Lock()
+	p.policies[sandboxID] = pol
+	p.mu.Unlock()
+}
+
+func (p *Proxy) policy(sandboxID string) Policy {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if pol, ok := p.policies[sandboxID]; ok {
+		return pol
+	}
+	return p.fallback
+}
+
+// Serve answers proxy requests from one sandbox until ln closes. The
+// socket is the sandbox's identity: no credential travels.
+func (p *Proxy) Serve(ln net.Listener, sandboxID string) {
+	defer func() {
+		p.mu.Lock()
+		delete(p.policies, sandboxID)
+		p.mu.Unlock()
+	}()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.handle(c, sandboxID)
+	}
+}
+
+func (p *Proxy) handle(c net.Conn, sandboxID string) {
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for {
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Minute))
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		_ = c.SetReadDeadline(time.Time{})
+		if req.Method == http.MethodConnect {
+			p.connect(c, br, req, sandboxID)
+			return
+		}
+		if !p.forward(c, req, sandboxID) {
+			return
+		}
+	}
+}
+
+// Refusal says why a destination is not allowed.
+type Refusal struct{ Host, Why string }
+
+func (r *Refusal) Error() string { return fmt.Sprintf("egress to %s refused: %s", r.Host, r.Why) }
+
+func (p *Proxy) dial(ctx context.Context, sandboxID, hostport string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return nil, &Refusal{Host: hostport, Why: "not host:port"}
+	}
+	pol := p.policy(sandboxID)
+	if !pol.AnyPublic && !allowed(pol.Allow, host) {
+		return nil, &Refusal{Host: host, Why: "not on this project's list of allowed hosts"}
+	}
+	if port != "443" && port != "80" && !pol.AnyPublic {
+		return nil, &Refusal{Host: hostport, Why: "only ports 80 and 443 are allowed"}
+	}
+	d := net.Dialer{
+		Timeout: 15 * time.Second,
+		// The check runs on each address the dialer is about to connect
+		// to: after DNS, so no name can smuggle a private address through.
+		Control: func(_, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return &Refusal{Host: host, Why: "unparseable address " + address}
+			}
+			if !pol.AllowedAddr(ap.Addr().Unmap()) {
+				return &Refusal{Host: host, Why: "it resolves to a non-public address (" + ap.Addr().String() + ")"}
+			}
+			return nil
+		},
+	}
+	return d.DialContext(ctx, "tcp", hostport)
+}
+
+func allowed(list []string, host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, a := range list {
+		if host == a || (strings.HasPrefix(a, ".") && (strings.HasSuffix(host, a) || host == a[1:])) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Proxy) refuse(c net.Conn, host string, err error) {
+	status, msg := http.StatusBadGateway, err.Error()
+	var ref *Refusal
+	if errors.As(err, &ref) {
+		status, msg = http.StatusForbidden, ref.Error()
+	}
+	p.log.Info("egress refused", "host", host, "err", err)
+	body := msg + "\n"
+	fmt.Fprintf(c, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		status, http.StatusText(status), len(body), body)
+}
+
+func (p *Proxy) connect(c net.Conn, br *bufio.Reader, req *http.Request, sandboxID string) {
+	up, err := p.dial(req.Context(), sandboxID, req.Host)
+	if err != nil {
+		p.refuse(c, req.Host, err)
+		return
+	}
+	defer up.Close()
+	if _, err := io.WriteString(c, "HTTP/1.1 200 Connection Established\r\n\r\n"); err != nil {
+		return
+	}
+	done := make(chan struct{}, 2)
+	go func() {
+		_, _ = io.Copy(up, br)
+		if tc, ok := up.(*net.TCPConn); ok {
+			_ = tc.CloseWrite()
+		}
+		done <- struct{}{}
+	}()
+	go func() {
+		_, _ = io.Copy(c, up)
+		if uc, ok := c.(*net.UnixConn); ok {
+			_ = uc.CloseWrite()
+		}
+		done <- struct{}{}
+	}()
+	<-done
+	<-done
+}
+
+// forward relays one plain-HTTP request; it reports whether the client
+// connection may carry another.
+func (p *Proxy) forward(c net.Conn, req *http.Request, sandboxID string) bool {
+	if req.URL.Host == "" || req.URL.Scheme != "http" {
+		p.refuse(c, req.Host, &Refusal{Host: req.Host, Why: "a proxy request needs an absolute http:// URL"})
+		return false
+	}
+	hostport := req.URL.Host
+	if req.URL.Port() == "" {
+		hostport = net.JoinHostPort(req.URL.Hostname(), "80")
+	}
+	up, err := p.dial(req.Context(), sandboxID, hostport)
+	if err != nil {
+		p.refuse(c, req.URL.Host, err)
+		return false
+	}
+	defer up.Close()
+	req.RequestURI = ""
+	req.Header.Del("Proxy-Connection")
+	req.Header.Del("Proxy-Authorization")
+	if err := req.Write(up); err != nil {
+		p.refuse(c, req.URL.Host, err)
+		return false
+	}
+	res, err := http.ReadResponse(bufio.NewReader(up), req)
+	if err != nil {
+		p.refuse(c, req.URL.Host, err)
+		return false
+	}
+	defer res.Body.Close()
+	res.Close = true // one upstream connection per request keeps this simple
+	return res.Write(c) == nil && false
+}
+
+var blocked = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),      // this network
+	netip.MustParsePrefix("10.0.0.0/8"),     // private
+	netip.MustParsePrefix("100.64.0.0/10"),  // carrier-grade NAT
+	netip.MustParsePrefix("127.0.0.0/8"),    // loopback
+	netip.MustParsePrefix("169.254.0.0/16"), // link-local, cloud metadata
+	netip.MustParsePrefix("172.16.0.0/12"),  // private
+	netip.MustParsePrefix("192.0.0.0/24"),   // IETF protocol assignments
+	netip.MustParsePrefix("192.168.0.0/16"), // private
+	netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking
+	netip.MustParsePrefix("224.0.0.0/3"),    // multicast, reserved, broadcast
+	netip.MustParsePrefix("::/128"),         // unspecified
+	netip.MustParsePrefix("::1/128"),        // loopback
+	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64, can reach IPv4 inside
+	netip.MustParsePrefix("64:ff9b:1::/48"), // local NAT64
+	netip.MustParsePrefix("fc00::/7"),       // unique local
+	netip.MustParsePrefix("fe80::/10"),      // link-local
+	netip.MustParsePrefix("ff00::/8"),       // multicast
+	netip.MustParsePrefix("2001:db8::/32"),  // documentation
+	netip.MustParsePrefix("2002::/16"),      // 6to4 can embed private IPv4
+}
+
+// PublicAddr reports whether a is an address on the public internet.
+func PublicAddr(a netip.Addr) bool {
+	a = a.Unmap()
+	if !a.IsValid() {
+		return false
+	}
+	for _, p := range blocked {
+		if p.Contains(a) {
+			return false
+		}
+	}
+	return true
+}
