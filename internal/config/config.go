@@ -11,19 +11,22 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config holds every setting of the platform.
 type Config struct {
-	Addr            string // ECODE_ADDR
-	DataDir         string // ECODE_DATA_DIR
-	DatabaseURL     string // ECODE_DATABASE_URL; empty means SQLite in DataDir
-	PublicURL       string // ECODE_PUBLIC_URL
-	LogFormat       string // ECODE_LOG_FORMAT: text or json
-	LogLevel        string // ECODE_LOG_LEVEL: debug, info, warn, error
-	MaxFileBytes    int64  // ECODE_MAX_FILE_BYTES
-	MaxProjectBytes int64  // ECODE_MAX_PROJECT_BYTES
-	AllowSignup     bool   // ECODE_ALLOW_SIGNUP
+	Addr            string        // ECODE_ADDR
+	DataDir         string        // ECODE_DATA_DIR
+	DatabaseURL     string        // ECODE_DATABASE_URL; empty means SQLite in DataDir
+	PublicURL       string        // ECODE_PUBLIC_URL
+	LogFormat       string        // ECODE_LOG_FORMAT: text or json
+	LogLevel        string        // ECODE_LOG_LEVEL: debug, info, warn, error
+	MaxFileBytes    int64         // ECODE_MAX_FILE_BYTES
+	MaxProjectBytes int64         // ECODE_MAX_PROJECT_BYTES
+	AllowSignup     bool          // ECODE_ALLOW_SIGNUP
+	PreviewDomain   string        // ECODE_PREVIEW_DOMAIN
+	SandboxIdle     time.Duration // ECODE_SANDBOX_IDLE
 }
 
 // Default returns the settings for a fresh machine.
@@ -36,6 +39,8 @@ func Default() Config {
 		MaxFileBytes:    20 << 20,
 		MaxProjectBytes: 1 << 30,
 		AllowSignup:     true,
+		PreviewDomain:   "localhost",
+		SandboxIdle:     15 * time.Minute,
 	}
 }
 
@@ -54,6 +59,12 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 		}
 		fs.Int64Var(p, name, *p, usage+" ("+env+")")
 	}
+	duration := func(p *time.Duration, name, env, usage string) {
+		if v, err := time.ParseDuration(getenv(env)); err == nil {
+			*p = v
+		}
+		fs.DurationVar(p, name, *p, usage+" ("+env+")")
+	}
 	boolean := func(p *bool, name, env, usage string) {
 		if v, err := strconv.ParseBool(getenv(env)); err == nil {
 			*p = v
@@ -69,6 +80,8 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	num(&c.MaxFileBytes, "max-file-bytes", "ECODE_MAX_FILE_BYTES", "largest file a project may hold")
 	num(&c.MaxProjectBytes, "max-project-bytes", "ECODE_MAX_PROJECT_BYTES", "largest total size of a project's files")
 	boolean(&c.AllowSignup, "allow-signup", "ECODE_ALLOW_SIGNUP", "let anyone create an account")
+	str(&c.PreviewDomain, "preview-domain", "ECODE_PREVIEW_DOMAIN", "previews are served at {slug}--{owner}.DOMAIN")
+	duration(&c.SandboxIdle, "sandbox-idle", "ECODE_SANDBOX_IDLE", "stop a project's sandbox after this long unused")
 }
 
 // Load parses args (after the subcommand) into a Config.
@@ -99,6 +112,12 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	}
+	if c.PreviewDomain == "" || strings.ContainsAny(c.PreviewDomain, "/:") {
+		return fmt.Errorf("preview domain %q must be a bare domain such as localhost or preview.example.com", c.PreviewDomain)
+	}
+	if c.SandboxIdle < time.Second {
+		return fmt.Errorf("sandbox idle timeout must be at least 1s")
 	}
 	if c.MaxFileBytes <= 0 || c.MaxProjectBytes < c.MaxFileBytes {
 		return fmt.Errorf("max file bytes must be positive and no more than max project bytes")

@@ -15,6 +15,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"ecode/internal/errs"
@@ -34,6 +35,25 @@ type Tree struct {
 	dir    string
 	limits Limits
 	usage  *usage
+	uid    int // host uid that owns the project's files; -1 leaves ownership alone
+}
+
+// own hands p, and the folders above it that the platform just created, to
+// the project's sandbox uid, so code in the sandbox can change them.
+func (t *Tree) own(r *os.Root, p string) {
+	if t.uid < 0 {
+		return
+	}
+	for q := p; q != "." && q != "/"; q = path.Dir(q) {
+		info, err := r.Lstat(q)
+		if err != nil {
+			return
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok && int(st.Uid) == t.uid && q != p {
+			return // the rest of the way up is already the sandbox's
+		}
+		_ = r.Lchown(q, t.uid, t.uid)
+	}
 }
 
 // Limits bound what a project may hold.
@@ -151,6 +171,7 @@ func (t *Tree) Write(p string, body io.Reader) (int64, error) {
 		_ = r.Remove(tmp)
 		return 0, fileError(err, p)
 	}
+	t.own(r, p)
 	t.usage.add(n - old)
 	return n, nil
 }
@@ -261,7 +282,11 @@ func (t *Tree) Mkdir(p string) error {
 	if err := mkParents(r, p); err != nil {
 		return err
 	}
-	return fileError(r.Mkdir(p, 0o755), p)
+	if err := r.Mkdir(p, 0o755); err != nil {
+		return fileError(err, p)
+	}
+	t.own(r, p)
+	return nil
 }
 
 // Move renames or moves a file or folder; the target must not exist.
@@ -283,7 +308,11 @@ func (t *Tree) Move(from, to string) error {
 	if err := mkParents(r, to); err != nil {
 		return err
 	}
-	return fileError(r.Rename(from, to), to)
+	if err := r.Rename(from, to); err != nil {
+		return fileError(err, to)
+	}
+	t.own(r, to)
+	return nil
 }
 
 // Upload is one file of an upload: its project-relative path and bytes.
@@ -337,6 +366,7 @@ func (t *Tree) WriteAll(next func() (*Upload, error)) ([]FileEntry, error) {
 		if err := r.Rename(f.tmp, f.dst); err != nil {
 			return out, fileError(err, f.dst)
 		}
+		t.own(r, f.dst)
 		t.usage.add(f.n - f.old)
 		out = append(out, FileEntry{Path: f.dst, Size: f.n})
 	}

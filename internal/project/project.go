@@ -33,7 +33,8 @@ type Project struct {
 	CanEdit    bool   `json:"canEdit" db:"-"`
 }
 
-func (p *Project) resource() access.Project {
+// Access is what the authorization layer needs to know of p.
+func (p *Project) Access() access.Project {
 	return access.Project{OwnerID: p.OwnerID, Public: p.Visibility == Public}
 }
 

@@ -23,6 +23,10 @@ type Service struct {
 
 	mu     sync.Mutex
 	usages map[string]*usage
+
+	// SandboxUID, when set, names the host uid that must own a project's
+	// files (the sandbox runs as it); files the platform writes go to it.
+	SandboxUID func(projectID string) int
 }
 
 // NewService keeps project trees under dataDir/projects.
@@ -49,13 +53,17 @@ func (s *Service) Tree(p *Project) *Tree {
 		s.usages[p.ID] = u
 	}
 	s.mu.Unlock()
-	return &Tree{dir: s.Dir(p.ID), limits: s.limits, usage: u}
+	uid := -1
+	if s.SandboxUID != nil {
+		uid = s.SandboxUID(p.ID)
+	}
+	return &Tree{dir: s.Dir(p.ID), limits: s.limits, usage: u, uid: uid}
 }
 
 // decorate fills in the fields derived for the caller.
 func decorate(p *Project, actor *auth.User) *Project {
 	p.URL = "/@" + p.Owner + "/" + p.Slug
-	p.CanEdit = access.Can(actor, access.Write, p.resource()) == nil
+	p.CanEdit = access.Can(actor, access.Write, p.Access()) == nil
 	return p
 }
 
@@ -116,7 +124,7 @@ func (s *Service) Get(ctx context.Context, actor *auth.User, id string, a access
 	if err != nil {
 		return nil, err
 	}
-	if err := access.Can(actor, a, p.resource()); err != nil {
+	if err := access.Can(actor, a, p.Access()); err != nil {
 		return nil, err
 	}
 	return decorate(p, actor), nil
@@ -128,10 +136,16 @@ func (s *Service) BySlug(ctx context.Context, actor *auth.User, owner, slug stri
 	if err != nil {
 		return nil, err
 	}
-	if err := access.Can(actor, access.Read, p.resource()); err != nil {
+	if err := access.Can(actor, access.Read, p.Access()); err != nil {
 		return nil, err
 	}
 	return decorate(p, actor), nil
+}
+
+// Lookup returns owner's project slug without asking who wants it: for
+// callers that authorise by other means (a preview pass).
+func (s *Service) Lookup(ctx context.Context, owner, slug string) (*Project, error) {
+	return projectBySlug(ctx, s.db, owner, slug)
 }
 
 // List returns actor's projects, most recently changed first.

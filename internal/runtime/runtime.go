@@ -77,7 +77,7 @@ const (
 func BaseEnv(egress bool) []string {
 	env := []string{
 		"HOME=" + HomeDir, "USER=runner", "LOGNAME=runner", "SHELL=/bin/bash",
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/go/bin",
 		"LANG=C.UTF-8", "TERM=xterm-256color", "npm_config_update_notifier=false", "npm_config_fund=false",
 		"PYTHONUNBUFFERED=1", "GOPATH=" + HomeDir + "/go", "GOCACHE=" + HomeDir + "/.cache/go-build",
 	}

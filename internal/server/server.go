@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -22,9 +24,13 @@ import (
 	"ecode/internal/httpx"
 	"ecode/internal/monitor"
 	"ecode/internal/project"
+	"ecode/internal/run"
 	"ecode/internal/runtime"
+	"ecode/internal/runtime/bwrap"
+	"ecode/internal/runtime/egress"
 	"ecode/internal/store"
 	"ecode/internal/ui"
+	"ecode/internal/ws"
 	"ecode/templates"
 )
 
@@ -34,8 +40,10 @@ type Server struct {
 	DB       *store.DB
 	Auth     *auth.Service
 	Projects *project.Service
+	Runs     *run.Service
 	Router   *httpx.Router
 	handler  http.Handler
+	driver   *bwrap.Driver
 	bg       sync.WaitGroup
 	stop     context.CancelFunc
 }
@@ -62,26 +70,57 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
+	bgctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	fail := func(err error) (*Server, error) {
+		cancel()
+		db.Close()
+		return nil, err
+	}
+	if err := prepareDataDir(cfg.DataDir); err != nil {
+		return fail(err)
+	}
+	key, err := loadKey(filepath.Join(cfg.DataDir, "secret.key"))
+	if err != nil {
+		return fail(err)
+	}
+	proxy := egress.New(egress.Policy{Allow: egress.DefaultAllow}, slog.Default())
+	driver, err := bwrap.New(bgctx, bwrap.Config{
+		StateDir: filepath.Join(cfg.DataDir, "sandboxes"), Limits: bwrap.DefaultLimits(), Egress: proxy,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if os.Geteuid() == 0 {
+		projects.SandboxUID = runtime.SandboxUID
+	}
+	runs := run.NewService(projects, driver, run.Options{
+		IdleTimeout: cfg.SandboxIdle, PreviewDomain: cfg.PreviewDomain, PublicURL: cfg.PublicURL,
+		StateDir: filepath.Join(cfg.DataDir, "runs"), PreviewKey: key,
+	})
 	s := &Server{
 		Config:   cfg,
 		DB:       db,
 		Auth:     auth.NewService(db, auth.Options{SecureCookies: cfg.SecureCookies(), AllowSignup: cfg.AllowSignup}),
 		Projects: projects,
+		Runs:     runs,
 		Router:   httpx.NewRouter(),
+		driver:   driver,
+		stop:     cancel,
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	preflight := &runtime.Preflight{}
 	health := monitor.NewHealth(reg,
 		monitor.Check{Name: "db", Run: db.PingContext},
 		monitor.DiskCheck(cfg.DataDir, 100<<20),
-		monitor.Check{Name: "runtime", Run: preflight.Check},
+		monitor.Check{Name: "runtime", Run: driver.Check},
 	)
 
 	health.Routes(s.Router)
 	s.Auth.Routes(s.Router)
 	s.Projects.Routes(s.Router)
+	s.Runs.Routes(s.Router)
+	(&ws.Handler{Projects: projects, Runs: runs}).Routes(s.Router)
 	s.Router.Fallback(ui.New(dist, func(r *http.Request, owner, slug string) bool {
 		_, err := projects.BySlug(r.Context(), auth.Actor(r), owner, slug)
 		return err == nil
@@ -91,22 +130,37 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	h = s.Auth.Middleware(h)
 	h = httpx.CrossOrigin(h)
 	h = httpx.SecurityHeaders(h)
+	h = previews(runs, h)
 	s.handler = httpx.Observe(httpx.NewMetrics(reg), slog.Default(), h)
 
-	bgctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.stop = cancel
 	s.bg.Go(func() { s.Auth.Run(bgctx) })
-	s.bg.Go(func() { _ = preflight.Check(bgctx) }) // warm the probe before the first health check
+	s.bg.Go(func() { s.Runs.Run(bgctx) })
+	s.bg.Go(func() { _ = driver.Check(bgctx) }) // warm the probe before the first health check
 	return s, nil
+}
+
+// previews sends requests for a preview host to the app running there;
+// they never reach the platform's routes or its session.
+func previews(runs *run.Service, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, _, ok := runs.PreviewTarget(r.Host); ok {
+			runs.ServePreview(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Handler is the platform's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close stops background work and closes the database.
+// Close stops every sandbox and background work, and closes the database.
 func (s *Server) Close() error {
 	s.stop()
 	s.bg.Wait()
+	if err := s.driver.Close(); err != nil {
+		slog.Warn("close sandbox driver", "err", err)
+	}
 	return s.DB.Close()
 }
 

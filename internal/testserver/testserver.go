@@ -13,7 +13,9 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -55,18 +57,26 @@ func New(t testing.TB, e testdb.Engine, opts ...Option) *Server {
 	})
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
+	// Sandbox uids must be able to pass through to their project.
+	for d := cfg.DataDir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		os.Chmod(d, 0o711)
+	}
 	cfg.DatabaseURL = e.URL(t)
 	for _, o := range opts {
 		o(&cfg)
 	}
+	hs := httptest.NewUnstartedServer(nil)
+	cfg.PublicURL = "http://" + hs.Listener.Addr().String()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	app, err := server.New(context.Background(), cfg, UI)
 	if err != nil {
+		hs.Close()
 		t.Fatalf("start server on %s: %v", e.Name, err)
 	}
-	hs := httptest.NewServer(app.Handler())
+	hs.Config.Handler = app.Handler()
+	hs.Start()
 	t.Cleanup(func() {
 		hs.Close()
 		app.Close()
@@ -137,6 +147,30 @@ func (c *Client) CreateProject(t testing.TB, name string) Project {
 	var out struct{ Project Project }
 	c.Post(t, "/api/projects", map[string]string{"name": name}).WantStatus(t, http.StatusCreated).Decode(t, &out)
 	return out.Project
+}
+
+// CookieHeader is the Cookie header the client's jar sends to the server.
+func (c *Client) CookieHeader(t testing.TB) string {
+	u, err := url.Parse(c.s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []string
+	for _, ck := range c.http.Jar.Cookies(u) {
+		parts = append(parts, ck.Name+"="+ck.Value)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// DoNoRedirect is a GET-style request that returns a redirect instead of
+// following it.
+func (c *Client) DoNoRedirect(t testing.TB, method, path string) *Response {
+	t.Helper()
+	nc := *c
+	hc := *c.http
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	nc.http = &hc
+	return nc.Do(t, method, path, nil)
 }
 
 // Response is a finished response with its body read.

@@ -64,8 +64,8 @@ type Config struct {
 // Driver starts bwrap sandboxes.
 type Driver struct {
 	cfg       Config
-	binary    string          // the ecode binary the sandbox runs as its agent
-	cg        *cgroup.Manager // nil without root
+	binary    func() (string, error) // the ecode binary the sandbox runs as its agent
+	cg        *cgroup.Manager        // nil without root
 	root      bool
 	preflight runtime.Preflight
 	launch    chan func()
@@ -82,11 +82,7 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 		return nil, err
 	}
 	d := &Driver{cfg: cfg, root: os.Geteuid() == 0, launch: make(chan func())}
-	bin, err := agentBinary(cfg.StateDir)
-	if err != nil {
-		return nil, err
-	}
-	d.binary = bin
+	var err error
 	if d.root {
 		// One parent group per state dir: servers sharing a host (tests,
 		// staging beside production) never end each other's sandboxes.
@@ -100,6 +96,7 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 			slog.Info("ended sandboxes left by a previous server", "count", n)
 		}
 	}
+	d.binary = sync.OnceValues(func() (string, error) { return agentBinary(cfg.StateDir) })
 	d.removeStaleRunDirs()
 	go d.launcher(ctx)
 	return d, nil
@@ -266,7 +263,11 @@ func (d *Driver) spawn(s *sandbox, spec runtime.Spec, uid int) error {
 	if s.cg == nil && uid >= 0 {
 		nproc = d.cfg.Limits.Pids // RLIMIT_NPROC counts per host uid: this sandbox's own
 	}
-	cmd := exec.Command(bwrapPath, args(spec, d.cfg.Limits, nproc, d.binary, s.hostRun)...)
+	binary, err := d.binary()
+	if err != nil {
+		return fmt.Errorf("agent binary: %w", err)
+	}
+	cmd := exec.Command(bwrapPath, args(spec, d.cfg.Limits, nproc, binary, s.hostRun)...)
 	cmd.Env = []string{}
 	cmd.Stderr = &s.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}

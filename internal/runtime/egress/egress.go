@@ -228,8 +228,11 @@ func (p *Proxy) forward(c net.Conn, req *http.Request, sandboxID string) bool {
 		return false
 	}
 	defer res.Body.Close()
-	res.Close = true // one upstream connection per request keeps this simple
-	return res.Write(c) == nil && false
+	// One upstream connection per request keeps this simple; the client
+	// opens a new proxy connection for its next request.
+	res.Close = true
+	_ = res.Write(c)
+	return false
 }
 
 var blocked = []netip.Prefix{

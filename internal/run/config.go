@@ -1,0 +1,110 @@
+package run
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/BurntSushi/toml"
+
+	"ecode/internal/errs"
+)
+
+// ConfigFile is the project's run configuration, at the project root.
+const ConfigFile = "ecode.toml"
+
+// Config says how a project runs.
+type Config struct {
+	Run     string            `toml:"run" json:"run"`
+	Install string            `toml:"install,omitempty" json:"install"`
+	Build   string            `toml:"build,omitempty" json:"build"`
+	Env     map[string]string `toml:"env,omitempty" json:"env,omitempty"`
+}
+
+// Config sources.
+const (
+	FromFile  = "ecode.toml"
+	FromGuess = "guess"
+	FromNone  = "none"
+)
+
+// LoadConfig reads ecode.toml from dir, or guesses from the project's
+// files when there is none. The source says which.
+func LoadConfig(dir string) (Config, string, error) {
+	var c Config
+	raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	switch {
+	case err == nil:
+		if _, err := toml.Decode(string(raw), &c); err != nil {
+			return c, FromFile, errs.Invalid("invalid_config", "ecode.toml is not valid TOML: %v", err)
+		}
+		if c.Run == "" {
+			return c, FromFile, errs.Invalid("invalid_config", "ecode.toml has no run command; add a line like: run = \"npm start\"")
+		}
+		return c, FromFile, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return c, FromNone, fmt.Errorf("read ecode.toml: %w", err)
+	}
+	if c, ok := guess(dir); ok {
+		return c, FromGuess, nil
+	}
+	return c, FromNone, nil
+}
+
+// guess picks a run command from the files a project holds.
+func guess(dir string) (Config, bool) {
+	has := func(name string) bool {
+		_, err := os.Stat(filepath.Join(dir, name))
+		return err == nil
+	}
+	if has("package.json") {
+		var pkg struct {
+			Scripts map[string]string `json:"scripts"`
+			Main    string            `json:"main"`
+		}
+		raw, _ := os.ReadFile(filepath.Join(dir, "package.json"))
+		_ = json.Unmarshal(raw, &pkg)
+		c := Config{Install: "npm install"}
+		switch {
+		case pkg.Scripts["dev"] != "" && pkg.Scripts["start"] == "":
+			c.Run = "npm run dev"
+		case pkg.Scripts["start"] != "":
+			c.Run = "npm start"
+		case pkg.Main != "":
+			c.Run = "node " + pkg.Main
+		case has("index.js"):
+			c.Run = "node index.js"
+		default:
+			return Config{}, false
+		}
+		return c, true
+	}
+	for _, f := range []struct{ file, run string }{
+		{"main.py", "python3 main.py"},
+		{"app.py", "python3 app.py"},
+		{"go.mod", "go run ."},
+		{"main.go", "go run main.go"},
+		{"index.js", "node index.js"},
+		{"index.html", "python3 -m http.server $PORT --bind 0.0.0.0"},
+	} {
+		if has(f.file) {
+			return Config{Run: f.run}, true
+		}
+	}
+	return Config{}, false
+}
+
+// Encode renders c as ecode.toml, with a comment saying what each key does.
+func (c Config) Encode() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("# How E-Code runs this project. Edit freely.\n")
+	b.WriteString("# run: the command Run starts; install: runs first when dependencies change.\n")
+	if err := toml.NewEncoder(&b).Encode(c); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}

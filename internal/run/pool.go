@@ -1,0 +1,152 @@
+package run
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"ecode/internal/runtime"
+)
+
+// pool keeps one sandbox per active project: started on first need,
+// shared by runs, shells and exec calls, stopped once nothing has used it
+// for the idle timeout.
+type pool struct {
+	rt   runtime.Runtime
+	idle time.Duration
+
+	mu    sync.Mutex
+	boxes map[string]*box
+}
+
+type box struct {
+	ready    chan struct{} // closed once the start has finished
+	sb       runtime.Sandbox
+	err      error
+	users    int
+	lastUsed time.Time
+}
+
+func newPool(rt runtime.Runtime, idle time.Duration) *pool {
+	return &pool{rt: rt, idle: idle, boxes: map[string]*box{}}
+}
+
+// acquire returns the project's sandbox, starting it when needed. The
+// caller must call release when done with it.
+func (p *pool) acquire(ctx context.Context, spec runtime.Spec) (runtime.Sandbox, func(), error) {
+	p.mu.Lock()
+	b := p.boxes[spec.ID]
+	if b != nil {
+		select {
+		case <-b.ready:
+			if b.err != nil || isDone(b.sb) {
+				b = nil // failed or died: start afresh
+			}
+		default:
+		}
+	}
+	if b == nil {
+		b = &box{ready: make(chan struct{})}
+		p.boxes[spec.ID] = b
+		go func() {
+			// The start outlives the request that asked for it, so a
+			// cancelled request does not waste the work of others.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			b.sb, b.err = p.rt.Start(sctx, spec)
+			close(b.ready)
+		}()
+	}
+	b.users++
+	p.mu.Unlock()
+
+	release := func() {
+		p.mu.Lock()
+		b.users--
+		b.lastUsed = time.Now()
+		p.mu.Unlock()
+	}
+	select {
+	case <-b.ready:
+	case <-ctx.Done():
+		release()
+		return nil, nil, ctx.Err()
+	}
+	if b.err != nil {
+		release()
+		p.mu.Lock()
+		if p.boxes[spec.ID] == b {
+			delete(p.boxes, spec.ID)
+		}
+		p.mu.Unlock()
+		return nil, nil, b.err
+	}
+	return b.sb, release, nil
+}
+
+func isDone(sb runtime.Sandbox) bool {
+	select {
+	case <-sb.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// running returns the project's sandbox if one is up, without starting it.
+func (p *pool) running(id string) runtime.Sandbox {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.boxes[id]
+	if b == nil {
+		return nil
+	}
+	select {
+	case <-b.ready:
+		if b.err == nil && !isDone(b.sb) {
+			return b.sb
+		}
+	default:
+	}
+	return nil
+}
+
+// reap stops idle sandboxes until ctx ends, then stops them all.
+func (p *pool) reap(ctx context.Context) {
+	t := time.NewTicker(max(p.idle/4, 50*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			p.stopAll(func(*box) bool { return true })
+			return
+		case <-t.C:
+			p.stopAll(func(b *box) bool { return b.users == 0 && time.Since(b.lastUsed) > p.idle })
+		}
+	}
+}
+
+func (p *pool) stopAll(which func(*box) bool) {
+	p.mu.Lock()
+	var stop []runtime.Sandbox
+	for id, b := range p.boxes {
+		select {
+		case <-b.ready:
+		default:
+			continue // still starting
+		}
+		if b.err != nil || isDone(b.sb) || which(b) {
+			delete(p.boxes, id)
+			if b.sb != nil {
+				stop = append(stop, b.sb)
+			}
+		}
+	}
+	p.mu.Unlock()
+	for _, sb := range stop {
+		if err := sb.Stop(); err != nil {
+			slog.Warn("stop sandbox", "sandbox", sb.ID(), "err", err)
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package run
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Run statuses.
+const (
+	Starting = "starting"
+	Running  = "running"
+	Exited   = "exited"
+	Crashed  = "crashed"
+	Stopped  = "stopped"
+	Failed   = "failed"
+)
+
+// Run is one press of Run: install and build when needed, then the run
+// command, until it ends or is stopped.
+type Run struct {
+	ID        string
+	ProjectID string
+	Command   string
+	StartedAt time.Time
+
+	mu       sync.Mutex
+	status   string
+	exitCode *int
+	endedAt  time.Time
+	port     int
+	preview  string
+	err      string
+	stopped  bool
+
+	out    ring // this run's own output, for GET .../output
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// View is a run as the API shows it.
+type View struct {
+	ID         string  `json:"id"`
+	Status     string  `json:"status"`
+	Command    string  `json:"command"`
+	ExitCode   *int    `json:"exitCode"`
+	StartedAt  int64   `json:"startedAt"`
+	EndedAt    *int64  `json:"endedAt"`
+	DurationMs *int64  `json:"durationMs"`
+	Port       *int    `json:"port"`
+	PreviewURL *string `json:"previewUrl"`
+	Error      string  `json:"error,omitempty"`
+}
+
+func (r *Run) view() View {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v := View{ID: r.ID, Status: r.status, Command: r.Command, ExitCode: r.exitCode, StartedAt: r.StartedAt.UnixMilli(), Error: r.err}
+	if !r.endedAt.IsZero() {
+		end, dur := r.endedAt.UnixMilli(), r.endedAt.Sub(r.StartedAt).Milliseconds()
+		v.EndedAt, v.DurationMs = &end, &dur
+	}
+	if r.port > 0 {
+		port, url := r.port, r.preview
+		v.Port, v.PreviewURL = &port, &url
+	}
+	return v
+}
+
+func (r *Run) set(f func(r *Run)) {
+	r.mu.Lock()
+	f(r)
+	r.mu.Unlock()
+}
+
+func (r *Run) active() bool {
+	select {
+	case <-r.done:
+		return false
+	default:
+		return true
+	}
+}

@@ -1,0 +1,359 @@
+package run_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"ecode/internal/runtime/bwrap"
+	"ecode/internal/store/testdb"
+	"ecode/internal/testserver"
+)
+
+// The test binary is also the sandbox agent, as the ecode binary is.
+func TestMain(m *testing.M) {
+	if handled, err := bwrap.Main(os.Args[1:]); handled {
+		if err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func needSandbox(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("bwrap"); err != nil {
+		t.Skip("bubblewrap is not installed")
+	}
+}
+
+type execResult struct {
+	ExitCode   int
+	Stdout     string
+	Stderr     string
+	DurationMs int64
+	TimedOut   bool
+}
+
+func execIn(t *testing.T, c *testserver.Client, projectID string, body any) execResult {
+	t.Helper()
+	var res execResult
+	c.Post(t, "/api/projects/"+projectID+"/exec", body).WantStatus(t, 200).Decode(t, &res)
+	return res
+}
+
+func TestExec(t *testing.T) {
+	needSandbox(t)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		amy := s.SignUp(t, "amy")
+		p := amy.CreateProject(t, "Exec")
+		res := execIn(t, amy, p.ID, map[string]any{"command": "echo out; echo err >&2; exit 3"})
+		if res.ExitCode != 3 || res.Stdout != "out\n" || res.Stderr != "err\n" || res.TimedOut {
+			t.Fatalf("exec = %+v", res)
+		}
+		amy.Put(t, "/api/projects/"+p.ID+"/files/main.go", "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"go says\", 6*7) }\n").WantStatus(t, 204)
+		amy.Put(t, "/api/projects/"+p.ID+"/files/main.py", "print('python says', 6*7)\n").WantStatus(t, 204)
+		amy.Put(t, "/api/projects/"+p.ID+"/files/main.js", "console.log('node says', 6*7)\n").WantStatus(t, 204)
+		for cmd, want := range map[string]string{
+			"node main.js": "node says 42\n", "python3 main.py": "python says 42\n", "go run main.go": "go says 42\n",
+			"cat main.py | tr a-z A-Z": "PRINT('PYTHON SAYS', 6*7)\n", "pwd": "/home/runner/project\n",
+		} {
+			res := execIn(t, amy, p.ID, map[string]any{"command": cmd, "timeoutSec": 120})
+			if res.ExitCode != 0 || res.Stdout != want {
+				t.Errorf("%s: %+v", cmd, res)
+			}
+		}
+		// What the sandbox writes, the file API sees, and the other way round.
+		execIn(t, amy, p.ID, map[string]any{"command": "echo made inside > inside.txt"})
+		if got := string(amy.Get(t, "/api/projects/"+p.ID+"/files/inside.txt").WantStatus(t, 200).Body); got != "made inside\n" {
+			t.Fatalf("inside.txt = %q", got)
+		}
+		if res := execIn(t, amy, p.ID, map[string]any{"command": "echo changed >> main.py && tail -1 main.py"}); res.Stdout != "changed\n" {
+			t.Fatalf("the sandbox cannot change a file the API wrote: %+v", res)
+		}
+
+		start := time.Now()
+		res = execIn(t, amy, p.ID, map[string]any{"command": "echo before; sleep 30", "timeoutSec": 1})
+		if !res.TimedOut || res.Stdout != "before\n" || time.Since(start) > 10*time.Second {
+			t.Fatalf("timeout: %+v after %s", res, time.Since(start))
+		}
+		amy.Post(t, "/api/projects/"+p.ID+"/exec", map[string]any{"command": ""}).WantError(t, 400, "invalid_command")
+		amy.Post(t, "/api/projects/"+p.ID+"/exec", map[string]any{"command": "true", "timeoutSec": 99999}).WantError(t, 400, "invalid_timeout")
+		s.SignUp(t, "ben").Post(t, "/api/projects/"+p.ID+"/exec", map[string]any{"command": "id"}).WantError(t, 404, "not_found")
+	})
+}
+
+type runView struct {
+	ID         string
+	Status     string
+	Command    string
+	ExitCode   *int
+	PreviewURL *string
+	Port       *int
+	Error      string
+}
+
+func getRun(t *testing.T, c *testserver.Client, projectID, runID string) runView {
+	var out struct{ Run runView }
+	c.Get(t, "/api/projects/"+projectID+"/runs/"+runID).WantStatus(t, 200).Decode(t, &out)
+	return out.Run
+}
+
+func waitRun(t *testing.T, c *testserver.Client, projectID, runID string, done func(runView) bool) runView {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r := getRun(t, c, projectID, runID)
+		if done(r) {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run never got there: %+v", r)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func startRun(t *testing.T, c *testserver.Client, projectID string) runView {
+	t.Helper()
+	var out struct{ Run runView }
+	c.Post(t, "/api/projects/"+projectID+"/run", nil).WantStatus(t, 202).Decode(t, &out)
+	return out.Run
+}
+
+const server = `const http = require("http");
+const port = process.env.PORT;
+http.createServer((req, res) => res.end("hello from the app at " + req.url + " host " + req.headers.host))
+  .listen(port, "127.0.0.1", () => console.log("listening on " + port));
+`
+
+// preview fetches a preview URL through the test server, by Host header.
+func preview(t *testing.T, s *testserver.Server, previewURL, path string, cookies ...*http.Cookie) *http.Response {
+	t.Helper()
+	u, err := url.Parse(previewURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", s.URL+path, nil)
+	req.Host = u.Host
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestRunLifecycle(t *testing.T) {
+	needSandbox(t)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		cat := s.SignUp(t, "cat")
+		p := cat.CreateProject(t, "Web App")
+		base := "/api/projects/" + p.ID
+		cat.Put(t, base+"/files/index.js", server).WantStatus(t, 204)
+		var cfg struct {
+			Config struct{ Run string }
+			Source string
+		}
+		cat.Get(t, base+"/run-config").WantStatus(t, 200).Decode(t, &cfg)
+		if cfg.Config.Run != "node index.js" || cfg.Source != "guess" {
+			t.Fatalf("run-config = %+v", cfg)
+		}
+
+		r := startRun(t, cat, p.ID)
+		r = waitRun(t, cat, p.ID, r.ID, func(r runView) bool { return r.PreviewURL != nil || r.Status != "starting" && r.Status != "running" })
+		if r.Status != "running" || *r.PreviewURL != "http://web-app--cat.localhost"+s.URL[strings.LastIndex(s.URL, ":"):]+"/" || *r.Port != 3000 {
+			t.Fatalf("run = %+v, preview %s, port %d", r, *r.PreviewURL, *r.Port)
+		}
+		// The guess was written down for the person to see.
+		if toml := string(cat.Get(t, base+"/files/ecode.toml").WantStatus(t, 200).Body); !strings.Contains(toml, `run = "node index.js"`) {
+			t.Fatalf("ecode.toml = %q", toml)
+		}
+
+		// The log line is in the output stream.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+base+"/runs/"+r.ID+"/output", nil)
+		req.Header.Set("Cookie", cat.CookieHeader(t))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 4096)
+		n, _ := io.ReadAtLeast(res.Body, buf, len("listening on 3000"))
+		res.Body.Close()
+		cancel()
+		if !strings.Contains(string(buf[:n]), "listening on 3000") {
+			t.Fatalf("output = %q", buf[:n])
+		}
+
+		// A private project's preview needs a pass from the platform.
+		pres := preview(t, s, *r.PreviewURL, "/some/page")
+		pres.Body.Close()
+		if pres.StatusCode != http.StatusFound || !strings.Contains(pres.Header.Get("Location"), "/api/preview/pass?") {
+			t.Fatalf("anonymous preview: %d %s", pres.StatusCode, pres.Header.Get("Location"))
+		}
+		passURL, _ := url.Parse(pres.Header.Get("Location"))
+		// A stranger gets no pass.
+		s.SignUp(t, "dog").Get(t, passURL.RequestURI()).WantError(t, 404, "not_found")
+		pass := passFor(t, cat, passURL.RequestURI())
+		authed := preview(t, s, *r.PreviewURL, pass)
+		authed.Body.Close()
+		cookie := findCookie(authed.Cookies(), "ecode_preview")
+		if authed.StatusCode != http.StatusFound || authed.Header.Get("Location") != "/some/page" || cookie == nil || !cookie.HttpOnly {
+			t.Fatalf("pass redemption: %d %s %+v", authed.StatusCode, authed.Header.Get("Location"), cookie)
+		}
+		page := preview(t, s, *r.PreviewURL, "/some/page", cookie)
+		body, _ := io.ReadAll(page.Body)
+		page.Body.Close()
+		if page.StatusCode != 200 || string(body) != "hello from the app at /some/page host localhost:3000" {
+			t.Fatalf("preview page: %d %q", page.StatusCode, body)
+		}
+		forged := preview(t, s, *r.PreviewURL, "/", &http.Cookie{Name: "ecode_preview", Value: cookie.Value + "x"})
+		forged.Body.Close()
+		if forged.StatusCode != http.StatusFound {
+			t.Fatalf("forged pass: %d", forged.StatusCode)
+		}
+
+		cat.Post(t, base+"/stop", nil).WantStatus(t, 204)
+		if r := getRun(t, cat, p.ID, r.ID); r.Status != "stopped" {
+			t.Fatalf("after stop: %+v", r)
+		}
+		gone := preview(t, s, *r.PreviewURL, "/", cookie)
+		gone.Body.Close()
+		if gone.StatusCode != http.StatusBadGateway {
+			t.Fatalf("preview of a stopped app: %d", gone.StatusCode)
+		}
+
+		// A crash says so, with the exit code.
+		cat.Put(t, base+"/files/ecode.toml", "run = \"node crash.js\"\n").WantStatus(t, 204)
+		cat.Put(t, base+"/files/crash.js", "console.error('boom'); process.exit(3)\n").WantStatus(t, 204)
+		r = startRun(t, cat, p.ID)
+		r = waitRun(t, cat, p.ID, r.ID, func(r runView) bool { return r.Status != "starting" && r.Status != "running" })
+		if r.Status != "crashed" || r.ExitCode == nil || *r.ExitCode != 3 || !strings.Contains(r.Error, "exited with code 3") {
+			t.Fatalf("crash: %+v", r)
+		}
+		var list struct {
+			Runs    []runView
+			Current *runView
+		}
+		cat.Get(t, base+"/runs").WantStatus(t, 200).Decode(t, &list)
+		if len(list.Runs) != 2 || list.Current == nil || list.Current.ID != r.ID {
+			t.Fatalf("runs = %+v", list)
+		}
+	})
+}
+
+// passFor asks the platform for a preview pass and returns the preview
+// host's redemption path it redirects to.
+func passFor(t *testing.T, c *testserver.Client, uri string) string {
+	t.Helper()
+	res := c.DoNoRedirect(t, "GET", uri)
+	if res.StatusCode != http.StatusFound {
+		t.Fatalf("pass: %d %s", res.StatusCode, res.Body)
+	}
+	u, _ := url.Parse(res.Header.Get("Location"))
+	if u.Path != "/__ecode/auth" {
+		t.Fatalf("pass redirects to %s", u)
+	}
+	return u.RequestURI()
+}
+
+func findCookie(cs []*http.Cookie, name string) *http.Cookie {
+	for _, c := range cs {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestShellOverWebSocket(t *testing.T) {
+	needSandbox(t)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		eve := s.SignUp(t, "eve")
+		p := eve.CreateProject(t, "Shell")
+		eve.Put(t, "/api/projects/"+p.ID+"/files/hello.txt", "hi").WantStatus(t, 204)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http")+"/api/projects/"+p.ID+"/ws",
+			&websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {eve.CookieHeader(t)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.CloseNow()
+		send := func(v any) {
+			b, _ := json.Marshal(v)
+			if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		send(map[string]any{"type": "shell.open", "id": "t1", "rows": 24, "cols": 80})
+		send(map[string]any{"type": "shell.input", "id": "t1", "data": []byte("ls; echo $((6*7)); exit 5\n")})
+		var out strings.Builder
+		for {
+			_, data, err := conn.Read(ctx)
+			if err != nil {
+				t.Fatalf("read: %v; output so far %q", err, out.String())
+			}
+			var m struct {
+				Type, ID string
+				Data     []byte
+				Code     *int
+			}
+			json.Unmarshal(data, &m)
+			if m.Type == "shell.output" {
+				out.Write(m.Data)
+			}
+			if m.Type == "shell.exit" {
+				if m.Code == nil || *m.Code != 5 {
+					t.Fatalf("exit %v", m.Code)
+				}
+				break
+			}
+		}
+		if !strings.Contains(out.String(), "hello.txt") || !strings.Contains(out.String(), "42") {
+			t.Fatalf("shell output %q", out.String())
+		}
+		// Another user cannot even open the socket.
+		_, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http")+"/api/projects/"+p.ID+"/ws",
+			&websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {s.SignUp(t, "fay").CookieHeader(t)}}})
+		if err == nil || res == nil || res.StatusCode != 404 {
+			t.Fatalf("stranger's socket: %v %v", err, res)
+		}
+	})
+}
+
+// TestSandboxUnavailable: where bubblewrap is missing the platform still
+// serves, health names the runtime, and runs answer 503 with the fix.
+// Never an unsandboxed fallback.
+func TestSandboxUnavailable(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	s := testserver.New(t, testdb.Engines(t)[0])
+	gil := s.SignUp(t, "gil")
+	p := gil.CreateProject(t, "No Sandbox")
+	gil.Put(t, "/api/projects/"+p.ID+"/files/index.js", "console.log(1)").WantStatus(t, 204)
+	res := gil.Post(t, "/api/projects/"+p.ID+"/exec", map[string]string{"command": "id"}).WantError(t, 503, "sandbox_unavailable")
+	if !strings.Contains(string(res.Body), "apt-get install bubblewrap") {
+		t.Fatalf("503 without the fix: %s", res.Body)
+	}
+	gil.Post(t, "/api/projects/"+p.ID+"/run", nil).WantError(t, 503, "sandbox_unavailable")
+	var h struct{ Failing []string }
+	s.Anonymous().Get(t, "/api/monitoring/health").WantStatus(t, 503).Decode(t, &h)
+	if len(h.Failing) != 1 || h.Failing[0] != "runtime" {
+		t.Fatalf("health failing = %v", h.Failing)
+	}
+}

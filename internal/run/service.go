@@ -1,0 +1,337 @@
+// Package run runs project code: the Run button's lifecycle, the shared
+// console, one-shot exec, interactive shells, and previews. Everything
+// happens in the project's one sandbox, which a pool starts on first need
+// and stops when idle.
+package run
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"ecode/internal/access"
+	"ecode/internal/auth"
+	"ecode/internal/errs"
+	"ecode/internal/project"
+	"ecode/internal/runtime"
+	"ecode/internal/store"
+)
+
+// Options of the run service.
+type Options struct {
+	IdleTimeout   time.Duration // stop a sandbox nothing has used for this long
+	PreviewDomain string        // previews at {slug}--{owner}.{PreviewDomain}
+	PublicURL     string        // the platform's URL; previews share its scheme and port
+	StateDir      string        // host state: install stamps
+	DefaultPort   int           // $PORT of every run
+	PreviewKey    []byte        // signs preview passes
+}
+
+// Service is the run capability.
+type Service struct {
+	projects *project.Service
+	rt       runtime.Runtime
+	pool     *pool
+	opts     Options
+	proxy    *httputil.ReverseProxy
+
+	mu       sync.Mutex
+	consoles map[string]*console
+}
+
+// NewService builds the service; Run keeps its sandboxes until ctx ends.
+func NewService(projects *project.Service, rt runtime.Runtime, opts Options) *Service {
+	if opts.DefaultPort == 0 {
+		opts.DefaultPort = 3000
+	}
+	s := &Service{projects: projects, rt: rt, pool: newPool(rt, opts.IdleTimeout), opts: opts, consoles: map[string]*console{}}
+	s.proxy = s.newProxy()
+	return s
+}
+
+// Run reaps idle sandboxes until ctx ends, then stops every sandbox.
+func (s *Service) Run(ctx context.Context) { s.pool.reap(ctx) }
+
+func (s *Service) console(projectID string) *console {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.consoles[projectID]
+	if c == nil {
+		c = newConsole()
+		s.consoles[projectID] = c
+	}
+	return c
+}
+
+// sandbox returns p's sandbox, started when needed, or 503 with the fix
+// when this host cannot sandbox at all.
+func (s *Service) sandbox(ctx context.Context, p *project.Project) (runtime.Sandbox, func(), error) {
+	if err := s.rt.Check(ctx); err != nil {
+		return nil, nil, errs.Unavailable("sandbox_unavailable", "Code cannot run on this server: %v.", err)
+	}
+	sb, release, err := s.pool.acquire(ctx, runtime.Spec{ID: p.ID, ProjectDir: s.projects.Dir(p.ID), Egress: true})
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return nil, nil, err
+		}
+		return nil, nil, errs.Unavailable("sandbox_unavailable", "The sandbox did not start: %v.", err).With(err)
+	}
+	return sb, release, nil
+}
+
+// RunConfig says what Run will do for the project.
+func (s *Service) RunConfig(ctx context.Context, actor *auth.User, projectID string) (Config, string, error) {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Read)
+	if err != nil {
+		return Config{}, "", err
+	}
+	return LoadConfig(s.projects.Dir(p.ID))
+}
+
+// Start begins a run, stopping the active one first.
+func (s *Service) Start(ctx context.Context, actor *auth.User, projectID string) (*View, error) {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.rt.Check(ctx); err != nil {
+		return nil, errs.Unavailable("sandbox_unavailable", "Code cannot run on this server: %v.", err)
+	}
+	dir := s.projects.Dir(p.ID)
+	cfg, source, err := LoadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	if source == FromNone {
+		return nil, errs.Invalid("no_run_command", "E-Code cannot tell how to run this project. Add an ecode.toml with a line like: run = \"node index.js\"")
+	}
+	if source == FromGuess {
+		// Write the guess down so the person sees it and can change it.
+		if raw, err := cfg.Encode(); err == nil {
+			if _, err := s.projects.Tree(p).Write(ConfigFile, bytes.NewReader(raw)); err != nil {
+				slog.WarnContext(ctx, "write guessed ecode.toml", "project_id", p.ID, "err", err)
+			}
+		}
+	}
+	c := s.console(p.ID)
+	c.mu.Lock()
+	prev := c.current
+	c.mu.Unlock()
+	if prev != nil && prev.active() {
+		prev.stop()
+		<-prev.done
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r := &Run{ID: store.NewID(), ProjectID: p.ID, Command: cfg.Run, StartedAt: time.Now(), status: Starting,
+		out: ring{max: keptOutput}, cancel: cancel, done: make(chan struct{})}
+	c.begin(r)
+	go s.execute(rctx, p, cfg, c, r)
+	v := r.view()
+	return &v, nil
+}
+
+func (r *Run) stop() {
+	r.set(func(r *Run) { r.stopped = true })
+	r.cancel()
+}
+
+// Stop ends the project's active run, if any.
+func (s *Service) Stop(ctx context.Context, actor *auth.User, projectID string) error {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
+	if err != nil {
+		return err
+	}
+	c := s.console(p.ID)
+	c.mu.Lock()
+	r := c.current
+	c.mu.Unlock()
+	if r != nil && r.active() {
+		r.stop()
+		<-r.done
+	}
+	return nil
+}
+
+const (
+	dim   = "\x1b[2m"
+	red   = "\x1b[31m"
+	reset = "\x1b[0m"
+)
+
+// execute runs install, build and run in the sandbox, reporting to the console.
+func (s *Service) execute(ctx context.Context, p *project.Project, cfg Config, c *console, r *Run) {
+	defer close(r.done)
+	defer r.cancel()
+	out := consoleWriter{c: c, r: r}
+	finish := func(status string, code *int, msg string) {
+		r.set(func(r *Run) {
+			if r.stopped {
+				status = Stopped
+			}
+			r.status, r.exitCode, r.err, r.endedAt = status, code, msg, time.Now()
+		})
+		if msg != "" && status != Stopped {
+			fmt.Fprintf(out, "\r\n%s%s%s\r\n", red, msg, reset)
+		}
+		c.changed(r)
+	}
+	sb, release, err := s.sandbox(ctx, p)
+	if err != nil {
+		finish(Failed, nil, errMessage(err))
+		return
+	}
+	defer release()
+
+	env := []string{"PORT=" + strconv.Itoa(s.opts.DefaultPort)}
+	for k, v := range cfg.Env {
+		env = append(env, k+"="+v)
+	}
+	steps := []struct{ name, cmd string }{}
+	if cfg.Install != "" && s.installNeeded(p.ID, s.projects.Dir(p.ID)) {
+		steps = append(steps, struct{ name, cmd string }{"install", cfg.Install})
+	}
+	if cfg.Build != "" {
+		steps = append(steps, struct{ name, cmd string }{"build", cfg.Build})
+	}
+	for _, st := range steps {
+		fmt.Fprintf(out, "%s$ %s%s\r\n", dim, st.cmd, reset)
+		e, err := s.stream(ctx, sb, st.cmd, env, out)
+		if err != nil || e.Code != 0 {
+			code := e.Code
+			finish(Crashed, &code, fmt.Sprintf("The %s step (%s) failed%s; Run stopped there.", st.name, st.cmd, exitWords(e, sb, err)))
+			return
+		}
+		if st.name == "install" {
+			s.markInstalled(p.ID, s.projects.Dir(p.ID))
+		}
+	}
+	fmt.Fprintf(out, "%s$ %s%s\r\n", dim, cfg.Run, reset)
+	r.set(func(r *Run) { r.status = Running })
+	c.changed(r)
+	watchDone := make(chan struct{})
+	go s.watchPorts(ctx, p, sb, c, r, watchDone)
+	e, err := s.stream(ctx, sb, cfg.Run, env, out)
+	close(watchDone)
+	code := e.Code
+	switch {
+	case err != nil:
+		finish(Crashed, nil, "The sandbox stopped unexpectedly: "+err.Error())
+	case e.Code == 0 && e.Signal == "":
+		finish(Exited, &code, "")
+	default:
+		finish(Crashed, &code, "The program"+exitWords(e, sb, nil)+".")
+	}
+}
+
+// exitWords says in plain words how a command ended.
+func exitWords(e runtime.Exit, sb runtime.Sandbox, err error) string {
+	switch {
+	case err != nil:
+		return ": " + err.Error()
+	case sb.OOMKilled() && e.Signal != "":
+		return " was killed: it ran out of memory"
+	case e.Signal != "":
+		return " was killed (" + e.Signal + ")"
+	}
+	return fmt.Sprintf(" exited with code %d", e.Code)
+}
+
+func errMessage(err error) string {
+	if e, ok := errs.As(err); ok {
+		return e.Message
+	}
+	return err.Error()
+}
+
+// stream runs a command in a terminal, its output to w.
+func (s *Service) stream(ctx context.Context, sb runtime.Sandbox, cmd string, env []string, w io.Writer) (runtime.Exit, error) {
+	proc, err := sb.Exec(ctx, runtime.Command{Argv: []string{"sh", "-c", cmd}, Env: env, TTY: true, Rows: 40, Cols: 160})
+	if err != nil {
+		return runtime.Exit{}, err
+	}
+	return proc.Wait(ctx, w, w)
+}
+
+// watchPorts notices when the run starts listening and publishes its
+// preview URL, preferring $PORT.
+func (s *Service) watchPorts(ctx context.Context, p *project.Project, sb runtime.Sandbox, c *console, r *Run, done <-chan struct{}) {
+	for delay := 100 * time.Millisecond; ; delay = min(delay*2, time.Second) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-done:
+			return
+		case <-time.After(delay):
+		}
+		ports, err := sb.Ports(ctx)
+		if err != nil || len(ports) == 0 {
+			continue
+		}
+		port := ports[0]
+		for _, p := range ports {
+			if p == s.opts.DefaultPort {
+				port = p
+			}
+		}
+		r.set(func(r *Run) { r.port, r.preview = port, s.PreviewURL(p) })
+		c.changed(r)
+		return
+	}
+}
+
+// installStamp fingerprints the dependency manifests, so install runs again
+// only when they change or the dependencies are gone.
+func installStamp(dir string) string {
+	h := sha256.New()
+	for _, f := range []string{"package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "requirements.txt", "go.mod", "go.sum"} {
+		if b, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
+			fmt.Fprintf(h, "%s\x00%d\x00", f, len(b))
+			h.Write(b)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (s *Service) stampFile(projectID string) string {
+	return filepath.Join(s.opts.StateDir, "install-"+projectID)
+}
+
+func (s *Service) installNeeded(projectID, dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, "package.json")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
+			return true
+		}
+	}
+	old, err := os.ReadFile(s.stampFile(projectID))
+	return err != nil || string(old) != installStamp(dir)
+}
+
+func (s *Service) markInstalled(projectID, dir string) {
+	if err := os.MkdirAll(s.opts.StateDir, 0o750); err == nil {
+		_ = os.WriteFile(s.stampFile(projectID), []byte(installStamp(dir)), 0o640)
+	}
+}
+
+// PreviewURL is where p's running app is seen.
+func (s *Service) PreviewURL(p *project.Project) string {
+	scheme, port := "http", ""
+	if u, err := url.Parse(s.opts.PublicURL); err == nil && u.Scheme != "" {
+		scheme = u.Scheme
+		if u.Port() != "" {
+			port = ":" + u.Port()
+		}
+	}
+	return scheme + "://" + p.Slug + "--" + p.Owner + "." + s.opts.PreviewDomain + port + "/"
+}

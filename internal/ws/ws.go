@@ -1,0 +1,293 @@
+// Package ws is the one WebSocket of a workspace tab. Channels share it by
+// message type: the project's console (run output and status) and the
+// tab's shells. Further channels (documents, presence, agent) join here.
+package ws
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"ecode/internal/access"
+	"ecode/internal/auth"
+	"ecode/internal/errs"
+	"ecode/internal/httpx"
+	"ecode/internal/project"
+	"ecode/internal/run"
+	"ecode/internal/runtime"
+)
+
+// Handler serves /api/projects/{id}/ws.
+type Handler struct {
+	Projects *project.Service
+	Runs     *run.Service
+}
+
+// Routes mounts the endpoint.
+func (h *Handler) Routes(rt *httpx.Router) {
+	rt.HandleFunc("GET /api/projects/{id}/ws", h.serve)
+}
+
+// msg is every message, both ways; fields are used per type.
+type msg struct {
+	Type    string    `json:"type"`
+	ID      string    `json:"id,omitempty"`
+	Data    []byte    `json:"data,omitempty"` // base64 in JSON
+	Rows    uint16    `json:"rows,omitempty"`
+	Cols    uint16    `json:"cols,omitempty"`
+	Code    *int      `json:"code,omitempty"`
+	Run     *run.View `json:"run,omitempty"`
+	RunID   string    `json:"runId,omitempty"`
+	ErrCode string    `json:"-"`
+	Message string    `json:"message,omitempty"`
+}
+
+// MarshalJSON writes the error code under "code" for error messages.
+func (m msg) MarshalJSON() ([]byte, error) {
+	type plain msg
+	if m.Type == "error" {
+		return json.Marshal(struct {
+			plain
+			Code string `json:"code"`
+		}{plain(m), m.ErrCode})
+	}
+	return json.Marshal(plain(m))
+}
+
+const maxShells = 8
+
+type session struct {
+	h      *Handler
+	actor  *auth.User
+	projID string
+	conn   *websocket.Conn
+	out    chan msg
+	ctx    context.Context
+
+	mu     sync.Mutex
+	shells map[string]runtime.Process
+	subbed bool
+	wg     sync.WaitGroup
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
+	actor := auth.Actor(r)
+	p, err := h.Projects.Get(r.Context(), actor, r.PathValue("id"), access.Read)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	// Accept refuses cross-origin handshakes: the socket acts as the user.
+	conn, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	conn.SetReadLimit(1 << 20)
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	s := &session{h: h, actor: actor, projID: p.ID, conn: conn, out: make(chan msg, 512), ctx: ctx, shells: map[string]runtime.Process{}}
+	go s.write(cancel)
+	s.read()
+	cancel()
+	s.mu.Lock()
+	for _, proc := range s.shells {
+		_ = proc.Kill()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	conn.Close(websocket.StatusNormalClosure, "")
+}
+
+// write sends queued messages and pings, ending the session on failure.
+func (s *session) write(cancel context.CancelFunc) {
+	defer cancel()
+	ping := time.NewTicker(25 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case m := <-s.out:
+			b, err := json.Marshal(m)
+			if err != nil {
+				slog.Error("encode ws message", "err", err)
+				continue
+			}
+			wctx, wcancel := context.WithTimeout(s.ctx, 10*time.Second)
+			err = s.conn.Write(wctx, websocket.MessageText, b)
+			wcancel()
+			if err != nil {
+				s.conn.CloseNow()
+				return
+			}
+		case <-ping.C:
+			pctx, pcancel := context.WithTimeout(s.ctx, 10*time.Second)
+			err := s.conn.Ping(pctx)
+			pcancel()
+			if err != nil {
+				s.conn.CloseNow()
+				return
+			}
+		}
+	}
+}
+
+func (s *session) send(m msg) {
+	select {
+	case s.out <- m:
+	case <-s.ctx.Done():
+	}
+}
+
+func (s *session) fail(id string, err error) {
+	m := msg{Type: "error", ID: id, ErrCode: "internal", Message: "Something went wrong on our side; it has been logged."}
+	if e, ok := errs.As(err); ok && e.Kind != errs.KindInternal {
+		m.ErrCode, m.Message = e.Code, e.Message
+	} else {
+		slog.Error("ws request failed", "project_id", s.projID, "err", err)
+	}
+	s.send(m)
+}
+
+func (s *session) read() {
+	for {
+		_, data, err := s.conn.Read(s.ctx)
+		if err != nil {
+			return
+		}
+		var m msg
+		if err := json.Unmarshal(data, &m); err != nil {
+			s.fail("", errs.Invalid("invalid_message", "Messages are JSON objects with a type."))
+			continue
+		}
+		switch m.Type {
+		case "console.subscribe":
+			s.subscribe()
+		case "shell.open":
+			s.openShell(m)
+		case "shell.input":
+			if proc := s.shell(m.ID); proc != nil {
+				_, _ = proc.Write(m.Data)
+			}
+		case "shell.resize":
+			if proc := s.shell(m.ID); proc != nil && m.Rows > 0 && m.Cols > 0 {
+				_ = proc.Resize(m.Rows, m.Cols)
+			}
+		case "shell.close":
+			if proc := s.shell(m.ID); proc != nil {
+				_ = proc.Kill()
+			}
+		default:
+			s.fail(m.ID, errs.Invalid("unknown_type", "Unknown message type %q.", m.Type))
+		}
+	}
+}
+
+func (s *session) shell(id string) runtime.Process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shells[id]
+}
+
+func (s *session) subscribe() {
+	s.mu.Lock()
+	already := s.subbed
+	s.subbed = true
+	s.mu.Unlock()
+	if already {
+		return
+	}
+	s.wg.Go(func() {
+		for s.ctx.Err() == nil {
+			snap, events, cancel, err := s.h.Runs.Subscribe(s.ctx, s.actor, s.projID)
+			if err != nil {
+				s.fail("", err)
+				return
+			}
+			s.send(msg{Type: "console.reset", Run: snap.Run, Data: snap.Data})
+			s.forward(events)
+			cancel()
+			// The channel closed: this tab fell behind; start over from a fresh snapshot.
+		}
+	})
+}
+
+func (s *session) forward(events <-chan run.Event) {
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case e, ok := <-events:
+			if !ok {
+				return
+			}
+			switch e.Type {
+			case "reset":
+				s.send(msg{Type: "console.reset", Run: e.Run, Data: e.Data})
+			case "output":
+				s.send(msg{Type: "console.output", RunID: e.RunID, Data: e.Data})
+			case "status":
+				s.send(msg{Type: "run.status", Run: e.Run})
+			}
+		}
+	}
+}
+
+func (s *session) openShell(m msg) {
+	if m.ID == "" || len(m.ID) > 64 {
+		s.fail(m.ID, errs.Invalid("invalid_id", "A shell needs an id of 1 to 64 characters."))
+		return
+	}
+	s.mu.Lock()
+	_, exists := s.shells[m.ID]
+	full := len(s.shells) >= maxShells
+	s.mu.Unlock()
+	switch {
+	case exists:
+		s.fail(m.ID, errs.Conflict("shell_exists", "A shell with this id is already open."))
+		return
+	case full:
+		s.fail(m.ID, errs.Invalid("too_many_shells", "At most %d shells per tab.", maxShells))
+		return
+	}
+	rows, cols := m.Rows, m.Cols
+	if rows == 0 || cols == 0 {
+		rows, cols = 24, 80
+	}
+	proc, release, err := s.h.Runs.Shell(s.ctx, s.actor, s.projID, rows, cols)
+	if err != nil {
+		s.fail(m.ID, err)
+		return
+	}
+	s.mu.Lock()
+	s.shells[m.ID] = proc
+	s.mu.Unlock()
+	s.send(msg{Type: "shell.opened", ID: m.ID})
+	s.wg.Go(func() {
+		defer release()
+		e, err := proc.Wait(s.ctx, shellWriter{s: s, id: m.ID}, nil)
+		s.mu.Lock()
+		delete(s.shells, m.ID)
+		s.mu.Unlock()
+		code := e.Code
+		if err != nil && !errors.Is(err, context.Canceled) {
+			code = -1
+		}
+		s.send(msg{Type: "shell.exit", ID: m.ID, Code: &code})
+	})
+}
+
+type shellWriter struct {
+	s  *session
+	id string
+}
+
+func (w shellWriter) Write(p []byte) (int, error) {
+	w.s.send(msg{Type: "shell.output", ID: w.id, Data: append([]byte(nil), p...)})
+	return len(p), nil
+}
