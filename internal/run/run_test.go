@@ -357,3 +357,42 @@ func TestSandboxUnavailable(t *testing.T) {
 		t.Fatalf("health failing = %v", h.Failing)
 	}
 }
+
+func TestInstallOnceAndIdleStop(t *testing.T) {
+	needSandbox(t)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		hal := s.SignUp(t, "hal")
+		p := hal.CreateProject(t, "Deps")
+		base := "/api/projects/" + p.ID
+		hal.Put(t, base+"/files/package.json", `{"name":"deps","version":"1.0.0","scripts":{"start":"node index.js"},"dependencies":{"is-number":"7.0.0"}}`).WantStatus(t, 204)
+		hal.Put(t, base+"/files/index.js", `console.log("is-number says " + require("is-number")(42))`).WantStatus(t, 204)
+		output := func() string {
+			r := startRun(t, hal, p.ID)
+			r = waitRun(t, hal, p.ID, r.ID, func(r runView) bool { return r.Status != "starting" && r.Status != "running" })
+			body := string(hal.Get(t, base+"/runs/"+r.ID+"/output").WantStatus(t, 200).Body)
+			if r.Status != "exited" {
+				t.Fatalf("run %+v: %s", r, body)
+			}
+			return body
+		}
+		first := output()
+		if !strings.Contains(first, "$ npm install") || !strings.Contains(first, "is-number says true") {
+			t.Fatalf("first run: %q", first)
+		}
+		second := output()
+		if strings.Contains(second, "npm install") || !strings.Contains(second, "is-number says true") {
+			t.Fatalf("second run installed again: %q", second)
+		}
+		// Nothing uses the sandbox now: it stops once idle, and comes back on demand.
+		deadline := time.Now().Add(10 * time.Second)
+		for s.App.Runs.SandboxRunning(p.ID) {
+			if time.Now().After(deadline) {
+				t.Fatal("idle sandbox still running")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if res := execIn(t, hal, p.ID, map[string]any{"command": "ls node_modules"}); res.Stdout != "is-number\n" {
+			t.Fatalf("after idle stop: %+v", res)
+		}
+	}, testserver.WithSandboxIdle(time.Second))
+}

@@ -91,6 +91,9 @@ func (s *Service) sandbox(ctx context.Context, p *project.Project) (runtime.Sand
 	return sb, release, nil
 }
 
+// SandboxRunning reports whether the project's sandbox is up.
+func (s *Service) SandboxRunning(projectID string) bool { return s.pool.running(projectID) != nil }
+
 // RunConfig says what Run will do for the project.
 func (s *Service) RunConfig(ctx context.Context, actor *auth.User, projectID string) (Config, string, error) {
 	p, err := s.projects.Get(ctx, actor, projectID, access.Read)

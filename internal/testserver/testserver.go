@@ -20,6 +20,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"ecode/internal/config"
 	"ecode/internal/server"
@@ -37,6 +38,9 @@ type Option func(*config.Config)
 
 // WithoutSignup closes sign-up, as an operator may.
 func WithoutSignup(c *config.Config) { c.AllowSignup = false }
+
+// WithSandboxIdle stops sandboxes after d unused.
+func WithSandboxIdle(d time.Duration) Option { return func(c *config.Config) { c.SandboxIdle = d } }
 
 // WithLimits sets the per-file and per-project size limits.
 func WithLimits(file, project int64) Option {

@@ -127,3 +127,25 @@ func BenchmarkSandboxStart(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// TestLeftoversEnd: a server that starts over the state dir of one that
+// died ends the sandboxes it left.
+func TestLeftoversEnd(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("orphans are found through cgroups, which need root")
+	}
+	d := newDriver(t)
+	s, _ := startSandbox(t, d, "orphan")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d2, err := New(ctx, d.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	select {
+	case <-s.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the old server's sandbox survived a new server's start")
+	}
+}
