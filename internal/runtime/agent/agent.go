@@ -34,8 +34,9 @@ type Agent struct {
 
 // Serve runs the agent: it accepts host requests on socketPath and, when
 // egressSocket is set, bridges 127.0.0.1:EgressPort to it. It reaps every
-// child that ends, as PID 1 must.
-func Serve(ctx context.Context, socketPath, egressSocket string) error {
+// child that ends, as PID 1 must. ready, when set, is called once the
+// agent accepts requests.
+func Serve(ctx context.Context, socketPath, egressSocket string, ready func()) error {
 	a := &Agent{waiting: map[int]chan Exit{}, early: map[int]Exit{}}
 	go a.reap(ctx)
 	_ = os.Remove(socketPath)
@@ -56,6 +57,9 @@ func Serve(ctx context.Context, socketPath, egressSocket string) error {
 		<-ctx.Done()
 		ln.Close()
 	}()
+	if ready != nil {
+		ready()
+	}
 	for {
 		c, err := ln.Accept()
 		if err != nil {

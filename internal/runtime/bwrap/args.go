@@ -16,10 +16,12 @@ const (
 	egressSock = runDir + "/egress.sock"
 )
 
-// fds 3 and 4 of bwrap carry the generated /etc/passwd and /etc/group.
+// fds 3 and 4 of bwrap carry the generated /etc/passwd and /etc/group;
+// fd 5, passed through to the agent, is closed when it is ready.
 const (
 	passwdFD = 3
 	groupFD  = 4
+	readyFD  = 5
 )
 
 const (
@@ -66,7 +68,7 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, hostRun string) []stri
 		k, v := splitEnv(kv)
 		a = append(a, "--setenv", k, v)
 	}
-	a = append(a, agentPath, "sandbox-agent", "-nofile", strconv.FormatUint(l.NoFile, 10))
+	a = append(a, agentPath, "sandbox-agent", "-ready-fd", strconv.Itoa(readyFD), "-nofile", strconv.FormatUint(l.NoFile, 10))
 	if nproc > 0 {
 		a = append(a, "-nproc", strconv.Itoa(nproc))
 	}

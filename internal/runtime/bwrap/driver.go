@@ -278,6 +278,12 @@ func (d *Driver) spawn(s *sandbox, spec runtime.Spec, uid int) error {
 	if err != nil {
 		return err
 	}
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	s.ready = readyR
+	files = append(files, readyW)
 	cmd.ExtraFiles = files
 	errc := make(chan error, 1)
 	d.launch <- func() {
@@ -349,6 +355,7 @@ type sandbox struct {
 	cmd     *exec.Cmd
 	stderr  bytes.Buffer
 	done    chan struct{}
+	ready   *os.File // read end of the agent's ready pipe
 	exitErr error
 	once    sync.Once
 }
@@ -357,22 +364,24 @@ func (s *sandbox) ID() string { return s.id }
 
 func (s *sandbox) Done() <-chan struct{} { return s.done }
 
-// waitReady waits for the agent to answer, or for bwrap to fail.
+// waitReady waits until the agent closes its end of the ready pipe (EOF
+// here), which it does once it accepts requests, or bwrap fails (EOF too).
 func (s *sandbox) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	for delay := 200 * time.Microsecond; ; delay = min(delay*2, 20*time.Millisecond) {
-		if s.agent.Ping(ctx) == nil {
-			return nil
-		}
-		select {
-		case <-s.done:
-			return fmt.Errorf("sandbox failed to start: %s", strings.TrimSpace(s.stderr.String()))
-		case <-ctx.Done():
-			return fmt.Errorf("sandbox agent did not answer: %w", ctx.Err())
-		case <-time.After(delay):
-		}
+	defer s.ready.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = s.ready.SetReadDeadline(dl)
+	} else {
+		_ = s.ready.SetReadDeadline(time.Now().Add(10 * time.Second))
 	}
+	_, err := s.ready.Read(make([]byte, 1))
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("sandbox agent did not start in time")
+	}
+	if s.agent.Ping(ctx) != nil {
+		<-s.done
+		return fmt.Errorf("sandbox failed to start: %s", strings.TrimSpace(s.stderr.String()))
+	}
+	return nil
 }
 
 func (s *sandbox) Exec(ctx context.Context, c runtime.Command) (runtime.Process, error) {

@@ -100,12 +100,12 @@ func TestSandboxBasics(t *testing.T) {
 	}
 }
 
-func BenchmarkSandboxStart(b *testing.B) {
+func benchDriver(b *testing.B) (*Driver, string) {
 	if _, err := exec.LookPath("bwrap"); err != nil {
 		b.Skip("bubblewrap is not installed")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	b.Cleanup(cancel)
 	tmp := b.TempDir()
 	for d := tmp; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
 		os.Chmod(d, 0o711)
@@ -114,17 +114,58 @@ func BenchmarkSandboxStart(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer d.Close()
+	b.Cleanup(func() { d.Close() })
 	proj := filepath.Join(tmp, "project")
 	os.MkdirAll(proj, 0o755)
+	return d, proj
+}
+
+func runTrue(b *testing.B, s runtime.Sandbox) {
+	p, err := s.Exec(context.Background(), runtime.Command{Argv: []string{"/usr/bin/true"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if e, err := p.Wait(context.Background(), nil, nil); err != nil || e.Code != 0 {
+		b.Fatalf("true: %+v %v", e, err)
+	}
+}
+
+// BenchmarkColdStart is a sandbox from nothing (cgroup, namespaces, mounts,
+// the agent as PID 1) to a user process that has run: limits and network
+// policy on, as every project gets it.
+func BenchmarkColdStart(b *testing.B) {
+	d, proj := benchDriver(b)
 	for b.Loop() {
-		s, err := d.Start(ctx, runtime.Spec{ID: "bench", ProjectDir: proj})
+		s, err := d.Start(context.Background(), runtime.Spec{ID: "bench", ProjectDir: proj})
 		if err != nil {
 			b.Fatal(err)
 		}
+		runTrue(b, s)
 		b.StopTimer()
 		s.Stop()
 		b.StartTimer()
+	}
+}
+
+// BenchmarkExecTrue is one command in a running sandbox, through its agent.
+func BenchmarkExecTrue(b *testing.B) {
+	d, proj := benchDriver(b)
+	s, err := d.Start(context.Background(), runtime.Spec{ID: "bench", ProjectDir: proj})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Stop()
+	for b.Loop() {
+		runTrue(b, s)
+	}
+}
+
+// BenchmarkHostTrue is the same process started directly on the host.
+func BenchmarkHostTrue(b *testing.B) {
+	for b.Loop() {
+		if err := exec.Command("/usr/bin/true").Run(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

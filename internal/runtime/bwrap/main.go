@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -21,6 +22,7 @@ func Main(args []string) (bool, error) {
 	nofile := fs.Uint64("nofile", 4096, "RLIMIT_NOFILE of everything in the sandbox")
 	nproc := fs.Uint64("nproc", 0, "RLIMIT_NPROC, where no cgroup limits processes")
 	egress := fs.String("egress", "", "host socket to bridge 127.0.0.1:3128 to")
+	readyFD := fs.Int("ready-fd", -1, "file descriptor to close once requests are accepted")
 	if err := fs.Parse(args[1:]); err != nil {
 		return true, err
 	}
@@ -30,7 +32,13 @@ func Main(args []string) (bool, error) {
 	if err := confine(*nofile, *nproc); err != nil {
 		return true, err
 	}
-	return true, agent.Serve(context.Background(), fs.Arg(0), *egress)
+	ready := func() {
+		if *readyFD >= 0 {
+			// Closing the inherited pipe tells the host at once, without polling.
+			_ = os.NewFile(uintptr(*readyFD), "ready").Close()
+		}
+	}
+	return true, agent.Serve(context.Background(), fs.Arg(0), *egress, ready)
 }
 
 // confine sets the limits every process in the sandbox inherits: no core
