@@ -17,11 +17,13 @@ const (
 )
 
 // fds 3 and 4 of bwrap carry the generated /etc/passwd and /etc/group;
-// fd 5, passed through to the agent, is closed when it is ready.
+// fd 5, passed through to the agent, is closed when it is ready; on fd 6
+// bwrap reports the agent's host pid.
 const (
 	passwdFD = 3
 	groupFD  = 4
 	readyFD  = 5
+	infoFD   = 6
 )
 
 const (
@@ -42,6 +44,7 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, hostRun string) []stri
 	a := []string{
 		"--unshare-user", "--unshare-all", "--disable-userns", "--die-with-parent", "--new-session",
 		"--cap-drop", "ALL", "--uid", "1000", "--gid", "1000", "--hostname", "sandbox", "--as-pid-1",
+		"--info-fd", strconv.Itoa(infoFD),
 		"--ro-bind", "/usr", "/usr",
 		"--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/sbin", "/sbin",
 	}

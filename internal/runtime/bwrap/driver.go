@@ -12,6 +12,9 @@ package bwrap
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -31,6 +34,7 @@ import (
 	"ecode/internal/runtime"
 	"ecode/internal/runtime/agent"
 	"ecode/internal/runtime/cgroup"
+	"ecode/internal/runtime/netns"
 )
 
 // Limits of each sandbox.
@@ -206,8 +210,15 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 			return nil, fmt.Errorf("hand the project to its sandbox: %w", err)
 		}
 	}
-	hostRun := filepath.Join(d.cfg.StateDir, spec.ID)
-	os.RemoveAll(hostRun)
+	// A folder of its own per start: a sandbox being cleaned up never
+	// takes the folder of the next one for the same project.
+	// Short, because unix socket paths are limited to 107 bytes.
+	var rnd [5]byte
+	_, _ = rand.Read(rnd[:])
+	hostRun := filepath.Join(d.cfg.StateDir, hex.EncodeToString(rnd[:]))
+	if len(hostRun)+len("/egress.sock") > 107 {
+		return nil, fmt.Errorf("the sandbox state dir %s is too deep for unix sockets; use a shorter data dir", d.cfg.StateDir)
+	}
 	if err := os.Mkdir(hostRun, 0o700); err != nil {
 		return nil, fmt.Errorf("sandbox run dir: %w", err)
 	}
@@ -216,7 +227,7 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 			return nil, err
 		}
 	}
-	s := &sandbox{id: spec.ID, hostRun: hostRun, done: make(chan struct{}), agent: agent.Client{Socket: filepath.Join(hostRun, "agent.sock")}}
+	s := &sandbox{id: spec.ID, hostRun: hostRun, root: d.root, done: make(chan struct{}), agent: agent.Client{Socket: filepath.Join(hostRun, "agent.sock")}}
 	s.env = append(runtime.BaseEnv(spec.Egress && d.cfg.Egress != nil), spec.Env...)
 	fail := func(err error) (runtime.Sandbox, error) {
 		s.cleanup()
@@ -236,7 +247,7 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 		spec.Egress = false
 	}
 	if d.cg != nil {
-		g, err := d.cg.Create(spec.ID+"-"+strconv.FormatInt(time.Now().UnixNano(), 36), d.cfg.Limits.Limits)
+		g, err := d.cg.Create(filepath.Base(hostRun), d.cfg.Limits.Limits)
 		if err != nil {
 			return fail(err)
 		}
@@ -282,8 +293,12 @@ func (d *Driver) spawn(s *sandbox, spec runtime.Spec, uid int) error {
 	if err != nil {
 		return err
 	}
-	s.ready = readyR
-	files = append(files, readyW)
+	infoR, infoW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	s.ready, s.info = readyR, infoR
+	files = append(files, readyW, infoW)
 	cmd.ExtraFiles = files
 	errc := make(chan error, 1)
 	d.launch <- func() {
@@ -356,6 +371,9 @@ type sandbox struct {
 	stderr  bytes.Buffer
 	done    chan struct{}
 	ready   *os.File // read end of the agent's ready pipe
+	info    *os.File // read end of bwrap's --info-fd
+	netns   string   // the sandbox's network namespace, for direct dials; "" without root
+	root    bool
 	exitErr error
 	once    sync.Once
 }
@@ -368,6 +386,7 @@ func (s *sandbox) Done() <-chan struct{} { return s.done }
 // here), which it does once it accepts requests, or bwrap fails (EOF too).
 func (s *sandbox) waitReady(ctx context.Context) error {
 	defer s.ready.Close()
+	defer s.info.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = s.ready.SetReadDeadline(dl)
 	} else {
@@ -376,6 +395,13 @@ func (s *sandbox) waitReady(ctx context.Context) error {
 	_, err := s.ready.Read(make([]byte, 1))
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return fmt.Errorf("sandbox agent did not start in time")
+	}
+	var info struct {
+		ChildPID int `json:"child-pid"`
+	}
+	_ = s.info.SetReadDeadline(time.Now().Add(time.Second))
+	if err := json.NewDecoder(s.info).Decode(&info); err == nil && info.ChildPID > 0 && s.root {
+		s.netns = fmt.Sprintf("/proc/%d/ns/net", info.ChildPID)
 	}
 	if s.agent.Ping(ctx) != nil {
 		<-s.done
@@ -406,7 +432,20 @@ func (s *sandbox) Exec(ctx context.Context, c runtime.Command) (runtime.Process,
 
 func (s *sandbox) Ports(ctx context.Context) ([]int, error) { return s.agent.Ports(ctx) }
 
+// Dial connects to a port inside. As root the server enters the sandbox's
+// network namespace for the dial and talks to the app directly; otherwise
+// the agent relays.
 func (s *sandbox) Dial(ctx context.Context, port int) (net.Conn, error) {
+	if s.netns != "" {
+		c, err := netns.Dial(ctx, s.netns, "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			return c, nil
+		}
+		if c, err6 := netns.Dial(ctx, s.netns, "[::1]:"+strconv.Itoa(port)); err6 == nil {
+			return c, nil
+		}
+		return nil, err
+	}
 	return s.agent.Dial(ctx, port)
 }
 
