@@ -115,11 +115,7 @@ func (s *Service) previewScheme() string {
 // ServePreview answers every request to a preview host.
 func (s *Service) ServePreview(w http.ResponseWriter, r *http.Request) {
 	owner, slug, _ := s.PreviewTarget(r.Host)
-	p, err := s.projects.BySlug(r.Context(), nil, owner, slug)
-	public := err == nil
-	if err != nil {
-		p, err = s.projects.Lookup(r.Context(), owner, slug)
-	}
+	p, err := s.previewProject(r.Context(), owner, slug)
 	if err != nil {
 		previewPage(w, http.StatusNotFound, "No such project", "There is no project at this address.")
 		return
@@ -138,7 +134,7 @@ func (s *Service) ServePreview(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusFound)
 		return
 	}
-	if !public && !s.mayView(r, p) {
+	if p.Visibility != project.Public && !s.mayView(r, p) {
 		back := s.opts.PublicURL + "/api/preview/pass?" + url.Values{"host": {r.Host}, "next": {r.URL.RequestURI()}}.Encode()
 		http.Redirect(w, r, back, http.StatusFound)
 		return
@@ -177,6 +173,37 @@ func (s *Service) passCookie(r *http.Request, pass string) *http.Cookie {
 		c.SameSite = http.SameSiteLaxMode
 	}
 	return c
+}
+
+// previewProject looks a preview's project up, remembering it for a
+// moment: an app's page pulls many assets, and each would cost a query.
+// A change of name or visibility reaches previews within previewCacheTTL.
+func (s *Service) previewProject(ctx context.Context, owner, slug string) (*project.Project, error) {
+	key := owner + "/" + slug
+	s.mu.Lock()
+	e, ok := s.previewCache[key]
+	s.mu.Unlock()
+	if ok && time.Since(e.at) < previewCacheTTL {
+		return e.p, nil
+	}
+	p, err := s.projects.Lookup(ctx, owner, slug)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if len(s.previewCache) > 10000 {
+		clear(s.previewCache)
+	}
+	s.previewCache[key] = cachedProject{p: p, at: time.Now()}
+	s.mu.Unlock()
+	return p, nil
+}
+
+const previewCacheTTL = 2 * time.Second
+
+type cachedProject struct {
+	p  *project.Project
+	at time.Time
 }
 
 // previewPort is the port to show: the current run's, else the first one
@@ -232,8 +259,9 @@ func (s *Service) newProxy() *httputil.ReverseProxy {
 		ResponseHeaderTimeout: 5 * time.Minute,
 	}
 	return &httputil.ReverseProxy{
-		Transport:     transport,
-		FlushInterval: -1, // stream: server-sent events, hot reload
+		Transport: transport,
+		// Streams (server-sent events, chunked hot-reload channels) are
+		// flushed as they come by ReverseProxy itself; others are buffered.
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			t := pr.In.Context().Value(targetKey{}).(target)
 			pr.Out.URL.Scheme = "http"

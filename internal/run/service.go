@@ -47,8 +47,9 @@ type Service struct {
 	opts     Options
 	proxy    *httputil.ReverseProxy
 
-	mu       sync.Mutex
-	consoles map[string]*console
+	mu           sync.Mutex
+	consoles     map[string]*console
+	previewCache map[string]cachedProject
 }
 
 // NewService builds the service; Run keeps its sandboxes until ctx ends.
@@ -56,7 +57,8 @@ func NewService(projects *project.Service, rt runtime.Runtime, opts Options) *Se
 	if opts.DefaultPort == 0 {
 		opts.DefaultPort = 3000
 	}
-	s := &Service{projects: projects, rt: rt, pool: newPool(rt, opts.IdleTimeout), opts: opts, consoles: map[string]*console{}}
+	s := &Service{projects: projects, rt: rt, pool: newPool(rt, opts.IdleTimeout), opts: opts, consoles: map[string]*console{},
+		previewCache: map[string]cachedProject{}}
 	s.proxy = s.newProxy()
 	return s
 }
