@@ -51,14 +51,20 @@ func newConsole() *console {
 func (c *console) subscribe() (Event, <-chan Event, func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ch := make(chan Event, subBuffer)
-	c.subs[ch] = struct{}{}
 	snap := Event{Type: "reset", Data: append([]byte(nil), c.out.buf...)}
 	if c.current != nil {
 		v := c.current.view()
 		snap.Run = &v
 	}
-	return snap, ch, func() {
+	ch, cancel := c.addSubLocked()
+	return snap, ch, cancel
+}
+
+// addSubLocked adds a subscriber; c.mu must be held.
+func (c *console) addSubLocked() (chan Event, func()) {
+	ch := make(chan Event, subBuffer)
+	c.subs[ch] = struct{}{}
+	return ch, func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if _, ok := c.subs[ch]; ok {
@@ -159,14 +165,6 @@ func (c *console) attach(r *Run) ([]byte, <-chan Event, func()) {
 	if !r.active() {
 		return snap, nil, func() {}
 	}
-	ch := make(chan Event, subBuffer)
-	c.subs[ch] = struct{}{}
-	return snap, ch, func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if _, ok := c.subs[ch]; ok {
-			delete(c.subs, ch)
-			close(ch)
-		}
-	}
+	ch, cancel := c.addSubLocked()
+	return snap, ch, cancel
 }
