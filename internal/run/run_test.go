@@ -1,9 +1,11 @@
 package run_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -395,4 +397,80 @@ func TestInstallOnceAndIdleStop(t *testing.T) {
 			t.Fatalf("after idle stop: %+v", res)
 		}
 	}, testserver.WithSandboxIdle(time.Second))
+}
+
+const streamingApp = `const http = require("http");
+const big = Buffer.alloc(5 << 20, "x");
+const server = http.createServer((req, res) => {
+  if (req.url === "/big") return res.end(big);
+  if (req.url === "/cookies") return res.end(req.headers.cookie || "");
+  if (req.url === "/events") {
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    let n = 0;
+    const t = setInterval(() => { res.write("data: " + n++ + "\n\n"); if (n === 3) { clearInterval(t); res.end(); } }, 50);
+    return;
+  }
+  res.end("ok");
+});
+server.on("upgrade", (req, socket) => {
+  socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
+  socket.on("data", (d) => socket.write("echo:" + d));
+});
+server.listen(process.env.PORT, "127.0.0.1");
+`
+
+// TestPreviewStreamsAndUpgrades: what dev servers need of a proxy passes:
+// large bodies, streamed events, connection upgrades (hot reload); and the
+// preview's own cookie never reaches the app.
+func TestPreviewStreamsAndUpgrades(t *testing.T) {
+	needSandbox(t)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		ivy := s.SignUp(t, "ivy")
+		p := ivy.CreateProject(t, "Streams")
+		base := "/api/projects/" + p.ID
+		ivy.Patch(t, base, map[string]string{"visibility": "public"}).WantStatus(t, 200)
+		ivy.Put(t, base+"/files/index.js", streamingApp).WantStatus(t, 204)
+		r := startRun(t, ivy, p.ID)
+		r = waitRun(t, ivy, p.ID, r.ID, func(r runView) bool { return r.PreviewURL != nil || r.Status != "starting" && r.Status != "running" })
+		if r.PreviewURL == nil {
+			t.Fatalf("no preview: %+v", r)
+		}
+		big := preview(t, s, *r.PreviewURL, "/big")
+		n, _ := io.Copy(io.Discard, big.Body)
+		big.Body.Close()
+		if big.StatusCode != 200 || n != 5<<20 {
+			t.Fatalf("big body: %d, %d bytes", big.StatusCode, n)
+		}
+		ev := preview(t, s, *r.PreviewURL, "/events")
+		events, _ := io.ReadAll(ev.Body)
+		ev.Body.Close()
+		if string(events) != "data: 0\n\ndata: 1\n\ndata: 2\n\n" {
+			t.Fatalf("events: %q", events)
+		}
+		ck := preview(t, s, *r.PreviewURL, "/cookies", &http.Cookie{Name: "ecode_preview", Value: "secret"}, &http.Cookie{Name: "app", Value: "mine"})
+		cookies, _ := io.ReadAll(ck.Body)
+		ck.Body.Close()
+		if string(cookies) != "app=mine" {
+			t.Fatalf("the app saw cookies %q", cookies)
+		}
+
+		u, _ := url.Parse(*r.PreviewURL)
+		conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(conn, "GET /live HTTP/1.1\r\nHost: "+u.Host+"\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		br := bufio.NewReader(conn)
+		res, err := http.ReadResponse(br, nil)
+		if err != nil || res.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("upgrade: %v %v", res, err)
+		}
+		io.WriteString(conn, "ping")
+		got := make([]byte, len("echo:ping"))
+		if _, err := io.ReadFull(br, got); err != nil || string(got) != "echo:ping" {
+			t.Fatalf("upgraded connection: %q %v", got, err)
+		}
+	})
 }
