@@ -12,3 +12,7 @@ bash bench/api.sh bin/ecode
 echo "## 10 KB file write+read round trip through the API vs the bare disk"
 go test -run '^$' -bench 'RoundTrip10KB' -benchtime 2s -count 6 ./internal/project/ > /tmp/ecode-roundtrip.txt
 (cd /tmp && GOFLAGS=-mod=mod go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da /tmp/ecode-roundtrip.txt)
+echo "## sandboxes: cold start, exec, run to first output (and podman when installed)"
+bash bench/sandbox.sh
+echo "## preview proxy vs the app directly"
+bash bench/preview.sh bin/ecode
