@@ -1,5 +1,5 @@
 import { defineConfig, devices } from "@playwright/test";
-import { mkdtempSync } from "node:fs";
+import { chmodSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -14,7 +14,10 @@ const external = process.env.E2E_BASE_URL;
 const baseURL = external ?? `http://127.0.0.1:${port}`;
 
 // Playwright loads this file in every worker too; only the main process starts the server.
+// The sandbox runs programs as unprivileged uids that must reach into the data
+// directory, and mkdtemp makes it 0700.
 const dataDir = process.env.ECODE_E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), "ecode-e2e-"));
+if (!process.env.ECODE_E2E_DATA_DIR) chmodSync(dataDir, 0o711);
 process.env.ECODE_E2E_DATA_DIR = dataDir;
 
 export default defineConfig({

@@ -28,6 +28,12 @@ test("another person gets a 404 page for a private project, and a read-only view
   await treeItem(visitor, "index.js").click();
   await expect(visitor.getByTestId("editor").locator(".cm-content")).toContainText("createServer");
   await expect(visitor.getByTestId("editor").locator(".cm-content")).toHaveAttribute("aria-readonly", "true");
+
+  // Readers follow runs but can't start them or open shells, and are told why.
+  await expect(visitor.getByRole("banner").getByRole("button", { name: "Run", exact: true })).toHaveAttribute("aria-disabled", "true");
+  await expect(visitor.getByText("you'll see its output here when the owner runs it")).toBeVisible();
+  await visitor.getByRole("tab", { name: "Shell" }).click();
+  await expect(visitor.getByRole("heading", { name: "Shell is for editors" })).toBeVisible();
   await other.close();
 });
 

@@ -56,6 +56,29 @@ export interface SearchMatch {
   text: string;
 }
 
+/** What a run is doing; see docs/openapi.yaml. */
+export type RunStatus = "starting" | "running" | "exited" | "crashed" | "stopped" | "failed";
+
+export interface Run {
+  id: string;
+  status: RunStatus;
+  command: string;
+  exitCode: number | null;
+  startedAt: number;
+  endedAt: number | null;
+  durationMs: number | null;
+  port: number | null;
+  previewUrl: string | null;
+  /** Why it crashed or could not start, in plain words. */
+  error?: string;
+}
+
+/** What Run will do, and where that came from. */
+export interface RunConfig {
+  config: { run: string; install: string; build: string };
+  source: "ecode.toml" | "guess" | "none";
+}
+
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
@@ -202,6 +225,17 @@ export const api = {
     return request<{ matches: SearchMatch[]; truncated: boolean }>("GET", `${projectPath(id)}/search?${params}`, {
       signal,
     });
+  },
+
+  // Runs (a 503 with code sandbox_unavailable says how to fix the host)
+  runConfig: (id: string) => request<RunConfig>("GET", `${projectPath(id)}/run-config`),
+  startRun: (id: string) => request<{ run: Run }>("POST", `${projectPath(id)}/run`).then((r) => r.run),
+  stopRun: (id: string) => request<void>("POST", `${projectPath(id)}/stop`),
+  runs: (id: string) => request<{ runs: Run[]; current: Run | null }>("GET", `${projectPath(id)}/runs`),
+  /** The project's one WebSocket (see lib/socket.ts). */
+  socketUrl: (id: string) => {
+    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    return `${scheme}//${window.location.host}${projectPath(id)}/ws`;
   },
 
   health: () => request<{ status: string }>("GET", "/api/monitoring/health"),

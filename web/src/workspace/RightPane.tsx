@@ -1,37 +1,14 @@
-import { Bot, Globe, Play, SquareTerminal, TerminalSquare } from "lucide-react";
-import type { ComponentType } from "react";
+import { Bot, Globe, SquareTerminal, TerminalSquare } from "lucide-react";
+import { useState, type ComponentType } from "react";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
+import { ConsolePane } from "@/run/ConsolePane";
+import { PreviewPane } from "@/run/PreviewPane";
+import { ShellPane } from "@/shell/ShellPane";
 import { useWorkspace, type RightTab } from "./model";
 
-// These panes are honest placeholders: each says what it will do once the
-// sandbox (runs, shells) and the agent land, and offers nothing it can't do.
-
-function PreviewPane() {
-  return (
-    <EmptyState icon={Globe} title="Preview">
-      When your app runs and listens on a port, it appears here with its own URL bar. Runs arrive with the sandbox.
-    </EmptyState>
-  );
-}
-
-function ConsolePane() {
-  return (
-    <EmptyState icon={Play} title="Run output appears here">
-      Run starts the command from <code className="font-mono">ecode.toml</code> in the project's sandbox and streams its
-      output here. Runs arrive with the sandbox.
-    </EmptyState>
-  );
-}
-
-function ShellPane() {
-  return (
-    <EmptyState icon={SquareTerminal} title="Shell">
-      A terminal in the project's sandbox, with Node.js, Python and Go, will open here. Shells arrive with the sandbox.
-    </EmptyState>
-  );
-}
-
+// The agent's pane is an honest placeholder: it says what it will do once the
+// agent lands, and offers nothing it can't do.
 function AgentPane() {
   return (
     <EmptyState icon={Bot} title="Agent">
@@ -55,21 +32,49 @@ export const toolPanes: PaneTab<RightTab>[] = [
   { id: "agent", label: "Agent", icon: Bot, Pane: AgentPane },
 ];
 
+/**
+ * The panes shown so far. They stay mounted once opened (hidden while another
+ * is shown) so that shells, the console's scrollback and the preview's page
+ * survive switching tabs, and none loads before it is first wanted.
+ */
+export function useOpenedPanes<T>(current: T): ReadonlySet<T> {
+  const [opened, setOpened] = useState<ReadonlySet<T>>(() => new Set([current]));
+  if (!opened.has(current)) {
+    const next = new Set([...opened, current]);
+    setOpened(next);
+    return next;
+  }
+  return opened;
+}
+
+/** A pane tab's icon and name, with a dot when the Preview has news (the app started listening). */
+export function PaneTabLabel({ id, label, icon: Icon }: Pick<PaneTab<string>, "id" | "label" | "icon">) {
+  const m = useWorkspace();
+  const news = id === "preview" && m.previewNews;
+  return (
+    <>
+      <Icon aria-hidden /> {label}
+      {news && <span className="size-1.5 rounded-full bg-run" role="img" aria-label="(your app is ready)" />}
+    </>
+  );
+}
+
 /** The right column: Preview, Console, Shell and Agent as tabs. */
 export function RightPane() {
   const m = useWorkspace();
+  const opened = useOpenedPanes(m.rightTab);
   return (
     <Tabs value={m.rightTab} onValueChange={(v) => m.showRight(v as RightTab)} className="flex h-full min-h-0 flex-col">
       <TabsList aria-label="Tools">
-        {toolPanes.map(({ id, label, icon: Icon }) => (
-          <TabsTrigger key={id} value={id}>
-            <Icon aria-hidden /> {label}
+        {toolPanes.map((p) => (
+          <TabsTrigger key={p.id} value={p.id}>
+            <PaneTabLabel {...p} />
           </TabsTrigger>
         ))}
       </TabsList>
       {toolPanes.map(({ id, Pane }) => (
-        <TabsContent key={id} value={id}>
-          <Pane />
+        <TabsContent key={id} value={id} forceMount>
+          {opened.has(id) && <Pane />}
         </TabsContent>
       ))}
     </Tabs>

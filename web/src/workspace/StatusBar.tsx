@@ -4,6 +4,7 @@ import { useSyncExternalStore } from "react";
 import { useDocs } from "@/editor/documents";
 import { languageFor } from "@/editor/languages";
 import { api } from "@/lib/api";
+import { useSocketState } from "@/lib/socket";
 import { cn } from "@/lib/utils";
 import { useWorkspace } from "./model";
 
@@ -58,8 +59,13 @@ function subscribeOnline(cb: () => void) {
   };
 }
 
-/** Whether the browser can reach the server: the health endpoint, asked every 20 s. */
+/**
+ * Whether the browser can reach the server (the health endpoint, asked every
+ * 20 s) and whether the workspace's live connection (console, shells) is up.
+ */
 function Connection() {
+  const m = useWorkspace();
+  const socket = useSocketState(m.socket);
   const online = useSyncExternalStore(subscribeOnline, () => navigator.onLine);
   const health = useQuery({
     queryKey: ["health"],
@@ -69,10 +75,37 @@ function Connection() {
     staleTime: 0,
   });
   const ok = online && !health.isError;
+  const label = !online
+    ? "Offline"
+    : health.isError
+      ? "Server unreachable"
+      : socket === "reconnecting"
+        ? "Reconnecting…"
+        : health.isPending || socket !== "open"
+          ? "Connecting…"
+          : "Connected";
+  const content = (
+    <>
+      {ok ? <Wifi className="size-3" aria-hidden /> : <WifiOff className="size-3" aria-hidden />}
+      {label}
+    </>
+  );
+  if (ok && socket === "reconnecting") {
+    return (
+      <button
+        type="button"
+        data-testid="connection"
+        onClick={m.socket.reconnect}
+        title="The live connection (console, shells) dropped. Click to retry now."
+        className="inline-flex items-center gap-1 rounded px-1 text-warning hover:bg-muted"
+      >
+        {content}
+      </button>
+    );
+  }
   return (
     <span data-testid="connection" className={cn("inline-flex items-center gap-1", !ok && "text-destructive-text")}>
-      {ok ? <Wifi className="size-3" aria-hidden /> : <WifiOff className="size-3" aria-hidden />}
-      {!online ? "Offline" : health.isError ? "Server unreachable" : health.isPending ? "Connecting…" : "Connected"}
+      {content}
     </span>
   );
 }

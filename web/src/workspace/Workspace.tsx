@@ -8,7 +8,7 @@ import { FileDialogs } from "./files/FileDialogs";
 import { FilesPane } from "./files/FileTree";
 import { useWorkspace, type LeftView, type MobileTab } from "./model";
 import { CommandPalette, QuickOpen, ShortcutHelp } from "./palette/Palettes";
-import { RightPane, toolPanes, type PaneTab } from "./RightPane";
+import { PaneTabLabel, RightPane, toolPanes, useOpenedPanes, type PaneTab } from "./RightPane";
 import { SearchPane } from "./search/SearchPane";
 import { StatusBar } from "./StatusBar";
 import { useShortcuts } from "./useShortcuts";
@@ -97,18 +97,19 @@ const mobileTabs: PaneTab<MobileTab>[] = [
 
 function NarrowLayout() {
   const m = useWorkspace();
+  const opened = useOpenedPanes(m.mobileTab);
   return (
     <Tabs value={m.mobileTab} onValueChange={(v) => m.setMobileTab(v as MobileTab)} className="flex h-full min-h-0 flex-col">
       <TabsList aria-label="Workspace" className="justify-between px-0">
-        {mobileTabs.map(({ id, label, icon: Icon }) => (
-          <TabsTrigger key={id} value={id} className="flex-1 justify-center gap-1 px-1 text-xs">
-            <Icon aria-hidden /> {label}
+        {mobileTabs.map((p) => (
+          <TabsTrigger key={p.id} value={p.id} className="flex-1 justify-center gap-1 px-1 text-xs">
+            <PaneTabLabel {...p} />
           </TabsTrigger>
         ))}
       </TabsList>
       {mobileTabs.map(({ id, Pane }) => (
-        <TabsContent key={id} value={id} className={id === "files" ? "bg-panel" : undefined}>
-          <Pane />
+        <TabsContent key={id} value={id} forceMount className={id === "files" ? "bg-panel" : undefined}>
+          {opened.has(id) && <Pane />}
         </TabsContent>
       ))}
     </Tabs>

@@ -1,4 +1,4 @@
-import { ChevronDown, ChevronLeft, Command, Copy, Download, Eye, Globe, Keyboard, Lock, Play } from "lucide-react";
+import { ChevronDown, ChevronLeft, Command, Copy, Download, Eye, Globe, Keyboard, Lock } from "lucide-react";
 import { Link } from "react-router";
 import { toast } from "sonner";
 import { UserMenu } from "@/components/UserMenu";
@@ -14,7 +14,7 @@ import {
 import { Tooltip } from "@/components/ui/tooltip";
 import { api } from "@/lib/api";
 import { modKey } from "@/lib/keys";
-import { RUN_UNAVAILABLE } from "./actions";
+import { RunControls } from "@/run/RunControls";
 import { useWorkspace } from "./model";
 
 export function WorkspaceHeader() {
@@ -81,17 +81,8 @@ export function WorkspaceHeader() {
         </Badge>
       )}
 
-      <div className="mx-auto flex items-center gap-2">
-        <Tooltip content={RUN_UNAVAILABLE}>
-          {/* aria-disabled rather than disabled: it stays focusable, so the tooltip says why. */}
-          <Button variant="run" aria-disabled="true" className="cursor-not-allowed opacity-50 hover:bg-run">
-            <Play className="fill-current" aria-hidden /> Run
-          </Button>
-        </Tooltip>
-        <span className="hidden items-center gap-1.5 text-xs text-muted-foreground md:inline-flex">
-          <span className="size-2 rounded-full bg-muted-foreground/60" aria-hidden />
-          Not running
-        </span>
+      <div className="mx-auto">
+        <RunControls />
       </div>
 
       <div className="flex items-center gap-1">

@@ -10,10 +10,12 @@ import {
   LayoutDashboard,
   type LucideIcon,
   Play,
+  RotateCcw,
   Save,
   SaveAll,
   Search,
   Settings,
+  Square,
   SquareTerminal,
   SunMoon,
   TerminalSquare,
@@ -21,10 +23,11 @@ import {
   X,
 } from "lucide-react";
 import { useNavigate } from "react-router";
-import { toast } from "sonner";
 import { api } from "@/lib/api";
 import { modKey } from "@/lib/keys";
 import { toggleTheme } from "@/lib/theme";
+import { READ_ONLY_RUN } from "@/run/RunControls";
+import { isActive, useRun } from "@/run/runs";
 import { useWorkspace } from "./model";
 
 export interface Action {
@@ -39,12 +42,12 @@ export interface Action {
   disabled?: string;
 }
 
-export const RUN_UNAVAILABLE = "Runs arrive with the sandbox";
-
 /** Every workspace action: the command palette lists them, the help dialog shows their keys. */
 export function useActions(): Action[] {
   const m = useWorkspace();
   const navigate = useNavigate();
+  const running = useRun(m.runs, (s) => isActive(s.run));
+  const cantRun = m.canEdit ? undefined : READ_ONLY_RUN;
   const active = () => m.store.getSnapshot().active;
   const saveActive = () => {
     const path = active();
@@ -81,18 +84,19 @@ export function useActions(): Action[] {
     { id: "settings", title: "Open settings", group: "Go", icon: Settings, run: () => navigate("/settings") },
     { id: "show-preview", title: "Show preview", group: "View", icon: Globe, run: () => m.showRight("preview") },
     { id: "show-console", title: "Show console", group: "View", icon: TerminalSquare, run: () => m.showRight("console") },
-    { id: "show-shell", title: "Show shell", group: "View", icon: SquareTerminal, keys: [modKey, "`"], run: () => m.showRight("shell") },
+    { id: "show-shell", title: "Open shell", group: "View", icon: SquareTerminal, keys: [modKey, "`"], run: m.openShell },
     { id: "show-agent", title: "Ask the agent", group: "View", icon: Bot, keys: [modKey, "I"], run: () => m.showRight("agent") },
     { id: "theme", title: "Toggle light/dark theme", group: "View", icon: SunMoon, run: toggleTheme },
     {
       id: "run",
-      title: "Run",
+      title: running ? "Stop" : "Run",
       group: "Run",
-      icon: Play,
+      icon: running ? Square : Play,
       keys: [modKey, "Enter"],
-      run: () => toast.info(RUN_UNAVAILABLE),
-      disabled: RUN_UNAVAILABLE,
+      run: m.runs.toggle,
+      disabled: cantRun,
     },
+    { id: "restart", title: "Restart", group: "Run", icon: RotateCcw, run: () => void m.runs.start(), disabled: cantRun },
     { id: "shortcuts", title: "Keyboard shortcuts", group: "Help", icon: Keyboard, keys: ["?"], run: () => m.setOverlay("help") },
   ];
 

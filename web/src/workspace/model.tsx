@@ -1,9 +1,11 @@
 import { useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
-import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
+import { createContext, useContext, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
 import { toast } from "sonner";
 import { DocumentStore } from "@/editor/documents";
 import { api, type FileEntry, type Project } from "@/lib/api";
+import { ProjectSocket } from "@/lib/socket";
 import { useIsNarrow } from "@/lib/useMediaQuery";
+import { runConfigKey, RunStore, startedListening } from "@/run/runs";
 import { filesKey, useFileOps, type FileOps } from "./files/useFileOps";
 import { useUploader } from "./files/Uploader";
 
@@ -19,6 +21,9 @@ export interface WorkspaceModel {
   project: Project;
   canEdit: boolean;
   store: DocumentStore;
+  /** The tab's one WebSocket to the project. */
+  socket: ProjectSocket;
+  runs: RunStore;
   filesQuery: UseQueryResult<{ files: FileEntry[]; truncated: boolean }>;
   files: FileEntry[];
   ops: FileOps;
@@ -27,6 +32,11 @@ export interface WorkspaceModel {
   setLeftView: (v: LeftView) => void;
   rightTab: RightTab;
   showRight: (t: RightTab) => void;
+  /** The app started listening while the Preview pane was out of sight: its tab gets a dot. */
+  previewNews: boolean;
+  /** Bumped to move keyboard focus into the shell (Ctrl/Cmd-`). */
+  shellFocus: number;
+  openShell: () => void;
   mobileTab: MobileTab;
   setMobileTab: (t: MobileTab) => void;
   overlay: Overlay;
@@ -69,7 +79,10 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
         {
           read: (path, signal) => api.readFile(project.id, path, signal),
           write: (path, text) => api.writeFile(project.id, path, text),
-          saved: () => void qc.invalidateQueries({ queryKey: filesKey(project.id) }),
+          saved: () => {
+            void qc.invalidateQueries({ queryKey: filesKey(project.id) });
+            void qc.invalidateQueries({ queryKey: runConfigKey(project.id) });
+          },
           saveFailed: (path, message) =>
             toast.error(`Couldn't save ${path}`, {
               description: `${message} Your changes are kept in the editor.`,
@@ -90,6 +103,14 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
     return () => window.removeEventListener("beforeunload", onBeforeUnload);
   }, [store]);
 
+  const [socket] = useState(() => new ProjectSocket(api.socketUrl(project.id)));
+  const [runs] = useState(() => new RunStore(project.id, socket));
+  useEffect(() => runs.attach(), [runs]);
+  useEffect(() => {
+    socket.open();
+    return () => socket.close();
+  }, [socket]);
+
   const filesQuery = useQuery({ queryKey: filesKey(project.id), queryFn: () => api.listFiles(project.id) });
   const files = filesQuery.data?.files ?? emptyFiles;
   const ops = useFileOps(project.id, store, files);
@@ -104,12 +125,40 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
   const [closing, setClosing] = useState<string | null>(null);
   const [searchFocus, setSearchFocus] = useState(0);
   const [treeFocus, setTreeFocus] = useState<string | null>(null);
+  const [previewNews, setPreviewNews] = useState(false);
+  const [shellFocus, setShellFocus] = useState(0);
+
+  // When the app starts listening, the Preview takes the Console's place (the
+  // editor keeps focus); over the Shell or the Agent it only marks its tab.
+  // A run also writes files (ecode.toml, lockfiles): the tree catches up when its status moves.
+  const shown = useRef({ rightTab, mobileTab, narrow });
+  useLayoutEffect(() => {
+    shown.current = { rightTab, mobileTab, narrow };
+  });
+  useEffect(
+    () =>
+      runs.onChange((run, prev) => {
+        if (run.status !== prev?.status) {
+          void qc.invalidateQueries({ queryKey: filesKey(project.id) });
+          void qc.invalidateQueries({ queryKey: runConfigKey(project.id) });
+        }
+        if (!startedListening(run, prev)) return;
+        const { rightTab, mobileTab, narrow } = shown.current;
+        if (rightTab === "console") setRightTab("preview");
+        if (mobileTab === "console") setMobileTab("preview");
+        const tab = narrow ? mobileTab : rightTab;
+        if (tab !== "console" && tab !== "preview") setPreviewNews(true);
+      }),
+    [runs, qc, project.id],
+  );
   const [expanded, setExpanded] = useRememberedSet(`ecode.tree.${project.id}`);
 
   const model: WorkspaceModel = {
     project,
     canEdit: project.canEdit,
     store,
+    socket,
+    runs,
     filesQuery,
     files,
     ops,
@@ -120,9 +169,19 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
     showRight: (t) => {
       setRightTab(t);
       if (t !== "shell") setMobileTab(t);
+      if (t === "preview") setPreviewNews(false);
+    },
+    previewNews,
+    shellFocus,
+    openShell: () => {
+      setRightTab("shell");
+      setShellFocus((n) => n + 1);
     },
     mobileTab,
-    setMobileTab,
+    setMobileTab: (t) => {
+      setMobileTab(t);
+      if (t === "preview") setPreviewNews(false);
+    },
     overlay,
     setOverlay,
     fileDialog,

@@ -1,18 +1,28 @@
 import { useEffect, useLayoutEffect, useRef } from "react";
-import { hasMod, isTypingTarget } from "@/lib/keys";
+import { toast } from "sonner";
+import { hasMod, isMac, isTypingTarget } from "@/lib/keys";
 import type { Action } from "./actions";
 
 // Global keys of the workspace, listened for in the capture phase so they win
 // over the editor's own bindings (CodeMirror binds Mod-i, for instance).
-const bindings: { id: string; mod: boolean; shift?: boolean; key: string }[] = [
+// In a shell, Ctrl-K, Ctrl-P and friends belong to the shell (readline), so
+// only the bindings marked inShell fire there, unless the modifier is Cmd.
+const bindings: { id: string; mod: boolean; shift?: boolean; key: string; inShell?: boolean }[] = [
   { id: "save", mod: true, key: "s" },
   { id: "quick-open", mod: true, key: "p" },
   { id: "palette", mod: true, key: "k" },
   { id: "search", mod: true, shift: true, key: "f" },
-  { id: "show-shell", mod: true, key: "`" },
+  { id: "show-shell", mod: true, key: "`", inShell: true },
   { id: "show-agent", mod: true, key: "i" },
-  { id: "run", mod: true, key: "enter" },
+  { id: "run", mod: true, key: "enter", inShell: true },
 ];
+
+/** Marks an element whose keys go to a shell (see bindings). */
+export const SHELL_KEYS = { "data-keys": "shell" } as const;
+
+function inShell(target: EventTarget | null): boolean {
+  return !isMac && target instanceof Element && target.closest("[data-keys='shell']") !== null;
+}
 
 export function useShortcuts(actions: Action[], extra: Record<string, () => void>) {
   const latest = useRef({ actions, extra });
@@ -24,14 +34,19 @@ export function useShortcuts(actions: Action[], extra: Record<string, () => void
     function onKeyDown(e: KeyboardEvent) {
       const key = e.key.toLowerCase();
       const { actions, extra } = latest.current;
-      const run = (id: string) => extra[id]?.() ?? actions.find((a) => a.id === id)?.run();
+      const run = (id: string) => {
+        if (extra[id]) return extra[id]();
+        const action = actions.find((a) => a.id === id);
+        if (action?.disabled) toast.info(action.disabled);
+        else action?.run();
+      };
       if (e.key === "?" && !hasMod(e) && !e.altKey && !isTypingTarget(e.target)) {
         e.preventDefault();
         run("shortcuts");
         return;
       }
       const hit = bindings.find((b) => b.key === key && b.mod === hasMod(e) && (b.shift ?? false) === e.shiftKey && !e.altKey);
-      if (!hit) return;
+      if (!hit || (!hit.inShell && inShell(e.target))) return;
       e.preventDefault();
       e.stopPropagation();
       run(hit.id);
