@@ -12,9 +12,10 @@ WEB_SRC := $(shell find web/src web/public -type f 2>/dev/null) web/index.html w
 run: build
 	./bin/ecode serve
 
-## build: the one binary, with the UI embedded
+## build: the binary, with the UI embedded, and beside it the small sandbox agent
 build: web
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/ecode ./cmd/ecode
+	$(GO) build -o bin/ecode-agent ./cmd/ecode-agent
 
 web: web/dist/app/index.html
 

@@ -3,6 +3,7 @@ package bwrap
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"ecode/internal/runtime"
@@ -16,31 +17,61 @@ const (
 	egressSock = runDir + "/egress.sock"
 )
 
-// fds 3 and 4 of bwrap carry the generated /etc/passwd and /etc/group;
-// fd 5, passed through to the agent, is closed when it is ready; on fd 6
+// fd 3, passed through to the agent, is closed when it is ready; on fd 4
 // bwrap reports the agent's host pid.
 const (
-	passwdFD = 3
-	groupFD  = 4
-	readyFD  = 5
-	infoFD   = 6
+	readyFD = 3
+	infoFD  = 4
 )
+
+// etcDirs are the host folders bound read-only over the generated /etc:
+// certificates for TLS through the egress proxy, and the alternatives that
+// Debian's command links point through.
+var etcDirs = []string{"/etc/ssl", "/etc/ca-certificates", "/etc/alternatives"}
+
+// etcFiles are copied from the host into the generated /etc when present.
+var etcFiles = []string{"nsswitch.conf", "localtime", "mime.types", "protocols", "services"}
 
 const (
 	passwd = "root:x:0:0:root:/root:/usr/sbin/nologin\nrunner:x:1000:1000:runner:/home/runner:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
 	group  = "root:x:0:\nrunner:x:1000:\nnogroup:x:65534:\n"
+	hosts  = "127.0.0.1\tlocalhost sandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 )
 
-// etcFiles are bound read-only when the host has them: certificates for
-// TLS through the egress proxy, and what name lookups of localhost need.
-var etcFiles = []string{"/etc/ssl", "/etc/ca-certificates", "/etc/alternatives", "/etc/hosts",
-	"/etc/nsswitch.conf", "/etc/localtime", "/etc/mime.types", "/etc/protocols", "/etc/services"}
+// makeEtc writes the /etc every sandbox sees: its own users and hosts (no
+// host names leak in) and a few host files, in one folder that is bound
+// whole, since each bind mount costs time at every start.
+func makeEtc(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	files := map[string]string{"passwd": passwd, "group": group, "hosts": hosts}
+	for _, name := range etcFiles {
+		if b, err := os.ReadFile(filepath.Join("/etc", name)); err == nil {
+			files[name] = string(b)
+		}
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	for _, d := range etcDirs {
+		if err := os.Mkdir(filepath.Join(dir, filepath.Base(d)), 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // args is the hardened bwrap command line of SANDBOX.md, with the agent as
 // PID 1. Every namespace is new; nothing of the host is writable but the
 // project and the socket folder. nproc > 0 sets RLIMIT_NPROC, for hosts
 // where no cgroup limits the sandbox's processes.
-func args(spec runtime.Spec, l Limits, nproc int, binary, hostRun string) []string {
+func args(spec runtime.Spec, l Limits, nproc int, binary, etc, hostRun string) []string {
 	a := []string{
 		"--unshare-user", "--unshare-all", "--disable-userns", "--die-with-parent", "--new-session",
 		"--cap-drop", "ALL", "--uid", "1000", "--gid", "1000", "--hostname", "sandbox", "--as-pid-1",
@@ -51,12 +82,11 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, hostRun string) []stri
 	if _, err := os.Stat("/usr/lib64"); err == nil {
 		a = append(a, "--symlink", "usr/lib64", "/lib64")
 	}
-	for _, f := range etcFiles {
-		a = append(a, "--ro-bind-try", f, f)
+	a = append(a, "--ro-bind", etc, "/etc")
+	for _, d := range etcDirs {
+		a = append(a, "--ro-bind-try", d, d)
 	}
 	a = append(a,
-		"--ro-bind-data", strconv.Itoa(passwdFD), "/etc/passwd",
-		"--ro-bind-data", strconv.Itoa(groupFD), "/etc/group",
 		"--proc", "/proc", "--dev", "/dev",
 		"--size", strconv.FormatInt(l.TmpBytes, 10), "--tmpfs", "/tmp",
 		"--size", strconv.FormatInt(l.HomeBytes, 10), "--tmpfs", runtime.HomeDir,

@@ -73,6 +73,7 @@ type Driver struct {
 	root      bool
 	preflight runtime.Preflight
 	launch    chan func()
+	etc       string // the generated /etc
 }
 
 // New prepares the driver: it finds or copies the agent binary, sets up
@@ -102,6 +103,10 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	}
 	d.binary = sync.OnceValues(func() (string, error) { return agentBinary(cfg.StateDir) })
 	d.removeStaleRunDirs()
+	d.etc = filepath.Join(cfg.StateDir, "etc")
+	if err := makeEtc(d.etc); err != nil {
+		return nil, fmt.Errorf("sandbox /etc: %w", err)
+	}
 	go d.launcher(ctx)
 	return d, nil
 }
@@ -135,12 +140,16 @@ func (d *Driver) launcher(ctx context.Context) {
 	}
 }
 
-// agentBinary returns a path to this binary that sandbox uids may read,
-// copying it into the state dir when its own location is private.
+// agentBinary returns a path to the agent that sandbox uids may read: the
+// small ecode-agent beside this binary when it is there, else this binary
+// itself; copied into the state dir when its own location is private.
 func agentBinary(stateDir string) (string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("find own binary: %w", err)
+	}
+	if small := filepath.Join(filepath.Dir(self), "ecode-agent"); isFile(small) {
+		self = small
 	}
 	if publiclyReadable(self) {
 		return self, nil
@@ -166,6 +175,11 @@ func agentBinary(stateDir string) (string, error) {
 		return "", err
 	}
 	return dst, nil
+}
+
+func isFile(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.Mode().IsRegular()
 }
 
 // publiclyReadable reports whether any uid can read path: every folder on
@@ -278,16 +292,12 @@ func (d *Driver) spawn(s *sandbox, spec runtime.Spec, uid int) error {
 	if err != nil {
 		return fmt.Errorf("agent binary: %w", err)
 	}
-	cmd := exec.Command(bwrapPath, args(spec, d.cfg.Limits, nproc, binary, s.hostRun)...)
+	cmd := exec.Command(bwrapPath, args(spec, d.cfg.Limits, nproc, binary, d.etc, s.hostRun)...)
 	cmd.Env = []string{}
 	cmd.Stderr = &s.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
 	if uid >= 0 {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid), Groups: []uint32{}}
-	}
-	files, err := dataFiles(passwd, group)
-	if err != nil {
-		return err
 	}
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
@@ -298,20 +308,20 @@ func (d *Driver) spawn(s *sandbox, spec runtime.Spec, uid int) error {
 		return err
 	}
 	s.ready, s.info = readyR, infoR
-	files = append(files, readyW, infoW)
-	cmd.ExtraFiles = files
+	cmd.ExtraFiles = []*os.File{readyW, infoW} // fds 3 and 4: readyFD, infoFD
 	errc := make(chan error, 1)
 	d.launch <- func() {
 		if s.cg != nil {
-			errc <- s.cg.StartIn(cmd)
+			in, err := s.cg.StartIn(cmd)
+			s.adopt = !in
+			errc <- err
 			return
 		}
 		errc <- cmd.Start()
 	}
 	err = <-errc
-	for _, f := range files {
-		f.Close()
-	}
+	readyW.Close()
+	infoW.Close()
 	if err != nil {
 		return fmt.Errorf("start bwrap: %w", err)
 	}
@@ -323,23 +333,6 @@ func (d *Driver) spawn(s *sandbox, spec runtime.Spec, uid int) error {
 		s.cleanup()
 	}()
 	return nil
-}
-
-// dataFiles returns pipes whose read ends hold each of contents.
-func dataFiles(contents ...string) ([]*os.File, error) {
-	var out []*os.File
-	for _, c := range contents {
-		r, w, err := os.Pipe()
-		if err != nil {
-			return nil, err
-		}
-		if _, err := io.WriteString(w, c); err != nil {
-			return nil, err
-		}
-		w.Close()
-		out = append(out, r)
-	}
-	return out, nil
 }
 
 // chownTree gives the project to its sandbox uid, skipping what already
@@ -373,6 +366,7 @@ type sandbox struct {
 	ready   *os.File // read end of the agent's ready pipe
 	info    *os.File // read end of bwrap's --info-fd
 	netns   string   // the sandbox's network namespace, for direct dials; "" without root
+	adopt   bool     // the cgroup must adopt bwrap and the agent once they are up
 	root    bool
 	exitErr error
 	once    sync.Once
@@ -400,8 +394,19 @@ func (s *sandbox) waitReady(ctx context.Context) error {
 		ChildPID int `json:"child-pid"`
 	}
 	_ = s.info.SetReadDeadline(time.Now().Add(time.Second))
-	if err := json.NewDecoder(s.info).Decode(&info); err == nil && info.ChildPID > 0 && s.root {
+	if err := json.NewDecoder(s.info).Decode(&info); err != nil || info.ChildPID <= 0 {
+		return fmt.Errorf("sandbox did not report its agent: %v; %s", err, strings.TrimSpace(s.stderr.String()))
+	}
+	if s.root {
 		s.netns = fmt.Sprintf("/proc/%d/ns/net", info.ChildPID)
+	}
+	if s.adopt {
+		// Inside, nothing but the agent runs yet, and it starts user code
+		// only on request: moving it now limits everything that will ever
+		// run in the sandbox. (bwrap itself, outside, only waits.)
+		if err := s.cg.Adopt(info.ChildPID); err != nil {
+			return err
+		}
 	}
 	if s.agent.Ping(ctx) != nil {
 		<-s.done

@@ -157,59 +157,35 @@ func (g *Group) procsFiles() []string {
 	return out
 }
 
-// StartIn starts cmd inside the group, so that the sandbox and everything
-// it forks are limited from their first instruction. The caller must be on
-// a locked OS thread: on v1 that thread joins the group for the fork (v1
-// places threads one by one) and returns to where it was; on v2 the child
-// is cloned straight into the group.
-func (g *Group) StartIn(cmd *exec.Cmd) error {
-	if g.m.v2 {
-		f, err := os.Open(g.m.dir(g.id))
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if cmd.SysProcAttr == nil {
-			cmd.SysProcAttr = &syscall.SysProcAttr{}
-		}
-		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(f.Fd())
-		return cmd.Start()
+// StartIn starts cmd, in the group from its first instruction where the
+// kernel can clone into a group (v2). It reports whether it did; on v1 the
+// caller must Adopt the sandbox's processes before they run user code.
+func (g *Group) StartIn(cmd *exec.Cmd) (bool, error) {
+	if !g.m.v2 {
+		return false, cmd.Start()
 	}
-	tid := []byte(strconv.Itoa(syscall.Gettid()))
-	home, err := threadCgroups()
+	f, err := os.Open(g.m.dir(g.id))
 	if err != nil {
-		return err
+		return false, err
 	}
-	defer func() {
-		for _, c := range v1Controllers {
-			_ = os.WriteFile(filepath.Join(g.m.root, c, home[c], "tasks"), tid, 0)
-		}
-	}()
-	for _, c := range v1Controllers {
-		if err := os.WriteFile(filepath.Join(g.m.dirV1(c, g.id), "tasks"), tid, 0); err != nil {
-			return fmt.Errorf("move launcher into cgroup %s: %w", c, err)
-		}
+	defer f.Close()
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
-	return cmd.Start()
+	cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(f.Fd())
+	return true, cmd.Start()
 }
 
-// threadCgroups maps each v1 controller to the calling thread's group.
-func threadCgroups() (map[string]string, error) {
-	b, err := os.ReadFile("/proc/thread-self/cgroup")
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		for _, c := range strings.Split(parts[1], ",") {
-			out[c] = parts[2]
+// Adopt moves processes into the group, with all their threads.
+func (g *Group) Adopt(pids ...int) error {
+	for _, f := range g.procsFiles() {
+		for _, pid := range pids {
+			if err := os.WriteFile(f, []byte(strconv.Itoa(pid)), 0); err != nil {
+				return fmt.Errorf("move %d into %s: %w", pid, f, err)
+			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // OOMKilled reports whether the kernel killed something in the group for
