@@ -96,12 +96,13 @@ func (h handlers) update(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Name       *string `json:"name"`
 		Visibility *string `json:"visibility"`
+		Internet   *bool   `json:"internet"`
 	}
 	if err := httpx.Decode(w, r, &in); err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
-	p, err := h.svc.Update(r.Context(), auth.Actor(r), r.PathValue("id"), UpdateInput{Name: in.Name, Visibility: in.Visibility})
+	p, err := h.svc.Update(r.Context(), auth.Actor(r), r.PathValue("id"), UpdateInput{Name: in.Name, Visibility: in.Visibility, Internet: in.Internet})
 	if err != nil {
 		httpx.Error(w, r, err)
 		return

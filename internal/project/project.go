@@ -27,6 +27,7 @@ type Project struct {
 	Name       string `json:"name" db:"name"`
 	Visibility string `json:"visibility" db:"visibility"`
 	Template   string `json:"template" db:"template"`
+	Internet   bool   `json:"internet" db:"internet"` // the sandbox may reach any public host
 	CreatedAt  int64  `json:"createdAt" db:"created_at"`
 	UpdatedAt  int64  `json:"updatedAt" db:"updated_at"`
 	URL        string `json:"url" db:"-"`

@@ -27,6 +27,8 @@ type Service struct {
 	// SandboxUID, when set, names the host uid that must own a project's
 	// files (the sandbox runs as it); files the platform writes go to it.
 	SandboxUID func(projectID string) int
+	// OnUpdate, when set, hears of every change to a project's settings.
+	OnUpdate func(p *Project)
 }
 
 // NewService keeps project trees under dataDir/projects.
@@ -167,6 +169,7 @@ func (s *Service) List(ctx context.Context, actor *auth.User) ([]*Project, error
 type UpdateInput struct {
 	Name       *string
 	Visibility *string
+	Internet   *bool
 }
 
 // Update renames a project (its slug follows the name) or changes who sees it.
@@ -188,9 +191,15 @@ func (s *Service) Update(ctx context.Context, actor *auth.User, id string, in Up
 		}
 		p.Visibility = *in.Visibility
 	}
+	if in.Internet != nil {
+		p.Internet = *in.Internet
+	}
 	p.UpdatedAt = store.Now()
 	if err := updateProject(ctx, s.db, p); err != nil {
 		return nil, err
+	}
+	if s.OnUpdate != nil {
+		s.OnUpdate(p)
 	}
 	return decorate(p, actor), nil
 }

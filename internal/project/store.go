@@ -8,7 +8,7 @@ import (
 	"ecode/internal/store"
 )
 
-const projectCols = `p.id, p.owner_id, u.username AS owner, p.slug, p.name, p.visibility, p.template, p.created_at, p.updated_at`
+const projectCols = `p.id, p.owner_id, u.username AS owner, p.slug, p.name, p.visibility, p.template, p.internet, p.created_at, p.updated_at`
 const projectFrom = ` FROM projects p JOIN users u ON u.id = p.owner_id `
 
 func errSlugTaken(slug string) error {
@@ -57,8 +57,8 @@ func listProjects(ctx context.Context, db *store.DB, ownerID string) ([]*Project
 }
 
 func updateProject(ctx context.Context, db *store.DB, p *Project) error {
-	_, err := db.Exec(ctx, `UPDATE projects SET slug = ?, name = ?, visibility = ?, updated_at = ? WHERE id = ?`,
-		p.Slug, p.Name, p.Visibility, p.UpdatedAt, p.ID)
+	_, err := db.Exec(ctx, `UPDATE projects SET slug = ?, name = ?, visibility = ?, internet = ?, updated_at = ? WHERE id = ?`,
+		p.Slug, p.Name, p.Visibility, p.Internet, p.UpdatedAt, p.ID)
 	if store.IsUnique(err) {
 		return errSlugTaken(p.Slug)
 	}

@@ -474,3 +474,34 @@ func TestPreviewStreamsAndUpgrades(t *testing.T) {
 		}
 	})
 }
+
+// TestInternetMode: by default a sandbox reaches the package registries
+// only; a project in internet mode reaches any public host, at once.
+func TestInternetMode(t *testing.T) {
+	needSandbox(t)
+	if c, err := net.DialTimeout("tcp", "deb.debian.org:443", 3*time.Second); err != nil {
+		t.Skipf("no public host outside the registry list is reachable here: %v", err)
+	} else {
+		c.Close()
+	}
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		jay := s.SignUp(t, "jay")
+		p := jay.CreateProject(t, "Net")
+		probe := `curl -s -o /dev/null -m 10 -w '%{http_code}' https://deb.debian.org/debian/`
+		if res := execIn(t, jay, p.ID, map[string]any{"command": probe, "timeoutSec": 30}); res.Stdout != "403" && res.Stdout != "000" {
+			t.Fatalf("an unlisted host answered by default: %+v", res)
+		}
+		var got struct{ Project struct{ Internet bool } }
+		jay.Patch(t, "/api/projects/"+p.ID, map[string]bool{"internet": true}).WantStatus(t, 200).Decode(t, &got)
+		if !got.Project.Internet {
+			t.Fatal("internet mode not saved")
+		}
+		if res := execIn(t, jay, p.ID, map[string]any{"command": probe, "timeoutSec": 30}); res.Stdout == "403" || res.Stdout == "000" {
+			t.Fatalf("internet mode did not open the way: %+v", res)
+		}
+		// Still never inward, whatever the mode.
+		if res := execIn(t, jay, p.ID, map[string]any{"command": `curl --noproxy '' -s -o /dev/null -w '%{http_code}' -x http://127.0.0.1:3128 http://169.254.169.254/`}); res.Stdout != "403" {
+			t.Fatalf("metadata through the proxy in internet mode: %+v", res)
+		}
+	})
+}

@@ -26,6 +26,7 @@ import (
 	"ecode/internal/errs"
 	"ecode/internal/project"
 	"ecode/internal/runtime"
+	"ecode/internal/runtime/egress"
 	"ecode/internal/store"
 )
 
@@ -37,6 +38,7 @@ type Options struct {
 	StateDir      string        // host state: install stamps
 	DefaultPort   int           // $PORT of every run
 	PreviewKey    []byte        // signs preview passes
+	Egress        *egress.Proxy // where each project's egress policy is set
 }
 
 // Service is the run capability.
@@ -83,6 +85,7 @@ func (s *Service) sandbox(ctx context.Context, p *project.Project) (runtime.Sand
 	if err := s.rt.Check(ctx); err != nil {
 		return nil, nil, errs.Unavailable("sandbox_unavailable", "Code cannot run on this server: %v.", err)
 	}
+	s.ApplyPolicy(p)
 	sb, release, err := s.pool.acquire(ctx, runtime.Spec{ID: p.ID, ProjectDir: s.projects.Dir(p.ID), Egress: true})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -91,6 +94,14 @@ func (s *Service) sandbox(ctx context.Context, p *project.Project) (runtime.Sand
 		return nil, nil, errs.Unavailable("sandbox_unavailable", "The sandbox did not start: %v.", err).With(err)
 	}
 	return sb, release, nil
+}
+
+// ApplyPolicy sets what p's sandbox may reach: the package registries, or
+// in internet mode any public host. A running sandbox follows at once.
+func (s *Service) ApplyPolicy(p *project.Project) {
+	if s.opts.Egress != nil {
+		s.opts.Egress.SetPolicy(p.ID, egress.Policy{Allow: egress.DefaultAllow, AnyPublic: p.Internet})
+	}
 }
 
 // SandboxRunning reports whether the project's sandbox is up.

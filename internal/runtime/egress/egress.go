@@ -56,7 +56,8 @@ func New(policy Policy, log *slog.Logger) *Proxy {
 	return &Proxy{policies: map[string]Policy{}, fallback: policy, log: log}
 }
 
-// SetPolicy gives one sandbox its own policy (a project's internet mode).
+// SetPolicy gives one sandbox its own policy (a project's internet mode);
+// it applies to the sandbox's next connection, running or not.
 func (p *Proxy) SetPolicy(sandboxID string, pol Policy) {
 	if pol.AllowedAddr == nil {
 		pol.AllowedAddr = p.fallback.AllowedAddr
@@ -78,11 +79,6 @@ func (p *Proxy) policy(sandboxID string) Policy {
 // Serve answers proxy requests from one sandbox until ln closes. The
 // socket is the sandbox's identity: no credential travels.
 func (p *Proxy) Serve(ln net.Listener, sandboxID string) {
-	defer func() {
-		p.mu.Lock()
-		delete(p.policies, sandboxID)
-		p.mu.Unlock()
-	}()
 	for {
 		c, err := ln.Accept()
 		if err != nil {
