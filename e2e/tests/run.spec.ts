@@ -117,3 +117,18 @@ test("a program that crashes shows crashed, its exit code and its last output by
   await expect(consoleOutput(page)).toContainText("boom: the config is missing");
   await expect(header(page).getByRole("button", { name: "Run", exact: true })).toBeVisible();
 });
+
+test("the owner turns internet access on and off from the project menu", async ({ page }) => {
+  await signUp(page, uniqueUser("net"));
+  await createProject(page, "Net Access");
+  const menu = page.getByRole("button", { name: /Project .* menu/ });
+  await menu.click();
+  await page.getByRole("menuitem", { name: "Allow internet access" }).click();
+  await expect(page.getByText("The sandbox may now reach any public host")).toBeVisible();
+  await menu.click();
+  await page.getByRole("menuitem", { name: "Limit internet to package registries" }).click();
+  await expect(page.getByText("The sandbox now reaches package registries only")).toBeVisible();
+  const [owner, slug] = new URL(page.url()).pathname.slice("/@".length).split("/");
+  const res = await page.request.get(`/api/users/${owner}/projects/${slug}`);
+  expect((await res.json()).project.internet).toBe(false);
+});

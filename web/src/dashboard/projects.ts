@@ -30,3 +30,18 @@ export function useSetVisibility() {
     onError: (err) => toast.error("Couldn't change visibility", { description: errorMessage(err) }),
   });
 }
+
+/** Internet mode on or off; a running sandbox follows at once. */
+export function useSetInternet() {
+  const cache = useProjectCache();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, internet }: { id: string; internet: boolean }) => api.updateProject(id, { internet }),
+    onSuccess: (p) => {
+      cache.updated(p);
+      qc.setQueryData(["project", p.owner, p.slug], p);
+      toast.success(p.internet ? "The sandbox may now reach any public host" : "The sandbox now reaches package registries only");
+    },
+    onError: (err) => toast.error("Couldn't change internet access", { description: errorMessage(err) }),
+  });
+}

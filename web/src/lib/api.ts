@@ -18,6 +18,8 @@ export interface Project {
   name: string;
   url: string;
   visibility: Visibility;
+  /** Internet mode: the sandbox may reach any public host, not only package registries. */
+  internet: boolean;
   createdAt: number;
   updatedAt: number;
   canEdit: boolean;
@@ -189,7 +191,7 @@ export const api = {
   listProjects: () => request<{ projects: Project[] }>("GET", "/api/projects").then((r) => r.projects),
   createProject: (input: { name: string; template?: string; visibility?: Visibility }) =>
     request<{ project: Project }>("POST", "/api/projects", { json: input }).then((r) => r.project),
-  updateProject: (id: string, patch: { name?: string; visibility?: Visibility }) =>
+  updateProject: (id: string, patch: { name?: string; visibility?: Visibility; internet?: boolean }) =>
     request<{ project: Project }>("PATCH", projectPath(id), { json: patch }).then((r) => r.project),
   deleteProject: (id: string) => request<void>("DELETE", projectPath(id)),
   projectBySlug: (owner: string, slug: string) =>

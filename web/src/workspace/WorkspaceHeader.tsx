@@ -1,4 +1,4 @@
-import { ChevronDown, ChevronLeft, Command, Copy, Download, Eye, Globe, Keyboard, Lock } from "lucide-react";
+import { ChevronDown, ChevronLeft, Command, Copy, Download, Eye, Globe, Keyboard, Lock, Network } from "lucide-react";
 import { Link } from "react-router";
 import { toast } from "sonner";
 import { UserMenu } from "@/components/UserMenu";
@@ -12,6 +12,7 @@ import {
   DropdownMenuTrigger,
 } from "@/components/ui/menu";
 import { Tooltip } from "@/components/ui/tooltip";
+import { useSetInternet } from "@/dashboard/projects";
 import { api } from "@/lib/api";
 import { modKey } from "@/lib/keys";
 import { RunControls } from "@/run/RunControls";
@@ -21,6 +22,7 @@ export function WorkspaceHeader() {
   const m = useWorkspace();
   const p = m.project;
   const isPublic = p.visibility === "public";
+  const setInternet = useSetInternet();
 
   return (
     <header className="flex h-11 shrink-0 items-center gap-2 border-b border-border bg-panel px-2">
@@ -62,6 +64,15 @@ export function WorkspaceHeader() {
               <Download /> Download as zip
             </a>
           </DropdownMenuItem>
+          {m.canEdit && (
+            <DropdownMenuItem
+              disabled={setInternet.isPending}
+              onSelect={() => setInternet.mutate({ id: p.id, internet: !p.internet })}
+            >
+              <Network />
+              {p.internet ? "Limit internet to package registries" : "Allow internet access"}
+            </DropdownMenuItem>
+          )}
           <DropdownMenuSeparator />
           <DropdownMenuItem onSelect={() => m.setOverlay("palette")}>
             <Command /> Command palette
