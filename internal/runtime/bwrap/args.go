@@ -18,10 +18,11 @@ const (
 )
 
 // fd 3, passed through to the agent, is closed when it is ready; on fd 4
-// bwrap reports the agent's host pid.
+// bwrap reports the agent's host pid; from fd 5 it reads the seccomp filter.
 const (
-	readyFD = 3
-	infoFD  = 4
+	readyFD   = 3
+	infoFD    = 4
+	seccompFD = 5
 )
 
 // etcDirs are the host folders bound read-only over the generated /etc:
@@ -75,7 +76,7 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, etc, hostRun string) [
 	a := []string{
 		"--unshare-user", "--unshare-all", "--disable-userns", "--die-with-parent", "--new-session",
 		"--cap-drop", "ALL", "--uid", "1000", "--gid", "1000", "--hostname", "sandbox", "--as-pid-1",
-		"--info-fd", strconv.Itoa(infoFD),
+		"--info-fd", strconv.Itoa(infoFD), "--seccomp", strconv.Itoa(seccompFD),
 		"--ro-bind", "/usr", "/usr",
 		"--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/sbin", "/sbin",
 	}

@@ -74,6 +74,7 @@ type Driver struct {
 	preflight runtime.Preflight
 	launch    chan func()
 	etc       string // the generated /etc
+	seccomp   []byte // the compiled seccomp filter
 }
 
 // New prepares the driver: it finds or copies the agent binary, sets up
@@ -103,6 +104,9 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	}
 	d.binary = sync.OnceValues(func() (string, error) { return agentBinary(cfg.StateDir) })
 	d.removeStaleRunDirs()
+	if d.seccomp, err = seccompFilter(); err != nil {
+		return nil, err
+	}
 	d.etc = filepath.Join(cfg.StateDir, "etc")
 	if err := makeEtc(d.etc); err != nil {
 		return nil, fmt.Errorf("sandbox /etc: %w", err)
@@ -308,7 +312,17 @@ func (d *Driver) spawn(s *sandbox, spec runtime.Spec, uid int) error {
 		return err
 	}
 	s.ready, s.info = readyR, infoR
-	cmd.ExtraFiles = []*os.File{readyW, infoW} // fds 3 and 4: readyFD, infoFD
+	filterR, filterW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer filterR.Close()
+	// The filter is far smaller than a pipe's buffer: write it all now.
+	if _, err := filterW.Write(d.seccomp); err != nil {
+		return fmt.Errorf("seccomp filter: %w", err)
+	}
+	filterW.Close()
+	cmd.ExtraFiles = []*os.File{readyW, infoW, filterR} // fds 3, 4, 5: readyFD, infoFD, seccompFD
 	errc := make(chan error, 1)
 	d.launch <- func() {
 		if s.cg != nil {

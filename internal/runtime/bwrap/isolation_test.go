@@ -68,6 +68,12 @@ except OSError:  # EPERM, or EINVAL: no uid 0 is mapped at all
     raise SystemExit(0)
 raise SystemExit(1)'`},
 		{"no core dumps", `test "$(ulimit -c)" = 0`},
+		{"seccomp denies keyrings and io_uring", `python3 -c '
+import ctypes, errno, sys
+libc = ctypes.CDLL(None, use_errno=True)
+for name, nr, args in (("keyctl", 250, (0, -3, 0)), ("io_uring_setup", 425, (1, 0)), ("bpf", 321, (0, 0, 0))):
+    if libc.syscall(nr, *args) != -1 or ctypes.get_errno() != errno.EPERM:
+        sys.exit(name + " was allowed")'`},
 	}
 	for _, addr := range hostAddrs(t) {
 		probes = append(probes, struct{ name, script string }{"host address " + addr + " unreachable", connect(addr, hostPort)})
