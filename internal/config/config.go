@@ -27,6 +27,7 @@ type Config struct {
 	AllowSignup     bool          // ECODE_ALLOW_SIGNUP
 	PreviewDomain   string        // ECODE_PREVIEW_DOMAIN
 	SandboxIdle     time.Duration // ECODE_SANDBOX_IDLE
+	DiskCheck       time.Duration // ECODE_DISK_CHECK
 }
 
 // Default returns the settings for a fresh machine.
@@ -41,6 +42,7 @@ func Default() Config {
 		AllowSignup:     true,
 		PreviewDomain:   "localhost",
 		SandboxIdle:     15 * time.Minute,
+		DiskCheck:       5 * time.Second,
 	}
 }
 
@@ -82,6 +84,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	boolean(&c.AllowSignup, "allow-signup", "ECODE_ALLOW_SIGNUP", "let anyone create an account")
 	str(&c.PreviewDomain, "preview-domain", "ECODE_PREVIEW_DOMAIN", "previews are served at {slug}--{owner}.DOMAIN")
 	duration(&c.SandboxIdle, "sandbox-idle", "ECODE_SANDBOX_IDLE", "stop a project's sandbox after this long unused")
+	duration(&c.DiskCheck, "disk-check", "ECODE_DISK_CHECK", "how often a running project's size is held to its limit")
 }
 
 // Load parses args (after the subcommand) into a Config.
@@ -116,8 +119,8 @@ func (c *Config) Validate() error {
 	if c.PreviewDomain == "" || strings.ContainsAny(c.PreviewDomain, "/:") {
 		return fmt.Errorf("preview domain %q must be a bare domain such as localhost or preview.example.com", c.PreviewDomain)
 	}
-	if c.SandboxIdle < time.Second {
-		return fmt.Errorf("sandbox idle timeout must be at least 1s")
+	if c.SandboxIdle < time.Second || c.DiskCheck < 100*time.Millisecond {
+		return fmt.Errorf("sandbox idle timeout must be at least 1s and the disk check interval at least 100ms")
 	}
 	if c.MaxFileBytes <= 0 || c.MaxProjectBytes < c.MaxFileBytes {
 		return fmt.Errorf("max file bytes must be positive and no more than max project bytes")

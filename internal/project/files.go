@@ -491,6 +491,23 @@ func (t *Tree) Zip(w io.Writer) error {
 	return zw.Close()
 }
 
+// Usage measures the project's size on disk now (history excluded).
+func (t *Tree) Usage() (used, limit int64, err error) {
+	r, err := t.root()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer r.Close()
+	n := measure(r)
+	t.usage.mu.Lock()
+	t.usage.bytes, t.usage.at = n, time.Now()
+	t.usage.mu.Unlock()
+	return n, t.limits.MaxProject, nil
+}
+
+// Human formats a byte count for messages.
+func Human(n int64) string { return human(n) }
+
 // usage tracks a project's size on disk. Writes through the API adjust it;
 // it is measured again when older than usageTTL, which catches what runs
 // and shells change behind the API's back.

@@ -32,6 +32,7 @@ type Run struct {
 	preview  string
 	err      string
 	stopped  bool
+	diskFull string // why the sandbox was stopped for its size, if it was
 
 	out    ring // this run's own output, for GET .../output
 	cancel context.CancelFunc

@@ -505,3 +505,21 @@ func TestInternetMode(t *testing.T) {
 		}
 	})
 }
+
+// TestDiskLimit: code that writes past the project's size limit is
+// stopped, and the console says why.
+func TestDiskLimit(t *testing.T) {
+	needSandbox(t)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		kim := s.SignUp(t, "kim")
+		p := kim.CreateProject(t, "Filler")
+		base := "/api/projects/" + p.ID
+		// At most 64 MiB even if nothing stopped it.
+		kim.Put(t, base+"/files/ecode.toml", `run = "for i in $(seq 64); do head -c 1048576 /dev/zero > blob$i; sleep 0.05; done; sleep 30"`+"\n").WantStatus(t, 204)
+		r := startRun(t, kim, p.ID)
+		r = waitRun(t, kim, p.ID, r.ID, func(r runView) bool { return r.Status != "starting" && r.Status != "running" })
+		if r.Status != "crashed" || !strings.Contains(r.Error, "over its 8 MiB limit") {
+			t.Fatalf("run over the disk limit: %+v", r)
+		}
+	}, testserver.WithLimits(1<<20, 8<<20), testserver.WithDiskCheck(200*time.Millisecond))
+}

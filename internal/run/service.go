@@ -39,6 +39,7 @@ type Options struct {
 	DefaultPort   int           // $PORT of every run
 	PreviewKey    []byte        // signs preview passes
 	Egress        *egress.Proxy // where each project's egress policy is set
+	DiskCheck     time.Duration // how often a running sandbox's project size is measured
 }
 
 // Service is the run capability.
@@ -52,6 +53,7 @@ type Service struct {
 	mu           sync.Mutex
 	consoles     map[string]*console
 	previewCache map[string]cachedProject
+	watched      map[runtime.Sandbox]bool
 }
 
 // NewService builds the service; Run keeps its sandboxes until ctx ends.
@@ -60,7 +62,10 @@ func NewService(projects *project.Service, rt runtime.Runtime, opts Options) *Se
 		opts.DefaultPort = 3000
 	}
 	s := &Service{projects: projects, rt: rt, pool: newPool(rt, opts.IdleTimeout), opts: opts, consoles: map[string]*console{},
-		previewCache: map[string]cachedProject{}}
+		previewCache: map[string]cachedProject{}, watched: map[runtime.Sandbox]bool{}}
+	if s.opts.DiskCheck == 0 {
+		s.opts.DiskCheck = 5 * time.Second
+	}
 	s.proxy = s.newProxy()
 	return s
 }
@@ -93,7 +98,52 @@ func (s *Service) sandbox(ctx context.Context, p *project.Project) (runtime.Sand
 		}
 		return nil, nil, errs.Unavailable("sandbox_unavailable", "The sandbox did not start: %v.", err).With(err)
 	}
+	s.mu.Lock()
+	first := !s.watched[sb]
+	s.watched[sb] = true
+	s.mu.Unlock()
+	if first {
+		go s.watchDisk(p, sb)
+	}
 	return sb, release, nil
+}
+
+// watchDisk holds the project to its size limit while its sandbox runs:
+// code can write files the API never sees, so the tree is measured every
+// DiskCheck and the sandbox stopped, with a word in the console, when the
+// project outgrows its limit.
+func (s *Service) watchDisk(p *project.Project, sb runtime.Sandbox) {
+	defer func() {
+		s.mu.Lock()
+		delete(s.watched, sb)
+		s.mu.Unlock()
+	}()
+	tree := s.projects.Tree(p)
+	t := time.NewTicker(s.opts.DiskCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-sb.Done():
+			return
+		case <-t.C:
+		}
+		used, limit, err := tree.Usage()
+		if err != nil || used <= limit {
+			continue
+		}
+		c := s.console(p.ID)
+		c.mu.Lock()
+		r := c.current
+		c.mu.Unlock()
+		msg := fmt.Sprintf("The project uses %s, over its %s limit: everything running was stopped. Delete files to make room.",
+			project.Human(used), project.Human(limit))
+		if r != nil && r.active() {
+			r.set(func(r *Run) { r.diskFull = msg })
+		}
+		slog.Warn("project over its disk limit; sandbox stopped", "project_id", p.ID, "used", used, "limit", limit)
+		_ = sb.Stop()
+		return
+	}
 }
 
 // ApplyPolicy sets what p's sandbox may reach: the package registries, or
@@ -241,7 +291,12 @@ func (s *Service) execute(ctx context.Context, p *project.Project, cfg Config, c
 	e, err := s.stream(ctx, sb, cfg.Run, env, out)
 	close(watchDone)
 	code := e.Code
+	r.mu.Lock()
+	diskFull := r.diskFull
+	r.mu.Unlock()
 	switch {
+	case diskFull != "":
+		finish(Crashed, nil, diskFull)
 	case err != nil:
 		finish(Crashed, nil, "The sandbox stopped unexpectedly: "+err.Error())
 	case e.Code == 0 && e.Signal == "":

@@ -96,6 +96,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	runs := run.NewService(projects, driver, run.Options{
 		IdleTimeout: cfg.SandboxIdle, PreviewDomain: cfg.PreviewDomain, PublicURL: cfg.PublicURL,
 		StateDir: filepath.Join(cfg.DataDir, "runs"), PreviewKey: key, Egress: proxy,
+		DiskCheck: cfg.DiskCheck,
 	})
 	projects.OnUpdate = runs.ApplyPolicy
 	s := &Server{

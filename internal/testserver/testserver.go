@@ -42,6 +42,9 @@ func WithoutSignup(c *config.Config) { c.AllowSignup = false }
 // WithSandboxIdle stops sandboxes after d unused.
 func WithSandboxIdle(d time.Duration) Option { return func(c *config.Config) { c.SandboxIdle = d } }
 
+// WithDiskCheck measures running projects' size every d.
+func WithDiskCheck(d time.Duration) Option { return func(c *config.Config) { c.DiskCheck = d } }
+
 // WithLimits sets the per-file and per-project size limits.
 func WithLimits(file, project int64) Option {
 	return func(c *config.Config) { c.MaxFileBytes, c.MaxProjectBytes = file, project }
