@@ -130,7 +130,7 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	setupLogging(cfg)
-	db, err := openMigrated(ctx, cfg)
+	db, err := store.OpenMigrated(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 		return fmt.Errorf("read password from stdin: %w", err)
 	}
 	password := strings.TrimRight(line, "\r\n")
-	db, err := openMigrated(ctx, cfg)
+	db, err := store.OpenMigrated(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -168,17 +168,4 @@ func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 	}
 	fmt.Fprintf(stdout, "created user %s (%s)\n", u.Username, u.ID)
 	return nil
-}
-
-// openMigrated opens the configured database and brings its schema up to date.
-func openMigrated(ctx context.Context, cfg config.Config) (*store.DB, error) {
-	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
 }

@@ -51,12 +51,8 @@ type Server struct {
 // New opens and migrates the database and builds every service. dist is
 // the embedded front end.
 func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
-	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	db, err := store.OpenMigrated(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
 		return nil, err
 	}
 	catalog, err := project.NewCatalog(templates.FS)

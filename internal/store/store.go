@@ -88,6 +88,19 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 	return &DB{DB: db, Dialect: d}, nil
 }
 
+// OpenMigrated is Open followed by Migrate: a database ready for use.
+func OpenMigrated(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+	db, err := Open(ctx, databaseURL, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 // Migrate applies every pending migration of the database's dialect.
 func (db *DB) Migrate(ctx context.Context) error {
 	dir, gd := "migrations/sqlite", goose.DialectSQLite3

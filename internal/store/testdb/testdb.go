@@ -100,13 +100,10 @@ func freshSchema(t testing.TB, base string) string {
 // Open returns a migrated store.DB on engine e, closed when the test ends.
 func Open(t testing.TB, e Engine) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), e.URL(t), t.TempDir())
+	db, err := store.OpenMigrated(context.Background(), e.URL(t), t.TempDir())
 	if err != nil {
 		t.Fatalf("open %s: %v", e.Name, err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(context.Background()); err != nil {
-		t.Fatalf("migrate %s: %v", e.Name, err)
-	}
 	return db
 }
