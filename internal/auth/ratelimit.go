@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"math"
 	"sync"
 	"time"
 
@@ -57,9 +56,4 @@ func (l *limiter) allow(key string) bool {
 func (l *limiter) blocked(key string) bool {
 	now := time.Now()
 	return l.get(key, now).TokensAt(now) < 1
-}
-
-// retryAfter is how many whole seconds until a token is back.
-func (l *limiter) retryAfter() int {
-	return int(math.Ceil(1 / float64(l.every)))
 }

@@ -341,8 +341,7 @@ func (d *Driver) spawn(s *sandbox, spec runtime.Spec, uid int) error {
 	}
 	s.cmd = cmd
 	go func() {
-		err := cmd.Wait()
-		s.exitErr = err
+		_ = cmd.Wait()
 		close(s.done)
 		s.cleanup()
 	}()
@@ -382,7 +381,6 @@ type sandbox struct {
 	netns   string   // the sandbox's network namespace, for direct dials; "" without root
 	adopt   bool     // the cgroup must adopt bwrap and the agent once they are up
 	root    bool
-	exitErr error
 	once    sync.Once
 }
 
