@@ -3,7 +3,9 @@
 # running sandbox (Go benchmarks of the bwrap driver), beside podman's
 # run and exec of the same command when podman is installed. podman needs
 # an image; one is made from the host's /usr (`podman import`), as the
-# sandbox also runs the host's toolchain.
+# sandbox also runs the host's toolchain. On hosts without CAP_SYS_RESOURCE
+# (VMs like ours) podman needs `default_ulimits = []` and `runtime = "runc"`
+# in /etc/containers/containers.conf.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go test -run '^$' -bench 'ColdStart|ExecTrue|HostTrue' -benchtime 200x -count 6 ./internal/runtime/bwrap > /tmp/ecode-sandbox.txt
