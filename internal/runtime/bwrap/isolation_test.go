@@ -226,4 +226,12 @@ print(sum(os.times()[2:4]))'`)
 			t.Fatalf("wrote %d MiB into a 16 MiB /tmp: %s", mb, out)
 		}
 	})
+	// After every attack the host still starts sandboxes and runs code.
+	if err := d.Check(context.Background()); err != nil {
+		t.Errorf("preflight after the attacks: %v", err)
+	}
+	after, _ := startSandbox(t, d, "after")
+	if out, e := sh(t, after, "echo fine"); e.Code != 0 || out != "fine\n" {
+		t.Errorf("a new sandbox after the attacks: %+v %q", e, out)
+	}
 }
