@@ -36,6 +36,54 @@ func (s *Service) Routes(rt *httpx.Router) {
 	rt.HandleFunc("POST /api/projects/{id}/upload", h.upload)
 	rt.HandleFunc("GET /api/projects/{id}/zip", h.zip)
 	rt.HandleFunc("GET /api/projects/{id}/search", h.search)
+	rt.HandleFunc("GET /api/projects/{id}/history", h.history)
+	rt.HandleFunc("POST /api/projects/{id}/checkpoints", h.checkpoint)
+	rt.HandleFunc("POST /api/projects/{id}/restore", h.restore)
+}
+
+func (h handlers) history(w http.ResponseWriter, r *http.Request) {
+	cps, err := h.svc.History(r.Context(), auth.Actor(r), r.PathValue("id"))
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, map[string]any{"checkpoints": cps})
+}
+
+func (h handlers) checkpoint(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Message string `json:"message"`
+	}
+	if err := httpx.Decode(w, r, &in); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	cp, changed, err := h.svc.Checkpoint(r.Context(), auth.Actor(r), r.PathValue("id"), in.Message)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	status := http.StatusCreated
+	if !changed {
+		status = http.StatusOK
+	}
+	httpx.JSON(w, status, map[string]any{"checkpoint": cp, "changed": changed})
+}
+
+func (h handlers) restore(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Checkpoint string `json:"checkpoint"`
+	}
+	if err := httpx.Decode(w, r, &in); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	cp, err := h.svc.Restore(r.Context(), auth.Actor(r), r.PathValue("id"), in.Checkpoint)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, map[string]any{"checkpoint": cp})
 }
 
 func (h handlers) templates(w http.ResponseWriter, r *http.Request) {

@@ -21,8 +21,9 @@ type Service struct {
 	limits    Limits
 	templates *Catalog
 
-	mu     sync.Mutex
-	usages map[string]*usage
+	mu      sync.Mutex
+	usages  map[string]*usage
+	history historyLocks
 
 	// SandboxUID, when set, names the host uid that must own a project's
 	// files (the sandbox runs as it); files the platform writes go to it.

@@ -1,0 +1,269 @@
+package project
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"ecode/internal/access"
+	"ecode/internal/auth"
+	"ecode/internal/errs"
+)
+
+// Checkpoint is one commit of a project's history.
+type Checkpoint struct {
+	ID      string `json:"id"`
+	Short   string `json:"short"`
+	Message string `json:"message"`
+	Author  string `json:"author"`
+	Time    int64  `json:"time"`
+}
+
+func checkpointOf(c *object.Commit) Checkpoint {
+	return Checkpoint{ID: c.Hash.String(), Short: c.Hash.String()[:7], Message: strings.TrimSpace(c.Message),
+		Author: c.Author.Name, Time: c.Author.When.UnixMilli()}
+}
+
+const maxHistory = 200
+
+// historyLocks serialises history changes per project: two checkpoints at
+// once would race on the index.
+type historyLocks struct {
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+}
+
+func (h *historyLocks) lock(id string) func() {
+	h.mu.Lock()
+	if h.locks == nil {
+		h.locks = map[string]*sync.Mutex{}
+	}
+	l := h.locks[id]
+	if l == nil {
+		l = &sync.Mutex{}
+		h.locks[id] = l
+	}
+	h.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// History lists the project's checkpoints, newest first.
+func (s *Service) History(ctx context.Context, actor *auth.User, id string) ([]Checkpoint, error) {
+	p, err := s.Get(ctx, actor, id, access.Read)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := git.PlainOpen(s.Dir(p.ID))
+	if err != nil {
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	iter, err := repo.Log(&git.LogOptions{Order: git.LogOrderCommitterTime})
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return []Checkpoint{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	defer iter.Close()
+	out := []Checkpoint{}
+	err = iter.ForEach(func(c *object.Commit) error {
+		if len(out) >= maxHistory {
+			return io.EOF
+		}
+		out = append(out, checkpointOf(c))
+		return nil
+	})
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	return out, nil
+}
+
+// Checkpoint commits everything the project holds now (what .gitignore
+// leaves out excepted). It reports false when nothing changed since the
+// last checkpoint, which it then returns.
+func (s *Service) Checkpoint(ctx context.Context, actor *auth.User, id, message string) (*Checkpoint, bool, error) {
+	p, err := s.Get(ctx, actor, id, access.Write)
+	if err != nil {
+		return nil, false, err
+	}
+	message = strings.TrimSpace(message)
+	if message == "" {
+		message = "Checkpoint"
+	}
+	if len(message) > 1000 {
+		return nil, false, errs.Invalid("invalid_message", "A checkpoint message is at most 1000 bytes.")
+	}
+	defer s.history.lock(p.ID)()
+	return s.commitAll(p, actor, message)
+}
+
+func (s *Service) commitAll(p *Project, actor *auth.User, message string) (*Checkpoint, bool, error) {
+	repo, err := git.PlainOpen(s.Dir(p.ID))
+	if err != nil {
+		return nil, false, fmt.Errorf("open history: %w", err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return nil, false, err
+	}
+	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+		return nil, false, fmt.Errorf("stage changes: %w", err)
+	}
+	status, err := wt.Status()
+	if err != nil {
+		return nil, false, fmt.Errorf("status: %w", err)
+	}
+	changed := !status.IsClean()
+	if !changed {
+		head, err := repo.Head()
+		if err == nil {
+			c, err := repo.CommitObject(head.Hash())
+			if err == nil {
+				cp := checkpointOf(c)
+				return &cp, false, nil
+			}
+		}
+	}
+	hash, err := wt.Commit(message, &git.CommitOptions{
+		AllowEmptyCommits: true,
+		Author:            &object.Signature{Name: actor.Username, Email: actor.Email, When: time.Now()},
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("commit: %w", err)
+	}
+	s.ownHistory(p)
+	c, err := repo.CommitObject(hash)
+	if err != nil {
+		return nil, false, err
+	}
+	cp := checkpointOf(c)
+	return &cp, true, nil
+}
+
+// Restore makes the project's files what they were at checkpoint target,
+// as a new checkpoint on top, so a restore is itself undone by restoring
+// the checkpoint before it. Changes since the last checkpoint are kept in
+// a checkpoint of their own first: nothing is lost.
+func (s *Service) Restore(ctx context.Context, actor *auth.User, id, target string) (*Checkpoint, error) {
+	p, err := s.Get(ctx, actor, id, access.Write)
+	if err != nil {
+		return nil, err
+	}
+	if !plumbing.IsHash(target) {
+		return nil, errs.Invalid("invalid_checkpoint", "Name a checkpoint by its full id.")
+	}
+	defer s.history.lock(p.ID)()
+	repo, err := git.PlainOpen(s.Dir(p.ID))
+	if err != nil {
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	want, err := repo.CommitObject(plumbing.NewHash(target))
+	if err != nil {
+		return nil, errs.NotFound("not_found", "No checkpoint %s in this project.", target[:7])
+	}
+	if _, _, err := s.commitAll(p, actor, "Before restoring "+want.Hash.String()[:7]); err != nil {
+		return nil, err
+	}
+	head, err := repo.Head()
+	if err != nil {
+		return nil, err
+	}
+	current, err := repo.CommitObject(head.Hash())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.writeTree(p, current, want); err != nil {
+		return nil, err
+	}
+	cp, _, err := s.commitAll(p, actor, fmt.Sprintf("Restore %s: %s", want.Hash.String()[:7], firstLine(want.Message)))
+	if err == nil {
+		s.Touched(ctx, p)
+	}
+	return cp, err
+}
+
+// writeTree turns the files of commit from into those of commit to.
+func (s *Service) writeTree(p *Project, from, to *object.Commit) error {
+	t := s.Tree(p)
+	keep := map[string]bool{}
+	files, err := to.Files()
+	if err != nil {
+		return err
+	}
+	err = files.ForEach(func(f *object.File) error {
+		if _, err := CleanPath(f.Name); err != nil {
+			return nil // a name no working tree may hold (.git/...): skip it
+		}
+		keep[f.Name] = true
+		r, err := f.Reader()
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		if _, err := t.Write(f.Name, bytes.NewReader(data)); err != nil {
+			return fmt.Errorf("restore %s: %w", f.Name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	old, err := from.Files()
+	if err != nil {
+		return err
+	}
+	return old.ForEach(func(f *object.File) error {
+		if keep[f.Name] {
+			return nil
+		}
+		if err := t.Delete(f.Name); err != nil && !errs.Is(err, errs.KindNotFound) {
+			return fmt.Errorf("remove %s: %w", f.Name, err)
+		}
+		return nil
+	})
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+// ownHistory hands .git back to the sandbox's uid after the platform wrote
+// to it, so git in the project's shell keeps working.
+func (s *Service) ownHistory(p *Project) {
+	if s.SandboxUID == nil {
+		return
+	}
+	uid := s.SandboxUID(p.ID)
+	_ = filepath.WalkDir(filepath.Join(s.Dir(p.ID), ".git"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
+			if st, ok := info.Sys().(*syscall.Stat_t); ok && int(st.Uid) == uid {
+				return nil
+			}
+		}
+		_ = os.Lchown(path, uid, uid)
+		return nil
+	})
+}
