@@ -61,3 +61,45 @@ func TestCheckpointsAndRestore(t *testing.T) {
 		s.SignUp(t, "max").Get(t, base+"/history").WantError(t, 404, "not_found")
 	})
 }
+
+func TestFork(t *testing.T) {
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		ned := s.SignUp(t, "ned")
+		p := ned.CreateProject(t, "Original")
+		base := "/api/projects/" + p.ID
+		ned.Put(t, base+"/files/src/app.js", "app").WantStatus(t, 204)
+		ned.Put(t, base+"/files/node_modules/dep/index.js", "dep").WantStatus(t, 204)
+		ned.Post(t, base+"/checkpoints", map[string]string{"message": "work"}).WantStatus(t, 201)
+		ned.Put(t, base+"/files/unsaved.txt", "not checkpointed").WantStatus(t, 204)
+
+		ora := s.SignUp(t, "ora")
+		ora.Post(t, base+"/fork", map[string]string{}).WantError(t, 404, "not_found") // private
+		ned.Patch(t, base, map[string]string{"visibility": "public"}).WantStatus(t, 200)
+		var out struct{ Project testserver.Project }
+		ora.Post(t, base+"/fork", map[string]string{}).WantStatus(t, 201).Decode(t, &out)
+		f := out.Project
+		if f.Owner != "ora" || f.Slug != "original" || f.Visibility != "private" || !f.CanEdit {
+			t.Fatalf("fork = %+v", f)
+		}
+		fb := "/api/projects/" + f.ID
+		for path, want := range map[string]string{"src/app.js": "app", "unsaved.txt": "not checkpointed"} {
+			if got := string(ora.Get(t, fb+"/files/"+path).WantStatus(t, 200).Body); got != want {
+				t.Errorf("%s = %q", path, got)
+			}
+		}
+		ora.Get(t, fb+"/files/node_modules/dep/index.js").WantError(t, 404, "not_found")
+		var hist struct{ Checkpoints []checkpoint }
+		ora.Get(t, fb+"/history").Decode(t, &hist)
+		if len(hist.Checkpoints) != 2 || hist.Checkpoints[0].Message != "work" {
+			t.Fatalf("fork history = %+v", hist.Checkpoints)
+		}
+		// Changing the fork leaves the original alone.
+		ora.Put(t, fb+"/files/src/app.js", "mine").WantStatus(t, 204)
+		if got := string(ned.Get(t, base+"/files/src/app.js").Body); got != "app" {
+			t.Fatalf("original changed to %q", got)
+		}
+		ora.Post(t, base+"/fork", map[string]string{}).WantError(t, 409, "project_exists")
+		ora.Post(t, base+"/fork", map[string]string{"name": "Copy Two"}).WantStatus(t, 201)
+		s.Anonymous().Post(t, base+"/fork", map[string]string{}).WantError(t, 401, "unauthenticated")
+	})
+}

@@ -36,9 +36,26 @@ func (s *Service) Routes(rt *httpx.Router) {
 	rt.HandleFunc("POST /api/projects/{id}/upload", h.upload)
 	rt.HandleFunc("GET /api/projects/{id}/zip", h.zip)
 	rt.HandleFunc("GET /api/projects/{id}/search", h.search)
+	rt.HandleFunc("POST /api/projects/{id}/fork", h.fork)
 	rt.HandleFunc("GET /api/projects/{id}/history", h.history)
 	rt.HandleFunc("POST /api/projects/{id}/checkpoints", h.checkpoint)
 	rt.HandleFunc("POST /api/projects/{id}/restore", h.restore)
+}
+
+func (h handlers) fork(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := httpx.Decode(w, r, &in); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	p, err := h.svc.Fork(r.Context(), auth.Actor(r), r.PathValue("id"), in.Name)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusCreated, map[string]any{"project": p})
 }
 
 func (h handlers) history(w http.ResponseWriter, r *http.Request) {
