@@ -92,7 +92,7 @@ func TestTemplates(t *testing.T) {
 			}
 			ids[tp.ID] = true
 		}
-		if !ids["blank"] || !ids["node"] || !ids["python"] || !ids["html"] {
+		if !ids["blank"] || !ids["node"] || !ids["python"] || !ids["html"] || !ids["go"] || !ids["express-api"] || !ids["react-dashboard"] || !ids["nextjs-blog"] {
 			t.Fatalf("templates = %v", ids)
 		}
 		carol := s.SignUp(t, "carol")
@@ -103,6 +103,12 @@ func TestTemplates(t *testing.T) {
 			t.Fatalf("index.html = %q", body)
 		}
 		carol.Get(t, "/api/projects/"+got.Project.ID+"/files/template.json").WantError(t, 404, "not_found")
+		// A template's go.mod is stored as go.mod.template and arrives as go.mod.
+		carol.Post(t, "/api/projects", map[string]string{"name": "Gopher", "template": "go"}).WantStatus(t, 201).Decode(t, &got)
+		if mod := string(carol.Get(t, "/api/projects/"+got.Project.ID+"/files/go.mod").WantStatus(t, 200).Body); !strings.HasPrefix(mod, "module ") {
+			t.Fatalf("go.mod = %q", mod)
+		}
+		carol.Get(t, "/api/projects/"+got.Project.ID+"/files/go.mod.template").WantError(t, 404, "not_found")
 	})
 }
 

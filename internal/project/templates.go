@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"ecode/internal/errs"
 )
@@ -78,7 +79,8 @@ func (c *Catalog) CopyTo(id, dir string) error {
 		if err != nil || p == "." || p == templateMeta {
 			return err
 		}
-		dst := filepath.Join(dir, filepath.FromSlash(p))
+		// X.template is stored so for Go's sake (see package templates).
+		dst := filepath.Join(dir, filepath.FromSlash(strings.TrimSuffix(p, ".template")))
 		if d.IsDir() {
 			return os.MkdirAll(dst, 0o755)
 		}
