@@ -1,6 +1,6 @@
 import { useSyncExternalStore } from "react";
 import type { EditorState, Text } from "@codemirror/state";
-import { errorMessage } from "@/lib/api";
+import { ApiError, errorMessage } from "@/lib/api";
 import { isWithin, rebase } from "@/lib/paths";
 
 // The open files of one workspace: their tabs, loaded contents, live editor
@@ -174,10 +174,11 @@ export class DocumentStore {
 
   // --- Loading ---
 
-  private async load(entry: Entry) {
-    entry.abort = new AbortController();
+  private async load(entry: Entry, closeIfMissing = false) {
+    const abort = new AbortController();
+    entry.abort = abort;
     try {
-      const buf = await this.io.read(entry.info.path, entry.abort.signal);
+      const buf = await this.io.read(entry.info.path, abort.signal);
       const text = buf.byteLength > MAX_EDITABLE_BYTES ? undefined : decodeText(buf);
       if (text === undefined) {
         this.setInfo(entry, { status: "too-large" });
@@ -188,10 +189,11 @@ export class DocumentStore {
         this.setInfo(entry, { status: "ready" });
       }
     } catch (err) {
-      if (entry.abort.signal.aborted) return;
-      this.setInfo(entry, { status: "error", loadError: errorMessage(err) });
+      if (abort.signal.aborted) return;
+      if (closeIfMissing && err instanceof ApiError && err.isNotFound) this.close(entry.info.path);
+      else this.setInfo(entry, { status: "error", loadError: errorMessage(err) });
     } finally {
-      entry.abort = null;
+      if (entry.abort === abort) entry.abort = null;
     }
   }
 
@@ -308,6 +310,25 @@ export class DocumentStore {
   /** A file or folder was deleted: its tabs close. */
   deleted(path: string) {
     for (const p of [...this.order]) if (isWithin(p, path)) this.close(p);
+  }
+
+  /**
+   * The files changed on disk behind the editor (a restore): every tab loads
+   * again, dropping its editor state; tabs whose file is gone close.
+   */
+  reloadAll() {
+    for (const path of [...this.order]) {
+      const entry = this.entries.get(path)!;
+      if (entry.timer) clearTimeout(entry.timer);
+      entry.timer = null;
+      entry.abort?.abort();
+      entry.text = null;
+      entry.state = null;
+      entry.saved = null;
+      entry.info = { path, status: "loading", loadError: null, saveState: "saved", saveError: null };
+      void this.load(entry, true);
+    }
+    this.emit();
   }
 
   /** The workspace is closing: pending autosaves run now rather than being dropped. */

@@ -75,6 +75,16 @@ export interface Run {
   error?: string;
 }
 
+/** A saved snapshot of a project's files. */
+export interface Checkpoint {
+  id: string;
+  short: string;
+  message: string;
+  author: string;
+  /** Unix milliseconds. */
+  time: number;
+}
+
 /** What Run will do, and where that came from. */
 export interface RunConfig {
   config: { run: string; install: string; build: string };
@@ -239,6 +249,20 @@ export const api = {
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
     return `${scheme}//${window.location.host}${projectPath(id)}/ws`;
   },
+
+  // History (checkpoints) and forks
+  history: (id: string) =>
+    request<{ checkpoints: Checkpoint[] }>("GET", `${projectPath(id)}/history`).then((r) => r.checkpoints),
+  /** changed is false when nothing changed since the last checkpoint. */
+  createCheckpoint: (id: string, message: string) =>
+    request<{ checkpoint: Checkpoint; changed: boolean }>("POST", `${projectPath(id)}/checkpoints`, { json: { message } }),
+  /** Makes the files what they were at checkpoint, as a new checkpoint on top. */
+  restore: (id: string, checkpoint: string) =>
+    request<{ checkpoint: Checkpoint }>("POST", `${projectPath(id)}/restore`, { json: { checkpoint } }).then(
+      (r) => r.checkpoint,
+    ),
+  fork: (id: string, name?: string) =>
+    request<{ project: Project }>("POST", `${projectPath(id)}/fork`, { json: { name } }).then((r) => r.project),
 
   health: () => request<{ status: string }>("GET", "/api/monitoring/health"),
 };

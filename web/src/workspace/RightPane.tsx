@@ -1,10 +1,11 @@
-import { Bot, Globe, SquareTerminal, TerminalSquare } from "lucide-react";
+import { Bot, Globe, History, SquareTerminal, TerminalSquare } from "lucide-react";
 import { useState, type ComponentType } from "react";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { ConsolePane } from "@/run/ConsolePane";
 import { PreviewPane } from "@/run/PreviewPane";
 import { ShellPane } from "@/shell/ShellPane";
+import { HistoryPane } from "./history/HistoryPane";
 import { useWorkspace, type RightTab } from "./model";
 
 // The agent's pane is an honest placeholder: it says what it will do once the
@@ -30,6 +31,7 @@ export const toolPanes: PaneTab<RightTab>[] = [
   { id: "console", label: "Console", icon: TerminalSquare, Pane: ConsolePane },
   { id: "shell", label: "Shell", icon: SquareTerminal, Pane: ShellPane },
   { id: "agent", label: "Agent", icon: Bot, Pane: AgentPane },
+  { id: "history", label: "History", icon: History, Pane: HistoryPane },
 ];
 
 /**
@@ -59,7 +61,7 @@ export function PaneTabLabel({ id, label, icon: Icon }: Pick<PaneTab<string>, "i
   );
 }
 
-/** The right column: Preview, Console, Shell and Agent as tabs. */
+/** The right column: Preview, Console, Shell, Agent and History as tabs. */
 export function RightPane() {
   const m = useWorkspace();
   const opened = useOpenedPanes(m.rightTab);

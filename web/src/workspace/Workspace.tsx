@@ -92,7 +92,7 @@ function WideLayout() {
 const mobileTabs: PaneTab<MobileTab>[] = [
   { id: "files", label: "Files", icon: Files, Pane: LeftColumn },
   { id: "code", label: "Code", icon: Code2, Pane: EditorArea },
-  ...toolPanes.filter((p): p is PaneTab<"preview" | "console" | "agent"> => p.id !== "shell"),
+  ...toolPanes.filter((p): p is PaneTab<"preview" | "console" | "agent"> => p.id !== "shell" && p.id !== "history"),
 ];
 
 function NarrowLayout() {

@@ -1,6 +1,8 @@
-import { ChevronDown, ChevronLeft, Command, Copy, Download, Eye, Globe, Keyboard, Lock, Network } from "lucide-react";
-import { Link } from "react-router";
+import { ChevronDown, ChevronLeft, Command, Copy, Download, Eye, GitFork, Globe, Keyboard, Lock, Network } from "lucide-react";
+import { useState } from "react";
+import { Link, useNavigate } from "react-router";
 import { toast } from "sonner";
+import { useMe } from "@/auth/session";
 import { UserMenu } from "@/components/UserMenu";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -11,6 +13,7 @@ import {
   DropdownMenuSeparator,
   DropdownMenuTrigger,
 } from "@/components/ui/menu";
+import { PromptDialog } from "@/components/ui/prompt-dialog";
 import { Tooltip } from "@/components/ui/tooltip";
 import { useSetInternet } from "@/dashboard/projects";
 import { api } from "@/lib/api";
@@ -23,6 +26,10 @@ export function WorkspaceHeader() {
   const p = m.project;
   const isPublic = p.visibility === "public";
   const setInternet = useSetInternet();
+  const me = useMe();
+  const navigate = useNavigate();
+  const [forking, setForking] = useState(false);
+  const loggedIn = !!me.data;
 
   return (
     <header className="flex h-11 shrink-0 items-center gap-2 border-b border-border bg-panel px-2">
@@ -73,6 +80,11 @@ export function WorkspaceHeader() {
               {p.internet ? "Limit internet to package registries" : "Allow internet access"}
             </DropdownMenuItem>
           )}
+          {loggedIn && (
+            <DropdownMenuItem onSelect={() => setForking(true)}>
+              <GitFork /> Fork
+            </DropdownMenuItem>
+          )}
           <DropdownMenuSeparator />
           <DropdownMenuItem onSelect={() => m.setOverlay("palette")}>
             <Command /> Command palette
@@ -99,6 +111,13 @@ export function WorkspaceHeader() {
       <div className="flex items-center gap-1">
         {/* Collaborators' avatars go here once presence arrives with live collaboration. */}
         <div data-testid="avatars" className="flex items-center -space-x-1.5" />
+        {!m.canEdit && loggedIn && (
+          <Tooltip content="Make your own editable copy">
+            <Button size="sm" onClick={() => setForking(true)}>
+              <GitFork /> Fork
+            </Button>
+          </Tooltip>
+        )}
         <Tooltip content={`Command palette (${modKey} K)`}>
           <Button variant="ghost" size="icon" aria-label="Command palette" onClick={() => m.setOverlay("palette")}>
             <Command />
@@ -106,6 +125,20 @@ export function WorkspaceHeader() {
         </Tooltip>
         <UserMenu />
       </div>
+      <PromptDialog
+        open={forking}
+        onOpenChange={setForking}
+        title={`Fork ${p.name}`}
+        description="Copies every file into a new project of your own."
+        label="Name"
+        initialValue={p.name}
+        submitLabel="Fork"
+        onSubmit={async (name) => {
+          const copy = await api.fork(p.id, name);
+          toast.success(`Forked ${p.name} as ${copy.name}`);
+          void navigate(copy.url);
+        }}
+      />
     </header>
   );
 }

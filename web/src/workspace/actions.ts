@@ -6,6 +6,7 @@ import {
   FolderPlus,
   FolderUp,
   Globe,
+  History,
   Keyboard,
   LayoutDashboard,
   type LucideIcon,
@@ -86,6 +87,7 @@ export function useActions(): Action[] {
     { id: "show-console", title: "Show console", group: "View", icon: TerminalSquare, run: () => m.showRight("console") },
     { id: "show-shell", title: "Open shell", group: "View", icon: SquareTerminal, keys: [modKey, "`"], run: m.openShell },
     { id: "show-agent", title: "Ask the agent", group: "View", icon: Bot, keys: [modKey, "I"], run: () => m.showRight("agent") },
+    { id: "show-history", title: "Show history (checkpoints)", group: "View", icon: History, run: () => m.showRight("history") },
     { id: "theme", title: "Toggle light/dark theme", group: "View", icon: SunMoon, run: toggleTheme },
     {
       id: "run",

@@ -10,7 +10,7 @@ import { filesKey, useFileOps, type FileOps } from "./files/useFileOps";
 import { useUploader } from "./files/Uploader";
 
 export type LeftView = "files" | "search";
-export type RightTab = "preview" | "console" | "shell" | "agent";
+export type RightTab = "preview" | "console" | "shell" | "agent" | "history";
 export type MobileTab = "files" | "code" | "preview" | "console" | "agent";
 export type Overlay = "quick-open" | "palette" | "help" | null;
 export type FileDialog =
@@ -168,7 +168,7 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
     rightTab,
     showRight: (t) => {
       setRightTab(t);
-      if (t !== "shell") setMobileTab(t);
+      if (t !== "shell" && t !== "history") setMobileTab(t);
       if (t === "preview") setPreviewNews(false);
     },
     previewNews,
