@@ -28,6 +28,7 @@ type Config struct {
 	PreviewDomain   string        // ECODE_PREVIEW_DOMAIN
 	SandboxIdle     time.Duration // ECODE_SANDBOX_IDLE
 	DiskCheck       time.Duration // ECODE_DISK_CHECK
+	GitImportRoots  string        // ECODE_GIT_IMPORT_ROOTS: comma-separated host folders file:// imports may use
 }
 
 // Default returns the settings for a fresh machine.
@@ -84,6 +85,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	boolean(&c.AllowSignup, "allow-signup", "ECODE_ALLOW_SIGNUP", "let anyone create an account")
 	str(&c.PreviewDomain, "preview-domain", "ECODE_PREVIEW_DOMAIN", "previews are served at {slug}--{owner}.DOMAIN")
 	duration(&c.SandboxIdle, "sandbox-idle", "ECODE_SANDBOX_IDLE", "stop a project's sandbox after this long unused")
+	str(&c.GitImportRoots, "git-import-roots", "ECODE_GIT_IMPORT_ROOTS", "comma-separated host folders that file:// git imports may clone from")
 	duration(&c.DiskCheck, "disk-check", "ECODE_DISK_CHECK", "how often a running project's size is held to its limit")
 }
 
@@ -134,6 +136,17 @@ func (c *Config) Validate() error {
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	return nil
+}
+
+// ImportRoots lists the folders of GitImportRoots.
+func (c *Config) ImportRoots() []string {
+	var out []string
+	for _, r := range strings.Split(c.GitImportRoots, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // SecureCookies reports whether cookies must be marked Secure.

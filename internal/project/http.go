@@ -118,11 +118,19 @@ func (h handlers) create(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
+	input := CreateInput{Name: in.Name, Template: in.Template, Visibility: in.Visibility}
 	if in.GitURL != "" {
-		httpx.Error(w, r, errs.Invalid("git_import_unavailable", "Importing from a git URL is not available yet; start from a template."))
-		return
+		if h.svc.Importer == nil {
+			httpx.Error(w, r, errs.Invalid("git_import_unavailable", "Importing from git is not available on this server; start from a template."))
+			return
+		}
+		var err error
+		if input, err = h.svc.Importer(in.GitURL, input); err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
 	}
-	p, err := h.svc.Create(r.Context(), auth.Actor(r), CreateInput{Name: in.Name, Template: in.Template, Visibility: in.Visibility})
+	p, err := h.svc.Create(r.Context(), auth.Actor(r), input)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return

@@ -30,6 +30,9 @@ type Service struct {
 	SandboxUID func(projectID string) int
 	// OnUpdate, when set, hears of every change to a project's settings.
 	OnUpdate func(p *Project)
+	// Importer, when set, turns a git URL into the input that creates the
+	// project from it (validated, with a Fill that clones).
+	Importer func(gitURL string, in CreateInput) (CreateInput, error)
 }
 
 // NewService keeps project trees under dataDir/projects.
@@ -75,6 +78,9 @@ type CreateInput struct {
 	Name       string
 	Template   string
 	Visibility string
+	// Fill, when set, fills the new project's empty folder instead of a
+	// template (an import). The project is not in the database yet.
+	Fill func(ctx context.Context, p *Project, dir string) error
 }
 
 // Create makes a project for actor: its row, its tree from the template and
@@ -101,15 +107,14 @@ func (s *Service) Create(ctx context.Context, actor *auth.User, in CreateInput) 
 		ID: store.NewID(), OwnerID: actor.ID, Owner: actor.Username, Slug: Slugify(name), Name: name,
 		Visibility: in.Visibility, Template: in.Template, CreatedAt: now, UpdatedAt: now,
 	}
-	dir := s.Dir(p.ID)
-	if err := s.templates.CopyTo(in.Template, dir); err != nil {
-		os.RemoveAll(dir)
-		if errs.Is(err, errs.KindInvalid) {
-			return nil, err
+	if taken, err := slugTaken(ctx, s.db, actor.ID, p.Slug); err != nil || taken {
+		if err == nil {
+			err = errSlugTaken(p.Slug)
 		}
-		return nil, fmt.Errorf("copy template %s: %w", in.Template, err)
+		return nil, err // before any work: an import can take a while
 	}
-	if err := initRepo(dir, actor.Username, actor.Email, "Create "+name+" from the "+in.Template+" template"); err != nil {
+	dir := s.Dir(p.ID)
+	if err := s.fill(ctx, p, dir, in, actor); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -119,6 +124,24 @@ func (s *Service) Create(ctx context.Context, actor *auth.User, in CreateInput) 
 	}
 	slog.InfoContext(ctx, "project created", "project_id", p.ID, "owner", p.Owner, "slug", p.Slug)
 	return decorate(p, actor), nil
+}
+
+// fill puts the new project's first files in dir: a template with a first
+// commit, or what in.Fill brings.
+func (s *Service) fill(ctx context.Context, p *Project, dir string, in CreateInput, actor *auth.User) error {
+	if in.Fill != nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create project folder: %w", err)
+		}
+		return in.Fill(ctx, p, dir)
+	}
+	if err := s.templates.CopyTo(in.Template, dir); err != nil {
+		if errs.Is(err, errs.KindInvalid) {
+			return err
+		}
+		return fmt.Errorf("copy template %s: %w", in.Template, err)
+	}
+	return initRepo(dir, actor.Username, actor.Email, "Create "+p.Name+" from the "+in.Template+" template")
 }
 
 // Get returns project id when actor may do a to it.

@@ -27,6 +27,14 @@ func insertProject(ctx context.Context, db *store.DB, p *Project) error {
 	return nil
 }
 
+func slugTaken(ctx context.Context, db *store.DB, ownerID, slug string) (bool, error) {
+	var n int
+	if err := db.Get(ctx, &n, `SELECT COUNT(*) FROM projects WHERE owner_id = ? AND slug = ?`, ownerID, slug); err != nil {
+		return false, fmt.Errorf("check slug: %w", err)
+	}
+	return n > 0, nil
+}
+
 func getProject(ctx context.Context, db *store.DB, where string, args ...any) (*Project, error) {
 	var p Project
 	err := db.Get(ctx, &p, `SELECT `+projectCols+projectFrom+`WHERE `+where, args...)

@@ -112,6 +112,21 @@ func (p *pool) running(id string) runtime.Sandbox {
 	return nil
 }
 
+// stop ends the project's sandbox now, if it runs.
+func (p *pool) stop(id string) {
+	p.mu.Lock()
+	b := p.boxes[id]
+	delete(p.boxes, id)
+	p.mu.Unlock()
+	if b == nil {
+		return
+	}
+	<-b.ready
+	if b.sb != nil {
+		_ = b.sb.Stop()
+	}
+}
+
 // reap stops idle sandboxes until ctx ends, then stops them all.
 func (p *pool) reap(ctx context.Context) {
 	t := time.NewTicker(max(p.idle/4, 50*time.Millisecond))

@@ -32,14 +32,15 @@ import (
 
 // Options of the run service.
 type Options struct {
-	IdleTimeout   time.Duration // stop a sandbox nothing has used for this long
-	PreviewDomain string        // previews at {slug}--{owner}.{PreviewDomain}
-	PublicURL     string        // the platform's URL; previews share its scheme and port
-	StateDir      string        // host state: install stamps
-	DefaultPort   int           // $PORT of every run
-	PreviewKey    []byte        // signs preview passes
-	Egress        *egress.Proxy // where each project's egress policy is set
-	DiskCheck     time.Duration // how often a running sandbox's project size is measured
+	IdleTimeout    time.Duration // stop a sandbox nothing has used for this long
+	PreviewDomain  string        // previews at {slug}--{owner}.{PreviewDomain}
+	PublicURL      string        // the platform's URL; previews share its scheme and port
+	StateDir       string        // host state: install stamps
+	DefaultPort    int           // $PORT of every run
+	PreviewKey     []byte        // signs preview passes
+	Egress         *egress.Proxy // where each project's egress policy is set
+	DiskCheck      time.Duration // how often a running sandbox's project size is measured
+	GitImportRoots []string      // host folders file:// imports may clone from
 }
 
 // Service is the run capability.

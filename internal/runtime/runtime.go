@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"io"
 	"net"
+	"strings"
 
 	"ecode/internal/runtime/agent"
 )
@@ -87,6 +88,24 @@ func BaseEnv(egress bool) []string {
 			"NO_PROXY=localhost,127.0.0.1,::1", "no_proxy=localhost,127.0.0.1,::1")
 	}
 	return env
+}
+
+// MergeEnv returns base with extra's entries added, an entry of extra
+// replacing one of base with the same key: programs read the first of
+// duplicate keys, so appending alone would not override.
+func MergeEnv(base, extra []string) []string {
+	out := make([]string, 0, len(base)+len(extra))
+	index := map[string]int{}
+	for _, kv := range append(append([]string(nil), base...), extra...) {
+		k, _, _ := strings.Cut(kv, "=")
+		if i, ok := index[k]; ok {
+			out[i] = kv
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, kv)
+	}
+	return out
 }
 
 // SandboxUID is the host uid a project's sandbox runs as when the server

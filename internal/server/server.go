@@ -92,9 +92,10 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	runs := run.NewService(projects, driver, run.Options{
 		IdleTimeout: cfg.SandboxIdle, PreviewDomain: cfg.PreviewDomain, PublicURL: cfg.PublicURL,
 		StateDir: filepath.Join(cfg.DataDir, "runs"), PreviewKey: key, Egress: proxy,
-		DiskCheck: cfg.DiskCheck,
+		DiskCheck: cfg.DiskCheck, GitImportRoots: cfg.ImportRoots(),
 	})
 	projects.OnUpdate = runs.ApplyPolicy
+	projects.Importer = runs.Importer
 	s := &Server{
 		Config:   cfg,
 		DB:       db,

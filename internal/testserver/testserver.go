@@ -45,6 +45,11 @@ func WithSandboxIdle(d time.Duration) Option { return func(c *config.Config) { c
 // WithDiskCheck measures running projects' size every d.
 func WithDiskCheck(d time.Duration) Option { return func(c *config.Config) { c.DiskCheck = d } }
 
+// WithGitImportRoots lets file:// imports clone from below dirs.
+func WithGitImportRoots(dirs ...string) Option {
+	return func(c *config.Config) { c.GitImportRoots = strings.Join(dirs, ",") }
+}
+
 // WithLimits sets the per-file and per-project size limits.
 func WithLimits(file, project int64) Option {
 	return func(c *config.Config) { c.MaxFileBytes, c.MaxProjectBytes = file, project }

@@ -246,7 +246,7 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 		}
 	}
 	s := &sandbox{id: spec.ID, hostRun: hostRun, root: d.root, done: make(chan struct{}), agent: agent.Client{Socket: filepath.Join(hostRun, "agent.sock")}}
-	s.env = append(runtime.BaseEnv(spec.Egress && d.cfg.Egress != nil), spec.Env...)
+	s.env = runtime.MergeEnv(runtime.BaseEnv(spec.Egress && d.cfg.Egress != nil), spec.Env)
 	fail := func(err error) (runtime.Sandbox, error) {
 		s.cleanup()
 		return nil, err
@@ -438,7 +438,7 @@ func (s *sandbox) Exec(ctx context.Context, c runtime.Command) (runtime.Process,
 		dir = runtime.ProjectDir
 	}
 	p, err := s.agent.Exec(ctx, agent.Request{
-		Argv: c.Argv, Env: append(append([]string(nil), s.env...), c.Env...), Dir: dir,
+		Argv: c.Argv, Env: runtime.MergeEnv(s.env, c.Env), Dir: dir,
 		TTY: c.TTY, Rows: c.Rows, Cols: c.Cols,
 	})
 	if err != nil {
