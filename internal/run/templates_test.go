@@ -39,6 +39,25 @@ func TestTemplates(t *testing.T) {
 			},
 		},
 		{
+			template: "node", wait: time.Minute,
+			check: func(t *testing.T, app *previewClient) {
+				app.want(t, "/hi", 200, "<h1>Hello from Node.js</h1>", "You asked for /hi")
+			},
+		},
+		{
+			template: "python", wait: time.Minute,
+			check: func(t *testing.T, app *previewClient) {
+				app.want(t, "/hi", 200, "<h1>Hello from Python</h1>", "You asked for /hi")
+			},
+		},
+		{
+			template: "html", wait: time.Minute,
+			check: func(t *testing.T, app *previewClient) {
+				app.want(t, "/", 200, "<h1>Hello from E-Code</h1>", `src="script.js"`)
+				app.want(t, "/style.css", 200, "background")
+			},
+		},
+		{
 			template: "express-api", wait: 3 * time.Minute,
 			check: func(t *testing.T, app *previewClient) {
 				app.want(t, "/health", 200, `"status":"ok"`)
