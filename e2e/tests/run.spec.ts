@@ -43,7 +43,7 @@ test("a person runs a Node server, sees its log and its page, stops it, and uses
 
   // The empty console says what Run will do.
   await toolTab(page, "Console").click();
-  await expect(page.getByTestId("run-plan")).toContainText("Run will execute npm start");
+  await expect(page.getByTestId("run-plan")).toContainText("Run will execute node index.js");
 
   await header(page).getByRole("button", { name: "Run", exact: true }).click();
   await expect(header(page).getByRole("button", { name: "Stop", exact: true })).toBeVisible();
@@ -61,7 +61,7 @@ test("a person runs a Node server, sees its log and its page, stops it, and uses
 
   await toolTab(page, "Console").click();
   await expect(consoleOutput(page)).toContainText("listening on 3000");
-  await expect(page.getByTestId("console-header")).toContainText("npm start");
+  await expect(page.getByTestId("console-header")).toContainText("node index.js");
 
   await header(page).getByRole("button", { name: "Stop", exact: true }).click();
   await expect(runStatus(page)).toHaveText("Stopped");

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 
 	"github.com/BurntSushi/toml"
 
@@ -55,6 +56,9 @@ func LoadConfig(dir string) (Config, string, error) {
 	return c, FromNone, nil
 }
 
+// simpleNode is a start script that is just node and a file.
+var simpleNode = regexp.MustCompile(`^node [\w./-]+$`)
+
 // guess picks a run command from the files a project holds.
 func guess(dir string) (Config, bool) {
 	has := func(name string) bool {
@@ -72,6 +76,9 @@ func guess(dir string) (Config, bool) {
 		switch {
 		case pkg.Scripts["dev"] != "" && pkg.Scripts["start"] == "":
 			c.Run = "npm run dev"
+		case simpleNode.MatchString(pkg.Scripts["start"]):
+			// npm itself takes most of a second to start: run plain node directly.
+			c.Run = pkg.Scripts["start"]
 		case pkg.Scripts["start"] != "":
 			c.Run = "npm start"
 		case pkg.Main != "":

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -381,13 +382,27 @@ func (s *Service) stampFile(projectID string) string {
 }
 
 func (s *Service) installNeeded(projectID, dir string) bool {
-	if _, err := os.Stat(filepath.Join(dir, "package.json")); err == nil {
+	if hasNodeDeps(dir) {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
 			return true
 		}
 	}
 	old, err := os.ReadFile(s.stampFile(projectID))
 	return err != nil || string(old) != installStamp(dir)
+}
+
+// hasNodeDeps reports whether package.json names any dependency, so that
+// a missing node_modules means they must be installed.
+func hasNodeDeps(dir string) bool {
+	raw, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return false
+	}
+	var pkg struct {
+		Deps    map[string]string `json:"dependencies"`
+		DevDeps map[string]string `json:"devDependencies"`
+	}
+	return json.Unmarshal(raw, &pkg) != nil || len(pkg.Deps)+len(pkg.DevDeps) > 0
 }
 
 func (s *Service) markInstalled(projectID, dir string) {
