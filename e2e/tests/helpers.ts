@@ -16,13 +16,14 @@ export async function signUp(page: Page, username: string) {
   await expect(page.getByRole("heading", { name: "Projects", exact: true })).toBeVisible();
 }
 
-/** Creates a project from the dashboard and waits for its workspace. */
+/** Creates a project from a template (by its name in the gallery) and waits for its workspace. */
 export async function createProject(page: Page, name: string, template = "Blank") {
   await page.goto("/");
   await page.getByRole("button", { name: "New project" }).first().click();
   const dialog = page.getByRole("dialog", { name: "New project" });
   await dialog.getByLabel("Name").fill(name);
-  await dialog.getByText(template, { exact: true }).click();
+  await dialog.getByRole("radio", { name: template, exact: true }).click();
+  await expect(dialog.getByRole("radio", { name: template, exact: true })).toBeChecked();
   await dialog.getByRole("button", { name: "Create project" }).click();
   await expect(page.getByTestId("file-tree")).toBeVisible();
   await expect(page.getByTestId("project-name")).toHaveText(name);

@@ -132,3 +132,15 @@ test("the owner turns internet access on and off from the project menu", async (
   const res = await page.request.get(`/api/users/${owner}/projects/${slug}`);
   expect((await res.json()).project.internet).toBe(false);
 });
+
+test("a person picks React Dashboard, presses Run, and sees its charts in the Preview", async ({ page }) => {
+  test.setTimeout(240_000);
+  await signUp(page, uniqueUser("dash"));
+  await createProject(page, "Sales Dashboard", "React Dashboard");
+  await header(page).getByRole("button", { name: "Run", exact: true }).click();
+  // npm install, then Vite compiles on the first request.
+  await expect(toolTab(page, "Preview")).toHaveAttribute("aria-selected", "true", { timeout: 180_000 });
+  const preview = page.frameLocator('iframe[title="Preview"]');
+  await expect(preview.locator("canvas").first()).toBeVisible({ timeout: 60_000 });
+  expect(await preview.locator("canvas").count()).toBeGreaterThanOrEqual(3);
+});

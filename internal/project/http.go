@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"ecode/internal/access"
@@ -225,7 +226,7 @@ func (h handlers) readFile(w http.ResponseWriter, r *http.Request) {
 	if t == nil {
 		return
 	}
-	f, info, err := t.Open(p)
+	f, _, err := t.Open(p)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
@@ -248,8 +249,10 @@ func (h handlers) readFile(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("download") == "1" {
 		hdr.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(p)}))
 	}
-	hdr.Set("Cache-Control", "no-cache")
-	http.ServeContent(w, r, "", info.ModTime(), f)
+	// No validators: a file can change twice within the one-second grain
+	// of Last-Modified, and a 304 would then hand the editor stale text.
+	hdr.Set("Cache-Control", "no-store")
+	http.ServeContent(w, r, "", time.Time{}, f)
 }
 
 // isText reports whether a file's first bytes look like UTF-8 text.

@@ -42,7 +42,10 @@ export interface Template {
   id: string;
   name: string;
   description: string;
+  /** javascript, typescript, python, go, html or text. */
   language: string;
+  /** Short keywords shown as badges and matched by the search box. */
+  tags?: string[];
 }
 
 export interface FileEntry {
@@ -199,7 +202,8 @@ export const api = {
   // Projects
   templates: () => request<{ templates: Template[] }>("GET", "/api/templates").then((r) => r.templates),
   listProjects: () => request<{ projects: Project[] }>("GET", "/api/projects").then((r) => r.projects),
-  createProject: (input: { name: string; template?: string; visibility?: Visibility }) =>
+  /** From a template, or (with gitUrl) by cloning a git repository with its history. */
+  createProject: (input: { name: string; template?: string; gitUrl?: string; visibility?: Visibility }) =>
     request<{ project: Project }>("POST", "/api/projects", { json: input }).then((r) => r.project),
   updateProject: (id: string, patch: { name?: string; visibility?: Visibility; internet?: boolean }) =>
     request<{ project: Project }>("PATCH", projectPath(id), { json: patch }).then((r) => r.project),
