@@ -17,8 +17,18 @@ import (
 	"ecode/internal/testserver"
 )
 
-// sourceRepo makes a git repository with one commit on the host.
+// sourceRepo makes a bare git repository with one commit at dir, as a
+// server would hold it.
 func sourceRepo(t *testing.T, dir string) {
+	t.Helper()
+	work := t.TempDir()
+	sourceWork(t, work)
+	if _, err := git.PlainClone(dir, true, &git.CloneOptions{URL: work}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sourceWork(t *testing.T, dir string) {
 	t.Helper()
 	repo, err := git.PlainInit(dir, false)
 	if err != nil {
@@ -35,7 +45,7 @@ func sourceRepo(t *testing.T, dir string) {
 func TestGitImport(t *testing.T) {
 	needSandbox(t)
 	allowed := t.TempDir()
-	src := filepath.Join(allowed, "demo-repo")
+	src := filepath.Join(allowed, "demo-repo.git")
 	sourceRepo(t, src)
 	elsewhere := filepath.Join(t.TempDir(), "other")
 	sourceRepo(t, elsewhere)
