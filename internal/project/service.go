@@ -30,6 +30,8 @@ type Service struct {
 	SandboxUID func(projectID string) int
 	// OnUpdate, when set, hears of every change to a project's settings.
 	OnUpdate func(p *Project)
+	// OnDelete, when set, hears of every deleted project.
+	OnDelete func(projectID string)
 	// Importer, when set, turns a git URL into the input that creates the
 	// project from it (validated, with a Fill that clones).
 	Importer func(gitURL string, in CreateInput) (CreateInput, error)
@@ -251,6 +253,9 @@ func (s *Service) Delete(ctx context.Context, actor *auth.User, id string) error
 	s.mu.Lock()
 	delete(s.usages, p.ID)
 	s.mu.Unlock()
+	if s.OnDelete != nil {
+		s.OnDelete(p.ID)
+	}
 	slog.InfoContext(ctx, "project deleted", "project_id", p.ID, "owner", p.Owner, "slug", p.Slug)
 	return nil
 }

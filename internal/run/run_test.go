@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -522,4 +523,37 @@ func TestDiskLimit(t *testing.T) {
 			t.Fatalf("run over the disk limit: %+v", r)
 		}
 	}, testserver.WithLimits(1<<20, 8<<20), testserver.WithDiskCheck(200*time.Millisecond))
+}
+
+// TestCacheOutlivesSandbox: ~/.cache (Go's build cache, npm's cache) is
+// kept across the project's sandboxes and removed with the project.
+func TestCacheOutlivesSandbox(t *testing.T) {
+	needSandbox(t)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		lou := s.SignUp(t, "lou")
+		p := lou.CreateProject(t, "Cached")
+		res := execIn(t, lou, p.ID, map[string]any{"command": `echo kept > ~/.cache/marker && echo gone > ~/elsewhere && go env GOCACHE GOMODCACHE && npm config get cache`})
+		if res.ExitCode != 0 || res.Stdout != "/home/runner/.cache/go-build\n/home/runner/.cache/go-mod\n/home/runner/.cache/npm\n" {
+			t.Fatalf("cache settings: %+v", res)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for s.App.Runs.SandboxRunning(p.ID) {
+			if time.Now().After(deadline) {
+				t.Fatal("idle sandbox still running")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		res = execIn(t, lou, p.ID, map[string]any{"command": `cat ~/.cache/marker; cat ~/elsewhere 2>/dev/null || echo "home is fresh"`})
+		if res.Stdout != "kept\nhome is fresh\n" {
+			t.Fatalf("after a new sandbox: %+v", res)
+		}
+		cache := filepath.Join(s.App.Config.DataDir, "caches", p.ID)
+		if _, err := os.Stat(cache); err != nil {
+			t.Fatal(err)
+		}
+		lou.Delete(t, "/api/projects/"+p.ID).WantStatus(t, 204)
+		if _, err := os.Stat(cache); !os.IsNotExist(err) {
+			t.Fatalf("the deleted project's cache remains: %v", err)
+		}
+	}, testserver.WithSandboxIdle(time.Second))
 }

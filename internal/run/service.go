@@ -42,6 +42,7 @@ type Options struct {
 	Egress         *egress.Proxy // where each project's egress policy is set
 	DiskCheck      time.Duration // how often a running sandbox's project size is measured
 	GitImportRoots []string      // host folders file:// imports may clone from
+	CacheRoot      string        // per-project caches (~/.cache in the sandbox) live below it
 }
 
 // Service is the run capability.
@@ -93,7 +94,14 @@ func (s *Service) sandbox(ctx context.Context, p *project.Project) (runtime.Sand
 		return nil, nil, errs.Unavailable("sandbox_unavailable", "Code cannot run on this server: %v.", err)
 	}
 	s.ApplyPolicy(p)
-	sb, release, err := s.pool.acquire(ctx, runtime.Spec{ID: p.ID, ProjectDir: s.projects.Dir(p.ID), Egress: true})
+	spec := runtime.Spec{ID: p.ID, ProjectDir: s.projects.Dir(p.ID), Egress: true}
+	if s.opts.CacheRoot != "" {
+		spec.CacheDir = filepath.Join(s.opts.CacheRoot, p.ID)
+		if err := os.MkdirAll(spec.CacheDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("project cache: %w", err)
+		}
+	}
+	sb, release, err := s.pool.acquire(ctx, spec)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return nil, nil, err
@@ -154,6 +162,19 @@ func (s *Service) ApplyPolicy(p *project.Project) {
 	if s.opts.Egress != nil {
 		s.opts.Egress.SetPolicy(p.ID, egress.Policy{Allow: egress.DefaultAllow, AnyPublic: p.Internet})
 	}
+}
+
+// Forget lets go of a deleted project: its sandbox, console, caches and
+// install stamp.
+func (s *Service) Forget(projectID string) {
+	s.pool.stop(projectID)
+	s.mu.Lock()
+	delete(s.consoles, projectID)
+	s.mu.Unlock()
+	if s.opts.CacheRoot != "" {
+		_ = os.RemoveAll(filepath.Join(s.opts.CacheRoot, projectID))
+	}
+	_ = os.Remove(s.stampFile(projectID))
 }
 
 // SandboxRunning reports whether the project's sandbox is up.

@@ -16,6 +16,9 @@ type Spec struct {
 	ProjectDir string   // the project's working tree on the host
 	Env        []string // KEY=VALUE added to every command (the project's secrets)
 	Egress     bool     // whether the sandbox may reach the egress proxy
+	// CacheDir, when set, is a host folder kept across the project's
+	// sandboxes and mounted at ~/.cache: package and build caches.
+	CacheDir string
 }
 
 // Command is what runs in a sandbox.
@@ -81,6 +84,7 @@ func BaseEnv(egress bool) []string {
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/go/bin",
 		"LANG=C.UTF-8", "TERM=xterm-256color", "npm_config_update_notifier=false", "npm_config_fund=false",
 		"PYTHONUNBUFFERED=1", "GOPATH=" + HomeDir + "/go", "GOCACHE=" + HomeDir + "/.cache/go-build",
+		"GOMODCACHE=" + HomeDir + "/.cache/go-mod", "npm_config_cache=" + HomeDir + "/.cache/npm",
 	}
 	if egress {
 		proxy := "http://127.0.0.1:3128"

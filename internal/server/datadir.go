@@ -15,7 +15,10 @@ func prepareDataDir(dir string) error {
 	if err := os.Chmod(dir, 0o711); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	for _, sub := range []string{"projects"} {
+	for _, sub := range []string{"projects", "caches"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o711); err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
 		if err := os.Chmod(filepath.Join(dir, sub), 0o711); err != nil {
 			return fmt.Errorf("data dir: %w", err)
 		}

@@ -93,9 +93,11 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		IdleTimeout: cfg.SandboxIdle, PreviewDomain: cfg.PreviewDomain, PublicURL: cfg.PublicURL,
 		StateDir: filepath.Join(cfg.DataDir, "runs"), PreviewKey: key, Egress: proxy,
 		DiskCheck: cfg.DiskCheck, GitImportRoots: cfg.ImportRoots(),
+		CacheRoot: filepath.Join(cfg.DataDir, "caches"),
 	})
 	projects.OnUpdate = runs.ApplyPolicy
 	projects.Importer = runs.Importer
+	projects.OnDelete = runs.Forget
 	s := &Server{
 		Config:   cfg,
 		DB:       db,

@@ -91,6 +91,11 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, etc, hostRun string) [
 		"--proc", "/proc", "--dev", "/dev",
 		"--size", strconv.FormatInt(l.TmpBytes, 10), "--tmpfs", "/tmp",
 		"--size", strconv.FormatInt(l.HomeBytes, 10), "--tmpfs", runtime.HomeDir,
+	)
+	if spec.CacheDir != "" {
+		a = append(a, "--bind", spec.CacheDir, runtime.HomeDir+"/.cache")
+	}
+	a = append(a,
 		"--bind", spec.ProjectDir, runtime.ProjectDir,
 		"--ro-bind", binary, agentPath,
 		"--bind", hostRun, runDir,

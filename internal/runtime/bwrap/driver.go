@@ -227,6 +227,13 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 		if err := chownTree(spec.ProjectDir, uid); err != nil {
 			return nil, fmt.Errorf("hand the project to its sandbox: %w", err)
 		}
+		// What is inside the cache the sandbox wrote itself; only the folder
+		// may still be the server's.
+		if spec.CacheDir != "" {
+			if err := os.Lchown(spec.CacheDir, uid, uid); err != nil {
+				return nil, fmt.Errorf("hand the cache to its sandbox: %w", err)
+			}
+		}
 	}
 	// A folder of its own per start: a sandbox being cleaned up never
 	// takes the folder of the next one for the same project.
