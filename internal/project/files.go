@@ -176,6 +176,20 @@ func (t *Tree) Write(p string, body io.Reader) (int64, error) {
 	return n, nil
 }
 
+// SetExecutable marks p executable (0755) or not (0644).
+func (t *Tree) SetExecutable(p string, exec bool) error {
+	r, err := t.root()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	mode := os.FileMode(0o644)
+	if exec {
+		mode = 0o755
+	}
+	return fileError(r.Chmod(p, mode), p)
+}
+
 // prepareTarget refuses to overwrite a folder and creates p's parents.
 func prepareTarget(r *os.Root, p string) error {
 	if info, err := r.Lstat(p); err == nil && info.IsDir() {

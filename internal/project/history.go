@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"ecode/internal/access"
@@ -221,6 +222,9 @@ func (s *Service) writeTree(p *Project, from, to *object.Commit) error {
 		}
 		if _, err := t.Write(f.Name, bytes.NewReader(data)); err != nil {
 			return fmt.Errorf("restore %s: %w", f.Name, err)
+		}
+		if f.Mode == filemode.Executable {
+			return t.SetExecutable(f.Name, true)
 		}
 		return nil
 	})

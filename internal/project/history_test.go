@@ -1,6 +1,8 @@
 package project_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"ecode/internal/testserver"
@@ -20,6 +22,11 @@ func TestCheckpointsAndRestore(t *testing.T) {
 		}
 
 		lia.Put(t, base+"/files/a.txt", "one").WantStatus(t, 204)
+		lia.Put(t, base+"/files/run.sh", "#!/bin/sh\necho hi\n").WantStatus(t, 204)
+		script := filepath.Join(s.App.Projects.Dir(p.ID), "run.sh")
+		if err := os.Chmod(script, 0o755); err != nil { // as chmod +x in the shell would
+			t.Fatal(err)
+		}
 		var made struct {
 			Checkpoint checkpoint
 			Changed    bool
@@ -41,6 +48,9 @@ func TestCheckpointsAndRestore(t *testing.T) {
 		lia.Post(t, base+"/restore", map[string]string{"checkpoint": one}).WantStatus(t, 200).Decode(t, &restored)
 		if got := string(lia.Get(t, base+"/files/a.txt").Body); got != "one" {
 			t.Fatalf("a.txt after restore = %q", got)
+		}
+		if info, err := os.Stat(script); err != nil || info.Mode().Perm()&0o111 == 0 {
+			t.Fatalf("run.sh lost its executable bit in the restore: %v %v", info.Mode(), err)
 		}
 		lia.Get(t, base+"/files/b/new.txt").WantError(t, 404, "not_found")
 		lia.Get(t, base+"/history").Decode(t, &hist)
