@@ -128,26 +128,26 @@ func (t *Tree) List() (entries []FileEntry, truncated bool, err error) {
 }
 
 // Open opens a file for reading.
-func (t *Tree) Open(p string) (*os.File, fs.FileInfo, error) {
+func (t *Tree) Open(p string) (*os.File, error) {
 	r, err := t.root()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer r.Close()
 	f, err := r.Open(p)
 	if err != nil {
-		return nil, nil, fileError(err, p)
+		return nil, fileError(err, p)
 	}
 	info, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, nil, fileError(err, p)
+		return nil, fileError(err, p)
 	}
 	if info.IsDir() {
 		f.Close()
-		return nil, nil, errs.Invalid("is_directory", "%q is a folder; list the project's files instead.", p)
+		return nil, errs.Invalid("is_directory", "%q is a folder; list the project's files instead.", p)
 	}
-	return f, info, nil
+	return f, nil
 }
 
 // Write replaces (or creates) p with body's bytes, creating parent folders.

@@ -226,7 +226,7 @@ func (h handlers) readFile(w http.ResponseWriter, r *http.Request) {
 	if t == nil {
 		return
 	}
-	f, _, err := t.Open(p)
+	f, err := t.Open(p)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return

@@ -3,13 +3,13 @@ package run
 import (
 	"bytes"
 	"context"
-	"strconv"
 	"strings"
 	"time"
 
 	"ecode/internal/access"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
+	"ecode/internal/project"
 	"ecode/internal/runtime"
 )
 
@@ -47,19 +47,9 @@ func (c *capped) Write(p []byte) (int, error) {
 
 func (c *capped) String() string {
 	if c.dropped > 0 {
-		return c.buf.String() + "\n[output truncated: " + human(c.dropped) + " more]\n"
+		return c.buf.String() + "\n[output truncated: " + project.Human(int64(c.dropped)) + " more]\n"
 	}
 	return c.buf.String()
-}
-
-func human(n int) string {
-	switch {
-	case n >= 1<<20:
-		return strconv.Itoa(n>>20) + " MiB"
-	case n >= 1<<10:
-		return strconv.Itoa(n>>10) + " KiB"
-	}
-	return strconv.Itoa(n) + " bytes"
 }
 
 // Exec runs a shell line in the project's sandbox and waits for it.

@@ -387,13 +387,7 @@ func TestInstallOnceAndIdleStop(t *testing.T) {
 			t.Fatalf("second run installed again: %q", second)
 		}
 		// Nothing uses the sandbox now: it stops once idle, and comes back on demand.
-		deadline := time.Now().Add(10 * time.Second)
-		for s.App.Runs.SandboxRunning(p.ID) {
-			if time.Now().After(deadline) {
-				t.Fatal("idle sandbox still running")
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		waitIdleStop(t, s, p.ID)
 		if res := execIn(t, hal, p.ID, map[string]any{"command": "ls node_modules"}); res.Stdout != "is-number\n" {
 			t.Fatalf("after idle stop: %+v", res)
 		}
@@ -536,13 +530,7 @@ func TestCacheOutlivesSandbox(t *testing.T) {
 		if res.ExitCode != 0 || res.Stdout != "/home/runner/.cache/go-build\n/home/runner/.cache/go-mod\n/home/runner/.cache/npm\n" {
 			t.Fatalf("cache settings: %+v", res)
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for s.App.Runs.SandboxRunning(p.ID) {
-			if time.Now().After(deadline) {
-				t.Fatal("idle sandbox still running")
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		waitIdleStop(t, s, p.ID)
 		res = execIn(t, lou, p.ID, map[string]any{"command": `cat ~/.cache/marker; cat ~/elsewhere 2>/dev/null || echo "home is fresh"`})
 		if res.Stdout != "kept\nhome is fresh\n" {
 			t.Fatalf("after a new sandbox: %+v", res)
@@ -556,4 +544,16 @@ func TestCacheOutlivesSandbox(t *testing.T) {
 			t.Fatalf("the deleted project's cache remains: %v", err)
 		}
 	}, testserver.WithSandboxIdle(time.Second))
+}
+
+// waitIdleStop waits for the project's unused sandbox to stop by itself.
+func waitIdleStop(t *testing.T, s *testserver.Server, projectID string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.App.Runs.SandboxRunning(projectID) {
+		if time.Now().After(deadline) {
+			t.Fatal("idle sandbox still running")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

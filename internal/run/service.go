@@ -164,10 +164,13 @@ func (s *Service) ApplyPolicy(p *project.Project) {
 	}
 }
 
-// Forget lets go of a deleted project: its sandbox, console, caches and
-// install stamp.
+// Forget lets go of a deleted project: its sandbox, egress policy,
+// console, caches and install stamp.
 func (s *Service) Forget(projectID string) {
 	s.pool.stop(projectID)
+	if s.opts.Egress != nil {
+		s.opts.Egress.Forget(projectID)
+	}
 	s.mu.Lock()
 	delete(s.consoles, projectID)
 	s.mu.Unlock()

@@ -67,6 +67,13 @@ func (p *Proxy) SetPolicy(sandboxID string, pol Policy) {
 	p.mu.Unlock()
 }
 
+// Forget drops a sandbox's own policy, for a project that is gone.
+func (p *Proxy) Forget(sandboxID string) {
+	p.mu.Lock()
+	delete(p.policies, sandboxID)
+	p.mu.Unlock()
+}
+
 func (p *Proxy) policy(sandboxID string) Policy {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
