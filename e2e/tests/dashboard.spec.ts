@@ -51,3 +51,29 @@ test("API tokens are shown once, listed and revoked", async ({ page }) => {
   await page.getByRole("alertdialog").getByRole("button", { name: "Revoke token" }).click();
   await expect(page.getByText("No tokens yet")).toBeVisible();
 });
+
+test("an SSH key is made, shown for the git host, replaced and offered when importing over ssh", async ({ page }) => {
+  await signUp(page, uniqueUser("ssh"));
+  // Importing over ssh without a key points to where the key is made.
+  await page.getByRole("button", { name: "New project" }).first().click();
+  await page.getByRole("tab", { name: /Import from git/ }).click();
+  await page.getByLabel("Repository URL").fill("git@github.com:owner/private-repo.git");
+  await expect(page.getByText("E-Code clones ssh addresses with your own SSH key")).toBeVisible();
+  await page.getByRole("button", { name: /Import/ }).click();
+  await expect(page.getByRole("alert")).toContainText("You have no SSH key yet");
+  await expect(page.getByRole("link", { name: "Open your SSH key in Settings" })).toHaveAttribute("href", "/settings#ssh-key");
+
+  await page.goto("/settings");
+  await page.getByRole("button", { name: "Create SSH key" }).click();
+  const key = page.getByTestId("ssh-public-key");
+  await expect(key).toContainText(/^ssh-ed25519 AAAA\S+ ssh\w+@e-code$/);
+  const first = await key.textContent();
+  await expect(page.getByText(/^SHA256:/)).toBeVisible();
+
+  await page.getByRole("button", { name: "Replace key" }).click();
+  await page.getByRole("alertdialog").getByRole("button", { name: "Replace key" }).click();
+  await expect(key).not.toHaveText(first ?? "");
+  await page.reload();
+  await expect(key).toContainText(/^ssh-ed25519 /);
+  await expect(key).not.toHaveText(first ?? "");
+});

@@ -6,6 +6,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,6 +30,8 @@ type Config struct {
 	SandboxIdle     time.Duration // ECODE_SANDBOX_IDLE
 	DiskCheck       time.Duration // ECODE_DISK_CHECK
 	GitImportRoots  string        // ECODE_GIT_IMPORT_ROOTS: comma-separated host folders file:// imports may use
+	EgressPrivate   string        // ECODE_EGRESS_ALLOW_PRIVATE: comma-separated CIDRs of private networks sandboxes may reach
+	MasterKey       string        // ECODE_MASTER_KEY: base64 of 32 bytes; empty means master.key in the data dir
 }
 
 // Default returns the settings for a fresh machine.
@@ -86,6 +89,8 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.PreviewDomain, "preview-domain", "ECODE_PREVIEW_DOMAIN", "previews are served at {slug}--{owner}.DOMAIN")
 	duration(&c.SandboxIdle, "sandbox-idle", "ECODE_SANDBOX_IDLE", "stop a project's sandbox after this long unused")
 	str(&c.GitImportRoots, "git-import-roots", "ECODE_GIT_IMPORT_ROOTS", "comma-separated host folders that file:// git imports may clone from")
+	str(&c.EgressPrivate, "egress-allow-private", "ECODE_EGRESS_ALLOW_PRIVATE", "comma-separated CIDRs of private networks that sandboxes and git imports may reach, such as an internal git server")
+	str(&c.MasterKey, "master-key", "ECODE_MASTER_KEY", "base64 of the 32-byte key that seals secrets at rest; empty uses master.key in the data dir, created on first start")
 	duration(&c.DiskCheck, "disk-check", "ECODE_DISK_CHECK", "how often a running project's size is held to its limit")
 }
 
@@ -135,7 +140,26 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("public url %q must be an absolute http(s) URL", c.PublicURL)
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	if _, err := c.PrivateNets(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// PrivateNets parses EgressPrivate.
+func (c *Config) PrivateNets() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(c.EgressPrivate, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("egress allow private: %q is not a CIDR such as 10.0.0.0/8", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // ImportRoots lists the folders of GitImportRoots.

@@ -42,6 +42,19 @@ func sourceWork(t *testing.T, dir string) {
 	}
 }
 
+// wantImported checks a project holds sourceRepo's tree and history.
+func wantImported(t *testing.T, c *testserver.Client, projectID string) {
+	t.Helper()
+	if got := string(c.Get(t, "/api/projects/"+projectID+"/files/README.md").WantStatus(t, 200).Body); got != "# imported\n" {
+		t.Fatalf("README.md = %q", got)
+	}
+	var hist struct{ Checkpoints []struct{ Message string } }
+	c.Get(t, "/api/projects/"+projectID+"/history").WantStatus(t, 200).Decode(t, &hist)
+	if len(hist.Checkpoints) != 1 || hist.Checkpoints[0].Message != "first commit upstream" {
+		t.Fatalf("history = %+v", hist.Checkpoints)
+	}
+}
+
 func TestGitImport(t *testing.T) {
 	needSandbox(t)
 	allowed := t.TempDir()
@@ -61,14 +74,7 @@ func TestGitImport(t *testing.T) {
 		if p.Name != "demo-repo" {
 			t.Fatalf("imported project %+v", p)
 		}
-		if got := string(ann.Get(t, "/api/projects/"+p.ID+"/files/README.md").WantStatus(t, 200).Body); got != "# imported\n" {
-			t.Fatalf("README.md = %q", got)
-		}
-		var hist struct{ Checkpoints []struct{ Message string } }
-		ann.Get(t, "/api/projects/"+p.ID+"/history").WantStatus(t, 200).Decode(t, &hist)
-		if len(hist.Checkpoints) != 1 || hist.Checkpoints[0].Message != "first commit upstream" {
-			t.Fatalf("history = %+v", hist.Checkpoints)
-		}
+		wantImported(t, ann, p.ID)
 
 		for _, tc := range []struct{ url, code string }{
 			{"file://" + elsewhere, "address_refused"},
@@ -77,8 +83,8 @@ func TestGitImport(t *testing.T) {
 			{"https://github.invalid/owner/repo.git", "repo_unreachable"},
 			// A public host with no such repository: cloned from inside the sandbox, through the proxy.
 			{"https://deb.debian.org/no/such-repo.git", ""},
-			{"ssh://git@github.com/owner/repo.git", "unsupported_git_url"},
-			{"git@github.com:owner/repo.git", "unsupported_git_url"},
+			{"ssh://git@github.com/owner/repo.git", "no_ssh_key"},
+			{"git@github.com:owner/repo.git", "no_ssh_key"},
 			{"not a url", "invalid_git_url"},
 		} {
 			res := ann.Post(t, "/api/projects", map[string]string{"gitUrl": tc.url, "name": "Nope"})

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -43,6 +44,11 @@ type Options struct {
 	DiskCheck      time.Duration // how often a running sandbox's project size is measured
 	GitImportRoots []string      // host folders file:// imports may clone from
 	CacheRoot      string        // per-project caches (~/.cache in the sandbox) live below it
+	// Reachable says which addresses imports may clone from (as egress
+	// allows them); nil means public addresses only.
+	Reachable func(netip.Addr) bool
+	// SSHKey returns the PEM of a person's SSH key, for ssh:// imports.
+	SSHKey func(ctx context.Context, userID string) ([]byte, error)
 }
 
 // Service is the run capability.
@@ -68,6 +74,9 @@ func NewService(projects *project.Service, rt runtime.Runtime, opts Options) *Se
 		previewCache: map[string]cachedProject{}, watched: map[runtime.Sandbox]bool{}}
 	if s.opts.DiskCheck == 0 {
 		s.opts.DiskCheck = 5 * time.Second
+	}
+	if s.opts.Reachable == nil {
+		s.opts.Reachable = egress.PublicAddr
 	}
 	s.proxy = s.newProxy()
 	return s

@@ -70,10 +70,12 @@ type Runtime interface {
 	Start(ctx context.Context, spec Spec) (Sandbox, error)
 }
 
-// Inside the sandbox.
+// Inside the sandbox. AgentBinary is PID 1's binary, which also serves
+// `connect HOST PORT`: the ssh ProxyCommand through the egress proxy.
 const (
-	ProjectDir = "/home/runner/project"
-	HomeDir    = "/home/runner"
+	ProjectDir  = "/home/runner/project"
+	HomeDir     = "/home/runner"
+	AgentBinary = "/opt/sbx/ecode"
 )
 
 // BaseEnv is the environment every sandbox command starts from: nothing of

@@ -28,6 +28,8 @@ import (
 	"ecode/internal/runtime"
 	"ecode/internal/runtime/bwrap"
 	"ecode/internal/runtime/egress"
+	"ecode/internal/seal"
+	"ecode/internal/sshkey"
 	"ecode/internal/store"
 	"ecode/internal/ui"
 	"ecode/internal/ws"
@@ -79,7 +81,21 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	proxy := egress.New(egress.Policy{Allow: egress.DefaultAllow}, slog.Default())
+	masterKey, err := seal.LoadKey(cfg.MasterKey, filepath.Join(cfg.DataDir, "master.key"))
+	if err != nil {
+		return fail(err)
+	}
+	keyring, err := seal.NewKeyring(masterKey)
+	if err != nil {
+		return fail(err)
+	}
+	sshKeys := sshkey.NewService(db, keyring)
+	private, err := cfg.PrivateNets()
+	if err != nil {
+		return fail(err)
+	}
+	reachable := egress.Reachable(private)
+	proxy := egress.New(egress.Policy{Allow: egress.DefaultAllow, AllowedAddr: reachable}, slog.Default())
 	driver, err := bwrap.New(bgctx, bwrap.Config{
 		StateDir: filepath.Join(cfg.DataDir, "sandboxes"), Limits: bwrap.DefaultLimits(), Egress: proxy,
 	})
@@ -94,6 +110,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		StateDir: filepath.Join(cfg.DataDir, "runs"), PreviewKey: key, Egress: proxy,
 		DiskCheck: cfg.DiskCheck, GitImportRoots: cfg.ImportRoots(),
 		CacheRoot: filepath.Join(cfg.DataDir, "caches"),
+		Reachable: reachable, SSHKey: sshKeys.Private,
 	})
 	projects.OnUpdate = runs.ApplyPolicy
 	projects.Importer = runs.Importer
@@ -121,6 +138,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	s.Auth.Routes(s.Router)
 	s.Projects.Routes(s.Router)
 	s.Runs.Routes(s.Router)
+	sshKeys.Routes(s.Router)
 	(&ws.Handler{Projects: projects, Runs: runs}).Routes(s.Router)
 	s.Router.Fallback(ui.New(dist, func(r *http.Request, owner, slug string) bool {
 		_, err := projects.BySlug(r.Context(), auth.Actor(r), owner, slug)

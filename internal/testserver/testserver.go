@@ -50,6 +50,11 @@ func WithGitImportRoots(dirs ...string) Option {
 	return func(c *config.Config) { c.GitImportRoots = strings.Join(dirs, ",") }
 }
 
+// WithEgressPrivate lets sandboxes and imports reach the private networks cidrs.
+func WithEgressPrivate(cidrs ...string) Option {
+	return func(c *config.Config) { c.EgressPrivate = strings.Join(cidrs, ",") }
+}
+
 // WithLimits sets the per-file and per-project size limits.
 func WithLimits(file, project int64) Option {
 	return func(c *config.Config) { c.MaxFileBytes, c.MaxProjectBytes = file, project }

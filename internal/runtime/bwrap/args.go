@@ -11,7 +11,7 @@ import (
 
 // Inside the sandbox: where the agent binary and the host socket folder go.
 const (
-	agentPath  = "/opt/sbx/ecode"
+	agentPath  = runtime.AgentBinary
 	runDir     = "/run/sbx"
 	agentSock  = runDir + "/agent.sock"
 	egressSock = runDir + "/egress.sock"

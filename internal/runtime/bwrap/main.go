@@ -11,10 +11,14 @@ import (
 	"ecode/internal/runtime/agent"
 )
 
-// Main runs `ecode sandbox-agent`, PID 1 inside every sandbox, and reports
-// whether args named it. main, and the TestMain of packages whose tests
+// Main runs `ecode sandbox-agent`, PID 1 inside every sandbox, or
+// `ecode connect HOST PORT`, the ssh ProxyCommand inside sandboxes, and
+// reports whether args named one of them. main, and the TestMain of packages whose tests
 // start sandboxes, call it first.
 func Main(args []string) (bool, error) {
+	if len(args) == 3 && args[0] == "connect" {
+		return true, agent.Connect(context.Background(), args[1], args[2], os.Stdin, os.Stdout)
+	}
 	if len(args) == 0 || args[0] != "sandbox-agent" {
 		return false, nil
 	}

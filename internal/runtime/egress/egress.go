@@ -260,6 +260,19 @@ var blocked = []netip.Prefix{
 	netip.MustParsePrefix("2002::/16"),      // 6to4 can embed private IPv4
 }
 
+// Reachable allows public addresses and those in the private networks the
+// operator names (an internal git server, a company registry mirror).
+func Reachable(private []netip.Prefix) func(netip.Addr) bool {
+	return func(a netip.Addr) bool {
+		for _, p := range private {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return PublicAddr(a)
+	}
+}
+
 // PublicAddr reports whether a is an address on the public internet.
 func PublicAddr(a netip.Addr) bool {
 	a = a.Unmap()

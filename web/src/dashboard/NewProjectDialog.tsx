@@ -1,7 +1,7 @@
 import { useIsMutating, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { AlertCircle, GitBranch, LayoutGrid, Search, X } from "lucide-react";
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
-import { useNavigate } from "react-router";
+import { Link, useNavigate } from "react-router";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogFooter } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
@@ -10,7 +10,7 @@ import { Label } from "@/components/ui/label";
 import { Spinner } from "@/components/ui/spinner";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { api, ApiError, errorMessage, type Visibility } from "@/lib/api";
-import { displayGitUrl, gitUrlProblem, repoNameFromUrl } from "./gitUrl";
+import { displayGitUrl, gitUrlProblem, isSSHUrl, repoNameFromUrl } from "./gitUrl";
 import { projectsQuery, templatesQuery } from "./projects";
 import { filterTemplates, TemplateGallery } from "./TemplateGallery";
 
@@ -42,6 +42,19 @@ function isUrlError(err: unknown): boolean {
       err.code === "address_refused" ||
       (err.code.startsWith("git_") && err.code !== "git_import_unavailable") ||
       err.code.startsWith("clone_"))
+  );
+}
+
+/** Errors the person fixes with their SSH key, in Settings. */
+function isKeyError(err: unknown): boolean {
+  return err instanceof ApiError && (err.code === "no_ssh_key" || err.code === "ssh_key_refused");
+}
+
+function SSHKeyLink({ children }: { children: string }) {
+  return (
+    <Link to="/settings#ssh-key" target="_blank" className="text-link underline-offset-4 hover:underline">
+      {children}
+    </Link>
   );
 }
 
@@ -155,6 +168,11 @@ function NewProjectForm({ busy, onCancel }: { busy: boolean; onCancel: () => voi
         {mode === "git" && isUrlError(serverError) && (
           <p className="text-xs text-muted-foreground">
             Check the address and that the repository is public, then try again.
+          </p>
+        )}
+        {isKeyError(serverError) && (
+          <p className="text-xs text-muted-foreground">
+            <SSHKeyLink>Open your SSH key in Settings</SSHKeyLink>, add it to the git host, then try again.
           </p>
         )}
         {serverError instanceof ApiError && serverError.code === "git_import_unavailable" && (
@@ -271,6 +289,12 @@ function NewProjectForm({ busy, onCancel }: { busy: boolean; onCancel: () => voi
                 onChange={(e) => changeUrl(e.target.value)}
                 onBlur={() => gitUrl.trim() && setUrlError(gitUrlProblem(gitUrl))}
               />
+              {isSSHUrl(gitUrl) && (
+                <p className="text-xs text-muted-foreground">
+                  E-Code clones ssh addresses with your own SSH key: <SSHKeyLink>see it in Settings</SSHKeyLink> and add it
+                  to the git host first.
+                </p>
+              )}
             </TabsContent>
           </Tabs>
 

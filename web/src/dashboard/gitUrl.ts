@@ -3,6 +3,8 @@
 // these only catch what is plainly not an address before a round trip.
 
 const urlPattern = /^(https|ssh):\/\/(?:[^\s/@]+@)?([^\s/:@]+)(?::\d{1,5})?(\/\S*)$/i;
+/** git's short ssh form: [user@]host:owner/repo.git */
+const scpPattern = /^(?:[\w.-]+@)?([\w.-]+):([^/\s]\S*)$/;
 
 interface GitUrl {
   host: string;
@@ -11,6 +13,8 @@ interface GitUrl {
 }
 
 function parse(raw: string): GitUrl | null {
+  const scp = raw.includes("://") ? null : scpPattern.exec(raw.trim());
+  if (scp) return { host: scp[1], path: scp[2].replace(/\/+$/, "") };
   const m = urlPattern.exec(raw.trim());
   if (!m) return null;
   const path = m[3].replace(/^\/+|\/+$/g, "");
@@ -23,9 +27,7 @@ export function gitUrlProblem(raw: string): string | null {
   const v = raw.trim();
   if (!v) return "Paste the address of the git repository to import.";
   if (/\s/.test(v)) return "An address has no spaces in it. Check what you pasted.";
-  if (/^[\w.-]+@[\w.-]+:/.test(v)) {
-    return "Use the ssh:// form of this address (ssh://git@host/owner/repo.git) or its https:// address.";
-  }
+  if (!v.includes("://") && scpPattern.test(v)) return null;
   if (/^http:\/\//i.test(v)) return "Use the repository's https:// address; plain http:// isn't supported.";
   if (!/^(https|ssh):\/\//i.test(v)) {
     return "Enter an address that starts with https:// or ssh://, like https://github.com/owner/repo.git.";
@@ -46,6 +48,12 @@ export function repoNameFromUrl(raw: string): string {
     // Keep it as typed.
   }
   return last.slice(0, 64);
+}
+
+/** Whether the address is cloned over ssh, with the person's SSH key. */
+export function isSSHUrl(raw: string): boolean {
+  const v = raw.trim();
+  return /^ssh:\/\//i.test(v) || (!v.includes("://") && scpPattern.test(v));
 }
 
 /** A short form to show while cloning: "github.com/owner/repo". */

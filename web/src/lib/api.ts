@@ -38,6 +38,13 @@ export interface CreatedToken extends Partial<Token> {
   token: string;
 }
 
+/** The public half of the person's SSH key, for cloning over ssh://. */
+export interface SSHKey {
+  publicKey: string;
+  fingerprint: string;
+  createdAt: number;
+}
+
 export interface Template {
   id: string;
   name: string;
@@ -198,6 +205,17 @@ export const api = {
   createToken: (name: string, expiresInDays?: number) =>
     request<CreatedToken>("POST", "/api/tokens", { json: { name, expiresInDays } }),
   revokeToken: (id: string) => request<void>("DELETE", `/api/tokens/${encodeURIComponent(id)}`),
+
+  sshKey: async (): Promise<SSHKey | null> => {
+    try {
+      return (await request<{ sshKey: SSHKey }>("GET", "/api/user/ssh-key")).sshKey;
+    } catch (err) {
+      if (err instanceof ApiError && err.code === "no_ssh_key") return null;
+      throw err;
+    }
+  },
+  createSSHKey: () => request<{ sshKey: SSHKey }>("POST", "/api/user/ssh-key").then((r) => r.sshKey),
+  deleteSSHKey: () => request<void>("DELETE", "/api/user/ssh-key"),
 
   // Projects
   templates: () => request<{ templates: Template[] }>("GET", "/api/templates").then((r) => r.templates),

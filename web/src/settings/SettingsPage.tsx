@@ -1,6 +1,7 @@
 import { AppShell } from "@/components/AppShell";
 import { useMe } from "@/auth/session";
 import { formatDate } from "@/lib/format";
+import { SSHKeySection } from "./SSHKeySection";
 import { TokensSection } from "./TokensSection";
 
 export function SettingsPage() {
@@ -26,6 +27,7 @@ export function SettingsPage() {
           </section>
         )}
         <TokensSection />
+        <SSHKeySection />
       </div>
     </AppShell>
   );

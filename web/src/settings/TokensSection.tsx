@@ -1,10 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Check, Copy, KeyRound, Trash2 } from "lucide-react";
+import { KeyRound, Trash2 } from "lucide-react";
 import { useState, type FormEvent } from "react";
 import { toast } from "sonner";
 import { ErrorState } from "@/components/ErrorState";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { CopyButton } from "@/components/ui/copy-button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Field } from "@/components/ui/field";
 import { Select } from "@/components/ui/input";
@@ -149,16 +150,6 @@ function CreateTokenForm() {
 }
 
 function NewTokenNotice({ token, onDismiss }: { token: string; onDismiss: () => void }) {
-  const [copied, setCopied] = useState(false);
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(token);
-      setCopied(true);
-      toast.success("Token copied");
-    } catch {
-      toast.error("Couldn't copy automatically", { description: "Select the token and copy it by hand." });
-    }
-  }
   return (
     <div role="status" className="grid gap-2 rounded-md border border-primary/50 bg-accent p-3">
       <p className="text-[13px] font-medium">Copy your new token now. You won't be able to see it again.</p>
@@ -166,10 +157,7 @@ function NewTokenNotice({ token, onDismiss }: { token: string; onDismiss: () => 
         <code data-testid="new-token" className="min-w-0 flex-1 select-all truncate rounded bg-background px-2 py-1.5 font-mono text-[13px]">
           {token}
         </code>
-        <Button variant="secondary" size="sm" onClick={() => void copy()} aria-label="Copy token">
-          {copied ? <Check /> : <Copy />}
-          {copied ? "Copied" : "Copy"}
-        </Button>
+        <CopyButton text={token} what="Token" />
         <Button variant="ghost" size="sm" onClick={onDismiss}>
           Done
         </Button>
