@@ -32,6 +32,9 @@ type Config struct {
 	GitImportRoots  string        // ECODE_GIT_IMPORT_ROOTS: comma-separated host folders file:// imports may use
 	EgressPrivate   string        // ECODE_EGRESS_ALLOW_PRIVATE: comma-separated CIDRs of private networks sandboxes may reach
 	MasterKey       string        // ECODE_MASTER_KEY: base64 of 32 bytes; empty means master.key in the data dir
+	AnthropicKey    string        // ECODE_ANTHROPIC_API_KEY, else ANTHROPIC_API_KEY
+	AnthropicURL    string        // ECODE_ANTHROPIC_BASE_URL: any Messages-API-compatible endpoint
+	AIModel         string        // ECODE_AI_MODEL
 }
 
 // Default returns the settings for a fresh machine.
@@ -91,6 +94,12 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.GitImportRoots, "git-import-roots", "ECODE_GIT_IMPORT_ROOTS", "comma-separated host folders that file:// git imports may clone from")
 	str(&c.EgressPrivate, "egress-allow-private", "ECODE_EGRESS_ALLOW_PRIVATE", "comma-separated CIDRs of private networks that sandboxes and git imports may reach, such as an internal git server")
 	str(&c.MasterKey, "master-key", "ECODE_MASTER_KEY", "base64 of the 32-byte key that seals secrets at rest; empty uses master.key in the data dir, created on first start")
+	if v := getenv("ANTHROPIC_API_KEY"); v != "" {
+		c.AnthropicKey = v
+	}
+	str(&c.AnthropicKey, "anthropic-api-key", "ECODE_ANTHROPIC_API_KEY", "API key for the AI agent and completions (ANTHROPIC_API_KEY works too)")
+	str(&c.AnthropicURL, "anthropic-base-url", "ECODE_ANTHROPIC_BASE_URL", "base URL of any Anthropic-compatible Messages API (Ollama, vLLM, OpenRouter); empty uses Anthropic's")
+	str(&c.AIModel, "ai-model", "ECODE_AI_MODEL", "model for the agent and completions (default: a current Claude Sonnet)")
 	duration(&c.DiskCheck, "disk-check", "ECODE_DISK_CHECK", "how often a running project's size is held to its limit")
 }
 

@@ -28,6 +28,15 @@ func JSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// Reply answers err through the error table, or v with status.
+func Reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	JSON(w, status, v)
+}
+
 // Decode reads one JSON object into dst, refusing unknown fields, trailing
 // data and bodies over MaxJSONBody.
 func Decode(w http.ResponseWriter, r *http.Request, dst any) error {

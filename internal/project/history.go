@@ -122,6 +122,7 @@ func (s *Service) commitAll(p *Project, actor *auth.User, message string) (*Chec
 	if err != nil {
 		return nil, false, err
 	}
+	wt.Excludes = append(wt.Excludes, dependencyExcludes...)
 	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
 		return nil, false, fmt.Errorf("stage changes: %w", err)
 	}

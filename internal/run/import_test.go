@@ -56,7 +56,7 @@ func wantImported(t *testing.T, c *testserver.Client, projectID string) {
 }
 
 func TestGitImport(t *testing.T) {
-	needSandbox(t)
+	testserver.NeedSandbox(t)
 	allowed := t.TempDir()
 	src := filepath.Join(allowed, "demo-repo.git")
 	sourceRepo(t, src)

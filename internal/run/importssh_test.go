@@ -119,7 +119,7 @@ func (g *gitSSHServer) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 }
 
 func TestGitImportSSH(t *testing.T) {
-	needSandbox(t)
+	testserver.NeedSandbox(t)
 	if _, err := exec.LookPath("ssh"); err != nil {
 		t.Skip("ssh is not installed")
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,29 +16,12 @@ import (
 
 	"github.com/coder/websocket"
 
-	"ecode/internal/runtime/bwrap"
 	"ecode/internal/store/testdb"
 	"ecode/internal/testserver"
 )
 
 // The test binary is also the sandbox agent, as the ecode binary is.
-func TestMain(m *testing.M) {
-	if handled, err := bwrap.Main(os.Args[1:]); handled {
-		if err != nil {
-			os.Stderr.WriteString(err.Error() + "\n")
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-func needSandbox(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("bwrap"); err != nil {
-		t.Skip("bubblewrap is not installed")
-	}
-}
+func TestMain(m *testing.M) { testserver.Main(m) }
 
 type execResult struct {
 	ExitCode   int
@@ -57,7 +39,7 @@ func execIn(t *testing.T, c *testserver.Client, projectID string, body any) exec
 }
 
 func TestExec(t *testing.T) {
-	needSandbox(t)
+	testserver.NeedSandbox(t)
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
 		amy := s.SignUp(t, "amy")
 		p := amy.CreateProject(t, "Exec")
@@ -162,7 +144,7 @@ func preview(t *testing.T, s *testserver.Server, previewURL, path string, cookie
 }
 
 func TestRunLifecycle(t *testing.T) {
-	needSandbox(t)
+	testserver.NeedSandbox(t)
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
 		cat := s.SignUp(t, "cat")
 		p := cat.CreateProject(t, "Web App")
@@ -285,7 +267,7 @@ func findCookie(cs []*http.Cookie, name string) *http.Cookie {
 }
 
 func TestShellOverWebSocket(t *testing.T) {
-	needSandbox(t)
+	testserver.NeedSandbox(t)
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
 		eve := s.SignUp(t, "eve")
 		p := eve.CreateProject(t, "Shell")
@@ -362,7 +344,7 @@ func TestSandboxUnavailable(t *testing.T) {
 }
 
 func TestInstallOnceAndIdleStop(t *testing.T) {
-	needSandbox(t)
+	testserver.NeedSandbox(t)
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
 		hal := s.SignUp(t, "hal")
 		p := hal.CreateProject(t, "Deps")
@@ -418,7 +400,7 @@ server.listen(process.env.PORT, "127.0.0.1");
 // large bodies, streamed events, connection upgrades (hot reload); and the
 // preview's own cookie never reaches the app.
 func TestPreviewStreamsAndUpgrades(t *testing.T) {
-	needSandbox(t)
+	testserver.NeedSandbox(t)
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
 		ivy := s.SignUp(t, "ivy")
 		p := ivy.CreateProject(t, "Streams")
@@ -473,7 +455,7 @@ func TestPreviewStreamsAndUpgrades(t *testing.T) {
 // TestInternetMode: by default a sandbox reaches the package registries
 // only; a project in internet mode reaches any public host, at once.
 func TestInternetMode(t *testing.T) {
-	needSandbox(t)
+	testserver.NeedSandbox(t)
 	if c, err := net.DialTimeout("tcp", "deb.debian.org:443", 3*time.Second); err != nil {
 		t.Skipf("no public host outside the registry list is reachable here: %v", err)
 	} else {
@@ -504,7 +486,7 @@ func TestInternetMode(t *testing.T) {
 // TestDiskLimit: code that writes past the project's size limit is
 // stopped, and the console says why.
 func TestDiskLimit(t *testing.T) {
-	needSandbox(t)
+	testserver.NeedSandbox(t)
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
 		kim := s.SignUp(t, "kim")
 		p := kim.CreateProject(t, "Filler")
@@ -522,7 +504,7 @@ func TestDiskLimit(t *testing.T) {
 // TestCacheOutlivesSandbox: ~/.cache (Go's build cache, npm's cache) is
 // kept across the project's sandboxes and removed with the project.
 func TestCacheOutlivesSandbox(t *testing.T) {
-	needSandbox(t)
+	testserver.NeedSandbox(t)
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
 		lou := s.SignUp(t, "lou")
 		p := lou.CreateProject(t, "Cached")

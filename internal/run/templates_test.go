@@ -18,7 +18,7 @@ import (
 // the sandbox (installing its dependencies from the registry) and checks
 // that its preview shows what the template's page really shows.
 func TestTemplates(t *testing.T) {
-	needSandbox(t)
+	testserver.NeedSandbox(t)
 	if testing.Short() {
 		t.Skip("installs dependencies from the registry")
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"ecode/internal/agent"
 	"ecode/internal/auth"
 	"ecode/internal/config"
 	"ecode/internal/httpx"
@@ -112,6 +113,12 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		CacheRoot: filepath.Join(cfg.DataDir, "caches"),
 		Reachable: reachable, SSHKey: sshKeys.Private,
 	})
+	agents := agent.NewService(bgctx, db, projects, runs, agent.Config{
+		APIKey: cfg.AnthropicKey, BaseURL: cfg.AnthropicURL, Model: cfg.AIModel,
+	}, agent.DefaultBudgets)
+	if err := agents.Recover(ctx); err != nil {
+		return fail(err)
+	}
 	projects.OnUpdate = runs.ApplyPolicy
 	projects.Importer = runs.Importer
 	projects.OnDelete = runs.Forget
@@ -139,7 +146,8 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	s.Projects.Routes(s.Router)
 	s.Runs.Routes(s.Router)
 	sshKeys.Routes(s.Router)
-	(&ws.Handler{Projects: projects, Runs: runs}).Routes(s.Router)
+	agents.Routes(s.Router)
+	(&ws.Handler{Projects: projects, Runs: runs, Agents: agents}).Routes(s.Router)
 	s.Router.Fallback(ui.New(dist, func(r *http.Request, owner, slug string) bool {
 		_, err := projects.BySlug(r.Context(), auth.Actor(r), owner, slug)
 		return err == nil
@@ -154,6 +162,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 
 	s.bg.Go(func() { s.Auth.Run(bgctx) })
 	s.bg.Go(func() { s.Runs.Run(bgctx) })
+	s.bg.Go(agents.Wait)
 	s.bg.Go(func() { _ = driver.Check(bgctx) }) // warm the probe before the first health check
 	return s, nil
 }

@@ -126,13 +126,13 @@ func (s *Service) Routes(rt *httpx.Router) {
 	rt.HandleFunc("GET /api/user/ssh-key", func(w http.ResponseWriter, r *http.Request) {
 		if u := auth.Require(w, r); u != nil {
 			k, err := s.Get(r.Context(), u.ID)
-			reply(w, r, http.StatusOK, k, err)
+			httpx.Reply(w, r, http.StatusOK, map[string]any{"sshKey": k}, err)
 		}
 	})
 	rt.HandleFunc("POST /api/user/ssh-key", func(w http.ResponseWriter, r *http.Request) {
 		if u := auth.Require(w, r); u != nil {
 			k, err := s.Generate(r.Context(), u)
-			reply(w, r, http.StatusCreated, k, err)
+			httpx.Reply(w, r, http.StatusCreated, map[string]any{"sshKey": k}, err)
 		}
 	})
 	rt.HandleFunc("DELETE /api/user/ssh-key", func(w http.ResponseWriter, r *http.Request) {
@@ -144,12 +144,4 @@ func (s *Service) Routes(rt *httpx.Router) {
 			w.WriteHeader(http.StatusNoContent)
 		}
 	})
-}
-
-func reply(w http.ResponseWriter, r *http.Request, status int, k *Key, err error) {
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, status, map[string]any{"sshKey": k})
 }

@@ -55,6 +55,11 @@ func WithEgressPrivate(cidrs ...string) Option {
 	return func(c *config.Config) { c.EgressPrivate = strings.Join(cidrs, ",") }
 }
 
+// WithAI points the agent at a model server (agenttest's scripted model).
+func WithAI(baseURL string) Option {
+	return func(c *config.Config) { c.AnthropicURL, c.AnthropicKey = baseURL, "test-key" }
+}
+
 // WithLimits sets the per-file and per-project size limits.
 func WithLimits(file, project int64) Option {
 	return func(c *config.Config) { c.MaxFileBytes, c.MaxProjectBytes = file, project }

@@ -1,6 +1,7 @@
 // Package ws is the one WebSocket of a workspace tab. Channels share it by
-// message type: the project's console (run output and status) and the
-// tab's shells. Further channels (documents, presence, agent) join here.
+// message type: the project's console (run output and status), the tab's
+// shells and the project's agent. Further channels (documents, presence)
+// join here.
 package ws
 
 import (
@@ -15,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"ecode/internal/access"
+	"ecode/internal/agent"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
 	"ecode/internal/httpx"
@@ -27,6 +29,7 @@ import (
 type Handler struct {
 	Projects *project.Service
 	Runs     *run.Service
+	Agents   *agent.Service
 }
 
 // Routes mounts the endpoint.
@@ -44,6 +47,7 @@ type msg struct {
 	Code    *int      `json:"code,omitempty"`
 	Run     *run.View `json:"run,omitempty"`
 	RunID   string    `json:"runId,omitempty"`
+	Agent   any       `json:"agent,omitempty"` // agent.snapshot: {run}; agent.event: an agent.Event
 	ErrCode string    `json:"-"`
 	Message string    `json:"message,omitempty"`
 }
@@ -73,6 +77,7 @@ type session struct {
 	mu     sync.Mutex
 	shells map[string]runtime.Process
 	subbed bool
+	agent  bool // following the agent
 	wg     sync.WaitGroup
 }
 
@@ -168,6 +173,8 @@ func (s *session) read() {
 		switch m.Type {
 		case "console.subscribe":
 			s.subscribe()
+		case "agent.subscribe":
+			s.followAgent()
 		case "shell.open":
 			s.openShell(m)
 		case "shell.input":
@@ -195,47 +202,68 @@ func (s *session) shell(id string) runtime.Process {
 }
 
 func (s *session) subscribe() {
+	follow(s, &s.subbed, func() (msg, <-chan run.Event, func(), error) {
+		snap, events, cancel, err := s.h.Runs.Subscribe(s.ctx, s.actor, s.projID)
+		return msg{Type: "console.reset", Run: snap.Run, Data: snap.Data}, events, cancel, err
+	}, func(e run.Event) (msg, bool) {
+		switch e.Type {
+		case "reset":
+			return msg{Type: "console.reset", Run: e.Run, Data: e.Data}, true
+		case "output":
+			return msg{Type: "console.output", RunID: e.RunID, Data: e.Data}, true
+		case "status":
+			return msg{Type: "run.status", Run: e.Run}, true
+		}
+		return msg{}, false
+	})
+}
+
+// followAgent sends the project's latest agent run, then its events.
+func (s *session) followAgent() {
+	follow(s, &s.agent, func() (msg, <-chan agent.Event, func(), error) {
+		latest, events, cancel, err := s.h.Agents.Subscribe(s.ctx, s.actor, s.projID)
+		return msg{Type: "agent.snapshot", Agent: map[string]any{"run": latest}}, events, cancel, err
+	}, func(e agent.Event) (msg, bool) {
+		return msg{Type: "agent.event", Agent: e}, true
+	})
+}
+
+// follow relays a feed to the tab, once per session: its snapshot, then
+// its events. A feed closes when the tab falls behind; it then starts
+// over from a fresh snapshot.
+func follow[E any](s *session, following *bool, open func() (msg, <-chan E, func(), error), relay func(E) (msg, bool)) {
 	s.mu.Lock()
-	already := s.subbed
-	s.subbed = true
+	already := *following
+	*following = true
 	s.mu.Unlock()
 	if already {
 		return
 	}
 	s.wg.Go(func() {
 		for s.ctx.Err() == nil {
-			snap, events, cancel, err := s.h.Runs.Subscribe(s.ctx, s.actor, s.projID)
+			first, events, cancel, err := open()
 			if err != nil {
 				s.fail("", err)
 				return
 			}
-			s.send(msg{Type: "console.reset", Run: snap.Run, Data: snap.Data})
-			s.forward(events)
+			s.send(first)
+		relaying:
+			for {
+				select {
+				case <-s.ctx.Done():
+					break relaying
+				case e, ok := <-events:
+					if !ok {
+						break relaying
+					}
+					if m, ok := relay(e); ok {
+						s.send(m)
+					}
+				}
+			}
 			cancel()
-			// The channel closed: this tab fell behind; start over from a fresh snapshot.
 		}
 	})
-}
-
-func (s *session) forward(events <-chan run.Event) {
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case e, ok := <-events:
-			if !ok {
-				return
-			}
-			switch e.Type {
-			case "reset":
-				s.send(msg{Type: "console.reset", Run: e.Run, Data: e.Data})
-			case "output":
-				s.send(msg{Type: "console.output", RunID: e.RunID, Data: e.Data})
-			case "status":
-				s.send(msg{Type: "run.status", Run: e.Run})
-			}
-		}
-	}
 }
 
 func (s *session) openShell(m msg) {

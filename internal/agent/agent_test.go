@@ -1,0 +1,373 @@
+package agent_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"ecode/internal/agent/agenttest"
+	"ecode/internal/testserver"
+)
+
+// The test binary is also the sandbox agent, as the ecode binary is.
+func TestMain(m *testing.M) { testserver.Main(m) }
+
+type runView struct {
+	ID, Status, Summary, NeedsInput, Prompt string
+	Features                                []string
+	Error                                   *struct {
+		Code, Message string
+		Retryable     bool
+	}
+	Steps []struct {
+		N                        int
+		Kind, Text, Tool, Status string
+		Output, Checkpoint       string
+		Input                    map[string]any
+		Files                    []struct{ Path, Change, Diff string }
+	}
+	TokensIn, TokensOut int64
+	NoProgress          bool
+	Checkpoints         []struct {
+		Hash, Message string
+		Step          int
+	}
+}
+
+// model starts a scripted model server and returns the option that
+// points the platform at it.
+func model(t *testing.T, scripts ...agenttest.Script) (*agenttest.Model, testserver.Option) {
+	t.Helper()
+	m := &agenttest.Model{Scripts: scripts, Completion: agenttest.Completion}
+	srv := httptest.NewServer(m)
+	t.Cleanup(srv.Close)
+	return m, testserver.WithAI(srv.URL)
+}
+
+func startAgent(t *testing.T, c *testserver.Client, projectID, prompt string) runView {
+	t.Helper()
+	var out struct{ Run runView }
+	c.Post(t, "/api/projects/"+projectID+"/agent/runs", map[string]string{"prompt": prompt}).WantStatus(t, 202).Decode(t, &out)
+	if out.Run.ID == "" || out.Run.Status != "running" {
+		t.Fatalf("started run = %+v", out.Run)
+	}
+	return out.Run
+}
+
+func waitAgent(t *testing.T, c *testserver.Client, projectID, runID string) runView {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		var out struct{ Run runView }
+		c.Get(t, "/api/projects/"+projectID+"/agent/runs/"+runID).WantStatus(t, 200).Decode(t, &out)
+		if out.Run.Status != "running" {
+			return out.Run
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("agent still running: %+v", out.Run)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// previewGet fetches a public project's preview through the platform.
+func previewGet(t *testing.T, s *testserver.Server, owner, slug, path string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.URL+path, nil)
+	u, _ := url.Parse(s.URL)
+	req.Host = slug + "--" + owner + ".localhost:" + u.Port()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := res.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return res.StatusCode, b.String()
+}
+
+func publicProject(t *testing.T, c *testserver.Client, name string) testserver.Project {
+	t.Helper()
+	var out struct{ Project testserver.Project }
+	c.Post(t, "/api/projects", map[string]string{"name": name, "visibility": "public"}).WantStatus(t, 201).Decode(t, &out)
+	return out.Project
+}
+
+// buildsApp runs a script that builds an app, then checks the files, the
+// preview, the checkpoints, rollback and its undo.
+func buildsApp(t *testing.T, script agenttest.Script, prompt string, files []string, path, want string) {
+	m, ai := model(t, script)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		amy := s.SignUp(t, "amy")
+		p := publicProject(t, amy, "App")
+		base := "/api/projects/" + p.ID
+		amy.Put(t, base+"/files/ECODE.md", "Use plain Node.js; keep it small.").WantStatus(t, 204)
+		r := waitAgent(t, amy, p.ID, startAgent(t, amy, p.ID, prompt).ID)
+		if r.Status != "done" || r.Error != nil || r.NoProgress {
+			t.Fatalf("run = %+v", r)
+		}
+		if r.Summary == "" || len(r.Features) == 0 || r.TokensIn == 0 || r.TokensOut == 0 {
+			t.Fatalf("summary %q features %v tokens %d/%d", r.Summary, r.Features, r.TokensIn, r.TokensOut)
+		}
+		for _, f := range files {
+			amy.Get(t, base+"/files/"+f).WantStatus(t, 200)
+		}
+		if code, body := previewGet(t, s, "amy", p.Slug, path); code != 200 || !strings.Contains(body, want) {
+			t.Fatalf("preview %s = %d %q", path, code, body)
+		}
+		var sawWrite, sawDiff bool
+		for _, st := range r.Steps {
+			if st.Tool == "write_file" && st.Status == "ok" {
+				sawWrite = true
+			}
+			for _, f := range st.Files {
+				if f.Change == "created" && strings.Contains(f.Diff, "+") {
+					sawDiff = true
+				}
+			}
+			if st.Kind == "tool" && st.Tool == "start_app" && st.Status != "ok" {
+				t.Errorf("start_app step: %+v", st)
+			}
+		}
+		if !sawWrite || !sawDiff {
+			t.Fatalf("steps have no write with a diff: %+v", r.Steps)
+		}
+		// The model saw the project's instructions.
+		if first := m.Requests()[0].Messages[0].Text(); !strings.Contains(first, "keep it small") || !strings.Contains(first, prompt) {
+			t.Fatalf("first message: %q", first)
+		}
+
+		// Checkpoints: before, and after each step that changed files.
+		if len(r.Checkpoints) < 2 || r.Checkpoints[0].Step != 0 {
+			t.Fatalf("checkpoints = %+v", r.Checkpoints)
+		}
+		amy.Post(t, base+"/restore", map[string]string{"checkpoint": r.Checkpoints[0].Hash}).WantStatus(t, 200)
+		amy.Get(t, base+"/files/"+files[0]).WantError(t, 404, "not_found")
+		// Undo: restore the agent's last checkpoint, where the project was.
+		amy.Post(t, base+"/restore", map[string]string{"checkpoint": r.Checkpoints[len(r.Checkpoints)-1].Hash}).WantStatus(t, 200)
+		amy.Get(t, base+"/files/"+files[0]).WantStatus(t, 200)
+
+		var usage struct {
+			Usage []struct {
+				Kind               string
+				TokensIn, Requests int64
+			}
+		}
+		amy.Get(t, "/api/user/ai-usage").WantStatus(t, 200).Decode(t, &usage)
+		if len(usage.Usage) != 1 || usage.Usage[0].Kind != "agent" || usage.Usage[0].TokensIn != r.TokensIn || usage.Usage[0].Requests < 3 {
+			t.Fatalf("usage = %+v (run %d)", usage.Usage, r.TokensIn)
+		}
+	}, ai)
+}
+
+func TestAgentBuildsHelloPage(t *testing.T) {
+	testserver.NeedSandbox(t)
+	buildsApp(t, agenttest.HelloPage, "Build a hello page", []string{"server.js", "ecode.toml"}, "/", "Hello from the agent")
+}
+
+// The issue's own example: an Express API, installed from the npm registry.
+func TestAgentBuildsExpressTodoAPI(t *testing.T) {
+	testserver.NeedSandbox(t)
+	if testing.Short() {
+		t.Skip("installs from the npm registry")
+	}
+	buildsApp(t, agenttest.ExpressTodo, "build an Express todo API", []string{"index.js", "package.json", "package-lock.json"}, "/api/todos", `"title":"Try E-Code"`)
+}
+
+func TestAgentLoopGuard(t *testing.T) {
+	testserver.NeedSandbox(t)
+	failing := agenttest.Turn{Text: "Let me run the tests.", Tools: []agenttest.ToolCall{{Name: "run_command", Input: map[string]any{"command": "echo 'no tests yet' >&2; exit 1"}}}}
+	_, ai := model(t, agenttest.Script{Match: "tests", Turns: []agenttest.Turn{failing, failing, failing, failing, failing}})
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		bo := s.SignUp(t, "bob")
+		p := bo.CreateProject(t, "Loop")
+		r := waitAgent(t, bo, p.ID, startAgent(t, bo, p.ID, "make the tests pass").ID)
+		tools := 0
+		for _, st := range r.Steps {
+			if st.Kind == "tool" {
+				tools++
+				if st.Status != "error" || !strings.Contains(st.Output, "exit code 1") || !strings.Contains(st.Output, "no tests yet") {
+					t.Errorf("step %+v", st)
+				}
+			}
+		}
+		if r.Status != "needs_input" || tools != 3 || !strings.Contains(r.NeedsInput, "3 times") || !r.NoProgress {
+			t.Fatalf("run = %s, %d tool steps, asks %q", r.Status, tools, r.NeedsInput)
+		}
+	}, ai)
+}
+
+func TestAgentStop(t *testing.T) {
+	testserver.NeedSandbox(t)
+	_, ai := model(t, agenttest.Script{Match: "slow", Turns: []agenttest.Turn{{Text: "Working…", Tools: []agenttest.ToolCall{{Name: "run_command", Input: map[string]any{"command": "sleep 60", "timeout_sec": 300}}}}}})
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		cy := s.SignUp(t, "cyd")
+		p := cy.CreateProject(t, "Slow")
+		r := startAgent(t, cy, p.ID, "something slow")
+		cy.Post(t, "/api/projects/"+p.ID+"/agent/runs", map[string]string{"prompt": "another"}).WantError(t, 409, "agent_busy")
+		// Wait until the command runs, then stop it.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var out struct{ Run runView }
+			cy.Get(t, "/api/projects/"+p.ID+"/agent/runs/"+r.ID).Decode(t, &out)
+			if len(out.Run.Steps) > 0 && out.Run.Steps[len(out.Run.Steps)-1].Tool == "run_command" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the command never started: %+v", out.Run)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		start := time.Now()
+		cy.Post(t, "/api/projects/"+p.ID+"/agent/runs/"+r.ID+"/stop", nil).WantStatus(t, 204)
+		got := waitAgent(t, cy, p.ID, r.ID)
+		if got.Status != "stopped" || time.Since(start) > 10*time.Second {
+			t.Fatalf("after stop: %s after %s", got.Status, time.Since(start))
+		}
+		if last := got.Steps[len(got.Steps)-1]; last.Status == "running" {
+			t.Fatalf("a step still runs: %+v", last)
+		}
+		// The project is free for the next run.
+		cy.Post(t, "/api/projects/"+p.ID+"/agent/runs", map[string]string{"prompt": "hello"}).WantStatus(t, 202)
+	}, ai)
+}
+
+func TestAgentProviderErrors(t *testing.T) {
+	fail := func(match string, f agenttest.Failure) agenttest.Script {
+		return agenttest.Script{Match: match, Turns: []agenttest.Turn{{Text: "Starting to build the thing", Fail: &f}}}
+	}
+	_, ai := model(t,
+		fail("rate", agenttest.Failure{Status: 429, Type: "rate_limit_error", Message: "slow down"}),
+		fail("internal", agenttest.Failure{Status: 500, Type: "api_error", Message: "boom"}),
+		fail("busy", agenttest.Failure{Status: 529, Type: "overloaded_error", Message: "Overloaded"}),
+		fail("midway", agenttest.Failure{MidStream: true, Type: "overloaded_error", Message: "Overloaded"}),
+		fail("garbled", agenttest.Failure{Malformed: true}),
+	)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		di := s.SignUp(t, "dia")
+		p := di.CreateProject(t, "Errors")
+		for prompt, code := range map[string]string{
+			"rate": "ai_rate_limited", "internal": "ai_unavailable", "busy": "ai_overloaded", "midway": "ai_overloaded", "garbled": "ai_stream_failed",
+		} {
+			r := waitAgent(t, di, p.ID, startAgent(t, di, p.ID, prompt).ID)
+			if r.Status != "failed" || r.Error == nil || r.Error.Code != code || !r.Error.Retryable || r.Error.Message == "" {
+				t.Errorf("%s: %s %+v", prompt, r.Status, r.Error)
+			}
+		}
+		di.Get(t, "/api/monitoring/health").WantStatus(t, 200)
+	}, ai)
+}
+
+func TestAgentStreamsOverTheWorkspaceSocket(t *testing.T) {
+	testserver.NeedSandbox(t)
+	_, ai := model(t, agenttest.HelloPage)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		ed := s.SignUp(t, "eda")
+		p := ed.CreateProject(t, "Live")
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http")+"/api/projects/"+p.ID+"/ws",
+			&websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {ed.CookieHeader(t)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.CloseNow()
+		conn.Write(ctx, websocket.MessageText, []byte(`{"type":"agent.subscribe"}`))
+		type message struct {
+			Type  string
+			Agent struct {
+				Kind, Delta, RunID string
+				Run                *runView
+				Step               *struct{ Tool, Status string }
+			}
+		}
+		read := func() message {
+			_, b, err := conn.Read(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m message
+			json.Unmarshal(b, &m)
+			return m
+		}
+		if m := read(); m.Type != "agent.snapshot" || m.Agent.Run != nil {
+			t.Fatalf("first message %+v", m)
+		}
+		startAgent(t, ed, p.ID, "Build a hello page")
+		var text strings.Builder
+		var tools []string
+		for {
+			m := read()
+			if m.Type != "agent.event" {
+				continue
+			}
+			switch a := m.Agent; a.Kind {
+			case "text":
+				text.WriteString(a.Delta)
+			case "step":
+				if a.Step.Status == "ok" {
+					tools = append(tools, a.Step.Tool)
+				}
+			case "run":
+				if a.Run.Status == "done" {
+					if !strings.Contains(text.String(), "I'll write a small Node.js server that serves the page. 👋") {
+						t.Fatalf("streamed text %q", text.String())
+					}
+					if strings.Join(tools, ",") != "write_file,write_file,start_app,check_app,finish" {
+						t.Fatalf("tools streamed: %v", tools)
+					}
+					return
+				}
+			}
+		}
+	}, ai)
+}
+
+func TestAgentNotConfigured(t *testing.T) {
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		fay := s.SignUp(t, "fay")
+		p := fay.CreateProject(t, "No AI")
+		var st struct{ Configured bool }
+		fay.Get(t, "/api/ai/status").WantStatus(t, 200).Decode(t, &st)
+		if st.Configured {
+			t.Fatal("configured without a key")
+		}
+		fay.Post(t, "/api/projects/"+p.ID+"/agent/runs", map[string]string{"prompt": "hi"}).WantError(t, 503, "ai_not_configured")
+		fay.Post(t, "/api/projects/"+p.ID+"/complete", map[string]string{"path": "a.js", "prefix": "x", "suffix": ""}).WantError(t, 503, "ai_not_configured")
+	})
+}
+
+func TestCompletion(t *testing.T) {
+	m, ai := model(t)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		gus := s.SignUp(t, "gus")
+		p := gus.CreateProject(t, "Complete")
+		var out struct{ Completion string }
+		gus.Post(t, "/api/projects/"+p.ID+"/complete", map[string]string{"path": "src/app.js", "prefix": "function hi() {\n  ", "suffix": "\n}\n"}).
+			WantStatus(t, 200).Decode(t, &out)
+		if out.Completion != agenttest.Completion {
+			t.Fatalf("completion = %q", out.Completion)
+		}
+		last := m.Requests()[len(m.Requests())-1]
+		if len(last.Tools) != 0 || !strings.Contains(last.Messages[0].Text(), "<path>src/app.js</path>") || last.APIKey != "test-key" {
+			t.Fatalf("completion request = %+v", last)
+		}
+		gus.Post(t, "/api/projects/"+p.ID+"/complete", map[string]string{"path": "../x", "prefix": "", "suffix": ""}).WantError(t, 400, "invalid_path")
+		s.SignUp(t, "hal").Post(t, "/api/projects/"+p.ID+"/complete", map[string]string{"path": "a.js"}).WantError(t, 404, "not_found")
+		gus.Post(t, "/api/projects/"+p.ID+"/agent/runs", map[string]string{"prompt": "  "}).WantError(t, 400, "invalid_prompt")
+	}, ai)
+}

@@ -1,0 +1,160 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/anthropics/anthropic-sdk-go/v2"
+	"github.com/anthropics/anthropic-sdk-go/v2/option"
+
+	"ecode/internal/errs"
+)
+
+// DefaultModel is a current Claude Sonnet: fast and strong at code and tools.
+const DefaultModel = anthropic.ModelClaudeSonnet5_5
+
+// Config says which model to use and where it is.
+type Config struct {
+	APIKey     string
+	BaseURL    string // any Anthropic-compatible Messages API; empty is Anthropic's
+	Model      string
+	MaxRetries int // retries of 429/5xx by the SDK, with backoff; 0 means 2
+}
+
+// Configured reports whether a model can be reached: a key for Anthropic,
+// or a base URL of a compatible server (which may need no key).
+func (c Config) Configured() bool { return c.APIKey != "" || c.BaseURL != "" }
+
+// model is the one provider the loop talks to.
+type model struct {
+	client anthropic.Client
+	name   string
+}
+
+func newModel(c Config) *model {
+	if c.Model == "" {
+		c.Model = DefaultModel
+	}
+	if c.MaxRetries == 0 {
+		c.MaxRetries = 2
+	}
+	opts := []option.RequestOption{
+		option.WithoutEnvironmentDefaults(), // only what the operator configured, never the server's own env
+		option.WithMaxRetries(c.MaxRetries),
+		option.WithRequestTimeout(5 * time.Minute),
+	}
+	key := c.APIKey
+	if key == "" {
+		key = "none" // compatible local servers (Ollama, vLLM) want the header, not a value
+	}
+	opts = append(opts, option.WithAPIKey(key))
+	if c.BaseURL != "" {
+		opts = append(opts, option.WithBaseURL(c.BaseURL))
+	}
+	return &model{client: anthropic.NewClient(opts...), name: c.Model}
+}
+
+// turn asks for the next assistant message, streaming its text to onText.
+func (m *model) turn(ctx context.Context, system string, msgs []anthropic.MessageParam, tools []anthropic.ToolUnionParam, onText func(string)) (*anthropic.Message, error) {
+	stream := m.client.Messages.NewStreaming(ctx, anthropic.MessageNewParams{
+		Model:     m.name,
+		MaxTokens: 8192,
+		System:    []anthropic.TextBlockParam{{Text: system}},
+		Messages:  msgs,
+		Tools:     tools,
+	})
+	defer stream.Close()
+	var msg anthropic.Message
+	for stream.Next() {
+		ev := stream.Current()
+		if err := msg.Accumulate(ev); err != nil {
+			return nil, providerError(fmt.Errorf("malformed stream: %w", err))
+		}
+		if ev.Type == "content_block_delta" && ev.Delta.Type == "text_delta" && onText != nil {
+			onText(ev.Delta.Text)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		return nil, providerError(err)
+	}
+	if msg.StopReason == "" {
+		return nil, providerError(errors.New("the stream ended before the message did"))
+	}
+	return &msg, nil
+}
+
+// complete asks for one short answer without tools.
+func (m *model) complete(ctx context.Context, system, prompt string, maxTokens int64) (string, anthropic.Usage, error) {
+	msg, err := m.client.Messages.New(ctx, anthropic.MessageNewParams{
+		Model:     m.name,
+		MaxTokens: maxTokens,
+		System:    []anthropic.TextBlockParam{{Text: system}},
+		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(prompt))},
+	})
+	if err != nil {
+		return "", anthropic.Usage{}, providerError(err)
+	}
+	var b strings.Builder
+	for _, c := range msg.Content {
+		if c.Type == "text" {
+			b.WriteString(c.Text)
+		}
+	}
+	return b.String(), msg.Usage, nil
+}
+
+// providerError turns what the model's API answered into words for the
+// person, and whether trying again may help.
+func providerError(err error) *RunError {
+	var apiErr *anthropic.Error
+	if errors.As(err, &apiErr) {
+		// An error event inside a stream comes with the stream's 200: its
+		// type says what happened.
+		switch typ := string(apiErr.Type()); {
+		case apiErr.StatusCode == http.StatusTooManyRequests || typ == "rate_limit_error":
+			return &RunError{Code: "ai_rate_limited", Message: "The AI provider is rate limiting requests. Wait a moment, then retry.", Retryable: true}
+		case apiErr.StatusCode == 529 || typ == "overloaded_error":
+			return &RunError{Code: "ai_overloaded", Message: "The AI provider is overloaded right now. Retry in a minute.", Retryable: true}
+		case apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden:
+			return &RunError{Code: "ai_auth", Message: "The AI provider refused the API key. The operator should check ECODE_ANTHROPIC_API_KEY."}
+		case apiErr.StatusCode >= 500 || apiErr.StatusCode == http.StatusOK || typ == "api_error":
+			return &RunError{Code: "ai_unavailable", Message: fmt.Sprintf("The AI provider had an error (%s). Retry in a moment.", firstLine(apiErr.Message)), Retryable: true}
+		default:
+			return &RunError{Code: "ai_request_failed", Message: fmt.Sprintf("The AI provider refused the request (%d): %s", apiErr.StatusCode, firstLine(apiErr.Message))}
+		}
+	}
+	var re *RunError
+	if errors.As(err, &re) {
+		return re
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "overloaded") {
+		return &RunError{Code: "ai_overloaded", Message: "The AI provider is overloaded right now. Retry in a minute.", Retryable: true}
+	}
+	return &RunError{Code: "ai_stream_failed", Message: "The answer from the AI provider broke off: " + firstLine(msg) + ". Retry.", Retryable: true}
+}
+
+func (e *RunError) Error() string { return e.Code + ": " + e.Message }
+
+// asHTTP is a provider failure as an API error, for completions.
+func (e *RunError) asHTTP() error {
+	if e.Retryable {
+		return errs.Unavailable(e.Code, "%s", e.Message)
+	}
+	return errs.Invalid(e.Code, "%s", e.Message)
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
