@@ -27,7 +27,7 @@ type runView struct {
 		Retryable     bool
 	}
 	Steps []struct {
-		N                        int
+		N, DurationMs            int64
 		Kind, Text, Tool, Status string
 		Output, Checkpoint       string
 		Input                    map[string]any
@@ -43,7 +43,7 @@ type runView struct {
 
 // model starts a scripted model server and returns the option that
 // points the platform at it.
-func model(t *testing.T, scripts ...agenttest.Script) (*agenttest.Model, testserver.Option) {
+func model(t testing.TB, scripts ...agenttest.Script) (*agenttest.Model, testserver.Option) {
 	t.Helper()
 	m := &agenttest.Model{Scripts: scripts, Completion: agenttest.Completion}
 	srv := httptest.NewServer(m)
@@ -51,7 +51,7 @@ func model(t *testing.T, scripts ...agenttest.Script) (*agenttest.Model, testser
 	return m, testserver.WithAI(srv.URL)
 }
 
-func startAgent(t *testing.T, c *testserver.Client, projectID, prompt string) runView {
+func startAgent(t testing.TB, c *testserver.Client, projectID, prompt string) runView {
 	t.Helper()
 	var out struct{ Run runView }
 	c.Post(t, "/api/projects/"+projectID+"/agent/runs", map[string]string{"prompt": prompt}).WantStatus(t, 202).Decode(t, &out)
@@ -61,7 +61,7 @@ func startAgent(t *testing.T, c *testserver.Client, projectID, prompt string) ru
 	return out.Run
 }
 
-func waitAgent(t *testing.T, c *testserver.Client, projectID, runID string) runView {
+func waitAgent(t testing.TB, c *testserver.Client, projectID, runID string) runView {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
@@ -78,7 +78,7 @@ func waitAgent(t *testing.T, c *testserver.Client, projectID, runID string) runV
 }
 
 // previewGet fetches a public project's preview through the platform.
-func previewGet(t *testing.T, s *testserver.Server, owner, slug, path string) (int, string) {
+func previewGet(t testing.TB, s *testserver.Server, owner, slug, path string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", s.URL+path, nil)
 	u, _ := url.Parse(s.URL)
@@ -100,7 +100,7 @@ func previewGet(t *testing.T, s *testserver.Server, owner, slug, path string) (i
 	return res.StatusCode, b.String()
 }
 
-func publicProject(t *testing.T, c *testserver.Client, name string) testserver.Project {
+func publicProject(t testing.TB, c *testserver.Client, name string) testserver.Project {
 	t.Helper()
 	var out struct{ Project testserver.Project }
 	c.Post(t, "/api/projects", map[string]string{"name": name, "visibility": "public"}).WantStatus(t, 201).Decode(t, &out)

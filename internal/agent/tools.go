@@ -344,12 +344,14 @@ func startApp(ctx context.Context, w *workspace, _ map[string]any) (string, erro
 	}
 	// Wait for the app to listen, or to end, a while: installs run first.
 	deadline := time.Now().Add(90 * time.Second)
+	wait := 10 * time.Millisecond // most apps listen within tens of milliseconds
 	for time.Now().Before(deadline) && (v.Status == "starting" || v.Status == "running") && v.Port == nil {
 		select {
 		case <-ctx.Done():
 			return "", ctx.Err()
-		case <-time.After(250 * time.Millisecond):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, 250*time.Millisecond)
 		if v, err = w.runs.Get(ctx, w.actor, w.p.ID, v.ID); err != nil {
 			return "", err
 		}

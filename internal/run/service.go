@@ -373,7 +373,9 @@ func (s *Service) stream(ctx context.Context, sb runtime.Sandbox, cmd string, en
 // watchPorts notices when the run starts listening and publishes its
 // preview URL, preferring $PORT.
 func (s *Service) watchPorts(ctx context.Context, p *project.Project, sb runtime.Sandbox, c *console, r *Run, done <-chan struct{}) {
-	for delay := 100 * time.Millisecond; ; delay = min(delay*2, time.Second) {
+	// Checks are cheap (the agent reads /proc/net); most apps listen within
+	// a few hundred milliseconds, so look often at first.
+	for delay := 10 * time.Millisecond; ; delay = min(delay*3/2, time.Second) {
 		select {
 		case <-ctx.Done():
 			return

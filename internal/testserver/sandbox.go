@@ -22,7 +22,7 @@ func Main(m *testing.M) {
 }
 
 // NeedSandbox skips a test on a machine without bubblewrap.
-func NeedSandbox(t *testing.T) {
+func NeedSandbox(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("bwrap"); err != nil {
 		t.Skip("bubblewrap is not installed")
