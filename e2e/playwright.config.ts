@@ -7,9 +7,12 @@ import { join } from "node:path";
 // web UI embedded) against a fresh data directory, through the system Chromium.
 // Build first: (cd web && npm ci && npm run build) && go build -o bin/ecode ./cmd/ecode
 //
+// The AI features talk to a scripted stand-in for the model (go run, so Go must be installed).
+//
 // E2E_BASE_URL points the tests at a server that is already running instead.
 
 const port = Number(process.env.E2E_PORT ?? 18080);
+const modelPort = Number(process.env.E2E_MODEL_PORT ?? 18091);
 const external = process.env.E2E_BASE_URL;
 const baseURL = external ?? `http://127.0.0.1:${port}`;
 
@@ -57,12 +60,27 @@ export default defineConfig({
   ],
   webServer: external
     ? undefined
-    : {
-        // The server's log goes to server.log in its data directory, out of the test report.
-        command: `../bin/ecode serve >"${join(dataDir, "server.log")}" 2>&1`,
-        url: `${baseURL}/api/monitoring/health`,
-        env: { ECODE_ADDR: `127.0.0.1:${port}`, ECODE_DATA_DIR: dataDir },
-        reuseExistingServer: false,
-        timeout: 60_000,
-      },
+    : [
+        {
+          // A stand-in for the model: it serves the Anthropic Messages API and plays
+          // fixed scripts chosen by the prompt (see bench/agent/scripted-model).
+          command: `go run ../bench/agent/scripted-model -addr 127.0.0.1:${modelPort}`,
+          url: `http://127.0.0.1:${modelPort}/health`,
+          reuseExistingServer: false,
+          timeout: 120_000,
+        },
+        {
+          // The server's log goes to server.log in its data directory, out of the test report.
+          command: `../bin/ecode serve >"${join(dataDir, "server.log")}" 2>&1`,
+          url: `${baseURL}/api/monitoring/health`,
+          env: {
+            ECODE_ADDR: `127.0.0.1:${port}`,
+            ECODE_DATA_DIR: dataDir,
+            ECODE_ANTHROPIC_BASE_URL: `http://127.0.0.1:${modelPort}`,
+            ECODE_ANTHROPIC_API_KEY: "test-key",
+          },
+          reuseExistingServer: false,
+          timeout: 60_000,
+        },
+      ],
 });

@@ -371,3 +371,54 @@ func TestCompletion(t *testing.T) {
 		gus.Post(t, "/api/projects/"+p.ID+"/agent/runs", map[string]string{"prompt": "  "}).WantError(t, 400, "invalid_prompt")
 	}, ai)
 }
+
+// The same agent through an OpenAI-compatible Chat Completions server
+// (Ollama, vLLM, OpenRouter): tool calls, streaming, errors, completions.
+func TestAgentOpenAICompatible(t *testing.T) {
+	testserver.NeedSandbox(t)
+	m := &agenttest.Model{Scripts: []agenttest.Script{agenttest.HelloPage,
+		{Match: "busy", Turns: []agenttest.Turn{{Fail: &agenttest.Failure{Status: 429, Type: "rate_limit_error", Message: "slow down"}}}},
+	}, Completion: agenttest.Completion}
+	srv := httptest.NewServer(m)
+	t.Cleanup(srv.Close)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		ida := s.SignUp(t, "ida")
+		var st struct {
+			Configured      bool
+			Model, Provider string
+		}
+		ida.Get(t, "/api/ai/status").Decode(t, &st)
+		if !st.Configured || st.Provider != "openai" || st.Model != "qwen-coder" {
+			t.Fatalf("status = %+v", st)
+		}
+		p := publicProject(t, ida, "Chat")
+		r := waitAgent(t, ida, p.ID, startAgent(t, ida, p.ID, "Build a hello page").ID)
+		if r.Status != "done" || len(r.Features) != 2 || r.TokensIn == 0 || !strings.Contains(r.Steps[0].Text, "👋") {
+			t.Fatalf("run = %+v, error %+v", r, r.Error)
+		}
+		if code, body := previewGet(t, s, "ida", p.Slug, "/"); code != 200 || !strings.Contains(body, "Hello from the agent") {
+			t.Fatalf("preview = %d %q", code, body)
+		}
+		busy := waitAgent(t, ida, p.ID, startAgent(t, ida, p.ID, "busy").ID)
+		if busy.Status != "failed" || busy.Error == nil || busy.Error.Code != "ai_rate_limited" {
+			t.Fatalf("rate limited run = %+v", busy)
+		}
+		var out struct{ Completion string }
+		ida.Post(t, "/api/projects/"+p.ID+"/complete", map[string]string{"path": "a.js", "prefix": "x", "suffix": ""}).WantStatus(t, 200).Decode(t, &out)
+		if out.Completion != agenttest.Completion {
+			t.Fatalf("completion = %q", out.Completion)
+		}
+		// The conversation went back with the tool calls' results.
+		var sawResult bool
+		for _, req := range m.Requests() {
+			for _, msg := range req.Messages {
+				if msg.Role == "tool" && strings.Contains(msg.Text(), "Wrote server.js") {
+					sawResult = true
+				}
+			}
+		}
+		if !sawResult {
+			t.Fatal("no tool result reached the model")
+		}
+	}, testserver.WithOpenAI(srv.URL+"/v1/", "qwen-coder"))
+}

@@ -39,7 +39,7 @@ func (s *Service) loop(ctx context.Context, l *live, w *workspace) {
 			break
 		}
 		textStep := 0
-		msg, err := s.model.turn(ctx, systemPrompt, msgs, toolParams(), func(delta string) {
+		msg, err := s.model.turn(ctx, systemPrompt, msgs, func(delta string) {
 			if textStep == 0 {
 				textStep = s.addStep(l, Step{Kind: "text", StartedAt: time.Now().UnixMilli()})
 			}

@@ -36,7 +36,7 @@ type Service struct {
 	runs     Runner
 	cfg      Config
 	budgets  Budgets
-	model    *model
+	model    provider
 	log      *slog.Logger
 
 	mu     sync.Mutex
@@ -52,7 +52,7 @@ func NewService(life context.Context, db *store.DB, projects Projects, runs Runn
 	s := &Service{db: db, projects: projects, runs: runs, cfg: cfg, budgets: budgets, log: slog.Default(),
 		active: map[string]*live{}, subs: map[string]map[chan Event]struct{}{}, ctx: life}
 	if cfg.Configured() {
-		s.model = newModel(cfg)
+		s.model = newProvider(cfg)
 	}
 	return s
 }
@@ -77,9 +77,9 @@ type Status struct {
 // Status reports the configuration without secrets.
 func (s *Service) Status() Status {
 	if s.model == nil {
-		return Status{Provider: "anthropic"}
+		return Status{Provider: APIAnthropic}
 	}
-	return Status{Configured: true, Model: s.model.name, Provider: "anthropic"}
+	return Status{Configured: true, Model: s.model.modelName(), Provider: s.model.api()}
 }
 
 var errNotConfigured = errs.Unavailable("ai_not_configured",
@@ -108,7 +108,7 @@ func (s *Service) Start(ctx context.Context, actor *auth.User, projectID, prompt
 	runCtx, cancel := context.WithCancel(s.ctx)
 	l := &live{cancel: cancel, done: make(chan struct{}), run: Run{
 		ID: store.NewID(), ProjectID: p.ID, UserID: actor.ID, Prompt: prompt, Status: StatusRunning,
-		Features: []string{}, Checkpoints: []Checkpoint{}, Steps: []Step{}, Model: s.model.name, CreatedAt: time.Now().UnixMilli(),
+		Features: []string{}, Checkpoints: []Checkpoint{}, Steps: []Step{}, Model: s.model.modelName(), CreatedAt: time.Now().UnixMilli(),
 	}}
 	s.active[p.ID] = l
 	s.mu.Unlock()

@@ -34,6 +34,8 @@ type Config struct {
 	MasterKey       string        // ECODE_MASTER_KEY: base64 of 32 bytes; empty means master.key in the data dir
 	AnthropicKey    string        // ECODE_ANTHROPIC_API_KEY, else ANTHROPIC_API_KEY
 	AnthropicURL    string        // ECODE_ANTHROPIC_BASE_URL: any Messages-API-compatible endpoint
+	OpenAIURL       string        // ECODE_OPENAI_BASE_URL: an OpenAI-compatible Chat Completions API instead
+	OpenAIKey       string        // ECODE_OPENAI_API_KEY
 	AIModel         string        // ECODE_AI_MODEL
 }
 
@@ -99,6 +101,8 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	}
 	str(&c.AnthropicKey, "anthropic-api-key", "ECODE_ANTHROPIC_API_KEY", "API key for the AI agent and completions (ANTHROPIC_API_KEY works too)")
 	str(&c.AnthropicURL, "anthropic-base-url", "ECODE_ANTHROPIC_BASE_URL", "base URL of any Anthropic-compatible Messages API (Ollama, vLLM, OpenRouter); empty uses Anthropic's")
+	str(&c.OpenAIURL, "openai-base-url", "ECODE_OPENAI_BASE_URL", "base URL of an OpenAI-compatible Chat Completions API (Ollama, vLLM, OpenRouter), used when no Anthropic key or URL is set; needs ECODE_AI_MODEL")
+	str(&c.OpenAIKey, "openai-api-key", "ECODE_OPENAI_API_KEY", "API key for ECODE_OPENAI_BASE_URL, when it needs one")
 	str(&c.AIModel, "ai-model", "ECODE_AI_MODEL", "model for the agent and completions (default: a current Claude Sonnet)")
 	duration(&c.DiskCheck, "disk-check", "ECODE_DISK_CHECK", "how often a running project's size is held to its limit")
 }
@@ -152,7 +156,22 @@ func (c *Config) Validate() error {
 	if _, err := c.PrivateNets(); err != nil {
 		return err
 	}
+	if c.AI().API == "openai" && c.AIModel == "" {
+		return fmt.Errorf("ECODE_OPENAI_BASE_URL needs ECODE_AI_MODEL: the name of the model that server serves")
+	}
 	return nil
+}
+
+// AIEndpoint is where the agent's model is, as the settings name it.
+type AIEndpoint struct{ API, BaseURL, APIKey, Model string }
+
+// AI picks the model's API: Anthropic's Messages API when its key or URL
+// is set, else an OpenAI-compatible server when its URL is.
+func (c *Config) AI() AIEndpoint {
+	if c.AnthropicKey == "" && c.AnthropicURL == "" && c.OpenAIURL != "" {
+		return AIEndpoint{API: "openai", BaseURL: c.OpenAIURL, APIKey: c.OpenAIKey, Model: c.AIModel}
+	}
+	return AIEndpoint{API: "anthropic", BaseURL: c.AnthropicURL, APIKey: c.AnthropicKey, Model: c.AIModel}
 }
 
 // PrivateNets parses EgressPrivate.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -68,6 +69,10 @@ func (s *Service) Changes(ctx context.Context, actor *auth.User, id, from, to st
 				return nil, fmt.Errorf("diff %s: %w", c.Path, err)
 			}
 			c.Diff = buf.String()
+			// From the ---/+++ lines on: git's own header says nothing a person needs.
+			if i := strings.Index(c.Diff, "\n--- "); i >= 0 && !strings.HasPrefix(c.Diff, "--- ") {
+				c.Diff = c.Diff[i+1:]
+			}
 			if len(c.Diff) > maxDiff {
 				c.Diff = c.Diff[:maxDiff] + "\n[diff truncated]\n"
 			}

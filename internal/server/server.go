@@ -113,9 +113,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		CacheRoot: filepath.Join(cfg.DataDir, "caches"),
 		Reachable: reachable, SSHKey: sshKeys.Private,
 	})
-	agents := agent.NewService(bgctx, db, projects, runs, agent.Config{
-		APIKey: cfg.AnthropicKey, BaseURL: cfg.AnthropicURL, Model: cfg.AIModel,
-	}, agent.DefaultBudgets)
+	agents := agent.NewService(bgctx, db, projects, runs, aiConfig(cfg.AI()), agent.DefaultBudgets)
 	if err := agents.Recover(ctx); err != nil {
 		return fail(err)
 	}
@@ -224,4 +222,8 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		return err
 	}
 	return nil
+}
+
+func aiConfig(e config.AIEndpoint) agent.Config {
+	return agent.Config{API: e.API, BaseURL: e.BaseURL, APIKey: e.APIKey, Model: e.Model}
 }

@@ -60,6 +60,11 @@ func WithAI(baseURL string) Option {
 	return func(c *config.Config) { c.AnthropicURL, c.AnthropicKey = baseURL, "test-key" }
 }
 
+// WithOpenAI points the agent at an OpenAI-compatible server instead.
+func WithOpenAI(baseURL, model string) Option {
+	return func(c *config.Config) { c.OpenAIURL, c.AIModel = baseURL, model }
+}
+
 // WithLimits sets the per-file and per-project size limits.
 func WithLimits(file, project int64) Option {
 	return func(c *config.Config) { c.MaxFileBytes, c.MaxProjectBytes = file, project }

@@ -127,10 +127,15 @@ func (m *Model) Requests() []Request {
 	return append([]Request(nil), m.requests...)
 }
 
-// ServeHTTP answers POST /v1/messages; GET /health says it is up.
+// ServeHTTP answers POST /v1/messages, and POST /v1/chat/completions (see
+// chat.go); GET /health says it is up.
 func (m *Model) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/health" {
 		w.Write([]byte("ok\n"))
+		return
+	}
+	if r.Method == http.MethodPost && r.URL.Path == "/v1/chat/completions" {
+		m.serveChat(w, r)
 		return
 	}
 	if r.Method != http.MethodPost || r.URL.Path != "/v1/messages" {

@@ -1,11 +1,12 @@
 import { useQuery } from "@tanstack/react-query";
-import { FolderPlus, Plus } from "lucide-react";
+import { FolderPlus, Plus, Sparkles } from "lucide-react";
 import { useState } from "react";
 import { AppShell } from "@/components/AppShell";
 import { ErrorState } from "@/components/ErrorState";
 import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Loading } from "@/components/ui/spinner";
+import { BuildWithAIDialog } from "./BuildWithAIDialog";
 import { NewProjectDialog } from "./NewProjectDialog";
 import { ProjectList } from "./ProjectList";
 import { projectsQuery } from "./projects";
@@ -13,14 +14,23 @@ import { projectsQuery } from "./projects";
 export function DashboardPage() {
   const projects = useQuery(projectsQuery);
   const [creating, setCreating] = useState(false);
+  const [building, setBuilding] = useState(false);
+  const buildWithAI = (
+    <Button onClick={() => setBuilding(true)}>
+      <Sparkles className="text-primary" /> Build with AI
+    </Button>
+  );
 
   return (
     <AppShell>
       <div className="mb-6 flex items-center justify-between gap-4">
         <h1 className="text-xl font-semibold">Projects</h1>
-        <Button variant="primary" onClick={() => setCreating(true)}>
-          <Plus /> New project
-        </Button>
+        <div className="flex items-center gap-2">
+          {buildWithAI}
+          <Button variant="primary" onClick={() => setCreating(true)}>
+            <Plus /> New project
+          </Button>
+        </div>
       </div>
       {projects.isPending && <Loading label="Loading projects" />}
       {projects.isError && <ErrorState error={projects.error} onRetry={() => void projects.refetch()} />}
@@ -30,16 +40,20 @@ export function DashboardPage() {
           title="No projects yet"
           className="rounded-lg border border-dashed border-border py-16"
           action={
-            <Button variant="primary" onClick={() => setCreating(true)}>
-              <Plus /> Create your first project
-            </Button>
+            <div className="flex flex-wrap justify-center gap-2">
+              <Button variant="primary" onClick={() => setCreating(true)}>
+                <Plus /> Create your first project
+              </Button>
+              {buildWithAI}
+            </div>
           }
         >
-          Pick a template and you'll be editing code in seconds.
+          Pick a template and you'll be editing code in seconds, or describe an app and let the AI agent build it.
         </EmptyState>
       )}
       {projects.data && projects.data.length > 0 && <ProjectList projects={projects.data} />}
       <NewProjectDialog open={creating} onOpenChange={setCreating} />
+      <BuildWithAIDialog open={building} onOpenChange={setBuilding} />
     </AppShell>
   );
 }

@@ -2,17 +2,22 @@ import { indentWithTab } from "@codemirror/commands";
 import { Compartment, EditorState, type Extension } from "@codemirror/state";
 import { EditorView, keymap } from "@codemirror/view";
 import { basicSetup } from "codemirror";
-import { useEffect, useLayoutEffect, useRef } from "react";
+import { useEffect, useLayoutEffect, useMemo, useRef } from "react";
+import { useAiStatus } from "@/agent/queries";
+import { api } from "@/lib/api";
 import type { Theme } from "@/lib/theme";
+import { useWorkspace } from "@/workspace/model";
+import { inlineCompletion } from "./completion";
 import type { DocumentStore, Reveal } from "./documents";
 import { loadLanguage } from "./languages";
 import { editorTheme } from "./themes";
 
 const themeSlot = new Compartment();
 const languageSlot = new Compartment();
+const completionSlot = new Compartment();
 
 // Ctrl/Cmd-S is handled by the workspace shortcuts (capture phase), not here.
-function newState(store: DocumentStore, text: string, theme: Theme): EditorState {
+function newState(store: DocumentStore, text: string, theme: Theme, completion: Extension): EditorState {
   const extensions: Extension[] = [
     basicSetup,
     keymap.of([indentWithTab]),
@@ -20,6 +25,7 @@ function newState(store: DocumentStore, text: string, theme: Theme): EditorState
     themeSlot.of(editorTheme(theme)),
     EditorState.readOnly.of(!store.canEdit),
     languageSlot.of([]),
+    completionSlot.of(completion),
   ];
   return EditorState.create({ doc: text, extensions });
 }
@@ -43,6 +49,7 @@ export function CodeEditor({ store, path, theme, reveal }: CodeEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const shown = useRef(path);
+  const completion = useCompletion(store, shown);
 
   useLayoutEffect(() => {
     const v = new EditorView({
@@ -66,7 +73,7 @@ export function CodeEditor({ store, path, theme, reveal }: CodeEditorProps) {
     shown.current = path;
     let state = store.editorState(path);
     if (!state) {
-      state = newState(store, store.initialText(path) ?? "", theme);
+      state = newState(store, store.initialText(path) ?? "", theme, completion);
       store.attach(path, state);
     }
     v.setState(state);
@@ -79,14 +86,15 @@ export function CodeEditor({ store, path, theme, reveal }: CodeEditorProps) {
     return () => {
       cancelled = true;
     };
-    // The theme is applied by the next effect; changing it must not swap states.
+    // The theme and completion are applied by the next effect; changing them must not swap states.
   }, [store, path]);
 
   useLayoutEffect(() => {
     const v = view.current!;
     const ext = editorTheme(theme);
     if (themeSlot.get(v.state) !== ext) v.dispatch({ effects: themeSlot.reconfigure(ext) });
-  }, [theme, path]);
+    if (completionSlot.get(v.state) !== completion) v.dispatch({ effects: completionSlot.reconfigure(completion) });
+  }, [theme, completion, path]);
 
   useEffect(() => {
     const v = view.current;
@@ -102,4 +110,18 @@ export function CodeEditor({ store, path, theme, reveal }: CodeEditorProps) {
   }, [reveal, path, store]);
 
   return <div ref={host} data-testid="editor" className="h-full min-h-0 overflow-hidden" />;
+}
+
+/** Inline completion for an editable file, while this server has a model; nothing otherwise. */
+function useCompletion(store: DocumentStore, path: { current: string }): Extension {
+  const projectId = useWorkspace().project.id;
+  const configured = useAiStatus().data?.configured === true;
+  const enabled = store.canEdit && configured;
+  return useMemo(
+    () =>
+      enabled
+        ? inlineCompletion((req, signal) => api.complete(projectId, { path: path.current, ...req }, signal))
+        : [],
+    [enabled, projectId, path],
+  );
 }

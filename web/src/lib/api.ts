@@ -101,6 +101,77 @@ export interface RunConfig {
   source: "ecode.toml" | "guess" | "none";
 }
 
+/** Which AI model this server talks to; configured is false until an API key is set. */
+export interface AIStatus {
+  configured: boolean;
+  model: string;
+  provider: string;
+}
+
+/** Where an agent run stands: needs_input means it stopped to ask the person something (run.needsInput). */
+export type AgentStatus = "running" | "done" | "stopped" | "failed" | "needs_input";
+
+export interface AgentFileChange {
+  path: string;
+  change: "created" | "modified" | "deleted";
+  /** Unified diff text. */
+  diff: string;
+}
+
+/** The project's files as they were after a step (step 0: before the agent started). */
+export interface AgentCheckpoint {
+  hash: string;
+  message: string;
+  step: number;
+}
+
+/** One thing the agent did: words it wrote, or a tool it called. */
+export interface AgentStep {
+  /** 1-based, in order. */
+  n: number;
+  kind: "text" | "tool";
+  /** kind text: the agent's words. */
+  text?: string;
+  /** kind tool: list_files, read_file, write_file, edit_file, delete_file, move_file, run_command, install_packages, start_app, check_app, finish. */
+  tool?: string;
+  input?: Record<string, unknown>;
+  status?: "running" | "ok" | "error";
+  /** What the tool returned to the model. */
+  output?: string;
+  files?: AgentFileChange[];
+  /** The checkpoint made after this step, when it changed files. */
+  checkpoint?: string;
+  startedAt: number;
+  durationMs?: number;
+}
+
+export interface AgentRun {
+  id: string;
+  projectId: string;
+  prompt: string;
+  status: AgentStatus;
+  summary: string;
+  features: string[];
+  error: { code: string; message: string; retryable: boolean } | null;
+  /** What the agent asks the person; "" unless status is needs_input. */
+  needsInput: string;
+  /** Present in GET one run and in the socket snapshot; the list leaves them out. */
+  steps?: AgentStep[];
+  tokensIn: number;
+  tokensOut: number;
+  noProgress: boolean;
+  checkpoints: AgentCheckpoint[];
+  model: string;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+/** A change to the project's agent runs, as the socket tells it. */
+export type AgentEvent =
+  | { kind: "run"; run: AgentRun }
+  | { kind: "step"; runId: string; step: AgentStep }
+  | { kind: "text"; runId: string; n: number; delta: string };
+
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
@@ -285,6 +356,24 @@ export const api = {
     ),
   fork: (id: string, name?: string) =>
     request<{ project: Project }>("POST", `${projectPath(id)}/fork`, { json: { name } }).then((r) => r.project),
+
+  // AI: the agent (a 503 with code ai_not_configured says how to set it up) and inline completion
+  aiStatus: () => request<AIStatus>("GET", "/api/ai/status"),
+  /** Starts the agent on prompt; 409 agent_busy while another run is going on the project. */
+  startAgentRun: (id: string, prompt: string) =>
+    request<{ run: AgentRun }>("POST", `${projectPath(id)}/agent/runs`, { json: { prompt } }).then((r) => r.run),
+  /** Newest first, without their steps. */
+  agentRuns: (id: string) =>
+    request<{ runs: AgentRun[] }>("GET", `${projectPath(id)}/agent/runs`).then((r) => r.runs),
+  agentRun: (id: string, runId: string) =>
+    request<{ run: AgentRun }>("GET", `${projectPath(id)}/agent/runs/${encodeURIComponent(runId)}`).then((r) => r.run),
+  stopAgentRun: (id: string, runId: string) =>
+    request<void>("POST", `${projectPath(id)}/agent/runs/${encodeURIComponent(runId)}/stop`),
+  /** What the model would write at the cursor, given the text around it. */
+  complete: (id: string, input: { path: string; prefix: string; suffix: string }, signal?: AbortSignal) =>
+    request<{ completion: string }>("POST", `${projectPath(id)}/complete`, { json: input, signal }).then(
+      (r) => r.completion,
+    ),
 
   health: () => request<{ status: string }>("GET", "/api/monitoring/health"),
 };

@@ -1,8 +1,9 @@
 import { useSyncExternalStore } from "react";
-import type { Run } from "./api";
+import type { AgentEvent, AgentRun, Run } from "./api";
 
 // The workspace's one WebSocket per browser tab (GET /api/projects/{id}/ws).
-// Console, run status and every shell share it, told apart by message type.
+// Console, run status, the agent's stream and every shell share it, told apart
+// by message type.
 // It reconnects by itself with a growing delay; whoever needs state on the
 // server again after a reconnect (the console subscription) re-sends it from
 // onOpen, and shells learn that theirs are gone from onDrop. open() and
@@ -10,6 +11,7 @@ import type { Run } from "./api";
 
 export type ClientMessage =
   | { type: "console.subscribe" }
+  | { type: "agent.subscribe" }
   | { type: "shell.open"; id: string; rows: number; cols: number }
   | { type: "shell.input"; id: string; data: string }
   | { type: "shell.resize"; id: string; rows: number; cols: number }
@@ -20,6 +22,8 @@ export type ServerMessage =
   | { type: "console.reset"; run?: Run | null; data?: string }
   | { type: "console.output"; runId: string; data?: string }
   | { type: "run.status"; run: Run }
+  | { type: "agent.snapshot"; agent: { run: AgentRun | null } }
+  | { type: "agent.event"; agent: AgentEvent }
   | { type: "shell.opened"; id: string }
   | { type: "shell.output"; id: string; data?: string }
   | { type: "shell.exit"; id: string; code: number }
@@ -32,6 +36,8 @@ const serverTypes: ReadonlySet<string> = new Set<ServerMessageType>([
   "console.reset",
   "console.output",
   "run.status",
+  "agent.snapshot",
+  "agent.event",
   "shell.opened",
   "shell.output",
   "shell.exit",

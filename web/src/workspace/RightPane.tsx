@@ -1,23 +1,12 @@
 import { Bot, Globe, History, SquareTerminal, TerminalSquare } from "lucide-react";
 import { useState, type ComponentType } from "react";
-import { EmptyState } from "@/components/ui/empty-state";
+import { AgentPane } from "@/agent/AgentPane";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { ConsolePane } from "@/run/ConsolePane";
 import { PreviewPane } from "@/run/PreviewPane";
 import { ShellPane } from "@/shell/ShellPane";
 import { HistoryPane } from "./history/HistoryPane";
 import { useWorkspace, type RightTab } from "./model";
-
-// The agent's pane is an honest placeholder: it says what it will do once the
-// agent lands, and offers nothing it can't do.
-function AgentPane() {
-  return (
-    <EmptyState icon={Bot} title="Agent">
-      Ask the AI agent to build or change something; it will edit files and run commands step by step, showing each
-      one here. The agent isn't available on this server yet.
-    </EmptyState>
-  );
-}
 
 export interface PaneTab<Id extends string> {
   id: Id;

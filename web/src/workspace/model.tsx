@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
 import { createContext, useContext, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
 import { toast } from "sonner";
+import { AgentStream } from "@/agent/stream";
 import { DocumentStore } from "@/editor/documents";
 import { api, type FileEntry, type Project } from "@/lib/api";
 import { ProjectSocket } from "@/lib/socket";
@@ -24,6 +25,8 @@ export interface WorkspaceModel {
   /** The tab's one WebSocket to the project. */
   socket: ProjectSocket;
   runs: RunStore;
+  /** The project's latest agent run, as the socket streams it. */
+  agent: AgentStream;
   filesQuery: UseQueryResult<{ files: FileEntry[]; truncated: boolean }>;
   files: FileEntry[];
   ops: FileOps;
@@ -106,6 +109,8 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
   const [socket] = useState(() => new ProjectSocket(api.socketUrl(project.id)));
   const [runs] = useState(() => new RunStore(project.id, socket));
   useEffect(() => runs.attach(), [runs]);
+  const [agent] = useState(() => new AgentStream(socket));
+  useEffect(() => agent.attach(), [agent]);
   useEffect(() => {
     socket.open();
     return () => socket.close();
@@ -118,8 +123,9 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
   const narrow = useIsNarrow();
 
   const [leftView, setLeftView] = useState<LeftView>("files");
-  const [rightTab, setRightTab] = useState<RightTab>("console");
-  const [mobileTab, setMobileTab] = useState<MobileTab>("files");
+  // ?pane=agent (say) opens the workspace on that tool: "Build with AI" lands on the agent's steps.
+  const [rightTab, setRightTab] = useState<RightTab>(() => paneFromUrl(rightTabs) ?? "console");
+  const [mobileTab, setMobileTab] = useState<MobileTab>(() => paneFromUrl(mobileTabs) ?? "files");
   const [overlay, setOverlay] = useState<Overlay>(null);
   const [fileDialog, setFileDialog] = useState<FileDialog | null>(null);
   const [closing, setClosing] = useState<string | null>(null);
@@ -159,6 +165,7 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
     store,
     socket,
     runs,
+    agent,
     filesQuery,
     files,
     ops,
@@ -233,6 +240,15 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
 }
 
 const emptyFiles: FileEntry[] = [];
+
+const rightTabs: readonly RightTab[] = ["preview", "console", "shell", "agent", "history"];
+const mobileTabs: readonly MobileTab[] = ["files", "code", "preview", "console", "agent"];
+
+/** The ?pane= of the URL the workspace opened with, when it names one of tabs. */
+function paneFromUrl<T extends string>(tabs: readonly T[]): T | null {
+  const pane = new URLSearchParams(window.location.search).get("pane");
+  return tabs.find((t) => t === pane) ?? null;
+}
 
 /** A set of strings kept in localStorage under key. */
 function useRememberedSet(key: string) {

@@ -20,8 +20,15 @@ const bindings: { id: string; mod: boolean; shift?: boolean; key: string; inShel
 /** Marks an element whose keys go to a shell (see bindings). */
 export const SHELL_KEYS = { "data-keys": "shell" } as const;
 
+/** Marks a text box whose Ctrl/Cmd-Enter sends what was typed (the agent's prompt) rather than Run. */
+export const SUBMIT_KEYS = { "data-keys": "submit" } as const;
+
 function inShell(target: EventTarget | null): boolean {
   return !isMac && target instanceof Element && target.closest("[data-keys='shell']") !== null;
+}
+
+function inSubmitBox(target: EventTarget | null): boolean {
+  return target instanceof Element && target.closest("[data-keys='submit']") !== null;
 }
 
 export function useShortcuts(actions: Action[], extra: Record<string, () => void>) {
@@ -46,7 +53,7 @@ export function useShortcuts(actions: Action[], extra: Record<string, () => void
         return;
       }
       const hit = bindings.find((b) => b.key === key && b.mod === hasMod(e) && (b.shift ?? false) === e.shiftKey && !e.altKey);
-      if (!hit || (!hit.inShell && inShell(e.target))) return;
+      if (!hit || (!hit.inShell && inShell(e.target)) || (hit.id === "run" && inSubmitBox(e.target))) return;
       e.preventDefault();
       e.stopPropagation();
       run(hit.id);

@@ -9,44 +9,16 @@ import { Input } from "@/components/ui/input";
 import { Loading, Spinner } from "@/components/ui/spinner";
 import { api, errorMessage, type Checkpoint } from "@/lib/api";
 import { formatDate, timeAgo } from "@/lib/format";
-import { runConfigKey } from "@/run/runs";
-import { filesKey } from "../files/useFileOps";
 import { useWorkspace } from "../model";
-
-export const historyKey = (projectId: string) => ["history", projectId] as const;
+import { historyKey, useRestore } from "./restore";
 
 /** The History tab: the project's checkpoints, newest first; writers save new ones and restore old ones. */
 export function HistoryPane() {
   const m = useWorkspace();
-  const qc = useQueryClient();
   const id = m.project.id;
   const history = useQuery({ queryKey: historyKey(id), queryFn: () => api.history(id) });
   const [restoring, setRestoring] = useState<Checkpoint | null>(null);
-
-  /** Restores target, then brings the tree and open tabs up to date and offers to undo. */
-  async function restore(target: Checkpoint, undoable: boolean) {
-    // Edits still waiting for autosave go to disk first, so the server checkpoints them too.
-    await m.store.saveAll();
-    const head = await api.restore(id, target.id);
-    m.store.reloadAll();
-    void qc.invalidateQueries({ queryKey: filesKey(id) });
-    void qc.invalidateQueries({ queryKey: runConfigKey(id) });
-    const list = await qc.fetchQuery({ queryKey: historyKey(id), queryFn: () => api.history(id), staleTime: 0 });
-    // The entry under the new head is the state just before the restore (its "Before restoring" checkpoint, if any).
-    const before = list[0]?.id === head.id ? list[1] : undefined;
-    toast.success(`Restored to ${target.short}`, {
-      action:
-        undoable && before
-          ? {
-              label: "Undo",
-              onClick: () =>
-                void restore(before, false).catch((err: unknown) =>
-                  toast.error("Couldn't undo the restore", { description: errorMessage(err) }),
-                ),
-            }
-          : undefined,
-    });
-  }
+  const restore = useRestore();
 
   return (
     <div className="flex h-full min-h-0 flex-col" data-testid="history-pane">
@@ -105,7 +77,7 @@ export function HistoryPane() {
           </>
         }
         confirmLabel="Restore"
-        onConfirm={() => (restoring ? restore(restoring, true) : undefined)}
+        onConfirm={() => (restoring ? restore(restoring) : undefined)}
       />
     </div>
   );

@@ -1,0 +1,51 @@
+import { RotateCcw } from "lucide-react";
+import { useState } from "react";
+import { Button } from "@/components/ui/button";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import type { AgentCheckpoint } from "@/lib/api";
+import { useRestore } from "@/workspace/history/restore";
+
+const label = (c: AgentCheckpoint) => (c.step === 0 ? "Before the agent started" : `After step ${c.step}`);
+
+/**
+ * The checkpoints the agent made as it went, each one a way back: rolling back
+ * restores the project's files as they were then (and can be undone from its toast).
+ */
+export function Checkpoints({ checkpoints, disabled }: { checkpoints: AgentCheckpoint[]; disabled?: string }) {
+  const restore = useRestore();
+  const [target, setTarget] = useState<AgentCheckpoint | null>(null);
+  if (checkpoints.length === 0) return null;
+  const sorted = [...checkpoints].sort((a, b) => a.step - b.step);
+  return (
+    <section aria-labelledby="agent-checkpoints" className="grid grid-cols-1 gap-1.5">
+      <h3 id="agent-checkpoints" className="text-xs font-medium text-muted-foreground">
+        Checkpoints
+      </h3>
+      {disabled && <p className="text-xs text-muted-foreground">{disabled}</p>}
+      <ol aria-label="Agent checkpoints" className="divide-y divide-border rounded-md border border-border">
+        {sorted.map((c) => (
+          <li key={c.hash} aria-label={label(c)} className="flex items-center gap-2 px-2 py-1.5 text-[13px]">
+            <div className="min-w-0 flex-1">
+              <p className="truncate text-foreground">{label(c)}</p>
+              <p className="truncate text-xs text-muted-foreground" title={c.message}>
+                <code className="font-mono">{c.hash.slice(0, 7)}</code>
+                {c.message && ` · ${c.message}`}
+              </p>
+            </div>
+            <Button size="sm" variant="ghost" disabled={!!disabled} onClick={() => setTarget(c)}>
+              <RotateCcw /> Roll back to here
+            </Button>
+          </li>
+        ))}
+      </ol>
+      <ConfirmDialog
+        open={target !== null}
+        onOpenChange={(open) => !open && setTarget(null)}
+        title={`Roll back to “${target ? label(target) : ""}”?`}
+        description="Every file goes back to how it was at that point. Your current files are kept as a checkpoint first, so you can undo this."
+        confirmLabel="Roll back"
+        onConfirm={() => (target ? restore({ id: target.hash, short: target.hash.slice(0, 7) }) : undefined)}
+      />
+    </section>
+  );
+}
