@@ -33,6 +33,8 @@ Usage:
   ecode serve [flags]                 run the platform (ecode serve -h lists the flags)
   ecode migrate [flags]               apply database migrations and exit
   ecode admin create-user [flags]     create an account (-username, -email; password from stdin)
+  ecode admin disable-user -username NAME   end the account's sessions and refuse its logins and tokens
+  ecode admin enable-user -username NAME    let a disabled account in again
   ecode version                       print the version
 
 Every flag has an ECODE_* environment variable; see the README.
@@ -65,10 +67,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	case "migrate":
 		return migrate(ctx, args[1:], stdout)
 	case "admin":
-		if len(args) < 2 || args[1] != "create-user" {
-			return fmt.Errorf("usage: ecode admin create-user -username NAME -email ADDRESS (password on stdin)")
+		switch {
+		case len(args) >= 2 && args[1] == "create-user":
+			return createUser(ctx, args[2:], stdin, stdout)
+		case len(args) >= 2 && (args[1] == "disable-user" || args[1] == "enable-user"):
+			return setDisabled(ctx, args[1], args[2:], stdout)
 		}
-		return createUser(ctx, args[2:], stdin, stdout)
+		return fmt.Errorf("usage: ecode admin create-user|disable-user|enable-user ...")
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "ecode", buildVersion())
 		return nil
@@ -139,33 +144,58 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+// adminDB parses an admin command's flags and opens the database.
+func adminDB(ctx context.Context, name string, args []string, flags func(fs *flag.FlagSet)) (*store.DB, error) {
 	cfg := config.Default()
-	fs := flag.NewFlagSet("admin create-user", flag.ContinueOnError)
+	fs := flag.NewFlagSet("admin "+name, flag.ContinueOnError)
 	cfg.Bind(fs, os.Getenv)
-	username := fs.String("username", "", "username of the new account")
-	email := fs.String("email", "", "email of the new account")
+	flags(fs)
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return err
+		return nil, err
 	}
 	setupLogging(cfg)
+	return store.OpenMigrated(ctx, cfg.DatabaseURL, cfg.DataDir)
+}
+
+func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	var username, email *string
+	db, err := adminDB(ctx, "create-user", args, func(fs *flag.FlagSet) {
+		username = fs.String("username", "", "username of the new account")
+		email = fs.String("email", "", "email of the new account")
+	})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("read password from stdin: %w", err)
 	}
 	password := strings.TrimRight(line, "\r\n")
-	db, err := store.OpenMigrated(ctx, cfg.DatabaseURL, cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	u, err := auth.NewService(db, auth.Options{}).CreateUser(ctx, *username, *email, password)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "created user %s (%s)\n", u.Username, u.ID)
+	return nil
+}
+
+func setDisabled(ctx context.Context, cmd string, args []string, stdout io.Writer) error {
+	var username *string
+	db, err := adminDB(ctx, cmd, args, func(fs *flag.FlagSet) {
+		username = fs.String("username", "", "the account")
+	})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	disable := cmd == "disable-user"
+	if err := auth.NewService(db, auth.Options{}).SetDisabled(ctx, *username, disable); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %s\n", *username, map[bool]string{true: "disabled", false: "enabled"}[disable])
 	return nil
 }

@@ -17,10 +17,13 @@ import (
 
 // User is an account as the API shows it.
 type User struct {
-	ID        string `json:"id" db:"id"`
-	Username  string `json:"username" db:"username"`
-	Email     string `json:"email" db:"email"`
-	CreatedAt int64  `json:"createdAt" db:"created_at"`
+	ID          string `json:"id" db:"id"`
+	Username    string `json:"username" db:"username"`
+	Email       string `json:"email" db:"email"`
+	CreatedAt   int64  `json:"createdAt" db:"created_at"`
+	HasPassword bool   `json:"hasPassword" db:"has_password"` // false for accounts made through a provider
+	RequireKey  bool   `json:"requireKey" db:"require_key"`   // a security key after the password
+	DisabledAt  *int64 `json:"-" db:"disabled_at"`
 }
 
 type ctxKey struct{}

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"net"
 	"net/http"
 
 	"ecode/internal/httpx"
@@ -16,19 +15,15 @@ func (s *Service) Routes(rt *httpx.Router) {
 	rt.HandleFunc("POST /api/auth/login", h.login)
 	rt.HandleFunc("POST /api/auth/logout", h.logout)
 	rt.HandleFunc("GET /api/auth/me", h.me)
+	rt.HandleFunc("PATCH /api/auth/me", h.updateMe)
+	rt.HandleFunc("DELETE /api/auth/me", h.deleteMe)
+	rt.HandleFunc("POST /api/auth/password", h.changePassword)
+	rt.HandleFunc("GET /api/auth/sessions", h.listSessions)
+	rt.HandleFunc("DELETE /api/auth/sessions", h.endOtherSessions)
+	rt.HandleFunc("DELETE /api/auth/sessions/{id}", h.endSession)
 	rt.HandleFunc("POST /api/tokens", h.createToken)
 	rt.HandleFunc("GET /api/tokens", h.listTokens)
 	rt.HandleFunc("DELETE /api/tokens/{id}", h.revokeToken)
-}
-
-// clientIP is the peer address; the platform is reached directly or through
-// a proxy that the operator configures to pass the real address.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func (h handlers) signup(w http.ResponseWriter, r *http.Request) {
@@ -41,7 +36,7 @@ func (h handlers) signup(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	u, err := h.svc.signup(r.Context(), clientIP(r), in.Username, in.Email, in.Password)
+	u, err := h.svc.signup(r.Context(), r, in.Username, in.Email, in.Password)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
@@ -58,9 +53,14 @@ func (h handlers) login(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	u, err := h.svc.login(r.Context(), clientIP(r), in.Login, in.Password)
+	u, err := h.svc.login(r.Context(), r, in.Login, in.Password)
 	if err == errRateLimited {
 		w.Header().Set("Retry-After", "60")
+	}
+	if err == errSecondFactor {
+		// The password was right; the client asks the security key next.
+		httpx.JSON(w, http.StatusOK, map[string]any{"user": nil, "secondFactor": "webauthn", "username": u.Username})
+		return
 	}
 	if err != nil {
 		httpx.Error(w, r, err)
@@ -134,6 +134,87 @@ func (h handlers) revokeToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.svc.RevokeToken(r.Context(), u, r.PathValue("id")); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h handlers) updateMe(w http.ResponseWriter, r *http.Request) {
+	u := Require(w, r)
+	if u == nil {
+		return
+	}
+	var in AccountChange
+	if err := httpx.Decode(w, r, &in); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	next, err := h.svc.UpdateAccount(r.Context(), u, in)
+	httpx.Reply(w, r, http.StatusOK, map[string]any{"user": next}, err)
+}
+
+func (h handlers) deleteMe(w http.ResponseWriter, r *http.Request) {
+	u := Require(w, r)
+	if u == nil {
+		return
+	}
+	var in struct {
+		Confirm  string `json:"confirm"`
+		Password string `json:"password"`
+	}
+	if err := httpx.Decode(w, r, &in); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	if err := h.svc.DeleteAccount(r.Context(), u, in.Confirm, in.Password); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h handlers) changePassword(w http.ResponseWriter, r *http.Request) {
+	u := Require(w, r)
+	if u == nil {
+		return
+	}
+	var in struct {
+		CurrentPassword string `json:"currentPassword"`
+		NewPassword     string `json:"newPassword"`
+	}
+	if err := httpx.Decode(w, r, &in); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	if err := h.svc.ChangePassword(r.Context(), u, in.CurrentPassword, in.NewPassword); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h handlers) listSessions(w http.ResponseWriter, r *http.Request) {
+	if u := Require(w, r); u != nil {
+		list, err := h.svc.ListSessions(r.Context(), u)
+		httpx.Reply(w, r, http.StatusOK, map[string]any{"sessions": list}, err)
+	}
+}
+
+func (h handlers) endOtherSessions(w http.ResponseWriter, r *http.Request) {
+	if u := Require(w, r); u != nil {
+		noContent(w, r, h.svc.EndOtherSessions(r.Context(), u))
+	}
+}
+
+func (h handlers) endSession(w http.ResponseWriter, r *http.Request) {
+	if u := Require(w, r); u != nil {
+		noContent(w, r, h.svc.EndSession(r.Context(), u, r.PathValue("id")))
+	}
+}
+
+func noContent(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}

@@ -28,12 +28,21 @@ type Service struct {
 	Sessions *scs.SessionManager
 	perIP    *limiter // every login and sign-up attempt from one address
 	perLogin *limiter // failed logins against one account
+
+	// OnDeleteUser, when set, removes what else an account owns (its
+	// projects' files) before the account goes.
+	OnDeleteUser func(ctx context.Context, u *User) error
+	// LoginMethods count the other ways u can log in (linked providers,
+	// passkeys), so the last one is never taken away.
+	LoginMethods []func(ctx context.Context, u *User) (int, error)
 }
 
 // Options are the operator's choices for accounts and sessions.
 type Options struct {
-	SecureCookies bool // mark cookies Secure: the platform is served over HTTPS
-	AllowSignup   bool // let anyone create an account
+	SecureCookies bool          // mark cookies Secure: the platform is served over HTTPS
+	AllowSignup   bool          // let anyone create an account
+	IdleTimeout   time.Duration // a session unused this long ends; 0 means 14 days
+	Lifetime      time.Duration // a session ends this long after login whatever; 0 means 30 days
 }
 
 // NewService builds the identity service.
@@ -43,7 +52,13 @@ func NewService(db *store.DB, opts Options) *Service {
 		ms.StopCleanup() // replaced by the database store below
 	}
 	sm.Store = sessionStore{db: db}
-	sm.Lifetime = 30 * 24 * time.Hour
+	sm.Lifetime, sm.IdleTimeout = 30*24*time.Hour, 14*24*time.Hour
+	if opts.Lifetime > 0 {
+		sm.Lifetime = opts.Lifetime
+	}
+	if opts.IdleTimeout > 0 {
+		sm.IdleTimeout = opts.IdleTimeout
+	}
 	sm.Cookie.Name = "ecode_session"
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
@@ -92,23 +107,36 @@ func (s *Service) CreateUser(ctx context.Context, username, email, password stri
 
 var errRateLimited = errs.RateLimited("rate_limited", "Too many attempts; wait a minute and try again.")
 
+// ErrSignupClosed answers sign-ups the operator has closed.
+var ErrSignupClosed = errs.Forbidden("signup_disabled", "Sign-up is closed on this server; ask an administrator for an account.")
+
+// SignupAllowed reports whether anyone may create an account.
+func (s *Service) SignupAllowed() bool { return s.opts.AllowSignup }
+
 // signup creates an account and starts a session for it.
-func (s *Service) signup(ctx context.Context, ip, username, email, password string) (*User, error) {
+func (s *Service) signup(ctx context.Context, r *http.Request, username, email, password string) (*User, error) {
 	if !s.opts.AllowSignup {
-		return nil, errs.Forbidden("signup_disabled", "Sign-up is closed on this server; ask an administrator for an account.")
+		return nil, ErrSignupClosed
 	}
-	if !s.perIP.allow(ip) {
+	if !s.perIP.allow(ClientIP(r)) {
 		return nil, errRateLimited
 	}
 	u, err := s.CreateUser(ctx, username, email, password)
 	if err != nil {
 		return nil, err
 	}
-	return u, s.startSession(ctx, u)
+	return u, s.StartSession(ctx, r, u)
 }
 
-// login checks a password and starts a session with a fresh token.
-func (s *Service) login(ctx context.Context, ip, login, password string) (*User, error) {
+// errSecondFactor tells the login handler the password was right and a
+// security key is owed.
+var errSecondFactor = errs.Unauthenticated("second_factor_required", "Confirm with your security key.")
+
+// login checks a password and starts a session with a fresh token, or,
+// for an account that requires a security key, holds the login until the
+// key answers (see PendingSecondFactor).
+func (s *Service) login(ctx context.Context, r *http.Request, login, password string) (*User, error) {
+	ip := ClientIP(r)
 	login = strings.ToLower(strings.TrimSpace(login))
 	if login == "" || password == "" || len(login) > 254 || len(password) > maxPasswordBytes {
 		return nil, errs.Invalid("invalid_credentials", "Enter your username or email and your password.")
@@ -120,21 +148,34 @@ func (s *Service) login(ctx context.Context, ip, login, password string) (*User,
 	if err != nil {
 		return nil, err
 	}
-	if !checkPassword(password, hash) || u == nil {
+	if hash == "" || !checkPassword(password, hash) || u == nil {
 		s.perLogin.allow(login)
 		slog.InfoContext(ctx, "login failed", "login", login, "ip", ip)
 		return nil, errs.Unauthenticated("invalid_credentials", "That username or email and password do not match.")
 	}
-	return u, s.startSession(ctx, u)
+	if u.DisabledAt != nil {
+		return nil, errDisabled
+	}
+	if u.RequireKey {
+		if err := s.Sessions.RenewToken(ctx); err != nil {
+			return nil, fmt.Errorf("renew session: %w", err)
+		}
+		s.Sessions.Put(ctx, pendingUserKey, u.ID)
+		s.Sessions.Put(ctx, pendingAtKey, store.Now())
+		return u, errSecondFactor
+	}
+	return u, s.StartSession(ctx, r, u)
 }
 
-func (s *Service) startSession(ctx context.Context, u *User) error {
-	// A new token at every login defeats session fixation.
-	if err := s.Sessions.RenewToken(ctx); err != nil {
-		return fmt.Errorf("renew session: %w", err)
+// PendingSecondFactor returns the account whose password this session
+// passed in the last few minutes and that still owes a security key.
+func (s *Service) PendingSecondFactor(ctx context.Context) (*User, error) {
+	id := s.Sessions.GetString(ctx, pendingUserKey)
+	at := s.Sessions.GetInt64(ctx, pendingAtKey)
+	if id == "" || store.Now()-at > secondFactorGrace.Milliseconds() {
+		return nil, errs.Unauthenticated("no_pending_login", "Log in with your password first.")
 	}
-	s.Sessions.Put(ctx, sessionUserKey, u.ID)
-	return nil
+	return s.UserByID(ctx, id)
 }
 
 // UserByID returns an account.
@@ -215,7 +256,11 @@ func (s *Service) tokenUser(ctx context.Context, secret string) (*User, error) {
 			slog.WarnContext(ctx, "record token use", "token_id", t.ID, "err", err)
 		}
 	}
-	return s.UserByID(ctx, t.UserID)
+	u, err := s.UserByID(ctx, t.UserID)
+	if err == nil && u.DisabledAt != nil {
+		return nil, errDisabled
+	}
+	return u, err
 }
 
 // Middleware loads the session and resolves the caller from a Bearer token
@@ -240,8 +285,11 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 		if id := s.Sessions.GetString(ctx, sessionUserKey); id != "" {
 			u, err := s.UserByID(ctx, id)
 			switch {
+			case err == nil && u.DisabledAt != nil:
+				_ = s.Sessions.Destroy(ctx) // disabled: every session ends at its next request
 			case err == nil:
 				ctx = WithUser(ctx, u)
+				s.touchSession(ctx, r, u)
 			case errs.Is(err, errs.KindNotFound):
 				_ = s.Sessions.Destroy(ctx) // the account is gone
 			default:

@@ -8,7 +8,7 @@ import (
 	"ecode/internal/store"
 )
 
-const userCols = `id, username, email, created_at`
+const userCols = `id, username, email, created_at, password_hash <> '' AS has_password, require_key, disabled_at`
 
 func insertUser(ctx context.Context, db *store.DB, u *User, hash string) error {
 	_, err := db.Exec(ctx, `INSERT INTO users (id, username, email, password_hash, created_at, updated_at)

@@ -230,6 +230,20 @@ func (s *Service) Update(ctx context.Context, actor *auth.User, id string, in Up
 	return decorate(p, actor), nil
 }
 
+// DeleteAllOf removes every project u owns, for an account that goes.
+func (s *Service) DeleteAllOf(ctx context.Context, u *auth.User) error {
+	ps, err := listProjects(ctx, s.db, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if err := s.Delete(ctx, u, p.ID); err != nil {
+			return fmt.Errorf("delete project %s: %w", p.Slug, err)
+		}
+	}
+	return nil
+}
+
 // Delete removes a project, its files and its history.
 func (s *Service) Delete(ctx context.Context, actor *auth.User, id string) error {
 	p, err := s.Get(ctx, actor, id, access.Admin)

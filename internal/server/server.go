@@ -117,13 +117,15 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err := agents.Recover(ctx); err != nil {
 		return fail(err)
 	}
+	accounts := auth.NewService(db, auth.Options{SecureCookies: cfg.SecureCookies(), AllowSignup: cfg.AllowSignup})
+	accounts.OnDeleteUser = projects.DeleteAllOf
 	projects.OnUpdate = runs.ApplyPolicy
 	projects.Importer = runs.Importer
 	projects.OnDelete = runs.Forget
 	s := &Server{
 		Config:   cfg,
 		DB:       db,
-		Auth:     auth.NewService(db, auth.Options{SecureCookies: cfg.SecureCookies(), AllowSignup: cfg.AllowSignup}),
+		Auth:     accounts,
 		Projects: projects,
 		Runs:     runs,
 		Router:   httpx.NewRouter(),
