@@ -234,7 +234,11 @@ func (s *Service) UpdateAccount(ctx context.Context, u *User, c AccountChange) (
 	}
 	_, err := s.db.Exec(ctx, `UPDATE users SET username = ?, email = ?, updated_at = ? WHERE id = ?`, next.Username, next.Email, store.Now(), u.ID)
 	if store.IsUnique(err) {
-		return nil, uniqueUserError(ctx, s.db, &next)
+		var n int
+		if err := s.db.Get(ctx, &n, `SELECT COUNT(*) FROM users WHERE username = ? AND id <> ?`, next.Username, u.ID); err == nil && n > 0 {
+			return nil, errs.Conflict("username_taken", "The username %q is taken; choose another.", next.Username)
+		}
+		return nil, errs.Conflict("email_taken", "Another account uses this email.")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("update account: %w", err)

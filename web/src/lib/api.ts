@@ -7,6 +7,22 @@ export interface User {
   username: string;
   email: string;
   createdAt: number;
+  /** False for an account made through a provider: it can set one. */
+  hasPassword: boolean;
+  /** Logins need a security key after the password. */
+  requireKey: boolean;
+}
+
+/** One place the person is logged in. */
+export interface Session {
+  id: string;
+  ip: string;
+  userAgent: string;
+  browser: string;
+  device: string;
+  createdAt: number;
+  lastSeen: number;
+  current: boolean;
 }
 
 export type Visibility = "private" | "public";
@@ -270,6 +286,16 @@ export const api = {
       throw err;
     }
   },
+
+  updateMe: (change: { username?: string; email?: string; currentPassword?: string }) =>
+    request<{ user: User }>("PATCH", "/api/auth/me", { json: change }).then((r) => r.user),
+  changePassword: (currentPassword: string, newPassword: string) =>
+    request<void>("POST", "/api/auth/password", { json: { currentPassword, newPassword } }),
+  deleteAccount: (confirm: string, password: string) =>
+    request<void>("DELETE", "/api/auth/me", { json: { confirm, password } }),
+  sessions: () => request<{ sessions: Session[] }>("GET", "/api/auth/sessions").then((r) => r.sessions),
+  endSession: (id: string) => request<void>("DELETE", `/api/auth/sessions/${encodeURIComponent(id)}`),
+  endOtherSessions: () => request<void>("DELETE", "/api/auth/sessions"),
 
   // API tokens
   listTokens: () => request<{ tokens: Token[] }>("GET", "/api/tokens").then((r) => r.tokens),
