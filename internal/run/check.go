@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -60,15 +61,36 @@ func (s *Service) CheckApp(ctx context.Context, actor *auth.User, projectID, pat
 	return c, nil
 }
 
-// ConsoleTail returns the last n bytes of the project's console.
+// ConsoleTail returns the last lines of the project's console as plain
+// text, at most n bytes: without terminal colours and cursor moves, and
+// with each line as it was left (a spinner's frames collapse to its last).
 func (s *Service) ConsoleTail(projectID string, n int) string {
 	c := s.console(projectID)
 	c.mu.Lock()
 	data := c.out.buf
-	if len(data) > n {
-		data = data[len(data)-n:]
+	if len(data) > 4*n {
+		data = data[len(data)-4*n:]
 	}
-	tail := strings.ToValidUTF8(string(data), "")
+	raw := strings.ToValidUTF8(string(data), "")
 	c.mu.Unlock()
-	return tail
+	raw = toLineStart.ReplaceAllString(raw, "\r") // a spinner redraws its line
+	lines := strings.Split(terminalCodes.ReplaceAllString(raw, ""), "\n")
+	for i, l := range lines {
+		l = strings.TrimSuffix(l, "\r")
+		if j := strings.LastIndexByte(l, '\r'); j >= 0 {
+			l = l[j+1:]
+		}
+		lines[i] = l
+	}
+	out := strings.Join(lines, "\n")
+	if len(out) > n {
+		out = strings.ToValidUTF8(out[len(out)-n:], "")
+	}
+	return out
 }
+
+var toLineStart = regexp.MustCompile(`\x1b\[1?G`)
+
+// terminalCodes are escape sequences: CSI (colours, cursor moves) and OSC
+// (titles, links).
+var terminalCodes = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]`)
