@@ -13,6 +13,7 @@ import { join } from "node:path";
 
 const port = Number(process.env.E2E_PORT ?? 18080);
 const modelPort = Number(process.env.E2E_MODEL_PORT ?? 18091);
+const providerPort = Number(process.env.E2E_PROVIDER_PORT ?? 18092);
 const external = process.env.E2E_BASE_URL;
 const baseURL = external ?? `http://127.0.0.1:${port}`;
 
@@ -70,14 +71,33 @@ export default defineConfig({
           timeout: 120_000,
         },
         {
+          // Stand-ins for the login providers, each below /{provider}, whose consent page asks
+          // who logs in (see internal/oauth/oauthtest).
+          command: `go run ../internal/oauth/oauthtest/cmd/fakeproviders -addr 127.0.0.1:${providerPort}`,
+          url: `http://127.0.0.1:${providerPort}/health`,
+          reuseExistingServer: false,
+          timeout: 120_000,
+        },
+        {
           // The server's log goes to server.log in its data directory, out of the test report.
           command: `../bin/ecode serve >"${join(dataDir, "server.log")}" 2>&1`,
           url: `${baseURL}/api/monitoring/health`,
           env: {
             ECODE_ADDR: `127.0.0.1:${port}`,
             ECODE_DATA_DIR: dataDir,
+            // WebAuthn refuses an IP address as the relying party, so passkey.spec.ts works
+            // at localhost; the public URL stays 127.0.0.1, where the other tests log in and
+            // where a private preview sends the browser back for its pass.
+            ECODE_PASSKEY_ORIGIN: `http://localhost:${port}`,
             ECODE_ANTHROPIC_BASE_URL: `http://127.0.0.1:${modelPort}`,
             ECODE_ANTHROPIC_API_KEY: "test-key",
+            // Log in with GitHub and Google, played by the fake providers below (oauth.spec.ts).
+            ECODE_OAUTH_GITHUB_CLIENT_ID: "github-client",
+            ECODE_OAUTH_GITHUB_CLIENT_SECRET: "e2e-secret",
+            ECODE_OAUTH_GITHUB_BASE_URL: `http://127.0.0.1:${providerPort}/github`,
+            ECODE_OAUTH_GOOGLE_CLIENT_ID: "google-client",
+            ECODE_OAUTH_GOOGLE_CLIENT_SECRET: "e2e-secret",
+            ECODE_OAUTH_GOOGLE_BASE_URL: `http://127.0.0.1:${providerPort}/google`,
           },
           reuseExistingServer: false,
           timeout: 60_000,

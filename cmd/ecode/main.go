@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -19,7 +20,10 @@ import (
 	"ecode/internal/auth"
 	"ecode/internal/config"
 	"ecode/internal/runtime/bwrap"
+	"ecode/internal/seal"
+	"ecode/internal/secrets"
 	"ecode/internal/server"
+	"ecode/internal/sshkey"
 	"ecode/internal/store"
 	"ecode/web"
 )
@@ -35,6 +39,8 @@ Usage:
   ecode admin create-user [flags]     create an account (-username, -email; password from stdin)
   ecode admin disable-user -username NAME   end the account's sessions and refuse its logins and tokens
   ecode admin enable-user -username NAME    let a disabled account in again
+  ecode admin reseal                  re-encrypt every sealed value under the current master key
+                                      (after rotating: the new ECODE_MASTER_KEY, the old one in ECODE_MASTER_KEY_PREVIOUS)
   ecode version                       print the version
 
 Every flag has an ECODE_* environment variable; see the README.
@@ -72,6 +78,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 			return createUser(ctx, args[2:], stdin, stdout)
 		case len(args) >= 2 && (args[1] == "disable-user" || args[1] == "enable-user"):
 			return setDisabled(ctx, args[1], args[2:], stdout)
+		case len(args) >= 2 && args[1] == "reseal":
+			return reseal(ctx, args[2:], stdout)
 		}
 		return fmt.Errorf("usage: ecode admin create-user|disable-user|enable-user ...")
 	case "version", "-version", "--version":
@@ -146,18 +154,46 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 
 // adminDB parses an admin command's flags and opens the database.
 func adminDB(ctx context.Context, name string, args []string, flags func(fs *flag.FlagSet)) (*store.DB, error) {
+	db, _, err := adminSetup(ctx, name, args, flags)
+	return db, err
+}
+
+func adminSetup(ctx context.Context, name string, args []string, flags func(fs *flag.FlagSet)) (*store.DB, config.Config, error) {
 	cfg := config.Default()
 	fs := flag.NewFlagSet("admin "+name, flag.ContinueOnError)
 	cfg.Bind(fs, os.Getenv)
 	flags(fs)
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, cfg, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, cfg, err
 	}
 	setupLogging(cfg)
-	return store.OpenMigrated(ctx, cfg.DatabaseURL, cfg.DataDir)
+	db, err := store.OpenMigrated(ctx, cfg.DatabaseURL, cfg.DataDir)
+	return db, cfg, err
+}
+
+func reseal(ctx context.Context, args []string, stdout io.Writer) error {
+	db, cfg, err := adminSetup(ctx, "reseal", args, func(*flag.FlagSet) {})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	keys, err := seal.Load(cfg.MasterKey, filepath.Join(cfg.DataDir, "master.key"), cfg.PreviousKeys)
+	if err != nil {
+		return err
+	}
+	n, err := secrets.NewService(db, keys, nil).Reseal(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := sshkey.NewService(db, keys).Reseal(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "resealed %d secrets and %d SSH keys under key %s\n", n, m, keys.Current())
+	return nil
 }
 
 func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {

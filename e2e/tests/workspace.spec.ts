@@ -36,13 +36,21 @@ test("a person signs up, writes a file, saves it and finds it again after a relo
   await expect(treeItem(direct, "index.js")).toBeVisible();
 });
 
-test("edits save themselves after a pause in typing; the tab marks unsaved changes until then", async ({ page }) => {
+test("edits are saved as they are typed; offline, the tab marks them kept until the server has them", async ({ page }) => {
   await startEditing(page, { user: "auto", project: "Autosave", file: "notes.md" });
   await page.keyboard.type("# Notes");
-  await expect(page.getByRole("tab", { name: /notes\.md/ }).getByLabel("unsaved changes")).toBeVisible();
-  await expect(page.getByTestId("save-status")).toHaveText("Saved", { timeout: 5_000 });
-  await expect(page.getByRole("tab", { name: /notes\.md/ }).getByLabel("unsaved changes")).toHaveCount(0);
+  const unsaved = page.getByRole("tab", { name: /notes\.md/ }).getByLabel("unsaved changes");
+  await expect(page.getByTestId("save-status")).toHaveText("Saved");
+  await expect(unsaved).toHaveCount(0);
   await expect(page.getByTestId("language")).toHaveText("Markdown");
+
+  await page.context().setOffline(true);
+  await page.keyboard.type(" (draft)");
+  await expect(unsaved).toBeVisible();
+  await expect(page.getByTestId("save-status")).toHaveText("Offline — changes kept");
+  await page.context().setOffline(false);
+  await expect(page.getByTestId("save-status")).toHaveText("Saved");
+  await expect(unsaved).toHaveCount(0);
 });
 
 test("files are renamed, moved into folders and deleted from the tree", async ({ page }) => {
@@ -137,10 +145,13 @@ test("uploads land in the tree, binary files get a notice, quick open and the pa
 
 test("closing a tab with unsaved changes asks first", async ({ page }) => {
   await startEditing(page, { user: "close", project: "Careful", file: "draft.txt" });
+  // Online, every keystroke is on the server at once; offline, closing holds what is not.
+  await page.context().setOffline(true);
   await page.keyboard.type("half a thought");
   await page.getByLabel("Close draft.txt").click();
   const ask = page.getByRole("alertdialog", { name: "Save changes to draft.txt?" });
   await expect(ask).toBeVisible();
+  await page.context().setOffline(false);
   await ask.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.getByRole("tab", { name: /draft\.txt/ })).toHaveCount(0);
   await treeItem(page, "draft.txt").click();

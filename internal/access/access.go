@@ -1,6 +1,7 @@
 // Package access is the one authorization layer: every handler asks Can
-// before it touches a resource. Today a project is its owner's, and a public
-// project is readable by anyone; teams and collaborators add rules here.
+// before it touches a resource. A project is its owner's; the owner shares
+// it with collaborators as editors (read and write) or viewers (read); a
+// public project is readable by anyone. Teams add rules here.
 package access
 
 import (
@@ -20,10 +21,18 @@ const (
 	Admin
 )
 
-// Project is what access needs to know about a project.
+// Roles a collaborator can have on a project.
+const (
+	Editor = "editor"
+	Viewer = "viewer"
+)
+
+// Project is what access needs to know about a project, as one caller
+// sees it.
 type Project struct {
 	OwnerID string
 	Public  bool
+	Role    string // the caller's role as a collaborator: Editor, Viewer or ""
 }
 
 // ErrNotFound is what a caller who may not see a project is told, so that
@@ -35,9 +44,16 @@ var ErrNotFound = errs.NotFound("not_found", "No such project, or you do not hav
 // forbidden for what it may see but not change.
 func Can(actor *auth.User, a Action, p Project) error {
 	owner := actor != nil && actor.ID == p.OwnerID
+	member := actor != nil && (p.Role == Editor || p.Role == Viewer)
 	switch {
 	case owner:
 		return nil
+	case member && (a == Read || a == Write && p.Role == Editor):
+		return nil
+	case member && a == Write:
+		return errs.Forbidden("forbidden", "You can view this project but not change it: ask its owner to make you an editor.")
+	case member:
+		return errs.Forbidden("forbidden", "Only the project's owner can do that.")
 	case !p.Public:
 		return ErrNotFound
 	case a == Read:

@@ -28,6 +28,11 @@ func TestCan(t *testing.T) {
 		{"anonymous reads public", nil, Read, public, -1},
 		{"stranger writes public", other, Write, public, errs.KindForbidden},
 		{"stranger deletes public", other, Admin, public, errs.KindForbidden},
+		{"editor writes private", other, Write, Project{OwnerID: "o", Role: Editor}, -1},
+		{"editor deletes private", other, Admin, Project{OwnerID: "o", Role: Editor}, errs.KindForbidden},
+		{"viewer reads private", other, Read, Project{OwnerID: "o", Role: Viewer}, -1},
+		{"viewer writes private", other, Write, Project{OwnerID: "o", Role: Viewer}, errs.KindForbidden},
+		{"role without an actor", nil, Read, Project{OwnerID: "o", Role: Editor}, errs.KindNotFound},
 		{"anonymous writes public", nil, Write, public, errs.KindUnauthenticated},
 	}
 	for _, c := range cases {

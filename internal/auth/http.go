@@ -203,20 +203,12 @@ func (h handlers) listSessions(w http.ResponseWriter, r *http.Request) {
 
 func (h handlers) endOtherSessions(w http.ResponseWriter, r *http.Request) {
 	if u := Require(w, r); u != nil {
-		noContent(w, r, h.svc.EndOtherSessions(r.Context(), u))
+		httpx.NoContent(w, r, h.svc.EndOtherSessions(r.Context(), u))
 	}
 }
 
 func (h handlers) endSession(w http.ResponseWriter, r *http.Request) {
 	if u := Require(w, r); u != nil {
-		noContent(w, r, h.svc.EndSession(r.Context(), u, r.PathValue("id")))
+		httpx.NoContent(w, r, h.svc.EndSession(r.Context(), u, r.PathValue("id")))
 	}
-}
-
-func noContent(w http.ResponseWriter, r *http.Request, err error) {
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ type Config struct {
 	DataDir         string        // ECODE_DATA_DIR
 	DatabaseURL     string        // ECODE_DATABASE_URL; empty means SQLite in DataDir
 	PublicURL       string        // ECODE_PUBLIC_URL
+	PasskeyOrigin   string        // ECODE_PASSKEY_ORIGIN: where browsers use passkeys; empty means PublicURL
 	LogFormat       string        // ECODE_LOG_FORMAT: text or json
 	LogLevel        string        // ECODE_LOG_LEVEL: debug, info, warn, error
 	MaxFileBytes    int64         // ECODE_MAX_FILE_BYTES
@@ -32,11 +34,43 @@ type Config struct {
 	GitImportRoots  string        // ECODE_GIT_IMPORT_ROOTS: comma-separated host folders file:// imports may use
 	EgressPrivate   string        // ECODE_EGRESS_ALLOW_PRIVATE: comma-separated CIDRs of private networks sandboxes may reach
 	MasterKey       string        // ECODE_MASTER_KEY: base64 of 32 bytes; empty means master.key in the data dir
+	PreviousKeys    string        // ECODE_MASTER_KEY_PREVIOUS: comma-separated earlier master keys, still opened while values are resealed
 	AnthropicKey    string        // ECODE_ANTHROPIC_API_KEY, else ANTHROPIC_API_KEY
 	AnthropicURL    string        // ECODE_ANTHROPIC_BASE_URL: any Messages-API-compatible endpoint
 	OpenAIURL       string        // ECODE_OPENAI_BASE_URL: an OpenAI-compatible Chat Completions API instead
 	OpenAIKey       string        // ECODE_OPENAI_API_KEY
 	AIModel         string        // ECODE_AI_MODEL
+	OAuth           OAuthSettings // ECODE_OAUTH_<PROVIDER>_CLIENT_ID, _CLIENT_SECRET, _BASE_URL; ECODE_OAUTH_AZUREAD_TENANT
+}
+
+// OAuthClient is this server's registration at one login provider; the
+// provider is offered once both the id and the secret are set.
+type OAuthClient struct {
+	ClientID     string
+	ClientSecret string
+	BaseURL      string // replaces the provider's origin(s) for every endpoint: self-hosted GitLab, GitHub Enterprise, test servers
+}
+
+// Enabled reports whether the operator registered this server at the provider.
+func (o OAuthClient) Enabled() bool { return o.ClientID != "" && o.ClientSecret != "" }
+
+// OAuthProviders are the login providers, by the names their settings use
+// (ECODE_OAUTH_GITHUB_..., lower-cased here), in the order they are shown.
+var OAuthProviders = []string{"github", "google", "gitlab", "bitbucket", "discord", "slack", "azuread"}
+
+// OAuthSettings are the login providers' registrations.
+type OAuthSettings struct {
+	GitHub, Google, GitLab, Bitbucket, Discord, Slack, AzureAD OAuthClient
+
+	AzureADTenant string // ECODE_OAUTH_AZUREAD_TENANT: common, organizations, consumers, or one tenant's id or domain
+}
+
+// Client returns the registration of provider (one of OAuthProviders), or nil.
+func (o *OAuthSettings) Client(provider string) *OAuthClient {
+	return map[string]*OAuthClient{
+		"github": &o.GitHub, "google": &o.Google, "gitlab": &o.GitLab, "bitbucket": &o.Bitbucket,
+		"discord": &o.Discord, "slack": &o.Slack, "azuread": &o.AzureAD,
+	}[provider]
 }
 
 // Default returns the settings for a fresh machine.
@@ -52,6 +86,7 @@ func Default() Config {
 		PreviewDomain:   "localhost",
 		SandboxIdle:     15 * time.Minute,
 		DiskCheck:       5 * time.Second,
+		OAuth:           OAuthSettings{AzureADTenant: "common"},
 	}
 }
 
@@ -86,6 +121,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.DataDir, "data-dir", "ECODE_DATA_DIR", "directory for the SQLite database and project files")
 	str(&c.DatabaseURL, "database-url", "ECODE_DATABASE_URL", "postgres://... to use PostgreSQL; empty for SQLite in the data dir")
 	str(&c.PublicURL, "public-url", "ECODE_PUBLIC_URL", "URL browsers use to reach the server (default http://ADDR)")
+	str(&c.PasskeyOrigin, "passkey-origin", "ECODE_PASSKEY_ORIGIN", "origin where browsers use passkeys when it is not the public URL's; its host, a domain name and never an IP address, is the WebAuthn relying party")
 	str(&c.LogFormat, "log-format", "ECODE_LOG_FORMAT", "log format: text or json")
 	str(&c.LogLevel, "log-level", "ECODE_LOG_LEVEL", "log level: debug, info, warn or error")
 	num(&c.MaxFileBytes, "max-file-bytes", "ECODE_MAX_FILE_BYTES", "largest file a project may hold")
@@ -96,6 +132,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.GitImportRoots, "git-import-roots", "ECODE_GIT_IMPORT_ROOTS", "comma-separated host folders that file:// git imports may clone from")
 	str(&c.EgressPrivate, "egress-allow-private", "ECODE_EGRESS_ALLOW_PRIVATE", "comma-separated CIDRs of private networks that sandboxes and git imports may reach, such as an internal git server")
 	str(&c.MasterKey, "master-key", "ECODE_MASTER_KEY", "base64 of the 32-byte key that seals secrets at rest; empty uses master.key in the data dir, created on first start")
+	str(&c.PreviousKeys, "master-key-previous", "ECODE_MASTER_KEY_PREVIOUS", "comma-separated earlier master keys (base64): values sealed with them still open; `ecode admin reseal` moves them to the current key")
 	if v := getenv("ANTHROPIC_API_KEY"); v != "" {
 		c.AnthropicKey = v
 	}
@@ -105,6 +142,13 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.OpenAIKey, "openai-api-key", "ECODE_OPENAI_API_KEY", "API key for ECODE_OPENAI_BASE_URL, when it needs one")
 	str(&c.AIModel, "ai-model", "ECODE_AI_MODEL", "model for the agent and completions (default: a current Claude Sonnet)")
 	duration(&c.DiskCheck, "disk-check", "ECODE_DISK_CHECK", "how often a running project's size is held to its limit")
+	for _, p := range OAuthProviders {
+		o, env := c.OAuth.Client(p), "ECODE_OAUTH_"+strings.ToUpper(p)
+		str(&o.ClientID, "oauth-"+p+"-client-id", env+"_CLIENT_ID", "client id of this server's OAuth app at "+p+"; with the secret, offers log in with "+p)
+		str(&o.ClientSecret, "oauth-"+p+"-client-secret", env+"_CLIENT_SECRET", "client secret of this server's OAuth app at "+p)
+		str(&o.BaseURL, "oauth-"+p+"-base-url", env+"_BASE_URL", "origin of a self-hosted or test "+p+" server; empty for the public service")
+	}
+	str(&c.OAuth.AzureADTenant, "oauth-azuread-tenant", "ECODE_OAUTH_AZUREAD_TENANT", "Microsoft Entra ID tenant: common, organizations, consumers, or one tenant's id or domain")
 }
 
 // Load parses args (after the subcommand) into a Config.
@@ -153,11 +197,44 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("public url %q must be an absolute http(s) URL", c.PublicURL)
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	if c.PasskeyOrigin == "" {
+		c.PasskeyOrigin = c.PublicURL
+	}
+	if u, err := url.Parse(c.PasskeyOrigin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("passkey origin %q must be an http(s) origin such as https://code.example.com", c.PasskeyOrigin)
+	}
 	if _, err := c.PrivateNets(); err != nil {
 		return err
 	}
 	if c.AI().API == "openai" && c.AIModel == "" {
 		return fmt.Errorf("ECODE_OPENAI_BASE_URL needs ECODE_AI_MODEL: the name of the model that server serves")
+	}
+	return c.OAuth.validate()
+}
+
+var tenantRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$`)
+
+// validate checks each provider's registration is whole and its base URL usable.
+func (o *OAuthSettings) validate() error {
+	for _, p := range OAuthProviders {
+		c, env := o.Client(p), "ECODE_OAUTH_"+strings.ToUpper(p)
+		if (c.ClientID == "") != (c.ClientSecret == "") {
+			return fmt.Errorf("%s_CLIENT_ID and %s_CLIENT_SECRET go together: set both to offer log in with %s, or neither", env, env, p)
+		}
+		if c.BaseURL == "" {
+			continue
+		}
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return fmt.Errorf("%s_BASE_URL %q must be an absolute http(s) URL such as https://gitlab.example.com", env, c.BaseURL)
+		}
+		c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
+	}
+	if o.AzureADTenant == "" {
+		o.AzureADTenant = "common"
+	}
+	if !tenantRE.MatchString(o.AzureADTenant) {
+		return fmt.Errorf("ECODE_OAUTH_AZUREAD_TENANT %q must be common, organizations, consumers, or a tenant id or domain", o.AzureADTenant)
 	}
 	return nil
 }
@@ -199,6 +276,17 @@ func (c *Config) ImportRoots() []string {
 		}
 	}
 	return out
+}
+
+// PreviewOrigin is the origin pattern of every preview, for a content
+// security policy: the public URL's scheme, any subdomain of the preview
+// domain, any port.
+func (c *Config) PreviewOrigin() string {
+	scheme := "http"
+	if strings.HasPrefix(c.PublicURL, "https://") {
+		scheme = "https"
+	}
+	return scheme + "://*." + c.PreviewDomain + ":*"
 }
 
 // SecureCookies reports whether cookies must be marked Secure.

@@ -21,6 +21,7 @@ const (
 	KindTooLarge
 	KindRateLimited
 	KindUnavailable
+	KindGone // existed, and no longer does: an expired link
 )
 
 // Error is a domain error. Cause, when set, is logged but never shown.
@@ -74,6 +75,10 @@ func RateLimited(code, format string, args ...any) *Error {
 
 func Unavailable(code, format string, args ...any) *Error {
 	return newErr(KindUnavailable, code, format, args)
+}
+
+func Gone(code, format string, args ...any) *Error {
+	return newErr(KindGone, code, format, args)
 }
 
 // With returns a copy of e that records cause for the log.

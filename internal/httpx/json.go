@@ -37,6 +37,15 @@ func Reply(w http.ResponseWriter, r *http.Request, status int, v any, err error)
 	JSON(w, status, v)
 }
 
+// NoContent answers err through the error table, or 204.
+func NoContent(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // Decode reads one JSON object into dst, refusing unknown fields, trailing
 // data and bodies over MaxJSONBody.
 func Decode(w http.ResponseWriter, r *http.Request, dst any) error {
@@ -91,6 +100,7 @@ var statusOf = map[errs.Kind]int{
 	errs.KindTooLarge:        http.StatusRequestEntityTooLarge,
 	errs.KindRateLimited:     http.StatusTooManyRequests,
 	errs.KindUnavailable:     http.StatusServiceUnavailable,
+	errs.KindGone:            http.StatusGone,
 }
 
 // Error answers err in the one error shape. Domain errors keep their code and

@@ -32,10 +32,11 @@ type FileEntry struct {
 // os.Root, so neither "..", nor a symlink planted by code the project runs,
 // can lead a file operation outside the project.
 type Tree struct {
-	dir    string
-	limits Limits
-	usage  *usage
-	uid    int // host uid that owns the project's files; -1 leaves ownership alone
+	projectID string
+	dir       string
+	limits    Limits
+	usage     *usage
+	uid       int // host uid that owns the project's files; -1 leaves ownership alone
 }
 
 // own hands p, and the folders above it that the platform just created, to
@@ -77,6 +78,9 @@ func skipped(name string) bool { return name == ".git" || name == stagingDir }
 func heavy(name string) bool {
 	return name == "node_modules" || name == "__pycache__" || name == ".venv"
 }
+
+// Dir is the tree's folder on the host.
+func (t *Tree) Dir() string { return t.dir }
 
 func (t *Tree) root() (*os.Root, error) {
 	r, err := os.OpenRoot(t.dir)

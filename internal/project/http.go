@@ -41,6 +41,7 @@ func (s *Service) Routes(rt *httpx.Router) {
 	rt.HandleFunc("GET /api/projects/{id}/history", h.history)
 	rt.HandleFunc("POST /api/projects/{id}/checkpoints", h.checkpoint)
 	rt.HandleFunc("POST /api/projects/{id}/restore", h.restore)
+	h.memberRoutes(rt)
 }
 
 func (h handlers) fork(w http.ResponseWriter, r *http.Request) {
@@ -356,7 +357,15 @@ func (h handlers) move(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	h.change(w, r, func(t *Tree) error { return t.Move(ps[0], ps[1]) })
+	h.change(w, r, func(t *Tree) error {
+		if err := t.Move(ps[0], ps[1]); err != nil {
+			return err
+		}
+		if h.svc.OnMoved != nil {
+			h.svc.OnMoved(t.projectID, ps[0], ps[1])
+		}
+		return nil
+	})
 }
 
 func (h handlers) upload(w http.ResponseWriter, r *http.Request) {

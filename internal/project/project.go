@@ -32,11 +32,13 @@ type Project struct {
 	UpdatedAt  int64  `json:"updatedAt" db:"updated_at"`
 	URL        string `json:"url" db:"-"`
 	CanEdit    bool   `json:"canEdit" db:"-"`
+	Role       string `json:"role" db:"role"` // the caller's: owner, editor, viewer, or "" for a public project's visitor
 }
 
-// Access is what the authorization layer needs to know of p.
+// Access is what the authorization layer needs to know of p, as the
+// caller whose Role it carries sees it.
 func (p *Project) Access() access.Project {
-	return access.Project{OwnerID: p.OwnerID, Public: p.Visibility == Public}
+	return access.Project{OwnerID: p.OwnerID, Public: p.Visibility == Public, Role: p.Role}
 }
 
 const maxName = 64

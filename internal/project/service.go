@@ -28,6 +28,12 @@ type Service struct {
 	// SandboxUID, when set, names the host uid that must own a project's
 	// files (the sandbox runs as it); files the platform writes go to it.
 	SandboxUID func(projectID string) int
+	// OnMoved, when set, hears that a file or folder of a project moved,
+	// so editors that have it open follow it.
+	OnMoved func(projectID, from, to string)
+	// OnAccessChange, when set, hears that userID lost access to a project
+	// (their live connections to it are closed).
+	OnAccessChange func(projectID, userID string)
 	// OnUpdate, when set, hears of every change to a project's settings.
 	OnUpdate func(p *Project)
 	// OnDelete, when set, hears of every deleted project.
@@ -65,12 +71,15 @@ func (s *Service) Tree(p *Project) *Tree {
 	if s.SandboxUID != nil {
 		uid = s.SandboxUID(p.ID)
 	}
-	return &Tree{dir: s.Dir(p.ID), limits: s.limits, usage: u, uid: uid}
+	return &Tree{projectID: p.ID, dir: s.Dir(p.ID), limits: s.limits, usage: u, uid: uid}
 }
 
 // decorate fills in the fields derived for the caller.
 func decorate(p *Project, actor *auth.User) *Project {
 	p.URL = "/@" + p.Owner + "/" + p.Slug
+	if actor != nil && actor.ID == p.OwnerID {
+		p.Role = "owner"
+	}
 	p.CanEdit = access.Can(actor, access.Write, p.Access()) == nil
 	return p
 }
@@ -152,16 +161,40 @@ func (s *Service) Get(ctx context.Context, actor *auth.User, id string, a access
 	if err != nil {
 		return nil, err
 	}
+	if err := s.withRole(ctx, p, actor); err != nil {
+		return nil, err
+	}
 	if err := access.Can(actor, a, p.Access()); err != nil {
 		return nil, err
 	}
 	return decorate(p, actor), nil
 }
 
+// withRole reads actor's collaborator role on p into p.Role.
+func (s *Service) withRole(ctx context.Context, p *Project, actor *auth.User) error {
+	if actor == nil || actor.ID == p.OwnerID {
+		return nil
+	}
+	role, err := memberRole(ctx, s.db, p.ID, actor.ID)
+	p.Role = role
+	return err
+}
+
+// UserMay reports whether userID may do a to p: for callers that know a
+// person only by id (a preview pass).
+func (s *Service) UserMay(ctx context.Context, userID string, p *Project, a access.Action) bool {
+	q := *p
+	actor := &auth.User{ID: userID}
+	return s.withRole(ctx, &q, actor) == nil && access.Can(actor, a, q.Access()) == nil
+}
+
 // BySlug returns owner's project slug when actor may read it.
 func (s *Service) BySlug(ctx context.Context, actor *auth.User, owner, slug string) (*Project, error) {
 	p, err := projectBySlug(ctx, s.db, owner, slug)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.withRole(ctx, p, actor); err != nil {
 		return nil, err
 	}
 	if err := access.Can(actor, access.Read, p.Access()); err != nil {
@@ -176,12 +209,13 @@ func (s *Service) Lookup(ctx context.Context, owner, slug string) (*Project, err
 	return projectBySlug(ctx, s.db, owner, slug)
 }
 
-// List returns actor's projects, most recently changed first.
+// List returns actor's projects and those shared with actor, most
+// recently changed first.
 func (s *Service) List(ctx context.Context, actor *auth.User) ([]*Project, error) {
 	if actor == nil {
 		return nil, auth.ErrUnauthenticated
 	}
-	ps, err := listProjects(ctx, s.db, actor.ID)
+	ps, err := listVisibleTo(ctx, s.db, actor.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -64,6 +64,31 @@ func listProjects(ctx context.Context, db *store.DB, ownerID string) ([]*Project
 	return out, nil
 }
 
+// listVisibleTo lists the projects userID owns or collaborates on, with
+// userID's role in each.
+func listVisibleTo(ctx context.Context, db *store.DB, userID string) ([]*Project, error) {
+	out := []*Project{}
+	err := db.Select(ctx, &out, `SELECT `+projectCols+`, COALESCE(m.role, '') AS role`+projectFrom+`
+		LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = ?
+		WHERE p.owner_id = ? OR m.user_id IS NOT NULL ORDER BY p.updated_at DESC, p.id DESC`, userID, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list projects: %w", err)
+	}
+	return out, nil
+}
+
+func memberRole(ctx context.Context, db *store.DB, projectID, userID string) (string, error) {
+	var role string
+	err := db.Get(ctx, &role, `SELECT role FROM project_members WHERE project_id = ? AND user_id = ?`, projectID, userID)
+	if store.NoRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read role: %w", err)
+	}
+	return role, nil
+}
+
 func updateProject(ctx context.Context, db *store.DB, p *Project) error {
 	_, err := db.Exec(ctx, `UPDATE projects SET slug = ?, name = ?, visibility = ?, internet = ?, updated_at = ? WHERE id = ?`,
 		p.Slug, p.Name, p.Visibility, p.Internet, p.UpdatedAt, p.ID)

@@ -145,14 +145,15 @@ func (c *console) list() ([]View, *View) {
 	return out, cur
 }
 
-// consoleWriter is an io.Writer into a run's console.
+// consoleWriter is an io.Writer into a run's console, masking secrets.
 type consoleWriter struct {
-	c *console
-	r *Run
+	c    *console
+	r    *Run
+	mask func([]byte) []byte
 }
 
 func (w consoleWriter) Write(p []byte) (int, error) {
-	w.c.write(w.r, p)
+	w.c.write(w.r, w.mask(p))
 	return len(p), nil
 }
 

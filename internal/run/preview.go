@@ -155,7 +155,7 @@ func (s *Service) mayView(r *http.Request, p *project.Project) bool {
 	}
 	uid, ok := s.verify(c.Value, p.ID)
 	// Access is asked again on every request: a pass outlives nobody's rights.
-	return ok && access.Can(&auth.User{ID: uid}, access.Read, p.Access()) == nil
+	return ok && s.projects.UserMay(r.Context(), uid, p, access.Read)
 }
 
 func (s *Service) passCookie(r *http.Request, pass string) *http.Cookie {

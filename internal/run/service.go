@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +50,9 @@ type Options struct {
 	Reachable func(netip.Addr) bool
 	// SSHKey returns the PEM of a person's SSH key, for ssh:// imports.
 	SSHKey func(ctx context.Context, userID string) ([]byte, error)
+	// Secrets returns a project's secrets as NAME=value: the environment
+	// of its runs, shells and commands, and what their output masks.
+	Secrets func(ctx context.Context, projectID string) ([]string, error)
 }
 
 // Service is the run capability.
@@ -63,6 +67,7 @@ type Service struct {
 	consoles     map[string]*console
 	previewCache map[string]cachedProject
 	watched      map[runtime.Sandbox]bool
+	maskers      map[string]*strings.Replacer // by project; nil: no secret to mask
 }
 
 // NewService builds the service; Run keeps its sandboxes until ctx ends.
@@ -71,6 +76,7 @@ func NewService(projects *project.Service, rt runtime.Runtime, opts Options) *Se
 		opts.DefaultPort = 3000
 	}
 	s := &Service{projects: projects, rt: rt, pool: newPool(rt, opts.IdleTimeout), opts: opts, consoles: map[string]*console{},
+		maskers:      map[string]*strings.Replacer{},
 		previewCache: map[string]cachedProject{}, watched: map[runtime.Sandbox]bool{}}
 	if s.opts.DiskCheck == 0 {
 		s.opts.DiskCheck = 5 * time.Second
@@ -275,7 +281,7 @@ const (
 func (s *Service) execute(ctx context.Context, p *project.Project, cfg Config, c *console, r *Run) {
 	defer close(r.done)
 	defer r.cancel()
-	out := consoleWriter{c: c, r: r}
+	out := consoleWriter{c: c, r: r, mask: func(b []byte) []byte { return s.Mask(p.ID, b) }}
 	finish := func(status string, code *int, msg string) {
 		r.set(func(r *Run) {
 			if r.stopped {
@@ -295,7 +301,7 @@ func (s *Service) execute(ctx context.Context, p *project.Project, cfg Config, c
 	}
 	defer release()
 
-	env := []string{"PORT=" + strconv.Itoa(s.opts.DefaultPort)}
+	env := append([]string{"PORT=" + strconv.Itoa(s.opts.DefaultPort)}, s.secretEnv(ctx, p.ID)...)
 	for k, v := range cfg.Env {
 		env = append(env, k+"="+v)
 	}

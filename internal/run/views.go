@@ -101,7 +101,7 @@ func (s *Service) Shell(ctx context.Context, actor *auth.User, projectID string,
 		return nil, nil, err
 	}
 	proc, err := sb.Exec(ctx, runtime.Command{Argv: []string{"bash", "-i"}, TTY: true, Rows: rows, Cols: cols,
-		Env: []string{"PS1=\\[\\e[32m\\]\\w\\[\\e[0m\\]$ "}})
+		Env: append(s.secretEnv(ctx, p.ID), "PS1=\\[\\e[32m\\]\\w\\[\\e[0m\\]$ ")})
 	if err != nil {
 		release()
 		return nil, nil, errs.Unavailable("shell_failed", "The shell did not start: %v.", err)

@@ -57,6 +57,9 @@ func NewKeyring(keys ...[]byte) (*Keyring, error) {
 	return k, nil
 }
 
+// Current is the id of the key new values are sealed with.
+func (k *Keyring) Current() string { return k.current }
+
 // KeyID names a key without revealing it: the start of its SHA-256.
 func KeyID(key []byte) string {
 	sum := sha256.Sum256(key)
@@ -124,4 +127,27 @@ func LoadKey(env, path string) ([]byte, error) {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
 	return key, f.Close()
+}
+
+// Load makes the keyring from the master key (env, else the key file at
+// path) and the earlier keys, base64 and comma-separated, that still open
+// old values. (env, else the key file at path) and the
+// earlier keys, base64 and comma-separated, that still open old values.
+func Load(env, path, previous string) (*Keyring, error) {
+	key, err := LoadKey(env, path)
+	if err != nil {
+		return nil, err
+	}
+	keys := [][]byte{key}
+	for _, p := range strings.Split(previous, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		old, err := base64.StdEncoding.DecodeString(p)
+		if err != nil || len(old) != KeySize {
+			return nil, fmt.Errorf("previous master key: want the base64 of %d bytes", KeySize)
+		}
+		keys = append(keys, old)
+	}
+	return NewKeyring(keys...)
 }

@@ -21,15 +21,19 @@ import (
 
 	"ecode/internal/agent"
 	"ecode/internal/auth"
+	"ecode/internal/collab"
 	"ecode/internal/config"
 	"ecode/internal/httpx"
 	"ecode/internal/monitor"
+	"ecode/internal/oauth"
+	"ecode/internal/passkey"
 	"ecode/internal/project"
 	"ecode/internal/run"
 	"ecode/internal/runtime"
 	"ecode/internal/runtime/bwrap"
 	"ecode/internal/runtime/egress"
 	"ecode/internal/seal"
+	"ecode/internal/secrets"
 	"ecode/internal/sshkey"
 	"ecode/internal/store"
 	"ecode/internal/ui"
@@ -82,15 +86,12 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	masterKey, err := seal.LoadKey(cfg.MasterKey, filepath.Join(cfg.DataDir, "master.key"))
-	if err != nil {
-		return fail(err)
-	}
-	keyring, err := seal.NewKeyring(masterKey)
+	keyring, err := seal.Load(cfg.MasterKey, filepath.Join(cfg.DataDir, "master.key"), cfg.PreviousKeys)
 	if err != nil {
 		return fail(err)
 	}
 	sshKeys := sshkey.NewService(db, keyring)
+	vault := secrets.NewService(db, keyring, projects)
 	private, err := cfg.PrivateNets()
 	if err != nil {
 		return fail(err)
@@ -111,7 +112,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		StateDir: filepath.Join(cfg.DataDir, "runs"), PreviewKey: key, Egress: proxy,
 		DiskCheck: cfg.DiskCheck, GitImportRoots: cfg.ImportRoots(),
 		CacheRoot: filepath.Join(cfg.DataDir, "caches"),
-		Reachable: reachable, SSHKey: sshKeys.Private,
+		Reachable: reachable, SSHKey: sshKeys.Private, Secrets: vault.Env,
 	})
 	agents := agent.NewService(bgctx, db, projects, runs, aiConfig(cfg.AI()), agent.DefaultBudgets)
 	if err := agents.Recover(ctx); err != nil {
@@ -119,6 +120,14 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	}
 	accounts := auth.NewService(db, auth.Options{SecureCookies: cfg.SecureCookies(), AllowSignup: cfg.AllowSignup})
 	accounts.OnDeleteUser = projects.DeleteAllOf
+	logins := oauth.NewService(db, accounts, oauthOptions(cfg))
+	accounts.LoginMethods = append(accounts.LoginMethods, logins.CountLogins)
+	passkeys := passkey.NewService(db, accounts, cfg.PasskeyOrigin)
+	accounts.LoginMethods = append(accounts.LoginMethods, passkeys.LoginMethods)
+	live := collab.NewService(projects, collab.Options{MaxFile: cfg.MaxFileBytes})
+	projects.OnMoved = live.Moved
+	projects.OnAccessChange = live.Kick
+	vault.OnChange = runs.SecretsChanged
 	projects.OnUpdate = runs.ApplyPolicy
 	projects.Importer = runs.Importer
 	projects.OnDelete = runs.Forget
@@ -143,11 +152,14 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 
 	health.Routes(s.Router)
 	s.Auth.Routes(s.Router)
+	logins.Routes(s.Router)
+	passkeys.Routes(s.Router)
 	s.Projects.Routes(s.Router)
 	s.Runs.Routes(s.Router)
 	sshKeys.Routes(s.Router)
+	vault.Routes(s.Router)
 	agents.Routes(s.Router)
-	(&ws.Handler{Projects: projects, Runs: runs, Agents: agents}).Routes(s.Router)
+	(&ws.Handler{Projects: projects, Runs: runs, Agents: agents, Collab: live}).Routes(s.Router)
 	s.Router.Fallback(ui.New(dist, func(r *http.Request, owner, slug string) bool {
 		_, err := projects.BySlug(r.Context(), auth.Actor(r), owner, slug)
 		return err == nil
@@ -156,7 +168,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	var h http.Handler = s.Router
 	h = s.Auth.Middleware(h)
 	h = httpx.CrossOrigin(h)
-	h = httpx.SecurityHeaders(h)
+	h = httpx.SecurityHeaders(httpx.Security{HTTPS: cfg.SecureCookies(), PreviewOrigin: cfg.PreviewOrigin()})(h)
 	h = previews(runs, h)
 	s.handler = httpx.Observe(httpx.NewMetrics(reg), slog.Default(), h)
 
@@ -228,4 +240,14 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 
 func aiConfig(e config.AIEndpoint) agent.Config {
 	return agent.Config{API: e.API, BaseURL: e.BaseURL, APIKey: e.APIKey, Model: e.Model}
+}
+
+func oauthOptions(cfg config.Config) oauth.Options {
+	o := oauth.Options{PublicURL: cfg.PublicURL, AzureTenant: cfg.OAuth.AzureADTenant, Clients: map[string]oauth.Client{}}
+	for _, p := range config.OAuthProviders {
+		if c := cfg.OAuth.Client(p); c.Enabled() {
+			o.Clients[p] = oauth.Client{ID: c.ClientID, Secret: c.ClientSecret, BaseURL: c.BaseURL}
+		}
+	}
+	return o
 }

@@ -17,12 +17,14 @@ import (
 // public lists the routes anyone may call with success, and the routes that
 // act only on the caller's own account.
 var public = map[string]bool{
-	"GET /api/monitoring/health": true,
-	"GET /metrics":               true,
-	"GET /api/templates":         true,
-	"POST /api/auth/logout":      true,
-	"GET /api/tokens":            true, // the caller's own
-	"GET /api/projects":          true, // the caller's own
+	"GET /api/monitoring/health":   true,
+	"GET /metrics":                 true,
+	"GET /api/templates":           true,
+	"POST /api/auth/logout":        true,
+	"GET /api/tokens":              true, // the caller's own
+	"GET /api/projects":            true, // the caller's own
+	"GET /api/auth/providers":      true, // the login page lists them
+	"POST /api/auth/passkey/begin": true, // a login starts anonymous
 }
 
 // TestEveryRouteAsksAccess walks the route table: no route lets a stranger

@@ -102,6 +102,27 @@ func (s *Service) Private(ctx context.Context, userID string) ([]byte, error) {
 	return pemKey, nil
 }
 
+// Reseal re-encrypts every private key under the keyring's current key.
+func (s *Service) Reseal(ctx context.Context) (int, error) {
+	var rows []struct {
+		UserID string `db:"user_id"`
+		Sealed string `db:"private_key"`
+	}
+	if err := s.db.Select(ctx, &rows, `SELECT user_id, private_key FROM ssh_keys`); err != nil {
+		return 0, fmt.Errorf("read ssh keys: %w", err)
+	}
+	for _, r := range rows {
+		pemKey, err := s.keys.Open(r.Sealed, []byte(r.UserID))
+		if err != nil {
+			return 0, fmt.Errorf("ssh key of %s: %w", r.UserID, err)
+		}
+		if _, err := s.db.Exec(ctx, `UPDATE ssh_keys SET private_key = ? WHERE user_id = ?`, s.keys.Seal(pemKey, []byte(r.UserID)), r.UserID); err != nil {
+			return 0, fmt.Errorf("reseal ssh key: %w", err)
+		}
+	}
+	return len(rows), nil
+}
+
 // Delete removes u's key.
 func (s *Service) Delete(ctx context.Context, u *auth.User) error {
 	n, err := s.db.Exec(ctx, `DELETE FROM ssh_keys WHERE user_id = ?`, u.ID)

@@ -65,9 +65,21 @@ func WithOpenAI(baseURL, model string) Option {
 	return func(c *config.Config) { c.OpenAIURL, c.AIModel = baseURL, model }
 }
 
+// WithMasterKey seals with key (base64 of 32 bytes).
+func WithMasterKey(key string) Option { return func(c *config.Config) { c.MasterKey = key } }
+
 // WithLimits sets the per-file and per-project size limits.
 func WithLimits(file, project int64) Option {
 	return func(c *config.Config) { c.MaxFileBytes, c.MaxProjectBytes = file, project }
+}
+
+// WithOAuth offers log in with provider (github, google, ...; see
+// config.OAuthProviders), registered as clientID and secret at a server
+// that plays it at baseURL (oauthtest's fakes).
+func WithOAuth(provider, baseURL, clientID, secret string) Option {
+	return func(c *config.Config) {
+		*c.OAuth.Client(provider) = config.OAuthClient{ClientID: clientID, ClientSecret: secret, BaseURL: baseURL}
+	}
 }
 
 // UI is a tiny stand-in for the built front end, so UI routes answer HTML.

@@ -36,7 +36,7 @@ func New(dist fs.FS, visible Visible) http.Handler {
 }
 
 // routes are the UI's own top-level paths; anything else is a 404 page.
-var routes = map[string]bool{"": true, "login": true, "signup": true, "settings": true}
+var routes = map[string]bool{"": true, "login": true, "signup": true, "settings": true, "invite": true}
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

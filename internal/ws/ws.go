@@ -18,6 +18,7 @@ import (
 	"ecode/internal/access"
 	"ecode/internal/agent"
 	"ecode/internal/auth"
+	"ecode/internal/collab"
 	"ecode/internal/errs"
 	"ecode/internal/httpx"
 	"ecode/internal/project"
@@ -30,6 +31,7 @@ type Handler struct {
 	Projects *project.Service
 	Runs     *run.Service
 	Agents   *agent.Service
+	Collab   *collab.Service
 }
 
 // Routes mounts the endpoint.
@@ -49,7 +51,14 @@ type msg struct {
 	RunID   string    `json:"runId,omitempty"`
 	Agent   any       `json:"agent,omitempty"` // agent.snapshot: {run}; agent.event: an agent.Event
 	ErrCode string    `json:"-"`
-	Message string    `json:"message,omitempty"`
+	// Collaboration, from the client.
+	Path      string            `json:"path,omitempty"`
+	Version   *int              `json:"version,omitempty"`
+	Epoch     string            `json:"epoch,omitempty"`
+	Updates   []collab.Update   `json:"updates,omitempty"`
+	File      *string           `json:"file,omitempty"`
+	Selection *collab.Selection `json:"selection,omitempty"`
+	Message   string            `json:"message,omitempty"`
 }
 
 // MarshalJSON writes the error code under "code" for error messages.
@@ -71,8 +80,9 @@ type session struct {
 	actor  *auth.User
 	projID string
 	conn   *websocket.Conn
-	out    chan msg
+	out    chan any // msg, or collab.Message
 	ctx    context.Context
+	peer   *collab.Peer
 
 	mu     sync.Mutex
 	shells map[string]runtime.Process
@@ -95,8 +105,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(1 << 20)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	s := &session{h: h, actor: actor, projID: p.ID, conn: conn, out: make(chan msg, 512), ctx: ctx, shells: map[string]runtime.Process{}}
+	s := &session{h: h, actor: actor, projID: p.ID, conn: conn, out: make(chan any, 512), ctx: ctx, shells: map[string]runtime.Process{}}
 	go s.write(cancel)
+	if s.peer, err = h.Collab.Join(ctx, actor, p.ID, s.deliver, cancel); err != nil {
+		cancel()
+		conn.Close(websocket.StatusPolicyViolation, "no access")
+		return
+	}
+	defer h.Collab.Leave(s.peer)
 	s.read()
 	cancel()
 	s.mu.Lock()
@@ -149,6 +165,18 @@ func (s *session) send(m msg) {
 	}
 }
 
+// deliver queues a collaboration message without blocking the document
+// that sends it: a tab too far behind is dropped, and reconnects.
+func (s *session) deliver(m collab.Message) {
+	select {
+	case s.out <- m:
+	case <-s.ctx.Done():
+	default:
+		slog.Warn("workspace tab too slow; closing it", "project_id", s.projID)
+		s.conn.CloseNow()
+	}
+}
+
 func (s *session) fail(id string, err error) {
 	m := msg{Type: "error", ID: id, ErrCode: "internal", Message: "Something went wrong on our side; it has been logged."}
 	if e, ok := errs.As(err); ok && e.Kind != errs.KindInternal {
@@ -175,6 +203,22 @@ func (s *session) read() {
 			s.subscribe()
 		case "agent.subscribe":
 			s.followAgent()
+		case "doc.open":
+			if err := s.h.Collab.Open(s.ctx, s.peer, m.Path, m.Version, m.Epoch); err != nil {
+				s.fail(m.Path, err)
+			}
+		case "doc.push":
+			version := 0
+			if m.Version != nil {
+				version = *m.Version
+			}
+			if err := s.h.Collab.Push(s.peer, m.Path, version, m.Updates); err != nil {
+				s.fail(m.Path, err)
+			}
+		case "doc.close":
+			s.h.Collab.Close(s.peer, m.Path)
+		case "presence.update":
+			s.h.Collab.SetPresence(s.peer, m.File, m.Selection)
 		case "shell.open":
 			s.openShell(m)
 		case "shell.input":
@@ -316,6 +360,6 @@ type shellWriter struct {
 }
 
 func (w shellWriter) Write(p []byte) (int, error) {
-	w.s.send(msg{Type: "shell.output", ID: w.id, Data: append([]byte(nil), p...)})
+	w.s.send(msg{Type: "shell.output", ID: w.id, Data: append([]byte(nil), w.s.h.Runs.Mask(w.s.projID, p)...)})
 	return len(p), nil
 }

@@ -2,7 +2,9 @@ import { lazy, Suspense } from "react";
 import { Route, Routes, useParams } from "react-router";
 import { LoginPage } from "./auth/LoginPage";
 import { RequireAuth } from "./auth/RequireAuth";
+import { SecondFactorPage, secondFactorPath } from "./auth/SecondFactorPage";
 import { SignupPage } from "./auth/SignupPage";
+import { ChooseUsernamePage, chooseUsernamePath } from "./auth/ChooseUsernamePage";
 import { NotFoundPage } from "./components/NotFoundPage";
 import { Loading } from "./components/ui/spinner";
 import { DashboardPage } from "./dashboard/DashboardPage";
@@ -10,12 +12,15 @@ import { SettingsPage } from "./settings/SettingsPage";
 
 // The workspace carries CodeMirror and friends; load it only when a project opens.
 const WorkspacePage = lazy(() => import("./workspace/WorkspacePage"));
+const InvitePage = lazy(() => import("./collab/InvitePage"));
 
 export function App() {
   return (
     <Routes>
       <Route path="/login" element={<LoginPage />} />
+      <Route path={secondFactorPath} element={<SecondFactorPage />} />
       <Route path="/signup" element={<SignupPage />} />
+      <Route path={chooseUsernamePath} element={<ChooseUsernamePage />} />
       <Route
         path="/"
         element={
@@ -29,6 +34,16 @@ export function App() {
         element={
           <RequireAuth>
             <SettingsPage />
+          </RequireAuth>
+        }
+      />
+      <Route
+        path="/invite/:token"
+        element={
+          <RequireAuth>
+            <Suspense fallback={<Loading />}>
+              <InvitePage />
+            </Suspense>
           </RequireAuth>
         }
       />

@@ -1,22 +1,31 @@
 import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { Link, Navigate } from "react-router";
+import { Link, Navigate, useNavigate } from "react-router";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
 import { Spinner } from "@/components/ui/spinner";
 import { api, errorMessage } from "@/lib/api";
 import { AuthLayout, FormError } from "./AuthLayout";
+import { PasskeyLogin } from "./PasskeyLogin";
+import { ProviderButtons, ProviderError } from "./ProviderButtons";
+import { secondFactorPath } from "./SecondFactorPage";
 import { useSignInFlow } from "./session";
 
 export function LoginPage() {
   const flow = useSignInFlow();
+  const navigate = useNavigate();
   const [login, setLogin] = useState("");
   const [password, setPassword] = useState("");
   const [errors, setErrors] = useState<{ login?: string; password?: string }>({});
 
   const mutation = useMutation({
     mutationFn: () => api.login(login.trim(), password),
-    onSuccess: flow.complete,
+    onSuccess: (res) => {
+      if (res.user) return flow.complete(res.user);
+      // The password was right; the account's security key is asked next.
+      const next = flow.next !== "/" ? `?next=${encodeURIComponent(flow.next)}` : "";
+      navigate(secondFactorPath + next, { state: { username: res.username } });
+    },
   });
 
   if (flow.signedIn) return <Navigate to={flow.next} replace />;
@@ -43,6 +52,8 @@ export function LoginPage() {
         </>
       }
     >
+      <ProviderError />
+      <ProviderButtons next={flow.next} />
       <form className="grid gap-4" onSubmit={submit} noValidate>
         <FormError message={mutation.error ? errorMessage(mutation.error) : null} />
         <Field
@@ -68,6 +79,7 @@ export function LoginPage() {
           Log in
         </Button>
       </form>
+      <PasskeyLogin onSignedIn={flow.complete} />
     </AuthLayout>
   );
 }

@@ -6,6 +6,7 @@ import { Field } from "@/components/ui/field";
 import { Spinner } from "@/components/ui/spinner";
 import { api, ApiError, errorMessage } from "@/lib/api";
 import { AuthLayout, FormError } from "./AuthLayout";
+import { ProviderButtons } from "./ProviderButtons";
 import { useSignInFlow } from "./session";
 
 type Fields = { username: string; email: string; password: string };
@@ -75,6 +76,7 @@ export function SignupPage() {
         </>
       }
     >
+      <ProviderButtons next={flow.next} />
       <form className="grid gap-4" onSubmit={submit} noValidate>
         <FormError message={formError} />
         <Field

@@ -1,4 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
+import { useMe } from "@/auth/session";
+import { roleIn } from "@/collab/members";
 import { FolderPlus, Plus, Sparkles } from "lucide-react";
 import { useState } from "react";
 import { AppShell } from "@/components/AppShell";
@@ -8,11 +10,14 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { Loading } from "@/components/ui/spinner";
 import { BuildWithAIDialog } from "./BuildWithAIDialog";
 import { NewProjectDialog } from "./NewProjectDialog";
-import { ProjectList } from "./ProjectList";
+import { ProjectList, SharedProjectList } from "./ProjectList";
 import { projectsQuery } from "./projects";
 
 export function DashboardPage() {
   const projects = useQuery(projectsQuery);
+  const me = useMe().data;
+  const own = projects.data?.filter((p) => roleIn(p, me) === "owner");
+  const shared = projects.data?.filter((p) => roleIn(p, me) !== "owner");
   const [creating, setCreating] = useState(false);
   const [building, setBuilding] = useState(false);
   const buildWithAI = (
@@ -34,7 +39,7 @@ export function DashboardPage() {
       </div>
       {projects.isPending && <Loading label="Loading projects" />}
       {projects.isError && <ErrorState error={projects.error} onRetry={() => void projects.refetch()} />}
-      {projects.data?.length === 0 && (
+      {own?.length === 0 && (
         <EmptyState
           icon={FolderPlus}
           title="No projects yet"
@@ -51,7 +56,15 @@ export function DashboardPage() {
           Pick a template and you'll be editing code in seconds, or describe an app and let the AI agent build it.
         </EmptyState>
       )}
-      {projects.data && projects.data.length > 0 && <ProjectList projects={projects.data} />}
+      {own && own.length > 0 && <ProjectList projects={own} />}
+      {shared && shared.length > 0 && (
+        <section aria-labelledby="shared-heading" className="mt-8">
+          <h2 id="shared-heading" className="mb-3 text-base font-semibold">
+            Shared with you
+          </h2>
+          <SharedProjectList projects={shared} />
+        </section>
+      )}
       <NewProjectDialog open={creating} onOpenChange={setCreating} />
       <BuildWithAIDialog open={building} onOpenChange={setBuilding} />
     </AppShell>

@@ -1,7 +1,8 @@
-import { Globe, Lock, MoreHorizontal, Pencil, SquareArrowOutUpRight, Trash2 } from "lucide-react";
-import { useState } from "react";
+import { Eye, Globe, Lock, LogOut, MoreHorizontal, Pencil, SquareArrowOutUpRight, Trash2, Users } from "lucide-react";
+import { useState, type ReactNode } from "react";
 import { Link, useNavigate } from "react-router";
 import { toast } from "sonner";
+import { LeaveProjectDialog } from "@/collab/LeaveProjectDialog";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
@@ -65,49 +66,95 @@ export function ProjectList({ projects }: { projects: Project[] }) {
 }
 
 function ProjectRow({ project: p, onRename, onDelete }: { project: Project; onRename: () => void; onDelete: () => void }) {
-  const navigate = useNavigate();
   const setVisibility = useSetVisibility();
   const isPublic = p.visibility === "public";
   return (
     <li className="flex items-center gap-3 px-4 py-3 hover:bg-muted/50" data-testid="project-row">
-      <div className="min-w-0 flex-1">
-        <Link to={p.url} className="block truncate font-medium hover:underline">
-          {p.name}
-        </Link>
-        <p className="truncate text-xs text-muted-foreground">
-          {p.owner}/{p.slug} · <time title={formatDate(p.updatedAt)}>updated {timeAgo(p.updatedAt)}</time>
-        </p>
-      </div>
+      <ProjectTitle project={p} />
       <Badge aria-label={`Visibility: ${p.visibility}`}>
         {isPublic ? <Globe aria-hidden /> : <Lock aria-hidden />}
         {isPublic ? "Public" : "Private"}
       </Badge>
-      <DropdownMenu>
-        <DropdownMenuTrigger asChild>
-          <Button variant="ghost" size="icon" aria-label={`Actions for ${p.name}`}>
-            <MoreHorizontal />
-          </Button>
-        </DropdownMenuTrigger>
-        <DropdownMenuContent>
-          <DropdownMenuItem onSelect={() => navigate(p.url)}>
-            <SquareArrowOutUpRight /> Open
-          </DropdownMenuItem>
-          <DropdownMenuItem onSelect={onRename}>
-            <Pencil /> Rename…
-          </DropdownMenuItem>
-          <DropdownMenuItem
-            disabled={setVisibility.isPending}
-            onSelect={() => setVisibility.mutate({ id: p.id, visibility: isPublic ? "private" : "public" })}
-          >
-            {isPublic ? <Lock /> : <Globe />}
-            {isPublic ? "Make private" : "Make public"}
-          </DropdownMenuItem>
-          <DropdownMenuSeparator />
-          <DropdownMenuItem destructive onSelect={onDelete}>
-            <Trash2 /> Delete…
-          </DropdownMenuItem>
-        </DropdownMenuContent>
-      </DropdownMenu>
+      <ProjectMenu project={p}>
+        <DropdownMenuItem onSelect={onRename}>
+          <Pencil /> Rename…
+        </DropdownMenuItem>
+        <DropdownMenuItem
+          disabled={setVisibility.isPending}
+          onSelect={() => setVisibility.mutate({ id: p.id, visibility: isPublic ? "private" : "public" })}
+        >
+          {isPublic ? <Lock /> : <Globe />}
+          {isPublic ? "Make private" : "Make public"}
+        </DropdownMenuItem>
+        <DropdownMenuSeparator />
+        <DropdownMenuItem destructive onSelect={onDelete}>
+          <Trash2 /> Delete…
+        </DropdownMenuItem>
+      </ProjectMenu>
     </li>
+  );
+}
+
+/** A project row's "…" menu: Open, then the given items. */
+function ProjectMenu({ project: p, children }: { project: Project; children: ReactNode }) {
+  const navigate = useNavigate();
+  return (
+    <DropdownMenu>
+      <DropdownMenuTrigger asChild>
+        <Button variant="ghost" size="icon" aria-label={`Actions for ${p.name}`}>
+          <MoreHorizontal />
+        </Button>
+      </DropdownMenuTrigger>
+      <DropdownMenuContent>
+        <DropdownMenuItem onSelect={() => navigate(p.url)}>
+          <SquareArrowOutUpRight /> Open
+        </DropdownMenuItem>
+        {children}
+      </DropdownMenuContent>
+    </DropdownMenu>
+  );
+}
+
+/** A project's name (its link) and where it lives. */
+function ProjectTitle({ project: p }: { project: Project }) {
+  return (
+    <div className="min-w-0 flex-1">
+      <Link to={p.url} className="block truncate font-medium hover:underline">
+        {p.name}
+      </Link>
+      <p className="truncate text-xs text-muted-foreground">
+        {p.owner}/{p.slug} · <time title={formatDate(p.updatedAt)}>updated {timeAgo(p.updatedAt)}</time>
+      </p>
+    </div>
+  );
+}
+
+/** Projects other people shared with this person: open them, or leave. */
+export function SharedProjectList({ projects }: { projects: Project[] }) {
+  const [leaving, setLeaving] = useState<Project | null>(null);
+  const cache = useProjectCache();
+  return (
+    <>
+      <ul aria-label="Shared with you" className="divide-y divide-border rounded-lg border border-border bg-panel">
+        {projects.map((p) => (
+          <li key={p.id} className="flex items-center gap-3 px-4 py-3 hover:bg-muted/50" data-testid="shared-project-row">
+            <ProjectTitle project={p} />
+            <Badge aria-label={`Your role: ${p.role ?? "reader"}`}>
+              {p.role === "viewer" || !p.canEdit ? <Eye aria-hidden /> : <Users aria-hidden />}
+              {p.role === "viewer" ? "Viewer" : p.role === "editor" ? "Editor" : "Reader"}
+            </Badge>
+            {p.role && (
+              <ProjectMenu project={p}>
+                <DropdownMenuSeparator />
+                <DropdownMenuItem destructive onSelect={() => setLeaving(p)}>
+                  <LogOut /> Leave project…
+                </DropdownMenuItem>
+              </ProjectMenu>
+            )}
+          </li>
+        ))}
+      </ul>
+      <LeaveProjectDialog project={leaving} onOpenChange={(open) => !open && setLeaving(null)} onLeft={(p) => cache.removed(p.id)} />
+    </>
   );
 }

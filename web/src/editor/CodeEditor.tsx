@@ -1,34 +1,16 @@
-import { indentWithTab } from "@codemirror/commands";
-import { Compartment, EditorState, type Extension } from "@codemirror/state";
-import { EditorView, keymap } from "@codemirror/view";
-import { basicSetup } from "codemirror";
+import type { EditorState, Extension } from "@codemirror/state";
+import { EditorView } from "@codemirror/view";
 import { useEffect, useLayoutEffect, useMemo, useRef } from "react";
 import { useAiStatus } from "@/agent/queries";
+import { setRemoteCursors } from "@/collab/cursors";
+import type { PresenceStore } from "@/collab/presence";
 import { api } from "@/lib/api";
 import type { Theme } from "@/lib/theme";
 import { useWorkspace } from "@/workspace/model";
 import { inlineCompletion } from "./completion";
-import type { DocumentStore, Reveal } from "./documents";
+import { editorSlots, type DocumentStore, type Reveal } from "./documents";
 import { loadLanguage } from "./languages";
 import { editorTheme } from "./themes";
-
-const themeSlot = new Compartment();
-const languageSlot = new Compartment();
-const completionSlot = new Compartment();
-
-// Ctrl/Cmd-S is handled by the workspace shortcuts (capture phase), not here.
-function newState(store: DocumentStore, text: string, theme: Theme, completion: Extension): EditorState {
-  const extensions: Extension[] = [
-    basicSetup,
-    keymap.of([indentWithTab]),
-    EditorView.contentAttributes.of({ "aria-label": "Code editor" }),
-    themeSlot.of(editorTheme(theme)),
-    EditorState.readOnly.of(!store.canEdit),
-    languageSlot.of([]),
-    completionSlot.of(completion),
-  ];
-  return EditorState.create({ doc: text, extensions });
-}
 
 function reportCursor(store: DocumentStore, state: EditorState) {
   const head = state.selection.main.head;
@@ -42,58 +24,70 @@ interface CodeEditorProps {
   path: string;
   theme: Theme;
   reveal: Reveal | null;
+  /** Who else is here: their cursors show in the document, and this editor's selection is told to them. */
+  presence?: PresenceStore | null;
+  /** The document is read only for this person (a viewer). */
+  readOnly: boolean;
 }
 
 /** One CodeMirror view that shows whichever document is active, keeping each one's state. */
-export function CodeEditor({ store, path, theme, reveal }: CodeEditorProps) {
+export function CodeEditor({ store, path, theme, reveal, presence = null, readOnly }: CodeEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const shown = useRef(path);
-  const completion = useCompletion(store, shown);
+  const completion = useCompletion(shown, readOnly);
 
   useLayoutEffect(() => {
     const v = new EditorView({
       parent: host.current!,
       dispatchTransactions: (trs, v) => {
         v.update(trs);
-        store.update(shown.current, v.state, trs.some((t) => t.docChanged));
-        if (trs.some((t) => t.selection || t.docChanged)) reportCursor(store, v.state);
+        store.viewUpdated(v, trs);
+        if (trs.some((t) => t.selection || t.docChanged)) {
+          reportCursor(store, v.state);
+          presence?.setLocal(shown.current, v.state.selection.main);
+        }
       },
     });
     view.current = v;
+    // Moving yourself (a key or a click in the editor) ends following someone.
+    const stopFollowing = () => presence?.unfollow();
+    v.contentDOM.addEventListener("keydown", stopFollowing);
+    v.contentDOM.addEventListener("mousedown", stopFollowing);
     return () => {
+      v.contentDOM.removeEventListener("keydown", stopFollowing);
+      v.contentDOM.removeEventListener("mousedown", stopFollowing);
+      store.hide(v);
       v.destroy();
       view.current = null;
     };
-  }, [store]);
+  }, [store, presence]);
 
   // Swap in the active document's state (its text, undo history, selection).
   useLayoutEffect(() => {
     const v = view.current!;
     shown.current = path;
-    let state = store.editorState(path);
-    if (!state) {
-      state = newState(store, store.initialText(path) ?? "", theme, completion);
-      store.attach(path, state);
-    }
-    v.setState(state);
-    reportCursor(store, state);
+    store.show(v, path);
+    reportCursor(store, v.state);
+    presence?.setLocal(path, v.state.selection.main);
     let cancelled = false;
     void loadLanguage(path).then((lang) => {
-      if (cancelled || languageSlot.get(v.state) === lang) return;
-      v.dispatch({ effects: languageSlot.reconfigure(lang) });
+      if (cancelled || editorSlots.language.get(v.state) === lang) return;
+      v.dispatch({ effects: editorSlots.language.reconfigure(lang) });
     });
     return () => {
       cancelled = true;
     };
     // The theme and completion are applied by the next effect; changing them must not swap states.
-  }, [store, path]);
+  }, [store, path, presence]);
 
   useLayoutEffect(() => {
     const v = view.current!;
     const ext = editorTheme(theme);
-    if (themeSlot.get(v.state) !== ext) v.dispatch({ effects: themeSlot.reconfigure(ext) });
-    if (completionSlot.get(v.state) !== completion) v.dispatch({ effects: completionSlot.reconfigure(completion) });
+    if (editorSlots.theme.get(v.state) !== ext) v.dispatch({ effects: editorSlots.theme.reconfigure(ext) });
+    if (editorSlots.completion.get(v.state) !== completion) {
+      v.dispatch({ effects: editorSlots.completion.reconfigure(completion) });
+    }
   }, [theme, completion, path]);
 
   useEffect(() => {
@@ -109,14 +103,45 @@ export function CodeEditor({ store, path, theme, reveal }: CodeEditorProps) {
     store.clearReveal(reveal.seq);
   }, [reveal, path, store]);
 
+  usePeerCursors(view, path, presence);
+
   return <div ref={host} data-testid="editor" className="h-full min-h-0 overflow-hidden" />;
 }
 
+/**
+ * Shows the cursors of the others who have this document open, and, while
+ * following one of them, keeps their cursor in sight.
+ */
+function usePeerCursors(view: { current: EditorView | null }, path: string, presence: PresenceStore | null) {
+  useEffect(() => {
+    if (!presence) return;
+    let followedAt = -1;
+    const sync = () => {
+      const v = view.current;
+      if (!v) return;
+      const { peers, following } = presence.getSnapshot();
+      const here = peers.filter((p) => p.file === path && p.selection);
+      v.dispatch({
+        effects: setRemoteCursors.of(
+          here.map((p) => ({ id: p.id, name: p.username, color: p.color, anchor: p.selection!.anchor, head: p.selection!.head })),
+        ),
+      });
+      const head = following?.file === path ? following.selection?.head : undefined;
+      if (head === undefined || head === followedAt) return;
+      followedAt = head;
+      const pos = Math.min(head, v.state.doc.length);
+      v.dispatch({ effects: EditorView.scrollIntoView(pos, { y: "nearest", yMargin: 60 }) });
+    };
+    sync();
+    return presence.subscribe(sync);
+  }, [view, path, presence]);
+}
+
 /** Inline completion for an editable file, while this server has a model; nothing otherwise. */
-function useCompletion(store: DocumentStore, path: { current: string }): Extension {
+function useCompletion(path: { current: string }, readOnly: boolean): Extension {
   const projectId = useWorkspace().project.id;
   const configured = useAiStatus().data?.configured === true;
-  const enabled = store.canEdit && configured;
+  const enabled = !readOnly && configured;
   return useMemo(
     () =>
       enabled

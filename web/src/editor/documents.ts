@@ -1,5 +1,8 @@
+import { indentWithTab } from "@codemirror/commands";
+import { Compartment, EditorSelection, EditorState, type Extension, type Text, type Transaction } from "@codemirror/state";
+import { EditorView, keymap } from "@codemirror/view";
+import { basicSetup } from "codemirror";
 import { useSyncExternalStore } from "react";
-import type { EditorState, Text } from "@codemirror/state";
 import { ApiError, errorMessage } from "@/lib/api";
 import { isWithin, rebase } from "@/lib/paths";
 
@@ -7,9 +10,15 @@ import { isWithin, rebase } from "@/lib/paths";
 // states, unsaved changes and saves. It lives outside React so that the
 // editor view, the tabs and the status bar read one source of truth, and so
 // typing never re-renders the whole workspace.
+//
+// A document is either saved over HTTP (PUT after a pause in typing), or, when
+// the store is linked to the server's live documents (collab/live.ts), live:
+// the server holds the text, merges everyone's edits and writes the file
+// itself, and the store only reports local edits and applies remote ones.
 
 export type DocStatus = "loading" | "ready" | "binary" | "too-large" | "error";
-export type SaveState = "saved" | "unsaved" | "saving" | "error";
+/** Live documents use saved, saving (edits not yet confirmed), offline (kept until the connection returns) and error. */
+export type SaveState = "saved" | "unsaved" | "saving" | "error" | "offline";
 
 export interface DocInfo {
   path: string;
@@ -17,6 +26,10 @@ export interface DocInfo {
   loadError: string | null;
   saveState: SaveState;
   saveError: string | null;
+  /** Shared live with everyone in the project (collab). */
+  live: boolean;
+  /** The person can't change it (a viewer, or a project they may only read). */
+  readOnly: boolean;
 }
 
 /** A request to move the cursor to a place in a file and/or focus the editor. */
@@ -35,6 +48,24 @@ export interface DocsSnapshot {
   cursor: { line: number; column: number } | null;
 }
 
+/**
+ * The server's live documents, as the store sees them. The store tells it
+ * which documents open, close, change and move; it answers through
+ * liveOpened, transact and the other live* methods.
+ */
+export interface LiveLink {
+  /** Asks the server for path (its text has loaded as UTF-8 over HTTP). */
+  open(path: string): void;
+  close(path: string): void;
+  /** A local edit in path: send it. */
+  changed(path: string): void;
+  moved(from: string, to: string): void;
+  /** This tab is about to move or delete path itself (so the server's word of it is no news). */
+  expect(path: string): void;
+  /** Sends path's edits now; true once the server has them all, false when it can't say so soon. */
+  flush(path: string): Promise<boolean>;
+}
+
 export interface DocumentIO {
   read(path: string, signal: AbortSignal): Promise<ArrayBuffer>;
   write(path: string, text: string): Promise<void>;
@@ -46,17 +77,56 @@ export interface DocumentIO {
 
 interface Entry {
   info: DocInfo;
-  text: string | null;
   state: EditorState | null;
   saved: Text | null;
   timer: ReturnType<typeof setTimeout> | null;
   saving: Promise<boolean> | null;
   abort: AbortController | null;
+  /** Too large to share live: saved over HTTP like a file of one's own. */
+  solo: boolean;
 }
 
 export const AUTOSAVE_DELAY_MS = 1000;
 /** Larger files are offered as a download: the browser editor would crawl. */
 export const MAX_EDITABLE_BYTES = 5 * 1024 * 1024;
+
+/**
+ * The parts of a document's state the editor fills in when it shows it (the
+ * store makes states before any editor has seen them, e.g. for live documents
+ * that change while in a background tab).
+ */
+export const editorSlots = {
+  theme: new Compartment(),
+  language: new Compartment(),
+  completion: new Compartment(),
+  readOnly: new Compartment(),
+};
+
+/**
+ * A document's editor state. Starting over from a previous state (the
+ * server sent the whole text again) keeps its theme, language, completion
+ * and, as far as the new text allows, its selection.
+ * Ctrl/Cmd-S is handled by the workspace shortcuts (capture phase), not here.
+ */
+function createState(doc: string, readOnly: boolean, extra: Extension, from: EditorState | null = null): EditorState {
+  const kept = (slot: Compartment) => (from && slot.get(from)) ?? [];
+  const clamp = (n: number) => Math.min(n, doc.length);
+  const sel = from?.selection.main;
+  return EditorState.create({
+    doc,
+    selection: sel && EditorSelection.single(clamp(sel.anchor), clamp(sel.head)),
+    extensions: [
+      basicSetup,
+      keymap.of([indentWithTab]),
+      EditorView.contentAttributes.of({ "aria-label": "Code editor" }),
+      editorSlots.theme.of(kept(editorSlots.theme)),
+      editorSlots.readOnly.of(EditorState.readOnly.of(readOnly)),
+      editorSlots.language.of(kept(editorSlots.language)),
+      editorSlots.completion.of(kept(editorSlots.completion)),
+      extra,
+    ],
+  });
+}
 
 export class DocumentStore {
   private entries = new Map<string, Entry>();
@@ -67,11 +137,20 @@ export class DocumentStore {
   private reveal: Reveal | null = null;
   private cursor: DocsSnapshot["cursor"] = null;
   private seq = 0;
+  private live: LiveLink | null = null;
+  /** The editor view and the document it shows: changes to that document go through it. */
+  private view: EditorView | null = null;
+  private viewPath: string | null = null;
 
   constructor(
     private io: DocumentIO,
     readonly canEdit: boolean,
   ) {}
+
+  /** Links the store to the server's live documents (null unlinks); documents opened from now on are live. */
+  goLive(live: LiveLink | null) {
+    this.live = live;
+  }
 
   // --- React glue (useSyncExternalStore) ---
 
@@ -107,13 +186,13 @@ export class DocumentStore {
   open(path: string, opts: { line?: number; column?: number; focus?: boolean } = {}) {
     if (!this.entries.has(path)) {
       const entry: Entry = {
-        info: { path, status: "loading", loadError: null, saveState: "saved", saveError: null },
-        text: null,
+        info: blankInfo(path, this.canEdit),
         state: null,
         saved: null,
         timer: null,
         saving: null,
         abort: null,
+        solo: false,
       };
       this.entries.set(path, entry);
       const i = this.active ? this.order.indexOf(this.active) : -1;
@@ -140,6 +219,7 @@ export class DocumentStore {
     if (!entry) return;
     if (entry.timer) clearTimeout(entry.timer);
     entry.abort?.abort();
+    this.live?.close(path);
     const i = this.order.indexOf(path);
     this.order.splice(i, 1);
     this.entries.delete(path);
@@ -150,9 +230,12 @@ export class DocumentStore {
     this.emit();
   }
 
+  /** Has edits the server doesn't have yet (closing the tab would lose them). */
   isDirty(path: string): boolean {
-    const s = this.entries.get(path)?.info.saveState;
-    return s === "unsaved" || s === "error";
+    const info = this.entries.get(path)?.info;
+    if (!info) return false;
+    if (info.live) return info.saveState !== "saved";
+    return info.saveState === "unsaved" || info.saveState === "error";
   }
 
   get anyDirty(): boolean {
@@ -184,8 +267,12 @@ export class DocumentStore {
         this.setInfo(entry, { status: "too-large" });
       } else if (text === null) {
         this.setInfo(entry, { status: "binary" });
+      } else if (this.live && !entry.solo) {
+        // The server's copy wins (it may hold edits not yet on disk); the doc is ready once it answers.
+        this.live.open(entry.info.path);
       } else {
-        entry.text = text;
+        entry.state = createState(text, !this.canEdit, []);
+        entry.saved = entry.state.doc;
         this.setInfo(entry, { status: "ready" });
       }
     } catch (err) {
@@ -207,30 +294,40 @@ export class DocumentStore {
 
   // --- Editor states ---
 
-  /** The text a newly shown document starts with. */
-  initialText(path: string): string | null {
-    return this.entries.get(path)?.text ?? null;
-  }
-
   editorState(path: string): EditorState | null {
     return this.entries.get(path)?.state ?? null;
   }
 
-  /** Records the editor state a document was first shown with; its text counts as saved. */
-  attach(path: string, state: EditorState) {
-    const entry = this.entries.get(path);
-    if (!entry) return;
-    entry.state = state;
-    entry.saved ??= state.doc;
-    entry.text = null; // the editor state holds the text from now on
+  /** The editor now shows path (a ready document) in view. */
+  show(view: EditorView, path: string) {
+    this.view = view;
+    this.viewPath = path;
+    const state = this.entries.get(path)?.state;
+    if (state && view.state !== state) view.setState(state);
   }
 
-  /** Called by the editor after every transaction of the active document. */
-  update(path: string, state: EditorState, docChanged: boolean) {
+  /** The editor is going away. */
+  hide(view: EditorView) {
+    if (this.view !== view) return;
+    this.view = null;
+    this.viewPath = null;
+  }
+
+  /** Called by the editor after every transaction it dispatched, for the document it shows. */
+  viewUpdated(view: EditorView, transactions: readonly Transaction[]) {
+    if (view !== this.view || this.viewPath === null) return;
+    this.update(this.viewPath, view.state, transactions.some((t) => t.docChanged));
+  }
+
+  private update(path: string, state: EditorState, docChanged: boolean) {
     const entry = this.entries.get(path);
     if (!entry) return;
     entry.state = state;
     if (!docChanged) return;
+    if (entry.info.live) {
+      this.live?.changed(path);
+      return;
+    }
     const dirty = !entry.saved?.eq(state.doc);
     if (entry.info.saveState !== "saving") {
       const next: SaveState = dirty ? (entry.info.saveState === "error" ? "error" : "unsaved") : "saved";
@@ -248,6 +345,7 @@ export class DocumentStore {
   /** Saves path if it has changes; resolves true when the file on the server matches the editor. */
   async save(path: string): Promise<boolean> {
     const entry = this.entries.get(path);
+    if (entry?.info.live) return entry.info.readOnly || (this.live?.flush(path) ?? Promise.resolve(false));
     if (!entry?.state || !entry.saved || !this.canEdit) return true;
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = null;
@@ -301,10 +399,14 @@ export class DocumentStore {
       entry.info = { ...entry.info, path: next };
       this.entries.set(next, entry);
       if (this.active === p) this.active = next;
+      if (this.viewPath === p) this.viewPath = next;
       changed = true;
       return next;
     });
-    if (changed) this.emit();
+    if (changed) {
+      this.live?.moved(from, to);
+      this.emit();
+    }
   }
 
   /** A file or folder was deleted: its tabs close. */
@@ -314,21 +416,96 @@ export class DocumentStore {
 
   /**
    * The files changed on disk behind the editor (a restore): every tab loads
-   * again, dropping its editor state; tabs whose file is gone close.
+   * again, dropping its editor state; tabs whose file is gone close. Live
+   * documents stay: the server sends what changed on disk as ordinary edits.
    */
   reloadAll() {
     for (const path of [...this.order]) {
       const entry = this.entries.get(path)!;
+      if (entry.info.live) continue;
       if (entry.timer) clearTimeout(entry.timer);
       entry.timer = null;
       entry.abort?.abort();
-      entry.text = null;
       entry.state = null;
       entry.saved = null;
-      entry.info = { path, status: "loading", loadError: null, saveState: "saved", saveError: null };
+      entry.info = blankInfo(path, this.canEdit);
       void this.load(entry, true);
     }
     this.emit();
+  }
+
+  // --- Live documents (called by the LiveLink) ---
+
+  /**
+   * The server sent path's whole text: the document (re)starts from it, at
+   * the version extra's collab extension starts from.
+   */
+  liveOpened(path: string, text: string, extra: Extension, readOnly: boolean) {
+    const entry = this.entries.get(path);
+    if (!entry) return;
+    const ro = readOnly || !this.canEdit;
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = null;
+    entry.saved = null;
+    this.replace(entry, createState(text, ro, extra, entry.state));
+    this.setInfo(entry, { status: "ready", loadError: null, live: true, readOnly: ro, saveState: "saved", saveError: null });
+  }
+
+  /** Applies a transaction made from path's current state (remote edits); through the editor when it shows path. */
+  transact(path: string, make: (state: EditorState) => Transaction) {
+    const entry = this.entries.get(path);
+    if (!entry?.state) return;
+    if (this.view && this.viewPath === path) {
+      this.view.dispatch(make(this.view.state));
+    } else {
+      entry.state = make(entry.state).state;
+    }
+  }
+
+  setLiveSave(path: string, saveState: SaveState, saveError: string | null = null) {
+    const entry = this.entries.get(path);
+    if (entry && (entry.info.saveState !== saveState || entry.info.saveError !== saveError)) {
+      this.setInfo(entry, { saveState, saveError });
+    }
+  }
+
+  setReadOnly(path: string, readOnly: boolean) {
+    const entry = this.entries.get(path);
+    const ro = readOnly || !this.canEdit;
+    if (!entry?.state || entry.info.readOnly === ro) return;
+    this.transact(path, (s) => s.update({ effects: editorSlots.readOnly.reconfigure(EditorState.readOnly.of(ro)) }));
+    this.setInfo(entry, { readOnly: ro });
+  }
+
+  /**
+   * The server would not open path: the tab says why and offers to try
+   * again, or (alone) the file is edited without live sharing.
+   */
+  liveFailed(path: string, message: string, alone = false) {
+    const entry = this.entries.get(path);
+    if (!entry || entry.info.status !== "loading") return;
+    if (!alone) {
+      this.setInfo(entry, { status: "error", loadError: message });
+      return;
+    }
+    entry.solo = true;
+    void this.load(entry);
+  }
+
+  /** This tab is about to move or delete path itself. */
+  expect(path: string) {
+    this.live?.expect(path);
+  }
+
+  private replace(entry: Entry, state: EditorState) {
+    entry.state = state;
+    const view = this.view;
+    if (view && this.viewPath === entry.info.path) {
+      // Starting over shouldn't also jump the person to the top of the file.
+      const top = view.scrollDOM.scrollTop;
+      view.setState(state);
+      view.scrollDOM.scrollTop = top;
+    }
   }
 
   /** The workspace is closing: pending autosaves run now rather than being dropped. */
@@ -342,6 +519,10 @@ export class DocumentStore {
       }
     }
   }
+}
+
+function blankInfo(path: string, canEdit: boolean): DocInfo {
+  return { path, status: "loading", loadError: null, saveState: "saved", saveError: null, live: false, readOnly: !canEdit };
 }
 
 /** The file as text, or null when it is binary or not UTF-8. */

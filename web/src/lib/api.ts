@@ -13,6 +13,54 @@ export interface User {
   requireKey: boolean;
 }
 
+/** What a password login answers: the user, or (user null) that the account's security key is asked next. */
+export type LoginResult = { user: User } | { user: null; secondFactor: "webauthn"; username: string };
+
+/** A security key or passkey registered to the account. */
+export interface Passkey {
+  /** The credential id, base64url. */
+  id: string;
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  /** May be synced between devices (a passkey in a password manager). */
+  backupEligible: boolean;
+  /** Is synced now. */
+  backedUp: boolean;
+  /** Kept by the authenticator: logs in without a username or password. */
+  discoverable: boolean;
+  /** Once answered with a counter that had not moved forward, as a copied key would; that login was refused. */
+  cloneWarning: boolean;
+}
+
+/** WebAuthn options as the server sends them; publicKey is what PublicKeyCredential.parse*OptionsFromJSON takes. */
+export interface PasskeyCreationOptions {
+  publicKey: PublicKeyCredentialCreationOptionsJSON;
+}
+export interface PasskeyRequestOptions {
+  publicKey: PublicKeyCredentialRequestOptionsJSON;
+}
+/** A browser's credential, as PublicKeyCredential.toJSON() gives it. */
+export type PasskeyCredentialJSON = Record<string, unknown>;
+
+/** A login provider the operator enabled (GitHub, Google...). */
+export interface AuthProvider {
+  /** github, google, gitlab, bitbucket, discord, slack or azuread. */
+  id: string;
+  name: string;
+}
+
+/** An account at a provider, linked to the person's E-Code account. */
+export interface LinkedIdentity {
+  provider: string;
+  providerName: string;
+  /** The name the person goes by at the provider. */
+  login: string;
+  /** Verified at the provider, or "". */
+  email: string;
+  createdAt: number;
+}
+
 /** One place the person is logged in. */
 export interface Session {
   id: string;
@@ -39,6 +87,37 @@ export interface Project {
   createdAt: number;
   updatedAt: number;
   canEdit: boolean;
+  /** The signed-in person's part in it; "" for a public project they aren't a member of. */
+  role?: ProjectRole | "";
+}
+
+/** Owner: everything; editor: edits, runs, shells; viewer: watches live, changes nothing. */
+export type ProjectRole = "owner" | "editor" | "viewer";
+
+/** Someone with access to a project. */
+export interface Member {
+  userId: string;
+  username: string;
+  role: ProjectRole;
+  addedAt: number;
+}
+
+/** A link that makes whoever opens it (logged in) a member, until it expires. */
+export interface Invite {
+  id: string;
+  role: "editor" | "viewer";
+  expiresAt: number;
+  createdAt: number;
+  /** "/invite/TOKEN"; only in the answer that created it (the server keeps no copy of the secret). */
+  url?: string;
+}
+
+/** What an invite link offers, as its page shows it. */
+export interface InviteInfo {
+  project: { owner: string; slug: string; name: string };
+  role: "editor" | "viewer";
+  invitedBy: string;
+  expiresAt: number;
 }
 
 export interface Token {
@@ -275,7 +354,7 @@ export const api = {
   signup: (username: string, email: string, password: string) =>
     request<{ user: User }>("POST", "/api/auth/signup", { json: { username, email, password } }).then((r) => r.user),
   login: (login: string, password: string) =>
-    request<{ user: User }>("POST", "/api/auth/login", { json: { login, password } }).then((r) => r.user),
+    request<LoginResult>("POST", "/api/auth/login", { json: { login, password } }),
   logout: () => request<void>("POST", "/api/auth/logout"),
   /** The signed-in user, or null when the visitor is signed out. */
   me: async (): Promise<User | null> => {
@@ -296,6 +375,49 @@ export const api = {
   sessions: () => request<{ sessions: Session[] }>("GET", "/api/auth/sessions").then((r) => r.sessions),
   endSession: (id: string) => request<void>("DELETE", `/api/auth/sessions/${encodeURIComponent(id)}`),
   endOtherSessions: () => request<void>("DELETE", "/api/auth/sessions"),
+
+  // Security keys and passkeys (WebAuthn): each ceremony is a begin (the options for the browser)
+  // and a finish (the browser's credential, as PublicKeyCredential.toJSON() gives it). See passkey/webauthn.ts.
+  passkeys: () => request<{ passkeys: Passkey[] }>("GET", "/api/passkeys").then((r) => r.passkeys),
+  beginPasskeyRegistration: (name: string) =>
+    request<PasskeyCreationOptions>("POST", "/api/passkeys/register/begin", { json: { name } }),
+  finishPasskeyRegistration: (credential: PasskeyCredentialJSON) =>
+    request<{ passkey: Passkey }>("POST", "/api/passkeys/register/finish", { json: credential }).then((r) => r.passkey),
+  renamePasskey: (id: string, name: string) =>
+    request<{ passkey: Passkey }>("PATCH", `/api/passkeys/${encodeURIComponent(id)}`, { json: { name } }).then(
+      (r) => r.passkey,
+    ),
+  /** 409 last_login_method or last_security_key when removing it would lock the person out. */
+  deletePasskey: (id: string) => request<void>("DELETE", `/api/passkeys/${encodeURIComponent(id)}`),
+  beginPasskeyLogin: () => request<PasskeyRequestOptions>("POST", "/api/auth/passkey/begin"),
+  finishPasskeyLogin: (credential: PasskeyCredentialJSON) =>
+    request<{ user: User }>("POST", "/api/auth/passkey/finish", { json: credential }).then((r) => r.user),
+  /** For the login whose password was right and which owes a key (401 no_pending_login after 5 minutes). */
+  beginSecondFactor: () => request<PasskeyRequestOptions>("POST", "/api/auth/second-factor/begin"),
+  finishSecondFactor: (credential: PasskeyCredentialJSON) =>
+    request<{ user: User }>("POST", "/api/auth/second-factor/finish", { json: credential }).then((r) => r.user),
+  /** Turning it on needs a registered key (409 no_security_key). */
+  setRequireKey: (required: boolean) =>
+    request<{ user: User }>("PUT", "/api/auth/second-factor", { json: { required } }).then((r) => r.user),
+
+  // Login providers (OAuth): start and callback are browser navigations, not fetches; their
+  // errors come back as /login?error=CODE&provider=ID (or /settings?error=... while linking).
+  providers: () => request<{ providers: AuthProvider[] }>("GET", "/api/auth/providers").then((r) => r.providers),
+  /** Where to send the browser to log in (or, logged in, to link) with provider, then land on next. */
+  providerStartUrl: (provider: string, opts: { next?: string; link?: boolean } = {}) => {
+    const params = new URLSearchParams();
+    if (opts.next && opts.next !== "/") params.set("next", opts.next);
+    if (opts.link) params.set("link", "1");
+    const query = params.toString();
+    return `/api/auth/oauth/${encodeURIComponent(provider)}/start${query ? `?${query}` : ""}`;
+  },
+  /** canUnlink is false when one more removal would leave no way to log in. */
+  identities: () => request<{ identities: LinkedIdentity[]; canUnlink: boolean }>("GET", "/api/auth/identities"),
+  /** 409 last_login_method when it is the last way to log in. */
+  unlinkIdentity: (provider: string) => request<void>("DELETE", `/api/auth/identities/${encodeURIComponent(provider)}`),
+  /** Finishes a sign-up through a provider whose username was taken (401 no_pending_signup once it expired). */
+  finishProviderSignup: (username: string) =>
+    request<{ user: User; next: string }>("POST", "/api/auth/oauth/username", { json: { username } }),
 
   // API tokens
   listTokens: () => request<{ tokens: Token[] }>("GET", "/api/tokens").then((r) => r.tokens),
@@ -400,6 +522,30 @@ export const api = {
     request<{ completion: string }>("POST", `${projectPath(id)}/complete`, { json: input, signal }).then(
       (r) => r.completion,
     ),
+
+  // Members and invite links (invites are listed to the owner only)
+  members: (id: string) => request<{ members: Member[]; invites?: Invite[] }>("GET", `${projectPath(id)}/members`),
+  /** 404 user_not_found; 409 already_member. */
+  addMember: (id: string, username: string, role: "editor" | "viewer") =>
+    request<{ member: Member }>("POST", `${projectPath(id)}/members`, { json: { username, role } }).then((r) => r.member),
+  setMemberRole: (id: string, userId: string, role: "editor" | "viewer") =>
+    request<{ member: Member }>("PATCH", `${projectPath(id)}/members/${encodeURIComponent(userId)}`, {
+      json: { role },
+    }).then((r) => r.member),
+  /** Also how a member leaves (their own userId). */
+  removeMember: (id: string, userId: string) =>
+    request<void>("DELETE", `${projectPath(id)}/members/${encodeURIComponent(userId)}`),
+  createInvite: (id: string, role: "editor" | "viewer", expiresInHours: number) =>
+    request<{ invite: Invite }>("POST", `${projectPath(id)}/invites`, { json: { role, expiresInHours } }).then(
+      (r) => r.invite,
+    ),
+  revokeInvite: (id: string, inviteId: string) =>
+    request<void>("DELETE", `${projectPath(id)}/invites/${encodeURIComponent(inviteId)}`),
+  invite: (token: string) =>
+    request<{ invite: InviteInfo }>("GET", `/api/invites/${encodeURIComponent(token)}`).then((r) => r.invite),
+  /** 410 invite_expired. */
+  acceptInvite: (token: string) =>
+    request<{ project: Project }>("POST", `/api/invites/${encodeURIComponent(token)}/accept`).then((r) => r.project),
 
   health: () => request<{ status: string }>("GET", "/api/monitoring/health"),
 };

@@ -1,4 +1,5 @@
 import { useSyncExternalStore } from "react";
+import { collabServerTypes, type CollabClientMessage, type CollabServerMessage } from "@/collab/protocol";
 import type { AgentEvent, AgentRun, Run } from "./api";
 
 // The workspace's one WebSocket per browser tab (GET /api/projects/{id}/ws).
@@ -8,6 +9,9 @@ import type { AgentEvent, AgentRun, Run } from "./api";
 // server again after a reconnect (the console subscription) re-sends it from
 // onOpen, and shells learn that theirs are gone from onDrop. open() and
 // close() pair up in an effect (so StrictMode's second mount reconnects).
+// When the browser says it went offline the connection counts as lost at
+// once (Chrome keeps a dead socket open for minutes), and it is tried again
+// when the browser is back online rather than on a timer.
 
 export type ClientMessage =
   | { type: "console.subscribe" }
@@ -15,7 +19,8 @@ export type ClientMessage =
   | { type: "shell.open"; id: string; rows: number; cols: number }
   | { type: "shell.input"; id: string; data: string }
   | { type: "shell.resize"; id: string; rows: number; cols: number }
-  | { type: "shell.close"; id: string };
+  | { type: "shell.close"; id: string }
+  | CollabClientMessage;
 
 // The server leaves out "data" when there are no bytes, and "run" when there is none.
 export type ServerMessage =
@@ -27,7 +32,8 @@ export type ServerMessage =
   | { type: "shell.opened"; id: string }
   | { type: "shell.output"; id: string; data?: string }
   | { type: "shell.exit"; id: string; code: number }
-  | { type: "error"; id?: string; code: string; message: string };
+  | { type: "error"; id?: string; code: string; message: string }
+  | CollabServerMessage;
 
 export type ServerMessageType = ServerMessage["type"];
 type MessageOf<T extends ServerMessageType> = Extract<ServerMessage, { type: T }>;
@@ -42,6 +48,7 @@ const serverTypes: ReadonlySet<string> = new Set<ServerMessageType>([
   "shell.output",
   "shell.exit",
   "error",
+  ...collabServerTypes,
 ]);
 
 /** connecting: the first try; open: live; reconnecting: lost, trying again after a delay; closed: given up for good. */
@@ -67,6 +74,7 @@ export class ProjectSocket {
   open() {
     this.disposed = false;
     window.addEventListener("online", this.reconnect);
+    window.addEventListener("offline", this.wentOffline);
     this.setState("connecting");
     this.connect();
   }
@@ -122,6 +130,7 @@ export class ProjectSocket {
   close() {
     this.disposed = true;
     window.removeEventListener("online", this.reconnect);
+    window.removeEventListener("offline", this.wentOffline);
     if (this.timer) clearTimeout(this.timer);
     this.ws?.close(1000);
     this.ws = null;
@@ -144,18 +153,31 @@ export class ProjectSocket {
       const msg = typeof e.data === "string" ? parse(e.data) : null;
       if (msg) for (const h of this.handlers.get(msg.type) ?? []) h(msg);
     };
-    ws.onclose = () => {
-      if (this.ws !== ws) return;
-      const wasOpen = this.state === "open";
-      this.ws = null;
-      if (this.disposed) return;
-      if (wasOpen) for (const fn of this.dropListeners) fn();
-      this.setState("reconnecting");
-      const delay = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** this.attempts) * (0.8 + Math.random() * 0.4);
-      this.attempts++;
-      this.timer = setTimeout(() => this.connect(), delay);
-    };
+    ws.onclose = () => this.lost(ws);
   }
+
+  private lost(ws: WebSocket) {
+    if (this.ws !== ws) return;
+    const wasOpen = this.state === "open";
+    this.ws = null;
+    if (this.disposed) return;
+    if (wasOpen) for (const fn of this.dropListeners) fn();
+    this.setState("reconnecting");
+    if (!navigator.onLine) return; // the "online" event reconnects
+    const delay = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** this.attempts) * (0.8 + Math.random() * 0.4);
+    this.attempts++;
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  private wentOffline = () => {
+    const ws = this.ws;
+    if (!ws) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.lost(ws);
+    ws.onopen = ws.onclose = ws.onmessage = null;
+    ws.close();
+  };
 
   private setState(state: SocketState) {
     if (this.state === state) return;

@@ -2,6 +2,8 @@ import { AppShell } from "@/components/AppShell";
 import { useMe } from "@/auth/session";
 import { AccountSection } from "./AccountSection";
 import { DeleteAccountSection } from "./DeleteAccountSection";
+import { LinkedAccountsSection } from "./LinkedAccountsSection";
+import { SecurityKeysSection } from "./SecurityKeysSection";
 import { SessionsSection } from "./SessionsSection";
 import { SSHKeySection } from "./SSHKeySection";
 import { TokensSection } from "./TokensSection";
@@ -14,6 +16,8 @@ export function SettingsPage() {
       <h1 className="mb-6 text-xl font-semibold">Settings</h1>
       <div className="grid gap-8">
         {user && <AccountSection user={user} />}
+        <LinkedAccountsSection />
+        <SecurityKeysSection />
         <SessionsSection />
         <TokensSection />
         <SSHKeySection />

@@ -1,4 +1,6 @@
 import { Download, FileQuestion, FileWarning, FolderOpen, Search, X } from "lucide-react";
+import { useEffect } from "react";
+import { FollowBar } from "@/collab/PresenceAvatars";
 import { Button, buttonVariants } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { EmptyState } from "@/components/ui/empty-state";
@@ -19,10 +21,16 @@ export function EditorArea() {
   const tabs = useDocs(m.store, (s) => s.tabs);
   const activePath = useDocs(m.store, (s) => s.active);
   const active = tabs.find((t) => t.path === activePath) ?? null;
+  // The editor tells the others where this tab's cursor is; without one, only which file (if any) is open.
+  const showing = active?.status === "ready";
+  useEffect(() => {
+    if (!showing) m.presence.setLocal(activePath, null);
+  }, [m.presence, activePath, showing]);
 
   return (
     <div className="flex h-full min-h-0 flex-col">
       <EditorTabs tabs={tabs} active={activePath} />
+      <FollowBar />
       <div className="min-h-0 flex-1">
         {!active && <NoFileOpen />}
         {active?.status === "loading" && <Loading label={`Opening ${basename(active.path)}`} />}
@@ -38,7 +46,7 @@ export function EditorArea() {
         {(active?.status === "binary" || active?.status === "too-large") && (
           <DownloadInstead path={active.path} binary={active.status === "binary"} />
         )}
-        {active?.status === "ready" && <ActiveEditor path={active.path} />}
+        {active?.status === "ready" && <ActiveEditor path={active.path} readOnly={active.readOnly} />}
       </div>
       <CloseUnsavedDialog />
     </div>
@@ -66,11 +74,11 @@ function DownloadInstead({ path, binary }: { path: string; binary: boolean }) {
   );
 }
 
-function ActiveEditor({ path }: { path: string }) {
+function ActiveEditor({ path, readOnly }: { path: string; readOnly: boolean }) {
   const m = useWorkspace();
   const theme = useTheme();
   const reveal = useDocs(m.store, (s) => s.reveal);
-  return <CodeEditor store={m.store} path={path} theme={theme} reveal={reveal} />;
+  return <CodeEditor store={m.store} path={path} theme={theme} reveal={reveal} presence={m.presence} readOnly={readOnly} />;
 }
 
 function NoFileOpen() {
@@ -103,7 +111,8 @@ function EditorTabs({ tabs, active }: { tabs: DocInfo[]; active: string | null }
     <div role="tablist" aria-label="Open files" className="flex h-9 shrink-0 overflow-x-auto border-b border-border bg-panel">
       {tabs.map((tab) => {
         const selected = tab.path === active;
-        const dirty = tab.saveState === "unsaved" || tab.saveState === "error";
+        // A live document's edits reach the server within a blink: only those held back (offline, failed) earn the dot.
+        const dirty = tab.live ? tab.saveState === "offline" || tab.saveState === "error" : m.store.isDirty(tab.path);
         return (
           <div
             key={tab.path}
@@ -122,7 +131,10 @@ function EditorTabs({ tabs, active }: { tabs: DocInfo[]; active: string | null }
                 "flex h-full items-center gap-1.5 pl-3 pr-1 text-[13px] focus-visible:-outline-offset-2",
                 selected && "shadow-[inset_0_2px_0_var(--primary)]",
               )}
-              onClick={() => m.store.activate(tab.path)}
+              onClick={() => {
+                m.presence.unfollow();
+                m.store.activate(tab.path);
+              }}
             >
               {basename(tab.path)}
               {dirty && (
@@ -130,7 +142,7 @@ function EditorTabs({ tabs, active }: { tabs: DocInfo[]; active: string | null }
                   ●
                 </span>
               )}
-              {tab.saveState === "saving" && <Spinner className="size-3" />}
+              {tab.saveState === "saving" && !tab.live && <Spinner className="size-3" />}
             </button>
             <button
               type="button"

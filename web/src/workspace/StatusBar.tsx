@@ -8,7 +8,13 @@ import { useSocketState } from "@/lib/socket";
 import { cn } from "@/lib/utils";
 import { useWorkspace } from "./model";
 
-const saveLabels = { saved: "Saved", saving: "Saving…", unsaved: "Unsaved changes", error: "Not saved" } as const;
+const saveLabels = {
+  saved: "Saved",
+  saving: "Saving…",
+  unsaved: "Unsaved changes",
+  error: "Not saved",
+  offline: "Offline — changes kept",
+} as const;
 
 export function StatusBar() {
   const m = useWorkspace();
@@ -23,7 +29,7 @@ export function StatusBar() {
     >
       {!m.canEdit && (
         <span className="inline-flex items-center gap-1">
-          <Eye className="size-3" aria-hidden /> Read only
+          <Eye className="size-3" aria-hidden /> {m.viewOnly ? "View only" : "Read only"}
         </span>
       )}
       {editing && <span data-testid="language">{languageFor(active.path).label}</span>}
@@ -37,7 +43,10 @@ export function StatusBar() {
           data-testid="save-status"
           role="status"
           title={active.saveError ?? undefined}
-          className={cn(active.saveState === "error" && "inline-flex items-center gap-1 text-destructive-text")}
+          className={cn(
+            active.saveState === "error" && "inline-flex items-center gap-1 text-destructive-text",
+            active.saveState === "offline" && "text-warning",
+          )}
         >
           {active.saveState === "error" && <CircleAlert className="size-3" aria-hidden />}
           {saveLabels[active.saveState]}
@@ -96,7 +105,7 @@ function Connection() {
         type="button"
         data-testid="connection"
         onClick={m.socket.reconnect}
-        title="The live connection (console, shells) dropped. Click to retry now."
+        title="The live connection (shared editing, console, shells) dropped; your edits are kept. Click to retry now."
         className="inline-flex items-center gap-1 rounded px-1 text-warning hover:bg-muted"
       >
         {content}

@@ -1,8 +1,11 @@
-import { ChevronDown, ChevronLeft, Command, Copy, Download, Eye, GitFork, Globe, Keyboard, Lock, Network } from "lucide-react";
+import { ChevronDown, ChevronLeft, Command, Copy, Download, Eye, GitFork, Globe, Keyboard, Lock, Network, UserPlus, Users } from "lucide-react";
 import { useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { toast } from "sonner";
 import { useMe } from "@/auth/session";
+import { roleIn } from "@/collab/members";
+import { MembersDialog } from "@/collab/MembersDialog";
+import { PresenceAvatars } from "@/collab/PresenceAvatars";
 import { UserMenu } from "@/components/UserMenu";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -29,7 +32,9 @@ export function WorkspaceHeader() {
   const me = useMe();
   const navigate = useNavigate();
   const [forking, setForking] = useState(false);
+  const [sharing, setSharing] = useState(false);
   const loggedIn = !!me.data;
+  const role = roleIn(p, me.data);
 
   return (
     <header className="flex h-11 shrink-0 items-center gap-2 border-b border-border bg-panel px-2">
@@ -99,8 +104,8 @@ export function WorkspaceHeader() {
         {isPublic ? "Public" : "Private"}
       </Badge>
       {!m.canEdit && (
-        <Badge>
-          <Eye aria-hidden /> Read only
+        <Badge title={m.viewOnly ? "You were invited as a viewer: you see every change live but can't make any." : undefined}>
+          <Eye aria-hidden /> {m.viewOnly ? "View only" : "Read only"}
         </Badge>
       )}
 
@@ -109,8 +114,19 @@ export function WorkspaceHeader() {
       </div>
 
       <div className="flex items-center gap-1">
-        {/* Collaborators' avatars go here once presence arrives with live collaboration. */}
-        <div data-testid="avatars" className="flex items-center -space-x-1.5" />
+        <PresenceAvatars />
+        {role === "owner" && (
+          <Button size="sm" aria-label="Invite" onClick={() => setSharing(true)}>
+            <UserPlus /> <span className="hidden sm:inline">Invite</span>
+          </Button>
+        )}
+        {(role === "editor" || role === "viewer") && (
+          <Tooltip content="Who has access to this project">
+            <Button size="sm" variant="ghost" aria-label="Members" onClick={() => setSharing(true)}>
+              <Users /> <span className="hidden sm:inline">Members</span>
+            </Button>
+          </Tooltip>
+        )}
         {!m.canEdit && loggedIn && (
           <Tooltip content="Make your own editable copy">
             <Button size="sm" onClick={() => setForking(true)}>
@@ -125,6 +141,7 @@ export function WorkspaceHeader() {
         </Tooltip>
         <UserMenu />
       </div>
+      {role && <MembersDialog project={p} open={sharing} onOpenChange={setSharing} />}
       <PromptDialog
         open={forking}
         onOpenChange={setForking}

@@ -1,7 +1,10 @@
 import { useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
 import { createContext, useContext, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
+import { useNavigate } from "react-router";
 import { toast } from "sonner";
 import { AgentStream } from "@/agent/stream";
+import { LiveDocuments } from "@/collab/live";
+import { PresenceStore } from "@/collab/presence";
 import { DocumentStore } from "@/editor/documents";
 import { api, type FileEntry, type Project } from "@/lib/api";
 import { ProjectSocket } from "@/lib/socket";
@@ -21,9 +24,13 @@ export type FileDialog =
 export interface WorkspaceModel {
   project: Project;
   canEdit: boolean;
+  /** A member who may only watch (the UI says "View only" rather than "Read only"). */
+  viewOnly: boolean;
   store: DocumentStore;
   /** The tab's one WebSocket to the project. */
   socket: ProjectSocket;
+  /** Who else is here, and whom this tab follows. */
+  presence: PresenceStore;
   runs: RunStore;
   /** The project's latest agent run, as the socket streams it. */
   agent: AgentStream;
@@ -76,6 +83,7 @@ export function useWorkspace(): WorkspaceModel {
 
 export function WorkspaceProvider({ project, children }: { project: Project; children: ReactNode }) {
   const qc = useQueryClient();
+  const [socket] = useState(() => new ProjectSocket(api.socketUrl(project.id)));
   const [store] = useState(
     () =>
       new DocumentStore(
@@ -96,6 +104,15 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
       ),
   );
   useEffect(() => () => store.dispose(), [store]);
+  // Open documents are live: the server merges everyone's edits and writes the files.
+  const [live] = useState(() => new LiveDocuments(socket, store));
+  useEffect(() => live.attach(), [live]);
+  const [presence] = useState(
+    () => new PresenceStore(socket, (peer) => toast.info(`${peer.username} left`, { description: "You're no longer following them." })),
+  );
+  useEffect(() => presence.attach(), [presence]);
+  useFollow(presence, store);
+  useAccessRevoked(socket, project);
 
   // Leaving with unsaved changes asks first.
   useEffect(() => {
@@ -106,7 +123,6 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
     return () => window.removeEventListener("beforeunload", onBeforeUnload);
   }, [store]);
 
-  const [socket] = useState(() => new ProjectSocket(api.socketUrl(project.id)));
   const [runs] = useState(() => new RunStore(project.id, socket));
   useEffect(() => runs.attach(), [runs]);
   const [agent] = useState(() => new AgentStream(socket));
@@ -115,6 +131,22 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
     socket.open();
     return () => socket.close();
   }, [socket]);
+
+  // Anyone's file operations (theirs, a run's, the agent's) reach the tree as files.changed.
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const off = socket.on("files.changed", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        void qc.invalidateQueries({ queryKey: filesKey(project.id) });
+        void qc.invalidateQueries({ queryKey: runConfigKey(project.id) });
+      }, 50);
+    });
+    return () => {
+      off();
+      clearTimeout(timer);
+    };
+  }, [socket, qc, project.id]);
 
   const filesQuery = useQuery({ queryKey: filesKey(project.id), queryFn: () => api.listFiles(project.id) });
   const files = filesQuery.data?.files ?? emptyFiles;
@@ -162,8 +194,10 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
   const model: WorkspaceModel = {
     project,
     canEdit: project.canEdit,
+    viewOnly: project.role === "viewer",
     store,
     socket,
+    presence,
     runs,
     agent,
     filesQuery,
@@ -206,6 +240,7 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
       setSearchFocus((n) => n + 1);
     },
     openFile: (path, at) => {
+      presence.unfollow();
       store.open(path, at);
       setMobileTab("code");
     },
@@ -240,6 +275,36 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
 }
 
 const emptyFiles: FileEntry[] = [];
+
+/** Taken off the project while in it: the server hangs up; this tab stops knocking and goes home. */
+function useAccessRevoked(socket: ProjectSocket, project: Project) {
+  const navigate = useNavigate();
+  const qc = useQueryClient();
+  useEffect(
+    () =>
+      socket.on("error", (m) => {
+        if (m.code !== "access_revoked") return;
+        socket.close();
+        void qc.invalidateQueries({ queryKey: ["projects"] });
+        toast.error(`You no longer have access to ${project.name}`, { description: m.message, duration: Infinity });
+        void navigate("/");
+      }),
+    [socket, project.name, qc, navigate],
+  );
+}
+
+/** While following someone, their file opens here too (their cursor is kept in sight by the editor). */
+function useFollow(presence: PresenceStore, store: DocumentStore) {
+  useEffect(() => {
+    let last: string | null = null;
+    return presence.subscribe(() => {
+      const file = presence.getSnapshot().following?.file ?? null;
+      if (file === last) return;
+      last = file;
+      if (file && store.getSnapshot().active !== file) store.open(file);
+    });
+  }, [presence, store]);
+}
 
 const rightTabs: readonly RightTab[] = ["preview", "console", "shell", "agent", "history"];
 const mobileTabs: readonly MobileTab[] = ["files", "code", "preview", "console", "agent"];

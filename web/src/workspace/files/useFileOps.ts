@@ -31,11 +31,13 @@ export function useFileOps(projectId: string, store: DocumentStore, files: FileE
       async move(from: string, to: string) {
         if (from === to) return;
         if (isWithin(to, from)) throw new Error("A folder can't be moved into itself.");
+        store.expect(from);
         await api.move(projectId, from, to);
         store.moved(from, to);
         await refresh();
       },
       async remove(path: string) {
+        store.expect(path);
         await api.deleteFile(projectId, path);
         store.deleted(path);
         await refresh();

@@ -1,0 +1,285 @@
+package collab
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf16"
+)
+
+// Update is one accepted change, as clients push it and receive it.
+type Update struct {
+	ClientID string          `json:"clientID"`
+	Changes  json.RawMessage `json:"changes"`
+}
+
+// ServerClient is the clientID of changes the server makes itself: a file
+// changed on disk by a run, the agent or a checkpoint restore.
+const ServerClient = "server"
+
+// maxLog bounds the updates a document keeps for clients catching up
+// after a drop; one further behind reloads the text.
+const maxLog = 10_000
+
+// ErrRejected answers a push that was not made at the current version.
+var ErrRejected = errors.New("not at the current version")
+
+// doc is the authority for one open file: its text in UTF-16 code units,
+// its version (updates applied since it was loaded) and recent updates.
+// Accepted updates reach every subscriber, the author included (that is
+// the author's confirmation), only once the text holding them is on disk.
+type doc struct {
+	epoch string // tells a reloaded document from the one a client knew
+	save  func(path, text string) error
+
+	mu       sync.Mutex
+	path     string // moves when the file does
+	text     []uint16
+	version  int
+	log      []Update // the updates from version logBase on
+	logBase  int
+	pending  []Update // accepted, not yet on disk nor sent
+	sentUpTo int      // version of the last update sent
+	flushing bool
+	disk     string // the text last written to (or read from) disk
+	writing  bool   // a save is under way
+	saves    int    // saves finished: a file read across one may be stale
+	subs     map[*Peer]bool
+	idle     func() // called once the last subscriber has left and all is flushed
+}
+
+func newDoc(path, text string, save func(path, text string) error) *doc {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return &doc{path: path, epoch: hex.EncodeToString(b), save: save, text: utf16.Encode([]rune(text)),
+		disk: text, subs: map[*Peer]bool{}}
+}
+
+// join subscribes p and returns the text it starts from with its
+// version. The text may hold updates not yet on disk; p sees them again
+// in the next doc.update, whose version tells it to skip them.
+func (d *doc) join(p *Peer) (text string, version int, epoch string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.subs[p] = true
+	return string(utf16.Decode(d.text)), d.version, d.epoch
+}
+
+// rejoin subscribes p, which knew the document at version of epoch,
+// returning the updates it missed; false when they are no longer kept.
+// Only updates already on disk are handed out here: one of them may be
+// p's own, and receiving it is p's confirmation.
+func (d *doc) rejoin(p *Peer, version int, epoch string) ([]Update, int, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if epoch != d.epoch || version < d.logBase || version > d.version {
+		return nil, 0, false
+	}
+	d.subs[p] = true
+	if version >= d.sentUpTo {
+		return []Update{}, version, true
+	}
+	return append([]Update{}, d.log[version-d.logBase:d.sentUpTo-d.logBase]...), version, true
+}
+
+// leave unsubscribes p; it reports whether no one is left.
+func (d *doc) leave(p *Peer) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.subs, p)
+	return len(d.subs) == 0
+}
+
+// push applies updates made at version; all of them or none.
+func (d *doc) push(version int, updates []Update) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if version != d.version {
+		return ErrRejected
+	}
+	// Check every update before applying any: all or none.
+	sets := make([]ChangeSet, len(updates))
+	length := len(d.text)
+	for i, u := range updates {
+		cs, err := ParseChangeSet(u.Changes)
+		if err != nil {
+			return fmt.Errorf("update %d: %w", i, err)
+		}
+		if cs.Len() != length {
+			return fmt.Errorf("update %d: %w", i, invalid("changes a document of length %d, the document has %d", cs.Len(), length))
+		}
+		if u.ClientID == "" || len(u.ClientID) > 64 {
+			return invalid("update %d has no clientID", i)
+		}
+		sets[i], length = cs, cs.NewLen()
+	}
+	for _, cs := range sets {
+		d.text = cs.applyInPlace(d.text)
+	}
+	d.version += len(updates)
+	d.log = append(d.log, updates...)
+	d.pending = append(d.pending, updates...)
+	if len(d.log) > 2*maxLog { // trimmed in halves, so a push costs no copy of the log
+		drop := len(d.log) - maxLog
+		d.log = append([]Update(nil), d.log[drop:]...)
+		d.logBase += drop
+	}
+	if !d.flushing {
+		d.flushing = true
+		go d.flush()
+	}
+	return nil
+}
+
+// flush writes the text to disk, then sends what it holds, and repeats
+// while more arrives: one write covers every update that came meanwhile
+// (group commit), so typing speed does not wait on fsync per keystroke.
+func (d *doc) flush() {
+	for {
+		d.mu.Lock()
+		batch, base := d.pending, d.sentUpTo
+		if len(batch) == 0 {
+			d.flushing = false
+			idle := len(d.subs) == 0 && d.idle != nil
+			d.mu.Unlock()
+			if idle {
+				d.idle()
+			}
+			return
+		}
+		d.pending = nil
+		d.sentUpTo += len(batch)
+		units, path := slices.Clone(d.text), d.path
+		d.writing = true
+		d.mu.Unlock()
+		text := string(utf16.Decode(units)) // outside the lock: pushes go on meanwhile
+
+		err := d.save(path, text)
+		d.mu.Lock()
+		d.writing = false
+		d.saves++
+		if err == nil {
+			d.disk = text
+		}
+		subs, path := d.peers(), d.path
+		d.mu.Unlock()
+		if err != nil {
+			slog.Error("save collaborative document", "path", path, "err", err)
+			for _, p := range subs {
+				p.send(Message{Type: "error", ID: path, Code: "save_failed", Message: "Your changes could not be saved: " + describe(err)})
+			}
+		}
+		for _, p := range subs {
+			p.send(Message{Type: "doc.update", Path: path, Version: &base, Updates: batch})
+		}
+	}
+}
+
+func (d *doc) peers() []*Peer {
+	out := make([]*Peer, 0, len(d.subs))
+	for p := range d.subs {
+		out = append(out, p)
+	}
+	return out
+}
+
+// saveCount is taken before reading the file, for external.
+func (d *doc) saveCount() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.saves
+}
+
+// external takes a text the file now has on disk that the document did
+// not write: it becomes one update from the server, so open editors
+// follow it and keep their own unconfirmed changes. A text read while the
+// document was saving (saves moved past the count taken before reading)
+// may be the document's own write: it is left to the next file event.
+func (d *doc) external(text string, saves int) {
+	d.mu.Lock()
+	if text == d.disk || d.writing || d.saves != saves {
+		d.mu.Unlock()
+		return
+	}
+	cur := string(utf16.Decode(d.text))
+	d.disk = text
+	version := d.version
+	d.mu.Unlock()
+	if text == cur {
+		return
+	}
+	changes, _ := json.Marshal(replaceAll(cur, text))
+	if err := d.push(version, []Update{{ClientID: ServerClient, Changes: changes}}); err != nil {
+		// A push raced in; the next change on disk will be seen again.
+		slog.Debug("external change lost a race", "err", err)
+	}
+}
+
+// replaceAll is the smallest single replacement turning a into b: keep
+// the common prefix and suffix, replace the middle.
+func replaceAll(a, b string) ChangeSet {
+	ua, ub := utf16.Encode([]rune(a)), utf16.Encode([]rune(b))
+	pre := 0
+	for pre < len(ua) && pre < len(ub) && ua[pre] == ub[pre] {
+		pre++
+	}
+	suf := 0
+	for suf < len(ua)-pre && suf < len(ub)-pre && ua[len(ua)-1-suf] == ub[len(ub)-1-suf] {
+		suf++
+	}
+	// Do not cut a surrogate pair in two.
+	for pre > 0 && utf16.IsSurrogate(rune(ua[pre-1])) && ua[pre-1] < 0xdc00 {
+		pre--
+	}
+	for suf > 0 && utf16.IsSurrogate(rune(ua[len(ua)-suf])) && ua[len(ua)-suf] >= 0xdc00 {
+		suf--
+	}
+	var cs ChangeSet
+	if pre > 0 {
+		cs = append(cs, section{keep: pre})
+	}
+	cs = append(cs, section{change: true, delete: len(ua) - pre - suf, insert: ub[pre : len(ub)-suf]})
+	if suf > 0 {
+		cs = append(cs, section{keep: suf})
+	}
+	return cs
+}
+
+func describe(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 && len(msg)-i < 200 {
+		return msg[i+2:]
+	}
+	return msg
+}
+
+// BenchDoc exposes a document to benchmarks outside the package.
+type BenchDoc struct{ d *doc }
+
+// NewDocForBench makes a document saved by save, for benchmarks.
+func NewDocForBench(path, text string, save func(path, text string) error) BenchDoc {
+	return BenchDoc{newDoc(path, text, save)}
+}
+
+// Push applies updates made at version.
+func (b BenchDoc) Push(version int, updates []Update) error { return b.d.push(version, updates) }
+
+// Settle waits until everything pushed is on disk.
+func (b BenchDoc) Settle() {
+	for {
+		b.d.mu.Lock()
+		busy := b.d.flushing
+		b.d.mu.Unlock()
+		if !busy {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -1,0 +1,408 @@
+// Package collab is the document authority of real-time editing: for
+// every open file it holds the text and orders the changes people make
+// (@codemirror/collab's protocol), keeps the file on disk in step, and
+// tells everyone in a project who is there, where they are, and what
+// changed in the tree.
+//
+// Everything lives in one process, keyed by project: a cluster routes a
+// project's connections to one node, which owns its documents.
+package collab
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"ecode/internal/access"
+	"ecode/internal/auth"
+	"ecode/internal/errs"
+	"ecode/internal/project"
+)
+
+// Message is what the workspace socket carries for collaboration.
+type Message struct {
+	Type      string     `json:"type"`
+	Path      string     `json:"path,omitempty"`
+	To        string     `json:"to,omitempty"`
+	Version   *int       `json:"version,omitempty"`
+	Epoch     string     `json:"epoch,omitempty"`
+	Text      *string    `json:"text,omitempty"`
+	Updates   []Update   `json:"updates,omitempty"`
+	ReadOnly  *bool      `json:"readOnly,omitempty"`
+	Peers     []Presence `json:"peers,omitempty"`
+	ID        string     `json:"id,omitempty"`
+	Code      string     `json:"code,omitempty"`
+	Message   string     `json:"message,omitempty"`
+	Selection *Selection `json:"selection,omitempty"`
+}
+
+// Selection is a cursor or selection in UTF-16 offsets.
+type Selection struct {
+	Anchor int `json:"anchor"`
+	Head   int `json:"head"`
+}
+
+// Presence is one person's tab in a project, as the others see it.
+type Presence struct {
+	ID        string     `json:"id"`
+	UserID    string     `json:"userId"`
+	Username  string     `json:"username"`
+	Color     string     `json:"color"`
+	Role      string     `json:"role"`
+	File      *string    `json:"file"`
+	Selection *Selection `json:"selection"`
+}
+
+// Peer is one workspace tab connected to a project.
+type Peer struct {
+	id        string
+	user      *auth.User
+	projectID string
+	role      string
+	send      func(Message)
+	hangUp    func()
+
+	mu   sync.Mutex
+	file *string
+	sel  *Selection
+	docs map[string]*doc
+}
+
+// Projects is what collab needs of the project capability.
+type Projects interface {
+	Get(ctx context.Context, actor *auth.User, id string, a access.Action) (*project.Project, error)
+	Tree(p *project.Project) *project.Tree
+}
+
+// Options tune the service.
+type Options struct {
+	// Linger keeps a document in memory this long after its last client
+	// leaves, so a client that drops and comes back catches up.
+	Linger time.Duration
+	// MaxFile is the largest file edited together.
+	MaxFile int64
+}
+
+// Service holds every open document and every connected tab.
+type Service struct {
+	projects Projects
+	opts     Options
+	log      *slog.Logger
+
+	mu    sync.Mutex
+	rooms map[string]*room // by project id
+}
+
+// room is one project's live state.
+type room struct {
+	project *project.Project
+	tree    *project.Tree
+	peers   map[*Peer]bool
+	docs    map[string]*doc
+	watch   *watcher
+}
+
+// NewService returns the collaboration authority.
+func NewService(projects Projects, opts Options) *Service {
+	if opts.Linger == 0 {
+		opts.Linger = 2 * time.Minute
+	}
+	if opts.MaxFile == 0 {
+		opts.MaxFile = 2 << 20
+	}
+	return &Service{projects: projects, opts: opts, log: slog.Default(), rooms: map[string]*room{}}
+}
+
+var palette = []string{"#e5534b", "#57ab5a", "#539bf5", "#c69026", "#b083f0", "#39c5cf", "#e275ad", "#f69d50"}
+
+func colorOf(userID string) string {
+	h := fnv.New32a()
+	h.Write([]byte(userID))
+	return palette[h.Sum32()%uint32(len(palette))]
+}
+
+// Join connects a tab of actor to project projectID; send delivers the
+// tab's messages and must not block; hangUp ends the tab's connection
+// (its access was taken away). Leave it when the tab goes.
+func (s *Service) Join(ctx context.Context, actor *auth.User, projectID string, send func(Message), hangUp func()) (*Peer, error) {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Read)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	peer := &Peer{id: hex.EncodeToString(b), user: actor, projectID: p.ID, role: p.Role, send: send, hangUp: hangUp, docs: map[string]*doc{}}
+	if actor == nil {
+		peer.user = &auth.User{Username: "guest"}
+	}
+	s.mu.Lock()
+	r := s.rooms[p.ID]
+	if r == nil {
+		r = &room{project: p, tree: s.projects.Tree(p), peers: map[*Peer]bool{}, docs: map[string]*doc{}}
+		r.watch = s.watch(p.ID, r.tree)
+		s.rooms[p.ID] = r
+	}
+	r.peers[peer] = true
+	s.mu.Unlock()
+	send(Message{Type: "presence.self", ID: peer.id})
+	s.broadcastPresence(p.ID)
+	return peer, nil
+}
+
+// Leave disconnects a tab: its documents and its presence go.
+func (s *Service) Leave(peer *Peer) {
+	peer.mu.Lock()
+	paths := make([]string, 0, len(peer.docs))
+	for path := range peer.docs {
+		paths = append(paths, path)
+	}
+	peer.mu.Unlock()
+	for _, path := range paths {
+		s.Close(peer, path)
+	}
+	s.mu.Lock()
+	r := s.rooms[peer.projectID]
+	if r != nil {
+		delete(r.peers, peer)
+	}
+	empty := r != nil && len(r.peers) == 0 && len(r.docs) == 0
+	if empty {
+		r.watch.close()
+		delete(s.rooms, peer.projectID)
+	}
+	s.mu.Unlock()
+	if !empty {
+		s.broadcastPresence(peer.projectID)
+	}
+}
+
+// Open subscribes peer to the document at path. With the version and
+// epoch it knew, it gets the updates it missed; else the whole text.
+func (s *Service) Open(ctx context.Context, peer *Peer, path string, version *int, epoch string) error {
+	path, err := project.CleanPath(path)
+	if err != nil {
+		return err
+	}
+	d, err := s.doc(peer.projectID, path)
+	if err != nil {
+		return err
+	}
+	peer.mu.Lock()
+	peer.docs[path] = d
+	peer.mu.Unlock()
+	readOnly := peer.role != "owner" && peer.role != access.Editor
+	if version != nil {
+		if updates, v, ok := d.rejoin(peer, *version, epoch); ok {
+			peer.send(Message{Type: "doc.opened", Path: path, Version: &v, Epoch: d.epoch, Updates: updates, ReadOnly: &readOnly})
+			return nil
+		}
+	}
+	text, v, ep := d.join(peer)
+	peer.send(Message{Type: "doc.opened", Path: path, Version: &v, Epoch: ep, Text: &text, ReadOnly: &readOnly})
+	return nil
+}
+
+// doc returns the open document at path, loading it from disk.
+func (s *Service) doc(projectID, path string) (*doc, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[projectID]
+	if r == nil {
+		return nil, errs.Invalid("not_joined", "Join the project first.")
+	}
+	if d := r.docs[path]; d != nil {
+		return d, nil
+	}
+	text, err := s.read(r.tree, path)
+	if err != nil {
+		return nil, err
+	}
+	tree := r.tree
+	d := newDoc(path, text, func(path, text string) error {
+		_, err := tree.Write(path, strings.NewReader(text))
+		return err
+	})
+	d.idle = func() { s.release(projectID, path, d) }
+	r.docs[path] = d
+	return d, nil
+}
+
+func (s *Service) read(tree *project.Tree, path string) (string, error) {
+	f, err := tree.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, s.opts.MaxFile+1))
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(b)) > s.opts.MaxFile {
+		return "", errs.TooLarge("file_too_large", "%s is over %d MB: open it alone, it is too large to edit together.", path, s.opts.MaxFile>>20)
+	}
+	if !utf8.Valid(b) {
+		return "", errs.Invalid("binary_file", "%s is not text.", path)
+	}
+	return string(b), nil
+}
+
+// Close unsubscribes peer from the document at path.
+func (s *Service) Close(peer *Peer, path string) {
+	peer.mu.Lock()
+	d := peer.docs[path]
+	delete(peer.docs, path)
+	peer.mu.Unlock()
+	if d != nil && d.leave(peer) {
+		d.mu.Lock()
+		flushing := d.flushing
+		d.mu.Unlock()
+		if !flushing {
+			time.AfterFunc(s.opts.Linger, func() { s.release(peer.projectID, path, d) })
+		}
+	}
+}
+
+// release forgets an idle document whose last client left a while ago.
+func (s *Service) release(projectID, path string, d *doc) {
+	d.mu.Lock()
+	busy := len(d.subs) > 0 || d.flushing
+	d.mu.Unlock()
+	if busy {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[projectID]
+	if r == nil || r.docs[path] != d {
+		return
+	}
+	delete(r.docs, path)
+	if len(r.peers) == 0 && len(r.docs) == 0 {
+		r.watch.close()
+		delete(s.rooms, projectID)
+	}
+}
+
+// Push applies peer's updates to the document at path.
+func (s *Service) Push(peer *Peer, path string, version int, updates []Update) error {
+	peer.mu.Lock()
+	d := peer.docs[path]
+	peer.mu.Unlock()
+	if d == nil {
+		return errs.Invalid("not_open", "Open %s before changing it.", path)
+	}
+	if peer.role != "owner" && peer.role != access.Editor {
+		return errs.Forbidden("forbidden", "You can view this project but not change it.")
+	}
+	if len(updates) == 0 || len(updates) > 1000 {
+		return errs.Invalid("invalid_changes", "Push 1 to 1000 updates at a time.")
+	}
+	err := d.push(version, updates)
+	switch {
+	case errors.Is(err, ErrRejected):
+		d.mu.Lock()
+		v := d.version
+		d.mu.Unlock()
+		peer.send(Message{Type: "doc.rejected", Path: path, Version: &v})
+		return nil
+	case errors.Is(err, ErrInvalid):
+		return errs.Invalid("invalid_changes", "%v", err)
+	}
+	return err
+}
+
+// SetPresence records where peer is and tells the project.
+func (s *Service) SetPresence(peer *Peer, file *string, sel *Selection) {
+	peer.mu.Lock()
+	peer.file, peer.sel = file, sel
+	peer.mu.Unlock()
+	s.broadcastPresence(peer.projectID)
+}
+
+func (s *Service) broadcastPresence(projectID string) {
+	s.mu.Lock()
+	r := s.rooms[projectID]
+	var peers []*Peer
+	if r != nil {
+		for p := range r.peers {
+			peers = append(peers, p)
+		}
+	}
+	s.mu.Unlock()
+	list := make([]Presence, 0, len(peers))
+	for _, p := range peers {
+		p.mu.Lock()
+		list = append(list, Presence{ID: p.id, UserID: p.user.ID, Username: p.user.Username, Color: colorOf(p.user.ID + p.user.Username),
+			Role: p.role, File: p.file, Selection: p.sel})
+		p.mu.Unlock()
+	}
+	for _, p := range peers {
+		p.send(Message{Type: "presence", Peers: list})
+	}
+}
+
+// room's peers, for broadcasts of the tree.
+func (s *Service) roomPeers(projectID string) []*Peer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[projectID]
+	if r == nil {
+		return nil
+	}
+	out := make([]*Peer, 0, len(r.peers))
+	for p := range r.peers {
+		out = append(out, p)
+	}
+	return out
+}
+
+// Moved tells a project's tabs that a file or folder moved, and moves its
+// open documents with it.
+func (s *Service) Moved(projectID, from, to string) {
+	s.mu.Lock()
+	if r := s.rooms[projectID]; r != nil {
+		for path, d := range r.docs {
+			if path == from || strings.HasPrefix(path, from+"/") {
+				next := to + strings.TrimPrefix(path, from)
+				delete(r.docs, path)
+				d.mu.Lock()
+				d.path = next
+				d.mu.Unlock()
+				r.docs[next] = d
+			}
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range s.roomPeers(projectID) {
+		p.send(Message{Type: "doc.renamed", Path: from, To: to})
+		p.mu.Lock()
+		for path, d := range p.docs {
+			if path == from || strings.HasPrefix(path, from+"/") {
+				delete(p.docs, path)
+				p.docs[to+strings.TrimPrefix(path, from)] = d
+			}
+		}
+		p.mu.Unlock()
+	}
+}
+
+// Kick closes userID's tabs on a project they lost access to.
+func (s *Service) Kick(projectID, userID string) {
+	for _, p := range s.roomPeers(projectID) {
+		if p.user.ID == userID {
+			p.send(Message{Type: "error", Code: "access_revoked", Message: "You no longer have access to this project."})
+			p.hangUp()
+		}
+	}
+}
+
+func isNotFound(err error) bool { return errs.Is(err, errs.KindNotFound) }

@@ -1,0 +1,326 @@
+package project
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"ecode/internal/access"
+	"ecode/internal/auth"
+	"ecode/internal/errs"
+	"ecode/internal/httpx"
+	"ecode/internal/store"
+)
+
+// Member is someone with access to a project: its owner or a collaborator.
+type Member struct {
+	UserID   string `json:"userId" db:"user_id"`
+	Username string `json:"username" db:"username"`
+	Role     string `json:"role" db:"role"`
+	AddedAt  int64  `json:"addedAt" db:"created_at"`
+}
+
+// Invite is a link that makes whoever opens it a collaborator.
+type Invite struct {
+	ID        string `json:"id" db:"id"`
+	Role      string `json:"role" db:"role"`
+	ExpiresAt int64  `json:"expiresAt" db:"expires_at"`
+	CreatedAt int64  `json:"createdAt" db:"created_at"`
+	URL       string `json:"url,omitempty" db:"-"` // only when created: the secret is not kept
+}
+
+func checkRole(role string) error {
+	if role != access.Editor && role != access.Viewer {
+		return errs.Invalid("invalid_role", "A collaborator is an editor or a viewer.")
+	}
+	return nil
+}
+
+// Members lists who has access to project id: the owner first. The owner
+// also gets the open invite links.
+func (s *Service) Members(ctx context.Context, actor *auth.User, id string) ([]Member, []Invite, error) {
+	p, err := s.Get(ctx, actor, id, access.Read)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.Role == "" {
+		return nil, nil, access.ErrNotFound // a public project's visitors do not see who works on it
+	}
+	members := []Member{{UserID: p.OwnerID, Username: p.Owner, Role: "owner", AddedAt: p.CreatedAt}}
+	var rest []Member
+	err = s.db.Select(ctx, &rest, `SELECT m.user_id, u.username, m.role, m.created_at FROM project_members m
+		JOIN users u ON u.id = m.user_id WHERE m.project_id = ? ORDER BY m.created_at, u.username`, p.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list members: %w", err)
+	}
+	invites := []Invite{}
+	if p.Role == "owner" {
+		err = s.db.Select(ctx, &invites, `SELECT id, role, expires_at, created_at FROM project_invites
+			WHERE project_id = ? AND expires_at > ? ORDER BY created_at DESC`, p.ID, store.Now())
+		if err != nil {
+			return nil, nil, fmt.Errorf("list invites: %w", err)
+		}
+	}
+	return append(members, rest...), invites, nil
+}
+
+// AddMember shares project id with username as role.
+func (s *Service) AddMember(ctx context.Context, actor *auth.User, id, username, role string) (*Member, error) {
+	p, err := s.Get(ctx, actor, id, access.Admin)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRole(role); err != nil {
+		return nil, err
+	}
+	var u struct {
+		ID       string `db:"id"`
+		Username string `db:"username"`
+	}
+	err = s.db.Get(ctx, &u, `SELECT id, username FROM users WHERE username = ?`, strings.ToLower(strings.TrimSpace(username)))
+	if store.NoRows(err) {
+		return nil, errs.NotFound("user_not_found", "There is no one called %q on E-Code.", username)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find user: %w", err)
+	}
+	if u.ID == p.OwnerID {
+		return nil, errs.Conflict("already_member", "%s owns this project.", u.Username)
+	}
+	m := &Member{UserID: u.ID, Username: u.Username, Role: role, AddedAt: store.Now()}
+	_, err = s.db.Exec(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`, p.ID, u.ID, role, m.AddedAt)
+	if store.IsUnique(err) {
+		return nil, errs.Conflict("already_member", "%s already has access; change their role instead.", u.Username)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("add member: %w", err)
+	}
+	slog.InfoContext(ctx, "project shared", "project_id", p.ID, "user_id", u.ID, "role", role)
+	return m, nil
+}
+
+// SetMemberRole changes a collaborator's role.
+func (s *Service) SetMemberRole(ctx context.Context, actor *auth.User, id, userID, role string) (*Member, error) {
+	p, err := s.Get(ctx, actor, id, access.Admin)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRole(role); err != nil {
+		return nil, err
+	}
+	n, err := s.db.Exec(ctx, `UPDATE project_members SET role = ? WHERE project_id = ? AND user_id = ?`, role, p.ID, userID)
+	if err != nil {
+		return nil, fmt.Errorf("set role: %w", err)
+	}
+	if n == 0 {
+		return nil, errs.NotFound("not_found", "No such collaborator.")
+	}
+	if s.OnAccessChange != nil {
+		s.OnAccessChange(p.ID, userID) // their open tabs reconnect with the new role
+	}
+	var m Member
+	err = s.db.Get(ctx, &m, `SELECT m.user_id, u.username, m.role, m.created_at FROM project_members m
+		JOIN users u ON u.id = m.user_id WHERE m.project_id = ? AND m.user_id = ?`, p.ID, userID)
+	return &m, err
+}
+
+// RemoveMember takes a collaborator's access away; a collaborator may
+// remove themselves (leave).
+func (s *Service) RemoveMember(ctx context.Context, actor *auth.User, id, userID string) error {
+	a := access.Admin
+	if actor != nil && actor.ID == userID {
+		a = access.Read
+	}
+	p, err := s.Get(ctx, actor, id, a)
+	if err != nil {
+		return err
+	}
+	n, err := s.db.Exec(ctx, `DELETE FROM project_members WHERE project_id = ? AND user_id = ?`, p.ID, userID)
+	if err != nil {
+		return fmt.Errorf("remove member: %w", err)
+	}
+	if n == 0 {
+		return errs.NotFound("not_found", "No such collaborator.")
+	}
+	if s.OnAccessChange != nil {
+		s.OnAccessChange(p.ID, userID)
+	}
+	return nil
+}
+
+const invitePrefix = "ecinv_"
+
+func hashInvite(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateInvite makes a link that grants role on project id until it expires.
+func (s *Service) CreateInvite(ctx context.Context, actor *auth.User, id, role string, hours int) (*Invite, error) {
+	p, err := s.Get(ctx, actor, id, access.Admin)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRole(role); err != nil {
+		return nil, err
+	}
+	if hours <= 0 || hours > 24*90 {
+		return nil, errs.Invalid("invalid_expiry", "An invite link lasts 1 hour to 90 days.")
+	}
+	raw := make([]byte, 18)
+	_, _ = rand.Read(raw)
+	token := invitePrefix + hex.EncodeToString(raw)
+	now := time.Now()
+	inv := &Invite{ID: store.NewID(), Role: role, CreatedAt: now.UnixMilli(), ExpiresAt: now.Add(time.Duration(hours) * time.Hour).UnixMilli(), URL: "/invite/" + token}
+	_, err = s.db.Exec(ctx, `INSERT INTO project_invites (id, project_id, token_hash, role, created_by, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		inv.ID, p.ID, hashInvite(token), role, actor.ID, inv.ExpiresAt, inv.CreatedAt)
+	if err != nil {
+		return nil, fmt.Errorf("create invite: %w", err)
+	}
+	return inv, nil
+}
+
+// RevokeInvite deletes an invite link.
+func (s *Service) RevokeInvite(ctx context.Context, actor *auth.User, id, inviteID string) error {
+	p, err := s.Get(ctx, actor, id, access.Admin)
+	if err != nil {
+		return err
+	}
+	n, err := s.db.Exec(ctx, `DELETE FROM project_invites WHERE id = ? AND project_id = ?`, inviteID, p.ID)
+	if err != nil {
+		return fmt.Errorf("revoke invite: %w", err)
+	}
+	if n == 0 {
+		return errs.NotFound("not_found", "No such invite link.")
+	}
+	return nil
+}
+
+// InviteView is what someone opening an invite link is shown.
+type InviteView struct {
+	Project struct {
+		Owner string `json:"owner" db:"owner"`
+		Slug  string `json:"slug" db:"slug"`
+		Name  string `json:"name" db:"name"`
+	} `json:"project"`
+	ProjectID string `json:"-" db:"project_id"`
+	Role      string `json:"role" db:"role"`
+	InvitedBy string `json:"invitedBy" db:"invited_by"`
+	ExpiresAt int64  `json:"expiresAt" db:"expires_at"`
+}
+
+func (s *Service) invite(ctx context.Context, token string) (*InviteView, error) {
+	var v struct {
+		InviteView
+		Owner string `db:"owner"`
+		Slug  string `db:"slug"`
+		Name  string `db:"name"`
+	}
+	err := s.db.Get(ctx, &v, `SELECT i.project_id, i.role, i.expires_at, b.username AS invited_by, o.username AS owner, p.slug, p.name
+		FROM project_invites i JOIN projects p ON p.id = i.project_id JOIN users o ON o.id = p.owner_id JOIN users b ON b.id = i.created_by
+		WHERE i.token_hash = ?`, hashInvite(token))
+	if store.NoRows(err) || !strings.HasPrefix(token, invitePrefix) {
+		return nil, errs.NotFound("invite_not_found", "This invite link is not valid: ask for a new one.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read invite: %w", err)
+	}
+	if v.ExpiresAt <= store.Now() {
+		return nil, errs.Gone("invite_expired", "This invite link has expired: ask for a new one.")
+	}
+	out := v.InviteView
+	out.Project.Owner, out.Project.Slug, out.Project.Name = v.Owner, v.Slug, v.Name
+	return &out, nil
+}
+
+// AcceptInvite makes actor a collaborator through an invite link (an
+// owner or a member with a higher role keeps what they have).
+func (s *Service) AcceptInvite(ctx context.Context, actor *auth.User, token string) (*Project, error) {
+	if actor == nil {
+		return nil, auth.ErrUnauthenticated
+	}
+	v, err := s.invite(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	p, err := projectByID(ctx, s.db, v.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	if actor.ID != p.OwnerID {
+		current, err := memberRole(ctx, s.db, p.ID, actor.ID)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case current == "":
+			_, err = s.db.Exec(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`, p.ID, actor.ID, v.Role, store.Now())
+		case current == access.Viewer && v.Role == access.Editor:
+			_, err = s.db.Exec(ctx, `UPDATE project_members SET role = ? WHERE project_id = ? AND user_id = ?`, v.Role, p.ID, actor.ID)
+		}
+		if err != nil && !store.IsUnique(err) {
+			return nil, fmt.Errorf("accept invite: %w", err)
+		}
+	}
+	return s.Get(ctx, actor, p.ID, access.Read)
+}
+
+func (h handlers) memberRoutes(rt *httpx.Router) {
+	rt.HandleFunc("GET /api/projects/{id}/members", func(w http.ResponseWriter, r *http.Request) {
+		members, invites, err := h.svc.Members(r.Context(), auth.Actor(r), r.PathValue("id"))
+		httpx.Reply(w, r, http.StatusOK, map[string]any{"members": members, "invites": invites}, err)
+	})
+	rt.HandleFunc("POST /api/projects/{id}/members", func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ Username, Role string }
+		if err := httpx.Decode(w, r, &in); err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		m, err := h.svc.AddMember(r.Context(), auth.Actor(r), r.PathValue("id"), in.Username, in.Role)
+		httpx.Reply(w, r, http.StatusCreated, map[string]any{"member": m}, err)
+	})
+	rt.HandleFunc("PATCH /api/projects/{id}/members/{userId}", func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ Role string }
+		if err := httpx.Decode(w, r, &in); err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		m, err := h.svc.SetMemberRole(r.Context(), auth.Actor(r), r.PathValue("id"), r.PathValue("userId"), in.Role)
+		httpx.Reply(w, r, http.StatusOK, map[string]any{"member": m}, err)
+	})
+	rt.HandleFunc("DELETE /api/projects/{id}/members/{userId}", func(w http.ResponseWriter, r *http.Request) {
+		httpx.NoContent(w, r, h.svc.RemoveMember(r.Context(), auth.Actor(r), r.PathValue("id"), r.PathValue("userId")))
+	})
+	rt.HandleFunc("POST /api/projects/{id}/invites", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Role           string
+			ExpiresInHours int
+		}
+		if err := httpx.Decode(w, r, &in); err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		inv, err := h.svc.CreateInvite(r.Context(), auth.Actor(r), r.PathValue("id"), in.Role, in.ExpiresInHours)
+		httpx.Reply(w, r, http.StatusCreated, map[string]any{"invite": inv}, err)
+	})
+	rt.HandleFunc("DELETE /api/projects/{id}/invites/{inviteId}", func(w http.ResponseWriter, r *http.Request) {
+		httpx.NoContent(w, r, h.svc.RevokeInvite(r.Context(), auth.Actor(r), r.PathValue("id"), r.PathValue("inviteId")))
+	})
+	rt.HandleFunc("GET /api/invites/{token}", func(w http.ResponseWriter, r *http.Request) {
+		if auth.Require(w, r) == nil {
+			return
+		}
+		v, err := h.svc.invite(r.Context(), r.PathValue("token"))
+		httpx.Reply(w, r, http.StatusOK, map[string]any{"invite": v}, err)
+	})
+	rt.HandleFunc("POST /api/invites/{token}/accept", func(w http.ResponseWriter, r *http.Request) {
+		p, err := h.svc.AcceptInvite(r.Context(), auth.Actor(r), r.PathValue("token"))
+		httpx.Reply(w, r, http.StatusOK, map[string]any{"project": p}, err)
+	})
+}
