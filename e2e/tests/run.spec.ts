@@ -144,3 +144,26 @@ test("a person picks React Dashboard, presses Run, and sees its charts in the Pr
   await expect(preview.locator("canvas").first()).toBeVisible({ timeout: 60_000 });
   expect(await preview.locator("canvas").count()).toBeGreaterThanOrEqual(3);
 });
+
+test("a secret set in the Secrets pane reaches the run, and the console masks it", async ({ page }) => {
+  test.setTimeout(90_000);
+  await signUp(page, uniqueUser("secret"));
+  await createProject(page, "Keyed");
+  await writeFile(page, "ecode.toml", 'run = "echo token is $API_TOKEN; echo length ${#API_TOKEN}"\n');
+
+  await toolTab(page, "Secrets").click();
+  const pane = page.getByRole("tabpanel", { name: "Secrets" });
+  await pane.getByLabel("Name").fill("API_TOKEN");
+  await pane.getByLabel("Value").fill("tok-1234567890");
+  await pane.getByRole("button", { name: "Save secret" }).click();
+  const list = pane.getByRole("list", { name: "Secrets" });
+  await expect(list).toContainText("API_TOKEN");
+  await list.getByRole("button", { name: "Show API_TOKEN" }).click();
+  await expect(pane.getByTestId("secret-value")).toHaveText("tok-1234567890");
+
+  await toolTab(page, "Console").click();
+  await header(page).getByRole("button", { name: "Run", exact: true }).click();
+  await expect(consoleOutput(page)).toContainText("length 14", { timeout: 30_000 });
+  await expect(consoleOutput(page)).toContainText("token is ********");
+  await expect(consoleOutput(page)).not.toContainText("tok-1234567890");
+});

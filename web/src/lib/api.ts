@@ -61,6 +61,13 @@ export interface LinkedIdentity {
   createdAt: number;
 }
 
+/** A project secret as listed; its value is read one at a time. */
+export interface ProjectSecret {
+  name: string;
+  updatedBy: string;
+  updatedAt: number;
+}
+
 /** One place the person is logged in. */
 export interface Session {
   id: string;
@@ -418,6 +425,15 @@ export const api = {
   /** Finishes a sign-up through a provider whose username was taken (401 no_pending_signup once it expired). */
   finishProviderSignup: (username: string) =>
     request<{ user: User; next: string }>("POST", "/api/auth/oauth/username", { json: { username } }),
+
+  listSecrets: (id: string) =>
+    request<{ secrets: ProjectSecret[] }>("GET", `${projectPath(id)}/secrets`).then((r) => r.secrets),
+  revealSecret: (id: string, name: string) =>
+    request<{ value: string }>("GET", `${projectPath(id)}/secrets/${encodeURIComponent(name)}`).then((r) => r.value),
+  setSecret: (id: string, name: string, value: string) =>
+    request<void>("PUT", `${projectPath(id)}/secrets/${encodeURIComponent(name)}`, { json: { value } }),
+  deleteSecret: (id: string, name: string) =>
+    request<void>("DELETE", `${projectPath(id)}/secrets/${encodeURIComponent(name)}`),
 
   // API tokens
   listTokens: () => request<{ tokens: Token[] }>("GET", "/api/tokens").then((r) => r.tokens),

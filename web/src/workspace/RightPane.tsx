@@ -1,4 +1,4 @@
-import { Bot, Globe, History, SquareTerminal, TerminalSquare } from "lucide-react";
+import { Bot, Globe, History, KeyRound, SquareTerminal, TerminalSquare } from "lucide-react";
 import { useState, type ComponentType } from "react";
 import { AgentPane } from "@/agent/AgentPane";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
@@ -6,6 +6,7 @@ import { ConsolePane } from "@/run/ConsolePane";
 import { PreviewPane } from "@/run/PreviewPane";
 import { ShellPane } from "@/shell/ShellPane";
 import { HistoryPane } from "./history/HistoryPane";
+import { SecretsPane } from "./SecretsPane";
 import { useWorkspace, type RightTab } from "./model";
 
 export interface PaneTab<Id extends string> {
@@ -20,6 +21,7 @@ export const toolPanes: PaneTab<RightTab>[] = [
   { id: "console", label: "Console", icon: TerminalSquare, Pane: ConsolePane },
   { id: "shell", label: "Shell", icon: SquareTerminal, Pane: ShellPane },
   { id: "agent", label: "Agent", icon: Bot, Pane: AgentPane },
+  { id: "secrets", label: "Secrets", icon: KeyRound, Pane: SecretsPane },
   { id: "history", label: "History", icon: History, Pane: HistoryPane },
 ];
 

@@ -92,7 +92,9 @@ function WideLayout() {
 const mobileTabs: PaneTab<MobileTab>[] = [
   { id: "files", label: "Files", icon: Files, Pane: LeftColumn },
   { id: "code", label: "Code", icon: Code2, Pane: EditorArea },
-  ...toolPanes.filter((p): p is PaneTab<"preview" | "console" | "agent"> => p.id !== "shell" && p.id !== "history"),
+  ...toolPanes.filter(
+    (p): p is PaneTab<"preview" | "console" | "agent"> => p.id === "preview" || p.id === "console" || p.id === "agent",
+  ),
 ];
 
 function NarrowLayout() {

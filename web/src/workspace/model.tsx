@@ -14,7 +14,7 @@ import { filesKey, useFileOps, type FileOps } from "./files/useFileOps";
 import { useUploader } from "./files/Uploader";
 
 export type LeftView = "files" | "search";
-export type RightTab = "preview" | "console" | "shell" | "agent" | "history";
+export type RightTab = "preview" | "console" | "shell" | "agent" | "secrets" | "history";
 export type MobileTab = "files" | "code" | "preview" | "console" | "agent";
 export type Overlay = "quick-open" | "palette" | "help" | null;
 export type FileDialog =
@@ -209,7 +209,7 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
     rightTab,
     showRight: (t) => {
       setRightTab(t);
-      if (t !== "shell" && t !== "history") setMobileTab(t);
+      if (t !== "shell" && t !== "history" && t !== "secrets") setMobileTab(t);
       if (t === "preview") setPreviewNews(false);
     },
     previewNews,
@@ -306,7 +306,7 @@ function useFollow(presence: PresenceStore, store: DocumentStore) {
   }, [presence, store]);
 }
 
-const rightTabs: readonly RightTab[] = ["preview", "console", "shell", "agent", "history"];
+const rightTabs: readonly RightTab[] = ["preview", "console", "shell", "agent", "secrets", "history"];
 const mobileTabs: readonly MobileTab[] = ["files", "code", "preview", "console", "agent"];
 
 /** The ?pane= of the URL the workspace opened with, when it names one of tabs. */

@@ -1,0 +1,171 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Eye, EyeOff, KeyRound, Lock, Trash2 } from "lucide-react";
+import { useState, type FormEvent } from "react";
+import { toast } from "sonner";
+import { ErrorState } from "@/components/ErrorState";
+import { Button } from "@/components/ui/button";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { CopyButton } from "@/components/ui/copy-button";
+import { EmptyState } from "@/components/ui/empty-state";
+import { Field } from "@/components/ui/field";
+import { Loading, Spinner } from "@/components/ui/spinner";
+import { api, ApiError, errorMessage, type ProjectSecret } from "@/lib/api";
+import { timeAgo } from "@/lib/format";
+import { useWorkspace } from "@/workspace/model";
+
+const namePattern = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/** The project's secrets: environment variables of its runs and shells, masked in what they print. */
+export function SecretsPane() {
+  const m = useWorkspace();
+  if (!m.canEdit) {
+    return (
+      <EmptyState icon={Lock} title="Secrets are for editors">
+        This project's secrets reach its runs as environment variables. Only people who can edit the project see them.
+      </EmptyState>
+    );
+  }
+  return <Secrets projectId={m.project.id} />;
+}
+
+function Secrets({ projectId }: { projectId: string }) {
+  const key = ["secrets", projectId];
+  const list = useQuery({ queryKey: key, queryFn: () => api.listSecrets(projectId) });
+  const qc = useQueryClient();
+  const [deleting, setDeleting] = useState<string | null>(null);
+  return (
+    <div className="grid gap-4 overflow-auto p-3 text-[13px]">
+      <p className="text-muted-foreground">
+        Runs, shells and commands get each secret as an environment variable (<code className="font-mono">$NAME</code>)
+        from their next start. Their output shows <code className="font-mono">********</code> where a value would
+        appear. Values are encrypted at rest.
+      </p>
+      <SecretForm projectId={projectId} onSaved={() => void qc.invalidateQueries({ queryKey: key })} />
+      {list.isPending && <Loading label="Loading secrets" />}
+      {list.isError && <ErrorState error={list.error} onRetry={() => void list.refetch()} />}
+      {list.data?.length === 0 && (
+        <EmptyState icon={KeyRound} title="No secrets yet">
+          Add API keys and passwords here rather than in files, so they stay out of the project's history.
+        </EmptyState>
+      )}
+      {list.data && list.data.length > 0 && (
+        <ul aria-label="Secrets" className="grid gap-2">
+          {list.data.map((s) => (
+            <SecretRow key={s.name} projectId={projectId} secret={s} onDelete={() => setDeleting(s.name)} />
+          ))}
+        </ul>
+      )}
+      <ConfirmDialog
+        open={deleting !== null}
+        onOpenChange={(open) => !open && setDeleting(null)}
+        title={`Delete ${deleting ?? "secret"}?`}
+        description="Runs started from now on won't have it. Running ones keep it until they stop."
+        confirmLabel="Delete secret"
+        destructive
+        onConfirm={async () => {
+          if (!deleting) return;
+          await api.deleteSecret(projectId, deleting);
+          await qc.invalidateQueries({ queryKey: key });
+          toast.success(`Deleted ${deleting}`);
+        }}
+      />
+    </div>
+  );
+}
+
+function SecretRow({ projectId, secret, onDelete }: { projectId: string; secret: ProjectSecret; onDelete: () => void }) {
+  const [value, setValue] = useState<string | null>(null);
+  const reveal = useMutation({
+    mutationFn: () => api.revealSecret(projectId, secret.name),
+    onSuccess: setValue,
+    onError: (err) => toast.error(`Couldn't show ${secret.name}`, { description: errorMessage(err) }),
+  });
+  return (
+    <li className="grid gap-1.5 rounded-md border border-border px-3 py-2">
+      <div className="flex items-center gap-2">
+        <code className="min-w-0 flex-1 truncate font-mono font-medium">{secret.name}</code>
+        <Button
+          variant="ghost"
+          size="icon-sm"
+          aria-label={value === null ? `Show ${secret.name}` : `Hide ${secret.name}`}
+          disabled={reveal.isPending}
+          onClick={() => (value === null ? reveal.mutate() : setValue(null))}
+        >
+          {value === null ? <Eye /> : <EyeOff />}
+        </Button>
+        <Button variant="ghost" size="icon-sm" aria-label={`Delete ${secret.name}`} onClick={onDelete}>
+          <Trash2 />
+        </Button>
+      </div>
+      {value !== null && (
+        <div className="flex items-center gap-2">
+          <code data-testid="secret-value" className="min-w-0 flex-1 select-all break-all rounded bg-background px-2 py-1 font-mono text-xs">
+            {value}
+          </code>
+          <CopyButton text={value} what="Value" />
+        </div>
+      )}
+      <p className="text-xs text-muted-foreground">
+        Set by {secret.updatedBy || "someone"} {timeAgo(secret.updatedAt)}
+      </p>
+    </li>
+  );
+}
+
+/** Add a secret, or replace one's value by naming it again. */
+function SecretForm({ projectId, onSaved }: { projectId: string; onSaved: () => void }) {
+  const [name, setName] = useState("");
+  const [value, setValue] = useState("");
+  const [nameError, setNameError] = useState<string | null>(null);
+  const save = useMutation({
+    mutationFn: () => api.setSecret(projectId, name.trim(), value),
+    onSuccess: () => {
+      toast.success(`Saved ${name.trim()}`, { description: "Restart the app to give it the new value." });
+      setName("");
+      setValue("");
+      onSaved();
+    },
+  });
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    if (!namePattern.test(name.trim())) {
+      return setNameError("Letters, digits and _, not starting with a digit (like API_KEY).");
+    }
+    save.mutate();
+  }
+  const serverError = save.error instanceof ApiError ? save.error.message : save.error ? errorMessage(save.error) : null;
+  return (
+    <form onSubmit={submit} noValidate className="grid gap-2 rounded-md border border-border p-3">
+      <Field
+        label="Name"
+        value={name}
+        placeholder="API_KEY"
+        autoComplete="off"
+        spellCheck={false}
+        className="font-mono"
+        error={nameError}
+        onChange={(e) => {
+          setName(e.target.value);
+          setNameError(null);
+        }}
+      />
+      <Field
+        label="Value"
+        type="password"
+        value={value}
+        autoComplete="new-password"
+        onChange={(e) => setValue(e.target.value)}
+        hint="Naming an existing secret replaces its value."
+      />
+      {serverError && (
+        <p role="alert" className="text-destructive-text">
+          {serverError}
+        </p>
+      )}
+      <Button type="submit" variant="primary" className="justify-self-start" disabled={save.isPending || !name.trim()}>
+        {save.isPending && <Spinner className="text-current" />}
+        Save secret
+      </Button>
+    </form>
+  );
+}
