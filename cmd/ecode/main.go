@@ -17,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 
+	"ecode/internal/audit"
 	"ecode/internal/auth"
 	"ecode/internal/config"
 	"ecode/internal/runtime/bwrap"
@@ -39,6 +40,7 @@ Usage:
   ecode admin create-user [flags]     create an account (-username, -email; password from stdin)
   ecode admin disable-user -username NAME   end the account's sessions and refuse its logins and tokens
   ecode admin enable-user -username NAME    let a disabled account in again
+  ecode admin verify-audit            check that no audit log entry was changed or removed
   ecode admin reseal                  re-encrypt every sealed value under the current master key
                                       (after rotating: the new ECODE_MASTER_KEY, the old one in ECODE_MASTER_KEY_PREVIOUS)
   ecode version                       print the version
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 			return setDisabled(ctx, args[1], args[2:], stdout)
 		case len(args) >= 2 && args[1] == "reseal":
 			return reseal(ctx, args[2:], stdout)
+		case len(args) >= 2 && args[1] == "verify-audit":
+			return verifyAudit(ctx, args[2:], stdout)
 		}
 		return fmt.Errorf("usage: ecode admin create-user|disable-user|enable-user ...")
 	case "version", "-version", "--version":
@@ -174,6 +178,20 @@ func adminSetup(ctx context.Context, name string, args []string, flags func(fs *
 	return db, cfg, err
 }
 
+func verifyAudit(ctx context.Context, args []string, stdout io.Writer) error {
+	db, err := adminDB(ctx, "verify-audit", args, func(*flag.FlagSet) {})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := audit.New(db).Verify(ctx)
+	if err != nil {
+		return fmt.Errorf("%w (%d entries before it hold)", err, n)
+	}
+	fmt.Fprintf(stdout, "audit log intact: %d entries\n", n)
+	return nil
+}
+
 func reseal(ctx context.Context, args []string, stdout io.Writer) error {
 	db, cfg, err := adminSetup(ctx, "reseal", args, func(*flag.FlagSet) {})
 	if err != nil {
@@ -229,7 +247,9 @@ func setDisabled(ctx context.Context, cmd string, args []string, stdout io.Write
 	}
 	defer db.Close()
 	disable := cmd == "disable-user"
-	if err := auth.NewService(db, auth.Options{}).SetDisabled(ctx, *username, disable); err != nil {
+	accounts := auth.NewService(db, auth.Options{})
+	accounts.Audit = audit.New(db)
+	if err := accounts.SetDisabled(ctx, *username, disable); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: %s\n", *username, map[bool]string{true: "disabled", false: "enabled"}[disable])

@@ -27,6 +27,13 @@ test("a person sees where they are logged in and logs another session out", asyn
   await phone.reload();
   await expect(phone).toHaveURL(/\/login/);
   await other.close();
+
+  // The security log says so, with every login before it.
+  await page.reload();
+  const log = page.getByRole("list", { name: "Security log" });
+  await expect(log.getByRole("listitem").first()).toContainText("Session logged out");
+  await expect(log).toContainText("Logged in");
+  await expect(log).toContainText("Account created");
 });
 
 test("a person renames their account, changes the password and finally deletes the account", async ({ page }) => {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"ecode/internal/audit"
 	"ecode/internal/errs"
 	"ecode/internal/store"
 )
@@ -53,6 +54,7 @@ func (s *Service) StartSession(ctx context.Context, r *http.Request, u *User) er
 	if err != nil {
 		return fmt.Errorf("record session: %w", err)
 	}
+	s.Audit.Record(ctx, u.AuditActor(), "login", u.AuditTarget(), nil)
 	return nil
 }
 
@@ -126,6 +128,7 @@ func (s *Service) EndSession(ctx context.Context, u *User, id string) error {
 	}
 	for _, x := range sessions {
 		if x.ID == id {
+			s.Audit.Record(ctx, u.AuditActor(), "session.end", u.AuditTarget(), map[string]any{"ip": x.IP, "browser": x.Browser, "device": x.Device})
 			return s.endSessions(ctx, u.ID, x.Token)
 		}
 	}
@@ -134,6 +137,7 @@ func (s *Service) EndSession(ctx context.Context, u *User, id string) error {
 
 // EndOtherSessions ends every session of u but the current one.
 func (s *Service) EndOtherSessions(ctx context.Context, u *User) error {
+	s.Audit.Record(ctx, u.AuditActor(), "session.end_others", u.AuditTarget(), nil)
 	return s.endSessions(ctx, u.ID, "", s.Sessions.Token(ctx))
 }
 
@@ -244,6 +248,8 @@ func (s *Service) UpdateAccount(ctx context.Context, u *User, c AccountChange) (
 		return nil, fmt.Errorf("update account: %w", err)
 	}
 	slog.InfoContext(ctx, "account changed", "user_id", u.ID, "username", next.Username)
+	s.Audit.Record(ctx, u.AuditActor(), "account.update", u.AuditTarget(),
+		map[string]any{"username": [2]string{u.Username, next.Username}, "emailChanged": next.Email != u.Email})
 	return s.UserByID(ctx, u.ID)
 }
 
@@ -279,6 +285,7 @@ func (s *Service) ChangePassword(ctx context.Context, u *User, current, next str
 		return fmt.Errorf("set password: %w", err)
 	}
 	slog.InfoContext(ctx, "password changed", "user_id", u.ID)
+	s.Audit.Record(ctx, u.AuditActor(), "password.change", u.AuditTarget(), nil)
 	return s.EndOtherSessions(ctx, u)
 }
 
@@ -303,6 +310,7 @@ func (s *Service) DeleteAccount(ctx context.Context, u *User, confirm, password 
 		return fmt.Errorf("delete account: %w", err)
 	}
 	slog.InfoContext(ctx, "account deleted", "user_id", u.ID, "username", u.Username)
+	s.Audit.Record(ctx, u.AuditActor(), "account.delete", u.AuditTarget(), map[string]any{"username": u.Username})
 	return s.Sessions.Destroy(ctx)
 }
 
@@ -321,6 +329,7 @@ func (s *Service) SetDisabled(ctx context.Context, username string, disabled boo
 	if _, err := s.db.Exec(ctx, `UPDATE users SET disabled_at = ? WHERE id = ?`, at, u.ID); err != nil {
 		return fmt.Errorf("disable account: %w", err)
 	}
+	s.Audit.Record(ctx, audit.Actor{Name: "operator"}, map[bool]string{true: "admin.disable_user", false: "admin.enable_user"}[disabled], u.AuditTarget(), nil)
 	if disabled {
 		return s.endSessions(ctx, u.ID, "")
 	}
@@ -332,6 +341,7 @@ func (s *Service) SetRequireKey(ctx context.Context, u *User, require bool) erro
 	if _, err := s.db.Exec(ctx, `UPDATE users SET require_key = ? WHERE id = ?`, require, u.ID); err != nil {
 		return fmt.Errorf("set second factor: %w", err)
 	}
+	s.Audit.Record(ctx, u.AuditActor(), "second_factor.set", u.AuditTarget(), map[string]any{"required": require})
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"ecode/internal/audit"
 	"ecode/internal/errs"
 )
 
@@ -25,6 +26,12 @@ type User struct {
 	RequireKey  bool   `json:"requireKey" db:"require_key"`   // a security key after the password
 	DisabledAt  *int64 `json:"-" db:"disabled_at"`
 }
+
+// AuditActor is u as the audit log names who did something.
+func (u *User) AuditActor() audit.Actor { return audit.Actor{ID: u.ID, Name: u.Username} }
+
+// AuditTarget is u as the audit log names what something was done to.
+func (u *User) AuditTarget() string { return audit.Target("user", u.ID) }
 
 type ctxKey struct{}
 

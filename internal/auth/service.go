@@ -16,6 +16,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/alexedwards/scs/v2/memstore"
 
+	"ecode/internal/audit"
 	"ecode/internal/errs"
 	"ecode/internal/httpx"
 	"ecode/internal/store"
@@ -32,6 +33,8 @@ type Service struct {
 	// OnDeleteUser, when set, removes what else an account owns (its
 	// projects' files) before the account goes.
 	OnDeleteUser func(ctx context.Context, u *User) error
+	// Audit records what happens to accounts; nil records nothing.
+	Audit *audit.Log
 	// LoginMethods count the other ways u can log in (linked providers,
 	// passkeys), so the last one is never taken away.
 	LoginMethods []func(ctx context.Context, u *User) (int, error)
@@ -125,6 +128,7 @@ func (s *Service) signup(ctx context.Context, r *http.Request, username, email, 
 	if err != nil {
 		return nil, err
 	}
+	s.Audit.Record(ctx, u.AuditActor(), "account.create", u.AuditTarget(), nil)
 	return u, s.StartSession(ctx, r, u)
 }
 
@@ -151,11 +155,17 @@ func (s *Service) login(ctx context.Context, r *http.Request, login, password st
 	if hash == "" || !checkPassword(password, hash) || u == nil {
 		s.perLogin.allow(login)
 		slog.InfoContext(ctx, "login failed", "login", login, "ip", ip)
+		target := "login:" + login
+		if u != nil {
+			target = u.AuditTarget()
+		}
+		s.Audit.Record(ctx, audit.Actor{}, "login.failure", target, map[string]any{"login": login})
 		return nil, errs.Unauthenticated("invalid_credentials", "That username or email and password do not match.")
 	}
 	if u.DisabledAt != nil {
 		return nil, errDisabled
 	}
+	s.Audit.Record(ctx, u.AuditActor(), "login.password", u.AuditTarget(), map[string]any{"secondFactorNext": u.RequireKey})
 	if u.RequireKey {
 		if err := s.Sessions.RenewToken(ctx); err != nil {
 			return nil, fmt.Errorf("renew session: %w", err)
@@ -219,6 +229,7 @@ func (s *Service) CreateToken(ctx context.Context, u *User, name string, expires
 	if err := insertToken(ctx, s.db, u.ID, hashToken(secret), t); err != nil {
 		return "", nil, err
 	}
+	s.Audit.Record(ctx, u.AuditActor(), "token.create", u.AuditTarget(), map[string]any{"token": t.ID, "name": t.Name})
 	return secret, t, nil
 }
 
@@ -229,7 +240,11 @@ func (s *Service) ListTokens(ctx context.Context, u *User) ([]Token, error) {
 
 // RevokeToken deletes one of u's tokens.
 func (s *Service) RevokeToken(ctx context.Context, u *User, id string) error {
-	return deleteToken(ctx, s.db, u.ID, id)
+	if err := deleteToken(ctx, s.db, u.ID, id); err != nil {
+		return err
+	}
+	s.Audit.Record(ctx, u.AuditActor(), "token.revoke", u.AuditTarget(), map[string]any{"token": id})
+	return nil
 }
 
 var errBadToken = errs.Unauthenticated("invalid_token", "The API token is not valid; create a new one in Settings.")

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -19,7 +20,21 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	patternKey
+	clientKey
 )
+
+// Client is who sent a request, as far as the network tells: for the
+// audit log.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// ClientFrom returns the request's client, set by Observe.
+func ClientFrom(ctx context.Context) Client {
+	c, _ := ctx.Value(clientKey).(Client)
+	return c
+}
 
 // RequestID returns the id given to the request by Observe.
 func RequestID(ctx context.Context) string {
@@ -89,6 +104,11 @@ func Observe(m *Metrics, log *slog.Logger, next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		route := "unmatched"
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ip, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			ip = r.RemoteAddr
+		}
+		ctx = context.WithValue(ctx, clientKey, Client{IP: ip, UserAgent: r.UserAgent()})
 		r = r.WithContext(context.WithValue(ctx, patternKey, &route))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {

@@ -296,6 +296,7 @@ func (s *Service) create(ctx context.Context, r *http.Request, pd *pending, user
 		return nil, err
 	}
 	slog.InfoContext(ctx, "account created through a provider", "user_id", u.ID, "provider", pd.Provider)
+	s.accounts.Audit.Record(ctx, u.AuditActor(), "account.create", u.AuditTarget(), map[string]any{"provider": pd.Provider})
 	return u, s.accounts.StartSession(ctx, r, u)
 }
 
@@ -354,6 +355,7 @@ func (s *Service) link(ctx context.Context, u *auth.User, p *provider, prof *Pro
 		return err
 	}
 	slog.InfoContext(ctx, "provider linked", "user_id", u.ID, "provider", p.id)
+	s.accounts.Audit.Record(ctx, u.AuditActor(), "identity.link", u.AuditTarget(), map[string]any{"provider": p.id, "login": prof.Login})
 	return nil
 }
 
@@ -399,6 +401,7 @@ func (s *Service) Unlink(ctx context.Context, u *auth.User, provider string) err
 		return err
 	}
 	slog.InfoContext(ctx, "provider unlinked", "user_id", u.ID, "provider", provider)
+	s.accounts.Audit.Record(ctx, u.AuditActor(), "identity.unlink", u.AuditTarget(), map[string]any{"provider": provider})
 	return nil
 }
 

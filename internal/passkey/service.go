@@ -165,6 +165,7 @@ func (s *Service) FinishRegistration(ctx context.Context, u *auth.User, body []b
 	v := r.view()
 	slog.InfoContext(ctx, "passkey added", "user_id", u.ID, "passkey", r.ID,
 		"discoverable", v.Discoverable, "backup_eligible", v.BackupEligible)
+	s.accounts.Audit.Record(ctx, u.AuditActor(), "passkey.add", u.AuditTarget(), map[string]any{"passkey": r.ID, "name": r.Name})
 	return &v, nil
 }
 
@@ -227,6 +228,7 @@ func (s *Service) Delete(ctx context.Context, u *auth.User, id string) error {
 		return err
 	}
 	slog.InfoContext(ctx, "passkey removed", "user_id", u.ID, "passkey", id)
+	s.accounts.Audit.Record(ctx, u.AuditActor(), "passkey.remove", u.AuditTarget(), map[string]any{"passkey": id})
 	return nil
 }
 

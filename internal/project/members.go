@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ecode/internal/access"
+	"ecode/internal/audit"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
 	"ecode/internal/httpx"
@@ -102,6 +103,7 @@ func (s *Service) AddMember(ctx context.Context, actor *auth.User, id, username,
 		return nil, fmt.Errorf("add member: %w", err)
 	}
 	slog.InfoContext(ctx, "project shared", "project_id", p.ID, "user_id", u.ID, "role", role)
+	s.Audit.Record(ctx, actor.AuditActor(), "member.add", audit.Target("project", p.ID), map[string]any{"user": u.Username, "role": role})
 	return m, nil
 }
 
@@ -121,6 +123,7 @@ func (s *Service) SetMemberRole(ctx context.Context, actor *auth.User, id, userI
 	if n == 0 {
 		return nil, errs.NotFound("not_found", "No such collaborator.")
 	}
+	s.Audit.Record(ctx, actor.AuditActor(), "member.role", audit.Target("project", p.ID), map[string]any{"userId": userID, "role": role})
 	if s.OnAccessChange != nil {
 		s.OnAccessChange(p.ID, userID) // their open tabs reconnect with the new role
 	}
@@ -148,6 +151,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor *auth.User, id, userID
 	if n == 0 {
 		return errs.NotFound("not_found", "No such collaborator.")
 	}
+	s.Audit.Record(ctx, actor.AuditActor(), "member.remove", audit.Target("project", p.ID), map[string]any{"userId": userID})
 	if s.OnAccessChange != nil {
 		s.OnAccessChange(p.ID, userID)
 	}
@@ -183,6 +187,7 @@ func (s *Service) CreateInvite(ctx context.Context, actor *auth.User, id, role s
 	if err != nil {
 		return nil, fmt.Errorf("create invite: %w", err)
 	}
+	s.Audit.Record(ctx, actor.AuditActor(), "invite.create", audit.Target("project", p.ID), map[string]any{"invite": inv.ID, "role": role, "expiresAt": inv.ExpiresAt})
 	return inv, nil
 }
 
@@ -199,6 +204,7 @@ func (s *Service) RevokeInvite(ctx context.Context, actor *auth.User, id, invite
 	if n == 0 {
 		return errs.NotFound("not_found", "No such invite link.")
 	}
+	s.Audit.Record(ctx, actor.AuditActor(), "invite.revoke", audit.Target("project", p.ID), map[string]any{"invite": inviteID})
 	return nil
 }
 
@@ -267,6 +273,7 @@ func (s *Service) AcceptInvite(ctx context.Context, actor *auth.User, token stri
 		if err != nil && !store.IsUnique(err) {
 			return nil, fmt.Errorf("accept invite: %w", err)
 		}
+		s.Audit.Record(ctx, actor.AuditActor(), "invite.accept", audit.Target("project", p.ID), map[string]any{"role": v.Role})
 	}
 	return s.Get(ctx, actor, p.ID, access.Read)
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"ecode/internal/access"
+	"ecode/internal/audit"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
 	"ecode/internal/store"
@@ -28,6 +29,8 @@ type Service struct {
 	// SandboxUID, when set, names the host uid that must own a project's
 	// files (the sandbox runs as it); files the platform writes go to it.
 	SandboxUID func(projectID string) int
+	// Audit records sharing, visibility and deletions; nil records nothing.
+	Audit *audit.Log
 	// OnMoved, when set, hears that a file or folder of a project moved,
 	// so editors that have it open follow it.
 	OnMoved func(projectID, from, to string)
@@ -249,6 +252,9 @@ func (s *Service) Update(ctx context.Context, actor *auth.User, id string, in Up
 		if err := checkVisibility(*in.Visibility); err != nil {
 			return nil, err
 		}
+		if *in.Visibility != p.Visibility {
+			s.Audit.Record(ctx, actor.AuditActor(), "project.visibility", audit.Target("project", p.ID), map[string]any{"from": p.Visibility, "to": *in.Visibility})
+		}
 		p.Visibility = *in.Visibility
 	}
 	if in.Internet != nil {
@@ -305,6 +311,7 @@ func (s *Service) Delete(ctx context.Context, actor *auth.User, id string) error
 		s.OnDelete(p.ID)
 	}
 	slog.InfoContext(ctx, "project deleted", "project_id", p.ID, "owner", p.Owner, "slug", p.Slug)
+	s.Audit.Record(ctx, actor.AuditActor(), "project.delete", audit.Target("project", p.ID), map[string]any{"slug": p.Owner + "/" + p.Slug})
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"ecode/internal/access"
+	"ecode/internal/audit"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
 	"ecode/internal/httpx"
@@ -41,6 +42,8 @@ type Service struct {
 	projects Projects
 	// OnChange, when set, hears that a project's secrets changed.
 	OnChange func(projectID string)
+	// Audit records every reveal and change; nil records nothing.
+	Audit *audit.Log
 }
 
 // NewService returns the secrets store.
@@ -87,6 +90,7 @@ func (s *Service) Reveal(ctx context.Context, actor *auth.User, projectID, name 
 	if err != nil {
 		return "", fmt.Errorf("open secret %s: %w", name, err)
 	}
+	s.Audit.Record(ctx, actor.AuditActor(), "secret.reveal", audit.Target("project", p.ID, name), nil)
 	return string(v), nil
 }
 
@@ -108,6 +112,7 @@ func (s *Service) Set(ctx context.Context, actor *auth.User, projectID, name, va
 	if err != nil {
 		return fmt.Errorf("set secret: %w", err)
 	}
+	s.Audit.Record(ctx, actor.AuditActor(), "secret.set", audit.Target("project", p.ID, name), nil)
 	s.changed(p.ID)
 	return nil
 }
@@ -125,6 +130,7 @@ func (s *Service) Delete(ctx context.Context, actor *auth.User, projectID, name 
 	if n == 0 {
 		return errs.NotFound("not_found", "No secret %q in this project.", name)
 	}
+	s.Audit.Record(ctx, actor.AuditActor(), "secret.delete", audit.Target("project", p.ID, name), nil)
 	s.changed(p.ID)
 	return nil
 }

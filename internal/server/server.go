@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"ecode/internal/agent"
+	"ecode/internal/audit"
 	"ecode/internal/auth"
 	"ecode/internal/collab"
 	"ecode/internal/config"
@@ -90,8 +91,12 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
+	audits := audit.New(db)
+	projects.Audit = audits
 	sshKeys := sshkey.NewService(db, keyring)
+	sshKeys.Audit = audits
 	vault := secrets.NewService(db, keyring, projects)
+	vault.Audit = audits
 	private, err := cfg.PrivateNets()
 	if err != nil {
 		return fail(err)
@@ -120,6 +125,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	}
 	accounts := auth.NewService(db, auth.Options{SecureCookies: cfg.SecureCookies(), AllowSignup: cfg.AllowSignup})
 	accounts.OnDeleteUser = projects.DeleteAllOf
+	accounts.Audit = audits
 	logins := oauth.NewService(db, accounts, oauthOptions(cfg))
 	accounts.LoginMethods = append(accounts.LoginMethods, logins.CountLogins)
 	passkeys := passkey.NewService(db, accounts, cfg.PasskeyOrigin)
@@ -158,6 +164,13 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	s.Runs.Routes(s.Router)
 	sshKeys.Routes(s.Router)
 	vault.Routes(s.Router)
+	audits.Routes(s.Router, func(r *http.Request) (string, bool) {
+		u := auth.Actor(r)
+		if u == nil {
+			return "", false
+		}
+		return u.ID, true
+	})
 	agents.Routes(s.Router)
 	(&ws.Handler{Projects: projects, Runs: runs, Agents: agents, Collab: live}).Routes(s.Router)
 	s.Router.Fallback(ui.New(dist, func(r *http.Request, owner, slug string) bool {

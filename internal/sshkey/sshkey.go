@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"ecode/internal/audit"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
 	"ecode/internal/httpx"
@@ -34,6 +35,8 @@ type Key struct {
 type Service struct {
 	db   *store.DB
 	keys *seal.Keyring
+	// Audit records new and deleted keys; nil records nothing.
+	Audit *audit.Log
 }
 
 // NewService returns a key store sealing with keys.
@@ -69,7 +72,9 @@ func (s *Service) Generate(ctx context.Context, u *auth.User) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store ssh key: %w", err)
 	}
-	return k.withFingerprint(), nil
+	k = k.withFingerprint()
+	s.Audit.Record(ctx, u.AuditActor(), "ssh_key.create", u.AuditTarget(), map[string]any{"fingerprint": k.Fingerprint})
+	return k, nil
 }
 
 // Get returns u's public key, or ErrNoKey.
@@ -132,6 +137,7 @@ func (s *Service) Delete(ctx context.Context, u *auth.User) error {
 	if n == 0 {
 		return ErrNoKey
 	}
+	s.Audit.Record(ctx, u.AuditActor(), "ssh_key.delete", u.AuditTarget(), nil)
 	return nil
 }
 

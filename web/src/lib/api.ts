@@ -68,6 +68,19 @@ export interface ProjectSecret {
   updatedAt: number;
 }
 
+/** One entry of the person's security log. */
+export interface AuditEntry {
+  seq: number;
+  at: number;
+  actorId: string;
+  actor: string;
+  action: string;
+  target: string;
+  ip: string;
+  userAgent: string;
+  details: string;
+}
+
 /** One place the person is logged in. */
 export interface Session {
   id: string;
@@ -434,6 +447,8 @@ export const api = {
     request<void>("PUT", `${projectPath(id)}/secrets/${encodeURIComponent(name)}`, { json: { value } }),
   deleteSecret: (id: string, name: string) =>
     request<void>("DELETE", `${projectPath(id)}/secrets/${encodeURIComponent(name)}`),
+
+  auditLog: () => request<{ entries: AuditEntry[] }>("GET", "/api/user/audit").then((r) => r.entries),
 
   // API tokens
   listTokens: () => request<{ tokens: Token[] }>("GET", "/api/tokens").then((r) => r.tokens),

@@ -4,6 +4,7 @@ import { AccountSection } from "./AccountSection";
 import { DeleteAccountSection } from "./DeleteAccountSection";
 import { LinkedAccountsSection } from "./LinkedAccountsSection";
 import { SecurityKeysSection } from "./SecurityKeysSection";
+import { SecurityLogSection } from "./SecurityLogSection";
 import { SessionsSection } from "./SessionsSection";
 import { SSHKeySection } from "./SSHKeySection";
 import { TokensSection } from "./TokensSection";
@@ -21,6 +22,7 @@ export function SettingsPage() {
         <SessionsSection />
         <TokensSection />
         <SSHKeySection />
+        <SecurityLogSection />
         {user && <DeleteAccountSection user={user} />}
       </div>
     </AppShell>

@@ -1,0 +1,71 @@
+package audit_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"ecode/internal/audit"
+	"ecode/internal/testserver"
+)
+
+func TestAuditChain(t *testing.T) {
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		amy := s.SignUp(t, "amy")
+		s.Anonymous().Post(t, "/api/auth/login", map[string]string{"login": "amy", "password": "wrong-password"}).WantStatus(t, 401)
+		p := amy.CreateProject(t, "Audited")
+		base := "/api/projects/" + p.ID
+		amy.Post(t, "/api/tokens", map[string]string{"name": "ci"}).WantStatus(t, 201)
+		amy.Put(t, base+"/secrets/KEY", map[string]string{"value": "very-secret"}).WantStatus(t, 204)
+		amy.Get(t, base+"/secrets/KEY").WantStatus(t, 200)
+		s.SignUp(t, "bob")
+		amy.Post(t, base+"/members", map[string]string{"username": "bob", "role": "viewer"}).WantStatus(t, 201)
+		amy.Patch(t, base, map[string]string{"visibility": "public"}).WantStatus(t, 200)
+
+		var mine struct {
+			Entries []struct{ Action, Target, IP, Details string }
+		}
+		amy.Get(t, "/api/user/audit").WantStatus(t, 200).Decode(t, &mine)
+		var actions []string
+		for _, e := range mine.Entries {
+			actions = append(actions, e.Action)
+			if strings.Contains(e.Details, "very-secret") {
+				t.Fatalf("a secret's value is in the log: %+v", e)
+			}
+			if e.IP != "127.0.0.1" {
+				t.Fatalf("entry without the caller's address: %+v", e)
+			}
+		}
+		got := strings.Join(actions, ",")
+		for _, want := range []string{"project.visibility", "member.add", "secret.reveal", "secret.set", "token.create", "login.failure", "login", "account.create"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("amy's log lacks %s: %s", want, got)
+			}
+		}
+		s.Anonymous().Get(t, "/api/user/audit").WantError(t, 401, "unauthenticated")
+		if jsonl := string(amy.Get(t, "/api/user/audit?format=jsonl").WantStatus(t, 200).Body); strings.Count(jsonl, "\n") != len(mine.Entries) {
+			t.Fatalf("JSON lines export: %q", jsonl)
+		}
+
+		log := audit.New(s.App.DB)
+		n, err := log.Verify(t.Context())
+		if err != nil || n < int64(len(mine.Entries)) {
+			t.Fatalf("verify = %d, %v", n, err)
+		}
+		// Editing one entry is found, at that entry.
+		if _, err := s.App.DB.Exec(t.Context(), `UPDATE audit_log SET target = 'project:someone-else' WHERE seq = 3`); err != nil {
+			t.Fatal(err)
+		}
+		var broken *audit.Broken
+		if _, err := log.Verify(t.Context()); !errors.As(err, &broken) || broken.Seq != 3 || !strings.Contains(broken.Reason, "changed") {
+			t.Fatalf("an edit went unnoticed: %v", err)
+		}
+		// So is deleting one, even after recomputing its neighbour's hash would be needed.
+		if _, err := s.App.DB.Exec(t.Context(), `DELETE FROM audit_log WHERE seq IN (3, 5)`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := log.Verify(t.Context()); !errors.As(err, &broken) || broken.Seq != 3 || !strings.Contains(broken.Reason, "missing") {
+			t.Fatalf("a deletion went unnoticed: %v", err)
+		}
+	})
+}
