@@ -40,6 +40,8 @@ Usage:
   ecode admin create-user [flags]     create an account (-username, -email; password from stdin)
   ecode admin disable-user -username NAME   end the account's sessions and refuse its logins and tokens
   ecode admin enable-user -username NAME    let a disabled account in again
+  ecode admin grant-admin -username NAME    make an account a platform administrator (the first account is one)
+  ecode admin revoke-admin -username NAME   take that away
   ecode admin verify-audit            check that no audit log entry was changed or removed
   ecode admin reseal                  re-encrypt every sealed value under the current master key
                                       (after rotating: the new ECODE_MASTER_KEY, the old one in ECODE_MASTER_KEY_PREVIOUS)
@@ -78,8 +80,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		switch {
 		case len(args) >= 2 && args[1] == "create-user":
 			return createUser(ctx, args[2:], stdin, stdout)
-		case len(args) >= 2 && (args[1] == "disable-user" || args[1] == "enable-user"):
-			return setDisabled(ctx, args[1], args[2:], stdout)
+		case len(args) >= 2 && (args[1] == "disable-user" || args[1] == "enable-user" || args[1] == "grant-admin" || args[1] == "revoke-admin"):
+			return setFlag(ctx, args[1], args[2:], stdout)
 		case len(args) >= 2 && args[1] == "reseal":
 			return reseal(ctx, args[2:], stdout)
 		case len(args) >= 2 && args[1] == "verify-audit":
@@ -237,7 +239,8 @@ func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 	return nil
 }
 
-func setDisabled(ctx context.Context, cmd string, args []string, stdout io.Writer) error {
+// setFlag runs the admin commands that switch something on an account.
+func setFlag(ctx context.Context, cmd string, args []string, stdout io.Writer) error {
 	var username *string
 	db, err := adminDB(ctx, cmd, args, func(fs *flag.FlagSet) {
 		username = fs.String("username", "", "the account")
@@ -246,12 +249,17 @@ func setDisabled(ctx context.Context, cmd string, args []string, stdout io.Write
 		return err
 	}
 	defer db.Close()
-	disable := cmd == "disable-user"
 	accounts := auth.NewService(db, auth.Options{})
 	accounts.Audit = audit.New(db)
-	if err := accounts.SetDisabled(ctx, *username, disable); err != nil {
+	switch cmd {
+	case "disable-user", "enable-user":
+		err = accounts.SetDisabled(ctx, *username, cmd == "disable-user")
+	default:
+		err = accounts.SetAdmin(ctx, *username, cmd == "grant-admin")
+	}
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: %s\n", *username, map[bool]string{true: "disabled", false: "enabled"}[disable])
+	fmt.Fprintf(stdout, "%s: %s done\n", *username, cmd)
 	return nil
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { expect, test, type Page } from "@playwright/test";
 import { createProject, PASSWORD, signUp, uniqueUser } from "./helpers";
 
@@ -73,4 +74,20 @@ test("a person renames their account, changes the password and finally deletes t
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page.getByRole("alert")).toContainText("do not match");
   expect((await page.request.get(`/api/users/${user}x/projects/doomed`)).status()).toBe(404);
+});
+
+test("an administrator searches every account's audit log and verifies its chain", async ({ page }) => {
+  const user = uniqueUser("admin");
+  await signUp(page, user);
+  // The operator names an administrator with the binary, as on a real server.
+  execFileSync("../bin/ecode", ["admin", "grant-admin", "-username", user], {
+    env: { ...process.env, ECODE_DATA_DIR: process.env.ECODE_E2E_DATA_DIR ?? "" },
+  });
+  await page.goto("/settings");
+  const section = page.getByRole("region", { name: "Audit log (all accounts)" });
+  await expect(section).toBeVisible();
+  await section.getByLabel("Action").selectOption("admin");
+  await expect(section.getByRole("list", { name: "Audit log" })).toContainText("Made a platform administrator");
+  await section.getByRole("button", { name: "Verify chain" }).click();
+  await expect(section.getByRole("status")).toContainText("The chain holds");
 });

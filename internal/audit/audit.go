@@ -7,14 +7,17 @@ package audit
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"ecode/internal/httpx"
 	"ecode/internal/store"
@@ -159,8 +162,99 @@ func (l *Log) Mine(ctx context.Context, userID string, limit int) ([]Entry, erro
 	return out, nil
 }
 
-// Routes mounts GET /api/user/audit: the caller's own security log.
-func (l *Log) Routes(rt *httpx.Router, caller func(r *http.Request) (string, bool)) {
+// Filter narrows a search of the whole log; empty fields match anything.
+type Filter struct {
+	ActorID, Action, Target string
+	Since, Until            int64 // unix ms
+	Limit                   int
+}
+
+// Search lists entries of the whole log matching f, newest first.
+func (l *Log) Search(ctx context.Context, f Filter) ([]Entry, error) {
+	q := `SELECT seq, at, actor_id, actor, action, target, ip, user_agent, details FROM audit_log WHERE 1 = 1`
+	var args []any
+	if f.ActorID != "" {
+		q, args = q+` AND actor_id = ?`, append(args, f.ActorID)
+	}
+	if f.Action != "" {
+		q, args = q+` AND (action = ? OR action LIKE ?)`, append(args, f.Action, f.Action+".%")
+	}
+	if f.Target != "" {
+		q, args = q+` AND (target = ? OR target LIKE ?)`, append(args, f.Target, f.Target+"/%")
+	}
+	if f.Since > 0 {
+		q, args = q+` AND at >= ?`, append(args, f.Since)
+	}
+	if f.Until > 0 {
+		q, args = q+` AND at < ?`, append(args, f.Until)
+	}
+	if f.Limit <= 0 || f.Limit > 10000 {
+		f.Limit = 1000
+	}
+	out := []Entry{}
+	if err := l.db.Select(ctx, &out, q+` ORDER BY seq DESC LIMIT ?`, append(args, f.Limit)...); err != nil {
+		return nil, fmt.Errorf("search the audit log: %w", err)
+	}
+	return out, nil
+}
+
+// write answers entries as JSON, JSON lines or CSV, as format asks.
+func write(w http.ResponseWriter, r *http.Request, entries []Entry) {
+	switch r.URL.Query().Get("format") {
+	case "jsonl":
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		enc := json.NewEncoder(w)
+		for _, e := range entries {
+			_ = enc.Encode(e)
+		}
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="audit-log.csv"`)
+		cw := csv.NewWriter(w)
+		_ = cw.Write([]string{"seq", "at", "actor_id", "actor", "action", "target", "ip", "user_agent", "details"})
+		for _, e := range entries {
+			_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), time.UnixMilli(e.At).UTC().Format(time.RFC3339Nano), e.ActorID, e.Actor,
+				e.Action, e.Target, e.IP, e.UserAgent, e.Details})
+		}
+		cw.Flush()
+	default:
+		httpx.JSON(w, http.StatusOK, map[string]any{"entries": entries})
+	}
+}
+
+// Routes mounts the caller's own security log, GET /api/user/audit, and
+// for administrators the whole log with filters and its verification.
+func (l *Log) Routes(rt *httpx.Router, caller func(r *http.Request) (string, bool), admin func(w http.ResponseWriter, r *http.Request) bool) {
+	rt.HandleFunc("GET /api/admin/audit", func(w http.ResponseWriter, r *http.Request) {
+		if !admin(w, r) {
+			return
+		}
+		q := r.URL.Query()
+		since, _ := strconv.ParseInt(q.Get("since"), 10, 64)
+		until, _ := strconv.ParseInt(q.Get("until"), 10, 64)
+		limit, _ := strconv.Atoi(q.Get("limit"))
+		entries, err := l.Search(r.Context(), Filter{ActorID: q.Get("actor"), Action: q.Get("action"), Target: q.Get("target"), Since: since, Until: until, Limit: limit})
+		if err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		write(w, r, entries)
+	})
+	rt.HandleFunc("POST /api/admin/audit/verify", func(w http.ResponseWriter, r *http.Request) {
+		if !admin(w, r) {
+			return
+		}
+		n, err := l.Verify(r.Context())
+		var broken *Broken
+		switch {
+		case errors.As(err, &broken):
+			httpx.JSON(w, http.StatusOK, map[string]any{"intact": false, "entries": n, "brokenAt": broken.Seq, "reason": broken.Reason})
+		case err != nil:
+			httpx.Error(w, r, err)
+		default:
+			httpx.JSON(w, http.StatusOK, map[string]any{"intact": true, "entries": n})
+		}
+	})
 	rt.HandleFunc("GET /api/user/audit", func(w http.ResponseWriter, r *http.Request) {
 		id, ok := caller(r)
 		if !ok {
@@ -168,15 +262,11 @@ func (l *Log) Routes(rt *httpx.Router, caller func(r *http.Request) (string, boo
 			return
 		}
 		entries, err := l.Mine(r.Context(), id, 200)
-		if r.URL.Query().Get("format") == "jsonl" && err == nil {
-			w.Header().Set("Content-Type", "application/x-ndjson")
-			enc := json.NewEncoder(w)
-			for _, e := range entries {
-				_ = enc.Encode(e)
-			}
+		if err != nil {
+			httpx.Error(w, r, err)
 			return
 		}
-		httpx.Reply(w, r, http.StatusOK, map[string]any{"entries": entries}, err)
+		write(w, r, entries)
 	})
 }
 

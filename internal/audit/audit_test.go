@@ -69,3 +69,55 @@ func TestAuditChain(t *testing.T) {
 		}
 	})
 }
+
+func TestAdminAuditSearch(t *testing.T) {
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		root := s.SignUp(t, "olive") // the first account administers the platform
+		amy := s.SignUp(t, "amy")
+		var me struct{ User struct{ IsAdmin bool } }
+		root.Get(t, "/api/auth/me").Decode(t, &me)
+		if !me.User.IsAdmin {
+			t.Fatal("the first account is not an administrator")
+		}
+		amy.Get(t, "/api/auth/me").Decode(t, &me)
+		if me.User.IsAdmin {
+			t.Fatal("the second account is an administrator")
+		}
+		amy.Post(t, "/api/tokens", map[string]string{"name": "ci"}).WantStatus(t, 201)
+		p := amy.CreateProject(t, "Mine")
+		amy.Put(t, "/api/projects/"+p.ID+"/secrets/A", map[string]string{"value": "xyzzy-1"}).WantStatus(t, 204)
+
+		amy.Get(t, "/api/admin/audit").WantError(t, 403, "forbidden")
+		s.Anonymous().Get(t, "/api/admin/audit").WantError(t, 401, "unauthenticated")
+		var found struct{ Entries []struct{ Action, Actor, Target string } }
+		root.Get(t, "/api/admin/audit?action=token").WantStatus(t, 200).Decode(t, &found)
+		if len(found.Entries) != 1 || found.Entries[0].Action != "token.create" || found.Entries[0].Actor != "amy" {
+			t.Fatalf("token entries = %+v", found.Entries)
+		}
+		root.Get(t, "/api/admin/audit?target=project:"+p.ID).WantStatus(t, 200).Decode(t, &found)
+		if len(found.Entries) != 1 || found.Entries[0].Action != "secret.set" {
+			t.Fatalf("project entries = %+v", found.Entries)
+		}
+		csv := string(root.Get(t, "/api/admin/audit?format=csv&action=account.create").WantStatus(t, 200).Body)
+		if lines := strings.Split(strings.TrimSpace(csv), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], "seq,at,actor_id") {
+			t.Fatalf("csv = %q", csv)
+		}
+
+		var v struct {
+			Intact   bool
+			Entries  int
+			BrokenAt int
+		}
+		root.Post(t, "/api/admin/audit/verify", nil).WantStatus(t, 200).Decode(t, &v)
+		if !v.Intact || v.Entries == 0 {
+			t.Fatalf("verify = %+v", v)
+		}
+		if _, err := s.App.DB.Exec(t.Context(), `UPDATE audit_log SET actor = 'mallory' WHERE seq = 2`); err != nil {
+			t.Fatal(err)
+		}
+		root.Post(t, "/api/admin/audit/verify", nil).WantStatus(t, 200).Decode(t, &v)
+		if v.Intact || v.BrokenAt != 2 {
+			t.Fatalf("after tampering: %+v", v)
+		}
+	})
+}

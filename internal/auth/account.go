@@ -15,6 +15,7 @@ import (
 
 	"ecode/internal/audit"
 	"ecode/internal/errs"
+	"ecode/internal/httpx"
 	"ecode/internal/store"
 )
 
@@ -391,4 +392,31 @@ func (s *Service) CanRemoveLoginMethod(ctx context.Context, u *User) error {
 		return errs.Conflict("last_login_method", "This is your only way to log in: set a password or add another first.")
 	}
 	return nil
+}
+
+// SetAdmin makes an account a platform administrator, or not.
+func (s *Service) SetAdmin(ctx context.Context, username string, admin bool) error {
+	u, err := s.UserByUsername(ctx, username)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.Exec(ctx, `UPDATE users SET is_admin = ? WHERE id = ?`, admin, u.ID); err != nil {
+		return fmt.Errorf("set admin: %w", err)
+	}
+	s.Audit.Record(ctx, audit.Actor{Name: "operator"}, map[bool]string{true: "admin.grant", false: "admin.revoke"}[admin], u.AuditTarget(), nil)
+	return nil
+}
+
+// ErrNotAdmin answers platform routes called by someone who is not an administrator.
+var ErrNotAdmin = errs.Forbidden("forbidden", "Only platform administrators can do that.")
+
+// RequireAdmin returns the caller when they administer the platform, or
+// answers 401/403 and returns nil.
+func RequireAdmin(w http.ResponseWriter, r *http.Request) *User {
+	u := Require(w, r)
+	if u != nil && !u.IsAdmin {
+		httpx.Error(w, r, ErrNotAdmin)
+		return nil
+	}
+	return u
 }

@@ -24,6 +24,7 @@ type User struct {
 	CreatedAt   int64  `json:"createdAt" db:"created_at"`
 	HasPassword bool   `json:"hasPassword" db:"has_password"` // false for accounts made through a provider
 	RequireKey  bool   `json:"requireKey" db:"require_key"`   // a security key after the password
+	IsAdmin     bool   `json:"isAdmin" db:"is_admin"`         // a platform administrator
 	DisabledAt  *int64 `json:"-" db:"disabled_at"`
 }
 

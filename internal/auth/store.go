@@ -8,11 +8,12 @@ import (
 	"ecode/internal/store"
 )
 
-const userCols = `id, username, email, created_at, password_hash <> '' AS has_password, require_key, disabled_at`
+const userCols = `id, username, email, created_at, password_hash <> '' AS has_password, require_key, disabled_at, is_admin`
 
 func insertUser(ctx context.Context, db *store.DB, u *User, hash string) error {
-	_, err := db.Exec(ctx, `INSERT INTO users (id, username, email, password_hash, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, u.ID, u.Username, u.Email, hash, u.CreatedAt, u.CreatedAt)
+	// The first account administers the platform.
+	_, err := db.Exec(ctx, `INSERT INTO users (id, username, email, password_hash, created_at, updated_at, is_admin)
+		SELECT ?, ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM users)`, u.ID, u.Username, u.Email, hash, u.CreatedAt, u.CreatedAt)
 	if store.IsUnique(err) {
 		return uniqueUserError(ctx, db, u)
 	}

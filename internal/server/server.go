@@ -170,7 +170,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 			return "", false
 		}
 		return u.ID, true
-	})
+	}, func(w http.ResponseWriter, r *http.Request) bool { return auth.RequireAdmin(w, r) != nil })
 	agents.Routes(s.Router)
 	(&ws.Handler{Projects: projects, Runs: runs, Agents: agents, Collab: live}).Routes(s.Router)
 	s.Router.Fallback(ui.New(dist, func(r *http.Request, owner, slug string) bool {

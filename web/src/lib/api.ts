@@ -11,6 +11,8 @@ export interface User {
   hasPassword: boolean;
   /** Logins need a security key after the password. */
   requireKey: boolean;
+  /** A platform administrator. */
+  isAdmin: boolean;
 }
 
 /** What a password login answers: the user, or (user null) that the account's security key is asked next. */
@@ -449,6 +451,10 @@ export const api = {
     request<void>("DELETE", `${projectPath(id)}/secrets/${encodeURIComponent(name)}`),
 
   auditLog: () => request<{ entries: AuditEntry[] }>("GET", "/api/user/audit").then((r) => r.entries),
+  searchAudit: (query: string) =>
+    request<{ entries: AuditEntry[] }>("GET", `/api/admin/audit?${query}`).then((r) => r.entries),
+  verifyAudit: () =>
+    request<{ intact: boolean; entries: number; brokenAt?: number; reason?: string }>("POST", "/api/admin/audit/verify"),
 
   // API tokens
   listTokens: () => request<{ tokens: Token[] }>("GET", "/api/tokens").then((r) => r.tokens),

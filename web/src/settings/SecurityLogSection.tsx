@@ -8,7 +8,7 @@ import { api, type AuditEntry } from "@/lib/api";
 import { formatDate, timeAgo } from "@/lib/format";
 
 // What each action is, in words.
-const actions: Record<string, string> = {
+export const actions: Record<string, string> = {
   login: "Logged in",
   "login.password": "Password accepted",
   "login.failure": "Failed login",
@@ -39,6 +39,8 @@ const actions: Record<string, string> = {
   "secret.delete": "Secret deleted",
   "admin.disable_user": "Account disabled by an administrator",
   "admin.enable_user": "Account enabled by an administrator",
+  "admin.grant": "Made a platform administrator",
+  "admin.revoke": "No longer a platform administrator",
 };
 
 /** The person's security log: what they did and what was done to their account. */
@@ -64,7 +66,7 @@ export function SecurityLogSection() {
       {log.data && log.data.length > 0 && (
         <ol aria-label="Security log" className="grid max-h-80 gap-1 overflow-auto text-[13px]">
           {log.data.map((e) => (
-            <Row key={e.seq} entry={e} />
+            <AuditRow key={e.seq} entry={e} />
           ))}
         </ol>
       )}
@@ -72,13 +74,14 @@ export function SecurityLogSection() {
   );
 }
 
-function Row({ entry }: { entry: AuditEntry }) {
+export function AuditRow({ entry }: { entry: AuditEntry }) {
   const failed = entry.action === "login.failure";
   return (
     <li className="flex items-baseline gap-3 border-b border-border py-1.5 last:border-0">
       <span className={failed ? "font-medium text-destructive-text" : "font-medium"}>{actions[entry.action] ?? entry.action}</span>
       <span className="min-w-0 flex-1 truncate text-xs text-muted-foreground" title={entry.userAgent}>
         {entry.actor && `by ${entry.actor} · `}
+        {entry.target.startsWith("project:") && `${entry.target} · `}
         {entry.ip}
       </span>
       <time className="shrink-0 text-xs text-muted-foreground" dateTime={new Date(entry.at).toISOString()} title={formatDate(entry.at)}>

@@ -1,6 +1,7 @@
 import { AppShell } from "@/components/AppShell";
 import { useMe } from "@/auth/session";
 import { AccountSection } from "./AccountSection";
+import { AdminAuditSection } from "./AdminAuditSection";
 import { DeleteAccountSection } from "./DeleteAccountSection";
 import { LinkedAccountsSection } from "./LinkedAccountsSection";
 import { SecurityKeysSection } from "./SecurityKeysSection";
@@ -23,6 +24,7 @@ export function SettingsPage() {
         <TokensSection />
         <SSHKeySection />
         <SecurityLogSection />
+        {user?.isAdmin && <AdminAuditSection />}
         {user && <DeleteAccountSection user={user} />}
       </div>
     </AppShell>
