@@ -89,7 +89,9 @@ func TestAdminAuditSearch(t *testing.T) {
 
 		amy.Get(t, "/api/admin/audit").WantError(t, 403, "forbidden")
 		s.Anonymous().Get(t, "/api/admin/audit").WantError(t, 401, "unauthenticated")
-		var found struct{ Entries []struct{ Action, Actor, Target string } }
+		var found struct {
+			Entries []struct{ Action, Actor, Target string }
+		}
 		root.Get(t, "/api/admin/audit?action=token").WantStatus(t, 200).Decode(t, &found)
 		if len(found.Entries) != 1 || found.Entries[0].Action != "token.create" || found.Entries[0].Actor != "amy" {
 			t.Fatalf("token entries = %+v", found.Entries)
