@@ -102,7 +102,7 @@ func (c *client) connect(ctx context.Context) {
 				return
 			}
 			var m wire
-			if json.Unmarshal(b, &m) == nil && (m.Path == c.path || m.Path == "") {
+			if json.Unmarshal(b, &m) == nil {
 				in <- m
 			}
 		}
@@ -120,6 +120,9 @@ func (c *client) write(ctx context.Context, m any) {
 }
 
 func (c *client) handle(ctx context.Context, m wire) {
+	if m.Path != "" && m.Path != c.path {
+		return // another document's
+	}
 	switch m.Type {
 	case "doc.opened":
 		c.epoch = m.Epoch
