@@ -167,14 +167,26 @@ func (s *Service) login(ctx context.Context, r *http.Request, login, password st
 	}
 	s.Audit.Record(ctx, u.AuditActor(), "login.password", u.AuditTarget(), map[string]any{"secondFactorNext": u.RequireKey})
 	if u.RequireKey {
-		if err := s.Sessions.RenewToken(ctx); err != nil {
-			return nil, fmt.Errorf("renew session: %w", err)
+		if err := s.BeginSecondFactor(ctx, u); err != nil {
+			return nil, err
 		}
-		s.Sessions.Put(ctx, pendingUserKey, u.ID)
-		s.Sessions.Put(ctx, pendingAtKey, store.Now())
 		return u, errSecondFactor
 	}
 	return u, s.StartSession(ctx, r, u)
+}
+
+// BeginSecondFactor holds a login whose first factor (a password, a
+// provider) u passed until u's security key answers: see PendingSecondFactor.
+func (s *Service) BeginSecondFactor(ctx context.Context, u *User) error {
+	if u.DisabledAt != nil {
+		return errDisabled
+	}
+	if err := s.Sessions.RenewToken(ctx); err != nil {
+		return fmt.Errorf("renew session: %w", err)
+	}
+	s.Sessions.Put(ctx, pendingUserKey, u.ID)
+	s.Sessions.Put(ctx, pendingAtKey, store.Now())
+	return nil
 }
 
 // PendingSecondFactor returns the account whose password this session

@@ -57,7 +57,6 @@ var (
 	errState           = errs.Invalid("oauth_state", "That sign-in expired or did not start in this browser; try again.")
 	errNoPending       = errs.Unauthenticated("no_pending_signup", "Your sign-in with the provider expired; start again from the login page.")
 	errRelogin         = errs.Unauthenticated("unauthenticated", "Log in again, then link the account.")
-	errKeyRequired     = errs.Forbidden("security_key_required", "Your account asks for a security key: log in with your password and key.")
 )
 
 func errDenied(name string) *errs.Error {

@@ -360,7 +360,9 @@ func TestSignupClosed(t *testing.T) {
 	}, testserver.WithoutSignup)
 }
 
-func TestSecurityKeyAccountsUsePassword(t *testing.T) {
+// A provider login to an account that requires a security key is its
+// first factor: the browser goes on to the key, not in.
+func TestSecurityKeyAfterProvider(t *testing.T) {
 	each(t, func(t *testing.T, w *world) {
 		grace := w.SignUp(t, "grace")
 		w.fakes["slack"].LogInAs(person("slack", "grace", "grace@slack.example", true))
@@ -373,7 +375,7 @@ func TestSecurityKeyAccountsUsePassword(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := w.Anonymous()
-		wantLoginError(t, dance(t, c, "slack", ""), "security_key_required")
+		wantLanding(t, dance(t, c, "slack", "?next=/settings"), "/login/second-factor", url.Values{"next": {"/settings"}})
 		c.Get(t, "/api/auth/me").WantError(t, 401, "unauthenticated")
 	})
 }

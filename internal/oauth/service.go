@@ -192,6 +192,9 @@ func (s *Service) Complete(ctx context.Context, r *http.Request, provider string
 	return out, nil
 }
 
+// secondFactorPath is the UI page that asks for a security key.
+const secondFactorPath = "/login/second-factor"
+
 // settle decides what a confirmed provider identity means for this browser.
 func (s *Service) settle(ctx context.Context, r *http.Request, p *provider, prof *Profile, f *flow) (string, error) {
 	if f.LinkTo != "" {
@@ -212,12 +215,16 @@ func (s *Service) settle(ctx context.Context, r *http.Request, p *provider, prof
 	if err != nil {
 		return "", err
 	}
-	if u.RequireKey {
-		return "", errKeyRequired
-	}
 	id.Email, id.Login = verifiedEmail(prof), prof.Login
 	if err := refreshIdentity(ctx, s.db, id); err != nil {
 		slog.WarnContext(ctx, "refresh identity", "provider", p.id, "err", err)
+	}
+	if u.RequireKey {
+		// The provider was the first factor; the account's key is the second.
+		if err := s.accounts.BeginSecondFactor(ctx, u); err != nil {
+			return "", err
+		}
+		return secondFactorPath + "?next=" + url.QueryEscape(f.Next), nil
 	}
 	return f.Next, s.accounts.StartSession(ctx, r, u)
 }

@@ -84,8 +84,6 @@ export function providerErrorMessage(code: string, provider: string | null): str
       return `${name} hasn't verified your email address, so E-Code can't use it. Verify it at ${name} and try again, or create an account with an email and password.`;
     case "signup_disabled":
       return "Sign-up is closed on this server; ask an administrator for an account.";
-    case "security_key_required":
-      return "Your account asks for a security key: log in with your password, then confirm with your key.";
     case "account_disabled":
       return "This account is disabled; ask an administrator.";
     case "identity_taken":
