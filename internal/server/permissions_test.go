@@ -1,0 +1,216 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"ecode/internal/access"
+	"ecode/internal/agent/agenttest"
+	"ecode/internal/httpx"
+	"ecode/internal/testserver"
+)
+
+// need is what a route asks of its caller.
+type need int
+
+const (
+	anyone   need = iota // public
+	account              // any signed-in person, acting on what is theirs
+	viewer               // may see the project
+	editor               // may change the project
+	owner                // administers the project
+	platform             // a platform administrator
+)
+
+// needs declares, for every route, who may call it. A route missing here
+// fails TestRoutePermissions: adding a route means deciding this.
+var needs = map[string]need{
+	"GET /api/monitoring/health": anyone, "GET /metrics": anyone, "GET /api/templates": anyone,
+	"POST /api/auth/signup": anyone, "POST /api/auth/login": anyone, "POST /api/auth/logout": anyone,
+	"GET /api/auth/providers": anyone, "GET /api/auth/oauth/{provider}/start": anyone,
+	"GET /api/auth/oauth/{provider}/callback": anyone, "POST /api/auth/oauth/username": anyone,
+	"POST /api/auth/passkey/begin": anyone, "POST /api/auth/passkey/finish": anyone,
+	"POST /api/auth/second-factor/begin": anyone, "POST /api/auth/second-factor/finish": anyone,
+	"GET /api/preview/pass": anyone,
+
+	"GET /api/auth/me": account, "PATCH /api/auth/me": account, "DELETE /api/auth/me": account,
+	"POST /api/auth/password": account, "GET /api/auth/sessions": account, "DELETE /api/auth/sessions": account,
+	"DELETE /api/auth/sessions/{id}": account, "GET /api/auth/identities": account,
+	"DELETE /api/auth/identities/{provider}": account, "PUT /api/auth/second-factor": account,
+	"GET /api/passkeys": account, "POST /api/passkeys/register/begin": account, "POST /api/passkeys/register/finish": account,
+	"PATCH /api/passkeys/{id}": account, "DELETE /api/passkeys/{id}": account,
+	"POST /api/tokens": account, "GET /api/tokens": account, "DELETE /api/tokens/{id}": account,
+	"GET /api/user/ssh-key": account, "POST /api/user/ssh-key": account, "DELETE /api/user/ssh-key": account,
+	"GET /api/user/ai-usage": account, "GET /api/user/audit": account, "GET /api/ai/status": account,
+	"GET /api/projects": account, "POST /api/projects": account,
+	"GET /api/invites/{token}": account, "POST /api/invites/{token}/accept": account,
+
+	"GET /api/projects/{id}": viewer, "GET /api/users/{owner}/projects/{slug}": viewer,
+	"GET /api/projects/{id}/files": viewer, "GET /api/projects/{id}/files/{path...}": viewer,
+	"GET /api/projects/{id}/zip": viewer, "GET /api/projects/{id}/search": viewer,
+	"GET /api/projects/{id}/history": viewer, "GET /api/projects/{id}/members": viewer,
+	"GET /api/projects/{id}/runs": viewer, "GET /api/projects/{id}/runs/{runId}": viewer,
+	"GET /api/projects/{id}/runs/{runId}/output": viewer, "GET /api/projects/{id}/run-config": viewer,
+	"GET /api/projects/{id}/agent/runs": viewer, "GET /api/projects/{id}/agent/runs/{runId}": viewer,
+	"GET /api/projects/{id}/ws": viewer, "POST /api/projects/{id}/fork": viewer,
+
+	"PUT /api/projects/{id}/files/{path...}": editor, "DELETE /api/projects/{id}/files/{path...}": editor,
+	"POST /api/projects/{id}/mkdir": editor, "POST /api/projects/{id}/move": editor, "POST /api/projects/{id}/upload": editor,
+	"POST /api/projects/{id}/checkpoints": editor, "POST /api/projects/{id}/restore": editor,
+	"POST /api/projects/{id}/run": editor, "POST /api/projects/{id}/stop": editor, "POST /api/projects/{id}/exec": editor,
+	"POST /api/projects/{id}/agent/runs": editor, "POST /api/projects/{id}/agent/runs/{runId}/stop": editor,
+	"POST /api/projects/{id}/complete": editor,
+	"GET /api/projects/{id}/secrets": editor, "GET /api/projects/{id}/secrets/{name}": editor,
+	"PUT /api/projects/{id}/secrets/{name}": editor, "DELETE /api/projects/{id}/secrets/{name}": editor,
+
+	"PATCH /api/projects/{id}": owner, "DELETE /api/projects/{id}": owner,
+	"POST /api/projects/{id}/members": owner, "PATCH /api/projects/{id}/members/{userId}": owner,
+	"DELETE /api/projects/{id}/members/{userId}": owner,
+	"POST /api/projects/{id}/invites": owner, "DELETE /api/projects/{id}/invites/{inviteId}": owner,
+
+	"GET /api/admin/audit": platform, "POST /api/admin/audit/verify": platform,
+}
+
+// denied reports whether a response refuses the caller: 401, 403, or the
+// 404 that hides a project from those who may not see it.
+func denied(res *testserver.Response) bool {
+	if res.StatusCode == 401 || res.StatusCode == 403 {
+		return true
+	}
+	var e struct{ Error struct{ Message string } }
+	_ = json.Unmarshal(res.Body, &e)
+	return res.StatusCode == 404 && e.Error.Message == access.ErrNotFound.Message
+}
+
+// TestRoutePermissions calls every route as anonymous, a stranger, a
+// viewer, an editor, the owner and a platform administrator, and checks
+// each gets exactly what the route declares.
+func TestRoutePermissions(t *testing.T) {
+	model := httptest.NewServer(&agenttest.Model{})
+	t.Cleanup(model.Close)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		admin := s.SignUp(t, "olga") // the first account administers the platform
+		own := s.SignUp(t, "owen")
+		other := s.SignUp(t, "walt") // a third collaborator, whom the member routes act on
+		callers := []struct {
+			name  string
+			c     *testserver.Client
+			level need
+		}{
+			{"anonymous", s.Anonymous(), -1},
+			{"stranger", s.SignUp(t, "stan"), account},
+			{"viewer", s.SignUp(t, "vera"), viewer},
+			{"editor", s.SignUp(t, "eddy"), editor},
+			{"owner", own, owner},
+		}
+		for i, route := range s.App.Router.Routes() {
+			want, ok := needs[route]
+			if !ok {
+				t.Errorf("%s declares no permission: add it to needs", route)
+				continue
+			}
+			method, path := httpx.SplitPattern(route)
+			switch want {
+			case anyone, account, platform:
+				anon := s.Anonymous().Do(t, method, path, map[string]string{})
+				if want == anyone && (anon.StatusCode == 403 || strings.Contains(string(anon.Body), `"code":"unauthenticated"`)) {
+					t.Errorf("%s is public but refused anonymous: %d", route, anon.StatusCode)
+				}
+				if want != anyone && anon.StatusCode != 401 {
+					t.Errorf("%s answered anonymous %d, want 401", route, anon.StatusCode)
+				}
+				if want == platform {
+					if res := callers[1].c.Do(t, method, path, nil); res.StatusCode != 403 {
+						t.Errorf("%s answered a non-administrator %d, want 403", route, res.StatusCode)
+					}
+					if res := admin.Do(t, method, path, nil); denied(res) {
+						t.Errorf("%s refused the platform administrator: %d", route, res.StatusCode)
+					}
+				}
+				continue
+			}
+			// A project of its own for every route: the owner's call may delete it.
+			p := projectFor(t, fmt.Sprintf("Guarded %d", i), own, callers[2].c, callers[3].c, other)
+			for _, who := range callers {
+				url := strings.NewReplacer("{id}", p.ID, "{path...}", "a.txt", "{owner}", "owen", "{slug}", p.Slug,
+					"{runId}", p.runID, "{name}", "S", "{userId}", other.User.ID, "{inviteId}", p.inviteID).Replace(path)
+				if strings.HasSuffix(route, "/search") {
+					url += "?q=text"
+				}
+				res := who.c.Do(t, method, url, body(route))
+				if allowed := who.level >= want; allowed == denied(res) {
+					t.Errorf("%s as %s: %d %s; want allowed=%v", route, who.name, res.StatusCode, trim(res.Body), allowed)
+				}
+			}
+		}
+	}, testserver.WithAI(model.URL))
+}
+
+type fixture struct {
+	testserver.Project
+	runID, inviteID string
+}
+
+// projectFor makes a project of owner's with a file, a secret, a run and
+// an invite, shared with a viewer and an editor.
+func projectFor(t *testing.T, name string, owner, viewer, editor, other *testserver.Client) fixture {
+	t.Helper()
+	p := fixture{Project: owner.CreateProject(t, name)}
+	base := "/api/projects/" + p.ID
+	owner.Put(t, base+"/files/a.txt", "text").WantStatus(t, 204)
+	owner.Put(t, base+"/secrets/S", map[string]string{"value": "shh-secret"}).WantStatus(t, 204)
+	owner.Post(t, base+"/members", map[string]string{"username": viewer.User.Username, "role": "viewer"}).WantStatus(t, 201)
+	owner.Post(t, base+"/members", map[string]string{"username": editor.User.Username, "role": "editor"}).WantStatus(t, 201)
+	owner.Post(t, base+"/members", map[string]string{"username": other.User.Username, "role": "viewer"}).WantStatus(t, 201)
+	var inv struct{ Invite struct{ ID string } }
+	owner.Post(t, base+"/invites", map[string]any{"role": "viewer", "expiresInHours": 1}).WantStatus(t, 201).Decode(t, &inv)
+	p.inviteID = inv.Invite.ID
+	p.runID = "no-such-run"
+	return p
+}
+
+// body is a request body each route accepts, so that a refusal comes from
+// access and not from the body's shape.
+func body(route string) any {
+	switch {
+	case strings.Contains(route, "/secrets/"):
+		return map[string]string{"value": "v"}
+	case strings.HasSuffix(route, "/move"):
+		return map[string]string{"from": "a.txt", "to": "b.txt"}
+	case strings.HasSuffix(route, "/mkdir"):
+		return map[string]string{"path": "dir"}
+	case strings.HasSuffix(route, "/restore"):
+		return map[string]string{"checkpoint": strings.Repeat("0", 40)}
+	case strings.HasSuffix(route, "/checkpoints"):
+		return map[string]string{"message": "m"}
+	case strings.HasSuffix(route, "/fork"):
+		return map[string]string{}
+	case strings.HasSuffix(route, "/exec"):
+		return map[string]string{"command": "true"}
+	case strings.HasSuffix(route, "/complete"):
+		return map[string]string{"path": "a.txt", "prefix": "x", "suffix": ""}
+	case strings.HasSuffix(route, "/agent/runs"):
+		return map[string]string{"prompt": "hello"}
+	case strings.HasPrefix(route, "PATCH /api/projects/{id}/members/"):
+		return map[string]string{"role": "editor"}
+	case strings.Contains(route, "/members"):
+		return map[string]string{"username": "olga", "role": "viewer"}
+	case strings.HasSuffix(route, "/invites"):
+		return map[string]any{"role": "viewer", "expiresInHours": 1}
+	case strings.HasPrefix(route, "PATCH /api/projects/"):
+		return map[string]string{"name": "Renamed"}
+	case strings.HasPrefix(route, "PUT "):
+		return "content"
+	}
+	return nil
+}
+
+func trim(b []byte) string {
+	if len(b) > 160 {
+		return string(b[:160])
+	}
+	return string(b)
+}
