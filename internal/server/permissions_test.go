@@ -63,13 +63,13 @@ var needs = map[string]need{
 	"POST /api/projects/{id}/run": editor, "POST /api/projects/{id}/stop": editor, "POST /api/projects/{id}/exec": editor,
 	"POST /api/projects/{id}/agent/runs": editor, "POST /api/projects/{id}/agent/runs/{runId}/stop": editor,
 	"POST /api/projects/{id}/complete": editor,
-	"GET /api/projects/{id}/secrets": editor, "GET /api/projects/{id}/secrets/{name}": editor,
+	"GET /api/projects/{id}/secrets":   editor, "GET /api/projects/{id}/secrets/{name}": editor,
 	"PUT /api/projects/{id}/secrets/{name}": editor, "DELETE /api/projects/{id}/secrets/{name}": editor,
 
 	"PATCH /api/projects/{id}": owner, "DELETE /api/projects/{id}": owner,
 	"POST /api/projects/{id}/members": owner, "PATCH /api/projects/{id}/members/{userId}": owner,
 	"DELETE /api/projects/{id}/members/{userId}": owner,
-	"POST /api/projects/{id}/invites": owner, "DELETE /api/projects/{id}/invites/{inviteId}": owner,
+	"POST /api/projects/{id}/invites":            owner, "DELETE /api/projects/{id}/invites/{inviteId}": owner,
 
 	"GET /api/admin/audit": platform, "POST /api/admin/audit/verify": platform,
 }
