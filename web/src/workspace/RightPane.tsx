@@ -46,21 +46,21 @@ export function PaneTabLabel({ id, label, icon: Icon }: Pick<PaneTab<string>, "i
   const news = id === "preview" && m.previewNews;
   return (
     <>
-      <Icon aria-hidden /> {label}
+      <Icon aria-hidden /> <span className="@max-[34rem]/tools:sr-only @max-[34rem]/tools:in-data-[state=active]:not-sr-only">{label}</span>
       {news && <span className="size-1.5 rounded-full bg-run" role="img" aria-label="(your app is ready)" />}
     </>
   );
 }
 
-/** The right column: Preview, Console, Shell, Agent and History as tabs. */
+/** The right column: Preview, Console, Shell, Agent, Secrets and History as tabs; narrow, only the open tab shows its name beside its icon (the others name themselves in a tooltip). */
 export function RightPane() {
   const m = useWorkspace();
   const opened = useOpenedPanes(m.rightTab);
   return (
-    <Tabs value={m.rightTab} onValueChange={(v) => m.showRight(v as RightTab)} className="flex h-full min-h-0 flex-col">
+    <Tabs value={m.rightTab} onValueChange={(v) => m.showRight(v as RightTab)} className="@container/tools flex h-full min-h-0 flex-col">
       <TabsList aria-label="Tools">
         {toolPanes.map((p) => (
-          <TabsTrigger key={p.id} value={p.id}>
+          <TabsTrigger key={p.id} value={p.id} title={p.label}>
             <PaneTabLabel {...p} />
           </TabsTrigger>
         ))}
