@@ -27,8 +27,12 @@ const (
 	secondFactorGrace = 5 * time.Minute
 )
 
-// ClientIP is the peer address of r.
+// ClientIP is the address r comes from, as Observe worked it out (behind
+// trusted proxies, the forwarded one); the peer when Observe did not run.
 func ClientIP(r *http.Request) string {
+	if c := httpx.ClientFrom(r.Context()); c.IP != "" {
+		return c.IP
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

@@ -33,6 +33,7 @@ type Config struct {
 	DiskCheck       time.Duration // ECODE_DISK_CHECK
 	GitImportRoots  string        // ECODE_GIT_IMPORT_ROOTS: comma-separated host folders file:// imports may use
 	EgressPrivate   string        // ECODE_EGRESS_ALLOW_PRIVATE: comma-separated CIDRs of private networks sandboxes may reach
+	TrustedProxies  string        // ECODE_TRUSTED_PROXIES: comma-separated CIDRs whose X-Forwarded-For is believed
 	MasterKey       string        // ECODE_MASTER_KEY: base64 of 32 bytes; empty means master.key in the data dir
 	PreviousKeys    string        // ECODE_MASTER_KEY_PREVIOUS: comma-separated earlier master keys, still opened while values are resealed
 	AnthropicKey    string        // ECODE_ANTHROPIC_API_KEY, else ANTHROPIC_API_KEY
@@ -130,6 +131,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.PreviewDomain, "preview-domain", "ECODE_PREVIEW_DOMAIN", "previews are served at {slug}--{owner}.DOMAIN")
 	duration(&c.SandboxIdle, "sandbox-idle", "ECODE_SANDBOX_IDLE", "stop a project's sandbox after this long unused")
 	str(&c.GitImportRoots, "git-import-roots", "ECODE_GIT_IMPORT_ROOTS", "comma-separated host folders that file:// git imports may clone from")
+	str(&c.TrustedProxies, "trusted-proxies", "ECODE_TRUSTED_PROXIES", "comma-separated CIDRs of the reverse proxies in front of the server, whose X-Forwarded-For names the client; empty believes no header")
 	str(&c.EgressPrivate, "egress-allow-private", "ECODE_EGRESS_ALLOW_PRIVATE", "comma-separated CIDRs of private networks that sandboxes and git imports may reach, such as an internal git server")
 	str(&c.MasterKey, "master-key", "ECODE_MASTER_KEY", "base64 of the 32-byte key that seals secrets at rest; empty uses master.key in the data dir, created on first start")
 	str(&c.PreviousKeys, "master-key-previous", "ECODE_MASTER_KEY_PREVIOUS", "comma-separated earlier master keys (base64): values sealed with them still open; `ecode admin reseal` moves them to the current key")
@@ -204,7 +206,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("passkey origin %q must be an http(s) origin such as https://code.example.com", c.PasskeyOrigin)
 	}
 	if _, err := c.PrivateNets(); err != nil {
-		return err
+		return fmt.Errorf("egress allow private: %w", err)
+	}
+	if _, err := c.Proxies(); err != nil {
+		return fmt.Errorf("trusted proxies: %w", err)
 	}
 	if c.AI().API == "openai" && c.AIModel == "" {
 		return fmt.Errorf("ECODE_OPENAI_BASE_URL needs ECODE_AI_MODEL: the name of the model that server serves")
@@ -252,15 +257,20 @@ func (c *Config) AI() AIEndpoint {
 }
 
 // PrivateNets parses EgressPrivate.
-func (c *Config) PrivateNets() ([]netip.Prefix, error) {
+func (c *Config) PrivateNets() ([]netip.Prefix, error) { return cidrs(c.EgressPrivate) }
+
+// Proxies parses TrustedProxies.
+func (c *Config) Proxies() ([]netip.Prefix, error) { return cidrs(c.TrustedProxies) }
+
+func cidrs(list string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
-	for _, s := range strings.Split(c.EgressPrivate, ",") {
+	for _, s := range strings.Split(list, ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return nil, fmt.Errorf("egress allow private: %q is not a CIDR such as 10.0.0.0/8", s)
+			return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", s)
 		}
 		out = append(out, p.Masked())
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -89,10 +90,48 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach Flush and Hijack underneath.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// clientIP is the address a request comes from. X-Forwarded-For is read
+// only when the peer is one of the trusted proxies, from the right: the
+// first address that is not a trusted proxy is the client (what is left of
+// it, anyone could have written).
+func clientIP(r *http.Request, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	isTrusted := func(s string) bool {
+		a, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil {
+			return false
+		}
+		for _, p := range trusted {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isTrusted(host) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if _, err := netip.ParseAddr(hop); err != nil {
+			break // not an address: stop trusting what follows
+		}
+		if !isTrusted(hop) {
+			return hop
+		}
+	}
+	return host
+}
+
 // Observe gives each request an id, recovers panics, logs the request and
 // records metrics under the matched route pattern, which the Router reports
-// back through the context.
-func Observe(m *Metrics, log *slog.Logger, next http.Handler) http.Handler {
+// back through the context. The client's address honours X-Forwarded-For
+// from the trusted proxies only.
+func Observe(m *Metrics, log *slog.Logger, trusted []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -104,11 +143,7 @@ func Observe(m *Metrics, log *slog.Logger, next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		route := "unmatched"
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
-		ip, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			ip = r.RemoteAddr
-		}
-		ctx = context.WithValue(ctx, clientKey, Client{IP: ip, UserAgent: r.UserAgent()})
+		ctx = context.WithValue(ctx, clientKey, Client{IP: clientIP(r, trusted), UserAgent: r.UserAgent()})
 		r = r.WithContext(context.WithValue(ctx, patternKey, &route))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {

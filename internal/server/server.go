@@ -183,7 +183,8 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	h = httpx.CrossOrigin(h)
 	h = httpx.SecurityHeaders(httpx.Security{HTTPS: cfg.SecureCookies(), PreviewOrigin: cfg.PreviewOrigin()})(h)
 	h = previews(runs, h)
-	s.handler = httpx.Observe(httpx.NewMetrics(reg), slog.Default(), h)
+	proxies, _ := cfg.Proxies() // checked by cfg.Validate
+	s.handler = httpx.Observe(httpx.NewMetrics(reg), slog.Default(), proxies, h)
 
 	s.bg.Go(func() { s.Auth.Run(bgctx) })
 	s.bg.Go(func() { s.Runs.Run(bgctx) })

@@ -68,6 +68,11 @@ func WithOpenAI(baseURL, model string) Option {
 // WithMasterKey seals with key (base64 of 32 bytes).
 func WithMasterKey(key string) Option { return func(c *config.Config) { c.MasterKey = key } }
 
+// WithTrustedProxies believes X-Forwarded-For from the CIDRs.
+func WithTrustedProxies(cidrs ...string) Option {
+	return func(c *config.Config) { c.TrustedProxies = strings.Join(cidrs, ",") }
+}
+
 // WithLimits sets the per-file and per-project size limits.
 func WithLimits(file, project int64) Option {
 	return func(c *config.Config) { c.MaxFileBytes, c.MaxProjectBytes = file, project }
