@@ -77,6 +77,10 @@ type Peer struct {
 	docs map[string]*doc
 }
 
+// canWrite reports whether the tab may change documents: its owner's or
+// an editor's.
+func (p *Peer) canWrite() bool { return p.role == "owner" || p.role == access.Editor }
+
 // Projects is what collab needs of the project capability.
 type Projects interface {
 	Get(ctx context.Context, actor *auth.User, id string, a access.Action) (*project.Project, error)
@@ -199,7 +203,7 @@ func (s *Service) Open(ctx context.Context, peer *Peer, path string, version *in
 	peer.mu.Lock()
 	peer.docs[path] = d
 	peer.mu.Unlock()
-	readOnly := peer.role != "owner" && peer.role != access.Editor
+	readOnly := !peer.canWrite()
 	if version != nil {
 		if updates, v, ok := d.rejoin(peer, *version, epoch); ok {
 			peer.send(Message{Type: "doc.opened", Path: path, Version: &v, Epoch: d.epoch, Updates: updates, ReadOnly: &readOnly})
@@ -300,7 +304,7 @@ func (s *Service) Push(peer *Peer, path string, version int, updates []Update) e
 	if d == nil {
 		return errs.Invalid("not_open", "Open %s before changing it.", path)
 	}
-	if peer.role != "owner" && peer.role != access.Editor {
+	if !peer.canWrite() {
 		return errs.Forbidden("forbidden", "You can view this project but not change it.")
 	}
 	if len(updates) == 0 || len(updates) > 1000 {

@@ -5,14 +5,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"ecode/internal/access"
 	"ecode/internal/auth"
+	"ecode/internal/errs"
 )
 
 // AppCheck is what a request to the running app saw, as a person opening
@@ -27,8 +28,8 @@ type AppCheck struct {
 
 const checkBodyMax = 4 << 10
 
-// CheckApp sends a GET for path to the project's running app through the
-// preview proxy, so it meets the app exactly as its preview does.
+// CheckApp sends a GET for path to the project's running app the way the
+// preview proxy reaches it (the sandbox's network, Host localhost).
 func (s *Service) CheckApp(ctx context.Context, actor *auth.User, projectID, path string) (*AppCheck, error) {
 	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
 	if err != nil {
@@ -41,13 +42,21 @@ func (s *Service) CheckApp(ctx context.Context, actor *auth.User, projectID, pat
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	t := target{projectID: p.ID, port: port}
+	ctx, cancel := context.WithTimeout(context.WithValue(ctx, targetKey{}, t), 20*time.Second)
 	defer cancel()
-	req := httptest.NewRequestWithContext(ctx, http.MethodGet, path, nil)
-	req.Host = "localhost"
-	rec := httptest.NewRecorder()
-	s.proxy.ServeHTTP(rec, req.WithContext(context.WithValue(ctx, targetKey{}, target{projectID: p.ID, port: port})))
-	res := rec.Result()
+	// Straight to the proxy's transport: the body is read only as far as
+	// the check needs, never buffered whole.
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+t.upstream()+path, nil)
+	if err != nil {
+		return nil, errs.Invalid("invalid_path", "%q is not a path to request.", path)
+	}
+	req.Host = "localhost:" + strconv.Itoa(port)
+	res, err := s.proxy.Transport.RoundTrip(req)
+	if err != nil {
+		return &AppCheck{Listening: true, Status: http.StatusBadGateway, Body: "The app did not answer: " + err.Error()}, nil
+	}
+	defer res.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(res.Body, checkBodyMax+1))
 	c := &AppCheck{Listening: true, Status: res.StatusCode, ContentType: res.Header.Get("Content-Type")}
 	if len(body) > checkBodyMax {

@@ -234,6 +234,9 @@ func (s *Service) previewPort(ctx context.Context, p *project.Project) (int, boo
 
 type targetKey struct{}
 
+// upstream names the app for the transport: one connection pool per app.
+func (t target) upstream() string { return t.projectID + "-" + strconv.Itoa(t.port) + ".sandbox" }
+
 type target struct {
 	projectID string
 	port      int
@@ -265,7 +268,7 @@ func (s *Service) newProxy() *httputil.ReverseProxy {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			t := pr.In.Context().Value(targetKey{}).(target)
 			pr.Out.URL.Scheme = "http"
-			pr.Out.URL.Host = t.projectID + "-" + strconv.Itoa(t.port) + ".sandbox"
+			pr.Out.URL.Host = t.upstream()
 			// Dev servers accept requests for localhost; the public name
 			// travels in X-Forwarded-Host.
 			pr.Out.Host = "localhost:" + strconv.Itoa(t.port)
