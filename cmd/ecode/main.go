@@ -26,6 +26,7 @@ import (
 	"ecode/internal/server"
 	"ecode/internal/sshkey"
 	"ecode/internal/store"
+	"ecode/internal/team"
 	"ecode/web"
 )
 
@@ -43,6 +44,7 @@ Usage:
   ecode admin grant-admin -username NAME    make an account a platform administrator (the first account is one)
   ecode admin revoke-admin -username NAME   take that away
   ecode admin verify-audit            check that no audit log entry was changed or removed
+  ecode admin clear-allowlist -team NAME    let every address into a team that shut itself out
   ecode admin reseal                  re-encrypt every sealed value under the current master key
                                       (after rotating: the new ECODE_MASTER_KEY, the old one in ECODE_MASTER_KEY_PREVIOUS)
   ecode version                       print the version
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 			return reseal(ctx, args[2:], stdout)
 		case len(args) >= 2 && args[1] == "verify-audit":
 			return verifyAudit(ctx, args[2:], stdout)
+		case len(args) >= 2 && args[1] == "clear-allowlist":
+			return clearAllowlist(ctx, args[2:], stdout)
 		}
 		return fmt.Errorf("usage: ecode admin create-user|disable-user|enable-user ...")
 	case "version", "-version", "--version":
@@ -191,6 +195,24 @@ func verifyAudit(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w (%d entries before it hold)", err, n)
 	}
 	fmt.Fprintf(stdout, "audit log intact: %d entries\n", n)
+	return nil
+}
+
+func clearAllowlist(ctx context.Context, args []string, stdout io.Writer) error {
+	var name *string
+	db, err := adminDB(ctx, "clear-allowlist", args, func(fs *flag.FlagSet) {
+		name = fs.String("team", "", "the team's name")
+	})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	teams := team.NewService(db, nil, nil)
+	teams.Audit = audit.New(db)
+	if err := teams.ClearAllowlist(ctx, *name); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "team %s: any address may reach it again\n", *name)
 	return nil
 }
 

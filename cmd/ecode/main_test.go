@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ecode/internal/auth"
+	"ecode/internal/store"
 )
 
 func TestVersionAndUsage(t *testing.T) {
@@ -85,5 +88,42 @@ func TestServeStartsAndStops(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not stop on cancel")
+	}
+}
+
+func TestClearAllowlist(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("ECODE_DATA_DIR", dir)
+	ctx := context.Background()
+	db, err := store.OpenMigrated(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := auth.NewService(db, auth.Options{}).NewTeamAccount(ctx, "shut")
+	if err == nil {
+		_, err = db.Exec(ctx, `INSERT INTO teams (id, display_name, allowlist, created_by, created_at) VALUES (?, 'Shut', '["10.0.0.0/8"]', '', 0)`, id)
+	}
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"admin", "clear-allowlist", "-team", "shut"}, nil, &out); err != nil || !strings.Contains(out.String(), "any address") {
+		t.Fatalf("clear-allowlist: %q, %v", out.String(), err)
+	}
+	if err := run(ctx, []string{"admin", "clear-allowlist", "-team", "nobody"}, nil, &out); err == nil {
+		t.Fatal("an unknown team was cleared")
+	}
+	db, err = store.OpenMigrated(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var list, action string
+	if err := db.Get(ctx, &list, `SELECT allowlist FROM teams WHERE id = ?`, id); err != nil || list != "[]" {
+		t.Fatalf("allowlist after clearing: %q, %v", list, err)
+	}
+	if err := db.Get(ctx, &action, `SELECT action FROM audit_log WHERE team = ?`, id); err != nil || action != "team.allowlist.clear" {
+		t.Fatalf("audit: %q, %v", action, err)
 	}
 }

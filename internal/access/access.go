@@ -1,7 +1,9 @@
 // Package access is the one authorization layer: every handler asks Can
 // before it touches a resource. A project is its owner's; the owner shares
 // it with collaborators as editors (read and write) or viewers (read); a
-// public project is readable by anyone. Teams add rules here.
+// public project is readable by anyone. A team owns projects as a person
+// does; its members' team roles decide what they may do to the team and
+// to its projects.
 package access
 
 import (
@@ -17,14 +19,17 @@ const (
 	Read Action = iota
 	// Write: change files, run code.
 	Write
-	// Admin: rename, change visibility, delete.
+	// Admin: rename, change visibility, share, delete.
 	Admin
 )
 
-// Roles a collaborator can have on a project.
+// Roles a caller can have on a project besides owning it: a collaborator
+// is an editor or a viewer; a team's owners and admins administer the
+// team's projects, which is everything an owner may do.
 const (
-	Editor = "editor"
-	Viewer = "viewer"
+	Administrator = "admin"
+	Editor        = "editor"
+	Viewer        = "viewer"
 )
 
 // Project is what access needs to know about a project, as one caller
@@ -32,7 +37,7 @@ const (
 type Project struct {
 	OwnerID string
 	Public  bool
-	Role    string // the caller's role as a collaborator: Editor, Viewer or ""
+	Role    string // the caller's role: Administrator, Editor, Viewer or ""
 }
 
 // ErrNotFound is what a caller who may not see a project is told, so that
@@ -43,7 +48,7 @@ var ErrNotFound = errs.NotFound("not_found", "No such project, or you do not hav
 // ready for the client: not found for what the actor may not even see,
 // forbidden for what it may see but not change.
 func Can(actor *auth.User, a Action, p Project) error {
-	owner := actor != nil && actor.ID == p.OwnerID
+	owner := actor != nil && (actor.ID == p.OwnerID || p.Role == Administrator)
 	member := actor != nil && (p.Role == Editor || p.Role == Viewer)
 	switch {
 	case owner:
@@ -64,3 +69,13 @@ func Can(actor *auth.User, a Action, p Project) error {
 		return errs.Forbidden("forbidden", "You can view this project but not change it; fork it to make changes.")
 	}
 }
+
+// Higher returns the stronger of two project roles.
+func Higher(a, b string) string {
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
+}
+
+var rank = map[string]int{Viewer: 1, Editor: 2, Administrator: 3}

@@ -1,6 +1,7 @@
 package access
 
 import (
+	"slices"
 	"testing"
 
 	"ecode/internal/auth"
@@ -34,6 +35,8 @@ func TestCan(t *testing.T) {
 		{"viewer writes private", other, Write, Project{OwnerID: "o", Role: Viewer}, errs.KindForbidden},
 		{"role without an actor", nil, Read, Project{OwnerID: "o", Role: Editor}, errs.KindNotFound},
 		{"anonymous writes public", nil, Write, public, errs.KindUnauthenticated},
+		{"team admin deletes", other, Admin, Project{OwnerID: "team", Role: Administrator}, -1},
+		{"admin role without an actor", nil, Read, Project{OwnerID: "team", Role: Administrator}, errs.KindNotFound},
 	}
 	for _, c := range cases {
 		err := Can(c.actor, c.act, c.p)
@@ -46,5 +49,35 @@ func TestCan(t *testing.T) {
 		if !errs.Is(err, c.want) {
 			t.Errorf("%s: got %v, want kind %d", c.name, err, c.want)
 		}
+	}
+}
+
+func TestTeamRoles(t *testing.T) {
+	allowed := map[string][]TeamAction{
+		TeamViewer: {SeeTeam},
+		TeamMember: {SeeTeam, CreateInTeam},
+		TeamAdmin:  {SeeTeam, CreateInTeam, ManageTeam},
+		TeamOwner:  {SeeTeam, CreateInTeam, ManageTeam, OwnTeam},
+		"":         {},
+		"editor":   {},
+	}
+	for role, may := range allowed {
+		for _, a := range []TeamAction{SeeTeam, CreateInTeam, ManageTeam, OwnTeam} {
+			err := CanTeam(role, a)
+			if want := slices.Contains(may, a); want != (err == nil) {
+				t.Errorf("role %q action %d: %v", role, a, err)
+			}
+			if err != nil && role != "" && role != "editor" && !errs.Is(err, errs.KindForbidden) {
+				t.Errorf("a member refused %d: %v, want forbidden", a, err)
+			}
+		}
+	}
+	for team, project := range map[string]string{TeamOwner: Administrator, TeamAdmin: Administrator, TeamMember: Editor, TeamViewer: Viewer, "": ""} {
+		if got := ProjectRole(team); got != project {
+			t.Errorf("ProjectRole(%q) = %q, want %q", team, got, project)
+		}
+	}
+	if Higher(Viewer, Editor) != Editor || Higher(Administrator, Editor) != Administrator || Higher("", Viewer) != Viewer || Higher(Editor, "") != Editor {
+		t.Error("Higher does not pick the stronger role")
 	}
 }

@@ -34,6 +34,7 @@ type Entry struct {
 	IP        string `json:"ip" db:"ip"`
 	UserAgent string `json:"userAgent" db:"user_agent"`
 	Details   string `json:"details" db:"details"` // JSON
+	Team      string `json:"-" db:"team"`          // the team whose view of the log shows it, if any
 	PrevHash  string `json:"-" db:"prev_hash"`
 	Hash      string `json:"-" db:"hash"`
 }
@@ -56,6 +57,12 @@ type Actor struct{ ID, Name string }
 // the request in ctx. A failure to record is logged, never the caller's
 // problem: the action already happened.
 func (l *Log) Record(ctx context.Context, actor Actor, action, target string, details map[string]any) {
+	l.RecordIn(ctx, "", actor, action, target, details)
+}
+
+// RecordIn is Record for something in a team (team is its id; "" for
+// none): the team's owners and admins see the entry in their view.
+func (l *Log) RecordIn(ctx context.Context, team string, actor Actor, action, target string, details map[string]any) {
 	if l == nil {
 		return
 	}
@@ -65,7 +72,7 @@ func (l *Log) Record(ctx context.Context, actor Actor, action, target string, de
 		b, _ := json.Marshal(details) // map keys sorted: the text is stable
 		d = string(b)
 	}
-	e := Entry{At: store.Now(), ActorID: actor.ID, Actor: actor.Name, Action: action, Target: target, IP: c.IP, UserAgent: clip(c.UserAgent), Details: d}
+	e := Entry{At: store.Now(), ActorID: actor.ID, Actor: actor.Name, Action: action, Target: target, IP: c.IP, UserAgent: clip(c.UserAgent), Details: d, Team: team}
 	if err := l.append(context.WithoutCancel(ctx), &e); err != nil {
 		slog.ErrorContext(ctx, "audit log", "action", action, "target", target, "err", err)
 	}
@@ -91,8 +98,8 @@ func (l *Log) append(ctx context.Context, e *Entry) error {
 	}
 	e.Seq, e.PrevHash = last.Seq+1, last.Hash
 	e.Hash = e.digest()
-	_, err = l.db.Exec(ctx, `INSERT INTO audit_log (seq, at, actor_id, actor, action, target, ip, user_agent, details, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.Seq, e.At, e.ActorID, e.Actor, e.Action, e.Target, e.IP, e.UserAgent, e.Details, e.PrevHash, e.Hash)
+	_, err = l.db.Exec(ctx, `INSERT INTO audit_log (seq, at, actor_id, actor, action, target, ip, user_agent, details, team, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.Seq, e.At, e.ActorID, e.Actor, e.Action, e.Target, e.IP, e.UserAgent, e.Details, e.Team, e.PrevHash, e.Hash)
 	if err != nil {
 		return fmt.Errorf("append: %w", err)
 	}
@@ -100,11 +107,16 @@ func (l *Log) append(ctx context.Context, e *Entry) error {
 }
 
 // digest is the entry's hash: every field, each length-prefixed so no two
-// entries read the same, and the previous entry's hash.
+// entries read the same, and the previous entry's hash. The team joins
+// only when set, so entries from before teams keep their hashes.
 func (e *Entry) digest() string {
 	h := sha256.New()
-	for _, f := range []string{strconv.FormatInt(e.Seq, 10), strconv.FormatInt(e.At, 10), e.ActorID, e.Actor, e.Action,
-		e.Target, e.IP, e.UserAgent, e.Details, e.PrevHash} {
+	fields := []string{strconv.FormatInt(e.Seq, 10), strconv.FormatInt(e.At, 10), e.ActorID, e.Actor, e.Action,
+		e.Target, e.IP, e.UserAgent, e.Details, e.PrevHash}
+	if e.Team != "" {
+		fields = append(fields, "team", e.Team)
+	}
+	for _, f := range fields {
 		fmt.Fprintf(h, "%d:%s;", len(f), f)
 	}
 	return hex.EncodeToString(h.Sum(nil))
@@ -127,7 +139,7 @@ func (l *Log) Verify(ctx context.Context) (int64, error) {
 	prev := ""
 	for {
 		var page []Entry
-		err := l.db.Select(ctx, &page, `SELECT seq, at, actor_id, actor, action, target, ip, user_agent, details, prev_hash, hash
+		err := l.db.Select(ctx, &page, `SELECT seq, at, actor_id, actor, action, target, ip, user_agent, details, team, prev_hash, hash
 			FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT 1000`, want)
 		if err != nil {
 			return n, fmt.Errorf("read the audit log: %w", err)
@@ -164,9 +176,9 @@ func (l *Log) Mine(ctx context.Context, userID string, limit int) ([]Entry, erro
 
 // Filter narrows a search of the whole log; empty fields match anything.
 type Filter struct {
-	ActorID, Action, Target string
-	Since, Until            int64 // unix ms
-	Limit                   int
+	ActorID, Action, Target, Team string
+	Since, Until                  int64 // unix ms
+	Limit                         int
 }
 
 // Search lists entries of the whole log matching f, newest first.
@@ -181,6 +193,9 @@ func (l *Log) Search(ctx context.Context, f Filter) ([]Entry, error) {
 	}
 	if f.Target != "" {
 		q, args = q+` AND (target = ? OR target LIKE ?)`, append(args, f.Target, f.Target+"/%")
+	}
+	if f.Team != "" {
+		q, args = q+` AND team = ?`, append(args, f.Team)
 	}
 	if f.Since > 0 {
 		q, args = q+` AND at >= ?`, append(args, f.Since)
@@ -198,8 +213,19 @@ func (l *Log) Search(ctx context.Context, f Filter) ([]Entry, error) {
 	return out, nil
 }
 
-// write answers entries as JSON, JSON lines or CSV, as format asks.
-func write(w http.ResponseWriter, r *http.Request, entries []Entry) {
+// FilterFrom reads a search's filters from r's query: actor (an account
+// id), action (itself or a prefix, like "secret"), target, since and
+// until (unix ms), limit.
+func FilterFrom(r *http.Request) Filter {
+	q := r.URL.Query()
+	since, _ := strconv.ParseInt(q.Get("since"), 10, 64)
+	until, _ := strconv.ParseInt(q.Get("until"), 10, 64)
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	return Filter{ActorID: q.Get("actor"), Action: q.Get("action"), Target: q.Get("target"), Since: since, Until: until, Limit: limit}
+}
+
+// Write answers entries as JSON, JSON lines or CSV, as r's format asks.
+func Write(w http.ResponseWriter, r *http.Request, entries []Entry) {
 	switch r.URL.Query().Get("format") {
 	case "jsonl":
 		w.Header().Set("Content-Type", "application/x-ndjson")
@@ -229,16 +255,12 @@ func (l *Log) Routes(rt *httpx.Router, caller func(r *http.Request) (string, boo
 		if !admin(w, r) {
 			return
 		}
-		q := r.URL.Query()
-		since, _ := strconv.ParseInt(q.Get("since"), 10, 64)
-		until, _ := strconv.ParseInt(q.Get("until"), 10, 64)
-		limit, _ := strconv.Atoi(q.Get("limit"))
-		entries, err := l.Search(r.Context(), Filter{ActorID: q.Get("actor"), Action: q.Get("action"), Target: q.Get("target"), Since: since, Until: until, Limit: limit})
+		entries, err := l.Search(r.Context(), FilterFrom(r))
 		if err != nil {
 			httpx.Error(w, r, err)
 			return
 		}
-		write(w, r, entries)
+		Write(w, r, entries)
 	})
 	rt.HandleFunc("POST /api/admin/audit/verify", func(w http.ResponseWriter, r *http.Request) {
 		if !admin(w, r) {
@@ -266,7 +288,7 @@ func (l *Log) Routes(rt *httpx.Router, caller func(r *http.Request) (string, boo
 			httpx.Error(w, r, err)
 			return
 		}
-		write(w, r, entries)
+		Write(w, r, entries)
 	})
 }
 

@@ -245,7 +245,7 @@ func (s *Service) UpdateAccount(ctx context.Context, u *User, c AccountChange) (
 	if store.IsUnique(err) {
 		var n int
 		if err := s.db.Get(ctx, &n, `SELECT COUNT(*) FROM users WHERE username = ? AND id <> ?`, next.Username, u.ID); err == nil && n > 0 {
-			return nil, errs.Conflict("username_taken", "The username %q is taken; choose another.", next.Username)
+			return nil, errNameTaken(next.Username)
 		}
 		return nil, errs.Conflict("email_taken", "Another account uses this email.")
 	}
@@ -374,7 +374,7 @@ func (s *Service) CreateExternalUser(ctx context.Context, username, email string
 // UserByEmail returns the account with this email.
 func (s *Service) UserByEmail(ctx context.Context, email string) (*User, error) {
 	var u User
-	err := s.db.Get(ctx, &u, `SELECT `+userCols+` FROM users WHERE email = ?`, strings.ToLower(strings.TrimSpace(email)))
+	err := s.db.Get(ctx, &u, `SELECT `+userCols+` FROM users WHERE email = ? AND kind = 'user'`, strings.ToLower(strings.TrimSpace(email)))
 	return found(&u, err, "user")
 }
 

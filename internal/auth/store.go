@@ -27,20 +27,25 @@ func insertUser(ctx context.Context, db *store.DB, u *User, hash string) error {
 func uniqueUserError(ctx context.Context, db *store.DB, u *User) error {
 	var n int
 	if err := db.Get(ctx, &n, `SELECT COUNT(*) FROM users WHERE username = ?`, u.Username); err == nil && n > 0 {
-		return errs.Conflict("username_taken", "The username %q is taken; choose another.", u.Username)
+		return errNameTaken(u.Username)
 	}
 	return errs.Conflict("email_taken", "An account with this email already exists; log in instead.")
 }
 
+// errNameTaken is for a name a person or a team already has.
+func errNameTaken(name string) error {
+	return errs.Conflict("username_taken", "The name %q is taken; choose another.", name)
+}
+
 func userByID(ctx context.Context, db *store.DB, id string) (*User, error) {
 	var u User
-	err := db.Get(ctx, &u, `SELECT `+userCols+` FROM users WHERE id = ?`, id)
+	err := db.Get(ctx, &u, `SELECT `+userCols+` FROM users WHERE id = ? AND kind = 'user'`, id)
 	return found(&u, err, "user")
 }
 
 func userByUsername(ctx context.Context, db *store.DB, username string) (*User, error) {
 	var u User
-	err := db.Get(ctx, &u, `SELECT `+userCols+` FROM users WHERE username = ?`, username)
+	err := db.Get(ctx, &u, `SELECT `+userCols+` FROM users WHERE username = ? AND kind = 'user'`, username)
 	return found(&u, err, "user")
 }
 
@@ -50,7 +55,7 @@ func credentials(ctx context.Context, db *store.DB, login string) (*User, string
 		User
 		Hash string `db:"password_hash"`
 	}
-	err := db.Get(ctx, &row, `SELECT `+userCols+`, password_hash FROM users WHERE username = ? OR email = ?`, login, login)
+	err := db.Get(ctx, &row, `SELECT `+userCols+`, password_hash FROM users WHERE (username = ? OR email = ?) AND kind = 'user'`, login, login)
 	if store.NoRows(err) {
 		return nil, "", nil
 	}

@@ -115,12 +115,13 @@ func (h handlers) create(w http.ResponseWriter, r *http.Request) {
 		Template   string `json:"template"`
 		GitURL     string `json:"gitUrl"`
 		Visibility string `json:"visibility"`
+		Owner      string `json:"owner"` // a team; empty: the caller
 	}
 	if err := httpx.Decode(w, r, &in); err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
-	input := CreateInput{Name: in.Name, Template: in.Template, Visibility: in.Visibility}
+	input := CreateInput{Name: in.Name, Template: in.Template, Visibility: in.Visibility, Owner: in.Owner}
 	if in.GitURL != "" {
 		if h.svc.Importer == nil {
 			httpx.Error(w, r, errs.Invalid("git_import_unavailable", "Importing from git is not available on this server; start from a template."))

@@ -2,9 +2,6 @@ package project
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,6 +13,7 @@ import (
 	"ecode/internal/auth"
 	"ecode/internal/errs"
 	"ecode/internal/httpx"
+	"ecode/internal/invite"
 	"ecode/internal/store"
 )
 
@@ -27,15 +25,6 @@ type Member struct {
 	AddedAt  int64  `json:"addedAt" db:"created_at"`
 }
 
-// Invite is a link that makes whoever opens it a collaborator.
-type Invite struct {
-	ID        string `json:"id" db:"id"`
-	Role      string `json:"role" db:"role"`
-	ExpiresAt int64  `json:"expiresAt" db:"expires_at"`
-	CreatedAt int64  `json:"createdAt" db:"created_at"`
-	URL       string `json:"url,omitempty" db:"-"` // only when created: the secret is not kept
-}
-
 func checkRole(role string) error {
 	if role != access.Editor && role != access.Viewer {
 		return errs.Invalid("invalid_role", "A collaborator is an editor or a viewer.")
@@ -45,7 +34,7 @@ func checkRole(role string) error {
 
 // Members lists who has access to project id: the owner first. The owner
 // also gets the open invite links.
-func (s *Service) Members(ctx context.Context, actor *auth.User, id string) ([]Member, []Invite, error) {
+func (s *Service) Members(ctx context.Context, actor *auth.User, id string) ([]Member, []invite.Link, error) {
 	p, err := s.Get(ctx, actor, id, access.Read)
 	if err != nil {
 		return nil, nil, err
@@ -60,8 +49,8 @@ func (s *Service) Members(ctx context.Context, actor *auth.User, id string) ([]M
 	if err != nil {
 		return nil, nil, fmt.Errorf("list members: %w", err)
 	}
-	invites := []Invite{}
-	if p.Role == "owner" {
+	invites := []invite.Link{}
+	if p.Role == "owner" || p.Role == access.Administrator {
 		err = s.db.Select(ctx, &invites, `SELECT id, role, expires_at, created_at FROM project_invites
 			WHERE project_id = ? AND expires_at > ? ORDER BY created_at DESC`, p.ID, store.Now())
 		if err != nil {
@@ -84,7 +73,7 @@ func (s *Service) AddMember(ctx context.Context, actor *auth.User, id, username,
 		ID       string `db:"id"`
 		Username string `db:"username"`
 	}
-	err = s.db.Get(ctx, &u, `SELECT id, username FROM users WHERE username = ?`, strings.ToLower(strings.TrimSpace(username)))
+	err = s.db.Get(ctx, &u, `SELECT id, username FROM users WHERE username = ? AND kind = 'user'`, strings.ToLower(strings.TrimSpace(username)))
 	if store.NoRows(err) {
 		return nil, errs.NotFound("user_not_found", "There is no one called %q on E-Code.", username)
 	}
@@ -103,7 +92,7 @@ func (s *Service) AddMember(ctx context.Context, actor *auth.User, id, username,
 		return nil, fmt.Errorf("add member: %w", err)
 	}
 	slog.InfoContext(ctx, "project shared", "project_id", p.ID, "user_id", u.ID, "role", role)
-	s.Audit.Record(ctx, actor.AuditActor(), "member.add", audit.Target("project", p.ID), map[string]any{"user": u.Username, "role": role})
+	s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "member.add", audit.Target("project", p.ID), map[string]any{"user": u.Username, "role": role})
 	return m, nil
 }
 
@@ -123,7 +112,7 @@ func (s *Service) SetMemberRole(ctx context.Context, actor *auth.User, id, userI
 	if n == 0 {
 		return nil, errs.NotFound("not_found", "No such collaborator.")
 	}
-	s.Audit.Record(ctx, actor.AuditActor(), "member.role", audit.Target("project", p.ID), map[string]any{"userId": userID, "role": role})
+	s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "member.role", audit.Target("project", p.ID), map[string]any{"userId": userID, "role": role})
 	if s.OnAccessChange != nil {
 		s.OnAccessChange(p.ID, userID) // their open tabs reconnect with the new role
 	}
@@ -151,7 +140,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor *auth.User, id, userID
 	if n == 0 {
 		return errs.NotFound("not_found", "No such collaborator.")
 	}
-	s.Audit.Record(ctx, actor.AuditActor(), "member.remove", audit.Target("project", p.ID), map[string]any{"userId": userID})
+	s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "member.remove", audit.Target("project", p.ID), map[string]any{"userId": userID})
 	if s.OnAccessChange != nil {
 		s.OnAccessChange(p.ID, userID)
 	}
@@ -160,13 +149,8 @@ func (s *Service) RemoveMember(ctx context.Context, actor *auth.User, id, userID
 
 const invitePrefix = "ecinv_"
 
-func hashInvite(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
 // CreateInvite makes a link that grants role on project id until it expires.
-func (s *Service) CreateInvite(ctx context.Context, actor *auth.User, id, role string, hours int) (*Invite, error) {
+func (s *Service) CreateInvite(ctx context.Context, actor *auth.User, id, role string, hours int) (*invite.Link, error) {
 	p, err := s.Get(ctx, actor, id, access.Admin)
 	if err != nil {
 		return nil, err
@@ -174,20 +158,19 @@ func (s *Service) CreateInvite(ctx context.Context, actor *auth.User, id, role s
 	if err := checkRole(role); err != nil {
 		return nil, err
 	}
-	if hours <= 0 || hours > 24*90 {
-		return nil, errs.Invalid("invalid_expiry", "An invite link lasts 1 hour to 90 days.")
-	}
-	raw := make([]byte, 18)
-	_, _ = rand.Read(raw)
-	token := invitePrefix + hex.EncodeToString(raw)
 	now := time.Now()
-	inv := &Invite{ID: store.NewID(), Role: role, CreatedAt: now.UnixMilli(), ExpiresAt: now.Add(time.Duration(hours) * time.Hour).UnixMilli(), URL: "/invite/" + token}
+	expires, err := invite.Expiry(now, hours)
+	if err != nil {
+		return nil, err
+	}
+	token, hash := invite.New(invitePrefix)
+	inv := &invite.Link{ID: store.NewID(), Role: role, CreatedAt: now.UnixMilli(), ExpiresAt: expires, URL: "/invite/" + token}
 	_, err = s.db.Exec(ctx, `INSERT INTO project_invites (id, project_id, token_hash, role, created_by, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		inv.ID, p.ID, hashInvite(token), role, actor.ID, inv.ExpiresAt, inv.CreatedAt)
+		inv.ID, p.ID, hash, role, actor.ID, inv.ExpiresAt, inv.CreatedAt)
 	if err != nil {
 		return nil, fmt.Errorf("create invite: %w", err)
 	}
-	s.Audit.Record(ctx, actor.AuditActor(), "invite.create", audit.Target("project", p.ID), map[string]any{"invite": inv.ID, "role": role, "expiresAt": inv.ExpiresAt})
+	s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "invite.create", audit.Target("project", p.ID), map[string]any{"invite": inv.ID, "role": role, "expiresAt": inv.ExpiresAt})
 	return inv, nil
 }
 
@@ -204,7 +187,7 @@ func (s *Service) RevokeInvite(ctx context.Context, actor *auth.User, id, invite
 	if n == 0 {
 		return errs.NotFound("not_found", "No such invite link.")
 	}
-	s.Audit.Record(ctx, actor.AuditActor(), "invite.revoke", audit.Target("project", p.ID), map[string]any{"invite": inviteID})
+	s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "invite.revoke", audit.Target("project", p.ID), map[string]any{"invite": inviteID})
 	return nil
 }
 
@@ -230,8 +213,8 @@ func (s *Service) invite(ctx context.Context, token string) (*InviteView, error)
 	}
 	err := s.db.Get(ctx, &v, `SELECT i.project_id, i.role, i.expires_at, b.username AS invited_by, o.username AS owner, p.slug, p.name
 		FROM project_invites i JOIN projects p ON p.id = i.project_id JOIN users o ON o.id = p.owner_id JOIN users b ON b.id = i.created_by
-		WHERE i.token_hash = ?`, hashInvite(token))
-	if store.NoRows(err) || !strings.HasPrefix(token, invitePrefix) {
+		WHERE i.token_hash = ?`, invite.Hash(token))
+	if store.NoRows(err) || !invite.Valid(token, invitePrefix) {
 		return nil, errs.NotFound("invite_not_found", "This invite link is not valid: ask for a new one.")
 	}
 	if err != nil {
@@ -273,7 +256,7 @@ func (s *Service) AcceptInvite(ctx context.Context, actor *auth.User, token stri
 		if err != nil && !store.IsUnique(err) {
 			return nil, fmt.Errorf("accept invite: %w", err)
 		}
-		s.Audit.Record(ctx, actor.AuditActor(), "invite.accept", audit.Target("project", p.ID), map[string]any{"role": v.Role})
+		s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "invite.accept", audit.Target("project", p.ID), map[string]any{"role": v.Role})
 	}
 	return s.Get(ctx, actor, p.ID, access.Read)
 }

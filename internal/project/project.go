@@ -23,6 +23,7 @@ type Project struct {
 	ID         string `json:"id" db:"id"`
 	OwnerID    string `json:"-" db:"owner_id"`
 	Owner      string `json:"owner" db:"owner"`
+	OwnerKind  string `json:"ownerKind" db:"owner_kind"` // "user" or "team"
 	Slug       string `json:"slug" db:"slug"`
 	Name       string `json:"name" db:"name"`
 	Visibility string `json:"visibility" db:"visibility"`
@@ -32,7 +33,18 @@ type Project struct {
 	UpdatedAt  int64  `json:"updatedAt" db:"updated_at"`
 	URL        string `json:"url" db:"-"`
 	CanEdit    bool   `json:"canEdit" db:"-"`
-	Role       string `json:"role" db:"role"` // the caller's: owner, editor, viewer, or "" for a public project's visitor
+	Role       string `json:"role" db:"role"` // the caller's: owner, admin (of its team), editor, viewer, or "" for a public project's visitor
+}
+
+// TeamOwned is an owner kind: the project is a team's.
+const TeamOwned = "team"
+
+// TeamID is the id of the team that owns p, or "" for a person's project.
+func (p *Project) TeamID() string {
+	if p.OwnerKind == TeamOwned {
+		return p.OwnerID
+	}
+	return ""
 }
 
 // Access is what the authorization layer needs to know of p, as the

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"ecode/internal/access"
@@ -44,6 +46,20 @@ type Service struct {
 	// Importer, when set, turns a git URL into the input that creates the
 	// project from it (validated, with a Fill that clones).
 	Importer func(gitURL string, in CreateInput) (CreateInput, error)
+	// Teams, when set, knows who is in which team and from where a team's
+	// projects may be reached; without it no project is a team's.
+	Teams Teams
+}
+
+// Teams is what projects need of the team capability.
+type Teams interface {
+	// Role is userID's role in team teamID, "" for none.
+	Role(ctx context.Context, teamID, userID string) (string, error)
+	// Roles maps each team userID is in to userID's role there.
+	Roles(ctx context.Context, userID string) (map[string]string, error)
+	// Admit refuses the request in ctx when it comes from an address team
+	// teamID does not allow.
+	Admit(ctx context.Context, teamID string) error
 }
 
 // NewService keeps project trees under dataDir/projects.
@@ -92,9 +108,13 @@ type CreateInput struct {
 	Name       string
 	Template   string
 	Visibility string
+	// Owner, when set, is the team to create the project in; the caller
+	// must be a member.
+	Owner string
 	// Fill, when set, fills the new project's empty folder instead of a
-	// template (an import). The project is not in the database yet.
-	Fill func(ctx context.Context, p *Project, dir string) error
+	// template (an import), acting for actor. The project is not in the
+	// database yet.
+	Fill func(ctx context.Context, actor *auth.User, p *Project, dir string) error
 }
 
 // Create makes a project for actor: its row, its tree from the template and
@@ -118,10 +138,15 @@ func (s *Service) Create(ctx context.Context, actor *auth.User, in CreateInput) 
 	}
 	now := store.Now()
 	p := &Project{
-		ID: store.NewID(), OwnerID: actor.ID, Owner: actor.Username, Slug: Slugify(name), Name: name,
+		ID: store.NewID(), OwnerID: actor.ID, Owner: actor.Username, OwnerKind: "user", Slug: Slugify(name), Name: name,
 		Visibility: in.Visibility, Template: in.Template, CreatedAt: now, UpdatedAt: now,
 	}
-	if taken, err := slugTaken(ctx, s.db, actor.ID, p.Slug); err != nil || taken {
+	if in.Owner != "" && in.Owner != actor.Username {
+		if err := s.inTeam(ctx, actor, in.Owner, p); err != nil {
+			return nil, err
+		}
+	}
+	if taken, err := slugTaken(ctx, s.db, p.OwnerID, p.Slug); err != nil || taken {
 		if err == nil {
 			err = errSlugTaken(p.Slug)
 		}
@@ -140,6 +165,29 @@ func (s *Service) Create(ctx context.Context, actor *auth.User, in CreateInput) 
 	return decorate(p, actor), nil
 }
 
+// inTeam makes p the project of team name, if actor may create there.
+func (s *Service) inTeam(ctx context.Context, actor *auth.User, name string, p *Project) error {
+	owner, err := accountByName(ctx, s.db, name)
+	if err != nil {
+		return err
+	}
+	if owner.Kind != TeamOwned || s.Teams == nil {
+		return errs.Invalid("invalid_owner", "A project belongs to you or to one of your teams, and %q is not a team.", name)
+	}
+	role, err := s.Teams.Role(ctx, owner.ID, actor.ID)
+	if err != nil {
+		return err
+	}
+	if err := access.CanTeam(role, access.CreateInTeam); err != nil {
+		return err
+	}
+	if err := s.Teams.Admit(ctx, owner.ID); err != nil {
+		return err
+	}
+	p.OwnerID, p.Owner, p.OwnerKind, p.Role = owner.ID, owner.Name, TeamOwned, access.ProjectRole(role)
+	return nil
+}
+
 // fill puts the new project's first files in dir: a template with a first
 // commit, or what in.Fill brings.
 func (s *Service) fill(ctx context.Context, p *Project, dir string, in CreateInput, actor *auth.User) error {
@@ -147,7 +195,7 @@ func (s *Service) fill(ctx context.Context, p *Project, dir string, in CreateInp
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("create project folder: %w", err)
 		}
-		return in.Fill(ctx, p, dir)
+		return in.Fill(ctx, actor, p, dir)
 	}
 	if err := s.templates.CopyTo(in.Template, dir); err != nil {
 		if errs.Is(err, errs.KindInvalid) {
@@ -173,14 +221,38 @@ func (s *Service) Get(ctx context.Context, actor *auth.User, id string, a access
 	return decorate(p, actor), nil
 }
 
-// withRole reads actor's collaborator role on p into p.Role.
+// withRole reads actor's role on p into p.Role: as a collaborator, or
+// through the team that owns p. A team's project is refused first to
+// addresses its team does not allow.
 func (s *Service) withRole(ctx context.Context, p *Project, actor *auth.User) error {
+	if err := s.Admit(ctx, p); err != nil {
+		return err
+	}
 	if actor == nil || actor.ID == p.OwnerID {
 		return nil
 	}
 	role, err := memberRole(ctx, s.db, p.ID, actor.ID)
+	if err != nil {
+		return err
+	}
+	if team := p.TeamID(); team != "" {
+		teamRole, err := s.Teams.Role(ctx, team, actor.ID)
+		if err != nil {
+			return err
+		}
+		role = access.Higher(role, access.ProjectRole(teamRole))
+	}
 	p.Role = role
-	return err
+	return nil
+}
+
+// Admit refuses the request in ctx when p is a team's and the team does
+// not allow the address it comes from.
+func (s *Service) Admit(ctx context.Context, p *Project) error {
+	if team := p.TeamID(); team != "" && s.Teams != nil {
+		return s.Teams.Admit(ctx, team)
+	}
+	return nil
 }
 
 // UserMay reports whether userID may do a to p: for callers that know a
@@ -218,11 +290,37 @@ func (s *Service) List(ctx context.Context, actor *auth.User) ([]*Project, error
 	if actor == nil {
 		return nil, auth.ErrUnauthenticated
 	}
-	ps, err := listVisibleTo(ctx, s.db, actor.ID)
+	var teams map[string]string
+	if s.Teams != nil {
+		var err error
+		if teams, err = s.Teams.Roles(ctx, actor.ID); err != nil {
+			return nil, err
+		}
+	}
+	ps, err := listVisibleTo(ctx, s.db, actor.ID, slices.Collect(maps.Keys(teams)))
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range ps {
+		if team := p.TeamID(); team != "" {
+			p.Role = access.Higher(p.Role, access.ProjectRole(teams[team]))
+		}
+		decorate(p, actor)
+	}
+	return ps, nil
+}
+
+// OwnedBy lists the projects of account ownerID (a team) as actor, who
+// may see them all, sees them.
+func (s *Service) OwnedBy(ctx context.Context, actor *auth.User, ownerID string) ([]*Project, error) {
+	ps, err := listProjects(ctx, s.db, ownerID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if err := s.withRole(ctx, p, actor); err != nil {
+			return nil, err
+		}
 		decorate(p, actor)
 	}
 	return ps, nil
@@ -253,7 +351,7 @@ func (s *Service) Update(ctx context.Context, actor *auth.User, id string, in Up
 			return nil, err
 		}
 		if *in.Visibility != p.Visibility {
-			s.Audit.Record(ctx, actor.AuditActor(), "project.visibility", audit.Target("project", p.ID), map[string]any{"from": p.Visibility, "to": *in.Visibility})
+			s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "project.visibility", audit.Target("project", p.ID), map[string]any{"from": p.Visibility, "to": *in.Visibility})
 		}
 		p.Visibility = *in.Visibility
 	}
@@ -272,12 +370,18 @@ func (s *Service) Update(ctx context.Context, actor *auth.User, id string, in Up
 
 // DeleteAllOf removes every project u owns, for an account that goes.
 func (s *Service) DeleteAllOf(ctx context.Context, u *auth.User) error {
-	ps, err := listProjects(ctx, s.db, u.ID)
+	return s.DeleteOwned(ctx, u, u.ID)
+}
+
+// DeleteOwned removes, as actor, every project account ownerID owns: a
+// person's or a team's that goes.
+func (s *Service) DeleteOwned(ctx context.Context, actor *auth.User, ownerID string) error {
+	ps, err := listProjects(ctx, s.db, ownerID)
 	if err != nil {
 		return err
 	}
 	for _, p := range ps {
-		if err := s.Delete(ctx, u, p.ID); err != nil {
+		if err := s.Delete(ctx, actor, p.ID); err != nil {
 			return fmt.Errorf("delete project %s: %w", p.Slug, err)
 		}
 	}
@@ -311,7 +415,7 @@ func (s *Service) Delete(ctx context.Context, actor *auth.User, id string) error
 		s.OnDelete(p.ID)
 	}
 	slog.InfoContext(ctx, "project deleted", "project_id", p.ID, "owner", p.Owner, "slug", p.Slug)
-	s.Audit.Record(ctx, actor.AuditActor(), "project.delete", audit.Target("project", p.ID), map[string]any{"slug": p.Owner + "/" + p.Slug})
+	s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "project.delete", audit.Target("project", p.ID), map[string]any{"slug": p.Owner + "/" + p.Slug})
 	return nil
 }
 
@@ -320,4 +424,23 @@ func (s *Service) Touched(ctx context.Context, p *Project) {
 	if err := touchProject(ctx, s.db, p.ID, store.Now()); err != nil {
 		slog.WarnContext(ctx, "record project change", "project_id", p.ID, "err", err)
 	}
+}
+
+// OwnedIDs lists the ids of account ownerID's projects, for callers that
+// act on them all (a team's secrets changed, a member left).
+func (s *Service) OwnedIDs(ctx context.Context, ownerID string) ([]string, error) {
+	ids := []string{}
+	if err := s.db.Select(ctx, &ids, `SELECT id FROM projects WHERE owner_id = ?`, ownerID); err != nil {
+		return nil, fmt.Errorf("list project ids: %w", err)
+	}
+	return ids, nil
+}
+
+// TeamOf is the id of the team that owns project id, "" for a person's.
+func (s *Service) TeamOf(ctx context.Context, id string) (string, error) {
+	p, err := projectByID(ctx, s.db, id)
+	if err != nil {
+		return "", err
+	}
+	return p.TeamID(), nil
 }

@@ -3,12 +3,13 @@ package project
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"ecode/internal/errs"
 	"ecode/internal/store"
 )
 
-const projectCols = `p.id, p.owner_id, u.username AS owner, p.slug, p.name, p.visibility, p.template, p.internet, p.created_at, p.updated_at`
+const projectCols = `p.id, p.owner_id, u.username AS owner, u.kind AS owner_kind, p.slug, p.name, p.visibility, p.template, p.internet, p.created_at, p.updated_at`
 const projectFrom = ` FROM projects p JOIN users u ON u.id = p.owner_id `
 
 func errSlugTaken(slug string) error {
@@ -64,17 +65,45 @@ func listProjects(ctx context.Context, db *store.DB, ownerID string) ([]*Project
 	return out, nil
 }
 
-// listVisibleTo lists the projects userID owns or collaborates on, with
-// userID's role in each.
-func listVisibleTo(ctx context.Context, db *store.DB, userID string) ([]*Project, error) {
+// listVisibleTo lists the projects userID owns or collaborates on, and
+// those of the teams (by id) userID is in, with userID's collaborator role
+// in each.
+func listVisibleTo(ctx context.Context, db *store.DB, userID string, teams []string) ([]*Project, error) {
 	out := []*Project{}
+	args := []any{userID, userID}
+	ofTeams := ""
+	if len(teams) > 0 {
+		ofTeams = ` OR p.owner_id IN (?` + strings.Repeat(`, ?`, len(teams)-1) + `)`
+		for _, t := range teams {
+			args = append(args, t)
+		}
+	}
 	err := db.Select(ctx, &out, `SELECT `+projectCols+`, COALESCE(m.role, '') AS role`+projectFrom+`
 		LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = ?
-		WHERE p.owner_id = ? OR m.user_id IS NOT NULL ORDER BY p.updated_at DESC, p.id DESC`, userID, userID)
+		WHERE p.owner_id = ? OR m.user_id IS NOT NULL`+ofTeams+` ORDER BY p.updated_at DESC, p.id DESC`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list projects: %w", err)
 	}
 	return out, nil
+}
+
+// account is a person or a team, as a project's owner.
+type account struct {
+	ID   string `db:"id"`
+	Name string `db:"username"`
+	Kind string `db:"kind"`
+}
+
+func accountByName(ctx context.Context, db *store.DB, name string) (*account, error) {
+	var a account
+	err := db.Get(ctx, &a, `SELECT id, username, kind FROM users WHERE username = ?`, strings.ToLower(strings.TrimSpace(name)))
+	if store.NoRows(err) {
+		return nil, errs.NotFound("owner_not_found", "There is no team called %q.", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find owner: %w", err)
+	}
+	return &a, nil
 }
 
 func memberRole(ctx context.Context, db *store.DB, projectID, userID string) (string, error) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-git/go-git/v5"
 
+	"ecode/internal/auth"
 	"ecode/internal/errs"
 	"ecode/internal/project"
 	"ecode/internal/runtime"
@@ -27,7 +28,7 @@ const cloneTimeout = 5 * time.Minute
 // https:// and ssh:// repositories are cloned inside the new project's own
 // sandbox, so the clone goes through the egress proxy: it reaches any
 // public host, and never the platform's host or a private network. ssh://
-// clones use the owner's own SSH key (see package sshkey). file:// paths
+// clones use the SSH key of the person importing (see package sshkey). file:// paths
 // are cloned on the host, only below the roots the operator allows.
 func (s *Service) Importer(gitURL string, in project.CreateInput) (project.CreateInput, error) {
 	gitURL = strings.TrimSpace(gitURL)
@@ -47,11 +48,11 @@ func (s *Service) Importer(gitURL string, in project.CreateInput) (project.Creat
 		if u.Hostname() == "" {
 			return in, errs.Invalid("invalid_git_url", "The URL names no host.")
 		}
-		in.Fill = func(ctx context.Context, p *project.Project, _ string) error {
+		in.Fill = func(ctx context.Context, actor *auth.User, p *project.Project, _ string) error {
 			clone := cloneJob{url: u.String()}
 			if u.Scheme == "ssh" {
 				clone.url = gitURL // git reads its scp-like form itself
-				if clone.key, err = s.sshKey(ctx, p.OwnerID); err != nil {
+				if clone.key, err = s.sshKey(ctx, actor.ID); err != nil {
 					return err
 				}
 			}
@@ -65,7 +66,9 @@ func (s *Service) Importer(gitURL string, in project.CreateInput) (project.Creat
 		if err != nil {
 			return in, err
 		}
-		in.Fill = func(ctx context.Context, _ *project.Project, dst string) error { return cloneLocal(ctx, dir, dst) }
+		in.Fill = func(ctx context.Context, _ *auth.User, _ *project.Project, dst string) error {
+			return cloneLocal(ctx, dir, dst)
+		}
 	default:
 		return in, errs.Invalid("invalid_git_url", "Use an https:// or ssh:// git URL, like https://github.com/owner/repo.git.")
 	}

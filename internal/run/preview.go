@@ -120,6 +120,14 @@ func (s *Service) ServePreview(w http.ResponseWriter, r *http.Request) {
 		previewPage(w, http.StatusNotFound, "No such project", "There is no project at this address.")
 		return
 	}
+	if err := s.projects.Admit(r.Context(), p); err != nil {
+		msg := "This project can't be reached from your network."
+		if e, ok := errs.As(err); ok {
+			msg = e.Message
+		}
+		previewPage(w, http.StatusForbidden, "Your network address isn't allowed", msg)
+		return
+	}
 	if r.URL.Path == previewAuth {
 		pass := r.URL.Query().Get("pass")
 		if _, ok := s.verify(pass, p.ID); !ok {

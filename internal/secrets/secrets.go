@@ -1,12 +1,13 @@
-// Package secrets keeps a project's secrets: sealed at rest under the
-// master key, shown only to people who may change the project, handed to
-// its runs, shells and commands as environment variables, and masked in
-// whatever those print.
+// Package secrets keeps projects' and teams' secrets: sealed at rest under
+// the master key, shown only to people who may change the project (or
+// administer the team), handed to runs, shells and commands as
+// environment variables, and masked in whatever those print.
 package secrets
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"sort"
@@ -33,6 +34,8 @@ type Secret struct {
 // Projects is what secrets needs of the project capability.
 type Projects interface {
 	Get(ctx context.Context, actor *auth.User, id string, a access.Action) (*project.Project, error)
+	TeamOf(ctx context.Context, projectID string) (string, error)
+	OwnedIDs(ctx context.Context, ownerID string) ([]string, error)
 }
 
 // Service stores secrets.
@@ -40,7 +43,8 @@ type Service struct {
 	db       *store.DB
 	keys     *seal.Keyring
 	projects Projects
-	// OnChange, when set, hears that a project's secrets changed.
+	// OnChange, when set, hears that a project's secrets changed (for a
+	// team's, each of its projects').
 	OnChange func(projectID string)
 	// Audit records every reveal and change; nil records nothing.
 	Audit *audit.Log
@@ -51,113 +55,173 @@ func NewService(db *store.DB, keys *seal.Keyring, projects Projects) *Service {
 	return &Service{db: db, keys: keys, projects: projects}
 }
 
+// Scope is where secrets live: a project's own, or a team's, which every
+// project of the team gets.
+type Scope struct {
+	kind string // "project" or "team"
+	id   string
+	team string // the team whose audit view shows what happens here
+}
+
+// ForProject is project p's own secrets.
+func ForProject(p *project.Project) Scope { return Scope{kind: "project", id: p.ID, team: p.TeamID()} }
+
+// ForTeam is the secrets of team teamID.
+func ForTeam(teamID string) Scope { return Scope{kind: "team", id: teamID, team: teamID} }
+
+var scopes = map[string]struct{ table, key string }{
+	"project": {"project_secrets", "project_id"},
+	"team":    {"team_secrets", "team_id"},
+}
+
+func (sc Scope) table() string { return scopes[sc.kind].table }
+func (sc Scope) key() string   { return scopes[sc.kind].key }
+
+// aad binds a sealed value to its scope and name: copied elsewhere in the
+// tables, it does not open. A project's stays "ID/NAME", as before teams.
+func (sc Scope) aad(name string) []byte {
+	if sc.kind == "project" {
+		return []byte(sc.id + "/" + name)
+	}
+	return []byte(sc.kind + ":" + sc.id + "/" + name)
+}
+
+func (sc Scope) target(name string) string { return audit.Target(sc.kind, sc.id, name) }
+
+func (sc Scope) notFound(name string) error {
+	return errs.NotFound("not_found", "No secret %q in this %s.", name, sc.kind)
+}
+
 var validName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 
 const maxValue = 64 << 10
 
-// aad binds a sealed value to its project and name: copied elsewhere in
-// the table, it does not open.
-func aad(projectID, name string) []byte { return []byte(projectID + "/" + name) }
-
-// List names the project's secrets, for people who may change it.
-func (s *Service) List(ctx context.Context, actor *auth.User, projectID string) ([]Secret, error) {
-	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
+// project returns project id's scope when actor may change the project.
+func (s *Service) project(ctx context.Context, actor *auth.User, id string) (Scope, error) {
+	p, err := s.projects.Get(ctx, actor, id, access.Write)
 	if err != nil {
-		return nil, err
+		return Scope{}, err
 	}
+	return ForProject(p), nil
+}
+
+// List names the secrets in sc; the caller has checked who asks.
+func (s *Service) List(ctx context.Context, sc Scope) ([]Secret, error) {
 	out := []Secret{}
-	if err := s.db.Select(ctx, &out, `SELECT name, updated_by, updated_at FROM project_secrets WHERE project_id = ? ORDER BY name`, p.ID); err != nil {
+	err := s.db.Select(ctx, &out, `SELECT name, updated_by, updated_at FROM `+sc.table()+` WHERE `+sc.key()+` = ? ORDER BY name`, sc.id)
+	if err != nil {
 		return nil, fmt.Errorf("list secrets: %w", err)
 	}
 	return out, nil
 }
 
-// Reveal returns one secret's value.
-func (s *Service) Reveal(ctx context.Context, actor *auth.User, projectID, name string) (string, error) {
-	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
-	if err != nil {
-		return "", err
-	}
+// Reveal returns one secret's value to actor, and records that it did.
+func (s *Service) Reveal(ctx context.Context, actor *auth.User, sc Scope, name string) (string, error) {
 	var sealed string
-	err = s.db.Get(ctx, &sealed, `SELECT value FROM project_secrets WHERE project_id = ? AND name = ?`, p.ID, name)
+	err := s.db.Get(ctx, &sealed, `SELECT value FROM `+sc.table()+` WHERE `+sc.key()+` = ? AND name = ?`, sc.id, name)
 	if store.NoRows(err) {
-		return "", errs.NotFound("not_found", "No secret %q in this project.", name)
+		return "", sc.notFound(name)
 	}
 	if err != nil {
 		return "", fmt.Errorf("read secret: %w", err)
 	}
-	v, err := s.keys.Open(sealed, aad(p.ID, name))
+	v, err := s.keys.Open(sealed, sc.aad(name))
 	if err != nil {
 		return "", fmt.Errorf("open secret %s: %w", name, err)
 	}
-	s.Audit.Record(ctx, actor.AuditActor(), "secret.reveal", audit.Target("project", p.ID, name), nil)
+	s.Audit.RecordIn(ctx, sc.team, actor.AuditActor(), "secret.reveal", sc.target(name), nil)
 	return string(v), nil
 }
 
 // Set creates or replaces a secret.
-func (s *Service) Set(ctx context.Context, actor *auth.User, projectID, name, value string) error {
-	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
-	if err != nil {
-		return err
-	}
+func (s *Service) Set(ctx context.Context, actor *auth.User, sc Scope, name, value string) error {
 	if !validName.MatchString(name) {
 		return errs.Invalid("invalid_name", "A secret's name is letters, digits and _, not starting with a digit (like API_KEY).")
 	}
 	if len(value) > maxValue || !utf8.ValidString(value) || strings.ContainsRune(value, 0) {
 		return errs.Invalid("invalid_value", "A secret's value is text of at most 64 KB.")
 	}
-	_, err = s.db.Exec(ctx, `INSERT INTO project_secrets (project_id, name, value, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (project_id, name) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
-		p.ID, name, s.keys.Seal([]byte(value), aad(p.ID, name)), actor.Username, store.Now())
+	_, err := s.db.Exec(ctx, `INSERT INTO `+sc.table()+` (`+sc.key()+`, name, value, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (`+sc.key()+`, name) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+		sc.id, name, s.keys.Seal([]byte(value), sc.aad(name)), actor.Username, store.Now())
 	if err != nil {
 		return fmt.Errorf("set secret: %w", err)
 	}
-	s.Audit.Record(ctx, actor.AuditActor(), "secret.set", audit.Target("project", p.ID, name), nil)
-	s.changed(p.ID)
+	s.Audit.RecordIn(ctx, sc.team, actor.AuditActor(), "secret.set", sc.target(name), nil)
+	s.changed(ctx, sc)
 	return nil
 }
 
 // Delete removes a secret.
-func (s *Service) Delete(ctx context.Context, actor *auth.User, projectID, name string) error {
-	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
-	if err != nil {
-		return err
-	}
-	n, err := s.db.Exec(ctx, `DELETE FROM project_secrets WHERE project_id = ? AND name = ?`, p.ID, name)
+func (s *Service) Delete(ctx context.Context, actor *auth.User, sc Scope, name string) error {
+	n, err := s.db.Exec(ctx, `DELETE FROM `+sc.table()+` WHERE `+sc.key()+` = ? AND name = ?`, sc.id, name)
 	if err != nil {
 		return fmt.Errorf("delete secret: %w", err)
 	}
 	if n == 0 {
-		return errs.NotFound("not_found", "No secret %q in this project.", name)
+		return sc.notFound(name)
 	}
-	s.Audit.Record(ctx, actor.AuditActor(), "secret.delete", audit.Target("project", p.ID, name), nil)
-	s.changed(p.ID)
+	s.Audit.RecordIn(ctx, sc.team, actor.AuditActor(), "secret.delete", sc.target(name), nil)
+	s.changed(ctx, sc)
 	return nil
 }
 
-func (s *Service) changed(projectID string) {
-	if s.OnChange != nil {
-		s.OnChange(projectID)
+func (s *Service) changed(ctx context.Context, sc Scope) {
+	if s.OnChange == nil {
+		return
+	}
+	ids := []string{sc.id}
+	if sc.kind == "team" {
+		var err error
+		if ids, err = s.projects.OwnedIDs(ctx, sc.id); err != nil {
+			slog.ErrorContext(ctx, "team secrets changed", "team_id", sc.id, "err", err)
+			return
+		}
+	}
+	for _, id := range ids {
+		s.OnChange(id)
 	}
 }
 
-// Env is the project's secrets as NAME=value, for the sandbox: the run
-// capability asks, having checked the caller itself.
-func (s *Service) Env(ctx context.Context, projectID string) ([]string, error) {
+// open reads every secret in sc as name -> value.
+func (s *Service) open(ctx context.Context, sc Scope, into map[string]string) error {
 	var rows []struct {
 		Name  string `db:"name"`
 		Value string `db:"value"`
 	}
-	if err := s.db.Select(ctx, &rows, `SELECT name, value FROM project_secrets WHERE project_id = ?`, projectID); err != nil {
-		return nil, fmt.Errorf("read secrets: %w", err)
+	if err := s.db.Select(ctx, &rows, `SELECT name, value FROM `+sc.table()+` WHERE `+sc.key()+` = ?`, sc.id); err != nil {
+		return fmt.Errorf("read secrets: %w", err)
 	}
-	env := make([]string, 0, len(rows))
 	for _, r := range rows {
-		v, err := s.keys.Open(r.Value, aad(projectID, r.Name))
+		v, err := s.keys.Open(r.Value, sc.aad(r.Name))
 		if err != nil {
-			return nil, fmt.Errorf("open secret %s: %w", r.Name, err)
+			return fmt.Errorf("open secret %s: %w", r.Name, err)
 		}
-		env = append(env, r.Name+"="+string(v))
+		into[r.Name] = string(v)
+	}
+	return nil
+}
+
+// Env is the project's secrets as NAME=value, for the sandbox: its team's,
+// then its own, which win. The run capability asks, having checked the
+// caller itself.
+func (s *Service) Env(ctx context.Context, projectID string) ([]string, error) {
+	team, err := s.projects.TeamOf(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	vals := map[string]string{}
+	if team != "" {
+		if err := s.open(ctx, ForTeam(team), vals); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.open(ctx, Scope{kind: "project", id: projectID}, vals); err != nil {
+		return nil, err
+	}
+	env := make([]string, 0, len(vals))
+	for k, v := range vals {
+		env = append(env, k+"="+v)
 	}
 	sort.Strings(env)
 	return env, nil
@@ -166,39 +230,62 @@ func (s *Service) Env(ctx context.Context, projectID string) ([]string, error) {
 // Reseal re-encrypts every secret under the keyring's current key, after
 // the master key changed; it returns how many it re-sealed.
 func (s *Service) Reseal(ctx context.Context) (int, error) {
-	var rows []struct {
-		ProjectID string `db:"project_id"`
-		Name      string `db:"name"`
-		Value     string `db:"value"`
-	}
-	if err := s.db.Select(ctx, &rows, `SELECT project_id, name, value FROM project_secrets`); err != nil {
-		return 0, fmt.Errorf("read secrets: %w", err)
-	}
-	for _, r := range rows {
-		v, err := s.keys.Open(r.Value, aad(r.ProjectID, r.Name))
-		if err != nil {
-			return 0, fmt.Errorf("open secret %s of %s: %w", r.Name, r.ProjectID, err)
+	n := 0
+	for kind, sc := range scopes {
+		var rows []struct {
+			ID    string `db:"id"`
+			Name  string `db:"name"`
+			Value string `db:"value"`
 		}
-		_, err = s.db.Exec(ctx, `UPDATE project_secrets SET value = ? WHERE project_id = ? AND name = ?`,
-			s.keys.Seal(v, aad(r.ProjectID, r.Name)), r.ProjectID, r.Name)
-		if err != nil {
-			return 0, fmt.Errorf("reseal: %w", err)
+		if err := s.db.Select(ctx, &rows, `SELECT `+sc.key+` AS id, name, value FROM `+sc.table); err != nil {
+			return n, fmt.Errorf("read secrets: %w", err)
+		}
+		for _, r := range rows {
+			scope := Scope{kind: kind, id: r.ID}
+			v, err := s.keys.Open(r.Value, scope.aad(r.Name))
+			if err != nil {
+				return n, fmt.Errorf("open secret %s of %s %s: %w", r.Name, kind, r.ID, err)
+			}
+			_, err = s.db.Exec(ctx, `UPDATE `+sc.table+` SET value = ? WHERE `+sc.key+` = ? AND name = ?`, s.keys.Seal(v, scope.aad(r.Name)), r.ID, r.Name)
+			if err != nil {
+				return n, fmt.Errorf("reseal: %w", err)
+			}
+			n++
 		}
 	}
-	return len(rows), nil
+	return n, nil
 }
 
-// Routes mounts the secrets routes.
+// Routes mounts a project's secrets routes; a team's are the team's.
 func (s *Service) Routes(rt *httpx.Router) {
 	rt.HandleFunc("GET /api/projects/{id}/secrets", func(w http.ResponseWriter, r *http.Request) {
-		list, err := s.List(r.Context(), auth.Actor(r), r.PathValue("id"))
-		httpx.Reply(w, r, http.StatusOK, map[string]any{"secrets": list}, err)
+		sc, err := s.project(r.Context(), auth.Actor(r), r.PathValue("id"))
+		list, inherited := []Secret{}, []Secret{}
+		if err == nil {
+			list, err = s.List(r.Context(), sc)
+		}
+		if err == nil && sc.team != "" {
+			inherited, err = s.List(r.Context(), ForTeam(sc.team)) // names only: the team's admins hold the values
+		}
+		httpx.Reply(w, r, http.StatusOK, map[string]any{"secrets": list, "teamSecrets": inherited}, err)
 	})
-	rt.HandleFunc("GET /api/projects/{id}/secrets/{name}", func(w http.ResponseWriter, r *http.Request) {
-		v, err := s.Reveal(r.Context(), auth.Actor(r), r.PathValue("id"), r.PathValue("name"))
+	s.ItemRoutes(rt, "/api/projects/{id}/secrets", func(r *http.Request) (Scope, error) {
+		return s.project(r.Context(), auth.Actor(r), r.PathValue("id"))
+	})
+}
+
+// ItemRoutes mounts GET (reveal), PUT and DELETE of prefix/{name} for the
+// scope scope finds for the request, having checked the caller.
+func (s *Service) ItemRoutes(rt *httpx.Router, prefix string, scope func(r *http.Request) (Scope, error)) {
+	rt.HandleFunc("GET "+prefix+"/{name}", func(w http.ResponseWriter, r *http.Request) {
+		sc, err := scope(r)
+		var v string
+		if err == nil {
+			v, err = s.Reveal(r.Context(), auth.Actor(r), sc, r.PathValue("name"))
+		}
 		httpx.Reply(w, r, http.StatusOK, map[string]any{"name": r.PathValue("name"), "value": v}, err)
 	})
-	rt.HandleFunc("PUT /api/projects/{id}/secrets/{name}", func(w http.ResponseWriter, r *http.Request) {
+	rt.HandleFunc("PUT "+prefix+"/{name}", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Value string `json:"value"`
 		}
@@ -206,9 +293,17 @@ func (s *Service) Routes(rt *httpx.Router) {
 			httpx.Error(w, r, err)
 			return
 		}
-		httpx.NoContent(w, r, s.Set(r.Context(), auth.Actor(r), r.PathValue("id"), r.PathValue("name"), in.Value))
+		sc, err := scope(r)
+		if err == nil {
+			err = s.Set(r.Context(), auth.Actor(r), sc, r.PathValue("name"), in.Value)
+		}
+		httpx.NoContent(w, r, err)
 	})
-	rt.HandleFunc("DELETE /api/projects/{id}/secrets/{name}", func(w http.ResponseWriter, r *http.Request) {
-		httpx.NoContent(w, r, s.Delete(r.Context(), auth.Actor(r), r.PathValue("id"), r.PathValue("name")))
+	rt.HandleFunc("DELETE "+prefix+"/{name}", func(w http.ResponseWriter, r *http.Request) {
+		sc, err := scope(r)
+		if err == nil {
+			err = s.Delete(r.Context(), auth.Actor(r), sc, r.PathValue("name"))
+		}
+		httpx.NoContent(w, r, err)
 	})
 }

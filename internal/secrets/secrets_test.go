@@ -105,24 +105,77 @@ func TestReseal(t *testing.T) {
 	newKey := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, seal.KeySize))
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
 		rex := s.SignUp(t, "rex")
-		p := rex.CreateProject(t, "Rotate")
+		rex.Post(t, "/api/teams", map[string]string{"name": "rotators"}).WantStatus(t, 201)
+		rex.Put(t, "/api/teams/rotators/secrets/SHARED", map[string]string{"value": "team-secret"}).WantStatus(t, 204)
+		var created struct{ Project struct{ ID string } }
+		rex.Post(t, "/api/projects", map[string]string{"name": "Rotate", "owner": "rotators"}).WantStatus(t, 201).Decode(t, &created)
+		p := created.Project
 		rex.Put(t, "/api/projects/"+p.ID+"/secrets/DB_URL", map[string]string{"value": "postgres://secret"}).WantStatus(t, 204)
 
-		both, err := seal.Load(newKey, "", oldKey)
-		if err != nil {
-			t.Fatal(err)
+		with := func(current, previous string) *secrets.Service {
+			keys, err := seal.Load(current, "", previous)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return secrets.NewService(s.App.DB, keys, s.App.Projects)
 		}
-		if n, err := secrets.NewService(s.App.DB, both, nil).Reseal(t.Context()); err != nil || n != 1 {
+		if n, err := with(newKey, oldKey).Reseal(t.Context()); err != nil || n != 2 {
 			t.Fatalf("reseal = %d, %v", n, err)
 		}
-		onlyNew, _ := seal.Load(newKey, "", "")
-		env, err := secrets.NewService(s.App.DB, onlyNew, nil).Env(t.Context(), p.ID)
-		if err != nil || len(env) != 1 || env[0] != "DB_URL=postgres://secret" {
+		env, err := with(newKey, "").Env(t.Context(), p.ID)
+		if err != nil || strings.Join(env, " ") != "DB_URL=postgres://secret SHARED=team-secret" {
 			t.Fatalf("env with the new key = %v, %v", env, err)
 		}
-		onlyOld, _ := seal.Load(oldKey, "", "")
-		if _, err := secrets.NewService(s.App.DB, onlyOld, nil).Env(t.Context(), p.ID); !errors.Is(err, seal.ErrUnknownKey) {
+		if _, err := with(oldKey, "").Env(t.Context(), p.ID); !errors.Is(err, seal.ErrUnknownKey) {
 			t.Fatalf("the old key still opens it: %v", err)
 		}
 	}, testserver.WithMasterKey(oldKey))
+}
+
+// A team's secrets reach every team project's sandbox, masked; a
+// project's own secret of the same name wins; changing a team secret
+// reaches the next command.
+func TestTeamSecretsReachProjects(t *testing.T) {
+	testserver.NeedSandbox(t)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		tia := s.SignUp(t, "tia")
+		tia.Post(t, "/api/teams", map[string]string{"name": "vault"}).WantStatus(t, 201)
+		tia.Put(t, "/api/teams/vault/secrets/SHARED", map[string]string{"value": "shared-value-1"}).WantStatus(t, 204)
+		tia.Put(t, "/api/teams/vault/secrets/REGION", map[string]string{"value": "team-region"}).WantStatus(t, 204)
+		var created struct{ Project struct{ ID string } }
+		tia.Post(t, "/api/projects", map[string]string{"name": "App", "owner": "vault"}).WantStatus(t, 201).Decode(t, &created)
+		base := "/api/projects/" + created.Project.ID
+		tia.Put(t, base+"/secrets/REGION", map[string]string{"value": "project-region"}).WantStatus(t, 204)
+
+		exec := func() string {
+			var res struct{ Stdout string }
+			tia.Post(t, base+"/exec", map[string]string{"command": `echo "$SHARED $REGION"; [ "$REGION" = project-region ] && echo own-wins`}).
+				WantStatus(t, 200).Decode(t, &res)
+			return res.Stdout
+		}
+		if got := exec(); got != "******** ********\nown-wins\n" {
+			t.Fatalf("exec printed %q", got)
+		}
+		tia.Put(t, "/api/teams/vault/secrets/SHARED", map[string]string{"value": "shared-value-2"}).WantStatus(t, 204)
+		var res struct{ Stdout string }
+		tia.Post(t, base+"/exec", map[string]string{"command": `[ "$SHARED" = shared-value-2 ] && echo changed`}).WantStatus(t, 200).Decode(t, &res)
+		if res.Stdout != "changed\n" {
+			t.Fatalf("after the change: %q", res.Stdout)
+		}
+		var stored string
+		if err := s.App.DB.Get(t.Context(), &stored, `SELECT value FROM team_secrets WHERE name = 'SHARED'`); err != nil || strings.Contains(stored, "shared-value") {
+			t.Fatalf("stored %q, %v", stored, err)
+		}
+		// The project's editors see which team secrets it gets, not their values.
+		var list struct{ Secrets, TeamSecrets []struct{ Name string } }
+		tia.Get(t, base+"/secrets").WantStatus(t, 200).Decode(t, &list)
+		if len(list.Secrets) != 1 || len(list.TeamSecrets) != 2 || list.TeamSecrets[0].Name != "REGION" {
+			t.Fatalf("project secrets = %+v", list)
+		}
+		// Members edit the projects but do not read the team's secrets.
+		mo := s.SignUp(t, "moe")
+		tia.Post(t, "/api/teams/vault/members", map[string]string{"username": "moe", "role": "member"}).WantStatus(t, 201)
+		mo.Get(t, "/api/teams/vault/secrets").WantError(t, 403, "forbidden")
+		mo.Get(t, "/api/teams/vault/secrets/SHARED").WantError(t, 403, "forbidden")
+	})
 }

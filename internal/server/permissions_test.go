@@ -23,6 +23,11 @@ const (
 	editor               // may change the project
 	owner                // administers the project
 	platform             // a platform administrator
+
+	// Team routes, on a scale of their own (a caller's team role).
+	inTeam    // any member, viewers included
+	teamAdmin // the team's admins and owners
+	teamOwner // the team's owners
 )
 
 // needs declares, for every route, who may call it. A route missing here
@@ -47,6 +52,8 @@ var needs = map[string]need{
 	"GET /api/user/ai-usage": account, "GET /api/user/audit": account, "GET /api/ai/status": account,
 	"GET /api/projects": account, "POST /api/projects": account,
 	"GET /api/invites/{token}": account, "POST /api/invites/{token}/accept": account,
+	"GET /api/teams": account, "POST /api/teams": account,
+	"GET /api/team-invites/{token}": account, "POST /api/team-invites/{token}/accept": account,
 
 	"GET /api/projects/{id}": viewer, "GET /api/users/{owner}/projects/{slug}": viewer,
 	"GET /api/projects/{id}/files": viewer, "GET /api/projects/{id}/files/{path...}": viewer,
@@ -72,6 +79,16 @@ var needs = map[string]need{
 	"POST /api/projects/{id}/invites":            owner, "DELETE /api/projects/{id}/invites/{inviteId}": owner,
 
 	"GET /api/admin/audit": platform, "POST /api/admin/audit/verify": platform,
+
+	"GET /api/teams/{team}": inTeam, "GET /api/teams/{team}/projects": inTeam, "GET /api/teams/{team}/members": inTeam,
+	"PATCH /api/teams/{team}": teamAdmin, "POST /api/teams/{team}/members": teamAdmin,
+	"PATCH /api/teams/{team}/members/{userId}": teamAdmin, "DELETE /api/teams/{team}/members/{userId}": teamAdmin,
+	"POST /api/teams/{team}/invites": teamAdmin, "DELETE /api/teams/{team}/invites/{inviteId}": teamAdmin,
+	"GET /api/teams/{team}/secrets": teamAdmin, "GET /api/teams/{team}/secrets/{name}": teamAdmin,
+	"PUT /api/teams/{team}/secrets/{name}": teamAdmin, "DELETE /api/teams/{team}/secrets/{name}": teamAdmin,
+	"GET /api/teams/{team}/allowlist": teamAdmin, "PUT /api/teams/{team}/allowlist": teamAdmin,
+	"GET /api/teams/{team}/audit": teamAdmin,
+	"DELETE /api/teams/{team}":    teamOwner,
 }
 
 // denied reports whether a response refuses the caller: 401, 403, or the
@@ -82,7 +99,7 @@ func denied(res *testserver.Response) bool {
 	}
 	var e struct{ Error struct{ Message string } }
 	_ = json.Unmarshal(res.Body, &e)
-	return res.StatusCode == 404 && e.Error.Message == access.ErrNotFound.Message
+	return res.StatusCode == 404 && (e.Error.Message == access.ErrNotFound.Message || e.Error.Message == access.ErrNoTeam.Message)
 }
 
 // TestRoutePermissions calls every route as anonymous, a stranger, a
@@ -114,6 +131,8 @@ func TestRoutePermissions(t *testing.T) {
 			}
 			method, path := httpx.SplitPattern(route)
 			switch want {
+			case inTeam, teamAdmin, teamOwner:
+				continue // TestTeamRoutePermissions
 			case anyone, account, platform:
 				anon := s.Anonymous().Do(t, method, path, map[string]string{})
 				if want == anyone && (anon.StatusCode == 403 || strings.Contains(string(anon.Body), `"code":"unauthenticated"`)) {
@@ -196,6 +215,14 @@ func body(route string) any {
 		return map[string]string{"prompt": "hello"}
 	case strings.HasPrefix(route, "PATCH /api/projects/{id}/members/"):
 		return map[string]string{"role": "editor"}
+	case strings.HasPrefix(route, "PATCH /api/teams/{team}/members/"):
+		return map[string]string{"role": "member"}
+	case route == "PATCH /api/teams/{team}":
+		return map[string]string{"displayName": "Renamed"}
+	case route == "DELETE /api/teams/{team}":
+		return map[string]string{"confirm": "crew"}
+	case strings.HasSuffix(route, "/allowlist"):
+		return map[string]any{"allowlist": []string{}}
 	case strings.Contains(route, "/members"):
 		return map[string]string{"username": "olga", "role": "viewer"}
 	case strings.HasSuffix(route, "/invites"):
@@ -213,4 +240,99 @@ func trim(b []byte) string {
 		return string(b[:160])
 	}
 	return string(b)
+}
+
+// TestTeamRoutePermissions calls every team route, and every project
+// route on a team's project, as anonymous, a stranger, and a team viewer,
+// member, admin and owner: team roles are project roles on the team's
+// projects, and rule the team itself.
+func TestTeamRoutePermissions(t *testing.T) {
+	model := httptest.NewServer(&agenttest.Model{})
+	t.Cleanup(model.Close)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		s.SignUp(t, "olga") // the platform's administrator, in no team
+		founder := s.SignUp(t, "owen")
+		other := s.SignUp(t, "walt") // a team viewer and collaborator, whom the member routes act on
+		callers := []struct {
+			name          string
+			c             *testserver.Client
+			project, team need
+			role          string
+		}{
+			{"anonymous", s.Anonymous(), -1, -1, ""},
+			{"stranger", s.SignUp(t, "stan"), account, account, ""},
+			{"team viewer", s.SignUp(t, "vera"), viewer, inTeam, "viewer"},
+			{"team member", s.SignUp(t, "mia"), editor, inTeam, "member"},
+			{"team admin", s.SignUp(t, "ada"), owner, teamAdmin, "admin"},
+			{"team owner", founder, owner, teamOwner, ""},
+		}
+		newTeam := func(name string) (inviteID string) {
+			founder.Post(t, "/api/teams", map[string]string{"name": name}).WantStatus(t, 201)
+			for _, who := range callers {
+				if who.role != "" {
+					founder.Post(t, "/api/teams/"+name+"/members", map[string]string{"username": who.c.User.Username, "role": who.role}).WantStatus(t, 201)
+				}
+			}
+			founder.Post(t, "/api/teams/"+name+"/members", map[string]string{"username": other.User.Username, "role": "viewer"}).WantStatus(t, 201)
+			founder.Put(t, "/api/teams/"+name+"/secrets/S", map[string]string{"value": "team-secret"}).WantStatus(t, 204)
+			var inv struct{ Invite struct{ ID string } }
+			founder.Post(t, "/api/teams/"+name+"/invites", map[string]any{"role": "viewer", "expiresInHours": 1}).WantStatus(t, 201).Decode(t, &inv)
+			return inv.Invite.ID
+		}
+		newTeam("crew")
+		for i, route := range s.App.Router.Routes() {
+			want := needs[route]
+			if want < viewer || want == platform {
+				continue // TestRoutePermissions covers them
+			}
+			method, path := httpx.SplitPattern(route)
+			// Two roles may delete: each deletes a fixture of its own.
+			fresh := route == "DELETE /api/projects/{id}" || route == "DELETE /api/teams/{team}"
+			var p fixture
+			team, teamInvite := "crew", ""
+			for j, who := range callers {
+				switch {
+				case (j == 0 || fresh) && want >= inTeam:
+					team = fmt.Sprintf("crew%d-%d", i, j)
+					teamInvite = newTeam(team)
+				case j == 0 || fresh:
+					p = teamProject(t, fmt.Sprintf("Guarded %d %d", i, j), founder, other)
+				}
+				url := strings.NewReplacer("{id}", p.ID, "{path...}", "a.txt", "{owner}", "crew", "{slug}", p.Slug, "{team}", team,
+					"{runId}", p.runID, "{name}", "S", "{userId}", other.User.ID, "{inviteId}", p.inviteID+teamInvite).Replace(path)
+				if strings.HasSuffix(route, "/search") {
+					url += "?q=text"
+				}
+				b := body(route)
+				if route == "DELETE /api/teams/{team}" {
+					b = map[string]string{"confirm": team}
+				}
+				res := who.c.Do(t, method, url, b)
+				level := who.project
+				if want >= inTeam {
+					level = who.team
+				}
+				if allowed := level >= want; allowed == denied(res) {
+					t.Errorf("%s as %s: %d %s; want allowed=%v", route, who.name, res.StatusCode, trim(res.Body), allowed)
+				}
+			}
+		}
+	}, testserver.WithAI(model.URL))
+}
+
+// teamProject makes a project of team crew's with a file, a secret and an
+// invite, shared with other as a collaborator.
+func teamProject(t *testing.T, name string, founder, other *testserver.Client) fixture {
+	t.Helper()
+	var out struct{ Project testserver.Project }
+	founder.Post(t, "/api/projects", map[string]string{"name": name, "owner": "crew"}).WantStatus(t, 201).Decode(t, &out)
+	p := fixture{Project: out.Project, runID: "no-such-run"}
+	base := "/api/projects/" + p.ID
+	founder.Put(t, base+"/files/a.txt", "text").WantStatus(t, 204)
+	founder.Put(t, base+"/secrets/S", map[string]string{"value": "shh-secret"}).WantStatus(t, 204)
+	founder.Post(t, base+"/members", map[string]string{"username": other.User.Username, "role": "viewer"}).WantStatus(t, 201)
+	var inv struct{ Invite struct{ ID string } }
+	founder.Post(t, base+"/invites", map[string]any{"role": "viewer", "expiresInHours": 1}).WantStatus(t, 201).Decode(t, &inv)
+	p.inviteID = inv.Invite.ID
+	return p
 }

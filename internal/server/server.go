@@ -37,6 +37,7 @@ import (
 	"ecode/internal/secrets"
 	"ecode/internal/sshkey"
 	"ecode/internal/store"
+	"ecode/internal/team"
 	"ecode/internal/ui"
 	"ecode/internal/ws"
 	"ecode/templates"
@@ -124,8 +125,16 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		return fail(err)
 	}
 	accounts := auth.NewService(db, auth.Options{SecureCookies: cfg.SecureCookies(), AllowSignup: cfg.AllowSignup})
-	accounts.OnDeleteUser = projects.DeleteAllOf
 	accounts.Audit = audits
+	teams := team.NewService(db, accounts, projects)
+	teams.Secrets, teams.Audit = vault, audits
+	projects.Teams = teams
+	accounts.OnDeleteUser = func(ctx context.Context, u *auth.User) error {
+		if err := teams.LeaveAll(ctx, u); err != nil {
+			return err
+		}
+		return projects.DeleteAllOf(ctx, u)
+	}
 	logins := oauth.NewService(db, accounts, oauthOptions(cfg))
 	accounts.LoginMethods = append(accounts.LoginMethods, logins.CountLogins)
 	passkeys := passkey.NewService(db, accounts, cfg.PasskeyOrigin)
@@ -133,6 +142,15 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	live := collab.NewService(projects, collab.Options{MaxFile: cfg.MaxFileBytes})
 	projects.OnMoved = live.Moved
 	projects.OnAccessChange = live.Kick
+	teams.OnAccessChange = func(teamID, userID string) {
+		ids, err := projects.OwnedIDs(bgctx, teamID)
+		if err != nil {
+			slog.Error("close connections of a team member", "team_id", teamID, "err", err)
+		}
+		for _, id := range ids {
+			live.Kick(id, userID)
+		}
+	}
 	vault.OnChange = runs.SecretsChanged
 	projects.OnUpdate = runs.ApplyPolicy
 	projects.Importer = runs.Importer
@@ -164,6 +182,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	s.Runs.Routes(s.Router)
 	sshKeys.Routes(s.Router)
 	vault.Routes(s.Router)
+	teams.Routes(s.Router)
 	audits.Routes(s.Router, func(r *http.Request) (string, bool) {
 		u := auth.Actor(r)
 		if u == nil {
@@ -173,9 +192,13 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	}, func(w http.ResponseWriter, r *http.Request) bool { return auth.RequireAdmin(w, r) != nil })
 	agents.Routes(s.Router)
 	(&ws.Handler{Projects: projects, Runs: runs, Agents: agents, Collab: live}).Routes(s.Router)
-	s.Router.Fallback(ui.New(dist, func(r *http.Request, owner, slug string) bool {
+	s.Router.Fallback(ui.New(dist, func(r *http.Request, owner, slug string) error {
+		if slug == "" {
+			_, err := teams.Get(r.Context(), auth.Actor(r), owner)
+			return err
+		}
 		_, err := projects.BySlug(r.Context(), auth.Actor(r), owner, slug)
-		return err == nil
+		return err
 	}))
 
 	var h http.Handler = s.Router

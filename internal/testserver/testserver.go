@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -206,6 +207,16 @@ func (c *Client) CookieHeader(t testing.TB) string {
 	return strings.Join(parts, "; ")
 }
 
+// From returns the client connecting from local address ip, such as a
+// loopback alias (127.0.0.2): the server sees that address as the peer.
+// It shares c's cookies and token.
+func (c *Client) From(ip string) *Client {
+	nc := *c
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	nc.http = &http.Client{Jar: c.http.Jar, Transport: &http.Transport{DialContext: d.DialContext}}
+	return &nc
+}
+
 // DoNoRedirect is a GET-style request that returns a redirect instead of
 // following it.
 func (c *Client) DoNoRedirect(t testing.TB, method, path string) *Response {
@@ -259,7 +270,7 @@ func (c *Client) Do(t testing.TB, method, path string, body any) *Response {
 	}
 	hc := c.http
 	if c.Token != "" {
-		hc = http.DefaultClient
+		hc = &http.Client{Transport: c.http.Transport} // no cookies
 	}
 	res, err := hc.Do(req)
 	if err != nil {

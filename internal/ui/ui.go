@@ -1,6 +1,7 @@
 // Package ui serves the built single-page front end: hashed assets with
 // long caching, and index.html for every UI route, with a 404 status where
-// the route names nothing the visitor may see.
+// the route names nothing the visitor may see and 403 where the visitor
+// may not see it from where they are (a team's allowlist).
 package ui
 
 import (
@@ -10,10 +11,13 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"ecode/internal/errs"
 )
 
-// Visible reports whether the visitor of r may see owner's project slug.
-type Visible func(r *http.Request, owner, slug string) bool
+// Visible says whether the visitor of r may see owner's project slug, or
+// with slug "" the team owner, as an error: nil when they may.
+type Visible func(r *http.Request, owner, slug string) error
 
 type handler struct {
 	app     fs.FS
@@ -36,7 +40,7 @@ func New(dist fs.FS, visible Visible) http.Handler {
 }
 
 // routes are the UI's own top-level paths; anything else is a 404 page.
-var routes = map[string]bool{"": true, "login": true, "signup": true, "settings": true, "invite": true}
+var routes = map[string]bool{"": true, "login": true, "signup": true, "settings": true, "invite": true, "team-invite": true}
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -63,8 +67,15 @@ func (h *handler) status(r *http.Request, p string) int {
 	first, rest, _ := strings.Cut(p, "/")
 	if owner, ok := strings.CutPrefix(first, "@"); ok {
 		slug, _, _ := strings.Cut(rest, "/")
-		if owner != "" && slug != "" && h.visible(r, owner, slug) {
+		if owner == "" {
+			return http.StatusNotFound
+		}
+		err := h.visible(r, owner, slug)
+		switch {
+		case err == nil:
 			return http.StatusOK
+		case errs.Is(err, errs.KindForbidden):
+			return http.StatusForbidden
 		}
 		return http.StatusNotFound
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"ecode/internal/errs"
 )
 
 func TestNotBuiltPage(t *testing.T) {
@@ -24,7 +26,15 @@ func TestAssetsAndFallback(t *testing.T) {
 		"dist/app/favicon.svg":      {Data: []byte("<svg/>")},
 		"dist/app/assets/style.css": {Data: []byte("body{}")},
 	}
-	visible := func(_ *http.Request, owner, slug string) bool { return owner == "ann" && slug == "blog" }
+	visible := func(_ *http.Request, owner, slug string) error {
+		switch {
+		case owner == "ann" && slug == "blog", owner == "acme" && slug == "":
+			return nil
+		case owner == "acme":
+			return errs.Forbidden("ip_not_allowed", "Not from here.")
+		}
+		return errs.NotFound("not_found", "No such project.")
+	}
 	h := New(dist, visible)
 	for path, want := range map[string]struct {
 		code  int
@@ -39,6 +49,9 @@ func TestAssetsAndFallback(t *testing.T) {
 		"/@ann/blog/x.js":  {200, "<div id=root>", "no-cache"},
 		"/@ann/other":      {404, "<div id=root>", "no-cache"},
 		"/@ann":            {404, "<div id=root>", "no-cache"},
+		"/@acme":           {200, "<div id=root>", "no-cache"},
+		"/@acme/site":      {403, "<div id=root>", "no-cache"},
+		"/team-invite/x":   {200, "<div id=root>", "no-cache"},
 		"/no/such/page":    {404, "<div id=root>", "no-cache"},
 	} {
 		rec := httptest.NewRecorder()
