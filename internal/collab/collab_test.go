@@ -414,3 +414,35 @@ func TestRolesAndFileEvents(t *testing.T) {
 		s.Anonymous().Get(t, base+"/members").WantError(t, 404, "not_found")
 	})
 }
+
+// A team's admin edits the team's projects live, as their owner would;
+// a team viewer watches.
+func TestTeamRolesLive(t *testing.T) {
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		tom := s.SignUp(t, "tom")
+		tom.Post(t, "/api/teams", map[string]string{"name": "live"}).WantStatus(t, 201)
+		ada, val := s.SignUp(t, "ada"), s.SignUp(t, "val")
+		tom.Post(t, "/api/teams/live/members", map[string]string{"username": "ada", "role": "admin"}).WantStatus(t, 201)
+		tom.Post(t, "/api/teams/live/members", map[string]string{"username": "val", "role": "viewer"}).WantStatus(t, 201)
+		var created struct{ Project struct{ ID string } }
+		tom.Post(t, "/api/projects", map[string]string{"name": "Docs", "owner": "live"}).WantStatus(t, 201).Decode(t, &created)
+		id := created.Project.ID
+		tom.Put(t, "/api/projects/"+id+"/files/a.txt", "hi").WantStatus(t, 204)
+
+		if vo := open(t, s, val, id, "a.txt").next("doc.opened"); !*vo.ReadOnly {
+			t.Fatal("a team viewer's document is not read-only")
+		}
+		ed := open(t, s, ada, id, "a.txt")
+		opened := ed.next("doc.opened")
+		if *opened.ReadOnly {
+			t.Fatal("a team admin's document is read-only")
+		}
+		ed.handle(t.Context(), opened)
+		ed.pending = &edit{from: 2, to: 2, insert: utf16.Encode([]rune("!"))}
+		ed.maybePush(t.Context())
+		ed.handle(t.Context(), ed.next("doc.update"))
+		if disk, err := os.ReadFile(filepath.Join(s.App.Config.DataDir, "projects", id, "a.txt")); err != nil || string(disk) != "hi!" {
+			t.Fatalf("the admin's edit left %q (%v)", disk, err)
+		}
+	})
+}

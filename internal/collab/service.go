@@ -68,6 +68,7 @@ type Peer struct {
 	user      *auth.User
 	projectID string
 	role      string
+	canEdit   bool // as access decided when the tab connected; a change of role reconnects it
 	send      func(Message)
 	hangUp    func()
 
@@ -77,9 +78,9 @@ type Peer struct {
 	docs map[string]*doc
 }
 
-// canWrite reports whether the tab may change documents: its owner's or
-// an editor's.
-func (p *Peer) canWrite() bool { return p.role == "owner" || p.role == access.Editor }
+// canWrite reports whether the tab may change documents: its owner's, an
+// editor's, or a team admin's.
+func (p *Peer) canWrite() bool { return p.canEdit }
 
 // Projects is what collab needs of the project capability.
 type Projects interface {
@@ -144,7 +145,7 @@ func (s *Service) Join(ctx context.Context, actor *auth.User, projectID string, 
 	}
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	peer := &Peer{id: hex.EncodeToString(b), user: actor, projectID: p.ID, role: p.Role, send: send, hangUp: hangUp, docs: map[string]*doc{}}
+	peer := &Peer{id: hex.EncodeToString(b), user: actor, projectID: p.ID, role: p.Role, canEdit: p.CanEdit, send: send, hangUp: hangUp, docs: map[string]*doc{}}
 	if actor == nil {
 		peer.user = &auth.User{Username: "guest"}
 	}
