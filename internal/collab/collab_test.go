@@ -444,5 +444,12 @@ func TestTeamRolesLive(t *testing.T) {
 		if disk, err := os.ReadFile(filepath.Join(s.App.Config.DataDir, "projects", id, "a.txt")); err != nil || string(disk) != "hi!" {
 			t.Fatalf("the admin's edit left %q (%v)", disk, err)
 		}
+
+		// An allowlist that leaves out where a tab connected from closes
+		// it, saying why.
+		ada.From("127.0.0.2").Put(t, "/api/teams/live/allowlist", map[string]any{"allowlist": []string{"127.0.0.2"}, "confirm": true}).WantStatus(t, 200)
+		if m := ed.next("error"); m.Code != "ip_not_allowed" {
+			t.Fatalf("after the allowlist: %+v", m)
+		}
 	})
 }

@@ -25,6 +25,7 @@ import (
 	"ecode/internal/access"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
+	"ecode/internal/httpx"
 	"ecode/internal/project"
 )
 
@@ -68,7 +69,8 @@ type Peer struct {
 	user      *auth.User
 	projectID string
 	role      string
-	canEdit   bool // as access decided when the tab connected; a change of role reconnects it
+	canEdit   bool         // as access decided when the tab connected; a change of role reconnects it
+	client    httpx.Client // where the tab connected from, to ask again when the rules change
 	send      func(Message)
 	hangUp    func()
 
@@ -145,7 +147,7 @@ func (s *Service) Join(ctx context.Context, actor *auth.User, projectID string, 
 	}
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	peer := &Peer{id: hex.EncodeToString(b), user: actor, projectID: p.ID, role: p.Role, canEdit: p.CanEdit, send: send, hangUp: hangUp, docs: map[string]*doc{}}
+	peer := &Peer{id: hex.EncodeToString(b), user: actor, projectID: p.ID, role: p.Role, canEdit: p.CanEdit, client: httpx.ClientFrom(ctx), send: send, hangUp: hangUp, docs: map[string]*doc{}}
 	if actor == nil {
 		peer.user = &auth.User{Username: "guest"}
 	}
@@ -400,11 +402,34 @@ func (s *Service) Moved(projectID, from, to string) {
 	}
 }
 
-// Kick closes userID's tabs on a project they lost access to.
-func (s *Service) Kick(projectID, userID string) {
+// Kick closes userID's tabs on a project after their role on it
+// changed: to reconnect with the new role, or, when they lost access, for
+// good, saying so.
+func (s *Service) Kick(projectID, userID string) { s.recheck(projectID, userID) }
+
+// Recheck asks again, for every tab on a project, whether it may stay
+// (its team's allowlist changed): those that may not are told why and
+// closed; the others stay as they are.
+func (s *Service) Recheck(projectID string) { s.recheck(projectID, "") }
+
+func (s *Service) recheck(projectID, userID string) {
 	for _, p := range s.roomPeers(projectID) {
-		if p.user.ID == userID {
-			p.send(Message{Type: "error", Code: "access_revoked", Message: "You no longer have access to this project."})
+		if userID != "" && p.user.ID != userID {
+			continue
+		}
+		actor := p.user
+		if actor.ID == "" {
+			actor = nil // a guest of a public project
+		}
+		_, err := s.projects.Get(httpx.WithClient(context.Background(), p.client), actor, projectID, access.Read)
+		if err != nil {
+			m := Message{Type: "error", Code: "access_revoked", Message: "You no longer have access to this project."}
+			if e, ok := errs.As(err); ok && e.Code == "ip_not_allowed" {
+				m.Code, m.Message = e.Code, e.Message
+			}
+			p.send(m)
+		}
+		if err != nil || userID != "" {
 			p.hangUp()
 		}
 	}

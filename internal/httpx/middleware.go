@@ -31,6 +31,12 @@ type Client struct {
 	UserAgent string
 }
 
+// WithClient returns ctx carrying c as the client: for work done later on
+// behalf of a request, asked again whether that client may.
+func WithClient(ctx context.Context, c Client) context.Context {
+	return context.WithValue(ctx, clientKey, c)
+}
+
 // ClientFrom returns the request's client, set by Observe.
 func ClientFrom(ctx context.Context) Client {
 	c, _ := ctx.Value(clientKey).(Client)
@@ -143,7 +149,7 @@ func Observe(m *Metrics, log *slog.Logger, trusted []netip.Prefix, next http.Han
 		w.Header().Set("X-Request-Id", id)
 		route := "unmatched"
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
-		ctx = context.WithValue(ctx, clientKey, Client{IP: clientIP(r, trusted), UserAgent: r.UserAgent()})
+		ctx = WithClient(ctx, Client{IP: clientIP(r, trusted), UserAgent: r.UserAgent()})
 		r = r.WithContext(context.WithValue(ctx, patternKey, &route))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {

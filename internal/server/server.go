@@ -142,15 +142,20 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	live := collab.NewService(projects, collab.Options{MaxFile: cfg.MaxFileBytes})
 	projects.OnMoved = live.Moved
 	projects.OnAccessChange = live.Kick
-	teams.OnAccessChange = func(teamID, userID string) {
+	// A change in a team reaches the live connections to each of its projects.
+	eachTeamProject := func(teamID string, fn func(projectID string)) {
 		ids, err := projects.OwnedIDs(bgctx, teamID)
 		if err != nil {
-			slog.Error("close connections of a team member", "team_id", teamID, "err", err)
+			slog.Error("reach a team's live connections", "team_id", teamID, "err", err)
 		}
 		for _, id := range ids {
-			live.Kick(id, userID)
+			fn(id)
 		}
 	}
+	teams.OnAccessChange = func(teamID, userID string) {
+		eachTeamProject(teamID, func(id string) { live.Kick(id, userID) })
+	}
+	teams.OnAllowlistChange = func(teamID string) { eachTeamProject(teamID, live.Recheck) }
 	vault.OnChange = runs.SecretsChanged
 	projects.OnUpdate = runs.ApplyPolicy
 	projects.Importer = runs.Importer

@@ -190,6 +190,9 @@ func (s *Service) SetAllowlist(ctx context.Context, actor *auth.User, name strin
 		return nil, fmt.Errorf("save allowlist: %w", err)
 	}
 	s.allow.forget(t.ID)
+	if s.OnAllowlistChange != nil {
+		s.OnAllowlistChange(t.ID)
+	}
 	s.Audit.RecordIn(ctx, t.ID, actor.AuditActor(), "team.allowlist", audit.Target("team", t.ID),
 		map[string]any{"from": texts(before.list), "to": texts(list), "lockedOut": len(list) > 0 && !allows(list, ip)})
 	return &Allowlist{Allowlist: texts(list), YourIP: ip}, nil

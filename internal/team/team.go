@@ -63,6 +63,9 @@ type Service struct {
 	// OnAccessChange, when set, hears that userID's role in team teamID
 	// changed or ended: their live connections to its projects reconnect.
 	OnAccessChange func(teamID, userID string)
+	// OnAllowlistChange, when set, hears that team teamID's allowlist
+	// changed: live connections from addresses it now refuses are closed.
+	OnAllowlistChange func(teamID string)
 }
 
 // NewService returns the teams capability.

@@ -107,7 +107,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	s := &session{h: h, actor: actor, projID: p.ID, conn: conn, out: make(chan any, 512), ctx: ctx, shells: map[string]runtime.Process{}}
 	go s.write(cancel)
-	if s.peer, err = h.Collab.Join(ctx, actor, p.ID, s.deliver, cancel); err != nil {
+	if s.peer, err = h.Collab.Join(ctx, actor, p.ID, s.deliver, s.hangUp); err != nil {
 		cancel()
 		conn.Close(websocket.StatusPolicyViolation, "no access")
 		return
@@ -134,6 +134,10 @@ func (s *session) write(cancel context.CancelFunc) {
 		case <-s.ctx.Done():
 			return
 		case m := <-s.out:
+			if _, ok := m.(hangUp); ok {
+				s.conn.Close(websocket.StatusPolicyViolation, "access changed")
+				return
+			}
 			b, err := json.Marshal(m)
 			if err != nil {
 				slog.Error("encode ws message", "err", err)
@@ -167,6 +171,19 @@ func (s *session) send(m msg) {
 
 // deliver queues a collaboration message without blocking the document
 // that sends it: a tab too far behind is dropped, and reconnects.
+// hangUp is queued behind what the tab is still to be told (why it is
+// being closed), then closes it.
+type hangUp struct{}
+
+func (s *session) hangUp() {
+	select {
+	case s.out <- hangUp{}:
+	case <-s.ctx.Done():
+	default:
+		s.conn.CloseNow()
+	}
+}
+
 func (s *session) deliver(m collab.Message) {
 	select {
 	case s.out <- m:
