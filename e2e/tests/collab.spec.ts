@@ -1,20 +1,11 @@
-import { expect, test, type Browser, type Page } from "@playwright/test";
-import { createProject, editorContent, newFile, projectId, signUp, treeItem, uniqueUser } from "./helpers";
+import { expect, test, type Page } from "@playwright/test";
+import { createProject, editorContent, newFile, person, projectId, signUp, treeItem, uniqueUser } from "./helpers";
 
 // Several people in one project at once, each in their own browser context:
 // invitations, live editing of one file, cursors, viewers, the tree, and
 // catching up after a dropped connection.
 
 test.describe.configure({ timeout: 150_000 });
-
-/** A second person, signed up in a browser context of their own. */
-async function person(browser: Browser, prefix: string): Promise<{ page: Page; name: string; close: () => Promise<void> }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const name = uniqueUser(prefix);
-  await signUp(page, name);
-  return { page, name, close: () => context.close() };
-}
 
 /** The editor's document as text (its lines joined), without an inline completion's ghost text. */
 async function docText(page: Page): Promise<string> {

@@ -1,4 +1,4 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, type Browser, type Page } from "@playwright/test";
 
 export const PASSWORD = "correct horse battery";
 
@@ -14,6 +14,15 @@ export async function signUp(page: Page, username: string) {
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page.getByRole("heading", { name: "Projects", exact: true })).toBeVisible();
+}
+
+/** Another person, signed up in a browser context of their own; close() ends that context. */
+export async function person(browser: Browser, prefix: string): Promise<{ page: Page; name: string; close: () => Promise<void> }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const name = uniqueUser(prefix);
+  await signUp(page, name);
+  return { page, name, close: () => context.close() };
 }
 
 /** Creates a project from a template (by its name in the gallery) and waits for its workspace. */

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"ecode/internal/access"
 	"ecode/internal/audit"
@@ -51,10 +50,8 @@ func (s *Service) Members(ctx context.Context, actor *auth.User, id string) ([]M
 	}
 	invites := []invite.Link{}
 	if p.Role == "owner" || p.Role == access.Administrator {
-		err = s.db.Select(ctx, &invites, `SELECT id, role, expires_at, created_at FROM project_invites
-			WHERE project_id = ? AND expires_at > ? ORDER BY created_at DESC`, p.ID, store.Now())
-		if err != nil {
-			return nil, nil, fmt.Errorf("list invites: %w", err)
+		if invites, err = s.links().Open(ctx, p.ID); err != nil {
+			return nil, nil, err
 		}
 	}
 	return append(members, rest...), invites, nil
@@ -147,7 +144,10 @@ func (s *Service) RemoveMember(ctx context.Context, actor *auth.User, id, userID
 	return nil
 }
 
-const invitePrefix = "ecinv_"
+// links are the projects' invite links.
+func (s *Service) links() invite.Links {
+	return invite.Links{DB: s.db, Table: "project_invites", Scope: "project_id", Prefix: "ecinv_", Path: "/invite/"}
+}
 
 // CreateInvite makes a link that grants role on project id until it expires.
 func (s *Service) CreateInvite(ctx context.Context, actor *auth.User, id, role string, hours int) (*invite.Link, error) {
@@ -158,17 +158,9 @@ func (s *Service) CreateInvite(ctx context.Context, actor *auth.User, id, role s
 	if err := checkRole(role); err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	expires, err := invite.Expiry(now, hours)
+	inv, err := s.links().Create(ctx, p.ID, role, actor.ID, hours)
 	if err != nil {
 		return nil, err
-	}
-	token, hash := invite.New(invitePrefix)
-	inv := &invite.Link{ID: store.NewID(), Role: role, CreatedAt: now.UnixMilli(), ExpiresAt: expires, URL: "/invite/" + token}
-	_, err = s.db.Exec(ctx, `INSERT INTO project_invites (id, project_id, token_hash, role, created_by, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		inv.ID, p.ID, hash, role, actor.ID, inv.ExpiresAt, inv.CreatedAt)
-	if err != nil {
-		return nil, fmt.Errorf("create invite: %w", err)
 	}
 	s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "invite.create", audit.Target("project", p.ID), map[string]any{"invite": inv.ID, "role": role, "expiresAt": inv.ExpiresAt})
 	return inv, nil
@@ -180,12 +172,8 @@ func (s *Service) RevokeInvite(ctx context.Context, actor *auth.User, id, invite
 	if err != nil {
 		return err
 	}
-	n, err := s.db.Exec(ctx, `DELETE FROM project_invites WHERE id = ? AND project_id = ?`, inviteID, p.ID)
-	if err != nil {
-		return fmt.Errorf("revoke invite: %w", err)
-	}
-	if n == 0 {
-		return errs.NotFound("not_found", "No such invite link.")
+	if err := s.links().Revoke(ctx, p.ID, inviteID); err != nil {
+		return err
 	}
 	s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "invite.revoke", audit.Target("project", p.ID), map[string]any{"invite": inviteID})
 	return nil
@@ -198,34 +186,24 @@ type InviteView struct {
 		Slug  string `json:"slug" db:"slug"`
 		Name  string `json:"name" db:"name"`
 	} `json:"project"`
-	ProjectID string `json:"-" db:"project_id"`
-	Role      string `json:"role" db:"role"`
-	InvitedBy string `json:"invitedBy" db:"invited_by"`
-	ExpiresAt int64  `json:"expiresAt" db:"expires_at"`
+	ProjectID string `json:"-"`
+	Role      string `json:"role"`
+	InvitedBy string `json:"invitedBy"`
+	ExpiresAt int64  `json:"expiresAt"`
 }
 
 func (s *Service) invite(ctx context.Context, token string) (*InviteView, error) {
-	var v struct {
-		InviteView
-		Owner string `db:"owner"`
-		Slug  string `db:"slug"`
-		Name  string `db:"name"`
-	}
-	err := s.db.Get(ctx, &v, `SELECT i.project_id, i.role, i.expires_at, b.username AS invited_by, o.username AS owner, p.slug, p.name
-		FROM project_invites i JOIN projects p ON p.id = i.project_id JOIN users o ON o.id = p.owner_id JOIN users b ON b.id = i.created_by
-		WHERE i.token_hash = ?`, invite.Hash(token))
-	if store.NoRows(err) || !invite.Valid(token, invitePrefix) {
-		return nil, errs.NotFound("invite_not_found", "This invite link is not valid: ask for a new one.")
-	}
+	f, err := s.links().Find(ctx, token)
 	if err != nil {
-		return nil, fmt.Errorf("read invite: %w", err)
+		return nil, err
 	}
-	if v.ExpiresAt <= store.Now() {
-		return nil, errs.Gone("invite_expired", "This invite link has expired: ask for a new one.")
+	p, err := projectByID(ctx, s.db, f.ScopeID)
+	if err != nil {
+		return nil, err
 	}
-	out := v.InviteView
-	out.Project.Owner, out.Project.Slug, out.Project.Name = v.Owner, v.Slug, v.Name
-	return &out, nil
+	v := &InviteView{ProjectID: p.ID, Role: f.Role, InvitedBy: f.InvitedBy, ExpiresAt: f.ExpiresAt}
+	v.Project.Owner, v.Project.Slug, v.Project.Name = p.Owner, p.Slug, p.Name
+	return v, nil
 }
 
 // AcceptInvite makes actor a collaborator through an invite link (an

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"ecode/internal/access"
 	"ecode/internal/audit"
@@ -22,7 +21,10 @@ type Member struct {
 	AddedAt  int64  `json:"addedAt" db:"created_at"`
 }
 
-const invitePrefix = "ecteam_"
+// links are the teams' invite links.
+func (s *Service) links() invite.Links {
+	return invite.Links{DB: s.db, Table: "team_invites", Scope: "team_id", Prefix: "ecteam_", Path: "/team-invite/"}
+}
 
 func checkRole(role string) error {
 	if !access.ValidTeamRole(role) {
@@ -58,10 +60,8 @@ func (s *Service) Members(ctx context.Context, actor *auth.User, name string) ([
 	}
 	invites := []invite.Link{}
 	if access.CanTeam(t.Role, access.ManageTeam) == nil {
-		err = s.db.Select(ctx, &invites, `SELECT id, role, expires_at, created_at FROM team_invites
-			WHERE team_id = ? AND expires_at > ? ORDER BY created_at DESC`, t.ID, store.Now())
-		if err != nil {
-			return nil, nil, fmt.Errorf("list team invites: %w", err)
+		if invites, err = s.links().Open(ctx, t.ID); err != nil {
+			return nil, nil, err
 		}
 	}
 	return members, invites, nil
@@ -196,17 +196,9 @@ func (s *Service) CreateInvite(ctx context.Context, actor *auth.User, name, role
 	if role == access.TeamOwner || checkRole(role) != nil {
 		return nil, errs.Invalid("invalid_role", "An invite link makes an admin, a member or a viewer.")
 	}
-	now := time.Now()
-	expires, err := invite.Expiry(now, hours)
+	inv, err := s.links().Create(ctx, t.ID, role, actor.ID, hours)
 	if err != nil {
 		return nil, err
-	}
-	token, hash := invite.New(invitePrefix)
-	inv := &invite.Link{ID: store.NewID(), Role: role, CreatedAt: now.UnixMilli(), ExpiresAt: expires, URL: "/team-invite/" + token}
-	_, err = s.db.Exec(ctx, `INSERT INTO team_invites (id, team_id, token_hash, role, created_by, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		inv.ID, t.ID, hash, role, actor.ID, inv.ExpiresAt, inv.CreatedAt)
-	if err != nil {
-		return nil, fmt.Errorf("create team invite: %w", err)
 	}
 	s.Audit.RecordIn(ctx, t.ID, actor.AuditActor(), "team.invite.create", audit.Target("team", t.ID), map[string]any{"invite": inv.ID, "role": role, "expiresAt": inv.ExpiresAt})
 	return inv, nil
@@ -218,12 +210,8 @@ func (s *Service) RevokeInvite(ctx context.Context, actor *auth.User, name, invi
 	if err != nil {
 		return err
 	}
-	n, err := s.db.Exec(ctx, `DELETE FROM team_invites WHERE id = ? AND team_id = ?`, inviteID, t.ID)
-	if err != nil {
-		return fmt.Errorf("revoke team invite: %w", err)
-	}
-	if n == 0 {
-		return errs.NotFound("not_found", "No such invite link.")
+	if err := s.links().Revoke(ctx, t.ID, inviteID); err != nil {
+		return err
 	}
 	s.Audit.RecordIn(ctx, t.ID, actor.AuditActor(), "team.invite.revoke", audit.Target("team", t.ID), map[string]any{"invite": inviteID})
 	return nil
@@ -235,34 +223,24 @@ type InviteView struct {
 		Name        string `json:"name" db:"name"`
 		DisplayName string `json:"displayName" db:"display_name"`
 	} `json:"team"`
-	TeamID    string `json:"-" db:"team_id"`
-	Role      string `json:"role" db:"role"`
-	InvitedBy string `json:"invitedBy" db:"invited_by"`
-	ExpiresAt int64  `json:"expiresAt" db:"expires_at"`
+	TeamID    string `json:"-"`
+	Role      string `json:"role"`
+	InvitedBy string `json:"invitedBy"`
+	ExpiresAt int64  `json:"expiresAt"`
 }
 
 // Invitation reads the invite link token.
 func (s *Service) Invitation(ctx context.Context, token string) (*InviteView, error) {
-	var v struct {
-		InviteView
-		Name        string `db:"name"`
-		DisplayName string `db:"display_name"`
-	}
-	err := s.db.Get(ctx, &v, `SELECT i.team_id, i.role, i.expires_at, b.username AS invited_by, o.username AS name, t.display_name
-		FROM team_invites i JOIN teams t ON t.id = i.team_id JOIN users o ON o.id = t.id JOIN users b ON b.id = i.created_by
-		WHERE i.token_hash = ?`, invite.Hash(token))
-	if store.NoRows(err) || !invite.Valid(token, invitePrefix) {
-		return nil, errs.NotFound("invite_not_found", "This invite link is not valid: ask for a new one.")
-	}
+	f, err := s.links().Find(ctx, token)
 	if err != nil {
-		return nil, fmt.Errorf("read team invite: %w", err)
+		return nil, err
 	}
-	if v.ExpiresAt <= store.Now() {
-		return nil, errs.Gone("invite_expired", "This invite link has expired: ask for a new one.")
+	v := &InviteView{TeamID: f.ScopeID, Role: f.Role, InvitedBy: f.InvitedBy, ExpiresAt: f.ExpiresAt}
+	err = s.db.Get(ctx, &v.Team, `SELECT u.username AS name, t.display_name FROM teams t JOIN users u ON u.id = t.id WHERE t.id = ?`, f.ScopeID)
+	if err != nil {
+		return nil, fmt.Errorf("read the invite's team: %w", err)
 	}
-	out := v.InviteView
-	out.Team.Name, out.Team.DisplayName = v.Name, v.DisplayName
-	return &out, nil
+	return v, nil
 }
 
 // AcceptInvite puts actor in the team through an invite link; someone

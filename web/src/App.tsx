@@ -13,6 +13,8 @@ import { SettingsPage } from "./settings/SettingsPage";
 // The workspace carries CodeMirror and friends; load it only when a project opens.
 const WorkspacePage = lazy(() => import("./workspace/WorkspacePage"));
 const InvitePage = lazy(() => import("./collab/InvitePage"));
+const TeamPage = lazy(() => import("./teams/TeamPage"));
+const TeamInvitePage = lazy(() => import("./teams/TeamInvitePage"));
 
 export function App() {
   return (
@@ -47,9 +49,34 @@ export function App() {
           </RequireAuth>
         }
       />
+      <Route
+        path="/team-invite/:token"
+        element={
+          <RequireAuth>
+            <Suspense fallback={<Loading />}>
+              <TeamInvitePage />
+            </Suspense>
+          </RequireAuth>
+        }
+      />
+      <Route path="/:owner" element={<TeamRoute />} />
       <Route path="/:owner/:slug" element={<ProjectRoute />} />
       <Route path="*" element={<NotFoundPage />} />
     </Routes>
+  );
+}
+
+/** /@team; a person's page (/@user) doesn't exist yet, so the team's page answers it with "Team not found". */
+function TeamRoute() {
+  const { owner = "" } = useParams();
+  if (!owner.startsWith("@") || owner.length < 2) return <NotFoundPage />;
+  const name = owner.slice(1);
+  return (
+    <RequireAuth>
+      <Suspense fallback={<Loading label="Opening team" />}>
+        <TeamPage key={name} name={name} />
+      </Suspense>
+    </RequireAuth>
   );
 }
 

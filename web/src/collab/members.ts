@@ -10,7 +10,12 @@ export function roleIn(project: Project, me: User | null | undefined): ProjectRo
   return me && me.username === project.owner ? "owner" : null;
 }
 
-export const roleLabels: Record<ProjectRole, string> = { owner: "Owner", editor: "Editor", viewer: "Viewer" };
+export const roleLabels: Record<ProjectRole, string> = { owner: "Owner", admin: "Admin", editor: "Editor", viewer: "Viewer" };
+
+/** Whether role manages the project: its people, settings and deletion (a team's admins as its owner does). */
+export function managesProject(role: ProjectRole | null | undefined): boolean {
+  return role === "owner" || role === "admin";
+}
 
 /** How long an invite link lasts, as offered. */
 export const inviteExpiries = [

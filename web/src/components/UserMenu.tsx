@@ -1,7 +1,9 @@
-import { LogIn, LogOut, Moon, Settings, Sun } from "lucide-react";
+import { useQuery } from "@tanstack/react-query";
+import { LogIn, LogOut, Moon, Settings, Sun, Users } from "lucide-react";
 import { Link, useNavigate } from "react-router";
 import { useLogout, useMe } from "@/auth/session";
 import { toggleTheme, useTheme } from "@/lib/theme";
+import { teamsQuery } from "@/teams/teams";
 import { Button, buttonVariants } from "./ui/button";
 import {
   DropdownMenu,
@@ -29,6 +31,7 @@ export function UserMenu() {
   const theme = useTheme();
   const logout = useLogout();
   const navigate = useNavigate();
+  const teams = useQuery({ ...teamsQuery, enabled: !!me.data });
 
   if (me.isPending) return <span className="size-8" />;
   if (!me.data) {
@@ -59,6 +62,17 @@ export function UserMenu() {
         <DropdownMenuItem onSelect={() => navigate("/settings")}>
           <Settings /> Settings
         </DropdownMenuItem>
+        {teams.data && teams.data.length > 0 && (
+          <>
+            <DropdownMenuSeparator />
+            <DropdownMenuLabel>Teams</DropdownMenuLabel>
+            {teams.data.slice(0, 8).map((t) => (
+              <DropdownMenuItem key={t.id} onSelect={() => navigate(t.url)}>
+                <Users /> <span className="truncate">{t.displayName || t.name}</span>
+              </DropdownMenuItem>
+            ))}
+          </>
+        )}
         <DropdownMenuSeparator />
         <DropdownMenuItem onSelect={() => logout.mutate()} disabled={logout.isPending}>
           <LogOut /> Log out

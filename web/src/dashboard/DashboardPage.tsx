@@ -8,6 +8,9 @@ import { ErrorState } from "@/components/ErrorState";
 import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Loading } from "@/components/ui/spinner";
+import type { Project } from "@/lib/api";
+import { TeamProjectGroups, TeamsSection } from "@/teams/TeamsSection";
+import { teamsQuery } from "@/teams/teams";
 import { BuildWithAIDialog } from "./BuildWithAIDialog";
 import { NewProjectDialog } from "./NewProjectDialog";
 import { ProjectList, SharedProjectList } from "./ProjectList";
@@ -16,8 +19,12 @@ import { projectsQuery } from "./projects";
 export function DashboardPage() {
   const projects = useQuery(projectsQuery);
   const me = useMe().data;
-  const own = projects.data?.filter((p) => roleIn(p, me) === "owner");
-  const shared = projects.data?.filter((p) => roleIn(p, me) !== "owner");
+  const teams = useQuery(teamsQuery);
+  // A team's projects are grouped under it; a project of a team the person isn't in was shared with them.
+  const inMyTeam = (p: Project) => p.ownerKind === "team" && (!teams.data || teams.data.some((t) => t.name === p.owner));
+  const own = projects.data?.filter((p) => !inMyTeam(p) && roleIn(p, me) === "owner");
+  const team = projects.data?.filter(inMyTeam);
+  const shared = projects.data?.filter((p) => !inMyTeam(p) && roleIn(p, me) !== "owner");
   const [creating, setCreating] = useState(false);
   const [building, setBuilding] = useState(false);
   const buildWithAI = (
@@ -39,7 +46,7 @@ export function DashboardPage() {
       </div>
       {projects.isPending && <Loading label="Loading projects" />}
       {projects.isError && <ErrorState error={projects.error} onRetry={() => void projects.refetch()} />}
-      {own?.length === 0 && (
+      {own?.length === 0 && team?.length === 0 && (
         <EmptyState
           icon={FolderPlus}
           title="No projects yet"
@@ -57,6 +64,7 @@ export function DashboardPage() {
         </EmptyState>
       )}
       {own && own.length > 0 && <ProjectList projects={own} />}
+      {team && team.length > 0 && <TeamProjectGroups projects={team} />}
       {shared && shared.length > 0 && (
         <section aria-labelledby="shared-heading" className="mt-8">
           <h2 id="shared-heading" className="mb-3 text-base font-semibold">
@@ -65,6 +73,7 @@ export function DashboardPage() {
           <SharedProjectList projects={shared} />
         </section>
       )}
+      <TeamsSection />
       <NewProjectDialog open={creating} onOpenChange={setCreating} />
       <BuildWithAIDialog open={building} onOpenChange={setBuilding} />
     </AppShell>

@@ -2,6 +2,7 @@ import { useIsMutating, useMutation, useQuery, useQueryClient } from "@tanstack/
 import { AlertCircle, GitBranch, LayoutGrid, Search, X } from "lucide-react";
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { Link, useNavigate } from "react-router";
+import { useMe } from "@/auth/session";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogFooter } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
@@ -10,13 +11,21 @@ import { Label } from "@/components/ui/label";
 import { Spinner } from "@/components/ui/spinner";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { api, ApiError, errorMessage, type Visibility } from "@/lib/api";
+import { atLeast, teamsQuery } from "@/teams/teams";
 import { displayGitUrl, gitUrlProblem, isSSHUrl, repoNameFromUrl } from "./gitUrl";
 import { projectsQuery, templatesQuery } from "./projects";
 import { filterTemplates, TemplateGallery } from "./TemplateGallery";
 
 const createKey = ["create-project"];
 
-export function NewProjectDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (open: boolean) => void }) {
+interface NewProjectDialogProps {
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+  /** The team to create it in at first (the person may still pick themselves or another team). */
+  owner?: string;
+}
+
+export function NewProjectDialog({ open, onOpenChange, owner }: NewProjectDialogProps) {
   // While a project is being created (a clone can take a while) the dialog stays open.
   const busy = useIsMutating({ mutationKey: createKey }) > 0;
   return (
@@ -26,7 +35,7 @@ export function NewProjectDialog({ open, onOpenChange }: { open: boolean; onOpen
         if (next || !busy) onOpenChange(next);
       }}
     >
-      {open && <NewProjectForm busy={busy} onCancel={() => onOpenChange(false)} />}
+      {open && <NewProjectForm busy={busy} initialOwner={owner} onCancel={() => onOpenChange(false)} />}
     </Dialog>
   );
 }
@@ -62,8 +71,14 @@ function isNameError(err: unknown): boolean {
   return err instanceof ApiError && (err.code === "project_exists" || err.code.startsWith("invalid_name"));
 }
 
-function NewProjectForm({ busy, onCancel }: { busy: boolean; onCancel: () => void }) {
+function NewProjectForm({ busy, initialOwner = "", onCancel }: { busy: boolean; initialOwner?: string; onCancel: () => void }) {
   const templates = useQuery(templatesQuery);
+  const me = useMe().data;
+  // Where the project goes: "" for the person themselves, or a team they may create projects in.
+  const [owner, setOwner] = useState(initialOwner);
+  const teams = useQuery(teamsQuery);
+  const teamNames = (teams.data ?? []).filter((t) => atLeast(t.role, "member")).map((t) => t.name);
+  if (initialOwner && !teamNames.includes(initialOwner)) teamNames.unshift(initialOwner);
   const qc = useQueryClient();
   const navigate = useNavigate();
   const [mode, setMode] = useState<Mode>("template");
@@ -88,7 +103,7 @@ function NewProjectForm({ busy, onCancel }: { busy: boolean; onCancel: () => voi
   const create = useMutation({
     mutationKey: createKey,
     mutationFn: (input: { name: string; template?: string; gitUrl?: string }) =>
-      api.createProject({ ...input, visibility }),
+      api.createProject({ ...input, visibility, ...(owner && { owner }) }),
     onSuccess: (project) => {
       void qc.invalidateQueries({ queryKey: projectsQuery.queryKey });
       navigate(project.url);
@@ -299,6 +314,19 @@ function NewProjectForm({ busy, onCancel }: { busy: boolean; onCancel: () => voi
           </Tabs>
 
           <div className="grid gap-4 sm:grid-cols-2">
+            {teamNames.length > 0 && (
+              <div className="grid content-start gap-1.5">
+                <Label htmlFor="new-project-owner">Owner</Label>
+                <Select id="new-project-owner" value={owner} onChange={(e) => setOwner(e.target.value)}>
+                  <option value="">{me ? `${me.username} (you)` : "You"}</option>
+                  {teamNames.map((t) => (
+                    <option key={t} value={t}>
+                      @{t} (team)
+                    </option>
+                  ))}
+                </Select>
+              </div>
+            )}
             <Field
               ref={nameRef}
               label="Name"
@@ -320,7 +348,7 @@ function NewProjectForm({ busy, onCancel }: { busy: boolean; onCancel: () => voi
                 value={visibility}
                 onChange={(e) => setVisibility(e.target.value as Visibility)}
               >
-                <option value="private">Private — only you can see it</option>
+                <option value="private">{`Private — only ${owner ? "the team" : "you"} can see it`}</option>
                 <option value="public">Public — anyone with the link can view it</option>
               </Select>
             </div>

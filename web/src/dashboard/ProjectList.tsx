@@ -1,8 +1,10 @@
+import { useQueryClient } from "@tanstack/react-query";
 import { Eye, Globe, Lock, LogOut, MoreHorizontal, Pencil, SquareArrowOutUpRight, Trash2, Users } from "lucide-react";
 import { useState, type ReactNode } from "react";
 import { Link, useNavigate } from "react-router";
 import { toast } from "sonner";
 import { LeaveProjectDialog } from "@/collab/LeaveProjectDialog";
+import { managesProject } from "@/collab/members";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
@@ -20,17 +22,30 @@ import { useProjectCache, useSetVisibility } from "./projects";
 
 type Pending = { kind: "rename" | "delete"; project: Project } | null;
 
-export function ProjectList({ projects }: { projects: Project[] }) {
+/**
+ * Projects the person manages (their own; a team's, as its owner or admin) with
+ * rename, visibility and delete; a team's other projects are listed with their role.
+ */
+export function ProjectList({ projects, label = "Your projects" }: { projects: Project[]; label?: string }) {
   const [pending, setPending] = useState<Pending>(null);
   const cache = useProjectCache();
+  const qc = useQueryClient();
   const close = (open: boolean) => !open && setPending(null);
 
   return (
     <>
-      <ul aria-label="Your projects" className="divide-y divide-border rounded-lg border border-border bg-panel">
-        {projects.map((p) => (
-          <ProjectRow key={p.id} project={p} onRename={() => setPending({ kind: "rename", project: p })} onDelete={() => setPending({ kind: "delete", project: p })} />
-        ))}
+      <ul aria-label={label} className="divide-y divide-border rounded-lg border border-border bg-panel">
+        {projects.map((p) =>
+          !p.role || managesProject(p.role) ? (
+            <ProjectRow key={p.id} project={p} onRename={() => setPending({ kind: "rename", project: p })} onDelete={() => setPending({ kind: "delete", project: p })} />
+          ) : (
+            <li key={p.id} className="flex items-center gap-3 px-4 py-3 hover:bg-muted/50" data-testid="project-row">
+              <ProjectTitle project={p} />
+              <RoleBadge project={p} />
+              <ProjectMenu project={p} />
+            </li>
+          ),
+        )}
       </ul>
       <PromptDialog
         open={pending?.kind === "rename"}
@@ -58,6 +73,8 @@ export function ProjectList({ projects }: { projects: Project[] }) {
           if (!pending) return;
           await api.deleteProject(pending.project.id);
           cache.removed(pending.project.id);
+          // A team's list (on its page) is cached apart from the dashboard's.
+          void qc.invalidateQueries({ queryKey: ["projects", "team"] });
           toast.success(`Deleted ${pending.project.name}`);
         }}
       />
@@ -96,7 +113,7 @@ function ProjectRow({ project: p, onRename, onDelete }: { project: Project; onRe
 }
 
 /** A project row's "…" menu: Open, then the given items. */
-function ProjectMenu({ project: p, children }: { project: Project; children: ReactNode }) {
+function ProjectMenu({ project: p, children }: { project: Project; children?: ReactNode }) {
   const navigate = useNavigate();
   return (
     <DropdownMenu>
@@ -129,6 +146,16 @@ function ProjectTitle({ project: p }: { project: Project }) {
   );
 }
 
+/** The person's part in a project they don't manage. */
+function RoleBadge({ project: p }: { project: Project }) {
+  return (
+    <Badge aria-label={`Your role: ${p.role || "reader"}`}>
+      {p.role === "viewer" || !p.canEdit ? <Eye aria-hidden /> : <Users aria-hidden />}
+      {p.role === "viewer" ? "Viewer" : p.role === "editor" ? "Editor" : "Reader"}
+    </Badge>
+  );
+}
+
 /** Projects other people shared with this person: open them, or leave. */
 export function SharedProjectList({ projects }: { projects: Project[] }) {
   const [leaving, setLeaving] = useState<Project | null>(null);
@@ -139,10 +166,7 @@ export function SharedProjectList({ projects }: { projects: Project[] }) {
         {projects.map((p) => (
           <li key={p.id} className="flex items-center gap-3 px-4 py-3 hover:bg-muted/50" data-testid="shared-project-row">
             <ProjectTitle project={p} />
-            <Badge aria-label={`Your role: ${p.role ?? "reader"}`}>
-              {p.role === "viewer" || !p.canEdit ? <Eye aria-hidden /> : <Users aria-hidden />}
-              {p.role === "viewer" ? "Viewer" : p.role === "editor" ? "Editor" : "Reader"}
-            </Badge>
+            <RoleBadge project={p} />
             {p.role && (
               <ProjectMenu project={p}>
                 <DropdownMenuSeparator />

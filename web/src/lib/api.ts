@@ -111,10 +111,15 @@ export interface Project {
   canEdit: boolean;
   /** The signed-in person's part in it; "" for a public project they aren't a member of. */
   role?: ProjectRole | "";
+  /** Whether owner names a person or a team; servers before teams leave it out. */
+  ownerKind?: "user" | "team";
 }
 
-/** Owner: everything; editor: edits, runs, shells; viewer: watches live, changes nothing. */
-export type ProjectRole = "owner" | "editor" | "viewer";
+/**
+ * Owner: everything; admin: the same on a team's project (a team owner or admin);
+ * editor: edits, runs, shells; viewer: watches live, changes nothing.
+ */
+export type ProjectRole = "owner" | "admin" | "editor" | "viewer";
 
 /** Someone with access to a project. */
 export interface Member {
@@ -140,6 +145,62 @@ export interface InviteInfo {
   role: "editor" | "viewer";
   invitedBy: string;
   expiresAt: number;
+}
+
+/** Owner > admin > member > viewer; see docs of the teams API. */
+export type TeamRole = "owner" | "admin" | "member" | "viewer";
+
+/** An account that owns projects, shared by its members. */
+export interface Team {
+  id: string;
+  name: string;
+  displayName: string;
+  /** The signed-in person's role in it. */
+  role: TeamRole;
+  createdAt: number;
+  /** "/@name" */
+  url: string;
+  members: number;
+  projects: number;
+}
+
+export interface TeamMember {
+  userId: string;
+  username: string;
+  role: TeamRole;
+  addedAt: number;
+}
+
+/** A link that makes whoever opens it (logged in) a member of the team, until it expires. */
+export interface TeamInvite {
+  id: string;
+  role: Exclude<TeamRole, "owner">;
+  expiresAt: number;
+  createdAt: number;
+  /** "/team-invite/TOKEN"; only in the answer that created it. */
+  url?: string;
+}
+
+/** What a team invite link offers, as its page shows it. */
+export interface TeamInviteInfo {
+  team: { name: string; displayName: string };
+  role: Exclude<TeamRole, "owner">;
+  invitedBy: string;
+  expiresAt: number;
+}
+
+/** The networks a team's projects may be reached from (empty: anywhere), and where the caller is. */
+export interface TeamAllowlist {
+  allowlist: string[];
+  yourIp: string;
+}
+
+/** Narrows a team's audit log; since and until are unix milliseconds. */
+export interface TeamAuditFilter {
+  actor?: string;
+  action?: string;
+  since?: number;
+  until?: number;
 }
 
 export interface Token {
@@ -370,6 +431,18 @@ export function encodePath(path: string): string {
 
 const projectPath = (id: string) => `/api/projects/${encodeURIComponent(id)}`;
 const filePath = (id: string, path: string) => `${projectPath(id)}/files/${encodePath(path)}`;
+const teamPath = (team: string) => `/api/teams/${encodeURIComponent(team)}`;
+
+function teamAuditUrl(team: string, filter: TeamAuditFilter, format?: "csv" | "jsonl"): string {
+  const params = new URLSearchParams();
+  if (filter.actor) params.set("actor", filter.actor);
+  if (filter.action) params.set("action", filter.action);
+  if (filter.since !== undefined) params.set("since", String(filter.since));
+  if (filter.until !== undefined) params.set("until", String(filter.until));
+  if (format) params.set("format", format);
+  const query = params.toString();
+  return `${teamPath(team)}/audit${query ? `?${query}` : ""}`;
+}
 
 export const api = {
   // Auth
@@ -443,6 +516,9 @@ export const api = {
 
   listSecrets: (id: string) =>
     request<{ secrets: ProjectSecret[] }>("GET", `${projectPath(id)}/secrets`).then((r) => r.secrets),
+  /** The names of the team's secrets a team's project also gets (its own of the same name win). */
+  listTeamSecretsOf: (id: string) =>
+    request<{ teamSecrets: ProjectSecret[] }>("GET", `${projectPath(id)}/secrets`).then((r) => r.teamSecrets),
   revealSecret: (id: string, name: string) =>
     request<{ value: string }>("GET", `${projectPath(id)}/secrets/${encodeURIComponent(name)}`).then((r) => r.value),
   setSecret: (id: string, name: string, value: string) =>
@@ -477,7 +553,7 @@ export const api = {
   templates: () => request<{ templates: Template[] }>("GET", "/api/templates").then((r) => r.templates),
   listProjects: () => request<{ projects: Project[] }>("GET", "/api/projects").then((r) => r.projects),
   /** From a template, or (with gitUrl) by cloning a git repository with its history. */
-  createProject: (input: { name: string; template?: string; gitUrl?: string; visibility?: Visibility }) =>
+  createProject: (input: { name: string; template?: string; gitUrl?: string; visibility?: Visibility; owner?: string }) =>
     request<{ project: Project }>("POST", "/api/projects", { json: input }).then((r) => r.project),
   updateProject: (id: string, patch: { name?: string; visibility?: Visibility; internet?: boolean }) =>
     request<{ project: Project }>("PATCH", projectPath(id), { json: patch }).then((r) => r.project),
@@ -583,6 +659,64 @@ export const api = {
   /** 410 invite_expired. */
   acceptInvite: (token: string) =>
     request<{ project: Project }>("POST", `/api/invites/${encodeURIComponent(token)}/accept`).then((r) => r.project),
+
+  // Teams: accounts that own projects, with members, invite links, secrets, an audit log and an IP allowlist.
+  // Every team route answers 403 ip_not_allowed when the caller's address isn't on the team's allowlist.
+  teams: () => request<{ teams: Team[] }>("GET", "/api/teams").then((r) => r.teams),
+  /** The creator becomes its owner. */
+  createTeam: (name: string, displayName?: string) =>
+    request<{ team: Team }>("POST", "/api/teams", { json: { name, displayName } }).then((r) => r.team),
+  team: (team: string) => request<{ team: Team }>("GET", teamPath(team)).then((r) => r.team),
+  updateTeam: (team: string, patch: { displayName: string }) =>
+    request<{ team: Team }>("PATCH", teamPath(team), { json: patch }).then((r) => r.team),
+  /** Deletes its projects too; confirm is the team's name (400 confirm_mismatch). */
+  deleteTeam: (team: string, confirm: string) => request<void>("DELETE", teamPath(team), { json: { confirm } }),
+  teamProjects: (team: string) =>
+    request<{ projects: Project[] }>("GET", `${teamPath(team)}/projects`).then((r) => r.projects),
+  /** invites is empty unless the caller is an admin or owner. */
+  teamMembers: (team: string) =>
+    request<{ members: TeamMember[]; invites: TeamInvite[] }>("GET", `${teamPath(team)}/members`),
+  /** 404 user_not_found; 409 already_member. */
+  addTeamMember: (team: string, username: string, role: TeamRole) =>
+    request<{ member: TeamMember }>("POST", `${teamPath(team)}/members`, { json: { username, role } }).then(
+      (r) => r.member,
+    ),
+  /** 409 last_owner when it would leave the team without an owner. */
+  setTeamMemberRole: (team: string, userId: string, role: TeamRole) =>
+    request<{ member: TeamMember }>("PATCH", `${teamPath(team)}/members/${encodeURIComponent(userId)}`, {
+      json: { role },
+    }).then((r) => r.member),
+  /** Also how a member leaves (their own userId); 409 last_owner. */
+  removeTeamMember: (team: string, userId: string) =>
+    request<void>("DELETE", `${teamPath(team)}/members/${encodeURIComponent(userId)}`),
+  createTeamInvite: (team: string, role: TeamInvite["role"], expiresInHours: number) =>
+    request<{ invite: TeamInvite }>("POST", `${teamPath(team)}/invites`, { json: { role, expiresInHours } }).then(
+      (r) => r.invite,
+    ),
+  revokeTeamInvite: (team: string, inviteId: string) =>
+    request<void>("DELETE", `${teamPath(team)}/invites/${encodeURIComponent(inviteId)}`),
+  /** 404 invite_not_found; 410 invite_expired. */
+  teamInvite: (token: string) =>
+    request<{ invite: TeamInviteInfo }>("GET", `/api/team-invites/${encodeURIComponent(token)}`).then((r) => r.invite),
+  acceptTeamInvite: (token: string) =>
+    request<{ team: Team }>("POST", `/api/team-invites/${encodeURIComponent(token)}/accept`).then((r) => r.team),
+  teamSecrets: (team: string) =>
+    request<{ secrets: ProjectSecret[] }>("GET", `${teamPath(team)}/secrets`).then((r) => r.secrets),
+  revealTeamSecret: (team: string, name: string) =>
+    request<{ value: string }>("GET", `${teamPath(team)}/secrets/${encodeURIComponent(name)}`).then((r) => r.value),
+  setTeamSecret: (team: string, name: string, value: string) =>
+    request<void>("PUT", `${teamPath(team)}/secrets/${encodeURIComponent(name)}`, { json: { value } }),
+  deleteTeamSecret: (team: string, name: string) =>
+    request<void>("DELETE", `${teamPath(team)}/secrets/${encodeURIComponent(name)}`),
+  teamAudit: (team: string, filter: TeamAuditFilter) =>
+    request<{ entries: AuditEntry[] }>("GET", teamAuditUrl(team, filter)).then((r) => r.entries),
+  /** The same entries as a download. */
+  teamAuditExportUrl: (team: string, filter: TeamAuditFilter, format: "csv" | "jsonl") =>
+    teamAuditUrl(team, filter, format),
+  teamAllowlist: (team: string) => request<TeamAllowlist>("GET", `${teamPath(team)}/allowlist`),
+  /** 400 invalid_cidr; 409 would_lock_out unless confirm, when the caller's own address isn't in the list. */
+  setTeamAllowlist: (team: string, allowlist: string[], confirm?: boolean) =>
+    request<TeamAllowlist>("PUT", `${teamPath(team)}/allowlist`, { json: { allowlist, ...(confirm && { confirm }) } }),
 
   health: () => request<{ status: string }>("GET", "/api/monitoring/health"),
 };

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Eye, EyeOff, KeyRound, Lock, Trash2 } from "lucide-react";
-import { useState, type FormEvent } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { toast } from "sonner";
 import { ErrorState } from "@/components/ErrorState";
 import { Button } from "@/components/ui/button";
@@ -15,6 +15,25 @@ import { useWorkspace } from "@/workspace/model";
 
 const namePattern = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
+/** Where a set of secrets lives (a project's, a team's) and how to read and change them. */
+export interface SecretStore {
+  key: readonly unknown[];
+  list: () => Promise<ProjectSecret[]>;
+  reveal: (name: string) => Promise<string>;
+  set: (name: string, value: string) => Promise<void>;
+  remove: (name: string) => Promise<void>;
+}
+
+function projectSecrets(projectId: string): SecretStore {
+  return {
+    key: ["secrets", projectId],
+    list: () => api.listSecrets(projectId),
+    reveal: (name) => api.revealSecret(projectId, name),
+    set: (name, value) => api.setSecret(projectId, name, value),
+    remove: (name) => api.deleteSecret(projectId, name),
+  };
+}
+
 /** The project's secrets: environment variables of its runs and shells, masked in what they print. */
 export function SecretsPane() {
   const m = useWorkspace();
@@ -25,22 +44,50 @@ export function SecretsPane() {
       </EmptyState>
     );
   }
-  return <Secrets projectId={m.project.id} />;
+  return (
+    <div className="grid overflow-auto">
+      <Secrets store={projectSecrets(m.project.id)}>
+        Runs, shells and commands get each secret as an environment variable (<code className="font-mono">$NAME</code>)
+        from their next start. Their output shows <code className="font-mono">********</code> where a value would
+        appear. Values are encrypted at rest.
+      </Secrets>
+      {m.project.ownerKind === "team" && <TeamSecretNames projectId={m.project.id} team={m.project.owner} />}
+    </div>
+  );
 }
 
-function Secrets({ projectId }: { projectId: string }) {
-  const key = ["secrets", projectId];
-  const list = useQuery({ queryKey: key, queryFn: () => api.listSecrets(projectId) });
+/** The team's secrets this project also gets: names only, the team's admins hold the values. */
+function TeamSecretNames({ projectId, team }: { projectId: string; team: string }) {
+  const own = useQuery({ queryKey: ["secrets", projectId], queryFn: () => api.listSecrets(projectId) });
+  const inherited = useQuery({ queryKey: ["secrets", projectId, "team"], queryFn: () => api.listTeamSecretsOf(projectId) });
+  if (!inherited.data?.length) return null;
+  const overridden = new Set(own.data?.map((s) => s.name));
+  return (
+    <section aria-label="Team secrets" className="grid gap-2 p-3 pt-0 text-[13px]">
+      <h3 className="font-medium">From team @{team}</h3>
+      <ul className="grid gap-1">
+        {inherited.data.map((s) => (
+          <li key={s.name} className="flex items-center gap-2 rounded-md border border-border px-2 py-1.5">
+            <KeyRound aria-hidden className="size-3.5 text-muted-foreground" />
+            <span className="font-mono">{s.name}</span>
+            {overridden.has(s.name) && <span className="ml-auto text-muted-foreground">replaced by this project's own</span>}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** A list of secrets to add, reveal, replace and delete; children say where they go. */
+export function Secrets({ store, children }: { store: SecretStore; children: ReactNode }) {
+  const key = store.key;
+  const list = useQuery({ queryKey: key, queryFn: store.list });
   const qc = useQueryClient();
   const [deleting, setDeleting] = useState<string | null>(null);
   return (
     <div className="grid gap-4 overflow-auto p-3 text-[13px]">
-      <p className="text-muted-foreground">
-        Runs, shells and commands get each secret as an environment variable (<code className="font-mono">$NAME</code>)
-        from their next start. Their output shows <code className="font-mono">********</code> where a value would
-        appear. Values are encrypted at rest.
-      </p>
-      <SecretForm projectId={projectId} onSaved={() => void qc.invalidateQueries({ queryKey: key })} />
+      <p className="text-muted-foreground">{children}</p>
+      <SecretForm store={store} onSaved={() => void qc.invalidateQueries({ queryKey: key })} />
       {list.isPending && <Loading label="Loading secrets" />}
       {list.isError && <ErrorState error={list.error} onRetry={() => void list.refetch()} />}
       {list.data?.length === 0 && (
@@ -51,7 +98,7 @@ function Secrets({ projectId }: { projectId: string }) {
       {list.data && list.data.length > 0 && (
         <ul aria-label="Secrets" className="grid gap-2">
           {list.data.map((s) => (
-            <SecretRow key={s.name} projectId={projectId} secret={s} onDelete={() => setDeleting(s.name)} />
+            <SecretRow key={s.name} store={store} secret={s} onDelete={() => setDeleting(s.name)} />
           ))}
         </ul>
       )}
@@ -64,7 +111,7 @@ function Secrets({ projectId }: { projectId: string }) {
         destructive
         onConfirm={async () => {
           if (!deleting) return;
-          await api.deleteSecret(projectId, deleting);
+          await store.remove(deleting);
           await qc.invalidateQueries({ queryKey: key });
           toast.success(`Deleted ${deleting}`);
         }}
@@ -73,10 +120,10 @@ function Secrets({ projectId }: { projectId: string }) {
   );
 }
 
-function SecretRow({ projectId, secret, onDelete }: { projectId: string; secret: ProjectSecret; onDelete: () => void }) {
+function SecretRow({ store, secret, onDelete }: { store: SecretStore; secret: ProjectSecret; onDelete: () => void }) {
   const [value, setValue] = useState<string | null>(null);
   const reveal = useMutation({
-    mutationFn: () => api.revealSecret(projectId, secret.name),
+    mutationFn: () => store.reveal(secret.name),
     onSuccess: setValue,
     onError: (err) => toast.error(`Couldn't show ${secret.name}`, { description: errorMessage(err) }),
   });
@@ -113,12 +160,12 @@ function SecretRow({ projectId, secret, onDelete }: { projectId: string; secret:
 }
 
 /** Add a secret, or replace one's value by naming it again. */
-function SecretForm({ projectId, onSaved }: { projectId: string; onSaved: () => void }) {
+function SecretForm({ store, onSaved }: { store: SecretStore; onSaved: () => void }) {
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
   const [nameError, setNameError] = useState<string | null>(null);
   const save = useMutation({
-    mutationFn: () => api.setSecret(projectId, name.trim(), value),
+    mutationFn: () => store.set(name.trim(), value),
     onSuccess: () => {
       toast.success(`Saved ${name.trim()}`, { description: "Restart the app to give it the new value." });
       setName("");

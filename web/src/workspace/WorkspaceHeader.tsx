@@ -3,7 +3,7 @@ import { useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { toast } from "sonner";
 import { useMe } from "@/auth/session";
-import { roleIn } from "@/collab/members";
+import { managesProject, roleIn } from "@/collab/members";
 import { MembersDialog } from "@/collab/MembersDialog";
 import { PresenceAvatars } from "@/collab/PresenceAvatars";
 import { UserMenu } from "@/components/UserMenu";
@@ -115,7 +115,7 @@ export function WorkspaceHeader() {
 
       <div className="flex items-center gap-1">
         <PresenceAvatars />
-        {role === "owner" && (
+        {managesProject(role) && (
           <Button size="sm" aria-label="Invite" onClick={() => setSharing(true)}>
             <UserPlus /> <span className="hidden sm:inline">Invite</span>
           </Button>

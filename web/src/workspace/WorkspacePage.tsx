@@ -6,6 +6,7 @@ import { ErrorState } from "@/components/ErrorState";
 import { NotFoundPage } from "@/components/NotFoundPage";
 import { Loading } from "@/components/ui/spinner";
 import { api, ApiError } from "@/lib/api";
+import { IpNotAllowedPage, isIpNotAllowed } from "@/teams/IpNotAllowedPage";
 import { WorkspaceProvider } from "./model";
 import { Workspace } from "./Workspace";
 
@@ -20,6 +21,8 @@ export default function WorkspacePage({ owner, slug }: { owner: string; slug: st
 
   if (project.isPending) return <Loading label="Opening project" />;
   if (project.isError) {
+    // A team's allowlist that leaves out the person's address: the whole page says so.
+    if (isIpNotAllowed(project.error)) return <IpNotAllowedPage error={project.error} />;
     if (project.error instanceof ApiError && project.error.isNotFound) {
       return (
         <NotFoundPage

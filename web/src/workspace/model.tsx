@@ -276,20 +276,28 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
 
 const emptyFiles: FileEntry[] = [];
 
-/** Taken off the project while in it: the server hangs up; this tab stops knocking and goes home. */
+/**
+ * Taken off the project while in it: the server hangs up; this tab stops knocking and goes home.
+ * Shut out by the team's allowlist: the page reloads the project, which says why.
+ */
 function useAccessRevoked(socket: ProjectSocket, project: Project) {
   const navigate = useNavigate();
   const qc = useQueryClient();
   useEffect(
     () =>
       socket.on("error", (m) => {
+        if (m.code === "ip_not_allowed") {
+          socket.close();
+          void qc.invalidateQueries({ queryKey: ["project", project.owner, project.slug] });
+          return;
+        }
         if (m.code !== "access_revoked") return;
         socket.close();
         void qc.invalidateQueries({ queryKey: ["projects"] });
         toast.error(`You no longer have access to ${project.name}`, { description: m.message, duration: Infinity });
         void navigate("/");
       }),
-    [socket, project.name, qc, navigate],
+    [socket, project.name, project.owner, project.slug, qc, navigate],
   );
 }
 
