@@ -104,12 +104,13 @@ func (l Links) Revoke(ctx context.Context, scopeID, id string) error {
 	return nil
 }
 
-// Found is a link as its token finds it.
+// Found is a link as its token finds it, and as the page that opens it
+// shows it.
 type Found struct {
-	ScopeID   string `db:"scope_id"`
-	Role      string `db:"role"`
-	InvitedBy string `db:"invited_by"` // a username
-	ExpiresAt int64  `db:"expires_at"`
+	ScopeID   string `json:"-" db:"scope_id"`
+	Role      string `json:"role" db:"role"`
+	InvitedBy string `json:"invitedBy" db:"invited_by"` // a username
+	ExpiresAt int64  `json:"expiresAt" db:"expires_at"`
 }
 
 // Find reads the link token opens, if it is one and has not expired.

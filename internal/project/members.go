@@ -186,10 +186,7 @@ type InviteView struct {
 		Slug  string `json:"slug" db:"slug"`
 		Name  string `json:"name" db:"name"`
 	} `json:"project"`
-	ProjectID string `json:"-"`
-	Role      string `json:"role"`
-	InvitedBy string `json:"invitedBy"`
-	ExpiresAt int64  `json:"expiresAt"`
+	invite.Found
 }
 
 func (s *Service) invite(ctx context.Context, token string) (*InviteView, error) {
@@ -201,7 +198,7 @@ func (s *Service) invite(ctx context.Context, token string) (*InviteView, error)
 	if err != nil {
 		return nil, err
 	}
-	v := &InviteView{ProjectID: p.ID, Role: f.Role, InvitedBy: f.InvitedBy, ExpiresAt: f.ExpiresAt}
+	v := &InviteView{Found: *f}
 	v.Project.Owner, v.Project.Slug, v.Project.Name = p.Owner, p.Slug, p.Name
 	return v, nil
 }
@@ -216,7 +213,7 @@ func (s *Service) AcceptInvite(ctx context.Context, actor *auth.User, token stri
 	if err != nil {
 		return nil, err
 	}
-	p, err := projectByID(ctx, s.db, v.ProjectID)
+	p, err := projectByID(ctx, s.db, v.ScopeID)
 	if err != nil {
 		return nil, err
 	}

@@ -223,10 +223,7 @@ type InviteView struct {
 		Name        string `json:"name" db:"name"`
 		DisplayName string `json:"displayName" db:"display_name"`
 	} `json:"team"`
-	TeamID    string `json:"-"`
-	Role      string `json:"role"`
-	InvitedBy string `json:"invitedBy"`
-	ExpiresAt int64  `json:"expiresAt"`
+	invite.Found
 }
 
 // Invitation reads the invite link token.
@@ -235,7 +232,7 @@ func (s *Service) Invitation(ctx context.Context, token string) (*InviteView, er
 	if err != nil {
 		return nil, err
 	}
-	v := &InviteView{TeamID: f.ScopeID, Role: f.Role, InvitedBy: f.InvitedBy, ExpiresAt: f.ExpiresAt}
+	v := &InviteView{Found: *f}
 	err = s.db.Get(ctx, &v.Team, `SELECT u.username AS name, t.display_name FROM teams t JOIN users u ON u.id = t.id WHERE t.id = ?`, f.ScopeID)
 	if err != nil {
 		return nil, fmt.Errorf("read the invite's team: %w", err)
@@ -253,25 +250,25 @@ func (s *Service) AcceptInvite(ctx context.Context, actor *auth.User, token stri
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Admit(ctx, v.TeamID); err != nil {
+	if err := s.Admit(ctx, v.ScopeID); err != nil {
 		return nil, err
 	}
-	current, err := s.Role(ctx, v.TeamID, actor.ID)
+	current, err := s.Role(ctx, v.ScopeID, actor.ID)
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case current == "":
-		_, err = s.db.Exec(ctx, `INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`, v.TeamID, actor.ID, v.Role, store.Now())
+		_, err = s.db.Exec(ctx, `INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`, v.ScopeID, actor.ID, v.Role, store.Now())
 	case access.Outranks(v.Role, current):
-		_, err = s.db.Exec(ctx, `UPDATE team_members SET role = ? WHERE team_id = ? AND user_id = ?`, v.Role, v.TeamID, actor.ID)
+		_, err = s.db.Exec(ctx, `UPDATE team_members SET role = ? WHERE team_id = ? AND user_id = ?`, v.Role, v.ScopeID, actor.ID)
 	}
 	if err != nil && !store.IsUnique(err) {
 		return nil, fmt.Errorf("accept team invite: %w", err)
 	}
 	if current == "" || access.Outranks(v.Role, current) {
-		s.Audit.RecordIn(ctx, v.TeamID, actor.AuditActor(), "team.invite.accept", audit.Target("team", v.TeamID), map[string]any{"role": v.Role})
-		s.accessChanged(v.TeamID, actor.ID)
+		s.Audit.RecordIn(ctx, v.ScopeID, actor.AuditActor(), "team.invite.accept", audit.Target("team", v.ScopeID), map[string]any{"role": v.Role})
+		s.accessChanged(v.ScopeID, actor.ID)
 	}
 	return s.Get(ctx, actor, v.Team.Name)
 }
