@@ -310,17 +310,25 @@ func (s *Service) List(ctx context.Context, actor *auth.User) ([]*Project, error
 	return ps, nil
 }
 
-// OwnedBy lists the projects of account ownerID (a team) as actor, who
-// may see them all, sees them.
-func (s *Service) OwnedBy(ctx context.Context, actor *auth.User, ownerID string) ([]*Project, error) {
-	ps, err := listProjects(ctx, s.db, ownerID)
+// OwnedBy lists the projects of team teamID as actor, one of its
+// members, sees them.
+func (s *Service) OwnedBy(ctx context.Context, actor *auth.User, teamID string) ([]*Project, error) {
+	if actor == nil || s.Teams == nil {
+		return nil, auth.ErrUnauthenticated
+	}
+	if err := s.Teams.Admit(ctx, teamID); err != nil {
+		return nil, err
+	}
+	teamRole, err := s.Teams.Role(ctx, teamID, actor.ID)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := listOwnedSeenBy(ctx, s.db, teamID, actor.ID)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range ps {
-		if err := s.withRole(ctx, p, actor); err != nil {
-			return nil, err
-		}
+		p.Role = access.Higher(p.Role, access.ProjectRole(teamRole))
 		decorate(p, actor)
 	}
 	return ps, nil

@@ -65,6 +65,19 @@ func listProjects(ctx context.Context, db *store.DB, ownerID string) ([]*Project
 	return out, nil
 }
 
+// listOwnedSeenBy lists account ownerID's projects with userID's
+// collaborator role in each.
+func listOwnedSeenBy(ctx context.Context, db *store.DB, ownerID, userID string) ([]*Project, error) {
+	out := []*Project{}
+	err := db.Select(ctx, &out, `SELECT `+projectCols+`, COALESCE(m.role, '') AS role`+projectFrom+`
+		LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = ?
+		WHERE p.owner_id = ? ORDER BY p.updated_at DESC, p.id DESC`, userID, ownerID)
+	if err != nil {
+		return nil, fmt.Errorf("list projects: %w", err)
+	}
+	return out, nil
+}
+
 // listVisibleTo lists the projects userID owns or collaborates on, and
 // those of the teams (by id) userID is in, with userID's collaborator role
 // in each.
