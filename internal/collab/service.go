@@ -405,14 +405,18 @@ func (s *Service) Moved(projectID, from, to string) {
 // Kick closes userID's tabs on a project after their role on it
 // changed: to reconnect with the new role, or, when they lost access, for
 // good, saying so.
-func (s *Service) Kick(projectID, userID string) { s.recheck(projectID, userID) }
+func (s *Service) Kick(projectID, userID string) { s.recheck(projectID, userID, true) }
 
 // Recheck asks again, for every tab on a project, whether it may stay
 // (its team's allowlist changed): those that may not are told why and
 // closed; the others stay as they are.
-func (s *Service) Recheck(projectID string) { s.recheck(projectID, "") }
+func (s *Service) Recheck(projectID string) { s.recheck(projectID, "", false) }
 
-func (s *Service) recheck(projectID, userID string) {
+// Reconnect closes every tab on a project to have it reconnect with
+// the roles of the project's new owner; those who lost access are told.
+func (s *Service) Reconnect(projectID string) { s.recheck(projectID, "", true) }
+
+func (s *Service) recheck(projectID, userID string, always bool) {
 	for _, p := range s.roomPeers(projectID) {
 		if userID != "" && p.user.ID != userID {
 			continue
@@ -429,7 +433,7 @@ func (s *Service) recheck(projectID, userID string) {
 			}
 			p.send(m)
 		}
-		if err != nil || userID != "" {
+		if err != nil || always {
 			p.hangUp()
 		}
 	}

@@ -38,6 +38,7 @@ func (s *Service) Routes(rt *httpx.Router) {
 	rt.HandleFunc("GET /api/projects/{id}/zip", h.zip)
 	rt.HandleFunc("GET /api/projects/{id}/search", h.search)
 	rt.HandleFunc("POST /api/projects/{id}/fork", h.fork)
+	rt.HandleFunc("POST /api/projects/{id}/transfer", h.transfer)
 	rt.HandleFunc("GET /api/projects/{id}/history", h.history)
 	rt.HandleFunc("POST /api/projects/{id}/checkpoints", h.checkpoint)
 	rt.HandleFunc("POST /api/projects/{id}/restore", h.restore)
@@ -58,6 +59,18 @@ func (h handlers) fork(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.JSON(w, http.StatusCreated, map[string]any{"project": p})
+}
+
+func (h handlers) transfer(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Owner string `json:"owner"`
+	}
+	if err := httpx.Decode(w, r, &in); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	p, err := h.svc.Transfer(r.Context(), auth.Actor(r), r.PathValue("id"), in.Owner)
+	httpx.Reply(w, r, http.StatusOK, map[string]any{"project": p}, err)
 }
 
 func (h handlers) history(w http.ResponseWriter, r *http.Request) {

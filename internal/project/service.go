@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 
 	"ecode/internal/access"
@@ -43,6 +44,9 @@ type Service struct {
 	OnUpdate func(p *Project)
 	// OnDelete, when set, hears of every deleted project.
 	OnDelete func(projectID string)
+	// OnTransfer, when set, hears that a project changed owners: who may
+	// do what to it, and which team secrets it gets, changed with them.
+	OnTransfer func(p *Project)
 	// Importer, when set, turns a git URL into the input that creates the
 	// project from it (validated, with a Fill that clones).
 	Importer func(gitURL string, in CreateInput) (CreateInput, error)
@@ -374,6 +378,44 @@ func (s *Service) Update(ctx context.Context, actor *auth.User, id string, in Up
 		s.OnUpdate(p)
 	}
 	return decorate(p, actor), nil
+}
+
+// Transfer moves project id to owner: the caller, or a team the caller
+// may create projects in. The project keeps its id, files, history,
+// collaborators and own secrets; its URL follows the owner.
+func (s *Service) Transfer(ctx context.Context, actor *auth.User, id, owner string) (*Project, error) {
+	p, err := s.Get(ctx, actor, id, access.Admin)
+	if err != nil {
+		return nil, err
+	}
+	next := *p
+	switch owner = strings.TrimSpace(owner); {
+	case owner == "":
+		return nil, errs.Invalid("invalid_owner", "Name the team, or yourself, to move the project to.")
+	case strings.EqualFold(owner, actor.Username):
+		next.OwnerID, next.Owner, next.OwnerKind = actor.ID, actor.Username, "user"
+	default:
+		if err := s.inTeam(ctx, actor, owner, &next); err != nil {
+			return nil, err
+		}
+	}
+	if next.OwnerID == p.OwnerID {
+		return p, nil
+	}
+	next.UpdatedAt = store.Now()
+	if err := moveProject(ctx, s.db, &next); err != nil {
+		return nil, err
+	}
+	details := map[string]any{"from": p.Owner, "to": next.Owner, "slug": p.Slug}
+	s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "project.transfer", audit.Target("project", p.ID), details)
+	if team := next.TeamID(); team != "" && team != p.TeamID() {
+		s.Audit.RecordIn(ctx, team, actor.AuditActor(), "project.transfer", audit.Target("project", p.ID), details)
+	}
+	slog.InfoContext(ctx, "project transferred", "project_id", p.ID, "from", p.Owner, "to", next.Owner)
+	if s.OnTransfer != nil {
+		s.OnTransfer(&next)
+	}
+	return s.Get(ctx, actor, id, access.Read)
 }
 
 // DeleteAllOf removes every project u owns, for an account that goes.

@@ -143,6 +143,17 @@ func updateProject(ctx context.Context, db *store.DB, p *Project) error {
 	return nil
 }
 
+func moveProject(ctx context.Context, db *store.DB, p *Project) error {
+	_, err := db.Exec(ctx, `UPDATE projects SET owner_id = ?, updated_at = ? WHERE id = ?`, p.OwnerID, p.UpdatedAt, p.ID)
+	if store.IsUnique(err) {
+		return errs.Conflict("project_exists", "%s already has a project at /%s; rename this one first.", p.Owner, p.Slug)
+	}
+	if err != nil {
+		return fmt.Errorf("transfer project: %w", err)
+	}
+	return nil
+}
+
 func touchProject(ctx context.Context, db *store.DB, id string, at int64) error {
 	_, err := db.Exec(ctx, `UPDATE projects SET updated_at = ? WHERE id = ?`, at, id)
 	return err

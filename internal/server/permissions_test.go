@@ -73,7 +73,7 @@ var needs = map[string]need{
 	"GET /api/projects/{id}/secrets":   editor, "GET /api/projects/{id}/secrets/{name}": editor,
 	"PUT /api/projects/{id}/secrets/{name}": editor, "DELETE /api/projects/{id}/secrets/{name}": editor,
 
-	"PATCH /api/projects/{id}": owner, "DELETE /api/projects/{id}": owner,
+	"PATCH /api/projects/{id}": owner, "DELETE /api/projects/{id}": owner, "POST /api/projects/{id}/transfer": owner,
 	"POST /api/projects/{id}/members": owner, "PATCH /api/projects/{id}/members/{userId}": owner,
 	"DELETE /api/projects/{id}/members/{userId}": owner,
 	"POST /api/projects/{id}/invites":            owner, "DELETE /api/projects/{id}/invites/{inviteId}": owner,
@@ -205,6 +205,8 @@ func body(route string) any {
 		return map[string]string{"checkpoint": strings.Repeat("0", 40)}
 	case strings.HasSuffix(route, "/checkpoints"):
 		return map[string]string{"message": "m"}
+	case strings.HasSuffix(route, "/transfer"):
+		return map[string]string{"owner": "crew"}
 	case strings.HasSuffix(route, "/fork"):
 		return map[string]string{}
 	case strings.HasSuffix(route, "/exec"):

@@ -160,6 +160,10 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	projects.OnUpdate = runs.ApplyPolicy
 	projects.Importer = runs.Importer
 	projects.OnDelete = runs.Forget
+	projects.OnTransfer = func(p *project.Project) {
+		runs.SecretsChanged(p.ID) // the team's secrets it gets changed
+		live.Reconnect(p.ID)
+	}
 	s := &Server{
 		Config:   cfg,
 		DB:       db,

@@ -191,3 +191,56 @@ func TestTeamInviteLinks(t *testing.T) {
 		jo.Get(t, "/api/team-invites/"+strings.TrimPrefix(admin.Invite.URL, "/team-invite/")).WantError(t, 410, "invite_expired")
 	})
 }
+
+// Projects move between a person and their teams, keeping their id,
+// files and collaborators; the URL and who may do what follow the owner.
+func TestTransfer(t *testing.T) {
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		kim := s.SignUp(t, "kim")
+		kim.Post(t, "/api/teams", map[string]string{"name": "studio"}).WantStatus(t, 201)
+		kim.Put(t, "/api/teams/studio/secrets/SHARED", map[string]string{"value": "v"}).WantStatus(t, 204)
+		max, col := s.SignUp(t, "max"), s.SignUp(t, "col")
+		kim.Post(t, "/api/teams/studio/members", map[string]string{"username": "max", "role": "member"}).WantStatus(t, 201)
+
+		p := kim.CreateProject(t, "Blog")
+		base := "/api/projects/" + p.ID
+		kim.Put(t, base+"/files/post.md", "# hi").WantStatus(t, 204)
+		kim.Post(t, base+"/members", map[string]string{"username": "col", "role": "viewer"}).WantStatus(t, 201)
+		max.Post(t, base+"/transfer", map[string]string{"owner": "studio"}).WantError(t, 404, "not_found")
+		kim.Post(t, base+"/transfer", map[string]string{"owner": ""}).WantError(t, 400, "invalid_owner")
+		kim.Post(t, base+"/transfer", map[string]string{"owner": "max"}).WantError(t, 400, "invalid_owner")
+
+		var moved struct{ Project projectJSON }
+		kim.Post(t, base+"/transfer", map[string]string{"owner": "studio"}).WantStatus(t, 200).Decode(t, &moved)
+		if m := moved.Project; m.ID != p.ID || m.URL != "/@studio/blog" || m.OwnerKind != "team" || m.Role != "admin" {
+			t.Fatalf("moved %+v", m)
+		}
+		max.Put(t, base+"/files/post.md", "# by max").WantStatus(t, 204) // a team member edits it now
+		if got := string(col.Get(t, "/api/users/studio/projects/blog").WantStatus(t, 200).Body); !strings.Contains(got, `"role":"viewer"`) {
+			t.Fatalf("the collaborator kept %s", got)
+		}
+		var sec struct{ TeamSecrets []struct{ Name string } }
+		kim.Get(t, base+"/secrets").WantStatus(t, 200).Decode(t, &sec)
+		if len(sec.TeamSecrets) != 1 || sec.TeamSecrets[0].Name != "SHARED" {
+			t.Fatalf("team secrets after the move: %+v", sec)
+		}
+		var log struct{ Entries []struct{ Action string } }
+		kim.Get(t, "/api/teams/studio/audit?action=project.transfer").WantStatus(t, 200).Decode(t, &log)
+		if len(log.Entries) != 1 {
+			t.Fatalf("the team's log: %+v", log.Entries)
+		}
+
+		// A member may not move it out; a name taken in the team is refused.
+		max.Post(t, base+"/transfer", map[string]string{"owner": "max"}).WantError(t, 403, "forbidden")
+		other := kim.CreateProject(t, "Blog")
+		kim.Post(t, "/api/projects/"+other.ID+"/transfer", map[string]string{"owner": "studio"}).WantError(t, 409, "project_exists")
+		kim.Delete(t, "/api/projects/"+other.ID).WantStatus(t, 204)
+
+		// Back to its owner's own projects: the team loses it.
+		kim.Post(t, base+"/transfer", map[string]string{"owner": "kim"}).WantStatus(t, 200).Decode(t, &moved)
+		if moved.Project.URL != "/@kim/blog" || moved.Project.Role != "owner" {
+			t.Fatalf("moved back %+v", moved.Project)
+		}
+		max.Get(t, base).WantError(t, 404, "not_found")
+	})
+}
