@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { person, signUp, uniqueUser } from "./helpers";
+import { createProject, person, signUp, uniqueUser } from "./helpers";
 
 // Teams through the UI: making one, its projects, people joining by link or by
 // username, its secrets and audit log, and an IP allowlist that shuts the
@@ -218,4 +218,29 @@ test("an allowlist that leaves out the person's own address warns first, then sh
   await expect(message).toContainText("127.0.0.1");
   await expect(message).toContainText(team);
   await expect(page.getByRole("link", { name: "Go to your projects" })).toHaveAttribute("href", "/");
+});
+
+test("a person moves a project of their own into their team from the workspace menu, and back", async ({ page }) => {
+  const owner = uniqueUser("own");
+  const team = uniqueUser("team");
+  await signUp(page, owner);
+  await createTeam(page, team, "Movers");
+  await createProject(page, "Notebook");
+  await expect(page).toHaveURL(`/@${owner}/notebook`);
+
+  await page.getByRole("button", { name: `Project ${owner}/Notebook menu` }).click();
+  await page.getByRole("menuitem", { name: "Transfer…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Transfer Notebook" });
+  await dialog.getByLabel("New owner").selectOption(team);
+  await dialog.getByRole("button", { name: "Transfer" }).click();
+  await expect(page).toHaveURL(`/@${team}/notebook`);
+  await expect(page.getByTestId("file-tree")).toBeVisible();
+  await openTab(page, team, "Projects");
+  await expect(page.getByRole("link", { name: "Notebook" })).toBeVisible();
+
+  await page.goto(`/@${team}/notebook`);
+  await page.getByRole("button", { name: `Project ${team}/Notebook menu` }).click();
+  await page.getByRole("menuitem", { name: "Transfer…" }).click();
+  await page.getByRole("dialog", { name: "Transfer Notebook" }).getByRole("button", { name: "Transfer" }).click();
+  await expect(page).toHaveURL(`/@${owner}/notebook`);
 });

@@ -615,6 +615,9 @@ export const api = {
     request<{ checkpoint: Checkpoint }>("POST", `${projectPath(id)}/restore`, { json: { checkpoint } }).then(
       (r) => r.checkpoint,
     ),
+  /** Moves a project to owner: the caller's username or one of their teams. */
+  transferProject: (id: string, owner: string) =>
+    request<{ project: Project }>("POST", `${projectPath(id)}/transfer`, { json: { owner } }).then((r) => r.project),
   fork: (id: string, name?: string) =>
     request<{ project: Project }>("POST", `${projectPath(id)}/fork`, { json: { name } }).then((r) => r.project),
 

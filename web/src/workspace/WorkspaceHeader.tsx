@@ -1,4 +1,19 @@
-import { ChevronDown, ChevronLeft, Command, Copy, Download, Eye, GitFork, Globe, Keyboard, Lock, Network, UserPlus, Users } from "lucide-react";
+import {
+  ArrowRightLeft,
+  ChevronDown,
+  ChevronLeft,
+  Command,
+  Copy,
+  Download,
+  Eye,
+  GitFork,
+  Globe,
+  Keyboard,
+  Lock,
+  Network,
+  UserPlus,
+  Users,
+} from "lucide-react";
 import { useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { toast } from "sonner";
@@ -22,6 +37,7 @@ import { useSetInternet } from "@/dashboard/projects";
 import { api } from "@/lib/api";
 import { modKey } from "@/lib/keys";
 import { RunControls } from "@/run/RunControls";
+import { TransferDialog } from "@/teams/TransferDialog";
 import { useWorkspace } from "./model";
 
 export function WorkspaceHeader() {
@@ -33,6 +49,7 @@ export function WorkspaceHeader() {
   const navigate = useNavigate();
   const [forking, setForking] = useState(false);
   const [sharing, setSharing] = useState(false);
+  const [transferring, setTransferring] = useState(false);
   const loggedIn = !!me.data;
   const role = roleIn(p, me.data);
 
@@ -90,6 +107,11 @@ export function WorkspaceHeader() {
               <GitFork /> Fork
             </DropdownMenuItem>
           )}
+          {managesProject(role) && (
+            <DropdownMenuItem onSelect={() => setTransferring(true)}>
+              <ArrowRightLeft /> Transfer…
+            </DropdownMenuItem>
+          )}
           <DropdownMenuSeparator />
           <DropdownMenuItem onSelect={() => m.setOverlay("palette")}>
             <Command /> Command palette
@@ -142,6 +164,7 @@ export function WorkspaceHeader() {
         <UserMenu />
       </div>
       {role && <MembersDialog project={p} open={sharing} onOpenChange={setSharing} />}
+      {managesProject(role) && <TransferDialog project={p} open={transferring} onOpenChange={setTransferring} />}
       <PromptDialog
         open={forking}
         onOpenChange={setForking}
