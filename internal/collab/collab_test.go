@@ -453,3 +453,30 @@ func TestTeamRolesLive(t *testing.T) {
 		}
 	})
 }
+
+// A tab that drops right after a push, while the document is still being
+// written, finds the document where it left it on coming back: it
+// catches up instead of starting over (which would lose its edits).
+func TestDropDuringSaveRejoins(t *testing.T) {
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		owen := s.SignUp(t, "owen")
+		p := owen.CreateProject(t, "Drops")
+		for i := range 30 {
+			path := fmt.Sprintf("f%d.txt", i)
+			owen.Put(t, "/api/projects/"+p.ID+"/files/"+path, "").WantStatus(t, 204)
+			c := open(t, s, owen, p.ID, path)
+			c.handle(t.Context(), c.next("doc.opened"))
+			c.pending = &edit{from: 0, to: 0, insert: utf16.Encode([]rune("h"))}
+			c.maybePush(t.Context())
+			c.conn.CloseNow() // the push is on its way; its write and fsync are not done
+			for range c.in {
+			}
+			c.connect(t.Context())
+			m := c.next("doc.opened")
+			if m.Text != nil {
+				t.Fatalf("%s: back after a drop during a save, the document had started over", path)
+			}
+			c.handle(t.Context(), m)
+		}
+	})
+}

@@ -238,7 +238,10 @@ func (s *Service) doc(projectID, path string) (*doc, error) {
 		_, err := tree.Write(path, strings.NewReader(text))
 		return err
 	})
-	d.idle = func() { s.release(projectID, path, d) }
+	// The last client may have left while the text was being written: the
+	// document lingers from then, as from any last leave, so a tab that
+	// dropped comes back to it instead of to a new one.
+	d.idle = func() { time.AfterFunc(s.opts.Linger, func() { s.release(projectID, path, d) }) }
 	r.docs[path] = d
 	return d, nil
 }
