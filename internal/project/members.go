@@ -209,7 +209,7 @@ func (s *Service) AcceptInvite(ctx context.Context, actor *auth.User, token stri
 	if actor == nil {
 		return nil, auth.ErrUnauthenticated
 	}
-	v, err := s.invite(ctx, token)
+	v, err := s.links().Find(ctx, token)
 	if err != nil {
 		return nil, err
 	}

@@ -314,18 +314,11 @@ func (s *Service) List(ctx context.Context, actor *auth.User) ([]*Project, error
 	return ps, nil
 }
 
-// OwnedBy lists the projects of team teamID as actor, one of its
-// members, sees them.
-func (s *Service) OwnedBy(ctx context.Context, actor *auth.User, teamID string) ([]*Project, error) {
-	if actor == nil || s.Teams == nil {
+// OwnedBy lists the projects of team teamID as actor, whom the team
+// capability found to be a member with teamRole (and admitted), sees them.
+func (s *Service) OwnedBy(ctx context.Context, actor *auth.User, teamID, teamRole string) ([]*Project, error) {
+	if actor == nil {
 		return nil, auth.ErrUnauthenticated
-	}
-	if err := s.Teams.Admit(ctx, teamID); err != nil {
-		return nil, err
-	}
-	teamRole, err := s.Teams.Role(ctx, teamID, actor.ID)
-	if err != nil {
-		return nil, err
 	}
 	ps, err := listOwnedSeenBy(ctx, s.db, teamID, actor.ID)
 	if err != nil {

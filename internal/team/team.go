@@ -44,7 +44,7 @@ type Accounts interface {
 
 // Projects is what teams need of the project capability.
 type Projects interface {
-	OwnedBy(ctx context.Context, actor *auth.User, ownerID string) ([]*project.Project, error)
+	OwnedBy(ctx context.Context, actor *auth.User, teamID, teamRole string) ([]*project.Project, error)
 	OwnedIDs(ctx context.Context, ownerID string) ([]string, error)
 	DeleteOwned(ctx context.Context, actor *auth.User, ownerID string) error
 }
@@ -208,14 +208,19 @@ func (s *Service) Delete(ctx context.Context, actor *auth.User, name, confirm st
 	if !strings.EqualFold(strings.TrimSpace(confirm), t.Name) {
 		return errs.Invalid("confirm_mismatch", "Type the team's name, %s, to confirm.", t.Name)
 	}
-	if err := s.projects.DeleteOwned(ctx, actor, t.ID); err != nil {
-		return fmt.Errorf("delete the projects of %s: %w", t.Name, err)
+	return s.remove(ctx, actor, t.ID, t.Name)
+}
+
+// remove deletes team id, called name, with its projects, as actor.
+func (s *Service) remove(ctx context.Context, actor *auth.User, id, name string) error {
+	if err := s.projects.DeleteOwned(ctx, actor, id); err != nil {
+		return fmt.Errorf("delete the projects of %s: %w", name, err)
 	}
-	if err := s.accounts.DeleteTeamAccount(ctx, t.ID); err != nil {
+	if err := s.accounts.DeleteTeamAccount(ctx, id); err != nil {
 		return err
 	}
-	s.allow.forget(t.ID)
-	s.Audit.RecordIn(ctx, t.ID, actor.AuditActor(), "team.delete", audit.Target("team", t.ID), map[string]any{"name": t.Name})
+	s.allow.forget(id)
+	s.Audit.RecordIn(ctx, id, actor.AuditActor(), "team.delete", audit.Target("team", id), map[string]any{"name": name})
 	return nil
 }
 
@@ -225,7 +230,7 @@ func (s *Service) Projects(ctx context.Context, actor *auth.User, name string) (
 	if err != nil {
 		return nil, err
 	}
-	return s.projects.OwnedBy(ctx, actor, t.ID)
+	return s.projects.OwnedBy(ctx, actor, t.ID, t.Role)
 }
 
 // Role is userID's role in team teamID, "" for none.
@@ -284,13 +289,9 @@ func (s *Service) LeaveAll(ctx context.Context, u *auth.User) error {
 		if t.Members > 1 {
 			continue // the membership goes with the account
 		}
-		if err := s.projects.DeleteOwned(ctx, u, t.ID); err != nil {
-			return fmt.Errorf("delete the projects of %s: %w", t.Name, err)
-		}
-		if err := s.accounts.DeleteTeamAccount(ctx, t.ID); err != nil {
+		if err := s.remove(ctx, u, t.ID, t.Name); err != nil {
 			return err
 		}
-		s.Audit.RecordIn(ctx, t.ID, u.AuditActor(), "team.delete", audit.Target("team", t.ID), map[string]any{"name": t.Name})
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ import { Label } from "@/components/ui/label";
 import { Spinner } from "@/components/ui/spinner";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { api, ApiError, errorMessage, type Visibility } from "@/lib/api";
-import { atLeast, teamsQuery } from "@/teams/teams";
+import { creatableIn, teamsQuery } from "@/teams/teams";
 import { displayGitUrl, gitUrlProblem, isSSHUrl, repoNameFromUrl } from "./gitUrl";
 import { projectsQuery, templatesQuery } from "./projects";
 import { filterTemplates, TemplateGallery } from "./TemplateGallery";
@@ -77,7 +77,7 @@ function NewProjectForm({ busy, initialOwner = "", onCancel }: { busy: boolean; 
   // Where the project goes: "" for the person themselves, or a team they may create projects in.
   const [owner, setOwner] = useState(initialOwner);
   const teams = useQuery(teamsQuery);
-  const teamNames = (teams.data ?? []).filter((t) => atLeast(t.role, "member")).map((t) => t.name);
+  const teamNames = creatableIn(teams.data);
   if (initialOwner && !teamNames.includes(initialOwner)) teamNames.unshift(initialOwner);
   const qc = useQueryClient();
   const navigate = useNavigate();

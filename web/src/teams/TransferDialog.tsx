@@ -10,7 +10,7 @@ import { Label } from "@/components/ui/label";
 import { Spinner } from "@/components/ui/spinner";
 import { usePending } from "@/components/ui/use-pending";
 import { api, type Project } from "@/lib/api";
-import { atLeast, teamsQuery } from "./teams";
+import { creatableIn, teamsQuery } from "./teams";
 
 /** Moves a project between the person and their teams; the workspace follows it to its new URL. */
 export function TransferDialog({ project, open, onOpenChange }: { project: Project; open: boolean; onOpenChange: (open: boolean) => void }) {
@@ -29,9 +29,9 @@ function TransferForm({ project, onOpenChange }: { project: Project; onOpenChang
   // Anywhere the person may create projects, except where it already is.
   const owners = [
     ...(me && me.username !== project.owner ? [{ value: me.username, label: `${me.username} (you)` }] : []),
-    ...(teams.data ?? [])
-      .filter((t) => atLeast(t.role, "member") && t.name !== project.owner)
-      .map((t) => ({ value: t.name, label: `@${t.name} (team)` })),
+    ...creatableIn(teams.data)
+      .filter((name) => name !== project.owner)
+      .map((name) => ({ value: name, label: `@${name} (team)` })),
   ];
   const [owner, setOwner] = useState("");
   const chosen = owner || owners[0]?.value || "";

@@ -1,12 +1,17 @@
 // Team roles and the queries every team screen shares.
 import { queryOptions } from "@tanstack/react-query";
-import { api, type TeamRole } from "@/lib/api";
+import { api, type Team, type TeamRole } from "@/lib/api";
 
 const rank: Record<TeamRole, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
 
 /** Whether role is at least min (owner > admin > member > viewer). */
 export function atLeast(role: TeamRole | undefined, min: TeamRole): boolean {
   return role !== undefined && rank[role] >= rank[min];
+}
+
+/** The names of the teams a person may create (or move) projects in: member and up. */
+export function creatableIn(teams: Team[] | undefined): string[] {
+  return (teams ?? []).filter((t) => atLeast(t.role, "member")).map((t) => t.name);
 }
 
 export const teamRoleLabels: Record<TeamRole, string> = { owner: "Owner", admin: "Admin", member: "Member", viewer: "Viewer" };
