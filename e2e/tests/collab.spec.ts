@@ -169,3 +169,20 @@ test("an invite link lets someone in; the tree, renames and edits made offline r
 
   await guest.close();
 });
+
+test("a file with Windows line endings is edited live and keeps them", async ({ page }) => {
+  const { owner, url } = await ownProject(page, { user: "crl", project: "Windows Pad", slug: "windows-pad", file: "readme.txt", text: "hi" });
+  const id = await projectId(page, owner, "windows-pad");
+  const put = await page.request.put(`/api/projects/${id}/files/win.txt`, { data: "one\r\ntwo\r\nthree\r\n" });
+  expect(put.ok()).toBeTruthy();
+
+  await openFile(page, url, "win.txt");
+  await expect.poll(() => docText(page)).toBe("one\ntwo\nthree\n");
+  // An edit after the first line, where the \r the editor does not count would have shifted it.
+  await editorContent(page).getByText("three").click();
+  await page.keyboard.press("End");
+  await page.keyboard.type(" 3\nfour");
+  await expect(page.getByTestId("save-status")).toHaveText("Saved");
+  await expect.poll(async () => (await page.request.get(`/api/projects/${id}/files/win.txt`)).text()).toBe("one\r\ntwo\r\nthree 3\r\nfour\r\n");
+  expect(await docText(page)).toBe("one\ntwo\nthree 3\nfour\n");
+});

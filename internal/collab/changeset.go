@@ -12,7 +12,8 @@ import (
 // ChangeSet is @codemirror/state's ChangeSet in its JSON form
 // (ChangeSet.toJSON): a list where a number n keeps n characters, [d]
 // deletes d, and [d, "line", ...] replaces d characters with the lines
-// joined by "\n". Lengths count UTF-16 code units, as JavaScript strings do.
+// joined by "\n" (a line holds no "\r"). Lengths count UTF-16 code
+// units, as JavaScript strings do.
 type ChangeSet []section
 
 type section struct {
@@ -71,6 +72,10 @@ func ParseChangeSet(raw json.RawMessage) (ChangeSet, error) {
 			for j, l := range change[1:] {
 				if err := json.Unmarshal(l, &lines[j]); err != nil {
 					return nil, invalid("section %d line %d is not a string", i, j)
+				}
+				if strings.ContainsRune(lines[j], '\r') {
+					// Line breaks come as separate lines; the text holds "\n" only (eol.go).
+					return nil, invalid("section %d line %d holds a carriage return", i, j)
 				}
 			}
 			s.insert = utf16.Encode([]rune(strings.Join(lines, "\n")))

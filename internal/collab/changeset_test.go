@@ -42,7 +42,7 @@ func TestApply(t *testing.T) {
 }
 
 func TestParseRefuses(t *testing.T) {
-	for _, bad := range []string{`{}`, `[-1]`, `[[-2]]`, `[[]]`, `[["x"]]`, `[[1,2]]`, `["a"]`, `[1.5]`, `null`} {
+	for _, bad := range []string{`{}`, `[-1]`, `[[-2]]`, `[[]]`, `[["x"]]`, `[[1,2]]`, `["a"]`, `[1.5]`, `null`, `[[0,"a\r","b"]]`, `[[0,"\r"]]`} {
 		if _, err := ParseChangeSet(json.RawMessage(bad)); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: %v", bad, err)
 		}

@@ -30,13 +30,14 @@ const maxLog = 10_000
 // ErrRejected answers a push that was not made at the current version.
 var ErrRejected = errors.New("not at the current version")
 
-// doc is the authority for one open file: its text in UTF-16 code units,
-// its version (updates applied since it was loaded) and recent updates.
+// doc is the authority for one open file: its text in UTF-16 code units
+// with "\n" line breaks (see eol.go), its version (updates applied since
+// it was loaded) and recent updates.
 // Accepted updates reach every subscriber, the author included (that is
 // the author's confirmation), only once the text holding them is on disk.
 type doc struct {
 	epoch string // tells a reloaded document from the one a client knew
-	save  func(path, text string) error
+	save  func(path, content string) error
 
 	mu       sync.Mutex
 	path     string // moves when the file does
@@ -47,18 +48,21 @@ type doc struct {
 	pending  []Update // accepted, not yet on disk nor sent
 	sentUpTo int      // version of the last update sent
 	flushing bool
-	disk     string // the text last written to (or read from) disk
+	disk     string // the file's content last written to (or read from) disk
+	eol      string // the file's line ending, written back in place of "\n"
 	writing  bool   // a save is under way
 	saves    int    // saves finished: a file read across one may be stale
 	subs     map[*Peer]bool
 	idle     func() // called once the last subscriber has left and all is flushed
 }
 
-func newDoc(path, text string, save func(path, text string) error) *doc {
+// newDoc makes the document of a file holding file; save writes the
+// file's new content.
+func newDoc(path, file string, save func(path, content string) error) *doc {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	return &doc{path: path, epoch: hex.EncodeToString(b), save: save, text: utf16.Encode([]rune(text)),
-		disk: text, subs: map[*Peer]bool{}}
+	return &doc{path: path, epoch: hex.EncodeToString(b), save: save, text: utf16.Encode([]rune(toLF(file))),
+		disk: file, eol: lineEnding(file, "\n"), subs: map[*Peer]bool{}}
 }
 
 // join subscribes p and returns the text it starts from with its
@@ -155,10 +159,10 @@ func (d *doc) flush() {
 		}
 		d.pending = nil
 		d.sentUpTo += len(batch)
-		units, path := slices.Clone(d.text), d.path
+		units, path, eol := slices.Clone(d.text), d.path, d.eol
 		d.writing = true
 		d.mu.Unlock()
-		text := string(utf16.Decode(units)) // outside the lock: pushes go on meanwhile
+		text := fromLF(string(utf16.Decode(units)), eol) // outside the lock: pushes go on meanwhile
 
 		err := d.save(path, text)
 		d.mu.Lock()
@@ -196,19 +200,20 @@ func (d *doc) saveCount() int {
 	return d.saves
 }
 
-// external takes a text the file now has on disk that the document did
-// not write: it becomes one update from the server, so open editors
-// follow it and keep their own unconfirmed changes. A text read while the
-// document was saving (saves moved past the count taken before reading)
-// may be the document's own write: it is left to the next file event.
-func (d *doc) external(text string, saves int) {
+// external takes what the file now holds on disk when the document did
+// not write it: it becomes one update from the server, so open editors
+// follow it and keep their own unconfirmed changes, and its line ending
+// is the one written from then on. What was read while the document was
+// saving (saves moved past the count taken before reading) may be the
+// document's own write: it is left to the next file event.
+func (d *doc) external(file string, saves int) {
 	d.mu.Lock()
-	if text == d.disk || d.writing || d.saves != saves {
+	if file == d.disk || d.writing || d.saves != saves {
 		d.mu.Unlock()
 		return
 	}
-	cur := string(utf16.Decode(d.text))
-	d.disk = text
+	cur, text := string(utf16.Decode(d.text)), toLF(file)
+	d.disk, d.eol = file, lineEnding(file, d.eol)
 	version := d.version
 	d.mu.Unlock()
 	if text == cur {

@@ -229,13 +229,13 @@ func (s *Service) doc(projectID, path string) (*doc, error) {
 	if d := r.docs[path]; d != nil {
 		return d, nil
 	}
-	text, err := s.read(r.tree, path)
+	file, err := s.read(r.tree, path)
 	if err != nil {
 		return nil, err
 	}
 	tree := r.tree
-	d := newDoc(path, text, func(path, text string) error {
-		_, err := tree.Write(path, strings.NewReader(text))
+	d := newDoc(path, file, func(path, content string) error {
+		_, err := tree.Write(path, strings.NewReader(content))
 		return err
 	})
 	// The last client may have left while the text was being written: the

@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"ecode/internal/project"
+	"ecode/internal/safefs"
 )
 
 // watcher follows a project's folder while someone is in the project, so
@@ -37,24 +39,43 @@ func (s *Service) watch(projectID string, tree *project.Tree) *watcher {
 		return &watcher{}
 	}
 	w := &watcher{w: fw, root: tree.Dir()}
-	w.addTree(w.root)
+	w.addTree(".")
 	go s.follow(projectID, w)
 	return w
 }
 
-func (w *watcher) addTree(dir string) {
-	n := 0
-	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
+// addTree watches rel (a folder of the project, "." for its root) and the
+// folders below it. The tree is sandbox-written, so it is walked through
+// safefs: no link is followed, and a folder that is a link by the time it
+// is listed is not watched. (inotify itself follows a path that became a
+// link in the instant after: all that could then reach the tabs is the
+// names of changes there, never contents, which are read through Tree.)
+func (w *watcher) addTree(rel string) {
+	root, err := safefs.OpenDir(w.root)
+	if err != nil {
+		return
+	}
+	defer root.Close()
+	d := root
+	if rel != "." {
+		if d, err = root.Sub(rel); err != nil {
+			return
+		}
+		defer d.Close()
+	}
+	_ = w.w.Add(filepath.Join(w.root, rel))
+	n := 1
+	_ = d.Walk(func(e safefs.Entry) error {
+		if !e.IsDir() {
 			return nil
 		}
-		if p != dir && skipDir(d.Name()) {
-			return filepath.SkipDir
+		if skipDir(e.Name()) {
+			return fs.SkipDir
 		}
 		if n++; n > maxWatched {
-			return filepath.SkipAll
+			return fs.SkipAll
 		}
-		_ = w.w.Add(p)
+		_ = w.w.Add(filepath.Join(w.root, rel, e.Path))
 		return nil
 	})
 }
@@ -81,13 +102,11 @@ func (s *Service) follow(projectID string, w *watcher) {
 				continue
 			}
 			rel = filepath.ToSlash(rel)
-			if ev.Has(fsnotify.Create) {
-				if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() && !skipDir(fi.Name()) {
-					w.addTree(ev.Name)
-				}
-			}
 			if skipped(rel) {
 				continue
+			}
+			if ev.Has(fsnotify.Create) {
+				w.addTree(rel) // a new folder; anything else is refused by Sub
 			}
 			changed[rel] = true
 			if tick == nil {

@@ -84,6 +84,8 @@ interface Entry {
   abort: AbortController | null;
   /** Too large to share live: saved over HTTP like a file of one's own. */
   solo: boolean;
+  /** The file's line ending, written back on saves over HTTP (the editor's own breaks are "\n"). */
+  eol: string;
 }
 
 export const AUTOSAVE_DELAY_MS = 1000;
@@ -107,6 +109,11 @@ export const editorSlots = {
  * server sent the whole text again) keeps its theme, language, completion
  * and, as far as the new text allows, its selection.
  * Ctrl/Cmd-S is handled by the workspace shortcuts (capture phase), not here.
+ *
+ * No lineSeparator is set, on purpose: CodeMirror then reads "\r\n", "\r"
+ * and "\n" each as one line break (a pasted Windows text included) and holds
+ * "\n" only, as the server's live documents do (internal/collab/eol.go), so
+ * positions agree with the server's and no change carries a "\r".
  */
 function createState(doc: string, readOnly: boolean, extra: Extension, from: EditorState | null = null): EditorState {
   const kept = (slot: Compartment) => (from && slot.get(from)) ?? [];
@@ -193,6 +200,7 @@ export class DocumentStore {
         saving: null,
         abort: null,
         solo: false,
+        eol: "\n",
       };
       this.entries.set(path, entry);
       const i = this.active ? this.order.indexOf(this.active) : -1;
@@ -271,6 +279,7 @@ export class DocumentStore {
         // The server's copy wins (it may hold edits not yet on disk); the doc is ready once it answers.
         this.live.open(entry.info.path);
       } else {
+        entry.eol = lineEnding(text);
         entry.state = createState(text, !this.canEdit, []);
         entry.saved = entry.state.doc;
         this.setInfo(entry, { status: "ready" });
@@ -359,7 +368,7 @@ export class DocumentStore {
     }
     const target = entry.info.path;
     this.setInfo(entry, { saveState: "saving" });
-    entry.saving = this.io.write(target, doc.toString()).then(
+    entry.saving = this.io.write(target, doc.sliceString(0, doc.length, entry.eol)).then(
       () => {
         entry.saved = doc;
         const clean = entry.state ? doc.eq(entry.state.doc) : true;
@@ -523,6 +532,23 @@ export class DocumentStore {
 
 function blankInfo(path: string, canEdit: boolean): DocInfo {
   return { path, status: "loading", loadError: null, saveState: "saved", saveError: null, live: false, readOnly: !canEdit };
+}
+
+/**
+ * The line ending most of text's line breaks use ("\r\n", "\n" or a lone "\r");
+ * a tie goes to the one met first, no break at all is "\n". The server's rule
+ * for live documents is the same (internal/collab/eol.go).
+ */
+export function lineEnding(text: string): string {
+  const count = new Map<string, number>();
+  let first = "\n";
+  for (const [eol] of text.matchAll(/\r\n?|\n/g)) {
+    if (count.size === 0) first = eol;
+    count.set(eol, (count.get(eol) ?? 0) + 1);
+  }
+  let best = first;
+  for (const [eol, n] of count) if (n > count.get(best)!) best = eol;
+  return best;
 }
 
 /** The file as text, or null when it is binary or not UTF-8. */
