@@ -43,9 +43,11 @@ Usage:
   ecode admin enable-user -username NAME    let a disabled account in again
   ecode admin grant-admin -username NAME    make an account a platform administrator (the first account is one)
   ecode admin revoke-admin -username NAME   take that away
-  ecode admin verify-audit            check that no audit log entry was changed or removed
+  ecode admin verify-audit [-anchor SEQ:MAC|FILE]
+                                      check the keyed audit chain and its anchored head: no entry
+                                      changed, removed or truncated; prints the head to keep elsewhere
   ecode admin clear-allowlist -team NAME    let every address into a team that shut itself out
-  ecode admin reseal                  re-encrypt every sealed value under the current master key
+  ecode admin reseal                  re-encrypt every sealed value, and re-chain the audit log, under the current master key
                                       (after rotating: the new ECODE_MASTER_KEY, the old one in ECODE_MASTER_KEY_PREVIOUS)
   ecode version                       print the version
 
@@ -185,22 +187,63 @@ func adminSetup(ctx context.Context, name string, args []string, flags func(fs *
 }
 
 func verifyAudit(ctx context.Context, args []string, stdout io.Writer) error {
-	db, err := adminDB(ctx, "verify-audit", args, func(*flag.FlagSet) {})
+	var anchor *string
+	db, cfg, err := adminSetup(ctx, "verify-audit", args, func(fs *flag.FlagSet) {
+		anchor = fs.String("anchor", "", "a head kept elsewhere (SEQ:MAC, as this command prints it), or a file holding one")
+	})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	n, err := audit.New(db).Verify(ctx)
-	if err != nil {
-		return fmt.Errorf("%w (%d entries before it hold)", err, n)
+	var external []audit.Head
+	if *anchor != "" {
+		h, err := readHead(*anchor)
+		if err != nil {
+			return err
+		}
+		external = append(external, h)
 	}
-	fmt.Fprintf(stdout, "audit log intact: %d entries\n", n)
+	log, err := openAudit(ctx, db, cfg)
+	if err != nil {
+		return err
+	}
+	rep, err := log.Verify(ctx, external...)
+	if err != nil {
+		return fmt.Errorf("%w (%d entries before it hold)", err, rep.Entries)
+	}
+	fmt.Fprintf(stdout, "audit log intact: %d entries, checked against %d anchor(s)\nhead: %s\n", rep.Entries, rep.Anchors, rep.Head)
 	return nil
+}
+
+// readHead reads -anchor: a head itself, or the path of a file holding one.
+func readHead(v string) (audit.Head, error) {
+	if h, err := audit.ParseHead(v); err == nil {
+		return h, nil
+	}
+	b, err := os.ReadFile(v)
+	if err != nil {
+		return audit.Head{}, fmt.Errorf("-anchor: neither SEQ:MAC nor a readable file: %w", err)
+	}
+	h, err := audit.ParseHead(string(b))
+	if err != nil {
+		return audit.Head{}, fmt.Errorf("-anchor %s: %w", v, err)
+	}
+	return h, nil
+}
+
+// openAudit opens the audit log as the server does: keyed by the master
+// key, anchored in the data dir.
+func openAudit(ctx context.Context, db *store.DB, cfg config.Config) (*audit.Log, error) {
+	keys, err := seal.Load(cfg.MasterKey, filepath.Join(cfg.DataDir, "master.key"), cfg.PreviousKeys)
+	if err != nil {
+		return nil, err
+	}
+	return audit.OpenInstall(ctx, db, keys, cfg.DataDir)
 }
 
 func clearAllowlist(ctx context.Context, args []string, stdout io.Writer) error {
 	var name *string
-	db, err := adminDB(ctx, "clear-allowlist", args, func(fs *flag.FlagSet) {
+	db, cfg, err := adminSetup(ctx, "clear-allowlist", args, func(fs *flag.FlagSet) {
 		name = fs.String("team", "", "the team's name")
 	})
 	if err != nil {
@@ -208,7 +251,9 @@ func clearAllowlist(ctx context.Context, args []string, stdout io.Writer) error 
 	}
 	defer db.Close()
 	teams := team.NewService(db, nil, nil)
-	teams.Audit = audit.New(db)
+	if teams.Audit, err = openAudit(ctx, db, cfg); err != nil {
+		return err
+	}
 	if err := teams.ClearAllowlist(ctx, *name); err != nil {
 		return err
 	}
@@ -235,6 +280,15 @@ func reseal(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "resealed %d secrets and %d SSH keys under key %s\n", n, m, keys.Current())
+	log, err := audit.OpenInstall(ctx, db, keys, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	entries, head, err := log.Rechain(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "re-chained %d audit log entries under key %s; head: %s\n", entries, keys.Current(), head)
 	return nil
 }
 
@@ -264,7 +318,7 @@ func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 // setFlag runs the admin commands that switch something on an account.
 func setFlag(ctx context.Context, cmd string, args []string, stdout io.Writer) error {
 	var username *string
-	db, err := adminDB(ctx, cmd, args, func(fs *flag.FlagSet) {
+	db, cfg, err := adminSetup(ctx, cmd, args, func(fs *flag.FlagSet) {
 		username = fs.String("username", "", "the account")
 	})
 	if err != nil {
@@ -272,7 +326,9 @@ func setFlag(ctx context.Context, cmd string, args []string, stdout io.Writer) e
 	}
 	defer db.Close()
 	accounts := auth.NewService(db, auth.Options{})
-	accounts.Audit = audit.New(db)
+	if accounts.Audit, err = openAudit(ctx, db, cfg); err != nil {
+		return err
+	}
 	switch cmd {
 	case "disable-user", "enable-user":
 		err = accounts.SetDisabled(ctx, *username, cmd == "disable-user")

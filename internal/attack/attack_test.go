@@ -6,8 +6,14 @@
 package attack_test
 
 import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"ecode/internal/store/testdb"
 	"ecode/internal/testserver"
@@ -57,4 +63,84 @@ func healthy(t *testing.T, s *testserver.Server) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// socket is a workspace WebSocket of one client (nil: anonymous).
+type socket struct {
+	t    *testing.T
+	conn *websocket.Conn
+}
+
+func dialProject(t *testing.T, s *testserver.Server, c *testserver.Client, projectID string) *socket {
+	t.Helper()
+	h := http.Header{}
+	if c != nil {
+		h.Set("Cookie", c.CookieHeader(t))
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http")+"/api/projects/"+projectID+"/ws",
+		&websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	conn.SetReadLimit(8 << 20)
+	t.Cleanup(func() { conn.Close(websocket.StatusNormalClosure, "") })
+	return &socket{t: t, conn: conn}
+}
+
+func (k *socket) send(m map[string]any) {
+	k.t.Helper()
+	b, _ := json.Marshal(m)
+	if err := k.conn.Write(k.t.Context(), websocket.MessageText, b); err != nil {
+		k.t.Fatal(err)
+	}
+}
+
+type wsMsg struct {
+	Type  string
+	ID    string
+	Data  []byte
+	RunID string
+	Run   *struct{ ID, Status string }
+	Code  *int
+}
+
+// collect reads messages, gathering the console output (or shell id's
+// output), until done says so or the deadline passes.
+func (k *socket) collect(shellID string, done func(m wsMsg, seen string) bool) string {
+	k.t.Helper()
+	ctx, cancel := context.WithTimeout(k.t.Context(), 60*time.Second)
+	defer cancel()
+	var seen strings.Builder
+	for {
+		_, b, err := k.conn.Read(ctx)
+		if err != nil {
+			k.t.Fatalf("socket read, having seen %q: %v", seen.String(), err)
+		}
+		var m wsMsg
+		if err := json.Unmarshal(b, &m); err != nil {
+			k.t.Fatal(err)
+		}
+		switch {
+		case shellID == "" && (m.Type == "console.reset" || m.Type == "console.output"):
+			seen.Write(m.Data)
+		case shellID != "" && m.Type == "shell.output" && m.ID == shellID:
+			seen.Write(m.Data)
+		}
+		if done(m, seen.String()) {
+			return seen.String()
+		}
+	}
+}
+
+// shellOutput opens a shell in the project over its WebSocket, types
+// input, and returns what the shell printed until it exited.
+func shellOutput(t *testing.T, s *testserver.Server, c *testserver.Client, projectID, input string) string {
+	t.Helper()
+	sock := dialProject(t, s, c, projectID)
+	sock.conn.SetReadLimit(-1)
+	sock.send(map[string]any{"type": "shell.open", "id": "sh", "rows": 24, "cols": 200})
+	sock.send(map[string]any{"type": "shell.input", "id": "sh", "data": []byte(input)})
+	return sock.collect("sh", func(m wsMsg, _ string) bool { return m.Type == "shell.exit" && m.ID == "sh" })
 }

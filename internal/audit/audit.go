@@ -1,14 +1,20 @@
 // Package audit is the append-only record of what happened to accounts,
 // projects and their secrets: who did what to which, from where, when.
-// Each entry holds the hash of the entry before it, so editing or
-// deleting any entry breaks the chain, and Verify finds where.
+//
+// Each entry carries an HMAC-SHA256 over its fields and the entry before
+// it, under a key derived from the master key, which the database never
+// holds: whoever can write to the database cannot edit an entry and
+// recompute the chain after it. The newest entry (its seq and mac, the
+// head) is also written to an anchor file outside the database, so
+// removing the newest entries shows too. Verify walks the chain and
+// compares its end with the anchor, and with any head an operator kept
+// elsewhere. What it cannot show: someone who holds the master key and
+// the anchor file (root on the server) can rewrite both.
 package audit
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +22,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"ecode/internal/httpx"
@@ -35,19 +40,13 @@ type Entry struct {
 	UserAgent string `json:"userAgent" db:"user_agent"`
 	Details   string `json:"details" db:"details"` // JSON
 	Team      string `json:"-" db:"team"`          // the team whose view of the log shows it, if any
-	PrevHash  string `json:"-" db:"prev_hash"`
-	Hash      string `json:"-" db:"hash"`
+	KeyID     string `json:"keyId" db:"key_id"`    // which master key's derived key made MAC
+	PrevMAC   string `json:"prevMac" db:"prev_mac"`
+	MAC       string `json:"mac" db:"mac"`
 }
 
-// Log appends to the audit log. A nil *Log records nothing, so services
-// built without one (tools, tests of other things) need no special case.
-type Log struct {
-	db *store.DB
-	mu sync.Mutex // one writer: the chain has one end
-}
-
-// New returns the audit log kept in db.
-func New(db *store.DB) *Log { return &Log{db: db} }
+// entryCols are the columns an Entry reads.
+const entryCols = `seq, at, actor_id, actor, action, target, ip, user_agent, details, team, key_id, prev_mac, mac`
 
 // Actor is who did something: an account's id and name, or "" for the
 // platform itself (an operator's command).
@@ -85,88 +84,11 @@ func clip(s string) string {
 	return s
 }
 
-func (l *Log) append(ctx context.Context, e *Entry) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var last struct {
-		Seq  int64  `db:"seq"`
-		Hash string `db:"hash"`
-	}
-	err := l.db.Get(ctx, &last, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`)
-	if err != nil && !store.NoRows(err) {
-		return fmt.Errorf("read the chain's end: %w", err)
-	}
-	e.Seq, e.PrevHash = last.Seq+1, last.Hash
-	e.Hash = e.digest()
-	_, err = l.db.Exec(ctx, `INSERT INTO audit_log (seq, at, actor_id, actor, action, target, ip, user_agent, details, team, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.Seq, e.At, e.ActorID, e.Actor, e.Action, e.Target, e.IP, e.UserAgent, e.Details, e.Team, e.PrevHash, e.Hash)
-	if err != nil {
-		return fmt.Errorf("append: %w", err)
-	}
-	return nil
-}
-
-// digest is the entry's hash: every field, each length-prefixed so no two
-// entries read the same, and the previous entry's hash. The team joins
-// only when set, so entries from before teams keep their hashes.
-func (e *Entry) digest() string {
-	h := sha256.New()
-	fields := []string{strconv.FormatInt(e.Seq, 10), strconv.FormatInt(e.At, 10), e.ActorID, e.Actor, e.Action,
-		e.Target, e.IP, e.UserAgent, e.Details, e.PrevHash}
-	if e.Team != "" {
-		fields = append(fields, "team", e.Team)
-	}
-	for _, f := range fields {
-		fmt.Fprintf(h, "%d:%s;", len(f), f)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// Broken says where the chain stopped holding.
-type Broken struct {
-	Seq    int64
-	Reason string
-}
-
-func (b *Broken) Error() string {
-	return fmt.Sprintf("audit log broken at entry %d: %s", b.Seq, b.Reason)
-}
-
-// Verify walks the whole chain. It returns the number of entries and, if
-// an entry was changed or removed, where.
-func (l *Log) Verify(ctx context.Context) (int64, error) {
-	var n, want int64 = 0, 1
-	prev := ""
-	for {
-		var page []Entry
-		err := l.db.Select(ctx, &page, `SELECT seq, at, actor_id, actor, action, target, ip, user_agent, details, team, prev_hash, hash
-			FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT 1000`, want)
-		if err != nil {
-			return n, fmt.Errorf("read the audit log: %w", err)
-		}
-		if len(page) == 0 {
-			return n, nil
-		}
-		for _, e := range page {
-			switch {
-			case e.Seq != want:
-				return n, &Broken{Seq: want, Reason: fmt.Sprintf("entries %d to %d are missing", want, e.Seq-1)}
-			case e.PrevHash != prev:
-				return n, &Broken{Seq: e.Seq, Reason: "it does not follow the entry before it"}
-			case e.digest() != e.Hash:
-				return n, &Broken{Seq: e.Seq, Reason: "its contents were changed"}
-			}
-			prev, want = e.Hash, want+1
-			n++
-		}
-	}
-}
-
 // Mine lists the entries about an account, newest first: what it did,
 // and what was done to it.
 func (l *Log) Mine(ctx context.Context, userID string, limit int) ([]Entry, error) {
 	out := []Entry{}
-	err := l.db.Select(ctx, &out, `SELECT seq, at, actor_id, actor, action, target, ip, user_agent, details FROM audit_log
+	err := l.db.Select(ctx, &out, `SELECT `+entryCols+` FROM audit_log
 		WHERE actor_id = ? OR target = ? ORDER BY seq DESC LIMIT ?`, userID, "user:"+userID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read the audit log: %w", err)
@@ -183,7 +105,7 @@ type Filter struct {
 
 // Search lists entries of the whole log matching f, newest first.
 func (l *Log) Search(ctx context.Context, f Filter) ([]Entry, error) {
-	q := `SELECT seq, at, actor_id, actor, action, target, ip, user_agent, details FROM audit_log WHERE 1 = 1`
+	q := `SELECT ` + entryCols + ` FROM audit_log WHERE 1 = 1`
 	var args []any
 	if f.ActorID != "" {
 		q, args = q+` AND actor_id = ?`, append(args, f.ActorID)
@@ -237,10 +159,10 @@ func Write(w http.ResponseWriter, r *http.Request, entries []Entry) {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="audit-log.csv"`)
 		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"seq", "at", "actor_id", "actor", "action", "target", "ip", "user_agent", "details"})
+		_ = cw.Write([]string{"seq", "at", "actor_id", "actor", "action", "target", "ip", "user_agent", "details", "key_id", "prev_mac", "mac"})
 		for _, e := range entries {
 			_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), time.UnixMilli(e.At).UTC().Format(time.RFC3339Nano), e.ActorID, e.Actor,
-				e.Action, e.Target, e.IP, e.UserAgent, e.Details})
+				e.Action, e.Target, e.IP, e.UserAgent, e.Details, e.KeyID, e.PrevMAC, e.MAC})
 		}
 		cw.Flush()
 	default:
@@ -266,15 +188,15 @@ func (l *Log) Routes(rt *httpx.Router, caller func(r *http.Request) (string, boo
 		if !admin(w, r) {
 			return
 		}
-		n, err := l.Verify(r.Context())
+		rep, err := l.Verify(r.Context())
 		var broken *Broken
 		switch {
 		case errors.As(err, &broken):
-			httpx.JSON(w, http.StatusOK, map[string]any{"intact": false, "entries": n, "brokenAt": broken.Seq, "reason": broken.Reason})
+			httpx.JSON(w, http.StatusOK, map[string]any{"intact": false, "entries": rep.Entries, "brokenAt": broken.Seq, "reason": broken.Reason})
 		case err != nil:
 			httpx.Error(w, r, err)
 		default:
-			httpx.JSON(w, http.StatusOK, map[string]any{"intact": true, "entries": n})
+			httpx.JSON(w, http.StatusOK, map[string]any{"intact": true, "entries": rep.Entries, "head": rep.Head})
 		}
 	})
 	rt.HandleFunc("GET /api/user/audit", func(w http.ResponseWriter, r *http.Request) {

@@ -1,13 +1,37 @@
 package audit_test
 
 import (
+	"encoding/json"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"ecode/internal/audit"
+	"ecode/internal/seal"
 	"ecode/internal/testserver"
 )
+
+// serverKeys is the master keyring of s, loaded as the admin commands load it.
+func serverKeys(t *testing.T, s *testserver.Server) *seal.Keyring {
+	t.Helper()
+	c := s.App.Config
+	keys, err := seal.Load(c.MasterKey, filepath.Join(c.DataDir, "master.key"), c.PreviousKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// serverLog opens s's audit log as `ecode admin verify-audit` does.
+func serverLog(t *testing.T, s *testserver.Server) *audit.Log {
+	t.Helper()
+	log, err := audit.OpenInstall(t.Context(), s.App.DB, serverKeys(t, s), s.App.Config.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return log
+}
 
 func TestAuditChain(t *testing.T) {
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
@@ -43,14 +67,22 @@ func TestAuditChain(t *testing.T) {
 			}
 		}
 		s.Anonymous().Get(t, "/api/user/audit").WantError(t, 401, "unauthenticated")
-		if jsonl := string(amy.Get(t, "/api/user/audit?format=jsonl").WantStatus(t, 200).Body); strings.Count(jsonl, "\n") != len(mine.Entries) {
+		jsonl := string(amy.Get(t, "/api/user/audit?format=jsonl").WantStatus(t, 200).Body)
+		if strings.Count(jsonl, "\n") != len(mine.Entries) {
 			t.Fatalf("JSON lines export: %q", jsonl)
 		}
 
-		log := audit.New(s.App.DB)
-		n, err := log.Verify(t.Context())
-		if err != nil || n < int64(len(mine.Entries)) {
-			t.Fatalf("verify = %d, %v", n, err)
+		for _, line := range strings.Split(strings.TrimSpace(jsonl), "\n") {
+			var e audit.Entry
+			if err := json.Unmarshal([]byte(line), &e); err != nil || len(e.MAC) != 64 || e.KeyID == "" {
+				t.Fatalf("exported entry without its mac: %s", line)
+			}
+		}
+
+		log := serverLog(t, s)
+		rep, err := log.Verify(t.Context())
+		if err != nil || rep.Entries < int64(len(mine.Entries)) || rep.Anchors != 1 {
+			t.Fatalf("verify = %+v, %v", rep, err)
 		}
 		// Editing one entry is found, at that entry.
 		if _, err := s.App.DB.Exec(t.Context(), `UPDATE audit_log SET target = 'project:someone-else' WHERE seq = 3`); err != nil {
@@ -101,7 +133,8 @@ func TestAdminAuditSearch(t *testing.T) {
 			t.Fatalf("project entries = %+v", found.Entries)
 		}
 		csv := string(root.Get(t, "/api/admin/audit?format=csv&action=account.create").WantStatus(t, 200).Body)
-		if lines := strings.Split(strings.TrimSpace(csv), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], "seq,at,actor_id") {
+		if lines := strings.Split(strings.TrimSpace(csv), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], "seq,at,actor_id") ||
+			!strings.HasSuffix(lines[0], ",key_id,prev_mac,mac") {
 			t.Fatalf("csv = %q", csv)
 		}
 
@@ -109,9 +142,10 @@ func TestAdminAuditSearch(t *testing.T) {
 			Intact   bool
 			Entries  int
 			BrokenAt int
+			Head     audit.Head
 		}
 		root.Post(t, "/api/admin/audit/verify", nil).WantStatus(t, 200).Decode(t, &v)
-		if !v.Intact || v.Entries == 0 {
+		if !v.Intact || v.Entries == 0 || v.Head.Seq != int64(v.Entries) || len(v.Head.MAC) != 64 {
 			t.Fatalf("verify = %+v", v)
 		}
 		if _, err := s.App.DB.Exec(t.Context(), `UPDATE audit_log SET actor = 'mallory' WHERE seq = 2`); err != nil {

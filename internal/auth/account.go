@@ -267,7 +267,10 @@ func (s *Service) confirmPassword(ctx context.Context, u *User, password string)
 	if err != nil {
 		return err
 	}
-	if !s.perLogin.allow("confirm:"+u.ID) || !checkPassword(password, hash) {
+	if wait := s.confirms.take(u.ID); wait > 0 {
+		return rateLimited(wait)
+	}
+	if !checkPassword(password, hash) {
 		return errs.Invalid("wrong_password", "Your current password is not right.")
 	}
 	return nil

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"errors"
 	"net/http"
 
 	"ecode/internal/httpx"
@@ -38,9 +39,10 @@ func (h handlers) signup(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := h.svc.signup(r.Context(), r, in.Username, in.Email, in.Password)
 	if err != nil {
-		httpx.Error(w, r, err)
+		fail(w, r, err)
 		return
 	}
+	h.svc.rememberDevice(w, u)
 	httpx.JSON(w, http.StatusCreated, map[string]any{"user": u})
 }
 
@@ -54,19 +56,28 @@ func (h handlers) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := h.svc.login(r.Context(), r, in.Login, in.Password)
-	if err == errRateLimited {
-		w.Header().Set("Retry-After", "60")
-	}
 	if err == errSecondFactor {
 		// The password was right; the client asks the security key next.
+		// Knowing the password is what the device cookie vouches for.
+		h.svc.rememberDevice(w, u)
 		httpx.JSON(w, http.StatusOK, map[string]any{"user": nil, "secondFactor": "webauthn", "username": u.Username})
 		return
 	}
 	if err != nil {
-		httpx.Error(w, r, err)
+		fail(w, r, err)
 		return
 	}
+	h.svc.rememberDevice(w, u)
 	httpx.JSON(w, http.StatusOK, map[string]any{"user": u})
+}
+
+// fail answers err, saying when to try again if it is a rate limit.
+func fail(w http.ResponseWriter, r *http.Request, err error) {
+	var lim *limited
+	if errors.As(err, &lim) {
+		w.Header().Set("Retry-After", lim.RetryAfter())
+	}
+	httpx.Error(w, r, err)
 }
 
 func (h handlers) logout(w http.ResponseWriter, r *http.Request) {
@@ -151,7 +162,11 @@ func (h handlers) updateMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next, err := h.svc.UpdateAccount(r.Context(), u, in)
-	httpx.Reply(w, r, http.StatusOK, map[string]any{"user": next}, err)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, map[string]any{"user": next})
 }
 
 func (h handlers) deleteMe(w http.ResponseWriter, r *http.Request) {
@@ -168,7 +183,7 @@ func (h handlers) deleteMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.svc.DeleteAccount(r.Context(), u, in.Confirm, in.Password); err != nil {
-		httpx.Error(w, r, err)
+		fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -188,7 +203,7 @@ func (h handlers) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.svc.ChangePassword(r.Context(), u, in.CurrentPassword, in.NewPassword); err != nil {
-		httpx.Error(w, r, err)
+		fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -14,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/alexedwards/scs/v2/memstore"
 
 	"ecode/internal/audit"
 	"ecode/internal/errs"
@@ -24,11 +23,14 @@ import (
 
 // Service is the identity capability.
 type Service struct {
-	db       *store.DB
-	opts     Options
-	Sessions *scs.SessionManager
-	perIP    *limiter // every login and sign-up attempt from one address
-	perLogin *limiter // failed logins against one account
+	db        *store.DB
+	opts      Options
+	Sessions  *scs.SessionManager
+	perIP     *limiter // every login and sign-up attempt from one address
+	perPair   *limiter // failed logins against one account from one address
+	strikes   *limiter // failed logins against one account from anywhere: they slow it down
+	confirms  *limiter // password confirmations by a signed-in account
+	deviceKey []byte   // signs known-device cookies
 
 	// OnDeleteUser, when set, removes what else an account owns (its
 	// projects' files) before the account goes.
@@ -46,14 +48,18 @@ type Options struct {
 	AllowSignup   bool          // let anyone create an account
 	IdleTimeout   time.Duration // a session unused this long ends; 0 means 14 days
 	Lifetime      time.Duration // a session ends this long after login whatever; 0 means 30 days
+	// DeviceKey signs the cookies that mark a browser as one an account
+	// logged in from; nil draws a key that lasts as long as the process.
+	DeviceKey []byte
 }
 
 // NewService builds the identity service.
 func NewService(db *store.DB, opts Options) *Service {
+	// scs.New starts a memory store's cleanup goroutine that the database
+	// store below replaces. It is left to tick over an empty map: stopping
+	// it races with its own start (memstore sets its stop channel in the
+	// goroutine).
 	sm := scs.New()
-	if ms, ok := sm.Store.(*memstore.MemStore); ok {
-		ms.StopCleanup() // replaced by the database store below
-	}
 	sm.Store = sessionStore{db: db}
 	sm.Lifetime, sm.IdleTimeout = 30*24*time.Hour, 14*24*time.Hour
 	if opts.Lifetime > 0 {
@@ -68,12 +74,20 @@ func NewService(db *store.DB, opts Options) *Service {
 	sm.Cookie.Secure = opts.SecureCookies
 	sm.Cookie.Persist = true
 	sm.ErrorFunc = httpx.Error
+	key := opts.DeviceKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key) // crypto/rand never fails on Linux
+	}
 	return &Service{
-		db:       db,
-		opts:     opts,
-		Sessions: sm,
-		perIP:    newLimiter(30, 30),
-		perLogin: newLimiter(6, 10),
+		db:        db,
+		opts:      opts,
+		Sessions:  sm,
+		perIP:     newLimiter(perIPPerMinute, perIPBurst),
+		perPair:   newLimiter(perPairPerMinute, perPairBurst),
+		strikes:   newLimiter(strikesPerMinute, strikesMax),
+		confirms:  newLimiter(6, 10),
+		deviceKey: key,
 	}
 }
 
@@ -108,7 +122,7 @@ func (s *Service) CreateUser(ctx context.Context, username, email, password stri
 	return u, nil
 }
 
-var errRateLimited = errs.RateLimited("rate_limited", "Too many attempts; wait a minute and try again.")
+var errRateLimited = errs.RateLimited("rate_limited", "Too many attempts from this address; wait a little and try again.")
 
 // ErrSignupClosed answers sign-ups the operator has closed.
 var ErrSignupClosed = errs.Forbidden("signup_disabled", "Sign-up is closed on this server; ask an administrator for an account.")
@@ -121,8 +135,8 @@ func (s *Service) signup(ctx context.Context, r *http.Request, username, email, 
 	if !s.opts.AllowSignup {
 		return nil, ErrSignupClosed
 	}
-	if !s.perIP.allow(ClientIP(r)) {
-		return nil, errRateLimited
+	if wait := s.perIP.take(ClientIP(r)); wait > 0 {
+		return nil, rateLimited(wait)
 	}
 	u, err := s.CreateUser(ctx, username, email, password)
 	if err != nil {
@@ -139,22 +153,45 @@ var errSecondFactor = errs.Unauthenticated("second_factor_required", "Confirm wi
 // login checks a password and starts a session with a fresh token, or,
 // for an account that requires a security key, holds the login until the
 // key answers (see PendingSecondFactor).
+//
+// Every attempt costs one password hash comparison, whether the account
+// exists, has a password, or not, so the time taken does not tell which
+// names are accounts. Limits: see ratelimit.go.
 func (s *Service) login(ctx context.Context, r *http.Request, login, password string) (*User, error) {
 	ip := ClientIP(r)
 	login = strings.ToLower(strings.TrimSpace(login))
 	if login == "" || password == "" || len(login) > 254 || len(password) > maxPasswordBytes {
 		return nil, errs.Invalid("invalid_credentials", "Enter your username or email and your password.")
 	}
-	if !s.perIP.allow(ip) || s.perLogin.blocked(login) {
-		return nil, errRateLimited
+	if wait := s.perIP.take(ip); wait > 0 {
+		return nil, rateLimited(wait)
 	}
 	u, hash, err := credentials(ctx, s.db, login)
 	if err != nil {
 		return nil, err
 	}
-	if hash == "" || !checkPassword(password, hash) || u == nil {
-		s.perLogin.allow(login)
-		slog.InfoContext(ctx, "login failed", "login", login, "ip", ip)
+	account := "login:" + login // unknown names are limited as accounts are, so limits tell nothing either
+	if u != nil {
+		account = "user:" + u.ID
+	}
+	pair := account + "@" + ip
+	known := u != nil && s.knownDevice(r, u.ID)
+	if !known {
+		if wait := s.perPair.wait(pair); wait > 0 {
+			return nil, rateLimited(wait)
+		}
+		// Before the comparison, so a right password cannot be told
+		// from a wrong one by answering sooner.
+		if err := pause(ctx, slowdown(s.strikes.spent(account))); err != nil {
+			return nil, err
+		}
+	}
+	if ok := checkPassword(password, hash); !ok || u == nil || hash == "" {
+		if !known {
+			s.perPair.take(pair)
+			s.strikes.take(account)
+		}
+		slog.InfoContext(ctx, "login failed", "login", login, "ip", ip, "known_device", known)
 		target := "login:" + login
 		if u != nil {
 			target = u.AuditTarget()
@@ -173,6 +210,21 @@ func (s *Service) login(ctx context.Context, r *http.Request, login, password st
 		return u, errSecondFactor
 	}
 	return u, s.StartSession(ctx, r, u)
+}
+
+// pause waits d, or until ctx ends.
+func pause(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("login slowed down: %w", ctx.Err())
+	}
 }
 
 // BeginSecondFactor holds a login whose first factor (a password, a

@@ -27,10 +27,12 @@ type Config struct {
 	LogLevel        string        // ECODE_LOG_LEVEL: debug, info, warn, error
 	MaxFileBytes    int64         // ECODE_MAX_FILE_BYTES
 	MaxProjectBytes int64         // ECODE_MAX_PROJECT_BYTES
+	MaxCacheBytes   int64         // ECODE_MAX_CACHE_BYTES: largest a project's ~/.cache may grow
 	AllowSignup     bool          // ECODE_ALLOW_SIGNUP
 	PreviewDomain   string        // ECODE_PREVIEW_DOMAIN
 	SandboxIdle     time.Duration // ECODE_SANDBOX_IDLE
 	DiskCheck       time.Duration // ECODE_DISK_CHECK
+	ReadTimeout     time.Duration // ECODE_READ_TIMEOUT: for a request's headers, and for each pause in its body
 	GitImportRoots  string        // ECODE_GIT_IMPORT_ROOTS: comma-separated host folders file:// imports may use
 	EgressPrivate   string        // ECODE_EGRESS_ALLOW_PRIVATE: comma-separated CIDRs of private networks sandboxes may reach
 	TrustedProxies  string        // ECODE_TRUSTED_PROXIES: comma-separated CIDRs whose X-Forwarded-For is believed
@@ -83,10 +85,12 @@ func Default() Config {
 		LogLevel:        "info",
 		MaxFileBytes:    20 << 20,
 		MaxProjectBytes: 1 << 30,
+		MaxCacheBytes:   2 << 30,
 		AllowSignup:     true,
 		PreviewDomain:   "localhost",
 		SandboxIdle:     15 * time.Minute,
 		DiskCheck:       5 * time.Second,
+		ReadTimeout:     30 * time.Second,
 		OAuth:           OAuthSettings{AzureADTenant: "common"},
 	}
 }
@@ -127,6 +131,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.LogLevel, "log-level", "ECODE_LOG_LEVEL", "log level: debug, info, warn or error")
 	num(&c.MaxFileBytes, "max-file-bytes", "ECODE_MAX_FILE_BYTES", "largest file a project may hold")
 	num(&c.MaxProjectBytes, "max-project-bytes", "ECODE_MAX_PROJECT_BYTES", "largest total size of a project's files")
+	num(&c.MaxCacheBytes, "max-cache-bytes", "ECODE_MAX_CACHE_BYTES", "largest a project's ~/.cache (build and package caches) may grow; over it the sandbox stops and the oldest cached files go")
 	boolean(&c.AllowSignup, "allow-signup", "ECODE_ALLOW_SIGNUP", "let anyone create an account")
 	str(&c.PreviewDomain, "preview-domain", "ECODE_PREVIEW_DOMAIN", "previews are served at {slug}--{owner}.DOMAIN")
 	duration(&c.SandboxIdle, "sandbox-idle", "ECODE_SANDBOX_IDLE", "stop a project's sandbox after this long unused")
@@ -144,6 +149,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.OpenAIKey, "openai-api-key", "ECODE_OPENAI_API_KEY", "API key for ECODE_OPENAI_BASE_URL, when it needs one")
 	str(&c.AIModel, "ai-model", "ECODE_AI_MODEL", "model for the agent and completions (default: a current Claude Sonnet)")
 	duration(&c.DiskCheck, "disk-check", "ECODE_DISK_CHECK", "how often a running project's size is held to its limit")
+	duration(&c.ReadTimeout, "read-timeout", "ECODE_READ_TIMEOUT", "longest a client may take to send a request's headers, and longest a request body may pause; uploads of any length are fine while they keep moving")
 	for _, p := range OAuthProviders {
 		o, env := c.OAuth.Client(p), "ECODE_OAUTH_"+strings.ToUpper(p)
 		str(&o.ClientID, "oauth-"+p+"-client-id", env+"_CLIENT_ID", "client id of this server's OAuth app at "+p+"; with the secret, offers log in with "+p)
@@ -188,8 +194,14 @@ func (c *Config) Validate() error {
 	if c.SandboxIdle < time.Second || c.DiskCheck < 100*time.Millisecond {
 		return fmt.Errorf("sandbox idle timeout must be at least 1s and the disk check interval at least 100ms")
 	}
+	if c.ReadTimeout < 100*time.Millisecond {
+		return fmt.Errorf("read timeout must be at least 100ms")
+	}
 	if c.MaxFileBytes <= 0 || c.MaxProjectBytes < c.MaxFileBytes {
 		return fmt.Errorf("max file bytes must be positive and no more than max project bytes")
+	}
+	if c.MaxCacheBytes <= 0 {
+		return fmt.Errorf("max cache bytes must be positive")
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr

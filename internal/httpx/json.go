@@ -67,6 +67,9 @@ func decodeError(err error) error {
 		typ      *json.UnmarshalTypeError
 		tooLarge *http.MaxBytesError
 	)
+	if e, ok := errs.As(err); ok {
+		return e // the body itself failed in words already (it stopped arriving)
+	}
 	switch {
 	case errors.As(err, &tooLarge):
 		return errs.TooLarge("body_too_large", "The request body is larger than %d bytes.", tooLarge.Limit)

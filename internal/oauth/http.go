@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"ecode/internal/auth"
 	"ecode/internal/errs"
@@ -87,13 +86,10 @@ func fail(w http.ResponseWriter, r *http.Request, provider string, out Outcome, 
 // safeNext keeps only paths on this site; anything else goes home, or back
 // to Settings for a logged-in person linking a provider.
 func safeNext(next string, linking bool) string {
-	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n\t") {
-		return next
-	}
 	if linking {
-		return "/settings"
+		return httpx.LocalPath(next, "/settings")
 	}
-	return "/"
+	return httpx.LocalPath(next, "/")
 }
 
 func (h handlers) finishSignup(w http.ResponseWriter, r *http.Request) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	fdiff "github.com/go-git/go-git/v5/plumbing/format/diff"
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
@@ -33,10 +32,11 @@ func (s *Service) Changes(ctx context.Context, actor *auth.User, id, from, to st
 	if err != nil {
 		return nil, err
 	}
-	repo, err := git.PlainOpen(s.Dir(p.ID))
+	repo, done, err := s.repo(p.ID)
 	if err != nil {
-		return nil, fmt.Errorf("open history: %w", err)
+		return nil, err
 	}
+	defer done()
 	a, err := repo.CommitObject(plumbing.NewHash(from))
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", from, err)

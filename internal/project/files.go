@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"ecode/internal/errs"
+	"ecode/internal/safefs"
 )
 
 // FileEntry is one file or folder in a project's tree.
@@ -28,9 +29,12 @@ type FileEntry struct {
 	Dir  bool   `json:"dir"`
 }
 
-// Tree is a project's working tree on disk. Every access goes through an
-// os.Root, so neither "..", nor a symlink planted by code the project runs,
-// can lead a file operation outside the project.
+// Tree is a project's working tree on disk, which code in the project's
+// sandbox may change at any instant. Reads go through safefs (descriptors,
+// no link followed out, no FIFO opened, type and size checked on what was
+// opened); changes go through an os.Root, so neither "..", nor a link
+// planted by code the project runs, can lead a file operation outside the
+// project.
 type Tree struct {
 	projectID string
 	dir       string
@@ -90,37 +94,39 @@ func (t *Tree) root() (*os.Root, error) {
 	return r, nil
 }
 
+func (t *Tree) safe() (*safefs.Dir, error) {
+	d, err := safefs.OpenDir(t.dir)
+	if err != nil {
+		return nil, fmt.Errorf("open project tree: %w", err)
+	}
+	return d, nil
+}
+
 // List returns every file and folder, sorted by path. The contents of
 // dependency folders such as node_modules are not listed, only the folder.
 func (t *Tree) List() (entries []FileEntry, truncated bool, err error) {
-	r, err := t.root()
+	d, err := t.safe()
 	if err != nil {
 		return nil, false, err
 	}
-	defer r.Close()
+	defer d.Close()
 	entries = []FileEntry{}
-	err = fs.WalkDir(r.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p == "." {
-			return nil
-		}
-		if skipped(d.Name()) {
-			return fs.SkipDir
+	err = d.Walk(func(e safefs.Entry) error {
+		if skipped(e.Name()) {
+			return skipDir(e)
 		}
 		if len(entries) >= maxListed {
 			truncated = true
 			return fs.SkipAll
 		}
-		e := FileEntry{Path: p, Dir: d.IsDir()}
-		if !e.Dir {
-			if info, err := d.Info(); err == nil {
-				e.Size = info.Size()
+		fe := FileEntry{Path: e.Path, Dir: e.IsDir()}
+		if !fe.Dir {
+			if info, err := e.Info(); err == nil {
+				fe.Size = info.Size()
 			}
 		}
-		entries = append(entries, e)
-		if e.Dir && heavy(d.Name()) {
+		entries = append(entries, fe)
+		if fe.Dir && heavy(e.Name()) {
 			return fs.SkipDir
 		}
 		return nil
@@ -131,27 +137,55 @@ func (t *Tree) List() (entries []FileEntry, truncated bool, err error) {
 	return entries, truncated, nil
 }
 
-// Open opens a file for reading.
+// skipDir leaves a folder out of a walk; a file of the same name is just
+// passed over.
+func skipDir(e safefs.Entry) error {
+	if e.IsDir() {
+		return fs.SkipDir
+	}
+	return nil
+}
+
+// Open opens a regular file for reading. The file is checked on its
+// descriptor: a link, FIFO, socket or device is refused, and reading
+// never blocks.
 func (t *Tree) Open(p string) (*os.File, error) {
-	r, err := t.root()
+	d, err := t.safe()
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	f, err := r.Open(p)
+	defer d.Close()
+	f, _, err := d.Open(p)
 	if err != nil {
 		return nil, fileError(err, p)
-	}
-	info, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fileError(err, p)
-	}
-	if info.IsDir() {
-		f.Close()
-		return nil, errs.Invalid("is_directory", "%q is a folder; list the project's files instead.", p)
 	}
 	return f, nil
+}
+
+// Exists reports whether p names anything in the tree (a link is not
+// followed).
+func (t *Tree) Exists(p string) bool {
+	d, err := t.safe()
+	if err != nil {
+		return false
+	}
+	defer d.Close()
+	_, err = d.Lstat(p)
+	return err == nil
+}
+
+// ReadFile reads a regular file of at most max bytes, as Open does.
+func (t *Tree) ReadFile(p string, max int64) ([]byte, error) {
+	d, err := t.safe()
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	b, err := d.ReadFile(p, max)
+	if errors.Is(err, safefs.ErrTooLarge) {
+		return nil, errs.TooLarge("file_too_large", "%q is larger than %s.", p, human(max))
+	}
+	return b, fileError(err, p)
 }
 
 // Write replaces (or creates) p with body's bytes, creating parent folders.
@@ -227,7 +261,7 @@ func regularSize(r *os.Root, p string) int64 {
 // stops with 413 as soon as the bytes exceed the file limit or the room left
 // in the project (counting the replaced file's old size as free).
 func (t *Tree) stage(r *os.Root, dir string, body io.Reader, replaced int64) (string, int64, error) {
-	room := t.limits.MaxProject - t.usage.get(r) + replaced
+	room := t.limits.MaxProject - t.usage.get(t.dir) + replaced
 	limit, tooLarge := t.limits.MaxFile, errs.TooLarge("file_too_large", "A file may be at most %s.", human(t.limits.MaxFile))
 	if room < limit {
 		limit = max(room, 0)
@@ -401,36 +435,29 @@ type Match struct {
 
 // Search finds q in the project's text files, line by line.
 func (t *Tree) Search(q string, caseSensitive bool) (matches []Match, truncated bool, err error) {
-	r, err := t.root()
+	d, err := t.safe()
 	if err != nil {
 		return nil, false, err
 	}
-	defer r.Close()
+	defer d.Close()
 	needle := q
 	if !caseSensitive {
 		needle = strings.ToLower(q)
 	}
 	matches = []Match{}
-	fsys := r.FS()
-	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p != "." && (skipped(d.Name()) || heavy(d.Name())) {
+	err = d.Walk(func(e safefs.Entry) error {
+		if e.IsDir() {
+			if skipped(e.Name()) || heavy(e.Name()) {
 				return fs.SkipDir
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() {
+		if !e.Type.IsRegular() {
 			return nil
 		}
-		if info, err := d.Info(); err != nil || info.Size() > maxSearched {
-			return nil
-		}
-		data, err := fs.ReadFile(fsys, p)
+		data, err := readEntry(e, maxSearched)
 		if err != nil || bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 {
-			return nil // unreadable or binary
+			return nil // unreadable, too large or binary
 		}
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(nil, maxSearched+1)
@@ -448,7 +475,7 @@ func (t *Tree) Search(q string, caseSensitive bool) (matches []Match, truncated 
 				truncated = true
 				return fs.SkipAll
 			}
-			matches = append(matches, Match{Path: p, Line: line, Column: len([]rune(hay[:col])) + 1, Text: truncate(text, 240)})
+			matches = append(matches, Match{Path: e.Path, Line: line, Column: len([]rune(hay[:col])) + 1, Text: truncate(text, 240)})
 		}
 		return nil
 	})
@@ -458,49 +485,55 @@ func (t *Tree) Search(q string, caseSensitive bool) (matches []Match, truncated 
 	return matches, truncated, nil
 }
 
+// readEntry reads a regular file met in a walk, refusing one over max bytes.
+func readEntry(e safefs.Entry, max int64) ([]byte, error) {
+	f, info, err := e.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if info.Size() > max {
+		return nil, safefs.ErrTooLarge
+	}
+	return io.ReadAll(io.LimitReader(f, max))
+}
+
 // Zip writes the project as a zip archive, without its history, installed
 // dependencies or links.
 func (t *Tree) Zip(w io.Writer) error {
-	r, err := t.root()
+	d, err := t.safe()
 	if err != nil {
 		return err
 	}
-	defer r.Close()
+	defer d.Close()
 	zw := zip.NewWriter(w)
-	fsys := r.FS()
-	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == "." {
-			return err
-		}
-		if d.IsDir() {
-			if skipped(d.Name()) || heavy(d.Name()) {
+	err = d.Walk(func(e safefs.Entry) error {
+		if e.IsDir() {
+			if skipped(e.Name()) || heavy(e.Name()) {
 				return fs.SkipDir
 			}
-			_, err := zw.Create(p + "/")
+			_, err := zw.Create(e.Path + "/")
 			return err
 		}
-		if !d.Type().IsRegular() {
+		if !e.Type.IsRegular() {
 			return nil
 		}
-		info, err := d.Info()
+		f, info, err := e.Open()
 		if err != nil {
-			return err
+			return nil // no longer a regular file
 		}
+		defer f.Close()
 		hdr, err := zip.FileInfoHeader(info)
 		if err != nil {
 			return err
 		}
-		hdr.Name, hdr.Method = p, zip.Deflate
+		hdr.Name, hdr.Method = e.Path, zip.Deflate
 		dst, err := zw.CreateHeader(hdr)
 		if err != nil {
 			return err
 		}
-		f, err := fsys.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(dst, f)
+		// A file that grows while it is zipped is cut at its opened size.
+		_, err = io.Copy(dst, io.LimitReader(f, info.Size()))
 		return err
 	})
 	if err != nil {
@@ -509,14 +542,14 @@ func (t *Tree) Zip(w io.Writer) error {
 	return zw.Close()
 }
 
-// Usage measures the project's size on disk now (history excluded).
+// Usage measures the project's size on disk now.
 func (t *Tree) Usage() (used, limit int64, err error) {
-	r, err := t.root()
+	d, err := t.safe()
 	if err != nil {
 		return 0, 0, err
 	}
-	defer r.Close()
-	n := measure(r)
+	defer d.Close()
+	n := measure(d)
 	t.usage.mu.Lock()
 	t.usage.bytes, t.usage.at = n, time.Now()
 	t.usage.mu.Unlock()
@@ -537,11 +570,14 @@ type usage struct {
 
 const usageTTL = 30 * time.Second
 
-func (u *usage) get(r *os.Root) int64 {
+func (u *usage) get(dir string) int64 {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if time.Since(u.at) > usageTTL {
-		u.bytes, u.at = measure(r), time.Now()
+		if d, err := safefs.OpenDir(dir); err == nil {
+			u.bytes, u.at = measure(d), time.Now()
+			d.Close()
+		}
 	}
 	return u.bytes
 }
@@ -558,18 +594,13 @@ func (u *usage) invalidate() {
 	u.mu.Unlock()
 }
 
-// measure adds up the sizes of the project's regular files, history excluded.
-func measure(r *os.Root) int64 {
+// measure adds up the sizes of the project's regular files, a .git of the
+// person's own included: it is their disk.
+func measure(d *safefs.Dir) int64 {
 	var total int64
-	_ = fs.WalkDir(r.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() && skipped(d.Name()) {
-			return fs.SkipDir
-		}
-		if d.Type().IsRegular() {
-			if info, err := d.Info(); err == nil {
+	_ = d.Walk(func(e safefs.Entry) error {
+		if e.Type.IsRegular() {
+			if info, err := e.Info(); err == nil {
 				total += info.Size()
 			}
 		}

@@ -2,15 +2,15 @@ package project
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"ecode/internal/access"
 	"ecode/internal/auth"
+	"ecode/internal/errs"
+	"ecode/internal/safefs"
 	"ecode/internal/store"
 )
 
@@ -36,65 +36,55 @@ func (s *Service) Fork(ctx context.Context, actor *auth.User, id, name string) (
 		ID: store.NewID(), OwnerID: actor.ID, Owner: actor.Username, Slug: Slugify(name), Name: name,
 		Visibility: Private, Template: src.Template, CreatedAt: now, UpdatedAt: now,
 	}
-	dir := s.Dir(p.ID)
 	unlock := s.history.lock(src.ID) // a consistent copy of the history
-	err = copyTree(s.Dir(src.ID), dir)
+	err = s.copyProject(src.ID, p.ID)
 	unlock()
 	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("copy project: %w", err)
+		s.removeFiles(p.ID)
+		return nil, err
 	}
 	if err := insertProject(ctx, s.db, p); err != nil {
-		os.RemoveAll(dir)
+		s.removeFiles(p.ID)
 		return nil, err
 	}
 	slog.InfoContext(ctx, "project forked", "from", src.ID, "project_id", p.ID, "owner", p.Owner)
 	return decorate(p, actor), nil
 }
 
-// copyTree copies regular files, folders and links from src to dst,
-// skipping installed dependencies and the platform's staging folders.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+// copyProject copies project from's files and history to project to. The
+// files are sandbox-written and may change while they are copied, so they
+// are read through safefs from descriptors: no link is followed (links are
+// copied as links), no FIFO opened, and the copy stops at the project size
+// limit. Installed dependencies and the platform's staging folders stay.
+func (s *Service) copyProject(from, to string) error {
+	if err := copyDir(s.Dir(from), s.Dir(to), safefs.CopyOptions{
+		Links: true, MaxBytes: s.limits.MaxProject,
+		Skip: func(e safefs.Entry) bool { return e.IsDir() && (heavy(e.Name()) || e.Name() == stagingDir) },
+	}); err != nil {
+		if errors.Is(err, safefs.ErrTooLarge) {
+			return errs.TooLarge("project_too_large", "The project is over its %s limit and cannot be forked.", human(s.limits.MaxProject))
 		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		switch {
-		case d.IsDir() && rel != "." && (heavy(d.Name()) || d.Name() == stagingDir):
-			return fs.SkipDir
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		case !d.Type().IsRegular():
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		in, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, info.Mode().Perm())
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
-	})
+		return fmt.Errorf("copy project: %w", err)
+	}
+	if err := copyDir(s.historyDir(from), s.historyDir(to), safefs.CopyOptions{}); err != nil {
+		return fmt.Errorf("copy history: %w", err)
+	}
+	return nil
+}
+
+func copyDir(from, to string, opts safefs.CopyOptions) error {
+	src, err := safefs.OpenDir(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		return err
+	}
+	dst, err := os.OpenRoot(to)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	return safefs.Copy(src, dst, opts)
 }

@@ -1,18 +1,12 @@
 package project
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -68,10 +62,11 @@ func (s *Service) History(ctx context.Context, actor *auth.User, id string) ([]C
 	if err != nil {
 		return nil, err
 	}
-	repo, err := git.PlainOpen(s.Dir(p.ID))
+	repo, done, err := s.repo(p.ID)
 	if err != nil {
-		return nil, fmt.Errorf("open history: %w", err)
+		return nil, err
 	}
+	defer done()
 	iter, err := repo.Log(&git.LogOptions{Order: git.LogOrderCommitterTime})
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
 		return []Checkpoint{}, nil
@@ -114,47 +109,17 @@ func (s *Service) Checkpoint(ctx context.Context, actor *auth.User, id, message 
 }
 
 func (s *Service) commitAll(p *Project, actor *auth.User, message string) (*Checkpoint, bool, error) {
-	repo, err := git.PlainOpen(s.Dir(p.ID))
-	if err != nil {
-		return nil, false, fmt.Errorf("open history: %w", err)
-	}
-	wt, err := repo.Worktree()
+	repo, done, err := s.repo(p.ID)
 	if err != nil {
 		return nil, false, err
 	}
-	wt.Excludes = append(wt.Excludes, dependencyExcludes...)
-	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
-		return nil, false, fmt.Errorf("stage changes: %w", err)
-	}
-	status, err := wt.Status()
-	if err != nil {
-		return nil, false, fmt.Errorf("status: %w", err)
-	}
-	changed := !status.IsClean()
-	if !changed {
-		head, err := repo.Head()
-		if err == nil {
-			c, err := repo.CommitObject(head.Hash())
-			if err == nil {
-				cp := checkpointOf(c)
-				return &cp, false, nil
-			}
-		}
-	}
-	hash, err := wt.Commit(message, &git.CommitOptions{
-		AllowEmptyCommits: true,
-		Author:            &object.Signature{Name: actor.Username, Email: actor.Email, When: time.Now()},
-	})
-	if err != nil {
-		return nil, false, fmt.Errorf("commit: %w", err)
-	}
-	s.ownHistory(p)
-	c, err := repo.CommitObject(hash)
+	defer done()
+	c, changed, err := commitAll(repo, actor.Username, actor.Email, message, false)
 	if err != nil {
 		return nil, false, err
 	}
 	cp := checkpointOf(c)
-	return &cp, true, nil
+	return &cp, changed, nil
 }
 
 // Restore makes the project's files what they were at checkpoint target,
@@ -170,10 +135,11 @@ func (s *Service) Restore(ctx context.Context, actor *auth.User, id, target stri
 		return nil, errs.Invalid("invalid_checkpoint", "Name a checkpoint by its full id.")
 	}
 	defer s.history.lock(p.ID)()
-	repo, err := git.PlainOpen(s.Dir(p.ID))
+	repo, done, err := s.repo(p.ID)
 	if err != nil {
-		return nil, fmt.Errorf("open history: %w", err)
+		return nil, err
 	}
+	defer done()
 	want, err := repo.CommitObject(plumbing.NewHash(target))
 	if err != nil {
 		return nil, errs.NotFound("not_found", "No checkpoint %s in this project.", target[:7])
@@ -217,11 +183,7 @@ func (s *Service) writeTree(p *Project, from, to *object.Commit) error {
 			return err
 		}
 		defer r.Close()
-		data, err := io.ReadAll(r)
-		if err != nil {
-			return err
-		}
-		if _, err := t.Write(f.Name, bytes.NewReader(data)); err != nil {
+		if _, err := t.Write(f.Name, r); err != nil {
 			return fmt.Errorf("restore %s: %w", f.Name, err)
 		}
 		if f.Mode == filemode.Executable {
@@ -250,25 +212,4 @@ func (s *Service) writeTree(p *Project, from, to *object.Commit) error {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	return s
-}
-
-// ownHistory hands .git back to the sandbox's uid after the platform wrote
-// to it, so git in the project's shell keeps working.
-func (s *Service) ownHistory(p *Project) {
-	if s.SandboxUID == nil {
-		return
-	}
-	uid := s.SandboxUID(p.ID)
-	_ = filepath.WalkDir(filepath.Join(s.Dir(p.ID), ".git"), func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if info, err := d.Info(); err == nil {
-			if st, ok := info.Sys().(*syscall.Stat_t); ok && int(st.Uid) == uid {
-				return nil
-			}
-		}
-		_ = os.Lchown(path, uid, uid)
-		return nil
-	})
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"ecode/internal/errs"
+	"ecode/internal/safefs"
 )
 
 // CleanPath checks a project-relative path from outside and returns it in
@@ -70,7 +71,11 @@ func fileError(err error, path string) error {
 	case errors.Is(err, syscall.ENOTDIR):
 		return errs.Invalid("invalid_path", "A part of %q is a file, not a folder.", path).With(err)
 	case errors.Is(err, syscall.EISDIR):
-		return errs.Invalid("is_directory", "%q is a folder.", path).With(err)
+		return errs.Invalid("is_directory", "%q is a folder; list the project's files instead.", path).With(err)
+	case errors.Is(err, safefs.ErrLink):
+		return errs.Invalid("invalid_path", "%q is a link, or leads through one out of the project; open the file it points to.", path).With(err)
+	case errors.Is(err, safefs.ErrNotRegular):
+		return errs.Invalid("not_a_file", "%q is not a regular file (a pipe, socket or device).", path).With(err)
 	}
 	return err
 }

@@ -18,9 +18,13 @@ func TestProjectLifecycle(t *testing.T) {
 		if p.Slug != "my-first-app" || p.URL != "/@alice/my-first-app" || p.Owner != "alice" || p.Visibility != "private" || !p.CanEdit {
 			t.Fatalf("created %+v", p)
 		}
-		repo, err := git.PlainOpen(s.App.Projects.Dir(p.ID))
+		// History lives out of the sandbox's reach, not in the project.
+		repo, err := git.PlainOpen(filepath.Join(s.App.Config.DataDir, "history", p.ID+".git"))
 		if err != nil {
-			t.Fatalf("project is not a git repository: %v", err)
+			t.Fatalf("project has no history: %v", err)
+		}
+		if _, err := os.Lstat(filepath.Join(s.App.Projects.Dir(p.ID), ".git")); !os.IsNotExist(err) {
+			t.Fatalf("the project folder holds a .git: %v", err)
 		}
 		if head, err := repo.Head(); err != nil || head.Name().Short() != "main" {
 			t.Fatalf("HEAD = %v, %v; want a first commit on main", head, err)

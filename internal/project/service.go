@@ -22,6 +22,7 @@ import (
 type Service struct {
 	db        *store.DB
 	dir       string // <data>/projects
+	histRoot  string // <data>/history: the platform's history of each project
 	limits    Limits
 	templates *Catalog
 
@@ -72,7 +73,18 @@ func NewService(db *store.DB, dataDir string, limits Limits, templates *Catalog)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create projects dir: %w", err)
 	}
-	return &Service{db: db, dir: dir, limits: limits, templates: templates, usages: map[string]*usage{}}, nil
+	hist := filepath.Join(dataDir, "history")
+	if err := os.MkdirAll(hist, 0o700); err != nil {
+		return nil, fmt.Errorf("create history dir: %w", err)
+	}
+	if err := os.Chmod(hist, 0o700); err != nil {
+		return nil, fmt.Errorf("protect history dir: %w", err)
+	}
+	s := &Service{db: db, dir: dir, histRoot: hist, limits: limits, templates: templates, usages: map[string]*usage{}}
+	if err := s.migrateHistory(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Templates lists the templates a project can start from.
@@ -158,11 +170,11 @@ func (s *Service) Create(ctx context.Context, actor *auth.User, in CreateInput) 
 	}
 	dir := s.Dir(p.ID)
 	if err := s.fill(ctx, p, dir, in, actor); err != nil {
-		os.RemoveAll(dir)
+		s.removeFiles(p.ID)
 		return nil, err
 	}
 	if err := insertProject(ctx, s.db, p); err != nil {
-		os.RemoveAll(dir)
+		s.removeFiles(p.ID)
 		return nil, err
 	}
 	slog.InfoContext(ctx, "project created", "project_id", p.ID, "owner", p.Owner, "slug", p.Slug)
@@ -199,7 +211,10 @@ func (s *Service) fill(ctx context.Context, p *Project, dir string, in CreateInp
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("create project folder: %w", err)
 		}
-		return in.Fill(ctx, actor, p, dir)
+		if err := in.Fill(ctx, actor, p, dir); err != nil {
+			return err
+		}
+		return s.adoptHistory(p.ID, actor.Username, actor.Email, "Import "+p.Name, false)
 	}
 	if err := s.templates.CopyTo(in.Template, dir); err != nil {
 		if errs.Is(err, errs.KindInvalid) {
@@ -207,7 +222,7 @@ func (s *Service) fill(ctx context.Context, p *Project, dir string, in CreateInp
 		}
 		return fmt.Errorf("copy template %s: %w", in.Template, err)
 	}
-	return initRepo(dir, actor.Username, actor.Email, "Create "+p.Name+" from the "+in.Template+" template")
+	return s.initHistory(p.ID, actor.Username, actor.Email, "Create "+p.Name+" from the "+in.Template+" template")
 }
 
 // Get returns project id when actor may do a to it.
@@ -440,17 +455,7 @@ func (s *Service) Delete(ctx context.Context, actor *auth.User, id string) error
 	if err := deleteProject(ctx, s.db, p.ID); err != nil {
 		return err
 	}
-	// Move the tree aside first: the project is gone at once even if
-	// removing many files takes a while or fails half-way.
-	dir := s.Dir(p.ID)
-	trash := dir + ".deleted"
-	if err := os.Rename(dir, trash); err != nil && !os.IsNotExist(err) {
-		slog.ErrorContext(ctx, "move deleted project aside", "project_id", p.ID, "err", err)
-		trash = dir
-	}
-	if err := os.RemoveAll(trash); err != nil {
-		slog.ErrorContext(ctx, "remove deleted project files", "project_id", p.ID, "err", err)
-	}
+	s.removeFiles(p.ID)
 	s.mu.Lock()
 	delete(s.usages, p.ID)
 	s.mu.Unlock()
@@ -460,6 +465,25 @@ func (s *Service) Delete(ctx context.Context, actor *auth.User, id string) error
 	slog.InfoContext(ctx, "project deleted", "project_id", p.ID, "owner", p.Owner, "slug", p.Slug)
 	s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "project.delete", audit.Target("project", p.ID), map[string]any{"slug": p.Owner + "/" + p.Slug})
 	return nil
+}
+
+// removeFiles removes project id's tree and history. Each is moved aside
+// first: the project is gone at once even if removing many files takes a
+// while or fails half-way.
+func (s *Service) removeFiles(id string) {
+	for _, dir := range []string{s.Dir(id), s.historyDir(id)} {
+		trash := dir + ".deleted"
+		if err := os.Rename(dir, trash); err != nil {
+			if os.IsNotExist(err) {
+				continue
+			}
+			slog.Error("move deleted project aside", "project_id", id, "err", err)
+			trash = dir
+		}
+		if err := os.RemoveAll(trash); err != nil {
+			slog.Error("remove deleted project files", "project_id", id, "err", err)
+		}
+	}
 }
 
 // Touched records that p's files changed, for "recently updated" ordering.

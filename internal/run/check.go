@@ -1,6 +1,7 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -62,6 +63,15 @@ func (s *Service) CheckApp(ctx context.Context, actor *auth.User, projectID, pat
 	if len(body) > checkBodyMax {
 		body, c.Truncated = body[:checkBodyMax], true
 	}
+	// The agent is shown the body: mask it as a console would. A value
+	// the cut split is held back, not shown in part.
+	var masked bytes.Buffer
+	mw := newMasker(s.secretEnv(ctx, p.ID)).Writer(&masked)
+	_, _ = mw.Write(body)
+	if !c.Truncated {
+		_ = mw.Flush()
+	}
+	body = masked.Bytes()
 	if utf8.Valid(body) {
 		c.Body = string(body)
 	} else {

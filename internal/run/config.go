@@ -3,16 +3,12 @@ package run
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
 
 	"github.com/BurntSushi/toml"
 
 	"ecode/internal/errs"
+	"ecode/internal/project"
 )
 
 // ConfigFile is the project's run configuration, at the project root.
@@ -33,11 +29,16 @@ const (
 	FromNone  = "none"
 )
 
-// LoadConfig reads ecode.toml from dir, or guesses from the project's
+// maxManifest bounds the ecode.toml or package.json the server reads:
+// code in the sandbox writes them, and one pointed at an endless file must
+// not take the server's memory.
+const maxManifest = 1 << 20
+
+// LoadConfig reads ecode.toml from the project's tree, or guesses from its
 // files when there is none. The source says which.
-func LoadConfig(dir string) (Config, string, error) {
+func LoadConfig(tree *project.Tree) (Config, string, error) {
 	var c Config
-	raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	raw, err := tree.ReadFile(ConfigFile, maxManifest)
 	switch {
 	case err == nil:
 		if _, err := toml.Decode(string(raw), &c); err != nil {
@@ -47,10 +48,10 @@ func LoadConfig(dir string) (Config, string, error) {
 			return c, FromFile, errs.Invalid("invalid_config", "ecode.toml has no run command; add a line like: run = \"npm start\"")
 		}
 		return c, FromFile, nil
-	case !errors.Is(err, fs.ErrNotExist):
-		return c, FromNone, fmt.Errorf("read ecode.toml: %w", err)
+	case !errs.Is(err, errs.KindNotFound):
+		return c, FromNone, err
 	}
-	if c, ok := guess(dir); ok {
+	if c, ok := guess(tree); ok {
 		return c, FromGuess, nil
 	}
 	return c, FromNone, nil
@@ -60,17 +61,14 @@ func LoadConfig(dir string) (Config, string, error) {
 var simpleNode = regexp.MustCompile(`^node [\w./-]+$`)
 
 // guess picks a run command from the files a project holds.
-func guess(dir string) (Config, bool) {
-	has := func(name string) bool {
-		_, err := os.Stat(filepath.Join(dir, name))
-		return err == nil
-	}
+func guess(tree *project.Tree) (Config, bool) {
+	has := tree.Exists
 	if has("package.json") {
 		var pkg struct {
 			Scripts map[string]string `json:"scripts"`
 			Main    string            `json:"main"`
 		}
-		raw, _ := os.ReadFile(filepath.Join(dir, "package.json"))
+		raw, _ := tree.ReadFile("package.json", maxManifest)
 		_ = json.Unmarshal(raw, &pkg)
 		c := Config{Install: "npm install"}
 		switch {

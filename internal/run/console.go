@@ -145,15 +145,15 @@ func (c *console) list() ([]View, *View) {
 	return out, cur
 }
 
-// consoleWriter is an io.Writer into a run's console, masking secrets.
+// consoleWriter is an io.Writer into a run's console. What it is given
+// must already be masked: a run writes through a maskWriter.
 type consoleWriter struct {
-	c    *console
-	r    *Run
-	mask func([]byte) []byte
+	c *console
+	r *Run
 }
 
 func (w consoleWriter) Write(p []byte) (int, error) {
-	w.c.write(w.r, w.mask(p))
+	w.c.write(w.r, p)
 	return len(p), nil
 }
 

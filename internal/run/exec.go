@@ -75,17 +75,18 @@ func (s *Service) Exec(ctx context.Context, actor *auth.User, projectID, command
 	start := time.Now()
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	proc, err := sb.Exec(tctx, runtime.Command{Argv: []string{"sh", "-c", command}, Env: s.secretEnv(ctx, p.ID)})
+	env := s.secretEnv(ctx, p.ID)
+	proc, err := sb.Exec(tctx, runtime.Command{Argv: []string{"sh", "-c", command}, Env: env})
 	if err != nil {
 		return nil, errs.Invalid("exec_failed", "The command could not start: %v.", err)
 	}
+	// Masked before capped: the cap then never cuts a value in two.
 	stdout, stderr := &capped{max: maxExecOutput}, &capped{max: maxExecOutput}
-	e, err := proc.Wait(tctx, stdout, stderr)
+	e, err := maskedProcess{Process: proc, m: newMasker(env)}.Wait(tctx, stdout, stderr)
 	if err != nil {
 		return nil, errs.Unavailable("sandbox_lost", "The sandbox stopped while the command ran: %v.", err)
 	}
-	res := &ExecResult{ExitCode: e.Code, Stdout: s.maskString(p.ID, stdout.String()), Stderr: s.maskString(p.ID, stderr.String()),
-		DurationMs: time.Since(start).Milliseconds()}
+	res := &ExecResult{ExitCode: e.Code, Stdout: stdout.String(), Stderr: stderr.String(), DurationMs: time.Since(start).Milliseconds()}
 	if e.Signal != "" {
 		res.ExitCode = 128 + 9
 		res.TimedOut = tctx.Err() != nil && ctx.Err() == nil

@@ -116,8 +116,8 @@ func (s *Service) checkHost(ctx context.Context, host string) error {
 		return errs.Invalid("repo_unreachable", "The git host %s could not be found.", host)
 	}
 	for _, a := range addrs {
-		if !s.opts.Reachable(a.Unmap()) {
-			return errs.Invalid("address_refused", "E-Code may not reach %s: it is not a public address.", host)
+		if !s.opts.Reachable(a) {
+			return errs.Invalid("address_refused", "E-Code may not reach %s: it is not a public address, or it is this server's own.", host)
 		}
 	}
 	return nil

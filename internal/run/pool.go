@@ -15,6 +15,9 @@ import (
 type pool struct {
 	rt   runtime.Runtime
 	idle time.Duration
+	// prepare, when set, runs before each sandbox starts, while none of
+	// the project's is up: the cache is trimmed there.
+	prepare func(runtime.Spec)
 
 	mu    sync.Mutex
 	boxes map[string]*box
@@ -54,6 +57,9 @@ func (p *pool) acquire(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 			// cancelled request does not waste the work of others.
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
+			if p.prepare != nil {
+				p.prepare(spec)
+			}
 			b.sb, b.err = p.rt.Start(sctx, spec)
 			close(b.ready)
 		}()

@@ -96,10 +96,7 @@ func (s *Service) pass(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	next := r.URL.Query().Get("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/"
-	}
+	next := httpx.LocalPath(r.URL.Query().Get("next"), "/")
 	target := url.URL{Scheme: s.previewScheme(), Host: host, Path: previewAuth,
 		RawQuery: url.Values{"pass": {s.sign(p.ID, actor.ID, time.Now().Add(passTTL))}, "next": {next}}.Encode()}
 	http.Redirect(w, r, target.String(), http.StatusFound)
@@ -135,11 +132,7 @@ func (s *Service) ServePreview(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		http.SetCookie(w, s.passCookie(r, pass))
-		next := r.URL.Query().Get("next")
-		if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-			next = "/"
-		}
-		http.Redirect(w, r, next, http.StatusFound)
+		http.Redirect(w, r, httpx.LocalPath(r.URL.Query().Get("next"), "/"), http.StatusFound)
 		return
 	}
 	if p.Visibility != project.Public && !s.mayView(r, p) {

@@ -20,7 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -45,8 +44,10 @@ type Options struct {
 	DiskCheck      time.Duration // how often a running sandbox's project size is measured
 	GitImportRoots []string      // host folders file:// imports may clone from
 	CacheRoot      string        // per-project caches (~/.cache in the sandbox) live below it
+	MaxCacheBytes  int64         // a project's cache is held to this size (see cache.go); 0: no limit
 	// Reachable says which addresses imports may clone from (as egress
-	// allows them); nil means public addresses only.
+	// allows them); nil means egress.Reachable(nil): public addresses that
+	// are not the host's own.
 	Reachable func(netip.Addr) bool
 	// SSHKey returns the PEM of a person's SSH key, for ssh:// imports.
 	SSHKey func(ctx context.Context, userID string) ([]byte, error)
@@ -67,7 +68,6 @@ type Service struct {
 	consoles     map[string]*console
 	previewCache map[string]cachedProject
 	watched      map[runtime.Sandbox]bool
-	maskers      map[string]*strings.Replacer // by project; nil: no secret to mask
 }
 
 // NewService builds the service; Run keeps its sandboxes until ctx ends.
@@ -76,13 +76,13 @@ func NewService(projects *project.Service, rt runtime.Runtime, opts Options) *Se
 		opts.DefaultPort = 3000
 	}
 	s := &Service{projects: projects, rt: rt, pool: newPool(rt, opts.IdleTimeout), opts: opts, consoles: map[string]*console{},
-		maskers:      map[string]*strings.Replacer{},
 		previewCache: map[string]cachedProject{}, watched: map[runtime.Sandbox]bool{}}
+	s.pool.prepare = s.prepareCache
 	if s.opts.DiskCheck == 0 {
 		s.opts.DiskCheck = 5 * time.Second
 	}
 	if s.opts.Reachable == nil {
-		s.opts.Reachable = egress.PublicAddr
+		s.opts.Reachable = egress.Reachable(nil)
 	}
 	s.proxy = s.newProxy()
 	return s
@@ -133,10 +133,10 @@ func (s *Service) sandbox(ctx context.Context, p *project.Project) (runtime.Sand
 	return sb, release, nil
 }
 
-// watchDisk holds the project to its size limit while its sandbox runs:
-// code can write files the API never sees, so the tree is measured every
-// DiskCheck and the sandbox stopped, with a word in the console, when the
-// project outgrows its limit.
+// watchDisk holds the project, and its cache, to their size limits while
+// its sandbox runs: code can write files the API never sees, so both are
+// measured every DiskCheck and the sandbox stopped, with a word in the
+// console, when either outgrows its limit.
 func (s *Service) watchDisk(p *project.Project, sb runtime.Sandbox) {
 	defer func() {
 		s.mu.Lock()
@@ -152,21 +152,32 @@ func (s *Service) watchDisk(p *project.Project, sb runtime.Sandbox) {
 			return
 		case <-t.C:
 		}
-		used, limit, err := tree.Usage()
-		if err != nil || used <= limit {
+		var msg string
+		cacheFull := false
+		if used, limit, err := tree.Usage(); err == nil && used > limit {
+			msg = fmt.Sprintf("The project uses %s, over its %s limit: everything running was stopped. Delete files to make room.",
+				project.Human(used), project.Human(limit))
+			slog.Warn("project over its disk limit; sandbox stopped", "project_id", p.ID, "used", used, "limit", limit)
+		} else if msg = s.cacheOverrun(p.ID); msg != "" {
+			cacheFull = true
+			slog.Warn("project cache over its limit; sandbox stopped", "project_id", p.ID, "limit", s.opts.MaxCacheBytes)
+		}
+		if msg == "" {
 			continue
 		}
 		c := s.console(p.ID)
 		c.mu.Lock()
 		r := c.current
 		c.mu.Unlock()
-		msg := fmt.Sprintf("The project uses %s, over its %s limit: everything running was stopped. Delete files to make room.",
-			project.Human(used), project.Human(limit))
 		if r != nil && r.active() {
 			r.set(func(r *Run) { r.diskFull = msg })
 		}
-		slog.Warn("project over its disk limit; sandbox stopped", "project_id", p.ID, "used", used, "limit", limit)
 		_ = sb.Stop()
+		if cacheFull {
+			// Free the disk now rather than at the next start, which may
+			// never come.
+			s.prepareCache(runtime.Spec{ID: p.ID, CacheDir: s.cacheDir(p.ID)})
+		}
 		return
 	}
 }
@@ -204,7 +215,7 @@ func (s *Service) RunConfig(ctx context.Context, actor *auth.User, projectID str
 	if err != nil {
 		return Config{}, "", err
 	}
-	return LoadConfig(s.projects.Dir(p.ID))
+	return LoadConfig(s.projects.Tree(p))
 }
 
 // Start begins a run, stopping the active one first.
@@ -216,8 +227,7 @@ func (s *Service) Start(ctx context.Context, actor *auth.User, projectID string)
 	if err := s.rt.Check(ctx); err != nil {
 		return nil, errs.Unavailable("sandbox_unavailable", "Code cannot run on this server: %v.", err)
 	}
-	dir := s.projects.Dir(p.ID)
-	cfg, source, err := LoadConfig(dir)
+	cfg, source, err := LoadConfig(s.projects.Tree(p))
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +291,9 @@ const (
 func (s *Service) execute(ctx context.Context, p *project.Project, cfg Config, c *console, r *Run) {
 	defer close(r.done)
 	defer r.cancel()
-	out := consoleWriter{c: c, r: r, mask: func(b []byte) []byte { return s.Mask(p.ID, b) }}
+	secrets := s.secretEnv(ctx, p.ID)
+	// One masked stream for the whole run, flushed as each command ends.
+	out := newMasker(secrets).Writer(consoleWriter{c: c, r: r})
 	finish := func(status string, code *int, msg string) {
 		r.set(func(r *Run) {
 			if r.stopped {
@@ -292,6 +304,7 @@ func (s *Service) execute(ctx context.Context, p *project.Project, cfg Config, c
 		if msg != "" && status != Stopped {
 			fmt.Fprintf(out, "\r\n%s%s%s\r\n", red, msg, reset)
 		}
+		_ = out.Flush()
 		c.changed(r)
 	}
 	sb, release, err := s.sandbox(ctx, p)
@@ -301,12 +314,12 @@ func (s *Service) execute(ctx context.Context, p *project.Project, cfg Config, c
 	}
 	defer release()
 
-	env := append([]string{"PORT=" + strconv.Itoa(s.opts.DefaultPort)}, s.secretEnv(ctx, p.ID)...)
+	env := append([]string{"PORT=" + strconv.Itoa(s.opts.DefaultPort)}, secrets...)
 	for k, v := range cfg.Env {
 		env = append(env, k+"="+v)
 	}
 	steps := []struct{ name, cmd string }{}
-	if cfg.Install != "" && s.installNeeded(p.ID, s.projects.Dir(p.ID)) {
+	if cfg.Install != "" && s.installNeeded(p.ID, s.projects.Tree(p)) {
 		steps = append(steps, struct{ name, cmd string }{"install", cfg.Install})
 	}
 	if cfg.Build != "" {
@@ -315,13 +328,14 @@ func (s *Service) execute(ctx context.Context, p *project.Project, cfg Config, c
 	for _, st := range steps {
 		fmt.Fprintf(out, "%s$ %s%s\r\n", dim, st.cmd, reset)
 		e, err := s.stream(ctx, sb, st.cmd, env, out)
+		_ = out.Flush()
 		if err != nil || e.Code != 0 {
 			code := e.Code
 			finish(Crashed, &code, fmt.Sprintf("The %s step (%s) failed%s; Run stopped there.", st.name, st.cmd, exitWords(e, sb, err)))
 			return
 		}
 		if st.name == "install" {
-			s.markInstalled(p.ID, s.projects.Dir(p.ID))
+			s.markInstalled(p.ID, s.projects.Tree(p))
 		}
 	}
 	fmt.Fprintf(out, "%s$ %s%s\r\n", dim, cfg.Run, reset)
@@ -330,6 +344,7 @@ func (s *Service) execute(ctx context.Context, p *project.Project, cfg Config, c
 	watchDone := make(chan struct{})
 	go s.watchPorts(ctx, p, sb, c, r, watchDone)
 	e, err := s.stream(ctx, sb, cfg.Run, env, out)
+	_ = out.Flush()
 	close(watchDone)
 	code := e.Code
 	r.mu.Lock()
@@ -406,14 +421,19 @@ func (s *Service) watchPorts(ctx context.Context, p *project.Project, sb runtime
 }
 
 // installStamp fingerprints the dependency manifests, so install runs again
-// only when they change or the dependencies are gone.
-func installStamp(dir string) string {
+// only when they change or the dependencies are gone. The manifests are
+// read through the tree (sandbox-written: no link, pipe or device).
+func installStamp(tree *project.Tree) string {
 	h := sha256.New()
 	for _, f := range []string{"package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "requirements.txt", "go.mod", "go.sum"} {
-		if b, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
-			fmt.Fprintf(h, "%s\x00%d\x00", f, len(b))
-			h.Write(b)
+		file, err := tree.Open(f)
+		if err != nil {
+			continue
 		}
+		fmt.Fprintf(h, "%s\x00", f)
+		n, _ := io.Copy(h, file)
+		file.Close()
+		fmt.Fprintf(h, "\x00%d\x00", n)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -422,20 +442,18 @@ func (s *Service) stampFile(projectID string) string {
 	return filepath.Join(s.opts.StateDir, "install-"+projectID)
 }
 
-func (s *Service) installNeeded(projectID, dir string) bool {
-	if hasNodeDeps(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
-			return true
-		}
+func (s *Service) installNeeded(projectID string, tree *project.Tree) bool {
+	if hasNodeDeps(tree) && !tree.Exists("node_modules") {
+		return true
 	}
 	old, err := os.ReadFile(s.stampFile(projectID))
-	return err != nil || string(old) != installStamp(dir)
+	return err != nil || string(old) != installStamp(tree)
 }
 
 // hasNodeDeps reports whether package.json names any dependency, so that
 // a missing node_modules means they must be installed.
-func hasNodeDeps(dir string) bool {
-	raw, err := os.ReadFile(filepath.Join(dir, "package.json"))
+func hasNodeDeps(tree *project.Tree) bool {
+	raw, err := tree.ReadFile("package.json", maxManifest)
 	if err != nil {
 		return false
 	}
@@ -446,9 +464,9 @@ func hasNodeDeps(dir string) bool {
 	return json.Unmarshal(raw, &pkg) != nil || len(pkg.Deps)+len(pkg.DevDeps) > 0
 }
 
-func (s *Service) markInstalled(projectID, dir string) {
+func (s *Service) markInstalled(projectID string, tree *project.Tree) {
 	if err := os.MkdirAll(s.opts.StateDir, 0o750); err == nil {
-		_ = os.WriteFile(s.stampFile(projectID), []byte(installStamp(dir)), 0o640)
+		_ = os.WriteFile(s.stampFile(projectID), []byte(installStamp(tree)), 0o640)
 	}
 }
 

@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"io"
+	"time"
 
 	"ecode/internal/access"
 	"ecode/internal/auth"
@@ -89,8 +90,12 @@ func (s *Service) Subscribe(ctx context.Context, actor *auth.User, projectID str
 	return snap, ch, cancel, nil
 }
 
-// Shell starts an interactive terminal in the project's sandbox. The
-// caller must call release once the shell has ended.
+// shellEcho is how long a shell's output may wait for the rest of what
+// could be a secret: short enough that typing feels immediate.
+const shellEcho = 30 * time.Millisecond
+
+// Shell starts an interactive terminal in the project's sandbox; what it
+// prints is masked. The caller must call release once the shell has ended.
 func (s *Service) Shell(ctx context.Context, actor *auth.User, projectID string, rows, cols uint16) (runtime.Process, func(), error) {
 	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
 	if err != nil {
@@ -100,11 +105,12 @@ func (s *Service) Shell(ctx context.Context, actor *auth.User, projectID string,
 	if err != nil {
 		return nil, nil, err
 	}
+	secrets := s.secretEnv(ctx, p.ID)
 	proc, err := sb.Exec(ctx, runtime.Command{Argv: []string{"bash", "-i"}, TTY: true, Rows: rows, Cols: cols,
-		Env: append(s.secretEnv(ctx, p.ID), "PS1=\\[\\e[32m\\]\\w\\[\\e[0m\\]$ ")})
+		Env: append(secrets, "PS1=\\[\\e[32m\\]\\w\\[\\e[0m\\]$ ")})
 	if err != nil {
 		release()
 		return nil, nil, errs.Unavailable("shell_failed", "The shell did not start: %v.", err)
 	}
-	return proc, release, nil
+	return maskedProcess{Process: proc, m: newMasker(secrets), idle: shellEcho}, release, nil
 }

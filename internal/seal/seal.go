@@ -7,6 +7,7 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -28,6 +29,7 @@ var ErrUnknownKey = errors.New("sealed with a key this server does not hold")
 type Keyring struct {
 	current string
 	aeads   map[string]cipher.AEAD
+	raw     map[string][]byte // for Derive
 }
 
 // NewKeyring makes a keyring that seals with keys[0].
@@ -35,7 +37,7 @@ func NewKeyring(keys ...[]byte) (*Keyring, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("seal: no key")
 	}
-	k := &Keyring{aeads: map[string]cipher.AEAD{}}
+	k := &Keyring{aeads: map[string]cipher.AEAD{}, raw: map[string][]byte{}}
 	for i, key := range keys {
 		if len(key) != KeySize {
 			return nil, fmt.Errorf("seal: key %d is %d bytes, want %d", i, len(key), KeySize)
@@ -53,8 +55,25 @@ func NewKeyring(keys ...[]byte) (*Keyring, error) {
 			k.current = id
 		}
 		k.aeads[id] = aead
+		k.raw[id] = key
 	}
 	return k, nil
+}
+
+// Derive returns a 32-byte key for one purpose (an HMAC, a cookie
+// signature) from each master key, by the master key's id, with
+// HKDF-SHA256. A derived key reveals nothing of the master key or of the
+// keys derived for other purposes.
+func (k *Keyring) Derive(purpose string) map[string][]byte {
+	out := make(map[string][]byte, len(k.raw))
+	for id, key := range k.raw {
+		d, err := hkdf.Key(sha256.New, key, nil, purpose, KeySize)
+		if err != nil {
+			panic(fmt.Sprintf("seal: derive %q: %v", purpose, err)) // only for lengths HKDF cannot give
+		}
+		out[id] = d
+	}
+	return out
 }
 
 // Current is the id of the key new values are sealed with.

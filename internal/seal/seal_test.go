@@ -61,3 +61,23 @@ func TestLoadKey(t *testing.T) {
 		t.Fatal("short env key accepted")
 	}
 }
+
+func TestDerive(t *testing.T) {
+	old, cur := bytes.Repeat([]byte{1}, KeySize), bytes.Repeat([]byte{2}, KeySize)
+	k, err := NewKeyring(cur, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := k.Derive("audit"), k.Derive("device")
+	if len(a) != 2 || len(a[KeyID(cur)]) != KeySize || len(a[KeyID(old)]) != KeySize {
+		t.Fatalf("derived = %d keys", len(a))
+	}
+	if bytes.Equal(a[k.Current()], b[k.Current()]) || bytes.Equal(a[k.Current()], cur) || bytes.Equal(a[KeyID(cur)], a[KeyID(old)]) {
+		t.Fatal("derived keys repeat each other or the master key")
+	}
+	// The same master key derives the same key after a restart.
+	again, _ := NewKeyring(old)
+	if !bytes.Equal(again.Derive("audit")[KeyID(old)], a[KeyID(old)]) {
+		t.Fatal("derivation is not stable")
+	}
+}

@@ -1,13 +1,16 @@
 // Package secrets keeps projects' and teams' secrets: sealed at rest under
 // the master key, shown only to people who may change the project (or
-// administer the team), handed to runs, shells and commands as
-// environment variables, and masked in whatever those print.
+// administer the team), and handed to runs, shells and commands as
+// environment variables, whoever starts them. That last part is why "only
+// admins see a team's values" is about this package's routes and nothing
+// more: everyone who may edit a team project runs code that can read them.
+// The run capability masks the values in what that code prints, which
+// keeps them from being shown by accident, not from being read on purpose.
 package secrets
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"sort"
@@ -35,7 +38,6 @@ type Secret struct {
 type Projects interface {
 	Get(ctx context.Context, actor *auth.User, id string, a access.Action) (*project.Project, error)
 	TeamOf(ctx context.Context, projectID string) (string, error)
-	OwnedIDs(ctx context.Context, ownerID string) ([]string, error)
 }
 
 // Service stores secrets.
@@ -43,9 +45,6 @@ type Service struct {
 	db       *store.DB
 	keys     *seal.Keyring
 	projects Projects
-	// OnChange, when set, hears that a project's secrets changed (for a
-	// team's, each of its projects').
-	OnChange func(projectID string)
 	// Audit records every reveal and change; nil records nothing.
 	Audit *audit.Log
 }
@@ -148,7 +147,6 @@ func (s *Service) Set(ctx context.Context, actor *auth.User, sc Scope, name, val
 		return fmt.Errorf("set secret: %w", err)
 	}
 	s.Audit.RecordIn(ctx, sc.team, actor.AuditActor(), "secret.set", sc.target(name), nil)
-	s.changed(ctx, sc)
 	return nil
 }
 
@@ -162,25 +160,7 @@ func (s *Service) Delete(ctx context.Context, actor *auth.User, sc Scope, name s
 		return sc.notFound(name)
 	}
 	s.Audit.RecordIn(ctx, sc.team, actor.AuditActor(), "secret.delete", sc.target(name), nil)
-	s.changed(ctx, sc)
 	return nil
-}
-
-func (s *Service) changed(ctx context.Context, sc Scope) {
-	if s.OnChange == nil {
-		return
-	}
-	ids := []string{sc.id}
-	if sc.kind == "team" {
-		var err error
-		if ids, err = s.projects.OwnedIDs(ctx, sc.id); err != nil {
-			slog.ErrorContext(ctx, "team secrets changed", "team_id", sc.id, "err", err)
-			return
-		}
-	}
-	for _, id := range ids {
-		s.OnChange(id)
-	}
 }
 
 // open reads every secret in sc as name -> value.

@@ -92,7 +92,10 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	audits := audit.New(db)
+	audits, err := audit.OpenInstall(ctx, db, keyring, cfg.DataDir)
+	if err != nil {
+		return fail(err)
+	}
 	projects.Audit = audits
 	sshKeys := sshkey.NewService(db, keyring)
 	sshKeys.Audit = audits
@@ -117,14 +120,15 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		IdleTimeout: cfg.SandboxIdle, PreviewDomain: cfg.PreviewDomain, PublicURL: cfg.PublicURL,
 		StateDir: filepath.Join(cfg.DataDir, "runs"), PreviewKey: key, Egress: proxy,
 		DiskCheck: cfg.DiskCheck, GitImportRoots: cfg.ImportRoots(),
-		CacheRoot: filepath.Join(cfg.DataDir, "caches"),
+		CacheRoot: filepath.Join(cfg.DataDir, "caches"), MaxCacheBytes: cfg.MaxCacheBytes,
 		Reachable: reachable, SSHKey: sshKeys.Private, Secrets: vault.Env,
 	})
 	agents := agent.NewService(bgctx, db, projects, runs, aiConfig(cfg.AI()), agent.DefaultBudgets)
 	if err := agents.Recover(ctx); err != nil {
 		return fail(err)
 	}
-	accounts := auth.NewService(db, auth.Options{SecureCookies: cfg.SecureCookies(), AllowSignup: cfg.AllowSignup})
+	accounts := auth.NewService(db, auth.Options{SecureCookies: cfg.SecureCookies(), AllowSignup: cfg.AllowSignup,
+		DeviceKey: keyring.Derive("ecode device cookie v1")[keyring.Current()]})
 	accounts.Audit = audits
 	teams := team.NewService(db, accounts, projects)
 	teams.Secrets, teams.Audit = vault, audits
@@ -156,12 +160,10 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		eachTeamProject(teamID, func(id string) { live.Kick(id, userID) })
 	}
 	teams.OnAllowlistChange = func(teamID string) { eachTeamProject(teamID, live.Recheck) }
-	vault.OnChange = runs.SecretsChanged
 	projects.OnUpdate = runs.ApplyPolicy
 	projects.Importer = runs.Importer
 	projects.OnDelete = runs.Forget
 	projects.OnTransfer = func(p *project.Project) {
-		runs.SecretsChanged(p.ID) // the team's secrets it gets changed
 		live.Reconnect(p.ID)
 	}
 	s := &Server{
@@ -215,6 +217,8 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	h = httpx.CrossOrigin(h)
 	h = httpx.SecurityHeaders(httpx.Security{HTTPS: cfg.SecureCookies(), PreviewOrigin: cfg.PreviewOrigin()})(h)
 	h = previews(runs, h)
+	// Previews too: they share the listener.
+	h = httpx.BodyTimeout(cfg.ReadTimeout, h)
 	proxies, _ := cfg.Proxies() // checked by cfg.Validate
 	s.handler = httpx.Observe(httpx.NewMetrics(reg), slog.Default(), proxies, h)
 
@@ -250,6 +254,17 @@ func (s *Server) Close() error {
 	return s.DB.Close()
 }
 
+// Configure sets the timeouts every listener of the platform needs. Headers
+// must arrive within the read timeout (a slowloris holds nothing longer);
+// bodies are timed per pause by httpx.BodyTimeout in the handler, not by
+// ReadTimeout, which would end long uploads and WebSockets; an idle
+// keep-alive connection is closed after IdleTimeout.
+func (s *Server) Configure(hs *http.Server) {
+	hs.ReadHeaderTimeout = s.Config.ReadTimeout
+	hs.IdleTimeout = 2 * time.Minute
+	hs.ErrorLog = slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn)
+}
+
 // Serve listens on the configured address until ctx ends, then shuts down
 // gracefully. ready, if set, is called with the bound address.
 func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
@@ -257,12 +272,8 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.Config.Addr, err)
 	}
-	hs := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
-	}
+	hs := &http.Server{Handler: s.handler}
+	s.Configure(hs)
 	if ready != nil {
 		ready(ln.Addr())
 	}

@@ -43,8 +43,14 @@ func WithoutSignup(c *config.Config) { c.AllowSignup = false }
 // WithSandboxIdle stops sandboxes after d unused.
 func WithSandboxIdle(d time.Duration) Option { return func(c *config.Config) { c.SandboxIdle = d } }
 
+// WithReadTimeout gives clients d to send headers, and lets a body pause no longer.
+func WithReadTimeout(d time.Duration) Option { return func(c *config.Config) { c.ReadTimeout = d } }
+
 // WithDiskCheck measures running projects' size every d.
 func WithDiskCheck(d time.Duration) Option { return func(c *config.Config) { c.DiskCheck = d } }
+
+// WithCacheLimit holds each project's ~/.cache to n bytes.
+func WithCacheLimit(n int64) Option { return func(c *config.Config) { c.MaxCacheBytes = n } }
 
 // WithGitImportRoots lets file:// imports clone from below dirs.
 func WithGitImportRoots(dirs ...string) Option {
@@ -121,6 +127,7 @@ func New(t testing.TB, e testdb.Engine, opts ...Option) *Server {
 		t.Fatalf("start server on %s: %v", e.Name, err)
 	}
 	hs.Config.Handler = app.Handler()
+	app.Configure(hs.Config)
 	hs.Start()
 	t.Cleanup(func() {
 		hs.Close()

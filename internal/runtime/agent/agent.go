@@ -129,32 +129,32 @@ func (a *Agent) handle(c net.Conn) {
 	defer c.Close()
 	br := bufio.NewReader(c)
 	var req Request
-	if err := readJSONLine(br, &req); err != nil {
-		_ = writeJSONLine(c, Reply{Error: err.Error()})
+	if err := readRequest(br, &req); err != nil {
+		_ = writeReply(c, Reply{Error: err.Error()})
 		return
 	}
 	switch req.Op {
 	case "ping":
-		_ = writeJSONLine(c, Reply{PID: os.Getpid()})
+		_ = writeReply(c, Reply{PID: os.Getpid()})
 	case "ports":
 		ports, err := listeningPorts()
 		r := Reply{Ports: ports}
 		if err != nil {
 			r.Error = err.Error()
 		}
-		_ = writeJSONLine(c, r)
+		_ = writeReply(c, r)
 	case "dial":
 		a.dial(c, br, req.Port)
 	case "exec":
 		a.exec(c, br, req)
 	default:
-		_ = writeJSONLine(c, Reply{Error: fmt.Sprintf("unknown op %q", req.Op)})
+		_ = writeReply(c, Reply{Error: fmt.Sprintf("unknown op %q", req.Op)})
 	}
 }
 
 func (a *Agent) dial(c net.Conn, br *bufio.Reader, port int) {
 	if port <= 0 || port > 65535 {
-		_ = writeJSONLine(c, Reply{Error: "invalid port"})
+		_ = writeReply(c, Reply{Error: "invalid port"})
 		return
 	}
 	up, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
@@ -162,11 +162,11 @@ func (a *Agent) dial(c net.Conn, br *bufio.Reader, port int) {
 		up, err = net.DialTimeout("tcp", fmt.Sprintf("[::1]:%d", port), 5*time.Second)
 	}
 	if err != nil {
-		_ = writeJSONLine(c, Reply{Error: fmt.Sprintf("nothing answers on port %d", port)})
+		_ = writeReply(c, Reply{Error: fmt.Sprintf("nothing answers on port %d", port)})
 		return
 	}
 	defer up.Close()
-	if err := writeJSONLine(c, Reply{}); err != nil {
+	if err := writeReply(c, Reply{}); err != nil {
 		return
 	}
 	splice(up, bufferedConn{br, c})
@@ -256,21 +256,21 @@ func (w *connWriter) frame(kind byte, p []byte) error {
 
 func (a *Agent) exec(c net.Conn, br *bufio.Reader, req Request) {
 	if len(req.Argv) == 0 {
-		_ = writeJSONLine(c, Reply{Error: "no command"})
+		_ = writeReply(c, Reply{Error: "no command"})
 		return
 	}
 	path, err := lookPath(req.Argv[0], req.Env)
 	if err != nil {
-		_ = writeJSONLine(c, Reply{Error: err.Error()})
+		_ = writeReply(c, Reply{Error: err.Error()})
 		return
 	}
 	p, err := start(path, req)
 	if err != nil {
-		_ = writeJSONLine(c, Reply{Error: err.Error()})
+		_ = writeReply(c, Reply{Error: err.Error()})
 		return
 	}
 	exit := a.track(p.pid)
-	if err := writeJSONLine(c, Reply{PID: p.pid}); err != nil {
+	if err := writeReply(c, Reply{PID: p.pid}); err != nil {
 		p.kill()
 		p.closeHost()
 		return

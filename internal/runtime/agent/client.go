@@ -25,13 +25,13 @@ func (c Client) connect(ctx context.Context, req Request) (net.Conn, *bufio.Read
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	if err := writeJSONLine(conn, req); err != nil {
+	if err := writeRequest(conn, req); err != nil {
 		conn.Close()
 		return nil, nil, Reply{}, fmt.Errorf("send %s request: %w", req.Op, err)
 	}
 	br := bufio.NewReader(conn)
 	var rep Reply
-	if err := readJSONLine(br, &rep); err != nil {
+	if err := readReply(br, &rep); err != nil {
 		conn.Close()
 		return nil, nil, Reply{}, fmt.Errorf("%s reply: %w", req.Op, err)
 	}

@@ -5,19 +5,19 @@
 // host and the sandbox's loopback-only network. Host and agent speak over
 // one unix socket in a folder bound into the sandbox.
 //
-// Each connection carries one request: a JSON line, then, for exec, framed
-// messages both ways, and for dial, raw bytes.
+// Each connection carries one request: a message (a JSON object after its
+// length), answered by a reply message, then, for exec, framed messages
+// both ways, and for dial, raw bytes.
 package agent
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 )
 
-// Request is the first line of every connection to the agent.
+// Request is the first message of every connection to the agent.
 type Request struct {
 	Op   string   `json:"op"` // "exec", "ports", "dial", "ping"
 	Argv []string `json:"argv,omitempty"`
@@ -85,19 +85,85 @@ func readFrame(r io.Reader, buf []byte) (byte, []byte, error) {
 	return hdr[0], buf, nil
 }
 
-func writeJSONLine(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
+// Caps on the messages that open a connection. A request carries a
+// command's argv and environment (a project's secrets among them), and the
+// kernel takes at most 6 MiB of those per exec, each string at most
+// 128 KiB (a secret at most 64 KiB), so MaxRequest never refuses a command
+// that could run. A reply is a pid or a list of ports: far smaller, and
+// written by code in the sandbox, so it gets a tighter cap.
+const (
+	MaxRequest = 8 << 20
+	maxReply   = 1 << 20
+)
+
+// TooLargeError is a message over its cap.
+type TooLargeError struct {
+	What      string // "request" or "reply"
+	Size, Max int
+}
+
+func (e *TooLargeError) Error() string {
+	kib := func(n int) int { return (n + 1023) / 1024 }
+	if e.What == "request" {
+		return fmt.Sprintf("the command's arguments and environment, its secrets included, come to %d KiB, over the %d KiB a sandbox command may have",
+			kib(e.Size), kib(e.Max))
+	}
+	return fmt.Sprintf("the sandbox's %s is %d KiB, over its %d KiB limit", e.What, kib(e.Size), kib(e.Max))
+}
+
+// writeMessage sends v as a message of at most limit bytes.
+func writeMessage(w io.Writer, what string, limit int, v any) error {
+	b, err := encodeMessage(what, limit, v)
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(append(b, '\n'))
+	_, err = w.Write(b)
 	return err
 }
 
-func readJSONLine(r *bufio.Reader, v any) error {
-	line, err := r.ReadSlice('\n')
+// encodeMessage is v as JSON after its length (4 bytes, big-endian).
+func encodeMessage(what string, limit int, v any) ([]byte, error) {
+	body, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("read request: %w", err)
+		return nil, fmt.Errorf("encode %s: %w", what, err)
 	}
-	return json.Unmarshal(line, v)
+	if len(body) > limit {
+		return nil, &TooLargeError{What: what, Size: len(body), Max: limit}
+	}
+	b := make([]byte, 4, 4+len(body))
+	binary.BigEndian.PutUint32(b, uint32(len(body)))
+	return append(b, body...), nil
 }
+
+// readMessage reads one message of at most limit bytes into v. It never
+// holds more than the bytes that actually arrived: a length that promises
+// more than the sender sends costs nothing.
+func readMessage(r io.Reader, what string, limit int, v any) error {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if n > uint32(limit) {
+		return &TooLargeError{What: what, Size: int(min(n, 1<<31-1)), Max: limit}
+	}
+	body, err := io.ReadAll(io.LimitReader(r, int64(n)))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	if len(body) != int(n) {
+		return fmt.Errorf("read %s: %w", what, io.ErrUnexpectedEOF)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("decode %s: %w", what, err)
+	}
+	return nil
+}
+
+func writeRequest(w io.Writer, req Request) error { return writeMessage(w, "request", MaxRequest, req) }
+
+func readRequest(r io.Reader, req *Request) error { return readMessage(r, "request", MaxRequest, req) }
+
+func writeReply(w io.Writer, rep Reply) error { return writeMessage(w, "reply", maxReply, rep) }
+
+func readReply(r io.Reader, rep *Reply) error { return readMessage(r, "reply", maxReply, rep) }

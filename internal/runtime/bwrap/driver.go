@@ -5,6 +5,12 @@
 // sandbox gets a cgroup (memory, processes, CPU) and an unprivileged host
 // uid of its own; otherwise rlimits are the only limits.
 //
+// A sandbox ends with the server that started it: bwrap is started from
+// one locked OS thread with a parent-death signal and --die-with-parent,
+// the agent inside also dies with bwrap, Close ends every sandbox, and a
+// server killed outright leaves cgroups named for it that the next server
+// on the host ends, whatever its data dir.
+//
 // What it does not isolate: the host kernel is shared, so a kernel bug is
 // an escape. Multi-tenant hosts should use the gVisor or microVM drivers.
 package bwrap
@@ -31,10 +37,13 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"ecode/internal/runtime"
 	"ecode/internal/runtime/agent"
 	"ecode/internal/runtime/cgroup"
 	"ecode/internal/runtime/netns"
+	"ecode/internal/safefs"
 )
 
 // Limits of each sandbox.
@@ -75,6 +84,11 @@ type Driver struct {
 	launch    chan func()
 	etc       string // the generated /etc
 	seccomp   []byte // the compiled seccomp filter
+
+	launcherDone chan struct{} // closed when the launcher thread has ended
+	mu           sync.Mutex
+	live         map[*sandbox]bool // started and not yet stopped
+	closed       bool
 }
 
 // New prepares the driver: it finds or copies the agent binary, sets up
@@ -87,19 +101,29 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	if err := os.Chmod(cfg.StateDir, 0o711); err != nil {
 		return nil, err
 	}
-	d := &Driver{cfg: cfg, root: os.Geteuid() == 0, launch: make(chan func())}
+	d := &Driver{cfg: cfg, root: os.Geteuid() == 0, launch: make(chan func()), launcherDone: make(chan struct{}), live: map[*sandbox]bool{}}
 	var err error
 	if d.root {
 		// One parent group per state dir: servers sharing a host (tests,
 		// staging beside production) never end each other's sandboxes.
 		h := fnv.New32a()
 		h.Write([]byte(cfg.StateDir))
-		if d.cg, err = cgroup.New(fmt.Sprintf("ecode-%08x", h.Sum32())); err != nil {
+		if d.cg, err = cgroup.New(fmt.Sprintf("%08x", h.Sum32())); err != nil {
 			slog.Warn("sandboxes run without cgroup limits", "err", err)
-		} else if n, err := d.cg.Leftovers(); err != nil {
-			slog.Warn("end leftover sandboxes", "err", err)
-		} else if n > 0 {
-			slog.Info("ended sandboxes left by a previous server", "count", n)
+		} else {
+			// Servers killed outright leave their groups; whoever starts
+			// next on this host ends what is still in them.
+			n, err := d.cg.Orphans()
+			if err != nil {
+				slog.Warn("end sandboxes of servers that are gone", "err", err)
+			}
+			k, err := d.cg.Leftovers()
+			if err != nil {
+				slog.Warn("end leftover sandboxes", "err", err)
+			}
+			if n+k > 0 {
+				slog.Info("ended sandboxes left by a previous server", "count", n+k)
+			}
 		}
 	}
 	d.binary = sync.OnceValues(func() (string, error) { return agentBinary(cfg.StateDir) })
@@ -115,12 +139,40 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	return d, nil
 }
 
-// Close ends every sandbox of this driver and removes its cgroups.
+// Close ends every sandbox of this driver, refuses new ones, and removes
+// its cgroups.
 func (d *Driver) Close() error {
+	d.mu.Lock()
+	d.closed = true
+	live := make([]*sandbox, 0, len(d.live))
+	for s := range d.live {
+		live = append(live, s)
+	}
+	d.mu.Unlock()
+	for _, s := range live {
+		_ = s.Stop()
+	}
 	if d.cg == nil {
 		return nil
 	}
 	return d.cg.Close()
+}
+
+// track adds s to the sandboxes Close ends, unless the driver is closed.
+func (d *Driver) track(s *sandbox) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return errors.New("the sandbox driver is shutting down")
+	}
+	d.live[s] = true
+	go func() {
+		<-s.done
+		d.mu.Lock()
+		delete(d.live, s)
+		d.mu.Unlock()
+	}()
+	return nil
 }
 
 // Name implements runtime.Runtime.
@@ -130,10 +182,12 @@ func (d *Driver) Name() string { return "bwrap" }
 func (d *Driver) Check(ctx context.Context) error { return d.preflight.Check(ctx) }
 
 // launcher starts every sandbox from one OS thread that lives as long as
-// the driver: bwrap's --die-with-parent watches the thread that forked it,
-// and Go may end other threads at any time.
+// the driver: the parent-death signal (Pdeathsig) fires when the thread
+// that forked bwrap ends, not the process (Go issue 27505), and Go may end
+// other threads at any time.
 func (d *Driver) launcher(ctx context.Context) {
 	goruntime.LockOSThread()
+	defer close(d.launcherDone)
 	for {
 		select {
 		case <-ctx.Done():
@@ -281,6 +335,10 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 	if err := d.spawn(s, spec, uid); err != nil {
 		return fail(err)
 	}
+	if err := d.track(s); err != nil {
+		s.Stop()
+		return nil, err
+	}
 	if err := s.waitReady(ctx); err != nil {
 		s.Stop()
 		return nil, err
@@ -331,7 +389,8 @@ func (d *Driver) spawn(s *sandbox, spec runtime.Spec, uid int) error {
 	filterW.Close()
 	cmd.ExtraFiles = []*os.File{readyW, infoW, filterR} // fds 3, 4, 5: readyFD, infoFD, seccompFD
 	errc := make(chan error, 1)
-	d.launch <- func() {
+	select {
+	case d.launch <- func() {
 		if s.cg != nil {
 			in, err := s.cg.StartIn(cmd)
 			s.adopt = !in
@@ -339,8 +398,11 @@ func (d *Driver) spawn(s *sandbox, spec runtime.Spec, uid int) error {
 			return
 		}
 		errc <- cmd.Start()
+	}:
+		err = <-errc
+	case <-d.launcherDone:
+		err = errors.New("the sandbox driver has stopped")
 	}
-	err = <-errc
 	readyW.Close()
 	infoW.Close()
 	if err != nil {
@@ -356,20 +418,27 @@ func (d *Driver) spawn(s *sandbox, spec runtime.Spec, uid int) error {
 }
 
 // chownTree gives the project to its sandbox uid, skipping what already
-// belongs to it, so a second start costs one stat per file.
+// belongs to it, so a second start costs one stat per file. The tree is
+// sandbox-written: each name is changed relative to its folder's
+// descriptor, never followed through a link.
 func chownTree(dir string, uid int) error {
-	return filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
+	d, err := safefs.OpenDir(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := os.Chown(dir, uid, uid); err != nil {
+		return err
+	}
+	return d.Walk(func(e safefs.Entry) error {
 		info, err := e.Info()
 		if err != nil {
-			return err
+			return nil // gone since it was listed
 		}
-		if st, ok := info.Sys().(*syscall.Stat_t); ok && int(st.Uid) == uid && int(st.Gid) == uid {
+		if st, ok := info.Sys().(*unix.Stat_t); ok && int(st.Uid) == uid && int(st.Gid) == uid {
 			return nil
 		}
-		return os.Lchown(p, uid, uid)
+		return e.Lchown(uid, uid)
 	})
 }
 

@@ -47,7 +47,13 @@ func Main(args []string) (bool, error) {
 
 // confine sets the limits every process in the sandbox inherits: no core
 // dumps, bounded file descriptors, and no way to gain privileges by exec.
+// It also ties the agent to bwrap: should bwrap die, so does PID 1 and with
+// it the whole sandbox, whether or not --die-with-parent's own setting
+// survived bwrap's changes of credentials.
 func confine(nofile, nproc uint64) error {
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("parent-death signal: %w", err)
+	}
 	limits := map[int]uint64{unix.RLIMIT_NOFILE: nofile, unix.RLIMIT_CORE: 0}
 	if nproc > 0 {
 		limits[unix.RLIMIT_NPROC] = nproc

@@ -24,19 +24,33 @@ type Limits struct {
 	CPUs        float64 // cores of CPU time per wall second
 }
 
-// Manager creates groups under one parent named for the platform.
+// Manager creates groups under one parent named for the platform, the
+// server instance and the process that owns it.
 type Manager struct {
 	root   string // /sys/fs/cgroup
-	parent string // e.g. "ecode"
+	parent string // e.g. "ecode-1a2b3c4d@4242-987654"
 	v2     bool
 }
 
 var v1Controllers = []string{"memory", "pids", "cpu", "freezer"}
 
-// New returns a manager for groups under parent, or an error saying why
-// cgroups cannot be used here.
-func New(parent string) (*Manager, error) {
-	m := &Manager{root: "/sys/fs/cgroup", parent: parent}
+// prefix starts the name of every parent group the platform makes.
+const prefix = "ecode-"
+
+// New returns a manager for groups under a parent of this process named
+// for instance (which tells servers on one host apart, e.g. by their data
+// dir), or an error saying why cgroups cannot be used here.
+//
+// The parent's name also carries its owner, "@PID-STARTTIME": groups never
+// outlive the server that made them, even one killed outright, because
+// the next server to start on the host, whatever its data dir, ends those
+// whose owner is gone (Orphans).
+func New(instance string) (*Manager, error) {
+	owner, err := processID(os.Getpid())
+	if err != nil {
+		return nil, fmt.Errorf("cgroups: %w", err)
+	}
+	m := &Manager{root: "/sys/fs/cgroup", parent: prefix + instance + "@" + owner}
 	if _, err := os.Stat(filepath.Join(m.root, "cgroup.controllers")); err == nil {
 		m.v2 = true
 		if err := os.MkdirAll(m.dir(""), 0o755); err != nil {
@@ -56,6 +70,43 @@ func New(parent string) (*Manager, error) {
 		}
 	}
 	return m, nil
+}
+
+// processID names a running process for as long as it runs: its pid and
+// the time it started (in clock ticks since boot), since pids are reused.
+func processID(pid int) (string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", err
+	}
+	// The command name, field 2, is in parentheses and may hold anything;
+	// the fields after the last ')' start with field 3, the start time is 22.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return "", fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return "", fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	return fmt.Sprintf("%d-%s", pid, f[19]), nil
+}
+
+// ownerGone reports whether the parent group name belongs to a process
+// that no longer runs. A name without an owner is from a server before
+// owners were recorded: gone as well.
+func ownerGone(name string) bool {
+	_, owner, ok := strings.Cut(name, "@")
+	if !ok {
+		return true
+	}
+	pidText, _, _ := strings.Cut(owner, "-")
+	pid, err := strconv.Atoi(pidText)
+	if err != nil {
+		return true
+	}
+	now, err := processID(pid)
+	return err != nil || now != owner
 }
 
 // Version is 1 or 2.
@@ -291,12 +342,14 @@ func (g *Group) Destroy() error {
 	return errors.Join(errs...)
 }
 
-// Leftovers destroys groups that a previous run of the server left behind:
-// sandboxes never outlive the server that started them.
-func (m *Manager) Leftovers() (int, error) {
-	base := m.dir("")
+// Leftovers destroys the groups under this manager's parent: sandboxes
+// of a server that stopped without Close.
+func (m *Manager) Leftovers() (int, error) { return m.destroyChildren(m.parent) }
+
+func (m *Manager) destroyChildren(parent string) (int, error) {
+	base := filepath.Join(m.root, parent)
 	if !m.v2 {
-		base = m.dirV1("memory", "")
+		base = filepath.Join(m.root, "memory", parent)
 	}
 	entries, err := os.ReadDir(base)
 	if err != nil {
@@ -307,7 +360,7 @@ func (m *Manager) Leftovers() (int, error) {
 		if !e.IsDir() {
 			continue
 		}
-		if err := (&Group{m: m, id: e.Name()}).Destroy(); err != nil {
+		if err := (&Group{m: &Manager{root: m.root, parent: parent, v2: m.v2}, id: e.Name()}).Destroy(); err != nil {
 			return n, err
 		}
 		n++
@@ -315,19 +368,59 @@ func (m *Manager) Leftovers() (int, error) {
 	return n, nil
 }
 
-// Close destroys every group left and removes the parent.
-func (m *Manager) Close() error {
-	if _, err := m.Leftovers(); err != nil {
-		return err
+// Orphans ends the sandboxes of servers that are gone and removes their
+// groups: those whose owner process no longer runs, whatever data dir it
+// served, and those of an earlier server of the same instance. It returns
+// how many sandboxes it ended.
+func (m *Manager) Orphans() (int, error) {
+	instance, _, _ := strings.Cut(m.parent, "@")
+	base := m.root
+	if !m.v2 {
+		base = filepath.Join(m.root, "memory")
 	}
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || !strings.HasPrefix(name, prefix) || name == m.parent {
+			continue
+		}
+		if same, _, _ := strings.Cut(name, "@"); same != instance && !ownerGone(name) {
+			continue
+		}
+		k, err := m.destroyChildren(name)
+		n += k
+		if err == nil {
+			err = m.removeParent(name)
+		}
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("cgroup %s: %w", name, err))
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+func (m *Manager) removeParent(parent string) error {
 	if m.v2 {
-		return os.Remove(m.dir(""))
+		return os.Remove(filepath.Join(m.root, parent))
 	}
 	var errs []error
 	for _, c := range v1Controllers {
-		if err := os.Remove(m.dirV1(c, "")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.Remove(filepath.Join(m.root, c, parent)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Close destroys every group left and removes the parent.
+func (m *Manager) Close() error {
+	if _, err := m.Leftovers(); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return m.removeParent(m.parent)
 }

@@ -2,9 +2,10 @@
 // for HTTPS, absolute-form requests for plain HTTP) that the host runs on
 // one unix socket per sandbox. It lets a sandbox reach the hosts it is
 // allowed (the package registries by default, or any public host in a
-// project's internet mode) and never a loopback, private, link-local,
-// metadata or carrier-grade NAT address: the check runs on the address
-// actually dialled, after DNS, so a name that resolves inward is refused.
+// project's internet mode) and never an address of the host itself, nor a
+// loopback, private, link-local, metadata or carrier-grade NAT one: the
+// check runs on the address actually dialled, after DNS, so a name that
+// resolves inward is refused.
 package egress
 
 import (
@@ -48,10 +49,11 @@ type Proxy struct {
 }
 
 // New returns a proxy whose sandboxes get policy unless SetPolicy says
-// otherwise. A nil AllowedAddr means PublicAddr.
+// otherwise. A nil AllowedAddr means Reachable(nil): public addresses that
+// are not the host's own.
 func New(policy Policy, log *slog.Logger) *Proxy {
 	if policy.AllowedAddr == nil {
-		policy.AllowedAddr = PublicAddr
+		policy.AllowedAddr = Reachable(nil)
 	}
 	return &Proxy{policies: map[string]Policy{}, fallback: policy, log: log}
 }
@@ -142,7 +144,7 @@ func (p *Proxy) dial(ctx context.Context, sandboxID, hostport string) (net.Conn,
 				return &Refusal{Host: host, Why: "unparseable address " + address}
 			}
 			if !pol.AllowedAddr(ap.Addr().Unmap()) {
-				return &Refusal{Host: host, Why: "it resolves to a non-public address (" + ap.Addr().String() + ")"}
+				return &Refusal{Host: host, Why: "it resolves to " + ap.Addr().String() + ", which is not a public address or is this server's own"}
 			}
 			return nil
 		},
@@ -239,31 +241,65 @@ func (p *Proxy) forward(c net.Conn, req *http.Request, sandboxID string) bool {
 }
 
 var blocked = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),      // this network
-	netip.MustParsePrefix("10.0.0.0/8"),     // private
-	netip.MustParsePrefix("100.64.0.0/10"),  // carrier-grade NAT
-	netip.MustParsePrefix("127.0.0.0/8"),    // loopback
-	netip.MustParsePrefix("169.254.0.0/16"), // link-local, cloud metadata
-	netip.MustParsePrefix("172.16.0.0/12"),  // private
-	netip.MustParsePrefix("192.0.0.0/24"),   // IETF protocol assignments
-	netip.MustParsePrefix("192.168.0.0/16"), // private
-	netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking
-	netip.MustParsePrefix("224.0.0.0/3"),    // multicast, reserved, broadcast
-	netip.MustParsePrefix("::/128"),         // unspecified
-	netip.MustParsePrefix("::1/128"),        // loopback
-	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64, can reach IPv4 inside
-	netip.MustParsePrefix("64:ff9b:1::/48"), // local NAT64
-	netip.MustParsePrefix("fc00::/7"),       // unique local
-	netip.MustParsePrefix("fe80::/10"),      // link-local
-	netip.MustParsePrefix("ff00::/8"),       // multicast
-	netip.MustParsePrefix("2001:db8::/32"),  // documentation
-	netip.MustParsePrefix("2002::/16"),      // 6to4 can embed private IPv4
+	netip.MustParsePrefix("0.0.0.0/8"),       // this network; 0.0.0.0 reaches the host itself
+	netip.MustParsePrefix("10.0.0.0/8"),      // private
+	netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT
+	netip.MustParsePrefix("127.0.0.0/8"),     // loopback
+	netip.MustParsePrefix("169.254.0.0/16"),  // link-local, cloud metadata
+	netip.MustParsePrefix("172.16.0.0/12"),   // private
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+	netip.MustParsePrefix("192.168.0.0/16"),  // private
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
+	netip.MustParsePrefix("224.0.0.0/3"),     // multicast, reserved, broadcast
+	netip.MustParsePrefix("::/96"),           // unspecified, loopback, IPv4-compatible (deprecated)
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated (SIIT)
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64: where it embeds IPv4 is the operator's choice
+	netip.MustParsePrefix("100::/64"),        // discard-only
+	netip.MustParsePrefix("2001::/32"),       // Teredo embeds an IPv4 server and client
+	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+	netip.MustParsePrefix("2002::/16"),       // 6to4 embeds any IPv4, private ones too
+	netip.MustParsePrefix("fc00::/7"),        // unique local
+	netip.MustParsePrefix("fe80::/10"),       // link-local
+	netip.MustParsePrefix("ff00::/8"),        // multicast
 }
 
-// Reachable allows public addresses and those in the private networks the
-// operator names (an internal git server, a company registry mirror).
+// nat64 is the well-known NAT64 prefix (RFC 6052): 64:ff9b::a.b.c.d is
+// a.b.c.d reached through the network's translator, so it is judged as
+// that IPv4 address.
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+
+// canonical is the address a connection to a really reaches: IPv4-mapped
+// and NAT64 forms become the IPv4 address they carry; zones go.
+func canonical(a netip.Addr) netip.Addr {
+	a = a.WithZone("").Unmap()
+	if nat64.Contains(a) {
+		b := a.As16()
+		return netip.AddrFrom4([4]byte(b[12:]))
+	}
+	return a
+}
+
+// Reachable is the one address check of the proxy and of git imports'
+// early answer. It refuses the host's own addresses (every address on any
+// of its interfaces: a public one reaches every service bound to all
+// interfaces, the platform's included), then allows the private networks
+// the operator names (an internal git server, a company registry mirror)
+// and public addresses. An own address is reachable only when the operator
+// names exactly it (a /32 or /128), never because a wider network holds it.
 func Reachable(private []netip.Prefix) func(netip.Addr) bool {
 	return func(a netip.Addr) bool {
+		a = canonical(a)
+		if !a.IsValid() {
+			return false
+		}
+		for _, p := range private {
+			if p.IsSingleIP() && p.Addr() == a {
+				return true
+			}
+		}
+		if own, err := HostAddr(a); own || err != nil {
+			return false // when the host's addresses can't be listed, nothing is known safe
+		}
 		for _, p := range private {
 			if p.Contains(a) {
 				return true
@@ -273,9 +309,31 @@ func Reachable(private []netip.Prefix) func(netip.Addr) bool {
 	}
 }
 
-// PublicAddr reports whether a is an address on the public internet.
+// HostAddr reports whether a is one of this machine's own addresses. The
+// interfaces are read on every call (tens of microseconds, next to a
+// connection's setup), so an address added a moment ago counts at once.
+func HostAddr(a netip.Addr) (bool, error) {
+	a = canonical(a)
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false, fmt.Errorf("list the host's addresses: %w", err)
+	}
+	for _, ifa := range addrs {
+		n, ok := ifa.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		if own, ok := netip.AddrFromSlice(n.IP); ok && own.Unmap() == a {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// PublicAddr reports whether a is an address on the public internet. It
+// knows nothing of this host: Reachable adds that.
 func PublicAddr(a netip.Addr) bool {
-	a = a.Unmap()
+	a = canonical(a)
 	if !a.IsValid() {
 		return false
 	}

@@ -50,7 +50,37 @@ export function useLogout() {
   });
 }
 
-/** Only same-site paths are followed after login, never another origin. */
+/**
+ * Only same-site paths are followed after login, never another origin: the same rules as the
+ * server's httpx.LocalPath. Browsers read "//host", "/\host" and "/<tab>/host" as another
+ * site, so the path starts with exactly one "/" and holds no backslash, whitespace or control
+ * character; each percent-decoding of it must still start that way and hold no control
+ * character (whoever serves it may decode it again).
+ */
 export function safeNext(next: string | null): string {
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+  if (!next || !startsLocal(next) || /[\\\s\p{Cc}]/u.test(next) || next.includes("\uFFFD")) return "/";
+  let u: URL;
+  try {
+    u = new URL(next, "http://same.invalid");
+  } catch {
+    return "/";
+  }
+  if (u.origin !== "http://same.invalid") return "/";
+  for (let s = next; ; ) {
+    let d: string;
+    try {
+      d = decodeURIComponent(s);
+    } catch {
+      return "/";
+    }
+    if (!startsLocal(d) || /\p{Cc}/u.test(d)) return "/";
+    if (d === s) return next;
+    s = d;
+  }
+}
+
+function startsLocal(s: string): boolean {
+  if (!s.startsWith("/")) return false;
+  if (s.length === 1) return true;
+  return !/^[/\\\s\p{Cc}\uFFFD]/u.test(s.slice(1));
 }

@@ -1,5 +1,5 @@
 import { api, type Team } from "@/lib/api";
-import { Secrets, type SecretStore } from "@/workspace/SecretsPane";
+import { MaskingLimits, Secrets, type SecretStore } from "@/workspace/SecretsPane";
 
 /** The team's secrets: environment variables of every run and shell of every team project. */
 export function TeamSecretsTab({ team }: { team: Team }) {
@@ -18,8 +18,10 @@ export function TeamSecretsTab({ team }: { team: Team }) {
       <Secrets store={store}>
         Every run, shell and command of every {team.name} project gets each secret as an environment variable (
         <code className="font-mono">$NAME</code>) from its next start; a project's own secret of the same name wins.
+        Only admins see values here, but members and editors run code with them, so they can read them through it.
         Values are encrypted at rest, and each reveal is written to the audit log.
       </Secrets>
+      <MaskingLimits />
     </section>
   );
 }

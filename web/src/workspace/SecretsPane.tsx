@@ -40,7 +40,8 @@ export function SecretsPane() {
   if (!m.canEdit) {
     return (
       <EmptyState icon={Lock} title="Secrets are for editors">
-        This project's secrets reach its runs as environment variables. Only people who can edit the project see them.
+        This project's secrets reach its runs as environment variables. Only people who can edit the project see them;
+        the console shows <code className="font-mono">********</code> in their place.
       </EmptyState>
     );
   }
@@ -48,11 +49,23 @@ export function SecretsPane() {
     <div className="grid overflow-auto">
       <Secrets store={projectSecrets(m.project.id)}>
         Runs, shells and commands get each secret as an environment variable (<code className="font-mono">$NAME</code>)
-        from their next start. Their output shows <code className="font-mono">********</code> where a value would
-        appear. Values are encrypted at rest.
+        from their next start. Values are encrypted at rest.
       </Secrets>
+      <MaskingLimits />
       {m.project.ownerKind === "team" && <TeamSecretNames projectId={m.project.id} team={m.project.owner} />}
     </div>
+  );
+}
+
+/** What masking does and does not do, said where people put secrets. */
+export function MaskingLimits() {
+  return (
+    <p className="px-3 pb-3 text-xs text-muted-foreground">
+      Output shows <code className="font-mono">********</code> wherever a value of 4 or more characters is printed
+      whole, even in pieces, for everyone who sees the console, viewers of a public project included. Masking catches
+      accidents, not code: a program can print a value encoded (base64, reversed), so whoever can edit a project can
+      read the secrets it gets.
+    </p>
   );
 }
 
@@ -65,6 +78,9 @@ function TeamSecretNames({ projectId, team }: { projectId: string; team: string 
   return (
     <section aria-label="Team secrets" className="grid gap-2 p-3 pt-0 text-[13px]">
       <h3 className="font-medium">From team @{team}</h3>
+      <p className="text-xs text-muted-foreground">
+        The team's admins see and change these values; this project's runs get them all the same.
+      </p>
       <ul className="grid gap-1">
         {inherited.data.map((s) => (
           <li key={s.name} className="flex items-center gap-2 rounded-md border border-border px-2 py-1.5">
