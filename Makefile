@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 WEB_SRC := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts \
            web/tsconfig.json web/tsconfig.app.json web/tsconfig.node.json
 
-.PHONY: run build web test test-go test-e2e bench fmt vet clean
+.PHONY: run build web test test-go test-race test-e2e bench fmt vet clean
 
 ## run: install npm packages, build the UI and the server, start on 127.0.0.1:8080
 run: build
@@ -29,8 +29,9 @@ web/dist/app/index.html: web/node_modules/.package-lock.json web/package.json $(
 e2e/node_modules/.package-lock.json: e2e/package-lock.json
 	cd e2e && $(NPM) ci --no-audit --no-fund
 
-## test: vet, Go tests (SQLite and PostgreSQL), then browser tests against the built binary
-test: vet test-go test-e2e
+## test: vet, Go tests (SQLite and PostgreSQL), the race detector over the code that reads
+## project trees, then browser tests against the built binary
+test: vet test-go test-race test-e2e
 
 vet: web/node_modules/.package-lock.json
 	$(GO) vet ./...
@@ -38,6 +39,12 @@ vet: web/node_modules/.package-lock.json
 
 test-go: web
 	$(GO) test ./...
+
+# Project trees change under the server while sandbox code runs: the tests of
+# what reads, copies and watches them run again under the race detector.
+RACE_TESTS := Fork|Checkpoints|Files|PathAttacks|MigrateHistory|Zip|Search|Upload|SwapRace|ReadFile|FIFO|Walk|Copy|LineEndings
+test-race: web
+	$(GO) test -race -run '$(RACE_TESTS)' ./internal/safefs ./internal/project ./internal/collab
 
 test-e2e: build e2e/node_modules/.package-lock.json
 	cd e2e && npx playwright test
