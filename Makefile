@@ -14,16 +14,19 @@ run: build
 
 ## build: the binary, with the UI embedded, and beside it the small sandbox agent
 build: web
+	@echo "ecode: building the server; the first build downloads and compiles every dependency and takes a few minutes"
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/ecode ./cmd/ecode
 	$(GO) build -o bin/ecode-agent ./cmd/ecode-agent
 
 web: web/dist/app/index.html
 
 web/node_modules/.package-lock.json: web/package-lock.json
+	@echo "ecode: installing the UI's npm packages"
 	cd web && $(NPM) ci --no-audit --no-fund
 
 # The UI is rebuilt only when its sources change.
 web/dist/app/index.html: web/node_modules/.package-lock.json web/package.json $(WEB_SRC)
+	@echo "ecode: building the UI"
 	cd web && $(NPM) run build
 
 e2e/node_modules/.package-lock.json: e2e/package-lock.json

@@ -68,7 +68,7 @@ func makeEtc(dir string) error {
 	return nil
 }
 
-// args is the hardened bwrap command line of SANDBOX.md, with the agent as
+// args is the hardened bwrap command line of docs/SANDBOX.md, with the agent as
 // PID 1. Every namespace is new; nothing of the host is writable but the
 // project and the socket folder. nproc > 0 sets RLIMIT_NPROC, for hosts
 // where no cgroup limits the sandbox's processes.

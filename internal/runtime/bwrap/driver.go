@@ -54,7 +54,7 @@ type Limits struct {
 	NoFile    uint64
 }
 
-// DefaultLimits are those of SANDBOX.md: 1 GiB, 256 processes, 1 CPU.
+// DefaultLimits are those of docs/SANDBOX.md: 1 GiB, 256 processes, 1 CPU.
 func DefaultLimits() Limits {
 	return Limits{
 		Limits:   cgroup.Limits{MemoryBytes: 1 << 30, Pids: 256, CPUs: 1},
