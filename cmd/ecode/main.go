@@ -20,6 +20,8 @@ import (
 	"ecode/internal/audit"
 	"ecode/internal/auth"
 	"ecode/internal/config"
+	"ecode/internal/events"
+	"ecode/internal/project"
 	"ecode/internal/runtime/bwrap"
 	"ecode/internal/seal"
 	"ecode/internal/secrets"
@@ -27,6 +29,7 @@ import (
 	"ecode/internal/sshkey"
 	"ecode/internal/store"
 	"ecode/internal/team"
+	"ecode/templates"
 	"ecode/web"
 )
 
@@ -250,7 +253,16 @@ func clearAllowlist(ctx context.Context, args []string, stdout io.Writer) error 
 		return err
 	}
 	defer db.Close()
-	teams := team.NewService(db, nil, nil)
+	bus := events.New()
+	catalog, err := project.NewCatalog(templates.FS)
+	if err != nil {
+		return err
+	}
+	projects, err := project.NewService(db, bus, cfg.DataDir, project.Limits{MaxFile: cfg.MaxFileBytes, MaxProject: cfg.MaxProjectBytes}, catalog)
+	if err != nil {
+		return err
+	}
+	teams := team.NewService(db, bus, auth.NewService(db, auth.Options{}), projects)
 	if teams.Audit, err = openAudit(ctx, db, cfg); err != nil {
 		return err
 	}

@@ -239,7 +239,7 @@ func deleteFile(_ context.Context, w *workspace, in map[string]any) (string, err
 	return "Deleted " + p + ".", nil
 }
 
-func moveFile(_ context.Context, w *workspace, in map[string]any) (string, error) {
+func moveFile(ctx context.Context, w *workspace, in map[string]any) (string, error) {
 	from, err := argPath(in, "from")
 	if err != nil {
 		return "", err
@@ -248,7 +248,7 @@ func moveFile(_ context.Context, w *workspace, in map[string]any) (string, error
 	if err != nil {
 		return "", err
 	}
-	if err := w.projects.Tree(w.p).Move(from, to); err != nil {
+	if err := w.projects.Tree(w.p).Move(ctx, from, to); err != nil {
 		return "", err
 	}
 	return "Moved " + from + " to " + to + ".", nil

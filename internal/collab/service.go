@@ -25,6 +25,7 @@ import (
 	"ecode/internal/access"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
+	"ecode/internal/events"
 	"ecode/internal/httpx"
 	"ecode/internal/project"
 )
@@ -119,14 +120,26 @@ type room struct {
 }
 
 // NewService returns the collaboration authority.
-func NewService(projects Projects, opts Options) *Service {
+// It follows the projects' changes on bus: moved files, changed roles and
+// allowlists, new owners.
+func NewService(bus *events.Bus, projects Projects, opts Options) *Service {
 	if opts.Linger == 0 {
 		opts.Linger = 2 * time.Minute
 	}
 	if opts.MaxFile == 0 {
 		opts.MaxFile = 2 << 20
 	}
-	return &Service{projects: projects, opts: opts, log: slog.Default(), rooms: map[string]*room{}}
+	s := &Service{projects: projects, opts: opts, log: slog.Default(), rooms: map[string]*room{}}
+	events.Subscribe(bus, func(_ context.Context, e project.FileMoved) { s.moved(e.ProjectID, e.From, e.To) })
+	// A role changed: that person's tabs reconnect with the new role, or,
+	// when they lost access, close for good, saying so.
+	events.Subscribe(bus, func(_ context.Context, e project.AccessChanged) { s.recheck(e.ProjectID, e.UserID, true) })
+	// The allowlist changed: each tab is asked again whether it may stay;
+	// those that may not are told why and closed.
+	events.Subscribe(bus, func(_ context.Context, e project.AdmissionChanged) { s.recheck(e.ProjectID, "", false) })
+	// A new owner: every tab reconnects with the roles it brings.
+	events.Subscribe(bus, func(_ context.Context, e project.Transferred) { s.recheck(e.Project.ID, "", true) })
+	return s
 }
 
 var palette = []string{"#e5534b", "#57ab5a", "#539bf5", "#c69026", "#b083f0", "#39c5cf", "#e275ad", "#f69d50"}
@@ -375,9 +388,9 @@ func (s *Service) roomPeers(projectID string) []*Peer {
 	return out
 }
 
-// Moved tells a project's tabs that a file or folder moved, and moves its
+// moved tells a project's tabs that a file or folder moved, and moves its
 // open documents with it.
-func (s *Service) Moved(projectID, from, to string) {
+func (s *Service) moved(projectID, from, to string) {
 	s.mu.Lock()
 	if r := s.rooms[projectID]; r != nil {
 		for path, d := range r.docs {
@@ -404,20 +417,6 @@ func (s *Service) Moved(projectID, from, to string) {
 		p.mu.Unlock()
 	}
 }
-
-// Kick closes userID's tabs on a project after their role on it
-// changed: to reconnect with the new role, or, when they lost access, for
-// good, saying so.
-func (s *Service) Kick(projectID, userID string) { s.recheck(projectID, userID, true) }
-
-// Recheck asks again, for every tab on a project, whether it may stay
-// (its team's allowlist changed): those that may not are told why and
-// closed; the others stay as they are.
-func (s *Service) Recheck(projectID string) { s.recheck(projectID, "", false) }
-
-// Reconnect closes every tab on a project to have it reconnect with
-// the roles of the project's new owner; those who lost access are told.
-func (s *Service) Reconnect(projectID string) { s.recheck(projectID, "", true) }
 
 func (s *Service) recheck(projectID, userID string, always bool) {
 	for _, p := range s.roomPeers(projectID) {

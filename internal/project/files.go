@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"ecode/internal/errs"
+	"ecode/internal/events"
 	"ecode/internal/safefs"
 )
 
@@ -41,6 +43,7 @@ type Tree struct {
 	limits    Limits
 	usage     *usage
 	uid       int // host uid that owns the project's files; -1 leaves ownership alone
+	bus       *events.Bus
 }
 
 // own hands p, and the folders above it that the platform just created, to
@@ -342,7 +345,8 @@ func (t *Tree) Mkdir(p string) error {
 }
 
 // Move renames or moves a file or folder; the target must not exist.
-func (t *Tree) Move(from, to string) error {
+// Editors that have it open follow it (FileMoved).
+func (t *Tree) Move(ctx context.Context, from, to string) error {
 	if to == from || strings.HasPrefix(to, from+"/") {
 		return errs.Invalid("invalid_move", "Cannot move %q into itself.", from)
 	}
@@ -364,6 +368,7 @@ func (t *Tree) Move(from, to string) error {
 		return fileError(err, to)
 	}
 	t.own(r, to)
+	events.Publish(ctx, t.bus, FileMoved{ProjectID: t.projectID, From: from, To: to})
 	return nil
 }
 

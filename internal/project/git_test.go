@@ -1,6 +1,7 @@
 package project
 
 import (
+	"ecode/internal/events"
 	"os"
 	"path/filepath"
 	"testing"
@@ -70,7 +71,7 @@ func TestMigrateHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, err := NewService(nil, data, Limits{MaxFile: 1 << 20, MaxProject: 1 << 30}, nil)
+	s, err := NewService(nil, events.New(), data, Limits{MaxFile: 1 << 20, MaxProject: 1 << 30}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestMigrateHistory(t *testing.T) {
 		t.Fatalf("history dir: %v %v", info.Mode(), err)
 	}
 	// A second start has nothing to move.
-	if _, err := NewService(nil, data, Limits{MaxFile: 1 << 20, MaxProject: 1 << 30}, nil); err != nil {
+	if _, err := NewService(nil, events.New(), data, Limits{MaxFile: 1 << 20, MaxProject: 1 << 30}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := commits(t, s, "kept"); n != 3 {

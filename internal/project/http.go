@@ -371,15 +371,7 @@ func (h handlers) move(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	h.change(w, r, func(t *Tree) error {
-		if err := t.Move(ps[0], ps[1]); err != nil {
-			return err
-		}
-		if h.svc.OnMoved != nil {
-			h.svc.OnMoved(t.projectID, ps[0], ps[1])
-		}
-		return nil
-	})
+	h.change(w, r, func(t *Tree) error { return t.Move(r.Context(), ps[0], ps[1]) })
 }
 
 func (h handlers) upload(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"ecode/internal/audit"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
+	"ecode/internal/events"
 	"ecode/internal/httpx"
 	"ecode/internal/invite"
 	"ecode/internal/store"
@@ -110,9 +111,7 @@ func (s *Service) SetMemberRole(ctx context.Context, actor *auth.User, id, userI
 		return nil, errs.NotFound("not_found", "No such collaborator.")
 	}
 	s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "member.role", audit.Target("project", p.ID), map[string]any{"userId": userID, "role": role})
-	if s.OnAccessChange != nil {
-		s.OnAccessChange(p.ID, userID) // their open tabs reconnect with the new role
-	}
+	events.Publish(ctx, s.bus, AccessChanged{ProjectID: p.ID, UserID: userID}) // their open tabs reconnect with the new role
 	var m Member
 	err = s.db.Get(ctx, &m, `SELECT m.user_id, u.username, m.role, m.created_at FROM project_members m
 		JOIN users u ON u.id = m.user_id WHERE m.project_id = ? AND m.user_id = ?`, p.ID, userID)
@@ -138,9 +137,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor *auth.User, id, userID
 		return errs.NotFound("not_found", "No such collaborator.")
 	}
 	s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "member.remove", audit.Target("project", p.ID), map[string]any{"userId": userID})
-	if s.OnAccessChange != nil {
-		s.OnAccessChange(p.ID, userID)
-	}
+	events.Publish(ctx, s.bus, AccessChanged{ProjectID: p.ID, UserID: userID})
 	return nil
 }
 

@@ -15,12 +15,14 @@ import (
 	"ecode/internal/audit"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
+	"ecode/internal/events"
 	"ecode/internal/store"
 )
 
 // Service is the projects capability.
 type Service struct {
 	db        *store.DB
+	bus       *events.Bus
 	dir       string // <data>/projects
 	histRoot  string // <data>/history: the platform's history of each project
 	limits    Limits
@@ -35,19 +37,6 @@ type Service struct {
 	SandboxUID func(projectID string) int
 	// Audit records sharing, visibility and deletions; nil records nothing.
 	Audit *audit.Log
-	// OnMoved, when set, hears that a file or folder of a project moved,
-	// so editors that have it open follow it.
-	OnMoved func(projectID, from, to string)
-	// OnAccessChange, when set, hears that userID lost access to a project
-	// (their live connections to it are closed).
-	OnAccessChange func(projectID, userID string)
-	// OnUpdate, when set, hears of every change to a project's settings.
-	OnUpdate func(p *Project)
-	// OnDelete, when set, hears of every deleted project.
-	OnDelete func(projectID string)
-	// OnTransfer, when set, hears that a project changed owners: who may
-	// do what to it, and which team secrets it gets, changed with them.
-	OnTransfer func(p *Project)
 	// Importer, when set, turns a git URL into the input that creates the
 	// project from it (validated, with a Fill that clones).
 	Importer func(gitURL string, in CreateInput) (CreateInput, error)
@@ -68,7 +57,7 @@ type Teams interface {
 }
 
 // NewService keeps project trees under dataDir/projects.
-func NewService(db *store.DB, dataDir string, limits Limits, templates *Catalog) (*Service, error) {
+func NewService(db *store.DB, bus *events.Bus, dataDir string, limits Limits, templates *Catalog) (*Service, error) {
 	dir := filepath.Join(dataDir, "projects")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create projects dir: %w", err)
@@ -80,7 +69,7 @@ func NewService(db *store.DB, dataDir string, limits Limits, templates *Catalog)
 	if err := os.Chmod(hist, 0o700); err != nil {
 		return nil, fmt.Errorf("protect history dir: %w", err)
 	}
-	s := &Service{db: db, dir: dir, histRoot: hist, limits: limits, templates: templates, usages: map[string]*usage{}}
+	s := &Service{db: db, bus: bus, dir: dir, histRoot: hist, limits: limits, templates: templates, usages: map[string]*usage{}}
 	if err := s.migrateHistory(); err != nil {
 		return nil, err
 	}
@@ -106,7 +95,7 @@ func (s *Service) Tree(p *Project) *Tree {
 	if s.SandboxUID != nil {
 		uid = s.SandboxUID(p.ID)
 	}
-	return &Tree{projectID: p.ID, dir: s.Dir(p.ID), limits: s.limits, usage: u, uid: uid}
+	return &Tree{projectID: p.ID, dir: s.Dir(p.ID), limits: s.limits, usage: u, uid: uid, bus: s.bus}
 }
 
 // decorate fills in the fields derived for the caller.
@@ -382,9 +371,7 @@ func (s *Service) Update(ctx context.Context, actor *auth.User, id string, in Up
 	if err := updateProject(ctx, s.db, p); err != nil {
 		return nil, err
 	}
-	if s.OnUpdate != nil {
-		s.OnUpdate(p)
-	}
+	events.Publish(ctx, s.bus, Updated{Project: p})
 	return decorate(p, actor), nil
 }
 
@@ -420,9 +407,7 @@ func (s *Service) Transfer(ctx context.Context, actor *auth.User, id, owner stri
 		s.Audit.RecordIn(ctx, team, actor.AuditActor(), "project.transfer", audit.Target("project", p.ID), details)
 	}
 	slog.InfoContext(ctx, "project transferred", "project_id", p.ID, "from", p.Owner, "to", next.Owner)
-	if s.OnTransfer != nil {
-		s.OnTransfer(&next)
-	}
+	events.Publish(ctx, s.bus, Transferred{Project: &next})
 	return s.Get(ctx, actor, id, access.Read)
 }
 
@@ -459,9 +444,7 @@ func (s *Service) Delete(ctx context.Context, actor *auth.User, id string) error
 	s.mu.Lock()
 	delete(s.usages, p.ID)
 	s.mu.Unlock()
-	if s.OnDelete != nil {
-		s.OnDelete(p.ID)
-	}
+	events.Publish(ctx, s.bus, Deleted{ProjectID: p.ID})
 	slog.InfoContext(ctx, "project deleted", "project_id", p.ID, "owner", p.Owner, "slug", p.Slug)
 	s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "project.delete", audit.Target("project", p.ID), map[string]any{"slug": p.Owner + "/" + p.Slug})
 	return nil

@@ -186,7 +186,7 @@ func (s *Service) cloneInSandbox(ctx context.Context, p *project.Project, job cl
 	defer release()
 	if s.opts.Egress != nil {
 		s.opts.Egress.SetPolicy(p.ID, egress.Policy{Allow: egress.DefaultAllow, AnyPublic: true})
-		defer s.ApplyPolicy(p)
+		defer s.applyPolicy(p)
 	}
 	ctx, cancel := context.WithTimeout(ctx, cloneTimeout)
 	defer cancel()

@@ -26,6 +26,7 @@ import (
 	"ecode/internal/access"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
+	"ecode/internal/events"
 	"ecode/internal/project"
 	"ecode/internal/runtime"
 	"ecode/internal/runtime/egress"
@@ -71,13 +72,17 @@ type Service struct {
 }
 
 // NewService builds the service; Run keeps its sandboxes until ctx ends.
-func NewService(projects *project.Service, rt runtime.Runtime, opts Options) *Service {
+// It follows the projects on bus: a deleted project's sandbox and caches
+// go, a changed one's egress policy follows at once.
+func NewService(bus *events.Bus, projects *project.Service, rt runtime.Runtime, opts Options) *Service {
 	if opts.DefaultPort == 0 {
 		opts.DefaultPort = 3000
 	}
 	s := &Service{projects: projects, rt: rt, pool: newPool(rt, opts.IdleTimeout), opts: opts, consoles: map[string]*console{},
 		previewCache: map[string]cachedProject{}, watched: map[runtime.Sandbox]bool{}}
 	s.pool.prepare = s.prepareCache
+	events.Subscribe(bus, func(_ context.Context, e project.Deleted) { s.forget(e.ProjectID) })
+	events.Subscribe(bus, func(_ context.Context, e project.Updated) { s.applyPolicy(e.Project) })
 	if s.opts.DiskCheck == 0 {
 		s.opts.DiskCheck = 5 * time.Second
 	}
@@ -108,7 +113,7 @@ func (s *Service) sandbox(ctx context.Context, p *project.Project) (runtime.Sand
 	if err := s.rt.Check(ctx); err != nil {
 		return nil, nil, errs.Unavailable("sandbox_unavailable", "Code cannot run on this server: %v.", err)
 	}
-	s.ApplyPolicy(p)
+	s.applyPolicy(p)
 	spec := runtime.Spec{ID: p.ID, ProjectDir: s.projects.Dir(p.ID), Egress: true}
 	if s.opts.CacheRoot != "" {
 		spec.CacheDir = filepath.Join(s.opts.CacheRoot, p.ID)
@@ -182,17 +187,17 @@ func (s *Service) watchDisk(p *project.Project, sb runtime.Sandbox) {
 	}
 }
 
-// ApplyPolicy sets what p's sandbox may reach: the package registries, or
+// applyPolicy sets what p's sandbox may reach: the package registries, or
 // in internet mode any public host. A running sandbox follows at once.
-func (s *Service) ApplyPolicy(p *project.Project) {
+func (s *Service) applyPolicy(p *project.Project) {
 	if s.opts.Egress != nil {
 		s.opts.Egress.SetPolicy(p.ID, egress.Policy{Allow: egress.DefaultAllow, AnyPublic: p.Internet})
 	}
 }
 
-// Forget lets go of a deleted project: its sandbox, egress policy,
+// forget lets go of a deleted project: its sandbox, egress policy,
 // console, caches and install stamp.
-func (s *Service) Forget(projectID string) {
+func (s *Service) forget(projectID string) {
 	s.pool.stop(projectID)
 	if s.opts.Egress != nil {
 		s.opts.Egress.Forget(projectID)

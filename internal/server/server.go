@@ -24,6 +24,7 @@ import (
 	"ecode/internal/auth"
 	"ecode/internal/collab"
 	"ecode/internal/config"
+	"ecode/internal/events"
 	"ecode/internal/httpx"
 	"ecode/internal/monitor"
 	"ecode/internal/oauth"
@@ -69,7 +70,8 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	projects, err := project.NewService(db, cfg.DataDir,
+	bus := events.New()
+	projects, err := project.NewService(db, bus, cfg.DataDir,
 		project.Limits{MaxFile: cfg.MaxFileBytes, MaxProject: cfg.MaxProjectBytes}, catalog)
 	if err != nil {
 		db.Close()
@@ -116,7 +118,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if os.Geteuid() == 0 {
 		projects.SandboxUID = runtime.SandboxUID
 	}
-	runs := run.NewService(projects, driver, run.Options{
+	runs := run.NewService(bus, projects, driver, run.Options{
 		IdleTimeout: cfg.SandboxIdle, PreviewDomain: cfg.PreviewDomain, PublicURL: cfg.PublicURL,
 		StateDir: filepath.Join(cfg.DataDir, "runs"), PreviewKey: key, Egress: proxy,
 		DiskCheck: cfg.DiskCheck, GitImportRoots: cfg.ImportRoots(),
@@ -130,7 +132,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	accounts := auth.NewService(db, auth.Options{SecureCookies: cfg.SecureCookies(), AllowSignup: cfg.AllowSignup,
 		DeviceKey: keyring.Derive("ecode device cookie v1")[keyring.Current()]})
 	accounts.Audit = audits
-	teams := team.NewService(db, accounts, projects)
+	teams := team.NewService(db, bus, accounts, projects)
 	teams.Secrets, teams.Audit = vault, audits
 	projects.Teams = teams
 	accounts.OnDeleteUser = func(ctx context.Context, u *auth.User) error {
@@ -143,29 +145,8 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	accounts.LoginMethods = append(accounts.LoginMethods, logins.CountLogins)
 	passkeys := passkey.NewService(db, accounts, cfg.PasskeyOrigin)
 	accounts.LoginMethods = append(accounts.LoginMethods, passkeys.LoginMethods)
-	live := collab.NewService(projects, collab.Options{MaxFile: cfg.MaxFileBytes})
-	projects.OnMoved = live.Moved
-	projects.OnAccessChange = live.Kick
-	// A change in a team reaches the live connections to each of its projects.
-	eachTeamProject := func(teamID string, fn func(projectID string)) {
-		ids, err := projects.OwnedIDs(bgctx, teamID)
-		if err != nil {
-			slog.Error("reach a team's live connections", "team_id", teamID, "err", err)
-		}
-		for _, id := range ids {
-			fn(id)
-		}
-	}
-	teams.OnAccessChange = func(teamID, userID string) {
-		eachTeamProject(teamID, func(id string) { live.Kick(id, userID) })
-	}
-	teams.OnAllowlistChange = func(teamID string) { eachTeamProject(teamID, live.Recheck) }
-	projects.OnUpdate = runs.ApplyPolicy
+	live := collab.NewService(bus, projects, collab.Options{MaxFile: cfg.MaxFileBytes})
 	projects.Importer = runs.Importer
-	projects.OnDelete = runs.Forget
-	projects.OnTransfer = func(p *project.Project) {
-		live.Reconnect(p.ID)
-	}
 	s := &Server{
 		Config:   cfg,
 		DB:       db,

@@ -14,7 +14,9 @@ import (
 	"ecode/internal/audit"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
+	"ecode/internal/events"
 	"ecode/internal/httpx"
+	"ecode/internal/project"
 	"ecode/internal/store"
 )
 
@@ -190,9 +192,7 @@ func (s *Service) SetAllowlist(ctx context.Context, actor *auth.User, name strin
 		return nil, fmt.Errorf("save allowlist: %w", err)
 	}
 	s.allow.forget(t.ID)
-	if s.OnAllowlistChange != nil {
-		s.OnAllowlistChange(t.ID)
-	}
+	s.eachProject(ctx, t.ID, func(id string) { events.Publish(ctx, s.bus, project.AdmissionChanged{ProjectID: id}) })
 	s.Audit.RecordIn(ctx, t.ID, actor.AuditActor(), "team.allowlist", audit.Target("team", t.ID),
 		map[string]any{"from": texts(before.list), "to": texts(list), "lockedOut": len(list) > 0 && !allows(list, ip)})
 	return &Allowlist{Allowlist: texts(list), YourIP: ip}, nil

@@ -9,7 +9,9 @@ import (
 	"ecode/internal/audit"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
+	"ecode/internal/events"
 	"ecode/internal/invite"
+	"ecode/internal/project"
 	"ecode/internal/store"
 )
 
@@ -143,7 +145,7 @@ func (s *Service) SetRole(ctx context.Context, actor *auth.User, name, userID, r
 		return nil, errLastOwner
 	}
 	s.Audit.RecordIn(ctx, t.ID, actor.AuditActor(), "team.member.role", audit.Target("team", t.ID), map[string]any{"user": m.Username, "from": m.Role, "to": role})
-	s.accessChanged(t.ID, userID)
+	s.accessChanged(ctx, t.ID, userID)
 	m.Role = role
 	return m, nil
 }
@@ -176,14 +178,16 @@ func (s *Service) RemoveMember(ctx context.Context, actor *auth.User, name, user
 		return errLastOwner
 	}
 	s.Audit.RecordIn(ctx, t.ID, actor.AuditActor(), "team.member.remove", audit.Target("team", t.ID), map[string]any{"user": m.Username, "role": m.Role})
-	s.accessChanged(t.ID, userID)
+	s.accessChanged(ctx, t.ID, userID)
 	return nil
 }
 
-func (s *Service) accessChanged(teamID, userID string) {
-	if s.OnAccessChange != nil {
-		s.OnAccessChange(teamID, userID)
-	}
+// accessChanged says that userID's role in team teamID changed or ended:
+// their live connections to its projects reconnect.
+func (s *Service) accessChanged(ctx context.Context, teamID, userID string) {
+	s.eachProject(ctx, teamID, func(id string) {
+		events.Publish(ctx, s.bus, project.AccessChanged{ProjectID: id, UserID: userID})
+	})
 }
 
 // CreateInvite makes a link that puts whoever opens it in the team as
@@ -268,7 +272,7 @@ func (s *Service) AcceptInvite(ctx context.Context, actor *auth.User, token stri
 	}
 	if current == "" || access.Outranks(v.Role, current) {
 		s.Audit.RecordIn(ctx, v.ScopeID, actor.AuditActor(), "team.invite.accept", audit.Target("team", v.ScopeID), map[string]any{"role": v.Role})
-		s.accessChanged(v.ScopeID, actor.ID)
+		s.accessChanged(ctx, v.ScopeID, actor.ID)
 	}
 	return s.Get(ctx, actor, v.Team.Name)
 }

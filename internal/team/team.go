@@ -8,6 +8,7 @@ package team
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"unicode/utf8"
 
@@ -17,6 +18,7 @@ import (
 	"ecode/internal/audit"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
+	"ecode/internal/events"
 	"ecode/internal/project"
 	"ecode/internal/secrets"
 	"ecode/internal/store"
@@ -52,6 +54,7 @@ type Projects interface {
 // Service is the teams capability.
 type Service struct {
 	db       *store.DB
+	bus      *events.Bus
 	accounts Accounts
 	projects Projects
 	allow    allowlists
@@ -60,17 +63,25 @@ type Service struct {
 	Secrets *secrets.Service
 	// Audit records what happens to teams; nil records nothing.
 	Audit *audit.Log
-	// OnAccessChange, when set, hears that userID's role in team teamID
-	// changed or ended: their live connections to its projects reconnect.
-	OnAccessChange func(teamID, userID string)
-	// OnAllowlistChange, when set, hears that team teamID's allowlist
-	// changed: live connections from addresses it now refuses are closed.
-	OnAllowlistChange func(teamID string)
 }
 
-// NewService returns the teams capability.
-func NewService(db *store.DB, accounts Accounts, projects Projects) *Service {
-	return &Service{db: db, accounts: accounts, projects: projects, allow: allowlists{cache: map[string]cachedList{}}}
+// NewService returns the teams capability. A change of someone's team
+// role, or of the team's allowlist, is published on bus as the change it
+// makes to each of the team's projects (project.AccessChanged,
+// project.AdmissionChanged).
+func NewService(db *store.DB, bus *events.Bus, accounts Accounts, projects Projects) *Service {
+	return &Service{db: db, bus: bus, accounts: accounts, projects: projects, allow: allowlists{cache: map[string]cachedList{}}}
+}
+
+// eachProject calls fn with the id of each project of team teamID.
+func (s *Service) eachProject(ctx context.Context, teamID string, fn func(projectID string)) {
+	ids, err := s.projects.OwnedIDs(ctx, teamID)
+	if err != nil {
+		slog.ErrorContext(ctx, "reach a team's projects", "team_id", teamID, "err", err)
+	}
+	for _, id := range ids {
+		fn(id)
+	}
 }
 
 const teamCols = `t.id, u.username AS name, t.display_name, t.created_at,

@@ -1,0 +1,27 @@
+package project
+
+// What the project service publishes on the events bus.
+
+// Deleted: project ProjectID is gone, with its files and history.
+type Deleted struct{ ProjectID string }
+
+// Updated: a project's settings (name, visibility, internet access...)
+// changed.
+type Updated struct{ Project *Project }
+
+// Transferred: a project changed owners, so who may reach it, and the
+// team secrets it gets, changed with them.
+type Transferred struct{ Project *Project }
+
+// FileMoved: a file or folder of a project moved; editors that have it
+// open follow it.
+type FileMoved struct{ ProjectID, From, To string }
+
+// AccessChanged: UserID's role on the project changed or ended; their
+// live connections to it reconnect with what they may now do, or close.
+type AccessChanged struct{ ProjectID, UserID string }
+
+// AdmissionChanged: the addresses the project may be reached from
+// changed (its team's allowlist); live connections from addresses it now
+// refuses close.
+type AdmissionChanged struct{ ProjectID string }
