@@ -1,16 +1,23 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"ecode/internal/access"
 	"ecode/internal/agent/agenttest"
 	"ecode/internal/httpx"
+	"ecode/internal/store/testdb"
 	"ecode/internal/testserver"
+	"ecode/internal/ws"
 )
 
 // need is what a route asks of its caller.
@@ -337,4 +344,82 @@ func teamProject(t *testing.T, name string, founder, other *testserver.Client) f
 	founder.Post(t, base+"/invites", map[string]any{"role": "viewer", "expiresInHours": 1}).WantStatus(t, 201).Decode(t, &inv)
 	p.inviteID = inv.Invite.ID
 	return p
+}
+
+// TestSocketPermissions sends every message type a workspace tab may send
+// (ws.Needs) as a visitor of a public project, a viewer, an editor and
+// the owner: each is refused exactly when the person may not do what the
+// type asks, and a type missing from the table is refused as unknown.
+func TestSocketPermissions(t *testing.T) {
+	s := testserver.New(t, testdb.Engines(t)[0])
+	own := s.SignUp(t, "owen")
+	vera, eddy := s.SignUp(t, "vera"), s.SignUp(t, "eddy")
+	p := own.CreateProject(t, "Sockets")
+	base := "/api/projects/" + p.ID
+	own.Patch(t, base, map[string]string{"visibility": "public"}).WantStatus(t, 200)
+	own.Post(t, base+"/members", map[string]string{"username": "vera", "role": "viewer"}).WantStatus(t, 201)
+	own.Post(t, base+"/members", map[string]string{"username": "eddy", "role": "editor"}).WantStatus(t, 201)
+	callers := []struct {
+		name  string
+		c     *testserver.Client
+		write bool
+	}{{"anonymous", nil, false}, {"viewer", vera, false}, {"editor", eddy, true}, {"owner", own, true}}
+	for _, who := range callers {
+		conn := dialSocket(t, s, who.c, p.ID)
+		for typ, need := range ws.Needs {
+			refusal := probeSocket(t, conn, map[string]any{"type": typ, "id": "probe", "path": "a.txt", "rows": 24, "cols": 80})
+			if allowed := need == access.Read || who.write; allowed == (refusal != "") {
+				t.Errorf("%s as %s: refused %q; want allowed=%v", typ, who.name, refusal, allowed)
+			}
+		}
+		if refusal := probeSocket(t, conn, map[string]any{"type": "doc.delete-everything", "id": "probe"}); refusal != "unknown_type" {
+			t.Errorf("an undeclared type as %s: %q, want unknown_type", who.name, refusal)
+		}
+	}
+}
+
+func dialSocket(t *testing.T, s *testserver.Server, c *testserver.Client, projectID string) *websocket.Conn {
+	t.Helper()
+	h := http.Header{}
+	if c != nil {
+		h.Set("Cookie", c.CookieHeader(t))
+	}
+	conn, _, err := websocket.Dial(t.Context(), "ws"+strings.TrimPrefix(s.URL, "http")+"/api/projects/"+projectID+"/ws",
+		&websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadLimit(-1)
+	t.Cleanup(func() { conn.CloseNow() })
+	return conn
+}
+
+// probeSocket sends m, then a message of an unknown type as a marker, and
+// returns the code of an access refusal of m that came before the
+// marker's answer ("" for none; "unknown_type" when m itself was unknown).
+func probeSocket(t *testing.T, conn *websocket.Conn, m map[string]any) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for _, out := range []map[string]any{m, {"type": "marker", "id": "marker"}} {
+		b, _ := json.Marshal(out)
+		if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refusal := ""
+	for {
+		_, b, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("socket: %v", err)
+		}
+		var in struct{ Type, ID, Code string }
+		_ = json.Unmarshal(b, &in)
+		switch {
+		case in.Type == "error" && in.ID == "marker":
+			return refusal
+		case in.Type == "error" && in.ID == "probe" && (in.Code == "forbidden" || in.Code == "unauthenticated" || in.Code == "not_found" || in.Code == "unknown_type"):
+			refusal = in.Code
+		}
+	}
 }

@@ -1,7 +1,6 @@
 // Package ws is the one WebSocket of a workspace tab. Channels share it by
 // message type: the project's console (run output and status), the tab's
-// shells and the project's agent. Further channels (documents, presence)
-// join here.
+// shells, the project's agent, its documents and presence.
 package ws
 
 import (
@@ -75,9 +74,21 @@ func (m msg) MarshalJSON() ([]byte, error) {
 
 const maxShells = 8
 
+// Needs is what each message a tab sends asks of the tab's person, checked
+// before the message is handled as routes check HTTP callers: the socket's
+// part of the permission matrix (the server's permission test walks it).
+// A type missing here is refused as unknown.
+var Needs = map[string]access.Action{
+	"console.subscribe": access.Read, "agent.subscribe": access.Read,
+	"doc.open": access.Read, "doc.close": access.Read, "presence.update": access.Read,
+	"doc.push":   access.Write,
+	"shell.open": access.Write, "shell.input": access.Write, "shell.resize": access.Write, "shell.close": access.Write,
+}
+
 type session struct {
 	h      *Handler
 	actor  *auth.User
+	access access.Project // the person's access as the tab connected; a change reconnects the tab
 	projID string
 	conn   *websocket.Conn
 	out    chan any // msg, or collab.Message
@@ -105,7 +116,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(1 << 20)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	s := &session{h: h, actor: actor, projID: p.ID, conn: conn, out: make(chan any, 512), ctx: ctx, shells: map[string]runtime.Process{}}
+	s := &session{h: h, actor: actor, access: p.Access(), projID: p.ID, conn: conn, out: make(chan any, 512), ctx: ctx, shells: map[string]runtime.Process{}}
 	go s.write(cancel)
 	if s.peer, err = h.Collab.Join(ctx, actor, p.ID, s.deliver, s.hangUp); err != nil {
 		cancel()
@@ -215,6 +226,15 @@ func (s *session) read() {
 			s.fail("", errs.Invalid("invalid_message", "Messages are JSON objects with a type."))
 			continue
 		}
+		need, known := Needs[m.Type]
+		if !known {
+			s.fail(m.ID, errs.Invalid("unknown_type", "Unknown message type %q.", m.Type))
+			continue
+		}
+		if err := access.Can(s.actor, need, s.access); err != nil {
+			s.fail(m.ID, err)
+			continue
+		}
 		switch m.Type {
 		case "console.subscribe":
 			s.subscribe()
@@ -250,8 +270,6 @@ func (s *session) read() {
 			if proc := s.shell(m.ID); proc != nil {
 				_ = proc.Kill()
 			}
-		default:
-			s.fail(m.ID, errs.Invalid("unknown_type", "Unknown message type %q.", m.Type))
 		}
 	}
 }
