@@ -201,7 +201,9 @@ func (s *Service) invite(ctx context.Context, token string) (*InviteView, error)
 }
 
 // AcceptInvite makes actor a collaborator through an invite link (an
-// owner or a member with a higher role keeps what they have).
+// owner or a member with a higher role keeps what they have). A team
+// project's allowlist is asked first, as a team's own invite asks it: an
+// address it refuses joins nothing.
 func (s *Service) AcceptInvite(ctx context.Context, actor *auth.User, token string) (*Project, error) {
 	if actor == nil {
 		return nil, auth.ErrUnauthenticated
@@ -214,21 +216,28 @@ func (s *Service) AcceptInvite(ctx context.Context, actor *auth.User, token stri
 	if err != nil {
 		return nil, err
 	}
+	if err := s.Admit(ctx, p); err != nil {
+		return nil, err
+	}
 	if actor.ID != p.OwnerID {
 		current, err := memberRole(ctx, s.db, p.ID, actor.ID)
 		if err != nil {
 			return nil, err
 		}
+		raised := current == access.Viewer && v.Role == access.Editor
 		switch {
 		case current == "":
 			_, err = s.db.Exec(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`, p.ID, actor.ID, v.Role, store.Now())
-		case current == access.Viewer && v.Role == access.Editor:
+		case raised:
 			_, err = s.db.Exec(ctx, `UPDATE project_members SET role = ? WHERE project_id = ? AND user_id = ?`, v.Role, p.ID, actor.ID)
 		}
 		if err != nil && !store.IsUnique(err) {
 			return nil, fmt.Errorf("accept invite: %w", err)
 		}
 		s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "invite.accept", audit.Target("project", p.ID), map[string]any{"role": v.Role})
+		if raised {
+			events.Publish(ctx, s.bus, AccessChanged{ProjectID: p.ID, UserID: actor.ID}) // open tabs reconnect able to edit
+		}
 	}
 	return s.Get(ctx, actor, p.ID, access.Read)
 }
