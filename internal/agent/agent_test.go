@@ -350,7 +350,13 @@ func TestAgentNotConfigured(t *testing.T) {
 		if st.Configured {
 			t.Fatal("configured without a key")
 		}
-		fay.Post(t, "/api/projects/"+p.ID+"/agent/runs", map[string]string{"prompt": "hi"}).WantError(t, 503, "ai_not_configured")
+		res := fay.Post(t, "/api/projects/"+p.ID+"/agent/runs", map[string]string{"prompt": "hi"}).WantError(t, 503, "ai_not_configured")
+		// The message names the settings of both kinds of model server.
+		for _, setting := range []string{"ECODE_ANTHROPIC_API_KEY", "ECODE_OPENAI_BASE_URL", "ECODE_OPENAI_API_KEY", "ECODE_AI_MODEL"} {
+			if !strings.Contains(string(res.Body), setting) {
+				t.Errorf("the not-configured message %s does not name %s", res.Body, setting)
+			}
+		}
 		fay.Post(t, "/api/projects/"+p.ID+"/complete", map[string]string{"path": "a.js", "prefix": "x", "suffix": ""}).WantError(t, 503, "ai_not_configured")
 	})
 }

@@ -83,7 +83,8 @@ func (s *Service) Status() Status {
 }
 
 var errNotConfigured = errs.Unavailable("ai_not_configured",
-	"No AI model is set up on this server. The operator sets ECODE_ANTHROPIC_API_KEY (or ECODE_ANTHROPIC_BASE_URL for a compatible server) and restarts.")
+	"No AI model is set up on this server. The operator sets ECODE_ANTHROPIC_API_KEY (or ECODE_ANTHROPIC_BASE_URL for a compatible server), "+
+		"or ECODE_OPENAI_BASE_URL, ECODE_OPENAI_API_KEY and ECODE_AI_MODEL for an OpenAI-compatible one, and restarts.")
 
 const maxPrompt = 32 << 10
 

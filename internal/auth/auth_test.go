@@ -37,6 +37,19 @@ func TestSignupLoginLogout(t *testing.T) {
 	})
 }
 
+// The sign-up answer is the account as stored, so the UI needs no reload to know it.
+func TestSignupAnswersStoredUser(t *testing.T) {
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		var out struct{ User auth.User }
+		s.Anonymous().Post(t, "/api/auth/signup", map[string]string{
+			"username": "first", "email": "first@example.com", "password": "password-first",
+		}).WantStatus(t, 201).Decode(t, &out)
+		if !out.User.HasPassword || !out.User.IsAdmin {
+			t.Fatalf("sign-up answered %+v, want hasPassword and isAdmin (the first account)", out.User)
+		}
+	})
+}
+
 func TestSessionCookie(t *testing.T) {
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
 		s.SignUp(t, "carol")

@@ -119,7 +119,8 @@ func (s *Service) CreateUser(ctx context.Context, username, email, password stri
 		return nil, err
 	}
 	slog.InfoContext(ctx, "account created", "user_id", u.ID, "username", u.Username)
-	return u, nil
+	// Read back so the answer carries what the insert decided (has a password, first account is admin).
+	return userByID(ctx, s.db, u.ID)
 }
 
 var errRateLimited = errs.RateLimited("rate_limited", "Too many attempts from this address; wait a little and try again.")

@@ -132,7 +132,11 @@ func TestGitImportSSH(t *testing.T) {
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
 		ann := s.SignUp(t, "ann")
 		ann.Post(t, "/api/projects", map[string]string{"gitUrl": repoURL}).WantError(t, 400, "no_ssh_key")
-		ann.Get(t, "/api/user/ssh-key").WantError(t, 404, "no_ssh_key")
+		var none struct{ SSHKey *struct{ PublicKey string } }
+		ann.Get(t, "/api/user/ssh-key").WantStatus(t, 200).Decode(t, &none)
+		if none.SSHKey != nil {
+			t.Fatalf("no key yet, but the API answers %+v", none.SSHKey)
+		}
 
 		var made struct {
 			SSHKey struct{ PublicKey, Fingerprint string }
@@ -183,7 +187,10 @@ func TestGitImportSSH(t *testing.T) {
 			t.Fatal("regenerating kept the old key")
 		}
 		ann.Delete(t, "/api/user/ssh-key").WantStatus(t, 204)
-		ann.Get(t, "/api/user/ssh-key").WantError(t, 404, "no_ssh_key")
+		ann.Get(t, "/api/user/ssh-key").WantStatus(t, 200).Decode(t, &none)
+		if none.SSHKey != nil {
+			t.Fatalf("deleted key still answered: %+v", none.SSHKey)
+		}
 		s.Anonymous().Get(t, "/api/user/ssh-key").WantStatus(t, 401)
 	}, testserver.WithEgressPrivate("127.0.0.1/32"))
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -152,7 +153,11 @@ func (k *Key) withFingerprint() *Key {
 func (s *Service) Routes(rt *httpx.Router) {
 	rt.HandleFunc("GET /api/user/ssh-key", func(w http.ResponseWriter, r *http.Request) {
 		if u := auth.Require(w, r); u != nil {
+			// Having no key yet is an answer, not an error: Settings asks on every visit.
 			k, err := s.Get(r.Context(), u.ID)
+			if errors.Is(err, ErrNoKey) {
+				k, err = nil, nil
+			}
 			httpx.Reply(w, r, http.StatusOK, map[string]any{"sshKey": k}, err)
 		}
 	})

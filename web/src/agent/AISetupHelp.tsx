@@ -16,6 +16,10 @@ export function AISetupHelp() {
           <Env>ECODE_ANTHROPIC_BASE_URL</Env> points it at any Anthropic-compatible endpoint instead: Ollama, vLLM or
           OpenRouter.
         </li>
+        <li>
+          For an OpenAI-compatible Chat Completions API instead, set <Env>ECODE_OPENAI_BASE_URL</Env>,{" "}
+          <Env>ECODE_OPENAI_API_KEY</Env> (when it needs one) and <Env>ECODE_AI_MODEL</Env>.
+        </li>
       </ul>
     </div>
   );

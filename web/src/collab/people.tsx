@@ -70,7 +70,7 @@ export function RoleSelect<R extends string>({ value, options, onChange, label, 
       disabled={disabled}
       // Read the choice back from options, so only a role R ever reaches onChange.
       onChange={(e) => onChange(options.find((o) => o.value === e.target.value)?.value ?? value)}
-      className="h-8 w-auto text-[13px]"
+      className="h-8 w-auto shrink-0 text-[13px]"
     >
       {options.map((o) => (
         <option key={o.value} value={o.value} title={o.title}>

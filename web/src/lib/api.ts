@@ -538,14 +538,8 @@ export const api = {
     request<CreatedToken>("POST", "/api/tokens", { json: { name, expiresInDays } }),
   revokeToken: (id: string) => request<void>("DELETE", `/api/tokens/${encodeURIComponent(id)}`),
 
-  sshKey: async (): Promise<SSHKey | null> => {
-    try {
-      return (await request<{ sshKey: SSHKey }>("GET", "/api/user/ssh-key")).sshKey;
-    } catch (err) {
-      if (err instanceof ApiError && err.code === "no_ssh_key") return null;
-      throw err;
-    }
-  },
+  /** The person's key, or null while they have none. */
+  sshKey: () => request<{ sshKey: SSHKey | null }>("GET", "/api/user/ssh-key").then((r) => r.sshKey),
   createSSHKey: () => request<{ sshKey: SSHKey }>("POST", "/api/user/ssh-key").then((r) => r.sshKey),
   deleteSSHKey: () => request<void>("DELETE", "/api/user/ssh-key"),
 

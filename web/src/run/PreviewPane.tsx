@@ -47,7 +47,10 @@ function PreviewFrame({ url }: { url: string }) {
   const [loads, setLoads] = useState(0);
   const [width, setWidth] = useState<Width>("full");
   const src = base.origin + path;
-  const px = widths.find((w) => w.id === width)?.px ?? null;
+  const at = widths.findIndex((w) => w.id === width);
+  const current = widths[at];
+  const next = widths[(at + 1) % widths.length];
+  const px = current.px;
 
   return (
     <div className="flex h-full min-h-0 flex-col">
@@ -58,7 +61,7 @@ function PreviewFrame({ url }: { url: string }) {
           </Button>
         </Tooltip>
         <form
-          className="flex h-7 min-w-0 flex-1 items-center rounded-md border border-input bg-background focus-within:outline-2 focus-within:outline-ring"
+          className="flex h-7 min-w-0 flex-1 items-center rounded-md border border-input bg-background has-[:focus-visible]:outline-2 has-[:focus-visible]:outline-ring"
           onSubmit={(e) => {
             e.preventDefault();
             const next = toPath(draft);
@@ -67,7 +70,7 @@ function PreviewFrame({ url }: { url: string }) {
             setLoads((n) => n + 1);
           }}
         >
-          <span className="max-w-[60%] truncate pl-2 text-xs text-muted-foreground" title={base.origin}>
+          <span data-testid="preview-host" className="min-w-0 truncate pl-2 text-xs text-muted-foreground" title={base.origin}>
             {base.host}
           </span>
           <input
@@ -75,25 +78,15 @@ function PreviewFrame({ url }: { url: string }) {
             value={draft}
             onChange={(e) => setDraft(e.target.value)}
             spellCheck={false}
-            className="h-full w-0 min-w-16 flex-1 bg-transparent pr-2 font-mono text-xs text-foreground outline-none"
+            className="h-full w-0 min-w-10 flex-1 bg-transparent pr-2 font-mono text-xs text-foreground outline-none"
           />
         </form>
-        <div role="group" aria-label="Preview width" className="flex items-center">
-          {widths.map(({ id, label, icon: Icon }) => (
-            <Tooltip key={id} content={label}>
-              <Button
-                variant="ghost"
-                size="icon-sm"
-                aria-label={label}
-                aria-pressed={width === id}
-                onClick={() => setWidth(id)}
-                className={cn(width === id && "bg-accent text-accent-foreground")}
-              >
-                <Icon />
-              </Button>
-            </Tooltip>
-          ))}
-        </div>
+        {/* One button that steps through the widths, so the address keeps the room. */}
+        <Tooltip content={`Width: ${current.label}; click for ${next.label}`}>
+          <Button variant="ghost" size="icon-sm" aria-label={`Preview width: ${current.label}`} onClick={() => setWidth(next.id)}>
+            <current.icon />
+          </Button>
+        </Tooltip>
         <Tooltip content="Open in a new tab">
           <a
             href={src}

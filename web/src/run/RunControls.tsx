@@ -49,7 +49,7 @@ export function RunControls() {
               </Button>
             </Tooltip>
           ) : active ? (
-            <Tooltip content={`Stop (${modKey} Enter)`}>
+            <Tooltip content={`Stop (${modKey} Enter restarts)`}>
               <Button variant="outline" className="min-w-20" onClick={() => void m.runs.stop()} disabled={pending === "stop"}>
                 {pending === "stop" ? (
                   <Spinner />

@@ -147,9 +147,6 @@ export class RunStore {
     }
   };
 
-  /** Ctrl/Cmd-Enter: Stop while a run is live, Run otherwise. */
-  toggle = () => void (isActive(this.snapshot.run) ? this.stop() : this.start());
-
   dismissError = () => this.set({ error: null });
 
   // --- Internals ---

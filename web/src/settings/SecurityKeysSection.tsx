@@ -51,7 +51,7 @@ export function SecurityKeysSection() {
       {keys.isPending && <Loading label="Loading security keys" />}
       {keys.isError && <ErrorState error={keys.error} onRetry={() => void keys.refetch()} />}
       {keys.data?.length === 0 && (
-        <EmptyState icon={Fingerprint} title="No security keys yet">
+        <EmptyState icon={Fingerprint} title="No security keys yet" className="h-auto">
           Add a passkey to log in with your fingerprint, face or a USB key instead of typing a password.
         </EmptyState>
       )}

@@ -62,6 +62,8 @@ function MemberList({ team, members }: { team: Team; members: TeamMember[] }) {
   const options = roleOptions(roles);
   // Admins manage everyone but owners; owners manage everyone.
   const manages = (m: TeamMember) => m.userId !== me?.id && roles.includes(m.role);
+  // A team keeps at least one owner, so its only owner cannot leave (the server refuses it too).
+  const onlyOwner = (m: TeamMember) => m.role === "owner" && members.filter((o) => o.role === "owner").length === 1;
   const setRole = useMutation({
     mutationFn: ({ member, role }: { member: TeamMember; role: TeamRole }) => api.setTeamMemberRole(team.name, member.userId, role),
     onSuccess: (member) => {
@@ -84,6 +86,7 @@ function MemberList({ team, members }: { team: Team; members: TeamMember[] }) {
             detail={
               <span className="ml-2 text-xs text-muted-foreground">
                 joined <time title={formatDate(member.addedAt)}>{timeAgo(member.addedAt)}</time>
+                {member.userId === me?.id && onlyOwner(member) && " · the only owner: make someone else an owner to leave"}
               </span>
             }
             role={
@@ -100,7 +103,7 @@ function MemberList({ team, members }: { team: Team; members: TeamMember[] }) {
               )
             }
             onRemove={manages(member) ? () => setRemoving(member) : undefined}
-            onLeave={member.userId === me?.id ? () => setLeaving(true) : undefined}
+            onLeave={member.userId === me?.id && !onlyOwner(member) ? () => setLeaving(true) : undefined}
           />
         ))}
       </PeopleList>

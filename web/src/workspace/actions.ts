@@ -89,16 +89,17 @@ export function useActions(): Action[] {
     { id: "show-agent", title: "Ask the agent", group: "View", icon: Bot, keys: [modKey, "I"], run: () => m.showRight("agent") },
     { id: "show-history", title: "Show history (checkpoints)", group: "View", icon: History, run: () => m.showRight("history") },
     { id: "theme", title: "Toggle light/dark theme", group: "View", icon: SunMoon, run: toggleTheme },
+    // Ctrl/Cmd-Enter runs again from the start, as on Replit; Stop is its own action and button.
     {
       id: "run",
-      title: running ? "Stop" : "Run",
+      title: running ? "Restart" : "Run",
       group: "Run",
-      icon: running ? Square : Play,
+      icon: running ? RotateCcw : Play,
       keys: [modKey, "Enter"],
-      run: m.runs.toggle,
+      run: () => void m.runs.start(),
       disabled: cantRun,
     },
-    { id: "restart", title: "Restart", group: "Run", icon: RotateCcw, run: () => void m.runs.start(), disabled: cantRun },
+    { id: "stop", title: "Stop", group: "Run", icon: Square, run: () => void m.runs.stop(), disabled: cantRun || (running ? undefined : "Nothing is running") },
     { id: "shortcuts", title: "Keyboard shortcuts", group: "Help", icon: Keyboard, keys: ["?"], run: () => m.setOverlay("help") },
   ];
 
