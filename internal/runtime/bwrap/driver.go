@@ -306,7 +306,7 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 			return nil, err
 		}
 	}
-	s := &sandbox{id: spec.ID, hostRun: hostRun, root: d.root, done: make(chan struct{}), agent: agent.Client{Socket: filepath.Join(hostRun, "agent.sock")}}
+	s := &sandbox{id: spec.ID, hostRun: hostRun, root: d.root, done: make(chan struct{}), agentPidfd: -1, agent: agent.Client{Socket: filepath.Join(hostRun, "agent.sock")}}
 	s.env = runtime.MergeEnv(runtime.BaseEnv(spec.Egress && d.cfg.Egress != nil), spec.Env)
 	fail := func(err error) (runtime.Sandbox, error) {
 		s.cleanup()
@@ -364,6 +364,9 @@ func (d *Driver) spawn(s *sandbox, spec runtime.Spec, uid int) error {
 	cmd := exec.Command(bwrapPath, args(spec, d.cfg.Limits, nproc, binary, d.etc, s.hostRun)...)
 	cmd.Env = []string{}
 	cmd.Stderr = &s.stderr
+	// The agent inherits bwrap's stderr: should it outlive bwrap, Wait
+	// must still end (and Stop then kills the agent by its pidfd).
+	cmd.WaitDelay = 2 * time.Second
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
 	if uid >= 0 {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid), Groups: []uint32{}}
@@ -458,6 +461,9 @@ type sandbox struct {
 	adopt   bool     // the cgroup must adopt bwrap and the agent once they are up
 	root    bool
 	once    sync.Once
+
+	mu         sync.Mutex
+	agentPidfd int // the agent (PID 1 inside), for Stop to kill without a pid that may be reused; -1: none
 }
 
 func (s *sandbox) ID() string { return s.id }
@@ -487,6 +493,11 @@ func (s *sandbox) waitReady(ctx context.Context) error {
 	}
 	if s.root {
 		s.netns = fmt.Sprintf("/proc/%d/ns/net", info.ChildPID)
+	}
+	if fd, err := unix.PidfdOpen(info.ChildPID, 0); err == nil {
+		s.mu.Lock()
+		s.agentPidfd = fd
+		s.mu.Unlock()
 	}
 	if s.adopt {
 		// Inside, nothing but the agent runs yet, and it starts user code
@@ -550,6 +561,13 @@ func (s *sandbox) Stop() error {
 	if s.cg != nil {
 		_ = s.cg.Kill()
 	}
+	// The agent too, by its pidfd: it leads a session of its own, and a
+	// cgroup kill can miss a process the group had not adopted yet.
+	s.mu.Lock()
+	if s.agentPidfd >= 0 {
+		_ = unix.PidfdSendSignal(s.agentPidfd, unix.SIGKILL, nil, 0)
+	}
+	s.mu.Unlock()
 	if s.cmd != nil && s.cmd.Process != nil {
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		_ = s.cmd.Process.Kill()
@@ -561,6 +579,17 @@ func (s *sandbox) Stop() error {
 
 func (s *sandbox) cleanup() {
 	s.once.Do(func() {
+		// bwrap is gone, so the sandbox is: nothing in it may stay.
+		s.mu.Lock()
+		if s.agentPidfd >= 0 {
+			_ = unix.PidfdSendSignal(s.agentPidfd, unix.SIGKILL, nil, 0)
+			unix.Close(s.agentPidfd)
+			s.agentPidfd = -1
+		}
+		s.mu.Unlock()
+		if s.cg != nil {
+			_ = s.cg.Kill()
+		}
 		if s.egress != nil {
 			s.egress.Close()
 		}
