@@ -2,7 +2,6 @@ package run
 
 import (
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 
 	"ecode/internal/project"
 	"ecode/internal/runtime"
+	"ecode/internal/safefs"
 )
 
 // A project's cache (~/.cache in its sandbox: Go's build and module
@@ -20,9 +20,9 @@ import (
 // first, whenever it is over. Anything in a cache can be fetched or built
 // again, so trimming loses only time.
 //
-// The sandbox writes the cache, so the server, as root, walks it only
-// through an os.Root and never follows a link: a link in the cache counts
-// as nothing and is never a way to another file.
+// The sandbox writes the cache, so the server, as root, walks it through
+// safefs and removes through an os.Root: no link is followed, a link in
+// the cache counts as nothing and is never a way to another file.
 
 // cacheTrimTo is the share of the limit an over-full cache is trimmed to,
 // so that the next build has room before it reaches the limit again.
@@ -38,32 +38,33 @@ type cachedFile struct {
 	modTime time.Time
 }
 
-// cacheFiles lists the regular files in root and their total size.
-func cacheFiles(root *os.Root) ([]cachedFile, int64) {
+// cacheFiles lists the regular files in the cache folder dir and their
+// total size.
+func cacheFiles(dir string) ([]cachedFile, int64, error) {
+	d, err := safefs.OpenDir(dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer d.Close()
 	var files []cachedFile
 	var total int64
-	_ = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return nil // a folder that vanished, a link, a pipe: nothing to count
+	err = d.Walk(func(e safefs.Entry) error {
+		if !e.Type.IsRegular() {
+			return nil // a link, a pipe: nothing to count
 		}
-		if info, err := d.Info(); err == nil {
-			files = append(files, cachedFile{p, info.Size(), info.ModTime()})
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			files = append(files, cachedFile{e.Path, info.Size(), info.ModTime()})
 			total += info.Size()
 		}
 		return nil
 	})
-	return files, total
+	return files, total, err
 }
 
 // cacheUsage is the size of the project's cache.
 func (s *Service) cacheUsage(projectID string) (int64, error) {
-	root, err := os.OpenRoot(s.cacheDir(projectID))
-	if err != nil {
-		return 0, err
-	}
-	defer root.Close()
-	_, total := cacheFiles(root)
-	return total, nil
+	_, total, err := cacheFiles(s.cacheDir(projectID))
+	return total, err
 }
 
 // trimCache removes the cache's oldest files until it is well under its
@@ -81,7 +82,10 @@ func (s *Service) trimCache(projectID string) (before, after int64, err error) {
 		return 0, 0, fmt.Errorf("open cache: %w", err)
 	}
 	defer root.Close()
-	files, total := cacheFiles(root)
+	files, total, err := cacheFiles(s.cacheDir(projectID))
+	if err != nil {
+		return 0, 0, fmt.Errorf("measure cache: %w", err)
+	}
 	before, after = total, total
 	if total <= limit {
 		return before, after, nil
