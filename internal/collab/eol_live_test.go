@@ -46,7 +46,14 @@ func together(t *testing.T, ctx context.Context, clients []*client, edits int) s
 		})
 	}
 	wg.Wait()
-	// Everyone is confirmed; the last edits may not have reached everyone.
+	return caughtUp(t, ctx, clients)
+}
+
+// caughtUp reconnects each client, all of whose edits are confirmed, so
+// it holds what the others did last too, and returns the text they all
+// hold, failing unless they agree.
+func caughtUp(t *testing.T, ctx context.Context, clients []*client) string {
+	t.Helper()
 	var final string
 	for _, c := range clients {
 		c.conn.CloseNow()
