@@ -85,12 +85,14 @@ export default defineConfig({
           env: {
             ECODE_ADDR: `127.0.0.1:${port}`,
             ECODE_DATA_DIR: dataDir,
-            // WebAuthn refuses an IP address as the relying party, so passkey.spec.ts works
-            // at localhost; the public URL stays 127.0.0.1, where the other tests log in and
-            // where a private preview sends the browser back for its pass.
-            ECODE_PASSKEY_ORIGIN: `http://localhost:${port}`,
+            // The public URL is 127.0.0.1, where most tests log in and where a private preview
+            // sends the browser back for its pass; passkeys work at localhost on the same port,
+            // the default for a loopback public URL (passkey.spec.ts, first-hour.spec.ts).
             ECODE_ANTHROPIC_BASE_URL: `http://127.0.0.1:${modelPort}`,
             ECODE_ANTHROPIC_API_KEY: "test-key",
+            // Automatic checkpoints within a test's time (history.spec.ts).
+            ECODE_AUTO_CHECKPOINT: "1s",
+            ECODE_AUTO_CHECKPOINT_GAP: "1s",
             // Log in with GitHub and Google, played by the fake providers below (oauth.spec.ts).
             ECODE_OAUTH_GITHUB_CLIENT_ID: "github-client",
             ECODE_OAUTH_GITHUB_CLIENT_SECRET: "e2e-secret",

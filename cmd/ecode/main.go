@@ -18,18 +18,11 @@ import (
 	"syscall"
 
 	"ecode/internal/audit"
-	"ecode/internal/auth"
 	"ecode/internal/config"
-	"ecode/internal/events"
-	"ecode/internal/project"
 	"ecode/internal/runtime/bwrap"
 	"ecode/internal/seal"
-	"ecode/internal/secrets"
 	"ecode/internal/server"
-	"ecode/internal/sshkey"
 	"ecode/internal/store"
-	"ecode/internal/team"
-	"ecode/templates"
 	"ecode/web"
 )
 
@@ -167,12 +160,6 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// adminDB parses an admin command's flags and opens the database.
-func adminDB(ctx context.Context, name string, args []string, flags func(fs *flag.FlagSet)) (*store.DB, error) {
-	db, _, err := adminSetup(ctx, name, args, flags)
-	return db, err
-}
-
 func adminSetup(ctx context.Context, name string, args []string, flags func(fs *flag.FlagSet)) (*store.DB, config.Config, error) {
 	cfg := config.Default()
 	fs := flag.NewFlagSet("admin "+name, flag.ContinueOnError)
@@ -253,20 +240,11 @@ func clearAllowlist(ctx context.Context, args []string, stdout io.Writer) error 
 		return err
 	}
 	defer db.Close()
-	bus := events.New()
-	catalog, err := project.NewCatalog(templates.FS)
+	core, err := server.NewCore(ctx, db, cfg)
 	if err != nil {
 		return err
 	}
-	projects, err := project.NewService(db, bus, cfg.DataDir, project.Limits{MaxFile: cfg.MaxFileBytes, MaxProject: cfg.MaxProjectBytes}, catalog)
-	if err != nil {
-		return err
-	}
-	teams := team.NewService(db, bus, auth.NewService(db, auth.Options{}), projects)
-	if teams.Audit, err = openAudit(ctx, db, cfg); err != nil {
-		return err
-	}
-	if err := teams.ClearAllowlist(ctx, *name); err != nil {
+	if err := core.Teams.ClearAllowlist(ctx, *name); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "team %s: any address may reach it again\n", *name)
@@ -279,34 +257,30 @@ func reseal(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	keys, err := seal.Load(cfg.MasterKey, filepath.Join(cfg.DataDir, "master.key"), cfg.PreviousKeys)
+	core, err := server.NewCore(ctx, db, cfg)
 	if err != nil {
 		return err
 	}
-	n, err := secrets.NewService(db, keys, nil).Reseal(ctx)
+	n, err := core.Secrets.Reseal(ctx)
 	if err != nil {
 		return err
 	}
-	m, err := sshkey.NewService(db, keys).Reseal(ctx)
+	m, err := core.SSHKeys.Reseal(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "resealed %d secrets and %d SSH keys under key %s\n", n, m, keys.Current())
-	log, err := audit.OpenInstall(ctx, db, keys, cfg.DataDir)
+	fmt.Fprintf(stdout, "resealed %d secrets and %d SSH keys under key %s\n", n, m, core.Keyring.Current())
+	entries, head, err := core.Audit.Rechain(ctx)
 	if err != nil {
 		return err
 	}
-	entries, head, err := log.Rechain(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "re-chained %d audit log entries under key %s; head: %s\n", entries, keys.Current(), head)
+	fmt.Fprintf(stdout, "re-chained %d audit log entries under key %s; head: %s\n", entries, core.Keyring.Current(), head)
 	return nil
 }
 
 func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	var username, email *string
-	db, err := adminDB(ctx, "create-user", args, func(fs *flag.FlagSet) {
+	db, cfg, err := adminSetup(ctx, "create-user", args, func(fs *flag.FlagSet) {
 		username = fs.String("username", "", "username of the new account")
 		email = fs.String("email", "", "email of the new account")
 	})
@@ -319,7 +293,11 @@ func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 		return fmt.Errorf("read password from stdin: %w", err)
 	}
 	password := strings.TrimRight(line, "\r\n")
-	u, err := auth.NewService(db, auth.Options{}).CreateUser(ctx, *username, *email, password)
+	core, err := server.NewCore(ctx, db, cfg)
+	if err != nil {
+		return err
+	}
+	u, err := core.Accounts.CreateUser(ctx, *username, *email, password)
 	if err != nil {
 		return err
 	}
@@ -337,15 +315,15 @@ func setFlag(ctx context.Context, cmd string, args []string, stdout io.Writer) e
 		return err
 	}
 	defer db.Close()
-	accounts := auth.NewService(db, auth.Options{})
-	if accounts.Audit, err = openAudit(ctx, db, cfg); err != nil {
+	core, err := server.NewCore(ctx, db, cfg)
+	if err != nil {
 		return err
 	}
 	switch cmd {
 	case "disable-user", "enable-user":
-		err = accounts.SetDisabled(ctx, *username, cmd == "disable-user")
+		err = core.Accounts.SetDisabled(ctx, *username, cmd == "disable-user")
 	default:
-		err = accounts.SetAdmin(ctx, *username, cmd == "grant-admin")
+		err = core.Accounts.SetAdmin(ctx, *username, cmd == "grant-admin")
 	}
 	if err != nil {
 		return err

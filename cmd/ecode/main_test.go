@@ -102,7 +102,7 @@ func TestClearAllowlist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := auth.NewService(db, auth.Options{}).NewTeamAccount(ctx, "shut")
+	id, err := auth.NewService(db, nil, auth.Options{}).NewTeamAccount(ctx, db, "shut")
 	if err == nil {
 		_, err = db.Exec(ctx, `INSERT INTO teams (id, display_name, allowlist, created_by, created_at) VALUES (?, 'Shut', '["10.0.0.0/8"]', '', 0)`, id)
 	}

@@ -33,7 +33,7 @@ test("another person gets a 404 page for a private project, and a read-only view
   await expect(visitor.getByRole("banner").getByRole("button", { name: "Run", exact: true })).toHaveAttribute("aria-disabled", "true");
   await expect(visitor.getByText("you'll see its output here when the owner runs it")).toBeVisible();
   await visitor.getByRole("tab", { name: "Shell" }).click();
-  await expect(visitor.getByRole("heading", { name: "Shell is for editors" })).toBeVisible();
+  await expect(visitor.getByRole("heading", { name: "Shells are for the project's members" })).toBeVisible();
   await other.close();
 });
 
@@ -56,9 +56,13 @@ test("logging in with a wrong password says so and keeps the person on the form"
   await expect(page.getByRole("heading", { name: "Projects", exact: true })).toBeVisible();
 });
 
-test("signed-out visitors to the dashboard are sent to log in, and unknown pages are a 404", async ({ page }) => {
+test("signed-out visitors see the landing page, are sent to log in for their settings, and unknown pages are a 404", async ({
+  page,
+}) => {
   await page.goto("/");
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole("heading", { name: "Write, run and share code from your browser." })).toBeVisible();
+  await page.goto("/settings");
+  await expect(page).toHaveURL(/\/login\?next=%2Fsettings$/);
   await expect(page.getByRole("heading", { name: "Log in to E-Code" })).toBeVisible();
   const res = await page.goto("/no/such/page");
   expect(res?.status()).toBe(404);

@@ -62,6 +62,9 @@ test("a person builds an app from one prompt, watches the agent, previews it and
   const id = await projectId(page, user, "build-a-hello-page");
   expect((await page.request.get(`/api/projects/${id}/files/server.js`)).status()).toBe(404);
 
+  // The tab of server.js (the main file, open since the agent wrote it) closes with a toast of its own:
+  // the stack opens under the pointer, as it does for a person reaching for Undo.
+  await page.locator("[data-sonner-toast]").first().hover();
   await page.locator("[data-sonner-toast]").filter({ hasText: /Restored to/ }).getByRole("button", { name: "Undo" }).click();
   await expect(treeItem(page, "server.js")).toBeVisible();
 

@@ -117,6 +117,49 @@ test("two people type in one file at once, a viewer watches live, and everyone s
   await viewer.close();
 });
 
+test("three people typing at once, each on a line and then all at one spot, end with the same text", async ({ page, browser }) => {
+  const { owner, url } = await ownProject(page, { user: "tri", project: "Trio", slug: "trio", file: "trio.txt", text: "one\ntwo\nthree" });
+  const second = await person(browser, "trb");
+  const third = await person(browser, "trc");
+  await addMember(page, "Trio", second.name, "editor");
+  await addMember(page, "Trio", third.name, "editor");
+  await openFile(second.page, url, "trio.txt");
+  await openFile(third.page, url, "trio.txt");
+  const typists = [page, second.page, third.page];
+
+  // Each at the end of a line of their own, all typing at once: pushes cross, and the server rebases them.
+  for (const [i, p] of typists.entries()) {
+    await expect.poll(() => docText(p)).toBe("one\ntwo\nthree");
+    await editorContent(p).getByText(["one", "two", "three"][i]).click();
+    await p.keyboard.press("End");
+  }
+  await Promise.all(typists.map((p, i) => p.keyboard.type(` typed by ${i} 😀 with some more words`)));
+  const lines = ["one", "two", "three"].map((line, i) => `${line} typed by ${i} 😀 with some more words`).join("\n");
+  for (const p of typists) await expect.poll(() => docText(p)).toBe(lines);
+
+  // All three at the very start: every keystroke is kept, in the same order everywhere.
+  for (const p of typists) {
+    await editorContent(p).click();
+    await p.keyboard.press("ControlOrMeta+Home");
+  }
+  const words = ["abcdefgh", "ijklmnop", "qrstuvwx"];
+  await Promise.all(typists.map((p, i) => p.keyboard.type(words[i])));
+  await expect.poll(async () => (await docText(page)).length).toBe(lines.length + 24);
+  const final = await docText(page);
+  expect([...final.slice(0, 24)].sort().join("")).toBe([...words.join("")].sort().join(""));
+  expect(final.slice(24)).toBe(lines);
+  for (const p of typists) {
+    await expect.poll(() => docText(p)).toBe(final);
+    await expect(p.getByTestId("save-status")).toHaveText("Saved");
+    await expect(p.getByText(/couldn't be kept/)).toHaveCount(0);
+  }
+  const id = await projectId(page, owner, "trio");
+  await expect.poll(async () => (await page.request.get(`/api/projects/${id}/files/trio.txt`)).text()).toBe(final);
+
+  await second.close();
+  await third.close();
+});
+
 test("an invite link lets someone in; the tree, renames and edits made offline reach everyone", async ({ page, browser }) => {
   const { owner, url } = await ownProject(page, { user: "lnk", project: "Open Door", slug: "open-door", file: "notes.txt", text: "start" });
 

@@ -1,5 +1,5 @@
 import { expect, test, type Locator, type Page } from "@playwright/test";
-import { createProject, projectId, signUp, uniqueUser } from "./helpers";
+import { createProject, editorContent, PASSWORD, projectId, signUp, uniqueUser } from "./helpers";
 
 // What a new person meets in their first hour, at the size most of them see it.
 
@@ -125,4 +125,139 @@ test("Ctrl/Cmd-Enter runs a running app again; Stop stops it; the preview shows 
 
   await header.getByRole("button", { name: "Stop", exact: true }).click();
   await expect(status).toHaveText("Stopped");
+});
+
+test("a signed-out visitor at / sees what E-Code is, and Build with AI keeps their prompt through sign-up", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Write, run and share code");
+  await expect(page.getByRole("list").getByRole("listitem")).toHaveCount(4);
+  const nav = page.getByRole("navigation", { name: "Account" });
+  await expect(nav.getByRole("link", { name: "Log in" })).toHaveAttribute("href", "/login");
+  await expect(nav.getByRole("link", { name: "Sign up" })).toHaveAttribute("href", "/signup");
+
+  const prompt = "A guest book:\nvisitors leave their name and a note";
+  await page.getByLabel("Describe an app and let the agent build it").fill(prompt);
+  await page.getByRole("button", { name: "Build with AI" }).click();
+  await expect(page).toHaveURL(/\/signup\?next=/);
+  const user = uniqueUser("land");
+  await page.getByLabel("Username").fill(user);
+  await page.getByLabel("Email").fill(`${user}@example.com`);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+
+  const dialog = page.getByRole("dialog", { name: "Build with AI" });
+  await expect(dialog.getByLabel("What should it be?")).toHaveValue(prompt);
+  await expect(page).toHaveURL(/\/$/);
+  // Taken once: closing and reloading does not bring it back.
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Projects", exact: true })).toBeVisible();
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+});
+
+test("a new project starts runnable, with its main file open; Blank's run error shows once", async ({ page }) => {
+  await signUp(page, uniqueUser("main"));
+  await page.getByRole("button", { name: "New project" }).first().click();
+  const dialog = page.getByRole("dialog", { name: "New project" });
+  await expect(dialog.getByRole("radio", { name: "Node.js", exact: true })).toBeChecked();
+  await dialog.getByLabel("Name").fill("Starter");
+  await dialog.getByRole("button", { name: "Create project" }).click();
+  await expect(page.getByRole("tab", { name: "index.js" })).toHaveAttribute("aria-selected", "true");
+  await expect(editorContent(page)).toContainText("createServer");
+
+  // Closed, the centre offers the main file again.
+  await page.getByRole("button", { name: "Close index.js" }).click();
+  await page.getByRole("button", { name: "Open index.js" }).click();
+  await expect(editorContent(page)).toContainText("createServer");
+
+  await createProject(page, "Empty", "Blank");
+  await page.getByRole("banner").getByRole("button", { name: "Run", exact: true }).click();
+  await expect(page.getByTestId("run-error")).toHaveCount(1);
+  await expect(page.getByTestId("run-error")).toContainText("ecode.toml");
+});
+
+test("the tools column has room by default, keeps the size a person gives it, and the shell fits it", async ({ page }) => {
+  test.setTimeout(120_000);
+  const user = uniqueUser("room");
+  await signUp(page, user);
+  await createProject(page, "Roomy", "Node.js");
+  const tools = page.getByRole("tablist", { name: "Tools" });
+  const width = async () => (await tools.boundingBox())?.width ?? 0;
+  expect(await width()).toBeGreaterThan(1440 * 0.4);
+  await page.screenshot({ path: test.info().outputPath("workspace-1440.png") });
+
+  // The shell's columns follow its pane, and the sandbox's terminal knows them.
+  await tools.getByRole("tab", { name: "Shell" }).click();
+  const shell = page.getByRole("textbox", { name: /shell/i }).first();
+  await expect(shell).toBeAttached({ timeout: 30_000 });
+  const cols = async () => {
+    await shell.focus();
+    await page.keyboard.type("echo cols=$(stty size | cut -d' ' -f2)\n");
+    const text = (await page.locator(".xterm-rows").last().innerText()).match(/cols=(\d+)/g) ?? [];
+    return Number(text.at(-1)?.slice(5) ?? 0);
+  };
+  await expect.poll(cols, { timeout: 30_000 }).toBeGreaterThanOrEqual(70);
+
+  // Made narrower by hand: the size is kept across projects and reloads.
+  const before = await width();
+  await page.getByRole("separator", { name: "Resize tools column" }).focus();
+  for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowRight");
+  const narrowed = await width();
+  expect(narrowed).toBeLessThan(before - 20);
+  expect(narrowed).toBeGreaterThan(200);
+  await createProject(page, "Second", "Python");
+  await expect.poll(width).toBeCloseTo(narrowed, -1);
+
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: test.info().outputPath("workspace-1280.png") });
+});
+
+test("the dashboard shows each project's language, last edit and run state, and searches and sorts", async ({ page }) => {
+  test.setTimeout(120_000);
+  const user = uniqueUser("dash");
+  await signUp(page, user);
+  await createProject(page, "Zebra API", "Python");
+  await createProject(page, "Apple Site", "Node.js");
+  const id = await projectId(page, user, "apple-site");
+  await page.goto("/");
+  const rows = page.getByRole("list", { name: "Your projects" }).getByTestId("project-row");
+  await expect(rows).toHaveCount(2);
+  await expect(rows.first()).toContainText("Apple Site");
+  await expect(rows.first().getByTestId("project-edited")).toContainText(/edited (just now|\d+ seconds? ago)/);
+  await expect(rows.first().getByTestId("project-run-state")).toHaveText("Stopped");
+
+  // Run state is live: started elsewhere, the list follows.
+  expect((await page.request.post(`/api/projects/${id}/run`)).status()).toBe(202);
+  await expect(rows.first().getByTestId("project-run-state")).toHaveText("Running", { timeout: 30_000 });
+
+  const sort = page.getByLabel("Sort by");
+  await sort.selectOption("name");
+  await expect(rows.first()).toContainText("Apple Site");
+  await expect(rows.last()).toContainText("Zebra API");
+
+  const search = page.getByRole("searchbox", { name: "Search projects" });
+  await search.fill("python");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("Zebra API");
+  await search.fill("nothing like it");
+  await expect(page.getByText("No projects match “nothing like it”")).toBeVisible();
+  await page.getByRole("button", { name: "Clear search" }).click();
+  await expect(rows).toHaveCount(2);
+
+  // The order is remembered.
+  await page.reload();
+  await expect(page.getByLabel("Sort by")).toHaveValue("name");
+  expect((await page.request.post(`/api/projects/${id}/stop`)).status()).toBe(204);
+  await expect(rows.first().getByTestId("project-run-state")).toHaveText("Stopped", { timeout: 15_000 });
+});
+
+test("at the default address, 127.0.0.1, the login page sends people to localhost for passkeys", async ({ page }) => {
+  await page.goto("/login");
+  const notice = page.getByTestId("passkey-notice");
+  await expect(notice).toContainText("Passkeys work at");
+  const port = new URL(page.url()).port;
+  await expect(notice.getByRole("link")).toHaveAttribute("href", `http://localhost:${port}/login`);
+  await expect(page.getByRole("button", { name: "Sign in with a passkey" })).toHaveCount(0);
+  await notice.getByRole("link").click();
+  await expect(page.getByRole("button", { name: "Sign in with a passkey" })).toBeVisible();
 });

@@ -1,7 +1,9 @@
 import { expect, test, type Page } from "@playwright/test";
 import { createProject, editorContent, newFile, projectId, signUp, treeItem, uniqueUser } from "./helpers";
 
-// Checkpoints (the History tab), restoring and undoing, and forking a public project.
+// Checkpoints (the History tab): made by hand and by themselves, opened to what changed,
+// restored and undone; and forking a public project. The server here checkpoints a
+// project once its edits have settled for 1 s (ECODE_AUTO_CHECKPOINT in playwright.config.ts).
 
 const historyTab = (page: Page) => page.getByRole("tablist", { name: "Tools" }).getByRole("tab", { name: "History" });
 const checkpoints = (page: Page) => page.getByRole("list", { name: "Checkpoints" });
@@ -38,10 +40,43 @@ test("a person checkpoints, restores an old checkpoint and undoes the restore fr
   await expect(editorContent(page)).toHaveText("old text");
   const toast = page.locator("[data-sonner-toast]").filter({ hasText: /Restored to [0-9a-f]+/ });
   await expect(toast).toBeVisible();
-  await expect(checkpoints(page)).toContainText("Before restoring");
+  // "new text" was kept first: by the checkpoint before the restore, or an automatic one if it came sooner.
+  await expect(checkpoints(page).getByRole("listitem").nth(1)).toContainText(/Before restoring|Auto: 1 file changed/);
 
   await toast.getByRole("button", { name: "Undo" }).click();
   await expect(editorContent(page)).toHaveText("new text");
+});
+
+test("edits are checkpointed by themselves, and opening the checkpoint shows what changed", async ({ page }) => {
+  const owner = uniqueUser("auto");
+  await signUp(page, owner);
+  await createProject(page, "Drafts");
+  const id = await projectId(page, owner, "drafts");
+  const put = await page.request.put(`/api/projects/${id}/files/poem.txt`, { data: "roses are red\nviolets are blue\n" });
+  expect(put.ok()).toBeTruthy();
+  await historyTab(page).click();
+
+  const autos = checkpoints(page).getByRole("listitem", { name: "Auto: 1 file changed: poem.txt" });
+  await expect(autos).toHaveCount(1, { timeout: 15_000 });
+  await expect(autos.getByText("Auto", { exact: true })).toBeVisible();
+  await autos.getByRole("button", { name: /Auto: 1 file changed/ }).click();
+
+  const changes = page.getByTestId("checkpoint-changes");
+  const file = changes.getByRole("list", { name: "Changed files" }).getByRole("listitem");
+  await expect(file).toHaveCount(1);
+  await expect(file).toContainText("poem.txt");
+  await expect(file).toContainText("created");
+  await expect(file).toContainText("+2 −0");
+  await expect(file.getByTestId("diff")).toContainText("+roses are red");
+  await expect(file.getByTestId("diff")).toContainText("+violets are blue");
+
+  // An edit in the editor: a checkpoint of its own; from the first one, "Since then" shows it.
+  await treeItem(page, "poem.txt").click();
+  await replaceText(page, "roses are red\nviolets are violet\n");
+  await expect(autos).toHaveCount(2, { timeout: 15_000 });
+  await changes.getByRole("button", { name: "Since then" }).click();
+  await expect(changes.getByTestId("diff")).toContainText("-violets are blue");
+  await expect(changes.getByTestId("diff")).toContainText("+violets are violet");
 });
 
 test("another person forks a public project and lands in their own editable copy", async ({ page, browser }) => {

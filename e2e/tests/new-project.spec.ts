@@ -25,8 +25,8 @@ test("the template gallery shows every template with its tags, and Go starts a G
     await expect(blog.getByText(tag, { exact: true })).toBeVisible();
   }
   await expect(express).toContainText("notes CRUD");
-  // The first template is chosen until the person picks another.
-  await expect(gallery.getByRole("radio", { name: "Blank", exact: true })).toBeChecked();
+  // A runnable template is chosen until the person picks another.
+  await expect(gallery.getByRole("radio", { name: "Node.js", exact: true })).toBeChecked();
 
   // The search box has the focus and filters by name, description and tags.
   const search = dialog.getByRole("searchbox", { name: "Search templates" });
@@ -43,14 +43,15 @@ test("the template gallery shows every template with its tags, and Go starts a G
   // Radio-group keyboard: Tab enters at the chosen card, arrows move the choice.
   await search.focus();
   await page.keyboard.press("Tab");
-  await expect(gallery.getByRole("radio", { name: "Blank", exact: true })).toBeFocused();
+  await expect(gallery.getByRole("radio", { name: "Node.js", exact: true })).toBeFocused();
   await page.keyboard.press("ArrowRight");
-  await expect(express).toBeChecked();
-  await expect(express).toBeFocused();
+  const python = gallery.getByRole("radio", { name: "Python", exact: true });
+  await expect(python).toBeChecked();
+  await expect(python).toBeFocused();
 
   await gallery.getByRole("radio", { name: "Go", exact: true }).click();
   await expect(gallery.getByRole("radio", { name: "Go", exact: true })).toBeChecked();
-  await expect(express).not.toBeChecked();
+  await expect(python).not.toBeChecked();
   await dialog.getByLabel("Name").fill("Gopher");
   await dialog.getByRole("button", { name: "Create project" }).click();
 

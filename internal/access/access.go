@@ -1,5 +1,6 @@
-// Package access is the one authorization layer: every handler asks Can
-// before it touches a resource. A project is its owner's; the owner shares
+// Package access is the one authorization layer: every handler, the
+// workspace socket and the preview ask a Resolver (the person's role) and
+// Can (the rule) before they touch a resource. A project is its owner's; the owner shares
 // it with collaborators as editors (read and write) or viewers (read); a
 // public project is readable by anyone. A team owns projects as a person
 // does; its members' team roles decide what they may do to the team and
@@ -21,6 +22,9 @@ const (
 	Write
 	// Admin: rename, change visibility, share, delete.
 	Admin
+	// Watch: see what the project's people do live, such as their shells;
+	// a member's right, which a public project's visitors do not have.
+	Watch
 )
 
 // Roles a caller can have on a project besides owning it: a collaborator
@@ -35,9 +39,11 @@ const (
 // Project is what access needs to know about a project, as one caller
 // sees it.
 type Project struct {
+	ID      string
 	OwnerID string
+	TeamID  string // the team that owns it (then OwnerID too), or ""
 	Public  bool
-	Role    string // the caller's role: Administrator, Editor, Viewer or ""
+	Role    string // the caller's role besides owning it: Administrator, Editor, Viewer or ""; a Resolver fills it
 }
 
 // ErrNotFound is what a caller who may not see a project is told, so that
@@ -53,7 +59,7 @@ func Can(actor *auth.User, a Action, p Project) error {
 	switch {
 	case owner:
 		return nil
-	case member && (a == Read || a == Write && p.Role == Editor):
+	case member && (a == Read || a == Watch || a == Write && p.Role == Editor):
 		return nil
 	case member && a == Write:
 		return errs.Forbidden("forbidden", "You can view this project but not change it: ask its owner to make you an editor.")
@@ -63,6 +69,8 @@ func Can(actor *auth.User, a Action, p Project) error {
 		return ErrNotFound
 	case a == Read:
 		return nil
+	case a == Watch:
+		return errs.Forbidden("forbidden", "Only the project's members can watch its shells.")
 	case actor == nil:
 		return errs.Unauthenticated("unauthenticated", "Log in to change this project.")
 	default:

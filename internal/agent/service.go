@@ -49,6 +49,9 @@ type Service struct {
 // NewService returns the agent; its runs end when life does. With cfg not
 // Configured every request answers ai_not_configured.
 func NewService(life context.Context, db *store.DB, projects Projects, runs Runner, cfg Config, budgets Budgets) *Service {
+	if db == nil || projects == nil || runs == nil {
+		panic("agent.NewService: nil db, projects or runs")
+	}
 	s := &Service{db: db, projects: projects, runs: runs, cfg: cfg, budgets: budgets, log: slog.Default(),
 		active: map[string]*live{}, subs: map[string]map[chan Event]struct{}{}, ctx: life}
 	if cfg.Configured() {

@@ -345,7 +345,7 @@ func startApp(ctx context.Context, w *workspace, _ map[string]any) (string, erro
 	// Wait for the app to listen, or to end, a while: installs run first.
 	deadline := time.Now().Add(90 * time.Second)
 	wait := 10 * time.Millisecond // most apps listen within tens of milliseconds
-	for time.Now().Before(deadline) && (v.Status == "starting" || v.Status == "running") && v.Port == nil {
+	for time.Now().Before(deadline) && (v.Status == "starting" || v.Status == "building" || v.Status == "running") && v.Port == nil {
 		select {
 		case <-ctx.Done():
 			return "", ctx.Err()
@@ -360,7 +360,7 @@ func startApp(ctx context.Context, w *workspace, _ map[string]any) (string, erro
 	switch {
 	case v.Port != nil:
 		return fmt.Sprintf("The app is running (`%s`) and listening on port %d. Console:\n%s", v.Command, *v.Port, tail), nil
-	case v.Status == "starting" || v.Status == "running":
+	case v.Status == "starting" || v.Status == "building" || v.Status == "running":
 		return fmt.Sprintf("The app (`%s`) is running but not listening on $PORT yet. Console:\n%s", v.Command, tail), nil
 	}
 	return "", failed{fmt.Sprintf("The app (`%s`) ended: %s. Console:\n%s", v.Command, v.Status, tail)}

@@ -43,6 +43,10 @@ type Entry struct {
 	KeyID     string `json:"keyId" db:"key_id"`    // which master key's derived key made MAC
 	PrevMAC   string `json:"prevMac" db:"prev_mac"`
 	MAC       string `json:"mac" db:"mac"`
+
+	// Names as they are when the log is listed (see Log.name).
+	ActorName  string `json:"actorName" db:"-"`
+	TargetName string `json:"targetName" db:"-"`
 }
 
 // entryCols are the columns an Entry reads.
@@ -93,7 +97,7 @@ func (l *Log) Mine(ctx context.Context, userID string, limit int) ([]Entry, erro
 	if err != nil {
 		return nil, fmt.Errorf("read the audit log: %w", err)
 	}
-	return out, nil
+	return out, l.name(ctx, out)
 }
 
 // Filter narrows a search of the whole log; empty fields match anything.
@@ -132,7 +136,7 @@ func (l *Log) Search(ctx context.Context, f Filter) ([]Entry, error) {
 	if err := l.db.Select(ctx, &out, q+` ORDER BY seq DESC LIMIT ?`, append(args, f.Limit)...); err != nil {
 		return nil, fmt.Errorf("search the audit log: %w", err)
 	}
-	return out, nil
+	return out, l.name(ctx, out)
 }
 
 // FilterFrom reads a search's filters from r's query: actor (an account
@@ -159,10 +163,10 @@ func Write(w http.ResponseWriter, r *http.Request, entries []Entry) {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="audit-log.csv"`)
 		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"seq", "at", "actor_id", "actor", "action", "target", "ip", "user_agent", "details", "key_id", "prev_mac", "mac"})
+		_ = cw.Write([]string{"seq", "at", "actor_id", "actor", "action", "target", "ip", "user_agent", "details", "key_id", "prev_mac", "mac", "actor_name", "target_name"})
 		for _, e := range entries {
 			_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), time.UnixMilli(e.At).UTC().Format(time.RFC3339Nano), e.ActorID, e.Actor,
-				e.Action, e.Target, e.IP, e.UserAgent, e.Details, e.KeyID, e.PrevMAC, e.MAC})
+				e.Action, e.Target, e.IP, e.UserAgent, e.Details, e.KeyID, e.PrevMAC, e.MAC, e.ActorName, e.TargetName})
 		}
 		cw.Flush()
 	default:

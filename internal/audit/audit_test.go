@@ -134,7 +134,7 @@ func TestAdminAuditSearch(t *testing.T) {
 		}
 		csv := string(root.Get(t, "/api/admin/audit?format=csv&action=account.create").WantStatus(t, 200).Body)
 		if lines := strings.Split(strings.TrimSpace(csv), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], "seq,at,actor_id") ||
-			!strings.HasSuffix(lines[0], ",key_id,prev_mac,mac") {
+			!strings.HasSuffix(lines[0], ",key_id,prev_mac,mac,actor_name,target_name") {
 			t.Fatalf("csv = %q", csv)
 		}
 
@@ -154,6 +154,62 @@ func TestAdminAuditSearch(t *testing.T) {
 		root.Post(t, "/api/admin/audit/verify", nil).WantStatus(t, 200).Decode(t, &v)
 		if v.Intact || v.BrokenAt != 2 {
 			t.Fatalf("after tampering: %+v", v)
+		}
+	})
+}
+
+// TestAuditNames: listings name the people, projects and teams entries
+// are about, as they are called now, keep the ids beside, and say when
+// something is gone.
+func TestAuditNames(t *testing.T) {
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		root := s.SignUp(t, "olive")
+		amy := s.SignUp(t, "amy")
+		p := amy.CreateProject(t, "Garden")
+		amy.Put(t, "/api/projects/"+p.ID+"/secrets/KEY", map[string]string{"value": "xyzzy-1"}).WantStatus(t, 204)
+		amy.Patch(t, "/api/projects/"+p.ID, map[string]string{"visibility": "public"}).WantStatus(t, 200)
+		amy.Post(t, "/api/teams", map[string]string{"name": "crew", "displayName": "The Crew"}).WantStatus(t, 201)
+
+		type entry struct{ Action, ActorID, ActorName, Target, TargetName string }
+		var found struct{ Entries []entry }
+		byAction := func(c *testserver.Client, path string) map[string]entry {
+			t.Helper()
+			c.Get(t, path).WantStatus(t, 200).Decode(t, &found)
+			out := map[string]entry{}
+			for _, e := range found.Entries {
+				out[e.Action] = e
+			}
+			return out
+		}
+		got := byAction(root, "/api/admin/audit")
+		for action, want := range map[string]entry{
+			"project.visibility": {ActorID: amy.User.ID, ActorName: "amy", Target: "project:" + p.ID, TargetName: "project Garden"},
+			"secret.set":         {ActorID: amy.User.ID, ActorName: "amy", Target: "project:" + p.ID + "/KEY", TargetName: "project Garden / KEY"},
+			"team.create":        {ActorID: amy.User.ID, ActorName: "amy", TargetName: "team crew"},
+			"account.create":     {ActorName: "olive", TargetName: "user olive"},
+		} {
+			e := got[action]
+			if e.ActorName != want.ActorName || e.TargetName != want.TargetName ||
+				(want.ActorID != "" && e.ActorID != want.ActorID) || (want.Target != "" && e.Target != want.Target) {
+				t.Errorf("%s: %+v, want %+v", action, e, want)
+			}
+		}
+		// A person's own log is named too.
+		if e := byAction(amy, "/api/user/audit")["account.create"]; e.TargetName != "user amy" {
+			t.Errorf("own log: %+v", e)
+		}
+
+		amy.Do(t, "DELETE", "/api/projects/"+p.ID, nil).WantStatus(t, 204)
+		got = byAction(root, "/api/admin/audit?target=project:"+p.ID)
+		if e := got["secret.set"]; e.TargetName != "deleted project ("+p.ID+") / KEY" {
+			t.Errorf("after the project went: %+v", e)
+		}
+		if e := got["project.delete"]; e.ActorName != "amy" || e.TargetName != "deleted project ("+p.ID+")" {
+			t.Errorf("the deletion: %+v", e)
+		}
+		csv := string(root.Get(t, "/api/admin/audit?format=csv&action=team.create").WantStatus(t, 200).Body)
+		if !strings.Contains(csv, ",amy,team crew") {
+			t.Errorf("csv without names: %q", csv)
 		}
 	})
 }

@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/jmoiron/sqlx"
-
 	"ecode/internal/seal"
 	"ecode/internal/store"
 )
@@ -30,6 +28,7 @@ type Log struct {
 	current string            // id of the key new entries are made under
 	keys    map[string][]byte // MAC keys by the id of the master key they come from
 	anchor  string            // path of the anchor file; "" keeps none
+	names   map[string]Namer  // by kind; a kind without one shows its ids alone
 
 	mu sync.Mutex // one writer: the chain has one end
 	// stuck is set once the anchor could not follow the log (its end
@@ -225,7 +224,7 @@ func (l *Log) verify(ctx context.Context, fileAnchor *Head, external []Head) (Re
 		at[a.Seq] = ""
 	}
 	var rep Report
-	err := walk(ctx, l.db.Select, func(e *Entry) error {
+	err := walk(ctx, l.db, func(e *Entry) error {
 		switch {
 		case e.Seq != rep.Head.Seq+1:
 			return &Broken{Seq: rep.Head.Seq + 1, Reason: fmt.Sprintf("entries %d to %d are missing", rep.Head.Seq+1, e.Seq-1)}
@@ -258,15 +257,13 @@ func (l *Log) verify(ctx context.Context, fileAnchor *Head, external []Head) (Re
 	return rep, nil
 }
 
-// selectFn is the part of a database or transaction that walk reads with.
-type selectFn func(ctx context.Context, dst any, query string, args ...any) error
-
-// walk calls fn with every entry in order of seq, a page at a time.
-func walk(ctx context.Context, sel selectFn, fn func(e *Entry) error) error {
+// walk calls fn with every entry in order of seq, a page at a time, read
+// through q: the database, or the unit of work that rewrites them.
+func walk(ctx context.Context, q store.Q, fn func(e *Entry) error) error {
 	var from int64
 	for {
 		var page []Entry
-		if err := sel(ctx, &page, `SELECT `+entryCols+` FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1000`, from); err != nil {
+		if err := q.Select(ctx, &page, `SELECT `+entryCols+` FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1000`, from); err != nil {
 			return fmt.Errorf("read the audit log: %w", err)
 		}
 		if len(page) == 0 {
@@ -315,7 +312,7 @@ func (l *Log) upgrade(ctx context.Context) (int64, error) {
 		return 0, nil
 	}
 	var want Head
-	err := walk(ctx, l.db.Select, func(e *Entry) error {
+	err := walk(ctx, l.db, func(e *Entry) error {
 		if e.Seq != want.Seq+1 || e.PrevMAC != want.MAC || e.legacySum() != e.MAC {
 			return &Broken{Seq: want.Seq + 1, Reason: "the unkeyed chain does not hold here"}
 		}
@@ -375,18 +372,14 @@ func (l *Log) verifyLocked(ctx context.Context) (Report, error) {
 // anchors the new head. l.mu is held.
 func (l *Log) rechain(ctx context.Context, holds func(e *Entry) bool) (Head, error) {
 	var head Head
-	err := l.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		sel := func(ctx context.Context, dst any, q string, args ...any) error {
-			return tx.SelectContext(ctx, dst, tx.Rebind(q), args...)
-		}
-		update := tx.Rebind(`UPDATE audit_log SET key_id = ?, prev_mac = ?, mac = ? WHERE seq = ?`)
-		return walk(ctx, sel, func(e *Entry) error {
+	err := l.db.Tx(ctx, func(q store.Q) error {
+		return walk(ctx, q, func(e *Entry) error {
 			if !holds(e) {
 				return &Broken{Seq: e.Seq, Reason: "it changed while the log was re-chained"}
 			}
 			e.KeyID, e.PrevMAC = l.current, head.MAC
 			e.MAC = e.sum(l.keys[l.current])
-			if _, err := tx.ExecContext(ctx, update, e.KeyID, e.PrevMAC, e.MAC, e.Seq); err != nil {
+			if _, err := q.Exec(ctx, `UPDATE audit_log SET key_id = ?, prev_mac = ?, mac = ? WHERE seq = ?`, e.KeyID, e.PrevMAC, e.MAC, e.Seq); err != nil {
 				return fmt.Errorf("re-chain entry %d: %w", e.Seq, err)
 			}
 			head = Head{Seq: e.Seq, MAC: e.MAC}

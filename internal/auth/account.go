@@ -8,10 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 
 	"ecode/internal/audit"
 	"ecode/internal/errs"
@@ -59,7 +58,7 @@ func (s *Service) StartSession(ctx context.Context, r *http.Request, u *User) er
 	if err != nil {
 		return fmt.Errorf("record session: %w", err)
 	}
-	s.Audit.Record(ctx, u.AuditActor(), "login", u.AuditTarget(), nil)
+	s.audit.Record(ctx, u.AuditActor(), "login", u.AuditTarget(), nil)
 	return nil
 }
 
@@ -133,7 +132,7 @@ func (s *Service) EndSession(ctx context.Context, u *User, id string) error {
 	}
 	for _, x := range sessions {
 		if x.ID == id {
-			s.Audit.Record(ctx, u.AuditActor(), "session.end", u.AuditTarget(), map[string]any{"ip": x.IP, "browser": x.Browser, "device": x.Device})
+			s.audit.Record(ctx, u.AuditActor(), "session.end", u.AuditTarget(), map[string]any{"ip": x.IP, "browser": x.Browser, "device": x.Device})
 			return s.endSessions(ctx, u.ID, x.Token)
 		}
 	}
@@ -142,28 +141,28 @@ func (s *Service) EndSession(ctx context.Context, u *User, id string) error {
 
 // EndOtherSessions ends every session of u but the current one.
 func (s *Service) EndOtherSessions(ctx context.Context, u *User) error {
-	s.Audit.Record(ctx, u.AuditActor(), "session.end_others", u.AuditTarget(), nil)
+	s.audit.Record(ctx, u.AuditActor(), "session.end_others", u.AuditTarget(), nil)
 	return s.endSessions(ctx, u.ID, "", s.Sessions.Token(ctx))
 }
 
 // endSessions deletes u's sessions: the one named by token, or with no
 // token every one but keep.
 func (s *Service) endSessions(ctx context.Context, userID, token string, keep ...string) error {
-	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.Tx(ctx, func(q store.Q) error {
 		var tokens []string
 		if token != "" {
 			tokens = []string{token}
-		} else if err := tx.SelectContext(ctx, &tokens, tx.Rebind(`SELECT token FROM session_info WHERE user_id = ?`), userID); err != nil {
+		} else if err := q.Select(ctx, &tokens, `SELECT token FROM session_info WHERE user_id = ?`, userID); err != nil {
 			return err
 		}
 		for _, t := range tokens {
 			if len(keep) > 0 && t == keep[0] {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM sessions WHERE token = ?`), t); err != nil {
+			if _, err := q.Exec(ctx, `DELETE FROM sessions WHERE token = ?`, t); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM session_info WHERE token = ?`), t); err != nil {
+			if _, err := q.Exec(ctx, `DELETE FROM session_info WHERE token = ?`, t); err != nil {
 				return err
 			}
 		}
@@ -253,7 +252,7 @@ func (s *Service) UpdateAccount(ctx context.Context, u *User, c AccountChange) (
 		return nil, fmt.Errorf("update account: %w", err)
 	}
 	slog.InfoContext(ctx, "account changed", "user_id", u.ID, "username", next.Username)
-	s.Audit.Record(ctx, u.AuditActor(), "account.update", u.AuditTarget(),
+	s.audit.Record(ctx, u.AuditActor(), "account.update", u.AuditTarget(),
 		map[string]any{"username": [2]string{u.Username, next.Username}, "emailChanged": next.Email != u.Email})
 	return s.UserByID(ctx, u.ID)
 }
@@ -293,7 +292,7 @@ func (s *Service) ChangePassword(ctx context.Context, u *User, current, next str
 		return fmt.Errorf("set password: %w", err)
 	}
 	slog.InfoContext(ctx, "password changed", "user_id", u.ID)
-	s.Audit.Record(ctx, u.AuditActor(), "password.change", u.AuditTarget(), nil)
+	s.audit.Record(ctx, u.AuditActor(), "password.change", u.AuditTarget(), nil)
 	return s.EndOtherSessions(ctx, u)
 }
 
@@ -306,8 +305,8 @@ func (s *Service) DeleteAccount(ctx context.Context, u *User, confirm, password 
 	if err := s.confirmPassword(ctx, u, password); err != nil {
 		return err
 	}
-	if s.OnDeleteUser != nil {
-		if err := s.OnDeleteUser(ctx, u); err != nil {
+	for _, fn := range slices.Backward(s.beforeDelete) {
+		if err := fn(ctx, u); err != nil {
 			return fmt.Errorf("delete what %s owns: %w", u.Username, err)
 		}
 	}
@@ -318,7 +317,7 @@ func (s *Service) DeleteAccount(ctx context.Context, u *User, confirm, password 
 		return fmt.Errorf("delete account: %w", err)
 	}
 	slog.InfoContext(ctx, "account deleted", "user_id", u.ID, "username", u.Username)
-	s.Audit.Record(ctx, u.AuditActor(), "account.delete", u.AuditTarget(), map[string]any{"username": u.Username})
+	s.audit.Record(ctx, u.AuditActor(), "account.delete", u.AuditTarget(), map[string]any{"username": u.Username})
 	return s.Sessions.Destroy(ctx)
 }
 
@@ -337,7 +336,7 @@ func (s *Service) SetDisabled(ctx context.Context, username string, disabled boo
 	if _, err := s.db.Exec(ctx, `UPDATE users SET disabled_at = ? WHERE id = ?`, at, u.ID); err != nil {
 		return fmt.Errorf("disable account: %w", err)
 	}
-	s.Audit.Record(ctx, audit.Actor{Name: "operator"}, map[bool]string{true: "admin.disable_user", false: "admin.enable_user"}[disabled], u.AuditTarget(), nil)
+	s.audit.Record(ctx, audit.Actor{Name: "operator"}, map[bool]string{true: "admin.disable_user", false: "admin.enable_user"}[disabled], u.AuditTarget(), nil)
 	if disabled {
 		return s.endSessions(ctx, u.ID, "")
 	}
@@ -349,7 +348,7 @@ func (s *Service) SetRequireKey(ctx context.Context, u *User, require bool) erro
 	if _, err := s.db.Exec(ctx, `UPDATE users SET require_key = ? WHERE id = ?`, require, u.ID); err != nil {
 		return fmt.Errorf("set second factor: %w", err)
 	}
-	s.Audit.Record(ctx, u.AuditActor(), "second_factor.set", u.AuditTarget(), map[string]any{"required": require})
+	s.audit.Record(ctx, u.AuditActor(), "second_factor.set", u.AuditTarget(), map[string]any{"required": require})
 	return nil
 }
 
@@ -382,13 +381,13 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (*User, error) 
 }
 
 // CanRemoveLoginMethod reports whether u keeps a way to log in after
-// losing one: the password counts, and whatever LoginMethods counts.
+// losing one: the password counts, and whatever CountLogins joined.
 func (s *Service) CanRemoveLoginMethod(ctx context.Context, u *User) error {
 	n := 0
 	if u.HasPassword {
 		n++
 	}
-	for _, count := range s.LoginMethods {
+	for _, count := range s.loginMethods {
 		m, err := count(ctx, u)
 		if err != nil {
 			return err
@@ -410,7 +409,7 @@ func (s *Service) SetAdmin(ctx context.Context, username string, admin bool) err
 	if _, err := s.db.Exec(ctx, `UPDATE users SET is_admin = ? WHERE id = ?`, admin, u.ID); err != nil {
 		return fmt.Errorf("set admin: %w", err)
 	}
-	s.Audit.Record(ctx, audit.Actor{Name: "operator"}, map[bool]string{true: "admin.grant", false: "admin.revoke"}[admin], u.AuditTarget(), nil)
+	s.audit.Record(ctx, audit.Actor{Name: "operator"}, map[bool]string{true: "admin.grant", false: "admin.revoke"}[admin], u.AuditTarget(), nil)
 	return nil
 }
 

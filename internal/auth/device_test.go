@@ -7,10 +7,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ecode/internal/store/testdb"
 )
 
 func TestKnownDevice(t *testing.T) {
-	s := NewService(nil, Options{DeviceKey: []byte("0123456789abcdef0123456789abcdef")})
+	db := testdb.Open(t, testdb.Engines(t)[0])
+	s := NewService(db, nil, Options{DeviceKey: []byte("0123456789abcdef0123456789abcdef")})
 	rec := httptest.NewRecorder()
 	s.rememberDevice(rec, &User{ID: "01alice"})
 	cookie := rec.Result().Cookies()[0].Value
@@ -32,7 +35,7 @@ func TestKnownDevice(t *testing.T) {
 		"expired":           "v1.01alice." + strconv.FormatInt(old, 10) + "." + s.deviceMAC("01alice", old),
 		"another server key": func() string {
 			r := httptest.NewRecorder()
-			NewService(nil, Options{}).rememberDevice(r, &User{ID: "01alice"})
+			NewService(db, nil, Options{}).rememberDevice(r, &User{ID: "01alice"})
 			return r.Result().Cookies()[0].Value
 		}(),
 		"empty":   "",

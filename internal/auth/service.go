@@ -26,20 +26,18 @@ type Service struct {
 	db        *store.DB
 	opts      Options
 	Sessions  *scs.SessionManager
-	perIP     *limiter // every login and sign-up attempt from one address
-	perPair   *limiter // failed logins against one account from one address
-	strikes   *limiter // failed logins against one account from anywhere: they slow it down
-	confirms  *limiter // password confirmations by a signed-in account
-	deviceKey []byte   // signs known-device cookies
+	perIP     *limiter   // every login and sign-up attempt from one address
+	perPair   *limiter   // failed logins against one account from one address
+	strikes   *limiter   // failed logins against one account from anywhere: they slow it down
+	confirms  *limiter   // password confirmations by a signed-in account
+	deviceKey []byte     // signs known-device cookies
+	audit     *audit.Log // records what happens to accounts; nil records nothing
 
-	// OnDeleteUser, when set, removes what else an account owns (its
-	// projects' files) before the account goes.
-	OnDeleteUser func(ctx context.Context, u *User) error
-	// Audit records what happens to accounts; nil records nothing.
-	Audit *audit.Log
-	// LoginMethods count the other ways u can log in (linked providers,
-	// passkeys), so the last one is never taken away.
-	LoginMethods []func(ctx context.Context, u *User) (int, error)
+	// beforeDelete and loginMethods are joined by the capabilities built
+	// after this one, from their constructors (BeforeDelete, CountLogins),
+	// and only read once the platform serves.
+	beforeDelete []func(ctx context.Context, u *User) error
+	loginMethods []func(ctx context.Context, u *User) (int, error)
 }
 
 // Options are the operator's choices for accounts and sessions.
@@ -53,8 +51,13 @@ type Options struct {
 	DeviceKey []byte
 }
 
-// NewService builds the identity service.
-func NewService(db *store.DB, opts Options) *Service {
+// NewService builds the identity service, recording to audits (nil
+// records nothing). People and teams share the accounts' names, which it
+// gives the log's listings.
+func NewService(db *store.DB, audits *audit.Log, opts Options) *Service {
+	if db == nil {
+		panic("auth.NewService: nil db")
+	}
 	// scs.New starts a memory store's cleanup goroutine that the database
 	// store below replaces. It is left to tick over an empty map: stopping
 	// it races with its own start (memstore sets its stop channel in the
@@ -79,7 +82,7 @@ func NewService(db *store.DB, opts Options) *Service {
 		key = make([]byte, 32)
 		_, _ = rand.Read(key) // crypto/rand never fails on Linux
 	}
-	return &Service{
+	s := &Service{
 		db:        db,
 		opts:      opts,
 		Sessions:  sm,
@@ -88,7 +91,28 @@ func NewService(db *store.DB, opts Options) *Service {
 		strikes:   newLimiter(strikesPerMinute, strikesMax),
 		confirms:  newLimiter(6, 10),
 		deviceKey: key,
+		audit:     audits,
 	}
+	audits.Names("user", s.Usernames)
+	audits.Names("team", s.Usernames)
+	return s
+}
+
+// BeforeDelete adds fn to what runs before an account is deleted: it
+// removes or hands over what else the account holds, and an error keeps
+// the account. The capabilities that hold such things call it from their
+// constructors. The last joined runs first, as deferred calls do: one
+// built later may use those built before it while it lets go (a team
+// deletes its projects), and those must still hold their part then.
+func (s *Service) BeforeDelete(fn func(ctx context.Context, u *User) error) {
+	s.beforeDelete = append(s.beforeDelete, fn)
+}
+
+// CountLogins adds fn to the counts of the other ways u can log in
+// (linked providers, passkeys), so the last one is never taken away. The
+// capabilities that keep them call it from their constructors.
+func (s *Service) CountLogins(fn func(ctx context.Context, u *User) (int, error)) {
+	s.loginMethods = append(s.loginMethods, fn)
 }
 
 // Run does the service's background upkeep until ctx ends.
@@ -143,7 +167,7 @@ func (s *Service) signup(ctx context.Context, r *http.Request, username, email, 
 	if err != nil {
 		return nil, err
 	}
-	s.Audit.Record(ctx, u.AuditActor(), "account.create", u.AuditTarget(), nil)
+	s.audit.Record(ctx, u.AuditActor(), "account.create", u.AuditTarget(), nil)
 	return u, s.StartSession(ctx, r, u)
 }
 
@@ -197,13 +221,13 @@ func (s *Service) login(ctx context.Context, r *http.Request, login, password st
 		if u != nil {
 			target = u.AuditTarget()
 		}
-		s.Audit.Record(ctx, audit.Actor{}, "login.failure", target, map[string]any{"login": login})
+		s.audit.Record(ctx, audit.Actor{}, "login.failure", target, map[string]any{"login": login})
 		return nil, errs.Unauthenticated("invalid_credentials", "That username or email and password do not match.")
 	}
 	if u.DisabledAt != nil {
 		return nil, errDisabled
 	}
-	s.Audit.Record(ctx, u.AuditActor(), "login.password", u.AuditTarget(), map[string]any{"secondFactorNext": u.RequireKey})
+	s.audit.Record(ctx, u.AuditActor(), "login.password", u.AuditTarget(), map[string]any{"secondFactorNext": u.RequireKey})
 	if u.RequireKey {
 		if err := s.BeginSecondFactor(ctx, u); err != nil {
 			return nil, err
@@ -294,7 +318,7 @@ func (s *Service) CreateToken(ctx context.Context, u *User, name string, expires
 	if err := insertToken(ctx, s.db, u.ID, hashToken(secret), t); err != nil {
 		return "", nil, err
 	}
-	s.Audit.Record(ctx, u.AuditActor(), "token.create", u.AuditTarget(), map[string]any{"token": t.ID, "name": t.Name})
+	s.audit.Record(ctx, u.AuditActor(), "token.create", u.AuditTarget(), map[string]any{"token": t.ID, "name": t.Name})
 	return secret, t, nil
 }
 
@@ -308,7 +332,7 @@ func (s *Service) RevokeToken(ctx context.Context, u *User, id string) error {
 	if err := deleteToken(ctx, s.db, u.ID, id); err != nil {
 		return err
 	}
-	s.Audit.Record(ctx, u.AuditActor(), "token.revoke", u.AuditTarget(), map[string]any{"token": id})
+	s.audit.Record(ctx, u.AuditActor(), "token.revoke", u.AuditTarget(), map[string]any{"token": id})
 	return nil
 }
 

@@ -9,8 +9,9 @@ import (
 
 // NewTeamAccount makes the account a team owns projects through: a name in
 // the same namespace as usernames, with no way to log in. It returns the
-// account's id.
-func (s *Service) NewTeamAccount(ctx context.Context, name string) (string, error) {
+// account's id. It runs through q, so that the team's creation is one
+// unit of work.
+func (s *Service) NewTeamAccount(ctx context.Context, q store.Q, name string) (string, error) {
 	name, err := NormalizeUsername(name)
 	if err != nil {
 		return "", err
@@ -18,7 +19,7 @@ func (s *Service) NewTeamAccount(ctx context.Context, name string) (string, erro
 	id, now := store.NewID(), store.Now()
 	// The email column is unique and required; a team's can never be mailed
 	// or typed at a login form (the .invalid TLD is reserved).
-	_, err = s.db.Exec(ctx, `INSERT INTO users (id, username, email, password_hash, created_at, updated_at, kind)
+	_, err = q.Exec(ctx, `INSERT INTO users (id, username, email, password_hash, created_at, updated_at, kind)
 		VALUES (?, ?, ?, '', ?, ?, 'team')`, id, name, id+"@teams.invalid", now, now)
 	if store.IsUnique(err) {
 		return "", errNameTaken(name)

@@ -27,8 +27,10 @@ const ServerClient = "server"
 // after a drop; one further behind reloads the text.
 const maxLog = 10_000
 
-// ErrRejected answers a push that was not made at the current version.
-var ErrRejected = errors.New("not at the current version")
+// ErrRejected answers a push made at a version whose later updates are
+// no longer kept (or one the document never reached): the client opens
+// the document again.
+var ErrRejected = errors.New("pushed at a version no longer kept")
 
 // doc is the authority for one open file: its text in UTF-16 code units
 // with "\n" line breaks (see eol.go), its version (updates applied since
@@ -100,16 +102,35 @@ func (d *doc) leave(p *Peer) bool {
 	return len(d.subs) == 0
 }
 
-// push applies updates made at version; all of them or none.
+// push applies updates made at version; all of them or none. Updates
+// made at an older version are rebased first (see rebase), so a client
+// behind by a few updates is not turned away.
 func (d *doc) push(version int, updates []Update) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if version != d.version {
+	return d.pushLocked(version, updates)
+}
+
+func (d *doc) pushLocked(version int, updates []Update) error {
+	if version < d.logBase || version > d.version {
 		return ErrRejected
+	}
+	// The updates accepted since version, which the pushed ones have not seen.
+	over := d.log[version-d.logBase:]
+	overSets := make([]ChangeSet, len(over))
+	for i, u := range over {
+		cs, err := ParseChangeSet(u.Changes)
+		if err != nil {
+			return fmt.Errorf("logged update %d: %w", version+i, err) // it parsed when it came in
+		}
+		overSets[i] = cs
+	}
+	length := len(d.text) // at version
+	if len(over) > 0 {
+		length = overSets[0].Len()
 	}
 	// Check every update before applying any: all or none.
 	sets := make([]ChangeSet, len(updates))
-	length := len(d.text)
 	for i, u := range updates {
 		cs, err := ParseChangeSet(u.Changes)
 		if err != nil {
@@ -123,6 +144,19 @@ func (d *doc) push(version int, updates []Update) error {
 		}
 		sets[i], length = cs, cs.NewLen()
 	}
+	if len(over) > 0 {
+		var err error
+		if updates, sets, err = rebase(updates, sets, over, overSets); err != nil {
+			return err
+		}
+	}
+	length = len(d.text)
+	for i, cs := range sets {
+		if cs.Len() != length {
+			return invalid("update %d does not fit the document once rebased", i)
+		}
+		length = cs.NewLen()
+	}
 	for _, cs := range sets {
 		d.text = cs.applyInPlace(d.text)
 	}
@@ -134,11 +168,62 @@ func (d *doc) push(version int, updates []Update) error {
 		d.log = append([]Update(nil), d.log[drop:]...)
 		d.logBase += drop
 	}
-	if !d.flushing {
+	if len(updates) > 0 && !d.flushing {
 		d.flushing = true
 		go d.flush()
 	}
 	return nil
+}
+
+// rebase moves updates, pushed with their parsed sets at an older
+// version, over the updates accepted since (over, with theirs), one at a
+// time: as @codemirror/collab's rebaseUpdates(updates, [o]) for each o in
+// turn. A pushed update already among them (sent again after a lost
+// confirmation: the leading ones from the same client) is dropped; the
+// rest are mapped over each other update, placed after what it inserted
+// at the same position.
+//
+// This is what each editor does to its unconfirmed changes when it
+// receives the same updates one at a time (web/src/collab/live.ts calls
+// receiveUpdates per update), so the editor's changes and the server's
+// rebased ones are the same change sets and the texts converge. Mapping
+// over several updates composed first, as rebaseUpdates does with all of
+// over at once, can place an insertion differently from mapping over them
+// one after another, and an editor that received them in other batches
+// would drift apart.
+func rebase(updates []Update, sets []ChangeSet, over []Update, overSets []ChangeSet) (_ []Update, _ []ChangeSet, err error) {
+	// The lengths were checked, and CodeMirror's clients never send what
+	// the operations cannot take; anything else a client makes them choke
+	// on is its change's fault.
+	defer func() {
+		if r := recover(); r != nil {
+			err = invalid("the changes cannot be rebased: %v", r)
+		}
+	}()
+	sets = slices.Clone(sets)
+	for i, o := range over {
+		if len(sets) == 0 {
+			break
+		}
+		if updates[0].ClientID == o.ClientID {
+			updates, sets = updates[1:], sets[1:]
+			continue
+		}
+		other := overSets[i]
+		for j, cs := range sets {
+			sets[j] = cs.Map(other, false)
+			other = other.Map(cs, true)
+		}
+	}
+	out := make([]Update, len(updates))
+	for i, u := range updates {
+		changes, merr := json.Marshal(sets[i])
+		if merr != nil {
+			return nil, nil, fmt.Errorf("rebased update %d: %w", i, merr)
+		}
+		out[i] = Update{ClientID: u.ClientID, Changes: changes}
+	}
+	return out, sets, nil
 }
 
 // flush writes the text to disk, then sends what it holds, and repeats
@@ -208,21 +293,18 @@ func (d *doc) saveCount() int {
 // document's own write: it is left to the next file event.
 func (d *doc) external(file string, saves int) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	if file == d.disk || d.writing || d.saves != saves {
-		d.mu.Unlock()
 		return
 	}
 	cur, text := string(utf16.Decode(d.text)), toLF(file)
 	d.disk, d.eol = file, lineEnding(file, d.eol)
-	version := d.version
-	d.mu.Unlock()
 	if text == cur {
 		return
 	}
 	changes, _ := json.Marshal(replaceAll(cur, text))
-	if err := d.push(version, []Update{{ClientID: ServerClient, Changes: changes}}); err != nil {
-		// A push raced in; the next change on disk will be seen again.
-		slog.Debug("external change lost a race", "err", err)
+	if err := d.pushLocked(d.version, []Update{{ClientID: ServerClient, Changes: changes}}); err != nil {
+		slog.Error("take a file's change on disk", "path", d.path, "err", err)
 	}
 }
 
@@ -247,11 +329,11 @@ func replaceAll(a, b string) ChangeSet {
 	}
 	var cs ChangeSet
 	if pre > 0 {
-		cs = append(cs, section{keep: pre})
+		cs = append(cs, section{len: pre, ins: -1})
 	}
-	cs = append(cs, section{change: true, delete: len(ua) - pre - suf, insert: ub[pre : len(ub)-suf]})
+	cs = append(cs, section{len: len(ua) - pre - suf, ins: len(ub) - pre - suf, text: ub[pre : len(ub)-suf]})
 	if suf > 0 {
-		cs = append(cs, section{keep: suf})
+		cs = append(cs, section{len: suf, ins: -1})
 	}
 	return cs
 }

@@ -103,6 +103,7 @@ type Options struct {
 // Service holds every open document and every connected tab.
 type Service struct {
 	projects Projects
+	bus      *events.Bus
 	opts     Options
 	log      *slog.Logger
 
@@ -129,7 +130,7 @@ func NewService(bus *events.Bus, projects Projects, opts Options) *Service {
 	if opts.MaxFile == 0 {
 		opts.MaxFile = 2 << 20
 	}
-	s := &Service{projects: projects, opts: opts, log: slog.Default(), rooms: map[string]*room{}}
+	s := &Service{projects: projects, bus: bus, opts: opts, log: slog.Default(), rooms: map[string]*room{}}
 	events.Subscribe(bus, func(_ context.Context, e project.FileMoved) { s.moved(e.ProjectID, e.From, e.To) })
 	// A role changed: that person's tabs reconnect with the new role, or,
 	// when they lost access, close for good, saying so.

@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"context"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"ecode/internal/events"
 	"ecode/internal/project"
 	"ecode/internal/safefs"
 )
@@ -135,8 +137,10 @@ func skipped(rel string) bool {
 }
 
 // filesChanged brings open documents in line with their files and tells
-// every tab the tree changed.
+// every tab, and the bus (changes from inside the sandbox are seen only
+// here), that the tree changed.
 func (s *Service) filesChanged(projectID string, paths map[string]bool) {
+	events.Publish(context.Background(), s.bus, project.FilesChanged{ProjectID: projectID})
 	s.mu.Lock()
 	r := s.rooms[projectID]
 	type open struct {

@@ -6,6 +6,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"math"
 	"net/netip"
 	"net/url"
 	"os"
@@ -18,32 +19,47 @@ import (
 
 // Config holds every setting of the platform.
 type Config struct {
-	Addr            string        // ECODE_ADDR
-	DataDir         string        // ECODE_DATA_DIR
-	DatabaseURL     string        // ECODE_DATABASE_URL; empty means SQLite in DataDir
-	PublicURL       string        // ECODE_PUBLIC_URL
-	PasskeyOrigin   string        // ECODE_PASSKEY_ORIGIN: where browsers use passkeys; empty means PublicURL
-	LogFormat       string        // ECODE_LOG_FORMAT: text or json
-	LogLevel        string        // ECODE_LOG_LEVEL: debug, info, warn, error
-	MaxFileBytes    int64         // ECODE_MAX_FILE_BYTES
-	MaxProjectBytes int64         // ECODE_MAX_PROJECT_BYTES
-	MaxCacheBytes   int64         // ECODE_MAX_CACHE_BYTES: largest a project's ~/.cache may grow
-	AllowSignup     bool          // ECODE_ALLOW_SIGNUP
-	PreviewDomain   string        // ECODE_PREVIEW_DOMAIN
-	SandboxIdle     time.Duration // ECODE_SANDBOX_IDLE
-	DiskCheck       time.Duration // ECODE_DISK_CHECK
-	ReadTimeout     time.Duration // ECODE_READ_TIMEOUT: for a request's headers, and for each pause in its body
-	GitImportRoots  string        // ECODE_GIT_IMPORT_ROOTS: comma-separated host folders file:// imports may use
-	EgressPrivate   string        // ECODE_EGRESS_ALLOW_PRIVATE: comma-separated CIDRs of private networks sandboxes may reach
-	TrustedProxies  string        // ECODE_TRUSTED_PROXIES: comma-separated CIDRs whose X-Forwarded-For is believed
-	MasterKey       string        // ECODE_MASTER_KEY: base64 of 32 bytes; empty means master.key in the data dir
-	PreviousKeys    string        // ECODE_MASTER_KEY_PREVIOUS: comma-separated earlier master keys, still opened while values are resealed
-	AnthropicKey    string        // ECODE_ANTHROPIC_API_KEY, else ANTHROPIC_API_KEY
-	AnthropicURL    string        // ECODE_ANTHROPIC_BASE_URL: any Messages-API-compatible endpoint
-	OpenAIURL       string        // ECODE_OPENAI_BASE_URL: an OpenAI-compatible Chat Completions API instead
-	OpenAIKey       string        // ECODE_OPENAI_API_KEY
-	AIModel         string        // ECODE_AI_MODEL
-	OAuth           OAuthSettings // ECODE_OAUTH_<PROVIDER>_CLIENT_ID, _CLIENT_SECRET, _BASE_URL; ECODE_OAUTH_AZUREAD_TENANT
+	Addr              string        // ECODE_ADDR
+	DataDir           string        // ECODE_DATA_DIR
+	DatabaseURL       string        // ECODE_DATABASE_URL; empty means SQLite in DataDir
+	PublicURL         string        // ECODE_PUBLIC_URL
+	PasskeyOrigin     string        // ECODE_PASSKEY_ORIGIN: where browsers use passkeys; empty means PublicURL's, localhost for a loopback IP
+	LogFormat         string        // ECODE_LOG_FORMAT: text or json
+	LogLevel          string        // ECODE_LOG_LEVEL: debug, info, warn, error
+	MaxFileBytes      int64         // ECODE_MAX_FILE_BYTES
+	MaxProjectBytes   int64         // ECODE_MAX_PROJECT_BYTES
+	MaxCacheBytes     int64         // ECODE_MAX_CACHE_BYTES: largest a project's ~/.cache may grow
+	GoCachePrewarm    bool          // ECODE_GO_CACHE_PREWARM: build the shared Go cache at start, before any Go project asks
+	Sandbox           SandboxLimits // ECODE_SANDBOX_*: each project's resources and how far its owner may raise them
+	AllowSignup       bool          // ECODE_ALLOW_SIGNUP
+	PreviewDomain     string        // ECODE_PREVIEW_DOMAIN
+	SandboxIdle       time.Duration // ECODE_SANDBOX_IDLE
+	ShellIdle         time.Duration // ECODE_SHELL_IDLE: close a shell nobody has watched for this long
+	AutoCheckpoint    time.Duration // ECODE_AUTO_CHECKPOINT: checkpoint a project once its files go this long unchanged; 0 never
+	AutoCheckpointGap time.Duration // ECODE_AUTO_CHECKPOINT_GAP: least time between two automatic checkpoints of a project
+	DiskCheck         time.Duration // ECODE_DISK_CHECK
+	ReadTimeout       time.Duration // ECODE_READ_TIMEOUT: for a request's headers, and for each pause in its body
+	GitImportRoots    string        // ECODE_GIT_IMPORT_ROOTS: comma-separated host folders file:// imports may use
+	EgressPrivate     string        // ECODE_EGRESS_ALLOW_PRIVATE: comma-separated CIDRs of private networks sandboxes may reach
+	TrustedProxies    string        // ECODE_TRUSTED_PROXIES: comma-separated CIDRs whose X-Forwarded-For is believed
+	MasterKey         string        // ECODE_MASTER_KEY: base64 of 32 bytes; empty means master.key in the data dir
+	PreviousKeys      string        // ECODE_MASTER_KEY_PREVIOUS: comma-separated earlier master keys, still opened while values are resealed
+	AnthropicKey      string        // ECODE_ANTHROPIC_API_KEY, else ANTHROPIC_API_KEY
+	AnthropicURL      string        // ECODE_ANTHROPIC_BASE_URL: any Messages-API-compatible endpoint
+	OpenAIURL         string        // ECODE_OPENAI_BASE_URL: an OpenAI-compatible Chat Completions API instead
+	OpenAIKey         string        // ECODE_OPENAI_API_KEY
+	AIModel           string        // ECODE_AI_MODEL
+	OAuth             OAuthSettings // ECODE_OAUTH_<PROVIDER>_CLIENT_ID, _CLIENT_SECRET, _BASE_URL; ECODE_OAUTH_AZUREAD_TENANT
+}
+
+// SandboxLimits are the administrator's: what a project's sandbox gets
+// unless its owner says otherwise, and the most an owner may give it. A
+// project's disk defaults to MaxProjectBytes.
+type SandboxLimits struct {
+	Memory, MaxMemory int64   // ECODE_SANDBOX_MEMORY, ECODE_SANDBOX_MAX_MEMORY: bytes
+	CPUs, MaxCPUs     float64 // ECODE_SANDBOX_CPUS, ECODE_SANDBOX_MAX_CPUS: cores of CPU time
+	Pids, MaxPids     int64   // ECODE_SANDBOX_PIDS, ECODE_SANDBOX_MAX_PIDS: processes and threads
+	MaxDisk           int64   // ECODE_SANDBOX_MAX_DISK: bytes of project files
 }
 
 // OAuthClient is this server's registration at one login provider; the
@@ -79,19 +95,26 @@ func (o *OAuthSettings) Client(provider string) *OAuthClient {
 // Default returns the settings for a fresh machine.
 func Default() Config {
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		DataDir:         "./ecode-data",
-		LogFormat:       "text",
-		LogLevel:        "info",
-		MaxFileBytes:    20 << 20,
-		MaxProjectBytes: 1 << 30,
-		MaxCacheBytes:   2 << 30,
-		AllowSignup:     true,
-		PreviewDomain:   "localhost",
-		SandboxIdle:     15 * time.Minute,
-		DiskCheck:       5 * time.Second,
-		ReadTimeout:     30 * time.Second,
-		OAuth:           OAuthSettings{AzureADTenant: "common"},
+		Addr:              "127.0.0.1:8080",
+		DataDir:           "./ecode-data",
+		LogFormat:         "text",
+		LogLevel:          "info",
+		MaxFileBytes:      20 << 20,
+		MaxProjectBytes:   1 << 30,
+		MaxCacheBytes:     2 << 30,
+		GoCachePrewarm:    true,
+		AllowSignup:       true,
+		PreviewDomain:     "localhost",
+		SandboxIdle:       15 * time.Minute,
+		ShellIdle:         10 * time.Minute,
+		AutoCheckpoint:    time.Minute,
+		AutoCheckpointGap: 5 * time.Minute,
+		DiskCheck:         5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		OAuth:             OAuthSettings{AzureADTenant: "common"},
+		Sandbox: SandboxLimits{
+			Memory: 1 << 30, MaxMemory: 4 << 30, CPUs: 1, MaxCPUs: 2, Pids: 256, MaxPids: 1024, MaxDisk: 4 << 30,
+		},
 	}
 }
 
@@ -116,6 +139,22 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 		}
 		fs.DurationVar(p, name, *p, usage+" ("+env+")")
 	}
+	size := func(p *int64, name, env, usage string) {
+		if v, err := ParseSize(getenv(env)); err == nil {
+			*p = v
+		}
+		fs.Func(name, usage+"; bytes, or with a unit such as 512M or 2G ("+env+")", func(v string) error {
+			n, err := ParseSize(v)
+			*p = n
+			return err
+		})
+	}
+	decimal := func(p *float64, name, env, usage string) {
+		if v, err := strconv.ParseFloat(getenv(env), 64); err == nil {
+			*p = v
+		}
+		fs.Float64Var(p, name, *p, usage+" ("+env+")")
+	}
 	boolean := func(p *bool, name, env, usage string) {
 		if v, err := strconv.ParseBool(getenv(env)); err == nil {
 			*p = v
@@ -126,15 +165,27 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.DataDir, "data-dir", "ECODE_DATA_DIR", "directory for the SQLite database and project files")
 	str(&c.DatabaseURL, "database-url", "ECODE_DATABASE_URL", "postgres://... to use PostgreSQL; empty for SQLite in the data dir")
 	str(&c.PublicURL, "public-url", "ECODE_PUBLIC_URL", "URL browsers use to reach the server (default http://ADDR)")
-	str(&c.PasskeyOrigin, "passkey-origin", "ECODE_PASSKEY_ORIGIN", "origin where browsers use passkeys when it is not the public URL's; its host, a domain name and never an IP address, is the WebAuthn relying party")
+	str(&c.PasskeyOrigin, "passkey-origin", "ECODE_PASSKEY_ORIGIN", "origin where browsers use passkeys (default the public URL's, or http://localhost:PORT when that is a loopback IP); its host, a domain name and never an IP address, is the WebAuthn relying party")
 	str(&c.LogFormat, "log-format", "ECODE_LOG_FORMAT", "log format: text or json")
 	str(&c.LogLevel, "log-level", "ECODE_LOG_LEVEL", "log level: debug, info, warn or error")
 	num(&c.MaxFileBytes, "max-file-bytes", "ECODE_MAX_FILE_BYTES", "largest file a project may hold")
 	num(&c.MaxProjectBytes, "max-project-bytes", "ECODE_MAX_PROJECT_BYTES", "largest total size of a project's files")
 	num(&c.MaxCacheBytes, "max-cache-bytes", "ECODE_MAX_CACHE_BYTES", "largest a project's ~/.cache (build and package caches) may grow; over it the sandbox stops and the oldest cached files go")
+	boolean(&c.GoCachePrewarm, "go-cache-prewarm", "ECODE_GO_CACHE_PREWARM", "when a Go toolchain is installed, compile Go's standard library into the cache every sandbox shares soon after start, at low priority, so that no one's first Go Run waits for it")
+	sb := &c.Sandbox
+	size(&sb.Memory, "sandbox-memory", "ECODE_SANDBOX_MEMORY", "memory of a project's sandbox unless its owner sets another")
+	size(&sb.MaxMemory, "sandbox-max-memory", "ECODE_SANDBOX_MAX_MEMORY", "most memory a project's owner may give its sandbox")
+	decimal(&sb.CPUs, "sandbox-cpus", "ECODE_SANDBOX_CPUS", "CPU cores of a project's sandbox unless its owner sets another")
+	decimal(&sb.MaxCPUs, "sandbox-max-cpus", "ECODE_SANDBOX_MAX_CPUS", "most CPU cores a project's owner may give its sandbox")
+	num(&sb.Pids, "sandbox-pids", "ECODE_SANDBOX_PIDS", "processes (and threads) of a project's sandbox unless its owner sets another")
+	num(&sb.MaxPids, "sandbox-max-pids", "ECODE_SANDBOX_MAX_PIDS", "most processes a project's owner may give its sandbox")
+	size(&sb.MaxDisk, "sandbox-max-disk", "ECODE_SANDBOX_MAX_DISK", "most disk a project's owner may give its files; each starts with ECODE_MAX_PROJECT_BYTES")
 	boolean(&c.AllowSignup, "allow-signup", "ECODE_ALLOW_SIGNUP", "let anyone create an account")
 	str(&c.PreviewDomain, "preview-domain", "ECODE_PREVIEW_DOMAIN", "previews are served at {slug}--{owner}.DOMAIN")
 	duration(&c.SandboxIdle, "sandbox-idle", "ECODE_SANDBOX_IDLE", "stop a project's sandbox after this long unused")
+	duration(&c.ShellIdle, "shell-idle", "ECODE_SHELL_IDLE", "close a shell once nobody has had it open for this long")
+	duration(&c.AutoCheckpoint, "auto-checkpoint", "ECODE_AUTO_CHECKPOINT", "checkpoint a project by itself once its files have gone this long unchanged after a change; 0 turns automatic checkpoints off")
+	duration(&c.AutoCheckpointGap, "auto-checkpoint-gap", "ECODE_AUTO_CHECKPOINT_GAP", "least time between two automatic checkpoints of a project")
 	str(&c.GitImportRoots, "git-import-roots", "ECODE_GIT_IMPORT_ROOTS", "comma-separated host folders that file:// git imports may clone from")
 	str(&c.TrustedProxies, "trusted-proxies", "ECODE_TRUSTED_PROXIES", "comma-separated CIDRs of the reverse proxies in front of the server, whose X-Forwarded-For names the client; empty believes no header")
 	str(&c.EgressPrivate, "egress-allow-private", "ECODE_EGRESS_ALLOW_PRIVATE", "comma-separated CIDRs of private networks that sandboxes and git imports may reach, such as an internal git server")
@@ -194,6 +245,12 @@ func (c *Config) Validate() error {
 	if c.SandboxIdle < time.Second || c.DiskCheck < 100*time.Millisecond {
 		return fmt.Errorf("sandbox idle timeout must be at least 1s and the disk check interval at least 100ms")
 	}
+	if c.ShellIdle < time.Second {
+		return fmt.Errorf("shell idle timeout must be at least 1s")
+	}
+	if c.AutoCheckpoint < 0 || c.AutoCheckpointGap < 0 {
+		return fmt.Errorf("automatic checkpoint delays must not be negative")
+	}
 	if c.ReadTimeout < 100*time.Millisecond {
 		return fmt.Errorf("read timeout must be at least 100ms")
 	}
@@ -202,6 +259,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxCacheBytes <= 0 {
 		return fmt.Errorf("max cache bytes must be positive")
+	}
+	if err := c.Sandbox.validate(c.MaxProjectBytes); err != nil {
+		return err
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr
@@ -212,7 +272,7 @@ func (c *Config) Validate() error {
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	if c.PasskeyOrigin == "" {
-		c.PasskeyOrigin = c.PublicURL
+		c.PasskeyOrigin = defaultPasskeyOrigin(u)
 	}
 	if u, err := url.Parse(c.PasskeyOrigin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("passkey origin %q must be an http(s) origin such as https://code.example.com", c.PasskeyOrigin)
@@ -227,6 +287,66 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("ECODE_OPENAI_BASE_URL needs ECODE_AI_MODEL: the name of the model that server serves")
 	}
 	return c.OAuth.validate()
+}
+
+// defaultPasskeyOrigin is where passkeys work for a server at public URL u.
+// WebAuthn refuses an IP address as relying party; a loopback one (the
+// default http://127.0.0.1:8080) is the same machine as localhost, which
+// browsers accept, so passkeys work there out of the box.
+func defaultPasskeyOrigin(u *url.URL) string {
+	if ip, err := netip.ParseAddr(u.Hostname()); err == nil && ip.IsLoopback() {
+		host := "localhost"
+		if port := u.Port(); port != "" {
+			host += ":" + port
+		}
+		return u.Scheme + "://" + host
+	}
+	return strings.TrimSuffix(u.Scheme+"://"+u.Host, "/")
+}
+
+// validate checks each default is positive and within its ceiling.
+func (l SandboxLimits) validate(disk int64) error {
+	for _, c := range []struct {
+		name       string
+		value, max float64
+	}{
+		{"ECODE_SANDBOX_MEMORY", float64(l.Memory), float64(l.MaxMemory)},
+		{"ECODE_SANDBOX_CPUS", l.CPUs, l.MaxCPUs},
+		{"ECODE_SANDBOX_PIDS", float64(l.Pids), float64(l.MaxPids)},
+		{"ECODE_MAX_PROJECT_BYTES", float64(disk), float64(l.MaxDisk)},
+	} {
+		if c.value <= 0 || c.value > c.max {
+			return fmt.Errorf("%s must be positive and no more than its ceiling (the _MAX_ setting, or ECODE_SANDBOX_MAX_DISK for the disk)", c.name)
+		}
+	}
+	return nil
+}
+
+// ParseSize reads a byte count: a plain number, or one with a binary unit
+// K, M, G or T (512M, 2G, also 2GiB).
+func ParseSize(s string) (int64, error) {
+	s = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(s), "B"), "i")
+	shift := 0
+	if s != "" {
+		switch s[len(s)-1] {
+		case 'K', 'k':
+			shift = 10
+		case 'M', 'm':
+			shift = 20
+		case 'G', 'g':
+			shift = 30
+		case 'T', 't':
+			shift = 40
+		}
+	}
+	if shift > 0 {
+		s = s[:len(s)-1]
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64>>shift {
+		return 0, fmt.Errorf("%q is not a size such as 1073741824, 512M or 2G", s)
+	}
+	return n << shift, nil
 }
 
 var tenantRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$`)

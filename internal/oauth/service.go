@@ -16,6 +16,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"ecode/internal/audit"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
 	"ecode/internal/store"
@@ -35,13 +36,20 @@ var order = []string{"github", "google", "gitlab", "bitbucket", "discord", "slac
 type Service struct {
 	db        *store.DB
 	accounts  *auth.Service
+	audit     *audit.Log
 	providers []*provider
 	byID      map[string]*provider
 }
 
-// NewService offers every provider o registers with both an id and a secret.
-func NewService(db *store.DB, accounts *auth.Service, o Options) *Service {
-	s := &Service{db: db, accounts: accounts, byID: map[string]*provider{}}
+// NewService offers every provider o registers with both an id and a
+// secret, recording links to audits (nil records nothing). Linked
+// identities count among an account's ways to log in.
+func NewService(db *store.DB, accounts *auth.Service, audits *audit.Log, o Options) *Service {
+	if db == nil || accounts == nil {
+		panic("oauth.NewService: nil db or accounts")
+	}
+	s := &Service{db: db, accounts: accounts, audit: audits, byID: map[string]*provider{}}
+	accounts.CountLogins(s.CountLogins)
 	client, tenant := newHTTPClient(), cmp.Or(o.AzureTenant, "common")
 	for _, id := range order {
 		c, ok := o.Clients[id]
@@ -303,7 +311,7 @@ func (s *Service) create(ctx context.Context, r *http.Request, pd *pending, user
 		return nil, err
 	}
 	slog.InfoContext(ctx, "account created through a provider", "user_id", u.ID, "provider", pd.Provider)
-	s.accounts.Audit.Record(ctx, u.AuditActor(), "account.create", u.AuditTarget(), map[string]any{"provider": pd.Provider})
+	s.audit.Record(ctx, u.AuditActor(), "account.create", u.AuditTarget(), map[string]any{"provider": pd.Provider})
 	return u, s.accounts.StartSession(ctx, r, u)
 }
 
@@ -362,7 +370,7 @@ func (s *Service) link(ctx context.Context, u *auth.User, p *provider, prof *Pro
 		return err
 	}
 	slog.InfoContext(ctx, "provider linked", "user_id", u.ID, "provider", p.id)
-	s.accounts.Audit.Record(ctx, u.AuditActor(), "identity.link", u.AuditTarget(), map[string]any{"provider": p.id, "login": prof.Login})
+	s.audit.Record(ctx, u.AuditActor(), "identity.link", u.AuditTarget(), map[string]any{"provider": p.id, "login": prof.Login})
 	return nil
 }
 
@@ -408,12 +416,12 @@ func (s *Service) Unlink(ctx context.Context, u *auth.User, provider string) err
 		return err
 	}
 	slog.InfoContext(ctx, "provider unlinked", "user_id", u.ID, "provider", provider)
-	s.accounts.Audit.Record(ctx, u.AuditActor(), "identity.unlink", u.AuditTarget(), map[string]any{"provider": provider})
+	s.audit.Record(ctx, u.AuditActor(), "identity.unlink", u.AuditTarget(), map[string]any{"provider": provider})
 	return nil
 }
 
 // CountLogins counts u's identities at enabled providers: each is a way to
-// log in (for auth.Service.LoginMethods).
+// log in (joined to auth.Service.CountLogins).
 func (s *Service) CountLogins(ctx context.Context, u *auth.User) (int, error) {
 	ids, err := identitiesOf(ctx, s.db, u.ID)
 	if err != nil {

@@ -24,6 +24,7 @@ func (s *Service) Routes(rt *httpx.Router) {
 	rt.HandleFunc("POST /api/passkeys/register/finish", h.finishRegistration)
 	rt.HandleFunc("PATCH /api/passkeys/{id}", h.rename)
 	rt.HandleFunc("DELETE /api/passkeys/{id}", h.remove)
+	rt.HandleFunc("GET /api/auth/passkey", h.availability)
 	rt.HandleFunc("POST /api/auth/passkey/begin", beginLogin(s.BeginLogin))
 	rt.HandleFunc("POST /api/auth/passkey/finish", finishLogin(s.FinishLogin))
 	rt.HandleFunc("POST /api/auth/second-factor/begin", beginLogin(s.BeginSecondFactor))
@@ -152,4 +153,10 @@ func (h handlers) setRequired(w http.ResponseWriter, r *http.Request) {
 	}
 	next, err := h.svc.SetRequired(r.Context(), u, *in.Required)
 	httpx.Reply(w, r, http.StatusOK, map[string]any{"user": next}, err)
+}
+
+// availability tells the sign-in page whether to offer passkeys here, send
+// the browser to the origin where they work, or say how to turn them on.
+func (h handlers) availability(w http.ResponseWriter, r *http.Request) {
+	httpx.JSON(w, http.StatusOK, h.svc.Availability())
 }

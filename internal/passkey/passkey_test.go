@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -314,7 +316,19 @@ func TestDeleteKeepsAWayIn(t *testing.T) {
 	}, withPasskeys)
 }
 
-// A server reached by IP address cannot offer passkeys, and says why.
+// availability is GET /api/auth/passkey as c sees it.
+func availability(t *testing.T, c *testserver.Client) (a struct {
+	Available bool   `json:"available"`
+	Origin    string `json:"origin"`
+	Message   string `json:"message"`
+}) {
+	t.Helper()
+	c.Get(t, "/api/auth/passkey").WantStatus(t, http.StatusOK).Decode(t, &a)
+	return
+}
+
+// A server reached by an IP address that is not loopback cannot offer
+// passkeys, and says how to turn them on.
 func TestPasskeysNeedADomain(t *testing.T) {
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
 		s.Anonymous().Post(t, "/api/auth/passkey/begin", nil).WantError(t, http.StatusServiceUnavailable, "passkeys_unavailable")
@@ -323,5 +337,26 @@ func TestPasskeysNeedADomain(t *testing.T) {
 		if len(list(t, alice)) != 0 {
 			t.Fatal("listing should still work")
 		}
+		a := availability(t, s.Anonymous())
+		if a.Available || !strings.Contains(a.Message, "ECODE_PASSKEY_ORIGIN") {
+			t.Fatalf("availability = %+v, want off with how to turn passkeys on", a)
+		}
+	}, func(c *config.Config) { c.PasskeyOrigin = "http://192.0.2.10:8080" })
+}
+
+// At the default public URL, a loopback IP, passkeys work at localhost on
+// the same port, and the sign-in page learns where.
+func TestPasskeysAtLoopbackDefaultToLocalhost(t *testing.T) {
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		u, err := url.Parse(s.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "http://localhost:" + u.Port()
+		if a := availability(t, s.Anonymous()); !a.Available || a.Origin != want || a.Message != "" {
+			t.Fatalf("availability = %+v, want on at %s", a, want)
+		}
+		alice := s.SignUp(t, "alice")
+		register(t, alice, newSoftKey(t, want, true), "Laptop")
 	})
 }

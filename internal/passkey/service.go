@@ -3,15 +3,18 @@ package passkey
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
+	"ecode/internal/audit"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
 	"ecode/internal/store"
@@ -21,8 +24,10 @@ import (
 type Service struct {
 	db       *store.DB
 	accounts *auth.Service
+	audit    *audit.Log
 	wa       *webauthn.WebAuthn
-	off      error // why this server cannot offer passkeys, or nil
+	off      error  // why this server cannot offer passkeys, or nil
+	origin   string // where browsers use them: scheme://host
 }
 
 const (
@@ -35,16 +40,34 @@ const (
 
 // NewService builds the service for passkeys used at origin; its host is
 // the relying party id. A host that is an IP address cannot have passkeys:
-// the service then answers each ceremony with passkeys_unavailable.
-func NewService(db *store.DB, accounts *auth.Service, origin string) *Service {
-	s := &Service{db: db, accounts: accounts}
+// the service then answers each ceremony with passkeys_unavailable. Either
+// way it logs one line saying where passkeys work, or how to turn them on.
+// Passkeys count among an account's ways to log in; audits (nil records
+// nothing) records them added and removed.
+func NewService(db *store.DB, accounts *auth.Service, audits *audit.Log, origin string) *Service {
+	if db == nil || accounts == nil {
+		panic("passkey.NewService: nil db or accounts")
+	}
+	s := &Service{db: db, accounts: accounts, audit: audits}
+	accounts.CountLogins(s.LoginMethods)
 	u, err := url.Parse(origin)
+	if err == nil && u.Host != "" {
+		s.origin = u.Scheme + "://" + u.Host
+	}
+	if err == nil && isIP(u.Hostname()) {
+		// A normal state for a server reached by IP, rather than a warning.
+		slog.Info("passkeys are off: browsers refuse them at an IP address; set ECODE_PASSKEY_ORIGIN (or ECODE_PUBLIC_URL) to an address with a domain name to turn them on",
+			"origin", s.origin)
+		s.off = errs.Unavailable("passkeys_unavailable",
+			"This server is reached by an IP address, where browsers do not allow passkeys or security keys. An administrator turns them on by setting ECODE_PASSKEY_ORIGIN (or ECODE_PUBLIC_URL) to an address with a domain name, such as https://code.example.com.")
+		return s
+	}
 	if err == nil {
 		timeout := webauthn.TimeoutConfig{Enforce: true, Timeout: ceremonyTimeout, TimeoutUVD: ceremonyTimeout}
 		s.wa, err = webauthn.New(&webauthn.Config{
 			RPID:                  u.Hostname(),
 			RPDisplayName:         "E-Code",
-			RPOrigins:             []string{u.Scheme + "://" + u.Host},
+			RPOrigins:             []string{s.origin},
 			AttestationPreference: protocol.PreferNoAttestation,
 			AuthenticatorSelection: protocol.AuthenticatorSelection{
 				ResidentKey:        protocol.ResidentKeyRequirementPreferred,
@@ -55,14 +78,37 @@ func NewService(db *store.DB, accounts *auth.Service, origin string) *Service {
 		})
 	}
 	if err != nil {
-		// The default public URL is an IP address, so this is a normal
-		// state for a local install rather than a warning.
-		slog.Info("passkeys are off: browsers allow them only on a domain name, such as http://localhost:8080; set ECODE_PUBLIC_URL or ECODE_PASSKEY_ORIGIN",
-			"origin", origin, "err", err)
+		slog.Warn("passkeys are off: ECODE_PASSKEY_ORIGIN is not a usable origin", "origin", origin, "err", err)
 		s.off = errs.Unavailable("passkeys_unavailable",
-			"This server is reached by an IP address, where browsers do not allow passkeys or security keys. Open it by its domain name (for example http://localhost), or ask the administrator to set ECODE_PUBLIC_URL to one.").With(err)
+			"Passkeys are not set up on this server. An administrator turns them on by setting ECODE_PASSKEY_ORIGIN to the address people open, such as https://code.example.com.").With(err)
+		return s
 	}
+	slog.Info("passkeys work at " + s.origin)
 	return s
+}
+
+func isIP(host string) bool {
+	_, err := netip.ParseAddr(host)
+	return err == nil
+}
+
+// Availability says whether this server offers passkeys and at which
+// origin: a browser elsewhere (at the loopback IP when the origin is
+// localhost) must go there to use them.
+type Availability struct {
+	Available bool   `json:"available"`
+	Origin    string `json:"origin"`
+	Message   string `json:"message,omitempty"` // why not, and how to turn them on
+}
+
+// Availability reports whether and where passkeys work.
+func (s *Service) Availability() Availability {
+	a := Availability{Available: s.off == nil, Origin: s.origin}
+	var e *errs.Error
+	if errors.As(s.off, &e) {
+		a.Message = e.Message
+	}
+	return a
 }
 
 // Session keys that hold a ceremony between its begin and finish.
@@ -165,7 +211,7 @@ func (s *Service) FinishRegistration(ctx context.Context, u *auth.User, body []b
 	v := r.view()
 	slog.InfoContext(ctx, "passkey added", "user_id", u.ID, "passkey", r.ID,
 		"discoverable", v.Discoverable, "backup_eligible", v.BackupEligible)
-	s.accounts.Audit.Record(ctx, u.AuditActor(), "passkey.add", u.AuditTarget(), map[string]any{"passkey": r.ID, "name": r.Name})
+	s.audit.Record(ctx, u.AuditActor(), "passkey.add", u.AuditTarget(), map[string]any{"passkey": r.ID, "name": r.Name})
 	return &v, nil
 }
 
@@ -228,7 +274,7 @@ func (s *Service) Delete(ctx context.Context, u *auth.User, id string) error {
 		return err
 	}
 	slog.InfoContext(ctx, "passkey removed", "user_id", u.ID, "passkey", id)
-	s.accounts.Audit.Record(ctx, u.AuditActor(), "passkey.remove", u.AuditTarget(), map[string]any{"passkey": id})
+	s.audit.Record(ctx, u.AuditActor(), "passkey.remove", u.AuditTarget(), map[string]any{"passkey": id})
 	return nil
 }
 

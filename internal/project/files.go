@@ -214,7 +214,13 @@ func (t *Tree) Write(p string, body io.Reader) (int64, error) {
 	}
 	t.own(r, p)
 	t.usage.add(n - old)
+	t.changed()
 	return n, nil
+}
+
+// changed tells the bus the files changed (automatic checkpoints follow).
+func (t *Tree) changed() {
+	events.Publish(context.Background(), t.bus, FilesChanged{ProjectID: t.projectID})
 }
 
 // SetExecutable marks p executable (0755) or not (0644).
@@ -228,7 +234,11 @@ func (t *Tree) SetExecutable(p string, exec bool) error {
 	if exec {
 		mode = 0o755
 	}
-	return fileError(r.Chmod(p, mode), p)
+	if err := r.Chmod(p, mode); err != nil {
+		return fileError(err, p)
+	}
+	t.changed()
+	return nil
 }
 
 // prepareTarget refuses to overwrite a folder and creates p's parents.
@@ -324,6 +334,7 @@ func (t *Tree) Delete(p string) error {
 		return fileError(err, p)
 	}
 	t.usage.invalidate()
+	t.changed()
 	return nil
 }
 
@@ -369,6 +380,7 @@ func (t *Tree) Move(ctx context.Context, from, to string) error {
 	}
 	t.own(r, to)
 	events.Publish(ctx, t.bus, FileMoved{ProjectID: t.projectID, From: from, To: to})
+	t.changed()
 	return nil
 }
 
@@ -416,6 +428,9 @@ func (t *Tree) WriteAll(next func() (*Upload, error)) ([]FileEntry, error) {
 		files = append(files, staged{tmp: tmp, dst: u.Path, n: n, old: old})
 	}
 	out := make([]FileEntry, 0, len(files))
+	if len(files) > 0 {
+		defer t.changed()
+	}
 	for _, f := range files {
 		if err := prepareTarget(r, f.dst); err != nil {
 			return out, err

@@ -33,7 +33,7 @@ func (s *Service) Fork(ctx context.Context, actor *auth.User, id, name string) (
 	}
 	now := store.Now()
 	p := &Project{
-		ID: store.NewID(), OwnerID: actor.ID, Owner: actor.Username, Slug: Slugify(name), Name: name,
+		ID: store.NewID(), OwnerID: actor.ID, Owner: actor.Username, OwnerKind: "user", Slug: Slugify(name), Name: name,
 		Visibility: Private, Template: src.Template, CreatedAt: now, UpdatedAt: now,
 	}
 	unlock := s.history.lock(src.ID) // a consistent copy of the history

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,7 +50,7 @@ func (s *Service) repo(id string) (repo *git.Repository, done func(), err error)
 
 // initHistory starts project id's history with a commit of what its
 // folder holds.
-func (s *Service) initHistory(id, authorName, authorEmail, message string) error {
+func (s *Service) initHistory(id, authorName, authorEmail, msg string) error {
 	if err := os.MkdirAll(s.historyDir(id), 0o700); err != nil {
 		return fmt.Errorf("create history: %w", err)
 	}
@@ -62,7 +63,7 @@ func (s *Service) initHistory(id, authorName, authorEmail, message string) error
 		return err
 	}
 	defer done()
-	_, _, err = commitAll(repo, authorName, authorEmail, message, true)
+	_, _, err = commitAll(repo, authorName, authorEmail, message(msg), true)
 	return err
 }
 
@@ -167,9 +168,10 @@ func (s *Service) migrateHistory() error {
 }
 
 // commitAll stages everything the tree holds now (what .gitignore leaves
-// out excepted) and commits it. It reports false, with the last commit,
-// when nothing changed, unless empty commits are allowed.
-func commitAll(repo *git.Repository, name, email, message string, allowEmpty bool) (*object.Commit, bool, error) {
+// out excepted) and commits it with the message msg makes of the paths
+// that changed. It reports false, with the last commit, when nothing
+// changed, unless empty commits are allowed (msg then gets no paths).
+func commitAll(repo *git.Repository, name, email string, msg func(changed []string) string, allowEmpty bool) (*object.Commit, bool, error) {
 	wt, err := repo.Worktree()
 	if err != nil {
 		return nil, false, err
@@ -178,20 +180,27 @@ func commitAll(repo *git.Repository, name, email, message string, allowEmpty boo
 	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
 		return nil, false, fmt.Errorf("stage changes: %w", err)
 	}
+	var changed []string
 	if !allowEmpty {
 		status, err := wt.Status()
 		if err != nil {
 			return nil, false, fmt.Errorf("status: %w", err)
 		}
-		if status.IsClean() {
+		for path, fs := range status {
+			if fs.Staging != git.Unmodified && fs.Staging != git.Untracked {
+				changed = append(changed, path)
+			}
+		}
+		if len(changed) == 0 {
 			if head, err := repo.Head(); err == nil {
 				if c, err := repo.CommitObject(head.Hash()); err == nil {
 					return c, false, nil
 				}
 			}
 		}
+		slices.Sort(changed)
 	}
-	hash, err := wt.Commit(message, &git.CommitOptions{
+	hash, err := wt.Commit(msg(changed), &git.CommitOptions{
 		AllowEmptyCommits: true,
 		Author:            &object.Signature{Name: name, Email: email, When: time.Now()},
 	})
@@ -204,3 +213,6 @@ func commitAll(repo *git.Repository, name, email, message string, allowEmpty boo
 	}
 	return c, true, nil
 }
+
+// message is a commit message that does not depend on what changed.
+func message(text string) func([]string) string { return func([]string) string { return text } }

@@ -1,7 +1,6 @@
 package project
 
 import (
-	"ecode/internal/events"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,6 +8,12 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"ecode/internal/access"
+	"ecode/internal/auth"
+	"ecode/internal/events"
+	"ecode/internal/store/testdb"
+	"ecode/templates"
 )
 
 // oldProject lays out a project as it was before history left the tree:
@@ -71,7 +76,16 @@ func TestMigrateHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, err := NewService(nil, events.New(), data, Limits{MaxFile: 1 << 20, MaxProject: 1 << 30}, nil)
+	db := testdb.Open(t, testdb.Engines(t)[0])
+	catalog, err := NewCatalog(templates.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func() (*Service, error) {
+		return NewService(db, events.New(), access.NewResolver(db), auth.NewService(db, nil, auth.Options{}), nil,
+			Options{DataDir: data, Limits: Limits{MaxFile: 1 << 20, MaxProject: 1 << 30}, Templates: catalog})
+	}
+	s, err := start()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +110,7 @@ func TestMigrateHistory(t *testing.T) {
 		t.Fatalf("history dir: %v %v", info.Mode(), err)
 	}
 	// A second start has nothing to move.
-	if _, err := NewService(nil, events.New(), data, Limits{MaxFile: 1 << 20, MaxProject: 1 << 30}, nil); err != nil {
+	if _, err := start(); err != nil {
 		t.Fatal(err)
 	}
 	if n := commits(t, s, "kept"); n != 3 {

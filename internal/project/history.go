@@ -25,14 +25,34 @@ type Checkpoint struct {
 	Message string `json:"message"`
 	Author  string `json:"author"`
 	Time    int64  `json:"time"`
+	// Auto: the platform took it by itself (edits settled, or just
+	// before a restore), not a person or the agent.
+	Auto bool `json:"auto"`
 }
+
+// autoTrailer ends the message of an automatic checkpoint: the mark lives
+// in the commit itself, so it survives forks and needs no table.
+const autoTrailer = "E-Code-Checkpoint: auto"
 
 func checkpointOf(c *object.Commit) Checkpoint {
-	return Checkpoint{ID: c.Hash.String(), Short: c.Hash.String()[:7], Message: strings.TrimSpace(c.Message),
-		Author: c.Author.Name, Time: c.Author.When.UnixMilli()}
+	msg := strings.TrimSpace(c.Message)
+	rest, auto := strings.CutSuffix(msg, autoTrailer)
+	if auto {
+		msg = strings.TrimSpace(rest)
+	}
+	return Checkpoint{ID: c.Hash.String(), Short: c.Hash.String()[:7], Message: msg,
+		Author: c.Author.Name, Time: c.Author.When.UnixMilli(), Auto: auto}
 }
 
-const maxHistory = 200
+// autoMessage marks text as the message of an automatic checkpoint.
+func autoMessage(text string) string { return text + "\n\n" + autoTrailer + "\n" }
+
+const (
+	maxHistory = 200 // checkpoints listed
+	// maxHistoryScan bounds the commits read to fill the list when
+	// automatic ones are left out of it.
+	maxHistoryScan = 5000
+)
 
 // historyLocks serialises history changes per project: two checkpoints at
 // once would race on the index.
@@ -56,65 +76,84 @@ func (h *historyLocks) lock(id string) func() {
 	return l.Unlock
 }
 
-// History lists the project's checkpoints, newest first.
-func (s *Service) History(ctx context.Context, actor *auth.User, id string) ([]Checkpoint, error) {
+// History lists the project's checkpoints, newest first: every one a
+// person or the agent made, and the newest automatic ones (the current
+// checkpoint always). It also counts the older automatic checkpoints left
+// out; they stay in the history, and can still be restored by id.
+func (s *Service) History(ctx context.Context, actor *auth.User, id string) (list []Checkpoint, omitted int, err error) {
 	p, err := s.Get(ctx, actor, id, access.Read)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	repo, done, err := s.repo(p.ID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer done()
 	iter, err := repo.Log(&git.LogOptions{Order: git.LogOrderCommitterTime})
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
-		return []Checkpoint{}, nil
+		return []Checkpoint{}, 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read history: %w", err)
+		return nil, 0, fmt.Errorf("read history: %w", err)
 	}
 	defer iter.Close()
-	out := []Checkpoint{}
+	list = []Checkpoint{}
+	autos, scanned := 0, 0
 	err = iter.ForEach(func(c *object.Commit) error {
-		if len(out) >= maxHistory {
+		if len(list) >= maxHistory || scanned >= maxHistoryScan {
 			return io.EOF
 		}
-		out = append(out, checkpointOf(c))
+		scanned++
+		cp := checkpointOf(c)
+		if cp.Auto && scanned > 1 {
+			if autos++; autos > s.auto.keep() {
+				omitted++
+				return nil
+			}
+		}
+		list = append(list, cp)
 		return nil
 	})
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read history: %w", err)
+		return nil, 0, fmt.Errorf("read history: %w", err)
 	}
-	return out, nil
+	return list, omitted, nil
 }
 
 // Checkpoint commits everything the project holds now (what .gitignore
 // leaves out excepted). It reports false when nothing changed since the
-// last checkpoint, which it then returns.
-func (s *Service) Checkpoint(ctx context.Context, actor *auth.User, id, message string) (*Checkpoint, bool, error) {
+// last checkpoint, which it then returns; but after an automatic one it
+// always commits: the new checkpoint names that state, and is kept where
+// automatic ones are left out of the list.
+func (s *Service) Checkpoint(ctx context.Context, actor *auth.User, id, msg string) (*Checkpoint, bool, error) {
 	p, err := s.Get(ctx, actor, id, access.Write)
 	if err != nil {
 		return nil, false, err
 	}
-	message = strings.TrimSpace(message)
-	if message == "" {
-		message = "Checkpoint"
+	msg = strings.TrimSpace(msg)
+	if msg == "" {
+		msg = "Checkpoint"
 	}
-	if len(message) > 1000 {
+	if len(msg) > 1000 {
 		return nil, false, errs.Invalid("invalid_message", "A checkpoint message is at most 1000 bytes.")
 	}
 	defer s.history.lock(p.ID)()
-	return s.commitAll(p, actor, message)
+	cp, changed, err := s.commitAll(p.ID, actor.Username, actor.Email, message(msg), false)
+	if err != nil || changed || !cp.Auto {
+		return cp, changed, err
+	}
+	return s.commitAll(p.ID, actor.Username, actor.Email, message(msg), true)
 }
 
-func (s *Service) commitAll(p *Project, actor *auth.User, message string) (*Checkpoint, bool, error) {
-	repo, done, err := s.repo(p.ID)
+// commitAll checkpoints project id as author name; the history lock is held.
+func (s *Service) commitAll(id, name, email string, msg func(changed []string) string, allowEmpty bool) (*Checkpoint, bool, error) {
+	repo, done, err := s.repo(id)
 	if err != nil {
 		return nil, false, err
 	}
 	defer done()
-	c, changed, err := commitAll(repo, actor.Username, actor.Email, message, false)
+	c, changed, err := commitAll(repo, name, email, msg, allowEmpty)
 	if err != nil {
 		return nil, false, err
 	}
@@ -144,7 +183,8 @@ func (s *Service) Restore(ctx context.Context, actor *auth.User, id, target stri
 	if err != nil {
 		return nil, errs.NotFound("not_found", "No checkpoint %s in this project.", target[:7])
 	}
-	if _, _, err := s.commitAll(p, actor, "Before restoring "+want.Hash.String()[:7]); err != nil {
+	before := autoMessage("Before restoring " + want.Hash.String()[:7])
+	if _, _, err := s.commitAll(p.ID, actor.Username, actor.Email, message(before), false); err != nil {
 		return nil, err
 	}
 	head, err := repo.Head()
@@ -158,7 +198,8 @@ func (s *Service) Restore(ctx context.Context, actor *auth.User, id, target stri
 	if err := s.writeTree(p, current, want); err != nil {
 		return nil, err
 	}
-	cp, _, err := s.commitAll(p, actor, fmt.Sprintf("Restore %s: %s", want.Hash.String()[:7], firstLine(want.Message)))
+	restored := fmt.Sprintf("Restore %s: %s", want.Hash.String()[:7], firstLine(want.Message))
+	cp, _, err := s.commitAll(p.ID, actor.Username, actor.Email, message(restored), false)
 	if err == nil {
 		s.Touched(ctx, p)
 	}

@@ -40,9 +40,10 @@ func (s *Service) Routes(rt *httpx.Router) {
 	rt.HandleFunc("POST /api/projects/{id}/fork", h.fork)
 	rt.HandleFunc("POST /api/projects/{id}/transfer", h.transfer)
 	rt.HandleFunc("GET /api/projects/{id}/history", h.history)
+	rt.HandleFunc("GET /api/projects/{id}/history/{checkpoint}/diff", h.diff)
 	rt.HandleFunc("POST /api/projects/{id}/checkpoints", h.checkpoint)
 	rt.HandleFunc("POST /api/projects/{id}/restore", h.restore)
-	h.memberRoutes(rt)
+	h.resourceRoutes(rt)
 }
 
 func (h handlers) fork(w http.ResponseWriter, r *http.Request) {
@@ -74,12 +75,17 @@ func (h handlers) transfer(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h handlers) history(w http.ResponseWriter, r *http.Request) {
-	cps, err := h.svc.History(r.Context(), auth.Actor(r), r.PathValue("id"))
+	cps, omitted, err := h.svc.History(r.Context(), auth.Actor(r), r.PathValue("id"))
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
-	httpx.JSON(w, http.StatusOK, map[string]any{"checkpoints": cps})
+	httpx.JSON(w, http.StatusOK, map[string]any{"checkpoints": cps, "omittedAuto": omitted})
+}
+
+func (h handlers) diff(w http.ResponseWriter, r *http.Request) {
+	d, err := h.svc.Diff(r.Context(), auth.Actor(r), r.PathValue("id"), r.PathValue("checkpoint"), r.URL.Query().Get("against"))
+	httpx.Reply(w, r, http.StatusOK, d, err)
 }
 
 func (h handlers) checkpoint(w http.ResponseWriter, r *http.Request) {
@@ -136,12 +142,12 @@ func (h handlers) create(w http.ResponseWriter, r *http.Request) {
 	}
 	input := CreateInput{Name: in.Name, Template: in.Template, Visibility: in.Visibility, Owner: in.Owner}
 	if in.GitURL != "" {
-		if h.svc.Importer == nil {
+		if h.svc.runs == nil {
 			httpx.Error(w, r, errs.Invalid("git_import_unavailable", "Importing from git is not available on this server; start from a template."))
 			return
 		}
 		var err error
-		if input, err = h.svc.Importer(in.GitURL, input); err != nil {
+		if input, err = h.svc.runs.Importer(in.GitURL, input); err != nil {
 			httpx.Error(w, r, err)
 			return
 		}

@@ -50,7 +50,7 @@ func (p *Project) TeamID() string {
 // Access is what the authorization layer needs to know of p, as the
 // caller whose Role it carries sees it.
 func (p *Project) Access() access.Project {
-	return access.Project{OwnerID: p.OwnerID, Public: p.Visibility == Public, Role: p.Role}
+	return access.Project{ID: p.ID, OwnerID: p.OwnerID, TeamID: p.TeamID(), Public: p.Visibility == Public, Role: p.Role}
 }
 
 const maxName = 64

@@ -17,6 +17,11 @@ type Transferred struct{ Project *Project }
 // open follow it.
 type FileMoved struct{ ProjectID, From, To string }
 
+// FilesChanged: files of a project changed, through Tree or, as its
+// watcher saw, from inside the sandbox; the platform checkpoints them once
+// edits settle.
+type FilesChanged struct{ ProjectID string }
+
 // AccessChanged: UserID's role on the project changed or ended; their
 // live connections to it reconnect with what they may now do, or close.
 type AccessChanged struct{ ProjectID, UserID string }

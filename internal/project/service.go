@@ -23,57 +23,83 @@ import (
 type Service struct {
 	db        *store.DB
 	bus       *events.Bus
-	dir       string // <data>/projects
-	histRoot  string // <data>/history: the platform's history of each project
+	access    *access.Resolver
+	audit     *audit.Log // records visibility, transfers and deletions; nil records nothing
+	dir       string     // <data>/projects
+	histRoot  string     // <data>/history: the platform's history of each project
 	limits    Limits
 	templates *Catalog
+	uid       func(projectID string) int // nil: files keep the server's uid
+	auto      AutoCheckpoints
+	runs      Runs // nil until the run capability joins (UseRuns)
 
 	mu      sync.Mutex
 	usages  map[string]*usage
+	edits   map[string]int64 // each project's last file write (unix ms) since start
 	history historyLocks
+	// resources: the administrator's policy, each project's disk limit.
+	resources resourceState
+}
 
+// Options are the operator's choices for projects.
+type Options struct {
+	DataDir   string // trees go under DataDir/projects, histories under DataDir/history
+	Limits    Limits
+	Templates *Catalog
 	// SandboxUID, when set, names the host uid that must own a project's
 	// files (the sandbox runs as it); files the platform writes go to it.
 	SandboxUID func(projectID string) int
-	// Audit records sharing, visibility and deletions; nil records nothing.
-	Audit *audit.Log
-	// Importer, when set, turns a git URL into the input that creates the
-	// project from it (validated, with a Fill that clones).
-	Importer func(gitURL string, in CreateInput) (CreateInput, error)
-	// Teams, when set, knows who is in which team and from where a team's
-	// projects may be reached; without it no project is a team's.
-	Teams Teams
+	// Auto tunes automatic checkpoints, which Run takes.
+	Auto AutoCheckpoints
 }
 
-// Teams is what projects need of the team capability.
-type Teams interface {
-	// Role is userID's role in team teamID, "" for none.
-	Role(ctx context.Context, teamID, userID string) (string, error)
-	// Roles maps each team userID is in to userID's role there.
-	Roles(ctx context.Context, userID string) (map[string]string, error)
-	// Admit refuses the request in ctx when it comes from an address team
-	// teamID does not allow.
-	Admit(ctx context.Context, teamID string) error
+// Runs is what projects need of the run capability, which is built from
+// this one and so joins it afterwards (UseRuns).
+type Runs interface {
+	// Importer turns a git URL into the input that creates the project
+	// from it (validated, with a Fill that clones).
+	Importer(gitURL string, in CreateInput) (CreateInput, error)
+	// Running says whether a project's app is running, for the list.
+	Running(projectID string) bool
 }
 
-// NewService keeps project trees under dataDir/projects.
-func NewService(db *store.DB, bus *events.Bus, dataDir string, limits Limits, templates *Catalog) (*Service, error) {
-	dir := filepath.Join(dataDir, "projects")
+// NewService keeps project trees under o.DataDir; roles answers who each
+// caller is to a project, audits (nil records nothing) what happens to
+// them. An account's projects go before the account does.
+func NewService(db *store.DB, bus *events.Bus, roles *access.Resolver, accounts *auth.Service, audits *audit.Log, o Options) (*Service, error) {
+	if db == nil || bus == nil || roles == nil || accounts == nil || o.Templates == nil || o.DataDir == "" {
+		panic("project.NewService: nil db, bus, roles, accounts or templates, or no data dir")
+	}
+	dir := filepath.Join(o.DataDir, "projects")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create projects dir: %w", err)
 	}
-	hist := filepath.Join(dataDir, "history")
+	hist := filepath.Join(o.DataDir, "history")
 	if err := os.MkdirAll(hist, 0o700); err != nil {
 		return nil, fmt.Errorf("create history dir: %w", err)
 	}
 	if err := os.Chmod(hist, 0o700); err != nil {
 		return nil, fmt.Errorf("protect history dir: %w", err)
 	}
-	s := &Service{db: db, bus: bus, dir: dir, histRoot: hist, limits: limits, templates: templates, usages: map[string]*usage{}}
+	s := &Service{db: db, bus: bus, access: roles, audit: audits, dir: dir, histRoot: hist, limits: o.Limits, templates: o.Templates,
+		uid: o.SandboxUID, auto: o.Auto, usages: map[string]*usage{}, edits: map[string]int64{}}
 	if err := s.migrateHistory(); err != nil {
 		return nil, err
 	}
+	s.followEdits()
+	accounts.BeforeDelete(s.DeleteAllOf)
+	audits.Names("project", s.Names)
 	return s, nil
+}
+
+// UseRuns hands projects the run capability: git imports and the running
+// flag of the list. The run capability calls it once, from its
+// constructor; until then imports are refused and nothing shows running.
+func (s *Service) UseRuns(r Runs) {
+	if r == nil || s.runs != nil {
+		panic("project: UseRuns wants one run capability, once")
+	}
+	s.runs = r
 }
 
 // Templates lists the templates a project can start from.
@@ -92,10 +118,10 @@ func (s *Service) Tree(p *Project) *Tree {
 	}
 	s.mu.Unlock()
 	uid := -1
-	if s.SandboxUID != nil {
-		uid = s.SandboxUID(p.ID)
+	if s.uid != nil {
+		uid = s.uid(p.ID)
 	}
-	return &Tree{projectID: p.ID, dir: s.Dir(p.ID), limits: s.limits, usage: u, uid: uid, bus: s.bus}
+	return &Tree{projectID: p.ID, dir: s.Dir(p.ID), limits: s.treeLimits(p.ID), usage: u, uid: uid, bus: s.bus}
 }
 
 // decorate fills in the fields derived for the caller.
@@ -176,17 +202,11 @@ func (s *Service) inTeam(ctx context.Context, actor *auth.User, name string, p *
 	if err != nil {
 		return err
 	}
-	if owner.Kind != TeamOwned || s.Teams == nil {
+	if owner.Kind != TeamOwned {
 		return errs.Invalid("invalid_owner", "A project belongs to you or to one of your teams, and %q is not a team.", name)
 	}
-	role, err := s.Teams.Role(ctx, owner.ID, actor.ID)
+	role, err := s.access.Team(ctx, actor, owner.ID, access.CreateInTeam)
 	if err != nil {
-		return err
-	}
-	if err := access.CanTeam(role, access.CreateInTeam); err != nil {
-		return err
-	}
-	if err := s.Teams.Admit(ctx, owner.ID); err != nil {
 		return err
 	}
 	p.OwnerID, p.Owner, p.OwnerKind, p.Role = owner.ID, owner.Name, TeamOwned, access.ProjectRole(role)
@@ -220,55 +240,18 @@ func (s *Service) Get(ctx context.Context, actor *auth.User, id string, a access
 	if err != nil {
 		return nil, err
 	}
-	if err := s.withRole(ctx, p, actor); err != nil {
-		return nil, err
-	}
-	if err := access.Can(actor, a, p.Access()); err != nil {
-		return nil, err
-	}
-	return decorate(p, actor), nil
+	return s.authorize(ctx, actor, p, a)
 }
 
-// withRole reads actor's role on p into p.Role: as a collaborator, or
-// through the team that owns p. A team's project is refused first to
-// addresses its team does not allow.
-func (s *Service) withRole(ctx context.Context, p *Project, actor *auth.User) error {
-	if err := s.Admit(ctx, p); err != nil {
-		return err
-	}
-	if actor == nil || actor.ID == p.OwnerID {
-		return nil
-	}
-	role, err := memberRole(ctx, s.db, p.ID, actor.ID)
+// authorize asks access whether actor may do a to p, and fills in p as
+// actor sees it.
+func (s *Service) authorize(ctx context.Context, actor *auth.User, p *Project, a access.Action) (*Project, error) {
+	seen, err := s.access.Project(ctx, actor, a, p.Access())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if team := p.TeamID(); team != "" {
-		teamRole, err := s.Teams.Role(ctx, team, actor.ID)
-		if err != nil {
-			return err
-		}
-		role = access.Higher(role, access.ProjectRole(teamRole))
-	}
-	p.Role = role
-	return nil
-}
-
-// Admit refuses the request in ctx when p is a team's and the team does
-// not allow the address it comes from.
-func (s *Service) Admit(ctx context.Context, p *Project) error {
-	if team := p.TeamID(); team != "" && s.Teams != nil {
-		return s.Teams.Admit(ctx, team)
-	}
-	return nil
-}
-
-// UserMay reports whether userID may do a to p: for callers that know a
-// person only by id (a preview pass).
-func (s *Service) UserMay(ctx context.Context, userID string, p *Project, a access.Action) bool {
-	q := *p
-	actor := &auth.User{ID: userID}
-	return s.withRole(ctx, &q, actor) == nil && access.Can(actor, a, q.Access()) == nil
+	p.Role = seen.Role
+	return decorate(p, actor), nil
 }
 
 // BySlug returns owner's project slug when actor may read it.
@@ -277,33 +260,25 @@ func (s *Service) BySlug(ctx context.Context, actor *auth.User, owner, slug stri
 	if err != nil {
 		return nil, err
 	}
-	if err := s.withRole(ctx, p, actor); err != nil {
-		return nil, err
-	}
-	if err := access.Can(actor, access.Read, p.Access()); err != nil {
-		return nil, err
-	}
-	return decorate(p, actor), nil
+	return s.authorize(ctx, actor, p, access.Read)
 }
 
 // Lookup returns owner's project slug without asking who wants it: for
-// callers that authorise by other means (a preview pass).
+// the preview, which finds the project before it knows who asks, then
+// asks access.
 func (s *Service) Lookup(ctx context.Context, owner, slug string) (*Project, error) {
 	return projectBySlug(ctx, s.db, owner, slug)
 }
 
 // List returns actor's projects and those shared with actor, most
 // recently changed first.
-func (s *Service) List(ctx context.Context, actor *auth.User) ([]*Project, error) {
+func (s *Service) List(ctx context.Context, actor *auth.User) ([]Listed, error) {
 	if actor == nil {
 		return nil, auth.ErrUnauthenticated
 	}
-	var teams map[string]string
-	if s.Teams != nil {
-		var err error
-		if teams, err = s.Teams.Roles(ctx, actor.ID); err != nil {
-			return nil, err
-		}
+	teams, err := s.access.TeamRoles(ctx, actor.ID)
+	if err != nil {
+		return nil, err
 	}
 	ps, err := listVisibleTo(ctx, s.db, actor.ID, slices.Collect(maps.Keys(teams)))
 	if err != nil {
@@ -313,9 +288,12 @@ func (s *Service) List(ctx context.Context, actor *auth.User) ([]*Project, error
 		if team := p.TeamID(); team != "" {
 			p.Role = access.Higher(p.Role, access.ProjectRole(teams[team]))
 		}
-		decorate(p, actor)
 	}
-	return ps, nil
+	out := make([]Listed, len(ps))
+	for i, p := range ps {
+		out[i] = s.listed(decorate(p, actor))
+	}
+	return out, nil
 }
 
 // OwnedBy lists the projects of team teamID as actor, whom the team
@@ -360,7 +338,7 @@ func (s *Service) Update(ctx context.Context, actor *auth.User, id string, in Up
 			return nil, err
 		}
 		if *in.Visibility != p.Visibility {
-			s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "project.visibility", audit.Target("project", p.ID), map[string]any{"from": p.Visibility, "to": *in.Visibility})
+			s.audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "project.visibility", audit.Target("project", p.ID), map[string]any{"from": p.Visibility, "to": *in.Visibility})
 		}
 		p.Visibility = *in.Visibility
 	}
@@ -402,9 +380,9 @@ func (s *Service) Transfer(ctx context.Context, actor *auth.User, id, owner stri
 		return nil, err
 	}
 	details := map[string]any{"from": p.Owner, "to": next.Owner, "slug": p.Slug}
-	s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "project.transfer", audit.Target("project", p.ID), details)
+	s.audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "project.transfer", audit.Target("project", p.ID), details)
 	if team := next.TeamID(); team != "" && team != p.TeamID() {
-		s.Audit.RecordIn(ctx, team, actor.AuditActor(), "project.transfer", audit.Target("project", p.ID), details)
+		s.audit.RecordIn(ctx, team, actor.AuditActor(), "project.transfer", audit.Target("project", p.ID), details)
 	}
 	slog.InfoContext(ctx, "project transferred", "project_id", p.ID, "from", p.Owner, "to", next.Owner)
 	events.Publish(ctx, s.bus, Transferred{Project: &next})
@@ -446,7 +424,7 @@ func (s *Service) Delete(ctx context.Context, actor *auth.User, id string) error
 	s.mu.Unlock()
 	events.Publish(ctx, s.bus, Deleted{ProjectID: p.ID})
 	slog.InfoContext(ctx, "project deleted", "project_id", p.ID, "owner", p.Owner, "slug", p.Slug)
-	s.Audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "project.delete", audit.Target("project", p.ID), map[string]any{"slug": p.Owner + "/" + p.Slug})
+	s.audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "project.delete", audit.Target("project", p.ID), map[string]any{"slug": p.Owner + "/" + p.Slug})
 	return nil
 }
 

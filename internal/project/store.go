@@ -119,18 +119,6 @@ func accountByName(ctx context.Context, db *store.DB, name string) (*account, er
 	return &a, nil
 }
 
-func memberRole(ctx context.Context, db *store.DB, projectID, userID string) (string, error) {
-	var role string
-	err := db.Get(ctx, &role, `SELECT role FROM project_members WHERE project_id = ? AND user_id = ?`, projectID, userID)
-	if store.NoRows(err) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read role: %w", err)
-	}
-	return role, nil
-}
-
 func updateProject(ctx context.Context, db *store.DB, p *Project) error {
 	_, err := db.Exec(ctx, `UPDATE projects SET slug = ?, name = ?, visibility = ?, internet = ?, updated_at = ? WHERE id = ?`,
 		p.Slug, p.Name, p.Visibility, p.Internet, p.UpdatedAt, p.ID)

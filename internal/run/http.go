@@ -20,6 +20,8 @@ func (s *Service) Routes(rt *httpx.Router) {
 	rt.HandleFunc("GET /api/projects/{id}/runs/{runId}", h.get)
 	rt.HandleFunc("GET /api/projects/{id}/runs/{runId}/output", h.output)
 	rt.HandleFunc("POST /api/projects/{id}/exec", h.exec)
+	rt.HandleFunc("GET /api/projects/{id}/sandbox", h.sandbox)
+	rt.HandleFunc("POST /api/projects/{id}/sandbox/restart", h.restart)
 	rt.HandleFunc("GET /api/preview/pass", s.pass)
 }
 

@@ -117,7 +117,7 @@ func (s *Service) ServePreview(w http.ResponseWriter, r *http.Request) {
 		previewPage(w, http.StatusNotFound, "No such project", "There is no project at this address.")
 		return
 	}
-	if err := s.projects.Admit(r.Context(), p); err != nil {
+	if err := s.opts.Access.Admit(r.Context(), p.Access()); err != nil {
 		msg := "This project can't be reached from your network."
 		if e, ok := errs.As(err); ok {
 			msg = e.Message
@@ -135,7 +135,9 @@ func (s *Service) ServePreview(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, httpx.LocalPath(r.URL.Query().Get("next"), "/"), http.StatusFound)
 		return
 	}
-	if p.Visibility != project.Public && !s.mayView(r, p) {
+	// Access is asked on every request, as of every other route: a pass
+	// names a person, and outlives nobody's rights.
+	if _, err := s.opts.Access.Project(r.Context(), s.passHolder(r, p), access.Read, p.Access()); err != nil {
 		back := s.opts.PublicURL + "/api/preview/pass?" + url.Values{"host": {r.Host}, "next": {r.URL.RequestURI()}}.Encode()
 		http.Redirect(w, r, back, http.StatusFound)
 		return
@@ -149,14 +151,16 @@ func (s *Service) ServePreview(w http.ResponseWriter, r *http.Request) {
 	s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey{}, target{projectID: p.ID, port: port})))
 }
 
-func (s *Service) mayView(r *http.Request, p *project.Project) bool {
+// passHolder is the person whose pass for p the request carries, or nil.
+func (s *Service) passHolder(r *http.Request, p *project.Project) *auth.User {
 	c, err := r.Cookie(previewCookie)
 	if err != nil {
-		return false
+		return nil
 	}
-	uid, ok := s.verify(c.Value, p.ID)
-	// Access is asked again on every request: a pass outlives nobody's rights.
-	return ok && s.projects.UserMay(r.Context(), uid, p, access.Read)
+	if uid, ok := s.verify(c.Value, p.ID); ok {
+		return &auth.User{ID: uid}
+	}
+	return nil
 }
 
 func (s *Service) passCookie(r *http.Request, pass string) *http.Cookie {

@@ -9,6 +9,7 @@ import (
 // Run statuses.
 const (
 	Starting = "starting"
+	Building = "building" // waiting on a compile: the shared Go cache, or the run's own go build
 	Running  = "running"
 	Exited   = "exited"
 	Crashed  = "crashed"

@@ -248,18 +248,13 @@ func (w *maskWriter) pass(buf []byte, final bool) error {
 }
 
 // maskedProcess masks a process's output with the values it was given.
-// With idle set, what is held back is passed on after that long without
-// output: a shell's echo must not wait for the next keystroke, and whoever
-// types in a shell may read its environment anyway.
 type maskedProcess struct {
 	runtime.Process
-	m    *masker
-	idle time.Duration
+	m *masker
 }
 
 func (p maskedProcess) Wait(ctx context.Context, stdout, stderr io.Writer) (runtime.Exit, error) {
 	ow := p.m.Writer(stdout)
-	ow.idle = p.idle
 	var ew *maskWriter
 	if stderr != nil {
 		ew = p.m.Writer(stderr)

@@ -46,6 +46,7 @@ type Options struct {
 	GitImportRoots []string      // host folders file:// imports may clone from
 	CacheRoot      string        // per-project caches (~/.cache in the sandbox) live below it
 	MaxCacheBytes  int64         // a project's cache is held to this size (see cache.go); 0: no limit
+	ToolCacheRoot  string        // caches the platform builds for every sandbox, read-only inside (gocache.go); "": none
 	// Reachable says which addresses imports may clone from (as egress
 	// allows them); nil means egress.Reachable(nil): public addresses that
 	// are not the host's own.
@@ -55,6 +56,11 @@ type Options struct {
 	// Secrets returns a project's secrets as NAME=value: the environment
 	// of its runs, shells and commands, and what their output masks.
 	Secrets func(ctx context.Context, projectID string) ([]string, error)
+	// Access resolves who a preview's visitor is to its project.
+	Access *access.Resolver
+
+	ShellIdle time.Duration // close a shell nobody has watched for this long; 0: 10 minutes
+	MaxShells int           // live shells per project; 0: 16
 }
 
 // Service is the run capability.
@@ -67,22 +73,35 @@ type Service struct {
 
 	mu           sync.Mutex
 	consoles     map[string]*console
+	shells       map[string]*shellHub // by project id
 	previewCache map[string]cachedProject
 	watched      map[runtime.Sandbox]bool
+	tools        toolCache
 }
 
 // NewService builds the service; Run keeps its sandboxes until ctx ends.
 // It follows the projects on bus: a deleted project's sandbox and caches
-// go, a changed one's egress policy follows at once.
+// go, a changed one's egress policy follows at once. It joins projects
+// in turn (project.Service.UseRuns): git imports and the running flag of
+// their list are this service's.
 func NewService(bus *events.Bus, projects *project.Service, rt runtime.Runtime, opts Options) *Service {
+	if bus == nil || projects == nil || rt == nil {
+		panic("run.NewService: nil bus, projects or runtime")
+	}
 	if opts.DefaultPort == 0 {
 		opts.DefaultPort = 3000
 	}
 	s := &Service{projects: projects, rt: rt, pool: newPool(rt, opts.IdleTimeout), opts: opts, consoles: map[string]*console{},
-		previewCache: map[string]cachedProject{}, watched: map[runtime.Sandbox]bool{}}
+		shells: map[string]*shellHub{}, previewCache: map[string]cachedProject{}, watched: map[runtime.Sandbox]bool{}}
 	s.pool.prepare = s.prepareCache
 	events.Subscribe(bus, func(_ context.Context, e project.Deleted) { s.forget(e.ProjectID) })
 	events.Subscribe(bus, func(_ context.Context, e project.Updated) { s.applyPolicy(e.Project) })
+	if s.opts.ShellIdle == 0 {
+		s.opts.ShellIdle = defaultShellIdle
+	}
+	if s.opts.MaxShells == 0 {
+		s.opts.MaxShells = defaultMaxShells
+	}
 	if s.opts.DiskCheck == 0 {
 		s.opts.DiskCheck = 5 * time.Second
 	}
@@ -90,6 +109,7 @@ func NewService(bus *events.Bus, projects *project.Service, rt runtime.Runtime, 
 		s.opts.Reachable = egress.Reachable(nil)
 	}
 	s.proxy = s.newProxy()
+	projects.UseRuns(s)
 	return s
 }
 
@@ -114,7 +134,19 @@ func (s *Service) sandbox(ctx context.Context, p *project.Project) (runtime.Sand
 		return nil, nil, errs.Unavailable("sandbox_unavailable", "Code cannot run on this server: %v.", err)
 	}
 	s.applyPolicy(p)
-	spec := runtime.Spec{ID: p.ID, ProjectDir: s.projects.Dir(p.ID), Egress: true}
+	res, err := s.projects.SandboxResources(ctx, p.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec := runtime.Spec{ID: p.ID, ProjectDir: s.projects.Dir(p.ID), Egress: true,
+		Limits: runtime.Limits{MemoryBytes: res.MemoryBytes, CPUs: res.CPUs, Pids: res.Pids}}
+	if s.opts.ToolCacheRoot != "" {
+		dir, err := s.toolCacheRoot()
+		if err != nil {
+			return nil, nil, err
+		}
+		spec.ToolCacheDir = dir
+	}
 	if s.opts.CacheRoot != "" {
 		spec.CacheDir = filepath.Join(s.opts.CacheRoot, p.ID)
 		if err := os.MkdirAll(spec.CacheDir, 0o700); err != nil {
@@ -195,8 +227,8 @@ func (s *Service) applyPolicy(p *project.Project) {
 	}
 }
 
-// forget lets go of a deleted project: its sandbox, egress policy,
-// console, caches and install stamp.
+// forget lets go of a deleted project: its sandbox (and with it its
+// shells), egress policy, console, caches and install stamp.
 func (s *Service) forget(projectID string) {
 	s.pool.stop(projectID)
 	if s.opts.Egress != nil {
@@ -204,6 +236,7 @@ func (s *Service) forget(projectID string) {
 	}
 	s.mu.Lock()
 	delete(s.consoles, projectID)
+	delete(s.shells, projectID)
 	s.mu.Unlock()
 	if s.opts.CacheRoot != "" {
 		_ = os.RemoveAll(filepath.Join(s.opts.CacheRoot, projectID))
@@ -312,6 +345,7 @@ func (s *Service) execute(ctx context.Context, p *project.Project, cfg Config, c
 		_ = out.Flush()
 		c.changed(r)
 	}
+	s.awaitGoCache(ctx, p, c, r, out)
 	sb, release, err := s.sandbox(ctx, p)
 	if err != nil {
 		finish(Failed, nil, errMessage(err))
@@ -332,7 +366,7 @@ func (s *Service) execute(ctx context.Context, p *project.Project, cfg Config, c
 	}
 	for _, st := range steps {
 		fmt.Fprintf(out, "%s$ %s%s\r\n", dim, st.cmd, reset)
-		e, err := s.stream(ctx, sb, st.cmd, env, out)
+		e, err := s.stream(ctx, sb, st.cmd, env, &buildNotices{w: out, c: c, r: r, base: Starting})
 		_ = out.Flush()
 		if err != nil || e.Code != 0 {
 			code := e.Code
@@ -348,7 +382,7 @@ func (s *Service) execute(ctx context.Context, p *project.Project, cfg Config, c
 	c.changed(r)
 	watchDone := make(chan struct{})
 	go s.watchPorts(ctx, p, sb, c, r, watchDone)
-	e, err := s.stream(ctx, sb, cfg.Run, env, out)
+	e, err := s.stream(ctx, sb, cfg.Run, env, &buildNotices{w: out, c: c, r: r, base: Running})
 	_ = out.Flush()
 	close(watchDone)
 	code := e.Code

@@ -193,7 +193,7 @@ func waitPreview(t *testing.T, s *testserver.Server, c *testserver.Client, proje
 			}
 			return &previewClient{s: s, c: c, host: u.Host, until: deadline, projectID: projectID, runID: runID}
 		}
-		if r.Status != "starting" && r.Status != "running" || time.Now().After(deadline) {
+		if r.Status != "starting" && r.Status != "building" && r.Status != "running" || time.Now().After(deadline) {
 			t.Fatalf("run %+v never got a preview\nconsole:\n%s", r, runOutput(t, s, c, projectID, runID))
 		}
 		time.Sleep(250 * time.Millisecond)

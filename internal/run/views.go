@@ -3,12 +3,10 @@ package run
 import (
 	"context"
 	"io"
-	"time"
 
 	"ecode/internal/access"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
-	"ecode/internal/runtime"
 )
 
 var errNoRun = errs.NotFound("not_found", "No such run in this project.")
@@ -21,6 +19,21 @@ func (s *Service) List(ctx context.Context, actor *auth.User, projectID string) 
 	}
 	runs, cur := s.console(p.ID).list()
 	return runs, cur, nil
+}
+
+// Running reports whether projectID has a run starting or running, for
+// lists that show it; it asks nobody's access (the caller listed the project).
+func (s *Service) Running(projectID string) bool {
+	s.mu.Lock()
+	c := s.consoles[projectID]
+	s.mu.Unlock()
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	r := c.current
+	c.mu.Unlock()
+	return r != nil && r.active()
 }
 
 // Get returns one run.
@@ -88,29 +101,4 @@ func (s *Service) Subscribe(ctx context.Context, actor *auth.User, projectID str
 	}
 	snap, ch, cancel := s.console(p.ID).subscribe()
 	return snap, ch, cancel, nil
-}
-
-// shellEcho is how long a shell's output may wait for the rest of what
-// could be a secret: short enough that typing feels immediate.
-const shellEcho = 30 * time.Millisecond
-
-// Shell starts an interactive terminal in the project's sandbox; what it
-// prints is masked. The caller must call release once the shell has ended.
-func (s *Service) Shell(ctx context.Context, actor *auth.User, projectID string, rows, cols uint16) (runtime.Process, func(), error) {
-	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
-	if err != nil {
-		return nil, nil, err
-	}
-	sb, release, err := s.sandbox(ctx, p)
-	if err != nil {
-		return nil, nil, err
-	}
-	secrets := s.secretEnv(ctx, p.ID)
-	proc, err := sb.Exec(ctx, runtime.Command{Argv: []string{"bash", "-i"}, TTY: true, Rows: rows, Cols: cols,
-		Env: append(secrets, "PS1=\\[\\e[32m\\]\\w\\[\\e[0m\\]$ ")})
-	if err != nil {
-		release()
-		return nil, nil, errs.Unavailable("shell_failed", "The shell did not start: %v.", err)
-	}
-	return maskedProcess{Process: proc, m: newMasker(secrets), idle: shellEcho}, release, nil
 }

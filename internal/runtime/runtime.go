@@ -19,6 +19,27 @@ type Spec struct {
 	// CacheDir, when set, is a host folder kept across the project's
 	// sandboxes and mounted at ~/.cache: package and build caches.
 	CacheDir string
+	// ToolCacheDir, when set, is a host folder of caches the platform
+	// built itself (Go's standard library), mounted read-only at ToolCache
+	// in every sandbox: no project can change what all of them read.
+	ToolCacheDir string
+	// Limits are the project's own; a zero field takes the driver's default.
+	Limits Limits
+}
+
+// Limits bound what one sandbox may use.
+type Limits struct {
+	MemoryBytes int64   `json:"memoryBytes"`
+	CPUs        float64 `json:"cpus"` // cores of CPU time per wall second
+	Pids        int     `json:"pids"` // processes and threads
+}
+
+// Resources are what a running sandbox is held to, as the kernel has it,
+// and what it uses now.
+type Resources struct {
+	Limits
+	MemoryUsed int64 `json:"memoryUsed"`
+	PidsUsed   int   `json:"pidsUsed"`
 }
 
 // Command is what runs in a sandbox.
@@ -53,6 +74,9 @@ type Sandbox interface {
 	Ports(ctx context.Context) ([]int, error)
 	// Dial connects to a port inside, as a preview does.
 	Dial(ctx context.Context, port int) (net.Conn, error)
+	// Resources reads the limits the sandbox is held to and its usage;
+	// false where the driver cannot tell (no cgroup).
+	Resources() (Resources, bool)
 	// OOMKilled reports whether the memory limit has killed something.
 	OOMKilled() bool
 	// Done is closed when the sandbox has ended, whatever the reason.
@@ -76,6 +100,7 @@ const (
 	ProjectDir  = "/home/runner/project"
 	HomeDir     = "/home/runner"
 	AgentBinary = "/opt/sbx/ecode"
+	ToolCache   = "/opt/sbx/toolcache"
 )
 
 // BaseEnv is the environment every sandbox command starts from: nothing of

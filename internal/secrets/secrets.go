@@ -45,13 +45,15 @@ type Service struct {
 	db       *store.DB
 	keys     *seal.Keyring
 	projects Projects
-	// Audit records every reveal and change; nil records nothing.
-	Audit *audit.Log
+	audit    *audit.Log // records every reveal and change; nil records nothing
 }
 
-// NewService returns the secrets store.
-func NewService(db *store.DB, keys *seal.Keyring, projects Projects) *Service {
-	return &Service{db: db, keys: keys, projects: projects}
+// NewService returns the secrets store, recording to audits.
+func NewService(db *store.DB, keys *seal.Keyring, projects Projects, audits *audit.Log) *Service {
+	if db == nil || keys == nil || projects == nil {
+		panic("secrets.NewService: nil db, keys or projects")
+	}
+	return &Service{db: db, keys: keys, projects: projects, audit: audits}
 }
 
 // Scope is where secrets live: a project's own, or a team's, which every
@@ -128,7 +130,7 @@ func (s *Service) Reveal(ctx context.Context, actor *auth.User, sc Scope, name s
 	if err != nil {
 		return "", fmt.Errorf("open secret %s: %w", name, err)
 	}
-	s.Audit.RecordIn(ctx, sc.team, actor.AuditActor(), "secret.reveal", sc.target(name), nil)
+	s.audit.RecordIn(ctx, sc.team, actor.AuditActor(), "secret.reveal", sc.target(name), nil)
 	return string(v), nil
 }
 
@@ -146,7 +148,7 @@ func (s *Service) Set(ctx context.Context, actor *auth.User, sc Scope, name, val
 	if err != nil {
 		return fmt.Errorf("set secret: %w", err)
 	}
-	s.Audit.RecordIn(ctx, sc.team, actor.AuditActor(), "secret.set", sc.target(name), nil)
+	s.audit.RecordIn(ctx, sc.team, actor.AuditActor(), "secret.set", sc.target(name), nil)
 	return nil
 }
 
@@ -159,7 +161,7 @@ func (s *Service) Delete(ctx context.Context, actor *auth.User, sc Scope, name s
 	if n == 0 {
 		return sc.notFound(name)
 	}
-	s.Audit.RecordIn(ctx, sc.team, actor.AuditActor(), "secret.delete", sc.target(name), nil)
+	s.audit.RecordIn(ctx, sc.team, actor.AuditActor(), "secret.delete", sc.target(name), nil)
 	return nil
 }
 

@@ -117,7 +117,7 @@ func TestReseal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return secrets.NewService(s.App.DB, keys, s.App.Projects)
+			return secrets.NewService(s.App.DB, keys, s.App.Projects, nil)
 		}
 		if n, err := with(newKey, oldKey).Reseal(t.Context()); err != nil || n != 2 {
 			t.Fatalf("reseal = %d, %v", n, err)

@@ -44,7 +44,7 @@ var needs = map[string]need{
 	"POST /api/auth/signup": anyone, "POST /api/auth/login": anyone, "POST /api/auth/logout": anyone,
 	"GET /api/auth/providers": anyone, "GET /api/auth/oauth/{provider}/start": anyone,
 	"GET /api/auth/oauth/{provider}/callback": anyone, "POST /api/auth/oauth/username": anyone,
-	"POST /api/auth/passkey/begin": anyone, "POST /api/auth/passkey/finish": anyone,
+	"GET /api/auth/passkey": anyone, "POST /api/auth/passkey/begin": anyone, "POST /api/auth/passkey/finish": anyone,
 	"POST /api/auth/second-factor/begin": anyone, "POST /api/auth/second-factor/finish": anyone,
 	"GET /api/preview/pass": anyone,
 
@@ -67,23 +67,24 @@ var needs = map[string]need{
 	"GET /api/projects/{id}/zip": viewer, "GET /api/projects/{id}/search": viewer,
 	"GET /api/projects/{id}/history": viewer, "GET /api/projects/{id}/members": viewer,
 	"GET /api/projects/{id}/runs": viewer, "GET /api/projects/{id}/runs/{runId}": viewer,
-	"GET /api/projects/{id}/runs/{runId}/output": viewer, "GET /api/projects/{id}/run-config": viewer,
+	"GET /api/projects/{id}/history/{checkpoint}/diff": viewer, "GET /api/projects/{id}/run-config": viewer,
 	"GET /api/projects/{id}/agent/runs": viewer, "GET /api/projects/{id}/agent/runs/{runId}": viewer,
-	"GET /api/projects/{id}/ws": viewer, "POST /api/projects/{id}/fork": viewer,
+	"GET /api/projects/{id}/runs/{runId}/output": viewer, "GET /api/projects/{id}/ws": viewer, "POST /api/projects/{id}/fork": viewer,
+	"GET /api/projects/{id}/resources": viewer, "GET /api/projects/{id}/sandbox": viewer,
 
 	"PUT /api/projects/{id}/files/{path...}": editor, "DELETE /api/projects/{id}/files/{path...}": editor,
 	"POST /api/projects/{id}/mkdir": editor, "POST /api/projects/{id}/move": editor, "POST /api/projects/{id}/upload": editor,
 	"POST /api/projects/{id}/checkpoints": editor, "POST /api/projects/{id}/restore": editor,
 	"POST /api/projects/{id}/run": editor, "POST /api/projects/{id}/stop": editor, "POST /api/projects/{id}/exec": editor,
 	"POST /api/projects/{id}/agent/runs": editor, "POST /api/projects/{id}/agent/runs/{runId}/stop": editor,
-	"POST /api/projects/{id}/complete": editor,
-	"GET /api/projects/{id}/secrets":   editor, "GET /api/projects/{id}/secrets/{name}": editor,
+	"POST /api/projects/{id}/complete": editor, "POST /api/projects/{id}/sandbox/restart": editor,
+	"GET /api/projects/{id}/secrets": editor, "GET /api/projects/{id}/secrets/{name}": editor,
 	"PUT /api/projects/{id}/secrets/{name}": editor, "DELETE /api/projects/{id}/secrets/{name}": editor,
 
 	"PATCH /api/projects/{id}": owner, "DELETE /api/projects/{id}": owner, "POST /api/projects/{id}/transfer": owner,
 	"POST /api/projects/{id}/members": owner, "PATCH /api/projects/{id}/members/{userId}": owner,
-	"DELETE /api/projects/{id}/members/{userId}": owner,
-	"POST /api/projects/{id}/invites":            owner, "DELETE /api/projects/{id}/invites/{inviteId}": owner,
+	"DELETE /api/projects/{id}/members/{userId}": owner, "PUT /api/projects/{id}/resources": owner,
+	"POST /api/projects/{id}/invites": owner, "DELETE /api/projects/{id}/invites/{inviteId}": owner,
 
 	"GET /api/admin/audit": platform, "POST /api/admin/audit/verify": platform,
 
@@ -116,6 +117,7 @@ func TestRoutePermissions(t *testing.T) {
 	model := httptest.NewServer(&agenttest.Model{})
 	t.Cleanup(model.Close)
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		checkSpec(t, s)
 		admin := s.SignUp(t, "olga") // the first account administers the platform
 		own := s.SignUp(t, "owen")
 		other := s.SignUp(t, "walt") // a third collaborator, whom the member routes act on
@@ -238,6 +240,8 @@ func body(route string) any {
 		return map[string]any{"role": "viewer", "expiresInHours": 1}
 	case strings.HasPrefix(route, "PATCH /api/projects/"):
 		return map[string]string{"name": "Renamed"}
+	case strings.HasSuffix(route, "/resources"):
+		return map[string]any{}
 	case strings.HasPrefix(route, "PUT "):
 		return "content"
 	}
@@ -259,6 +263,7 @@ func TestTeamRoutePermissions(t *testing.T) {
 	model := httptest.NewServer(&agenttest.Model{})
 	t.Cleanup(model.Close)
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		checkSpec(t, s)
 		s.SignUp(t, "olga") // the platform's administrator, in no team
 		founder := s.SignUp(t, "owen")
 		other := s.SignUp(t, "walt") // a team viewer and collaborator, whom the member routes act on
@@ -368,7 +373,8 @@ func TestSocketPermissions(t *testing.T) {
 		conn := dialSocket(t, s, who.c, p.ID)
 		for typ, need := range ws.Needs {
 			refusal := probeSocket(t, conn, map[string]any{"type": typ, "id": "probe", "path": "a.txt", "rows": 24, "cols": 80})
-			if allowed := need == access.Read || who.write; allowed == (refusal != "") {
+			member := who.c != nil // the anonymous caller is the public project's only visitor here
+			if allowed := need == access.Read || need == access.Watch && member || who.write; allowed == (refusal != "") {
 				t.Errorf("%s as %s: refused %q; want allowed=%v", typ, who.name, refusal, allowed)
 			}
 		}

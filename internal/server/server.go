@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"ecode/internal/access"
 	"ecode/internal/agent"
 	"ecode/internal/audit"
 	"ecode/internal/auth"
@@ -26,6 +27,7 @@ import (
 	"ecode/internal/config"
 	"ecode/internal/events"
 	"ecode/internal/httpx"
+	"ecode/internal/membership"
 	"ecode/internal/monitor"
 	"ecode/internal/oauth"
 	"ecode/internal/passkey"
@@ -58,23 +60,62 @@ type Server struct {
 	stop     context.CancelFunc
 }
 
+// Core is the platform's services that need no sandbox: what the server
+// builds first, and what every admin command acts through, so none of
+// them holds a service built by half.
+type Core struct {
+	Bus      *events.Bus
+	Keyring  *seal.Keyring
+	Audit    *audit.Log
+	Roles    *access.Resolver
+	Accounts *auth.Service
+	Projects *project.Service
+	Secrets  *secrets.Service
+	SSHKeys  *sshkey.Service
+	Teams    *team.Service
+}
+
+// NewCore builds the core services over db, in the order they depend on
+// each other: the audit log they all record to first, the accounts that
+// the others hook into before those (see auth.Service.BeforeDelete).
+func NewCore(ctx context.Context, db *store.DB, cfg config.Config) (*Core, error) {
+	catalog, err := project.NewCatalog(templates.FS)
+	if err != nil {
+		return nil, err
+	}
+	keyring, err := seal.Load(cfg.MasterKey, filepath.Join(cfg.DataDir, "master.key"), cfg.PreviousKeys)
+	if err != nil {
+		return nil, err
+	}
+	audits, err := audit.OpenInstall(ctx, db, keyring, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	c := &Core{Bus: events.New(), Keyring: keyring, Audit: audits, Roles: access.NewResolver(db)}
+	c.Accounts = auth.NewService(db, audits, auth.Options{SecureCookies: cfg.SecureCookies(), AllowSignup: cfg.AllowSignup,
+		DeviceKey: keyring.Derive("ecode device cookie v1")[keyring.Current()]})
+	var uid func(string) int
+	if os.Geteuid() == 0 {
+		uid = runtime.SandboxUID
+	}
+	c.Projects, err = project.NewService(db, c.Bus, c.Roles, c.Accounts, audits, project.Options{
+		DataDir: cfg.DataDir, Limits: project.Limits{MaxFile: cfg.MaxFileBytes, MaxProject: cfg.MaxProjectBytes}, Templates: catalog,
+		SandboxUID: uid, Auto: project.AutoCheckpoints{Quiet: cfg.AutoCheckpoint, Gap: cfg.AutoCheckpointGap},
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.Secrets = secrets.NewService(db, keyring, c.Projects, audits)
+	c.SSHKeys = sshkey.NewService(db, keyring, audits)
+	c.Teams = team.NewService(db, c.Bus, c.Roles, c.Accounts, c.Projects, c.Secrets, audits)
+	return c, nil
+}
+
 // New opens and migrates the database and builds every service. dist is
 // the embedded front end.
 func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	db, err := store.OpenMigrated(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
-		return nil, err
-	}
-	catalog, err := project.NewCatalog(templates.FS)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	bus := events.New()
-	projects, err := project.NewService(db, bus, cfg.DataDir,
-		project.Limits{MaxFile: cfg.MaxFileBytes, MaxProject: cfg.MaxProjectBytes}, catalog)
-	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	bgctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -90,19 +131,18 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	keyring, err := seal.Load(cfg.MasterKey, filepath.Join(cfg.DataDir, "master.key"), cfg.PreviousKeys)
+	core, err := NewCore(ctx, db, cfg)
 	if err != nil {
 		return fail(err)
 	}
-	audits, err := audit.OpenInstall(ctx, db, keyring, cfg.DataDir)
-	if err != nil {
+	bus, roles, audits, accounts, projects, vault, teams := core.Bus, core.Roles, core.Audit, core.Accounts, core.Projects, core.Secrets, core.Teams
+	sl := cfg.Sandbox
+	if err := projects.SetResourcePolicy(ctx, project.ResourcePolicy{
+		Default: project.Resources{MemoryBytes: sl.Memory, CPUs: sl.CPUs, Pids: int(sl.Pids)},
+		Max:     project.Resources{MemoryBytes: sl.MaxMemory, CPUs: sl.MaxCPUs, Pids: int(sl.MaxPids), DiskBytes: sl.MaxDisk},
+	}); err != nil {
 		return fail(err)
 	}
-	projects.Audit = audits
-	sshKeys := sshkey.NewService(db, keyring)
-	sshKeys.Audit = audits
-	vault := secrets.NewService(db, keyring, projects)
-	vault.Audit = audits
 	private, err := cfg.PrivateNets()
 	if err != nil {
 		return fail(err)
@@ -115,38 +155,22 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if os.Geteuid() == 0 {
-		projects.SandboxUID = runtime.SandboxUID
-	}
 	runs := run.NewService(bus, projects, driver, run.Options{
-		IdleTimeout: cfg.SandboxIdle, PreviewDomain: cfg.PreviewDomain, PublicURL: cfg.PublicURL,
+		IdleTimeout: cfg.SandboxIdle, ShellIdle: cfg.ShellIdle, PreviewDomain: cfg.PreviewDomain, PublicURL: cfg.PublicURL,
 		StateDir: filepath.Join(cfg.DataDir, "runs"), PreviewKey: key, Egress: proxy,
 		DiskCheck: cfg.DiskCheck, GitImportRoots: cfg.ImportRoots(),
 		CacheRoot: filepath.Join(cfg.DataDir, "caches"), MaxCacheBytes: cfg.MaxCacheBytes,
-		Reachable: reachable, SSHKey: sshKeys.Private, Secrets: vault.Env,
+		ToolCacheRoot: filepath.Join(cfg.DataDir, "toolcache"),
+		Reachable:     reachable, SSHKey: core.SSHKeys.Private, Secrets: vault.Env, Access: roles,
 	})
 	agents := agent.NewService(bgctx, db, projects, runs, aiConfig(cfg.AI()), agent.DefaultBudgets)
 	if err := agents.Recover(ctx); err != nil {
 		return fail(err)
 	}
-	accounts := auth.NewService(db, auth.Options{SecureCookies: cfg.SecureCookies(), AllowSignup: cfg.AllowSignup,
-		DeviceKey: keyring.Derive("ecode device cookie v1")[keyring.Current()]})
-	accounts.Audit = audits
-	teams := team.NewService(db, bus, accounts, projects)
-	teams.Secrets, teams.Audit = vault, audits
-	projects.Teams = teams
-	accounts.OnDeleteUser = func(ctx context.Context, u *auth.User) error {
-		if err := teams.LeaveAll(ctx, u); err != nil {
-			return err
-		}
-		return projects.DeleteAllOf(ctx, u)
-	}
-	logins := oauth.NewService(db, accounts, oauthOptions(cfg))
-	accounts.LoginMethods = append(accounts.LoginMethods, logins.CountLogins)
-	passkeys := passkey.NewService(db, accounts, cfg.PasskeyOrigin)
-	accounts.LoginMethods = append(accounts.LoginMethods, passkeys.LoginMethods)
+	members := membership.New(db, roles, accounts, audits, projects.Roster(), teams.Roster())
+	logins := oauth.NewService(db, accounts, audits, oauthOptions(cfg))
+	passkeys := passkey.NewService(db, accounts, audits, cfg.PasskeyOrigin)
 	live := collab.NewService(bus, projects, collab.Options{MaxFile: cfg.MaxFileBytes})
-	projects.Importer = runs.Importer
 	s := &Server{
 		Config:   cfg,
 		DB:       db,
@@ -172,9 +196,10 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	passkeys.Routes(s.Router)
 	s.Projects.Routes(s.Router)
 	s.Runs.Routes(s.Router)
-	sshKeys.Routes(s.Router)
+	core.SSHKeys.Routes(s.Router)
 	vault.Routes(s.Router)
 	teams.Routes(s.Router)
+	members.Routes(s.Router)
 	audits.Routes(s.Router, func(r *http.Request) (string, bool) {
 		u := auth.Actor(r)
 		if u == nil {
@@ -205,8 +230,12 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 
 	s.bg.Go(func() { s.Auth.Run(bgctx) })
 	s.bg.Go(func() { s.Runs.Run(bgctx) })
+	s.bg.Go(func() { projects.Run(bgctx) })
 	s.bg.Go(agents.Wait)
 	s.bg.Go(func() { _ = driver.Check(bgctx) }) // warm the probe before the first health check
+	if cfg.GoCachePrewarm {
+		s.bg.Go(func() { runs.PrewarmGoCache(bgctx) })
+	}
 	return s, nil
 }
 

@@ -24,6 +24,7 @@ var public = map[string]bool{
 	"GET /api/tokens":              true, // the caller's own
 	"GET /api/projects":            true, // the caller's own
 	"GET /api/auth/providers":      true, // the login page lists them
+	"GET /api/auth/passkey":        true, // whether and where the sign-in page offers passkeys
 	"POST /api/auth/passkey/begin": true, // a login starts anonymous
 }
 
@@ -31,6 +32,7 @@ var public = map[string]bool{
 // or an anonymous caller see or change another user's private project.
 func TestEveryRouteAsksAccess(t *testing.T) {
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		checkSpec(t, s)
 		victim := s.SignUp(t, "victim")
 		p := victim.CreateProject(t, "Private Thing")
 		victim.Put(t, "/api/projects/"+p.ID+"/files/a.txt", "precious").WantStatus(t, 204)
@@ -118,6 +120,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 
 func TestHealthAndMetrics(t *testing.T) {
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		checkSpec(t, s)
 		var h struct {
 			Status string
 			Checks map[string]struct{ Status, Error string }
@@ -165,6 +168,7 @@ func TestHealthNamesFailingCheck(t *testing.T) {
 
 func TestUIRoutes(t *testing.T) {
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		checkSpec(t, s)
 		kim := s.SignUp(t, "kim")
 		kim.CreateProject(t, "Hidden")
 		for path, want := range map[string]int{"/": 200, "/login": 200, "/signup": 200, "/settings": 200, "/@kim/hidden": 200, "/nowhere": 404, "/@kim/none": 404} {

@@ -34,15 +34,17 @@ type Key struct {
 
 // Service stores keys, sealed.
 type Service struct {
-	db   *store.DB
-	keys *seal.Keyring
-	// Audit records new and deleted keys; nil records nothing.
-	Audit *audit.Log
+	db    *store.DB
+	keys  *seal.Keyring
+	audit *audit.Log // records new and deleted keys; nil records nothing
 }
 
-// NewService returns a key store sealing with keys.
-func NewService(db *store.DB, keys *seal.Keyring) *Service {
-	return &Service{db: db, keys: keys}
+// NewService returns a key store sealing with keys, recording to audits.
+func NewService(db *store.DB, keys *seal.Keyring, audits *audit.Log) *Service {
+	if db == nil || keys == nil {
+		panic("sshkey.NewService: nil db or keys")
+	}
+	return &Service{db: db, keys: keys, audit: audits}
 }
 
 // ErrNoKey means the person has not made a key yet.
@@ -74,7 +76,7 @@ func (s *Service) Generate(ctx context.Context, u *auth.User) (*Key, error) {
 		return nil, fmt.Errorf("store ssh key: %w", err)
 	}
 	k = k.withFingerprint()
-	s.Audit.Record(ctx, u.AuditActor(), "ssh_key.create", u.AuditTarget(), map[string]any{"fingerprint": k.Fingerprint})
+	s.audit.Record(ctx, u.AuditActor(), "ssh_key.create", u.AuditTarget(), map[string]any{"fingerprint": k.Fingerprint})
 	return k, nil
 }
 
@@ -138,7 +140,7 @@ func (s *Service) Delete(ctx context.Context, u *auth.User) error {
 	if n == 0 {
 		return ErrNoKey
 	}
-	s.Audit.Record(ctx, u.AuditActor(), "ssh_key.delete", u.AuditTarget(), nil)
+	s.audit.Record(ctx, u.AuditActor(), "ssh_key.delete", u.AuditTarget(), nil)
 	return nil
 }
 

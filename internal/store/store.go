@@ -1,7 +1,8 @@
 // Package store opens the platform database (SQLite by default, PostgreSQL by
 // URL), applies the embedded goose migrations for its dialect, and offers the
-// few helpers every capability's store.go shares: ids, times, transactions
-// and portable error checks.
+// few helpers every capability's store.go shares: Q, the one way to run a
+// query alone or inside a unit of work (Tx), ids, times and portable
+// error checks.
 package store
 
 import (
@@ -121,33 +122,72 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// Get runs a one-row query with ? placeholders into dst.
-func (db *DB) Get(ctx context.Context, dst any, query string, args ...any) error {
-	return db.GetContext(ctx, dst, db.Rebind(query), args...)
+// Q runs queries written with ? placeholders: the database itself, or one
+// unit of work in it. Store functions take a Q, so each runs alone (given
+// the DB) or as part of a transaction (given what Tx hands out), and a
+// unit of work never needs a second connection.
+type Q interface {
+	// Get runs a one-row query into dst; no row is an error NoRows knows.
+	Get(ctx context.Context, dst any, query string, args ...any) error
+	// Select runs a query into the slice dst.
+	Select(ctx context.Context, dst any, query string, args ...any) error
+	// Exec runs a statement and returns the rows it touched.
+	Exec(ctx context.Context, query string, args ...any) (int64, error)
 }
 
-// Select runs a query with ? placeholders into the slice dst.
-func (db *DB) Select(ctx context.Context, dst any, query string, args ...any) error {
-	return db.SelectContext(ctx, dst, db.Rebind(query), args...)
+// queryer is what both *sqlx.DB and *sqlx.Tx offer.
+type queryer interface {
+	sqlx.ExtContext
+	GetContext(ctx context.Context, dst any, query string, args ...any) error
+	SelectContext(ctx context.Context, dst any, query string, args ...any) error
 }
 
-// Exec runs a statement with ? placeholders and returns the rows it touched.
-func (db *DB) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := db.ExecContext(ctx, db.Rebind(query), args...)
+// rebound is a Q over a connection pool or a transaction.
+type rebound struct{ q queryer }
+
+func (r rebound) Get(ctx context.Context, dst any, query string, args ...any) error {
+	return r.q.GetContext(ctx, dst, r.q.Rebind(query), args...)
+}
+
+func (r rebound) Select(ctx context.Context, dst any, query string, args ...any) error {
+	return r.q.SelectContext(ctx, dst, r.q.Rebind(query), args...)
+}
+
+func (r rebound) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := r.q.ExecContext(ctx, r.q.Rebind(query), args...)
 	if err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
 }
 
-// Tx runs fn in a transaction, committing when it returns nil.
-func (db *DB) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+// Get runs a one-row query with ? placeholders into dst.
+func (db *DB) Get(ctx context.Context, dst any, query string, args ...any) error {
+	return rebound{db.DB}.Get(ctx, dst, query, args...)
+}
+
+// Select runs a query with ? placeholders into the slice dst.
+func (db *DB) Select(ctx context.Context, dst any, query string, args ...any) error {
+	return rebound{db.DB}.Select(ctx, dst, query, args...)
+}
+
+// Exec runs a statement with ? placeholders and returns the rows it touched.
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	return rebound{db.DB}.Exec(ctx, query, args...)
+}
+
+// Tx runs fn as one unit of work: everything it does through q commits
+// when it returns nil and none of it when it fails or panics. fn must use
+// q, not db: on SQLite the transaction holds the write lock, so a write
+// through db would wait on it.
+func (db *DB) Tx(ctx context.Context, fn func(q Q) error) error {
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
+	// After Commit this does nothing; otherwise it undoes fn's work, a panic's too.
+	defer func() { _ = tx.Rollback() }()
+	if err := fn(rebound{tx}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -176,3 +216,5 @@ func IsUnique(err error) bool {
 
 // NoRows reports whether err says a one-row query found nothing.
 func NoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+var _ Q = (*DB)(nil)

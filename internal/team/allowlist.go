@@ -193,7 +193,7 @@ func (s *Service) SetAllowlist(ctx context.Context, actor *auth.User, name strin
 	}
 	s.allow.forget(t.ID)
 	s.eachProject(ctx, t.ID, func(id string) { events.Publish(ctx, s.bus, project.AdmissionChanged{ProjectID: id}) })
-	s.Audit.RecordIn(ctx, t.ID, actor.AuditActor(), "team.allowlist", audit.Target("team", t.ID),
+	s.audit.RecordIn(ctx, t.ID, actor.AuditActor(), "team.allowlist", audit.Target("team", t.ID),
 		map[string]any{"from": texts(before.list), "to": texts(list), "lockedOut": len(list) > 0 && !allows(list, ip)})
 	return &Allowlist{Allowlist: texts(list), YourIP: ip}, nil
 }
@@ -213,6 +213,6 @@ func (s *Service) ClearAllowlist(ctx context.Context, name string) error {
 		return fmt.Errorf("clear allowlist: %w", err)
 	}
 	s.allow.forget(id)
-	s.Audit.RecordIn(ctx, id, audit.Actor{}, "team.allowlist.clear", audit.Target("team", id), nil)
+	s.audit.RecordIn(ctx, id, audit.Actor{}, "team.allowlist.clear", audit.Target("team", id), nil)
 	return nil
 }

@@ -30,10 +30,11 @@ func (s *Service) AuditLog(ctx context.Context, actor *auth.User, name string, f
 		f.ActorID = u.ID
 	}
 	f.Team = t.ID
-	return s.Audit.Search(ctx, f)
+	return s.audit.Search(ctx, f)
 }
 
-// Routes mounts the team routes under /api/teams and /api/team-invites.
+// Routes mounts the team routes under /api/teams; its roster and invite
+// links are mounted by package membership.
 func (s *Service) Routes(rt *httpx.Router) {
 	rt.HandleFunc("POST /api/teams", func(w http.ResponseWriter, r *http.Request) {
 		var in struct{ Name, DisplayName string }
@@ -73,62 +74,7 @@ func (s *Service) Routes(rt *httpx.Router) {
 		ps, err := s.Projects(r.Context(), auth.Actor(r), r.PathValue("team"))
 		httpx.Reply(w, r, http.StatusOK, map[string]any{"projects": ps}, err)
 	})
-	s.memberRoutes(rt)
 	s.policyRoutes(rt)
-}
-
-func (s *Service) memberRoutes(rt *httpx.Router) {
-	rt.HandleFunc("GET /api/teams/{team}/members", func(w http.ResponseWriter, r *http.Request) {
-		members, invites, err := s.Members(r.Context(), auth.Actor(r), r.PathValue("team"))
-		httpx.Reply(w, r, http.StatusOK, map[string]any{"members": members, "invites": invites}, err)
-	})
-	rt.HandleFunc("POST /api/teams/{team}/members", func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ Username, Role string }
-		if err := httpx.Decode(w, r, &in); err != nil {
-			httpx.Error(w, r, err)
-			return
-		}
-		m, err := s.AddMember(r.Context(), auth.Actor(r), r.PathValue("team"), in.Username, in.Role)
-		httpx.Reply(w, r, http.StatusCreated, map[string]any{"member": m}, err)
-	})
-	rt.HandleFunc("PATCH /api/teams/{team}/members/{userId}", func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ Role string }
-		if err := httpx.Decode(w, r, &in); err != nil {
-			httpx.Error(w, r, err)
-			return
-		}
-		m, err := s.SetRole(r.Context(), auth.Actor(r), r.PathValue("team"), r.PathValue("userId"), in.Role)
-		httpx.Reply(w, r, http.StatusOK, map[string]any{"member": m}, err)
-	})
-	rt.HandleFunc("DELETE /api/teams/{team}/members/{userId}", func(w http.ResponseWriter, r *http.Request) {
-		httpx.NoContent(w, r, s.RemoveMember(r.Context(), auth.Actor(r), r.PathValue("team"), r.PathValue("userId")))
-	})
-	rt.HandleFunc("POST /api/teams/{team}/invites", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Role           string
-			ExpiresInHours int
-		}
-		if err := httpx.Decode(w, r, &in); err != nil {
-			httpx.Error(w, r, err)
-			return
-		}
-		inv, err := s.CreateInvite(r.Context(), auth.Actor(r), r.PathValue("team"), in.Role, in.ExpiresInHours)
-		httpx.Reply(w, r, http.StatusCreated, map[string]any{"invite": inv}, err)
-	})
-	rt.HandleFunc("DELETE /api/teams/{team}/invites/{inviteId}", func(w http.ResponseWriter, r *http.Request) {
-		httpx.NoContent(w, r, s.RevokeInvite(r.Context(), auth.Actor(r), r.PathValue("team"), r.PathValue("inviteId")))
-	})
-	rt.HandleFunc("GET /api/team-invites/{token}", func(w http.ResponseWriter, r *http.Request) {
-		if auth.Require(w, r) == nil {
-			return
-		}
-		v, err := s.Invitation(r.Context(), r.PathValue("token"))
-		httpx.Reply(w, r, http.StatusOK, map[string]any{"invite": v}, err)
-	})
-	rt.HandleFunc("POST /api/team-invites/{token}/accept", func(w http.ResponseWriter, r *http.Request) {
-		t, err := s.AcceptInvite(r.Context(), auth.Actor(r), r.PathValue("token"))
-		httpx.Reply(w, r, http.StatusOK, map[string]any{"team": t}, err)
-	})
 }
 
 // policyRoutes mounts what a team's admins govern: secrets, the
@@ -145,11 +91,11 @@ func (s *Service) policyRoutes(rt *httpx.Router) {
 		sc, err := manage(r)
 		var list []secrets.Secret
 		if err == nil {
-			list, err = s.Secrets.List(r.Context(), sc)
+			list, err = s.secrets.List(r.Context(), sc)
 		}
 		httpx.Reply(w, r, http.StatusOK, map[string]any{"secrets": list}, err)
 	})
-	s.Secrets.ItemRoutes(rt, "/api/teams/{team}/secrets", manage)
+	s.secrets.ItemRoutes(rt, "/api/teams/{team}/secrets", manage)
 	rt.HandleFunc("GET /api/teams/{team}/allowlist", func(w http.ResponseWriter, r *http.Request) {
 		a, err := s.Allowlist(r.Context(), auth.Actor(r), r.PathValue("team"))
 		httpx.Reply(w, r, http.StatusOK, a, err)

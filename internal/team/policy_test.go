@@ -218,31 +218,3 @@ func TestAccountDeletionAndTeams(t *testing.T) {
 		dee.Post(t, "/api/teams", map[string]string{"name": "solo"}).WantStatus(t, 201) // the name went with its team
 	})
 }
-
-// A project invite, like a team invite, asks the team's allowlist before
-// anything: from a refused address nobody joins, and from an allowed one
-// the link works.
-func TestProjectInviteAsksAllowlistFirst(t *testing.T) {
-	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
-		amy := s.SignUp(t, "amy")
-		amy.Post(t, "/api/teams", map[string]string{"name": "fort"}).WantStatus(t, 201)
-		p := createIn(t, amy, "fort", "Keep")
-		base := "/api/projects/" + p.ID
-		var out struct{ Invite struct{ URL string } }
-		amy.Post(t, base+"/invites", map[string]any{"role": "editor", "expiresInHours": 1}).WantStatus(t, 201).Decode(t, &out)
-		token := strings.TrimPrefix(out.Invite.URL, "/invite/")
-		amy.Put(t, "/api/teams/fort/allowlist", map[string]any{"allowlist": []string{"127.0.0.1", "127.0.0.2"}}).WantStatus(t, 200)
-
-		joe := s.SignUp(t, "joe")
-		joe.From("127.0.0.4").Post(t, "/api/invites/"+token+"/accept", nil).WantError(t, 403, "ip_not_allowed")
-		var members struct{ Members []struct{ Username string } }
-		amy.Get(t, base+"/members").WantStatus(t, 200).Decode(t, &members)
-		for _, m := range members.Members {
-			if m.Username == "joe" {
-				t.Fatal("joe joined from an address the allowlist refuses")
-			}
-		}
-		joe.From("127.0.0.2").Post(t, "/api/invites/"+token+"/accept", nil).WantStatus(t, 200)
-		joe.From("127.0.0.2").Put(t, base+"/files/joe.txt", "hi").WantStatus(t, 204)
-	})
-}

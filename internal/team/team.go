@@ -12,8 +12,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/jmoiron/sqlx"
-
 	"ecode/internal/access"
 	"ecode/internal/audit"
 	"ecode/internal/auth"
@@ -39,9 +37,10 @@ type Team struct {
 // Accounts is what teams need of the account capability: a team is an
 // account in the people's namespace.
 type Accounts interface {
-	NewTeamAccount(ctx context.Context, name string) (string, error)
+	NewTeamAccount(ctx context.Context, q store.Q, name string) (string, error)
 	DeleteTeamAccount(ctx context.Context, id string) error
 	UserByUsername(ctx context.Context, username string) (*auth.User, error)
+	BeforeDelete(fn func(ctx context.Context, u *auth.User) error)
 }
 
 // Projects is what teams need of the project capability.
@@ -55,22 +54,30 @@ type Projects interface {
 type Service struct {
 	db       *store.DB
 	bus      *events.Bus
+	access   *access.Resolver
 	accounts Accounts
 	projects Projects
+	secrets  *secrets.Service // keeps the team's secrets
+	audit    *audit.Log       // records what happens to teams; nil records nothing
 	allow    allowlists
-
-	// Secrets keeps the team's secrets; nil serves none.
-	Secrets *secrets.Service
-	// Audit records what happens to teams; nil records nothing.
-	Audit *audit.Log
 }
 
 // NewService returns the teams capability. A change of someone's team
 // role, or of the team's allowlist, is published on bus as the change it
 // makes to each of the team's projects (project.AccessChanged,
-// project.AdmissionChanged).
-func NewService(db *store.DB, bus *events.Bus, accounts Accounts, projects Projects) *Service {
-	return &Service{db: db, bus: bus, accounts: accounts, projects: projects, allow: allowlists{cache: map[string]cachedList{}}}
+// project.AdmissionChanged). roles answers who each caller is to a team,
+// and this service's Admit guards it: the allowlists are the team's. An
+// account leaves its teams before it is deleted, and cannot while it is
+// the sole owner of a team with other members.
+func NewService(db *store.DB, bus *events.Bus, roles *access.Resolver, accounts Accounts, projects Projects, vault *secrets.Service, audits *audit.Log) *Service {
+	if db == nil || bus == nil || roles == nil || accounts == nil || projects == nil || vault == nil {
+		panic("team.NewService: nil db, bus, roles, accounts, projects or secrets")
+	}
+	s := &Service{db: db, bus: bus, access: roles, accounts: accounts, projects: projects, secrets: vault, audit: audits,
+		allow: allowlists{cache: map[string]cachedList{}}}
+	roles.Guard(s)
+	accounts.BeforeDelete(s.LeaveAll)
+	return s
 }
 
 // eachProject calls fn with the id of each project of team teamID.
@@ -100,7 +107,8 @@ func checkDisplayName(name, fallback string) (string, error) {
 	return name, nil
 }
 
-// Create makes a team with actor as its owner.
+// Create makes a team with actor as its owner: its account, its row and
+// the owner's membership, in one unit of work.
 func (s *Service) Create(ctx context.Context, actor *auth.User, name, displayName string) (*Team, error) {
 	if actor == nil {
 		return nil, auth.ErrUnauthenticated
@@ -112,25 +120,27 @@ func (s *Service) Create(ctx context.Context, actor *auth.User, name, displayNam
 	if displayName, err = checkDisplayName(displayName, name); err != nil {
 		return nil, err
 	}
-	id, err := s.accounts.NewTeamAccount(ctx, name)
+	var id string
+	err = s.db.Tx(ctx, func(q store.Q) error {
+		var err error
+		if id, err = s.accounts.NewTeamAccount(ctx, q, name); err != nil {
+			return err
+		}
+		now := store.Now()
+		if _, err := q.Exec(ctx, `INSERT INTO teams (id, display_name, created_by, created_at) VALUES (?, ?, ?, ?)`,
+			id, displayName, actor.ID, now); err != nil {
+			return fmt.Errorf("create team %s: %w", name, err)
+		}
+		if _, err := q.Exec(ctx, `INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`,
+			id, actor.ID, access.TeamOwner, now); err != nil {
+			return fmt.Errorf("make %s the owner of team %s: %w", actor.Username, name, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	now := store.Now()
-	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO teams (id, display_name, created_by, created_at) VALUES (?, ?, ?, ?)`),
-			id, displayName, actor.ID, now); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`),
-			id, actor.ID, access.TeamOwner, now)
-		return err
-	})
-	if err != nil {
-		_ = s.accounts.DeleteTeamAccount(context.WithoutCancel(ctx), id)
-		return nil, fmt.Errorf("create team: %w", err)
-	}
-	s.Audit.RecordIn(ctx, id, actor.AuditActor(), "team.create", audit.Target("team", id), map[string]any{"name": name})
+	s.audit.RecordIn(ctx, id, actor.AuditActor(), "team.create", audit.Target("team", id), map[string]any{"name": name})
 	return s.Get(ctx, actor, name)
 }
 
@@ -176,18 +186,14 @@ func (s *Service) authorize(ctx context.Context, actor *auth.User, name string, 
 		return nil, auth.ErrUnauthenticated
 	}
 	var t Team
-	err := s.db.Get(ctx, &t, `SELECT `+teamCols+`, COALESCE(m.role, '') AS role FROM teams t JOIN users u ON u.id = t.id
-		LEFT JOIN team_members m ON m.team_id = t.id AND m.user_id = ? WHERE u.username = ?`, actor.ID, strings.ToLower(name))
+	err := s.db.Get(ctx, &t, `SELECT `+teamCols+` FROM teams t JOIN users u ON u.id = t.id WHERE u.username = ?`, strings.ToLower(name))
 	if store.NoRows(err) {
 		return nil, access.ErrNoTeam
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get team: %w", err)
 	}
-	if err := access.CanTeam(t.Role, a); err != nil {
-		return nil, err
-	}
-	if err := s.Admit(ctx, t.ID); err != nil {
+	if t.Role, err = s.access.Team(ctx, actor, t.ID, a); err != nil {
 		return nil, err
 	}
 	return &t, nil
@@ -205,7 +211,7 @@ func (s *Service) Update(ctx context.Context, actor *auth.User, name, displayNam
 	if _, err := s.db.Exec(ctx, `UPDATE teams SET display_name = ? WHERE id = ?`, displayName, t.ID); err != nil {
 		return nil, fmt.Errorf("update team: %w", err)
 	}
-	s.Audit.RecordIn(ctx, t.ID, actor.AuditActor(), "team.update", audit.Target("team", t.ID), map[string]any{"displayName": displayName})
+	s.audit.RecordIn(ctx, t.ID, actor.AuditActor(), "team.update", audit.Target("team", t.ID), map[string]any{"displayName": displayName})
 	return s.Get(ctx, actor, name)
 }
 
@@ -231,7 +237,7 @@ func (s *Service) remove(ctx context.Context, actor *auth.User, id, name string)
 		return err
 	}
 	s.allow.forget(id)
-	s.Audit.RecordIn(ctx, id, actor.AuditActor(), "team.delete", audit.Target("team", id), map[string]any{"name": name})
+	s.audit.RecordIn(ctx, id, actor.AuditActor(), "team.delete", audit.Target("team", id), map[string]any{"name": name})
 	return nil
 }
 
@@ -242,35 +248,6 @@ func (s *Service) Projects(ctx context.Context, actor *auth.User, name string) (
 		return nil, err
 	}
 	return s.projects.OwnedBy(ctx, actor, t.ID, t.Role)
-}
-
-// Role is userID's role in team teamID, "" for none.
-func (s *Service) Role(ctx context.Context, teamID, userID string) (string, error) {
-	var role string
-	err := s.db.Get(ctx, &role, `SELECT role FROM team_members WHERE team_id = ? AND user_id = ?`, teamID, userID)
-	if store.NoRows(err) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read team role: %w", err)
-	}
-	return role, nil
-}
-
-// Roles maps each team userID is in to userID's role there.
-func (s *Service) Roles(ctx context.Context, userID string) (map[string]string, error) {
-	var rows []struct {
-		Team string `db:"team_id"`
-		Role string `db:"role"`
-	}
-	if err := s.db.Select(ctx, &rows, `SELECT team_id, role FROM team_members WHERE user_id = ?`, userID); err != nil {
-		return nil, fmt.Errorf("read team roles: %w", err)
-	}
-	out := make(map[string]string, len(rows))
-	for _, r := range rows {
-		out[r.Team] = r.Role
-	}
-	return out, nil
 }
 
 // LeaveAll takes u out of every team, for an account that goes: a team

@@ -43,6 +43,15 @@ func WithoutSignup(c *config.Config) { c.AllowSignup = false }
 // WithSandboxIdle stops sandboxes after d unused.
 func WithSandboxIdle(d time.Duration) Option { return func(c *config.Config) { c.SandboxIdle = d } }
 
+// WithShellIdle closes shells nobody has watched for d.
+func WithShellIdle(d time.Duration) Option { return func(c *config.Config) { c.ShellIdle = d } }
+
+// WithAutoCheckpoint checkpoints projects by themselves after quiet, at
+// most once per gap.
+func WithAutoCheckpoint(quiet, gap time.Duration) Option {
+	return func(c *config.Config) { c.AutoCheckpoint, c.AutoCheckpointGap = quiet, gap }
+}
+
 // WithReadTimeout gives clients d to send headers, and lets a body pause no longer.
 func WithReadTimeout(d time.Duration) Option { return func(c *config.Config) { c.ReadTimeout = d } }
 
@@ -113,6 +122,7 @@ func New(t testing.TB, e testdb.Engine, opts ...Option) *Server {
 		os.Chmod(d, 0o711)
 	}
 	cfg.DatabaseURL = e.URL(t)
+	cfg.GoCachePrewarm = false // minutes of compiling: only the tests that want it ask for it
 	for _, o := range opts {
 		o(&cfg)
 	}

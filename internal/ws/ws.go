@@ -1,12 +1,11 @@
 // Package ws is the one WebSocket of a workspace tab. Channels share it by
-// message type: the project's console (run output and status), the tab's
-// shells, the project's agent, its documents and presence.
+// message type: the project's console (run output and status), its
+// shells, its agent, its documents and presence.
 package ws
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -22,7 +21,6 @@ import (
 	"ecode/internal/httpx"
 	"ecode/internal/project"
 	"ecode/internal/run"
-	"ecode/internal/runtime"
 )
 
 // Handler serves /api/projects/{id}/ws.
@@ -58,6 +56,9 @@ type msg struct {
 	File      *string           `json:"file,omitempty"`
 	Selection *collab.Selection `json:"selection,omitempty"`
 	Message   string            `json:"message,omitempty"`
+	// Shells: the project's live shells and whom each person looks at.
+	Shells []run.ShellView   `json:"shells,omitempty"`
+	Active map[string]string `json:"active,omitempty"`
 }
 
 // MarshalJSON writes the error code under "code" for error messages.
@@ -72,8 +73,6 @@ func (m msg) MarshalJSON() ([]byte, error) {
 	return json.Marshal(plain(m))
 }
 
-const maxShells = 8
-
 // Needs is what each message a tab sends asks of the tab's person, checked
 // before the message is handled as routes check HTTP callers: the socket's
 // part of the permission matrix (the server's permission test walks it).
@@ -81,6 +80,7 @@ const maxShells = 8
 var Needs = map[string]access.Action{
 	"console.subscribe": access.Read, "agent.subscribe": access.Read,
 	"doc.open": access.Read, "doc.close": access.Read, "presence.update": access.Read,
+	"shells.subscribe": access.Watch, "shell.attach": access.Watch, "shell.detach": access.Watch, "shell.focus": access.Watch,
 	"doc.push":   access.Write,
 	"shell.open": access.Write, "shell.input": access.Write, "shell.resize": access.Write, "shell.close": access.Write,
 }
@@ -95,11 +95,14 @@ type session struct {
 	ctx    context.Context
 	peer   *collab.Peer
 
-	mu     sync.Mutex
-	shells map[string]runtime.Process
-	subbed bool
-	agent  bool // following the agent
-	wg     sync.WaitGroup
+	shells *run.Shells
+
+	mu       sync.Mutex
+	attached map[string]context.CancelFunc // the shells this tab watches, by id
+	subbed   bool
+	agent    bool // following the agent
+	listing  bool // following the list of shells
+	wg       sync.WaitGroup
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
@@ -116,8 +119,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(1 << 20)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	s := &session{h: h, actor: actor, access: p.Access(), projID: p.ID, conn: conn, out: make(chan any, 512), ctx: ctx, shells: map[string]runtime.Process{}}
+	s := &session{h: h, actor: actor, access: p.Access(), projID: p.ID, conn: conn, out: make(chan any, 512), ctx: ctx, attached: map[string]context.CancelFunc{}}
 	go s.write(cancel)
+	if s.shells, err = h.Runs.Shells(ctx, actor, p.ID); err != nil {
+		cancel()
+		conn.Close(websocket.StatusPolicyViolation, "no access")
+		return
+	}
 	if s.peer, err = h.Collab.Join(ctx, actor, p.ID, s.deliver, s.hangUp); err != nil {
 		cancel()
 		conn.Close(websocket.StatusPolicyViolation, "no access")
@@ -125,12 +133,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	defer h.Collab.Leave(s.peer)
 	s.read()
-	cancel()
-	s.mu.Lock()
-	for _, proc := range s.shells {
-		_ = proc.Kill()
-	}
-	s.mu.Unlock()
+	cancel() // the tab's shells live on: it only stops watching them
 	s.wg.Wait()
 	conn.Close(websocket.StatusNormalClosure, "")
 }
@@ -256,28 +259,31 @@ func (s *session) read() {
 			s.h.Collab.Close(s.peer, m.Path)
 		case "presence.update":
 			s.h.Collab.SetPresence(s.peer, m.File, m.Selection)
+		case "shells.subscribe":
+			s.followShells()
 		case "shell.open":
-			s.openShell(m)
+			s.watchShell(m.ID, true, m.Rows, m.Cols)
+		case "shell.attach":
+			s.watchShell(m.ID, false, 0, 0)
+		case "shell.detach":
+			s.unwatchShell(m.ID)
+		case "shell.focus":
+			s.shells.Focus(m.ID)
 		case "shell.input":
-			if proc := s.shell(m.ID); proc != nil {
-				_, _ = proc.Write(m.Data)
-			}
+			s.check(m.ID, s.shells.Input(m.ID, m.Data))
 		case "shell.resize":
-			if proc := s.shell(m.ID); proc != nil && m.Rows > 0 && m.Cols > 0 {
-				_ = proc.Resize(m.Rows, m.Cols)
-			}
+			s.check(m.ID, s.shells.Resize(m.ID, m.Rows, m.Cols))
 		case "shell.close":
-			if proc := s.shell(m.ID); proc != nil {
-				_ = proc.Kill()
-			}
+			s.check(m.ID, s.shells.Close(m.ID))
 		}
 	}
 }
 
-func (s *session) shell(id string) runtime.Process {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.shells[id]
+// check tells the tab why the message for id failed, if it did.
+func (s *session) check(id string, err error) {
+	if err != nil {
+		s.fail(id, err)
+	}
 }
 
 func (s *session) subscribe() {
@@ -345,56 +351,110 @@ func follow[E any](s *session, following *bool, open func() (msg, <-chan E, func
 	})
 }
 
-func (s *session) openShell(m msg) {
-	if m.ID == "" || len(m.ID) > 64 {
-		s.fail(m.ID, errs.Invalid("invalid_id", "A shell needs an id of 1 to 64 characters."))
-		return
-	}
+// followShells sends the project's list of shells, then again whenever
+// it changes.
+func (s *session) followShells() {
 	s.mu.Lock()
-	_, exists := s.shells[m.ID]
-	full := len(s.shells) >= maxShells
+	already := s.listing
+	s.listing = true
 	s.mu.Unlock()
-	switch {
-	case exists:
-		s.fail(m.ID, errs.Conflict("shell_exists", "A shell with this id is already open."))
-		return
-	case full:
-		s.fail(m.ID, errs.Invalid("too_many_shells", "At most %d shells per tab.", maxShells))
+	if already {
 		return
 	}
-	rows, cols := m.Rows, m.Cols
-	if rows == 0 || cols == 0 {
-		rows, cols = 24, 80
-	}
-	proc, release, err := s.h.Runs.Shell(s.ctx, s.actor, s.projID, rows, cols)
-	if err != nil {
-		s.fail(m.ID, err)
-		return
-	}
-	s.mu.Lock()
-	s.shells[m.ID] = proc
-	s.mu.Unlock()
-	s.send(msg{Type: "shell.opened", ID: m.ID})
+	changed, cancel := s.shells.Follow()
 	s.wg.Go(func() {
-		defer release()
-		e, err := proc.Wait(s.ctx, shellWriter{s: s, id: m.ID}, nil)
-		s.mu.Lock()
-		delete(s.shells, m.ID)
-		s.mu.Unlock()
-		code := e.Code
-		if err != nil && !errors.Is(err, context.Canceled) {
-			code = -1
+		defer cancel()
+		for {
+			l := s.shells.List()
+			s.send(msg{Type: "shells", Shells: l.Shells, Active: l.Active})
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-changed:
+			}
 		}
-		s.send(msg{Type: "shell.exit", ID: m.ID, Code: &code})
 	})
 }
 
-type shellWriter struct {
-	s  *session
-	id string
+// watchShell opens a shell (open) or joins one, and relays it to the tab:
+// shell.opened or shell.attached (its screen so far), its output, and its
+// exit, until then or shell.detach. A tab that falls behind is sent the
+// screen again (shell.attached) and goes on from there.
+func (s *session) watchShell(id string, open bool, rows, cols uint16) {
+	var (
+		screen run.ShellScreen
+		events <-chan run.ShellEvent
+		stop   func()
+		err    error
+	)
+	if open {
+		screen, events, stop, err = s.shells.Open(s.ctx, id, rows, cols)
+	} else {
+		screen, events, stop, err = s.shells.Attach(id)
+	}
+	if err != nil {
+		s.fail(id, err)
+		return
+	}
+	wctx, cancel := context.WithCancel(s.ctx)
+	s.mu.Lock()
+	if prev := s.attached[id]; prev != nil {
+		prev() // attached twice: the newer one stands
+	}
+	s.attached[id] = cancel
+	s.mu.Unlock()
+	first := msg{Type: "shell.attached", ID: id, Data: screen.Data, Rows: screen.Rows, Cols: screen.Cols}
+	if open {
+		first = msg{Type: "shell.opened", ID: id, Rows: screen.Rows, Cols: screen.Cols}
+	}
+	s.wg.Go(func() {
+		defer func() { stop() }()
+		defer s.forgetShell(wctx, id)
+		s.send(first)
+		for {
+			select {
+			case <-wctx.Done():
+				return
+			case e, ok := <-events:
+				switch {
+				case !ok && wctx.Err() != nil:
+					return
+				case !ok:
+					stop()
+					if screen, events, stop, err = s.shells.Attach(id); err != nil {
+						code := -1
+						s.send(msg{Type: "shell.exit", ID: id, Code: &code})
+						return
+					}
+					s.send(msg{Type: "shell.attached", ID: id, Data: screen.Data, Rows: screen.Rows, Cols: screen.Cols})
+				case e.Type == "output":
+					s.send(msg{Type: "shell.output", ID: id, Data: e.Data}) // masked by the run capability
+				case e.Type == "exit":
+					code := e.Code
+					s.send(msg{Type: "shell.exit", ID: id, Code: &code})
+					return
+				}
+			}
+		}
+	})
 }
 
-func (w shellWriter) Write(p []byte) (int, error) {
-	w.s.send(msg{Type: "shell.output", ID: w.id, Data: append([]byte(nil), p...)}) // masked by the run capability
-	return len(p), nil
+// forgetShell drops the tab's watch of id, unless a newer one replaced it.
+func (s *session) forgetShell(wctx context.Context, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cancel := s.attached[id]; cancel != nil && wctx.Err() == nil {
+		cancel()
+		delete(s.attached, id)
+	}
+}
+
+// unwatchShell stops relaying id to the tab; the shell goes on.
+func (s *session) unwatchShell(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cancel := s.attached[id]; cancel != nil {
+		cancel()
+		delete(s.attached, id)
+	}
 }

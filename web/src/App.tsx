@@ -5,9 +5,12 @@ import { RequireAuth } from "./auth/RequireAuth";
 import { SecondFactorPage, secondFactorPath } from "./auth/SecondFactorPage";
 import { SignupPage } from "./auth/SignupPage";
 import { ChooseUsernamePage, chooseUsernamePath } from "./auth/ChooseUsernamePage";
+import { useMe } from "./auth/session";
+import { ErrorState } from "./components/ErrorState";
 import { NotFoundPage } from "./components/NotFoundPage";
 import { Loading } from "./components/ui/spinner";
 import { DashboardPage } from "./dashboard/DashboardPage";
+import { LandingPage } from "./landing/LandingPage";
 import { SettingsPage } from "./settings/SettingsPage";
 
 // The workspace carries CodeMirror and friends; load it only when a project opens.
@@ -23,14 +26,7 @@ export function App() {
       <Route path={secondFactorPath} element={<SecondFactorPage />} />
       <Route path="/signup" element={<SignupPage />} />
       <Route path={chooseUsernamePath} element={<ChooseUsernamePage />} />
-      <Route
-        path="/"
-        element={
-          <RequireAuth>
-            <DashboardPage />
-          </RequireAuth>
-        }
-      />
+      <Route path="/" element={<HomeRoute />} />
       <Route
         path="/settings"
         element={
@@ -64,6 +60,14 @@ export function App() {
       <Route path="*" element={<NotFoundPage />} />
     </Routes>
   );
+}
+
+/** /: the dashboard for a signed-in person, the landing page for everyone else. */
+function HomeRoute() {
+  const me = useMe();
+  if (me.isPending) return <Loading />;
+  if (me.isError) return <ErrorState error={me.error} onRetry={() => void me.refetch()} />;
+  return me.data ? <DashboardPage /> : <LandingPage />;
 }
 
 /** /@team; a person's page (/@user) doesn't exist yet, so the team's page answers it with "Team not found". */

@@ -95,6 +95,9 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, etc, hostRun string) [
 	if spec.CacheDir != "" {
 		a = append(a, "--bind", spec.CacheDir, runtime.HomeDir+"/.cache")
 	}
+	if spec.ToolCacheDir != "" {
+		a = append(a, "--ro-bind", spec.ToolCacheDir, runtime.ToolCache)
+	}
 	a = append(a,
 		"--bind", spec.ProjectDir, runtime.ProjectDir,
 		"--ro-bind", binary, agentPath,
@@ -103,7 +106,7 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, etc, hostRun string) [
 		"--chdir", runtime.ProjectDir,
 		"--clearenv",
 	)
-	for _, kv := range runtime.BaseEnv(spec.Egress) {
+	for _, kv := range sandboxEnv(spec, spec.Egress) {
 		k, v := splitEnv(kv)
 		a = append(a, "--setenv", k, v)
 	}
@@ -115,6 +118,19 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, etc, hostRun string) [
 		a = append(a, "-egress", egressSock)
 	}
 	return append(a, agentSock)
+}
+
+// sandboxEnv is runtime.BaseEnv, and with the platform's tool caches the
+// go command's cache program: it reads the shared Go cache first and
+// writes only to the project's own (agent.GoCache). The mounted folder is
+// bound whole, so a cache the platform finishes later shows up in
+// sandboxes already running.
+func sandboxEnv(spec runtime.Spec, egress bool) []string {
+	env := runtime.BaseEnv(egress)
+	if spec.ToolCacheDir != "" {
+		env = append(env, "GOCACHEPROG="+agentPath+" gocache -shared "+runtime.ToolCache+"/go")
+	}
+	return env
 }
 
 func splitEnv(kv string) (string, string) {

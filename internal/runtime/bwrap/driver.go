@@ -307,7 +307,7 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 		}
 	}
 	s := &sandbox{id: spec.ID, hostRun: hostRun, root: d.root, done: make(chan struct{}), agentPidfd: -1, agent: agent.Client{Socket: filepath.Join(hostRun, "agent.sock")}}
-	s.env = runtime.MergeEnv(runtime.BaseEnv(spec.Egress && d.cfg.Egress != nil), spec.Env)
+	s.env = runtime.MergeEnv(sandboxEnv(spec, spec.Egress && d.cfg.Egress != nil), spec.Env)
 	fail := func(err error) (runtime.Sandbox, error) {
 		s.cleanup()
 		return nil, err
@@ -325,14 +325,15 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 	} else {
 		spec.Egress = false
 	}
+	limits := d.limits(spec)
 	if d.cg != nil {
-		g, err := d.cg.Create(filepath.Base(hostRun), d.cfg.Limits.Limits)
+		g, err := d.cg.Create(filepath.Base(hostRun), limits.Limits)
 		if err != nil {
 			return fail(err)
 		}
 		s.cg = g
 	}
-	if err := d.spawn(s, spec, uid); err != nil {
+	if err := d.spawn(s, spec, limits, uid); err != nil {
 		return fail(err)
 	}
 	if err := d.track(s); err != nil {
@@ -346,22 +347,37 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 	return s, nil
 }
 
+// limits are the driver's, with each limit the spec sets in their place.
+func (d *Driver) limits(spec runtime.Spec) Limits {
+	l := d.cfg.Limits
+	if spec.Limits.MemoryBytes > 0 {
+		l.MemoryBytes = spec.Limits.MemoryBytes
+	}
+	if spec.Limits.CPUs > 0 {
+		l.CPUs = spec.Limits.CPUs
+	}
+	if spec.Limits.Pids > 0 {
+		l.Pids = spec.Limits.Pids
+	}
+	return l
+}
+
 // spawn starts bwrap, and through it the agent, from the launcher thread:
 // as the sandbox's own uid, and inside its cgroup from the first fork.
-func (d *Driver) spawn(s *sandbox, spec runtime.Spec, uid int) error {
+func (d *Driver) spawn(s *sandbox, spec runtime.Spec, l Limits, uid int) error {
 	bwrapPath, err := exec.LookPath("bwrap")
 	if err != nil {
 		return err
 	}
 	nproc := 0
 	if s.cg == nil && uid >= 0 {
-		nproc = d.cfg.Limits.Pids // RLIMIT_NPROC counts per host uid: this sandbox's own
+		nproc = l.Pids // RLIMIT_NPROC counts per host uid: this sandbox's own
 	}
 	binary, err := d.binary()
 	if err != nil {
 		return fmt.Errorf("agent binary: %w", err)
 	}
-	cmd := exec.Command(bwrapPath, args(spec, d.cfg.Limits, nproc, binary, d.etc, s.hostRun)...)
+	cmd := exec.Command(bwrapPath, args(spec, l, nproc, binary, d.etc, s.hostRun)...)
 	cmd.Env = []string{}
 	cmd.Stderr = &s.stderr
 	// The agent inherits bwrap's stderr: should it outlive bwrap, Wait
@@ -551,6 +567,20 @@ func (s *sandbox) Dial(ctx context.Context, port int) (net.Conn, error) {
 		return nil, err
 	}
 	return s.agent.Dial(ctx, port)
+}
+
+func (s *sandbox) Resources() (runtime.Resources, bool) {
+	if s.cg == nil {
+		return runtime.Resources{}, false
+	}
+	l, u, err := s.cg.Read()
+	if err != nil {
+		return runtime.Resources{}, false
+	}
+	return runtime.Resources{
+		Limits:     runtime.Limits{MemoryBytes: l.MemoryBytes, CPUs: l.CPUs, Pids: l.Pids},
+		MemoryUsed: u.MemoryBytes, PidsUsed: u.Pids,
+	}, true
 }
 
 func (s *sandbox) OOMKilled() bool { return s.cg != nil && s.cg.OOMKilled() }

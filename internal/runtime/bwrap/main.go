@@ -11,13 +11,17 @@ import (
 	"ecode/internal/runtime/agent"
 )
 
-// Main runs `ecode sandbox-agent`, PID 1 inside every sandbox, or
-// `ecode connect HOST PORT`, the ssh ProxyCommand inside sandboxes, and
+// Main runs `ecode sandbox-agent`, PID 1 inside every sandbox,
+// `ecode connect HOST PORT`, the ssh ProxyCommand inside sandboxes, or
+// `ecode gocache`, their GOCACHEPROG, and
 // reports whether args named one of them. main, and the TestMain of packages whose tests
 // start sandboxes, call it first.
 func Main(args []string) (bool, error) {
 	if len(args) == 3 && args[0] == "connect" {
 		return true, agent.Connect(context.Background(), args[1], args[2], os.Stdin, os.Stdout)
+	}
+	if len(args) > 0 && args[0] == "gocache" {
+		return true, goCache(args[1:])
 	}
 	if len(args) == 0 || args[0] != "sandbox-agent" {
 		return false, nil
@@ -67,4 +71,19 @@ func confine(nofile, nproc uint64) error {
 		return fmt.Errorf("no_new_privs: %w", err)
 	}
 	return nil
+}
+
+// goCache runs `ecode gocache [-shared DIR]`: the go command's cache program
+// over stdin and stdout, writing to $GOCACHE, which the go command sets.
+func goCache(args []string) error {
+	fs := flag.NewFlagSet("gocache", flag.ContinueOnError)
+	shared := fs.String("shared", "", "read-only cache to look in first")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	own := os.Getenv("GOCACHE")
+	if own == "" || own == "off" {
+		return fmt.Errorf("gocache: GOCACHE names no folder to write to")
+	}
+	return agent.GoCache(os.Stdin, os.Stdout, os.Stderr, *shared, own)
 }

@@ -265,6 +265,56 @@ func (g *Group) OOMKilled() bool {
 	return false
 }
 
+// Usage is what a group's processes use now.
+type Usage struct {
+	MemoryBytes int64
+	Pids        int
+}
+
+// Read returns the limits the kernel holds the group to, zero where a
+// limit is unset, and its usage.
+func (g *Group) Read() (Limits, Usage, error) {
+	var l Limits
+	var u Usage
+	var err error
+	read := func(file string) string {
+		b, e := os.ReadFile(file)
+		if e != nil && err == nil {
+			err = e
+		}
+		return strings.TrimSpace(string(b))
+	}
+	num := func(v string) int64 {
+		n, _ := strconv.ParseInt(v, 10, 64) // "max", or -1: unset
+		return max(n, 0)
+	}
+	cpus := func(quota, period string) float64 {
+		q, p := num(quota), num(period)
+		if q == 0 || p == 0 {
+			return 0
+		}
+		return float64(q) / float64(p)
+	}
+	if g.m.v2 {
+		d := g.m.dir(g.id)
+		quota, period, _ := strings.Cut(read(filepath.Join(d, "cpu.max")), " ")
+		l = Limits{MemoryBytes: num(read(filepath.Join(d, "memory.max"))), Pids: int(num(read(filepath.Join(d, "pids.max")))), CPUs: cpus(quota, period)}
+		u = Usage{MemoryBytes: num(read(filepath.Join(d, "memory.current"))), Pids: int(num(read(filepath.Join(d, "pids.current"))))}
+		return l, u, err
+	}
+	mem, pids, cpu := g.m.dirV1("memory", g.id), g.m.dirV1("pids", g.id), g.m.dirV1("cpu", g.id)
+	l = Limits{
+		MemoryBytes: num(read(filepath.Join(mem, "memory.limit_in_bytes"))),
+		Pids:        int(num(read(filepath.Join(pids, "pids.max")))),
+		CPUs:        cpus(read(filepath.Join(cpu, "cpu.cfs_quota_us")), read(filepath.Join(cpu, "cpu.cfs_period_us"))),
+	}
+	if l.MemoryBytes >= 1<<62 {
+		l.MemoryBytes = 0 // v1 writes "no limit" as a page-rounded maximum
+	}
+	u = Usage{MemoryBytes: num(read(filepath.Join(mem, "memory.usage_in_bytes"))), Pids: int(num(read(filepath.Join(pids, "pids.current"))))}
+	return l, u, err
+}
+
 // Kill ends every process in the group at once.
 func (g *Group) Kill() error {
 	if g.m.v2 {

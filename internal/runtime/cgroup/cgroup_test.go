@@ -100,3 +100,42 @@ func (m *Manager) base() string {
 }
 
 func (m *Manager) groupEmpty(id string) bool { return (&Group{m: m, id: id}).Empty() }
+
+// TestReadLimits: a group reads back the limits it was made with, as the
+// kernel holds them, and counts what runs in it.
+func TestReadLimits(t *testing.T) {
+	needRoot(t)
+	m, err := New("test-read")
+	if err != nil {
+		t.Skipf("cgroups unusable here: %v", err)
+	}
+	defer m.Close()
+	want := Limits{MemoryBytes: 96 << 20, Pids: 48, CPUs: 0.5}
+	g, err := m.Create("sandbox", want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	if err := g.Adopt(cmd.Process.Pid); err != nil {
+		cmd.Process.Kill()
+		t.Fatal(err)
+	}
+	got, use, err := g.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("limits read back %+v, want %+v", got, want)
+	}
+	// (Memory the sleep used before it moved stays charged where it was.)
+	if use.Pids < 1 {
+		t.Errorf("usage %+v: want the sleep counted", use)
+	}
+	if err := g.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+}

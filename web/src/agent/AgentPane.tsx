@@ -7,7 +7,7 @@ import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Loading } from "@/components/ui/spinner";
 import { api, errorMessage, type AgentRun } from "@/lib/api";
-import { useWorkspace } from "@/workspace/model";
+import { useProjectSession, useLayout } from "@/workspace/model";
 import { AISetupHelp } from "./AISetupHelp";
 import { ProgressLine } from "./ProgressLine";
 import { PromptBox } from "./PromptBox";
@@ -33,10 +33,10 @@ export function AgentPane() {
 }
 
 function AgentWorkbench() {
-  const m = useWorkspace();
+  const { project, agent: stream, canEdit } = useProjectSession();
+  const { narrow, mobileTab, rightTab } = useLayout();
   const qc = useQueryClient();
-  const id = m.project.id;
-  const stream = m.agent;
+  const id = project.id;
   useAgentSync(stream);
   const { run: latest, loaded } = useAgentStream(stream, (s) => s);
 
@@ -67,7 +67,7 @@ function AgentWorkbench() {
   });
 
   // A question from the agent puts the cursor where the answer goes, when the pane is in view.
-  const shown = m.narrow ? m.mobileTab === "agent" : m.rightTab === "agent";
+  const shown = narrow ? mobileTab === "agent" : rightTab === "agent";
   const asks = followsLatest && latest?.status === "needs_input";
   useEffect(() => {
     if (asks && shown) input.current?.focus();
@@ -94,19 +94,19 @@ function AgentWorkbench() {
         run={run}
         loading={followsLatest ? !loaded : older.isPending}
         error={followsLatest ? null : older.error}
-        onRetry={m.canEdit && run ? () => start.mutate(run.prompt) : undefined}
+        onRetry={canEdit && run ? () => start.mutate(run.prompt) : undefined}
         retrying={start.isPending}
-        rollbackBlocked={!m.canEdit ? "Only people who can edit this project can roll back." : working ? "Stop the agent to roll back." : undefined}
+        rollbackBlocked={!canEdit ? "Only people who can edit this project can roll back." : working ? "Stop the agent to roll back." : undefined}
       />
       {latest && working && (
         <ProgressLine
           run={latest}
           // Stopping lasts until the run says it stopped, not just until the request is answered.
           stopping={stop.isPending || (stop.isSuccess && stop.variables === latest.id)}
-          onStop={m.canEdit ? () => stop.mutate(latest.id) : undefined}
+          onStop={canEdit ? () => stop.mutate(latest.id) : undefined}
         />
       )}
-      {m.canEdit ? (
+      {canEdit ? (
         <PromptBox
           inputRef={input}
           value={draft}

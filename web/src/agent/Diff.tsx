@@ -1,4 +1,4 @@
-import type { AgentFileChange } from "@/lib/api";
+import type { FileChange } from "@/lib/api";
 import { cn } from "@/lib/utils";
 import { diffStat } from "./describe";
 
@@ -24,18 +24,35 @@ export function Diff({ diff }: { diff: string }) {
   );
 }
 
-const changeLabel: Record<AgentFileChange["change"], string> = {
+const changeLabel: Record<FileChange["change"], string> = {
   created: "created",
   modified: "changed",
   deleted: "deleted",
+  renamed: "renamed",
 };
 
-/** A file the agent touched: its path, what happened, +/- counts. */
-export function FileChangeHeader({ path, change, diffs }: { path: string; change: AgentFileChange["change"]; diffs: string[] }) {
-  const stat = diffStat(diffs);
+/**
+ * A changed file: its path (and a renamed file's old one), what happened, +/- counts.
+ * The counts are the server's when given (exact even where the diff was cut), else read from diffs.
+ */
+export function FileChangeHeader({
+  path,
+  from,
+  change,
+  diffs,
+  counts,
+}: {
+  path: string;
+  from?: string;
+  change: FileChange["change"];
+  diffs: string[];
+  counts?: { added: number; removed: number };
+}) {
+  const stat = counts ?? diffStat(diffs);
   return (
     <span className="flex min-w-0 items-center gap-2 text-[13px]">
-      <span className="truncate font-mono text-xs text-foreground" title={path}>
+      <span className="truncate font-mono text-xs text-foreground" title={from ? `${from} → ${path}` : path}>
+        {from && <span className="text-muted-foreground">{from} → </span>}
         {path}
       </span>
       <span className={cn("shrink-0 text-xs", change === "deleted" ? "text-destructive-text" : "text-muted-foreground")}>

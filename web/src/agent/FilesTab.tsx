@@ -5,6 +5,8 @@ interface FileSummary {
   path: string;
   change: AgentFileChange["change"];
   diffs: string[];
+  /** Why there are no lines to show (a binary or very large file). */
+  note?: string;
 }
 
 /** Every file the run touched, once each, with all its diffs in order; created-then-changed reads as created. */
@@ -13,9 +15,10 @@ export function changedFiles(steps: AgentStep[]): FileSummary[] {
   for (const step of steps) {
     for (const f of step.files ?? []) {
       const seen = byPath.get(f.path);
-      if (!seen) byPath.set(f.path, { path: f.path, change: f.change, diffs: f.diff ? [f.diff] : [] });
+      if (!seen) byPath.set(f.path, { path: f.path, change: f.change, diffs: f.diff ? [f.diff] : [], note: f.note });
       else {
         if (f.diff) seen.diffs.push(f.diff);
+        if (f.note) seen.note = f.note;
         if (f.change === "deleted" || seen.change === "deleted") seen.change = f.change;
       }
     }
@@ -43,7 +46,7 @@ export function FilesTab({ steps, running }: { steps: AgentStep[]; running: bool
             </summary>
             <div className="grid grid-cols-1 gap-1.5 border-t border-border p-2">
               {f.diffs.length === 0 ? (
-                <p className="text-xs text-muted-foreground">No diff to show.</p>
+                <p className="text-xs text-muted-foreground">{f.note ?? "No diff to show."}</p>
               ) : (
                 f.diffs.map((d, i) => <Diff key={i} diff={d} />)
               )}

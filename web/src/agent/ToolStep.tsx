@@ -70,7 +70,7 @@ export function ToolStep({ step }: { step: AgentStep }) {
           {files.map((f) => (
             <Section key={f.path} title="Change">
               <FileChangeHeader path={f.path} change={f.change} diffs={[f.diff]} />
-              {f.diff && <Diff diff={f.diff} />}
+              {f.diff ? <Diff diff={f.diff} /> : f.note && <p className="text-xs text-muted-foreground">{f.note}</p>}
             </Section>
           ))}
         </div>

@@ -5,7 +5,7 @@ import type { AgentFileChange } from "@/lib/api";
 import { runConfigKey } from "@/run/runs";
 import { filesKey } from "@/workspace/files/useFileOps";
 import { historyKey } from "@/workspace/history/restore";
-import { useWorkspace } from "@/workspace/model";
+import { useProjectSession } from "@/workspace/model";
 import { agentRunsKey } from "./queries";
 import type { AgentStream } from "./stream";
 
@@ -15,10 +15,9 @@ import type { AgentStream } from "./stream";
  * its runs and checkpoints.
  */
 export function useAgentSync(stream: AgentStream) {
-  const m = useWorkspace();
+  const { project, store } = useProjectSession();
   const qc = useQueryClient();
-  const id = m.project.id;
-  const store = m.store;
+  const id = project.id;
 
   useEffect(() => {
     const refreshFiles = () => {

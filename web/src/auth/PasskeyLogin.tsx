@@ -3,13 +3,19 @@ import { KeyRound } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { Spinner } from "@/components/ui/spinner";
 import { errorMessage, type User } from "@/lib/api";
-import { loginWithPasskey, passkeysSupported } from "@/passkey/webauthn";
+import { PasskeyNotice, usePasskeyPlace } from "@/passkey/availability";
+import { loginWithPasskey } from "@/passkey/webauthn";
 import { FormError } from "./AuthLayout";
 
-/** "Sign in with a passkey", under the password form; absent where the browser can't. */
+/**
+ * "Sign in with a passkey", under the password form; where passkeys work at
+ * another address of this server, or are off, a line that says so instead.
+ */
 export function PasskeyLogin({ onSignedIn }: { onSignedIn: (user: User) => void }) {
   const login = useMutation({ mutationFn: loginWithPasskey, onSuccess: onSignedIn });
-  if (!passkeysSupported()) return null;
+  const place = usePasskeyPlace();
+  if (place.kind === "unknown" || place.kind === "unsupported") return null;
+  if (place.kind !== "here") return <PasskeyNotice place={place} className="mt-4 text-xs text-muted-foreground" />;
   return (
     <div className="mt-4 grid gap-3">
       <div className="flex items-center gap-3 text-xs text-muted-foreground" aria-hidden>

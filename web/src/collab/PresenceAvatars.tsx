@@ -3,7 +3,7 @@ import { Button } from "@/components/ui/button";
 import { Tooltip } from "@/components/ui/tooltip";
 import { basename } from "@/lib/paths";
 import { cn } from "@/lib/utils";
-import { useWorkspace } from "@/workspace/model";
+import { useProjectSession } from "@/workspace/model";
 import { readableOn } from "./cursors";
 import { usePresence } from "./presence";
 import type { Peer } from "./protocol";
@@ -13,9 +13,9 @@ const MAX_SHOWN = 5;
 
 /** The others in the project, in their colours; a click follows one of them. */
 export function PresenceAvatars() {
-  const m = useWorkspace();
-  const peers = usePresence(m.presence, (s) => s.peers);
-  const following = usePresence(m.presence, (s) => s.following);
+  const { presence } = useProjectSession();
+  const peers = usePresence(presence, (s) => s.peers);
+  const following = usePresence(presence, (s) => s.following);
   if (peers.length === 0) return null;
   const shown = peers.slice(0, MAX_SHOWN);
   const rest = peers.slice(MAX_SHOWN);
@@ -32,7 +32,7 @@ export function PresenceAvatars() {
               aria-label={followed ? `Stop following ${p.username}` : `Follow ${p.username}`}
               aria-pressed={followed}
               data-testid="peer-avatar"
-              onClick={() => (followed ? m.presence.unfollow() : m.presence.follow(p.id))}
+              onClick={() => (followed ? presence.unfollow() : presence.follow(p.id))}
               className={cn(
                 "relative grid size-7 place-items-center rounded-full border-2 border-panel text-[11px] font-semibold uppercase transition-transform duration-100 hover:z-10 hover:-translate-y-0.5",
                 followed && "z-10 ring-2 ring-offset-1 ring-offset-panel",
@@ -65,8 +65,8 @@ export function PresenceAvatars() {
 
 /** "Following NAME · Stop", above the editor while this tab follows someone. */
 export function FollowBar() {
-  const m = useWorkspace();
-  const peer = usePresence(m.presence, (s) => s.following);
+  const { presence } = useProjectSession();
+  const peer = usePresence(presence, (s) => s.following);
   if (!peer) return null;
   return (
     <div
@@ -80,7 +80,7 @@ export function FollowBar() {
         Following <strong className="font-semibold">{peer.username}</strong>
         {peer.file ? ` · ${basename(peer.file)}` : " · no file open"}
       </span>
-      <Button variant="ghost" size="sm" className="ml-auto h-5 px-1.5 text-xs" onClick={() => m.presence.unfollow()}>
+      <Button variant="ghost" size="sm" className="ml-auto h-5 px-1.5 text-xs" onClick={() => presence.unfollow()}>
         <X className="size-3" /> Stop
       </Button>
     </div>

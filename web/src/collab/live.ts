@@ -10,10 +10,14 @@ import { fromWire, toWire, type DocOpened, type Epoch, type WireUpdate } from ".
 // The workspace's open documents, kept live with the server (internal/collab)
 // over the project socket, the way @codemirror/collab expects: local edits
 // are pushed at the version this tab has synced to, at most one push in
-// flight per document; the server accepts a push only at its current
-// version and sends every accepted update to everyone, the author included
-// (that is the author's confirmation, sent once the text is on disk). A
-// rejected push is sent again once the missing updates have arrived.
+// flight per document; the server rebases a push made before updates this
+// tab has not seen yet over them, and sends every accepted update to
+// everyone, the author included (that is the author's confirmation, sent
+// once the text is on disk). Received updates go through receiveUpdates one
+// at a time: the server maps a rebased push over each update in turn, and
+// this tab's unconfirmed edits must be mapped the same way to come out the
+// same. Only a push older than the updates the server keeps is rejected:
+// the document is opened again.
 //
 // After a reconnect every document is opened again with the version and
 // epoch this tab has: the server answers with the updates since (and the
@@ -42,9 +46,6 @@ interface Session {
   readOnly: boolean;
   /** A push waiting for its answer (the timer that gives up waiting). */
   inFlight: ReturnType<typeof setTimeout> | null;
-  /** The synced version the last push was made at. */
-  pushedAt: number;
-  retry: ReturnType<typeof setTimeout> | null;
   /** Why the document is being started over, told when the text arrives (local edits lost). */
   restart: string | null;
   /** Saves waiting for every edit to be confirmed. */
@@ -75,7 +76,7 @@ export class LiveDocuments implements LiveLink {
       s.onDrop(() => this.dropped()),
       s.on("doc.opened", (m) => this.opened(m)),
       s.on("doc.update", (m) => this.received(m.path, m.version, m.updates ?? [])),
-      s.on("doc.rejected", (m) => this.rejected(m.path, m.version)),
+      s.on("doc.rejected", (m) => this.rejected(m.path)),
       s.on("doc.renamed", (m) => this.renamed(m.path, m.to)),
       s.on("doc.deleted", (m) => this.deleted(m.path)),
       s.on("error", (m) => this.failed(m)),
@@ -98,8 +99,6 @@ export class LiveDocuments implements LiveLink {
         opened: false,
         readOnly: false,
         inFlight: null,
-        pushedAt: -1,
-        retry: null,
         restart: null,
         waiters: [],
       };
@@ -237,10 +236,6 @@ export class LiveDocuments implements LiveLink {
     const state = this.live(path);
     if (!s?.opened || !state) return;
     if (!this.apply(s, state, version, updates)) return;
-    if (s.retry && updates.length > 0) {
-      clearTimeout(s.retry);
-      s.retry = null;
-    }
     this.push(s);
     this.report(s);
   }
@@ -261,7 +256,14 @@ export class LiveDocuments implements LiveLink {
     let parsed: Update[];
     try {
       parsed = fromWire(fresh);
-      this.store.transact(s.path, (st) => receiveUpdates(st, parsed));
+      // One receiveUpdates per update, as the server rebases (see the top of this file); one view update for all.
+      this.store.transact(s.path, (st) =>
+        parsed.map((u) => {
+          const tr = receiveUpdates(st, [u]);
+          st = tr.state;
+          return tr;
+        }),
+      );
     } catch (err) {
       // Out of step with the server (a change that doesn't fit our text): start over from its text.
       console.error(`collab: couldn't apply updates to ${s.path}`, err);
@@ -272,26 +274,11 @@ export class LiveDocuments implements LiveLink {
     return true;
   }
 
-  private rejected(path: string, version: number) {
+  /** The push was made before the updates the server still keeps: catch up by opening the document again. */
+  private rejected(path: string) {
     const s = this.sessions.get(path);
-    const state = this.live(path);
-    if (!s?.opened || !state) return;
-    this.settle(s);
-    // The updates we lack are on their way and trigger the next push; if we already have them, push now.
-    const synced = getSyncedVersion(state);
-    if (synced >= version && synced !== s.pushedAt) {
-      this.push(s);
-      return;
-    }
-    if (s.retry) clearTimeout(s.retry);
-    s.retry = setTimeout(() => {
-      s.retry = null;
-      const now = this.live(s.path);
-      if (!now || !s.opened) return;
-      // Still nothing new after a while: ask the server to catch us up.
-      if (getSyncedVersion(now) === s.pushedAt) this.sendOpen(s);
-      else this.push(s);
-    }, 1000);
+    if (!s?.opened) return;
+    this.sendOpen(s);
   }
 
   /** A file or folder moved (sent to everyone in the project, once per move). */
@@ -371,21 +358,16 @@ export class LiveDocuments implements LiveLink {
     }
     const version = getSyncedVersion(state);
     if (!this.socket.send({ type: "doc.push", path: s.path, version, updates: updates.slice(0, n) })) return;
-    if (s.retry) clearTimeout(s.retry);
-    s.retry = null;
-    s.pushedAt = version;
     s.inFlight = setTimeout(() => {
       s.inFlight = null;
       this.push(s);
     }, PUSH_TIMEOUT_MS);
   }
 
-  /** No push of s is waiting for an answer any more (and a retry planned after a rejection is moot). */
+  /** No push of s is waiting for an answer any more. */
   private settle(s: Session) {
     if (s.inFlight) clearTimeout(s.inFlight);
     s.inFlight = null;
-    if (s.retry) clearTimeout(s.retry);
-    s.retry = null;
   }
 
   /** Asks for the whole text again; unconfirmed local edits are lost (and offered to copy) when it arrives. */

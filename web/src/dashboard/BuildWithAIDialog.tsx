@@ -44,19 +44,28 @@ async function createBlank(name: string, derived: boolean): Promise<Project> {
 }
 
 /** "Build with AI": one prompt becomes a new project with the agent already at work on it. */
-export function BuildWithAIDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (open: boolean) => void }) {
+export function BuildWithAIDialog({
+  open,
+  onOpenChange,
+  initialPrompt = "",
+}: {
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+  /** What the person already described (on the landing page, before signing up). */
+  initialPrompt?: string;
+}) {
   const busy = useIsMutating({ mutationKey: buildKey }) > 0;
   return (
     <Dialog open={open} onOpenChange={(next) => (next || !busy) && onOpenChange(next)}>
-      {open && <BuildDialogContent busy={busy} onCancel={() => onOpenChange(false)} />}
+      {open && <BuildDialogContent busy={busy} initialPrompt={initialPrompt} onCancel={() => onOpenChange(false)} />}
     </Dialog>
   );
 }
 
-function BuildDialogContent({ busy, onCancel }: { busy: boolean; onCancel: () => void }) {
+function BuildDialogContent({ busy, initialPrompt, onCancel }: { busy: boolean; initialPrompt: string; onCancel: () => void }) {
   const ai = useAiStatus();
   const title = "Build with AI";
-  if (ai.data?.configured) return <BuildForm busy={busy} onCancel={onCancel} />;
+  if (ai.data?.configured) return <BuildForm busy={busy} initialPrompt={initialPrompt} onCancel={onCancel} />;
   return (
     <DialogContent title={title}>
       {ai.isPending && <Spinner label="Checking the AI setup" />}
@@ -75,11 +84,11 @@ function BuildDialogContent({ busy, onCancel }: { busy: boolean; onCancel: () =>
   );
 }
 
-function BuildForm({ busy, onCancel }: { busy: boolean; onCancel: () => void }) {
+function BuildForm({ busy, initialPrompt, onCancel }: { busy: boolean; initialPrompt: string; onCancel: () => void }) {
   const qc = useQueryClient();
   const navigate = useNavigate();
   const form = useRef<HTMLFormElement>(null);
-  const [prompt, setPrompt] = useState("");
+  const [prompt, setPrompt] = useState(initialPrompt);
   const [name, setName] = useState("");
   const [promptError, setPromptError] = useState<string | null>(null);
   // Once the project exists, trying again only starts the agent: no second project.

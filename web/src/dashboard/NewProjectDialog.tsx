@@ -10,7 +10,7 @@ import { Input, Select } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Spinner } from "@/components/ui/spinner";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
-import { api, ApiError, errorMessage, type Visibility } from "@/lib/api";
+import { api, ApiError, errorMessage, type Template, type Visibility } from "@/lib/api";
 import { creatableIn, teamsQuery } from "@/teams/teams";
 import { displayGitUrl, gitUrlProblem, isSSHUrl, repoNameFromUrl } from "./gitUrl";
 import { projectsQuery, templatesQuery } from "./projects";
@@ -71,6 +71,11 @@ function isNameError(err: unknown): boolean {
   return err instanceof ApiError && (err.code === "project_exists" || err.code.startsWith("invalid_name"));
 }
 
+/** Node.js when the server has it, else the first template with something to run (Blank has nothing). */
+function defaultTemplate(templates: Template[]): string {
+  return (templates.find((t) => t.id === "node") ?? templates.find((t) => t.language !== "text") ?? templates[0])?.id ?? "";
+}
+
 function NewProjectForm({ busy, initialOwner = "", onCancel }: { busy: boolean; initialOwner?: string; onCancel: () => void }) {
   const templates = useQuery(templatesQuery);
   const me = useMe().data;
@@ -95,8 +100,8 @@ function NewProjectForm({ busy, initialOwner = "", onCancel }: { busy: boolean; 
   const urlRef = useRef<HTMLInputElement>(null);
   const nameRef = useRef<HTMLInputElement>(null);
 
-  // The first template is the default, so the form can be submitted right away.
-  const chosen = template || templates.data?.[0]?.id || "";
+  // A runnable template is the default, so the form can be submitted right away and Run works.
+  const chosen = template || defaultTemplate(templates.data ?? []);
   const shown = filterTemplates(templates.data ?? [], query);
   const chosenHidden = !!query && shown.length > 0 && !shown.some((t) => t.id === chosen);
 

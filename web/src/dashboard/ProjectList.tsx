@@ -16,8 +16,9 @@ import {
   DropdownMenuTrigger,
 } from "@/components/ui/menu";
 import { PromptDialog } from "@/components/ui/prompt-dialog";
-import { api, type Project } from "@/lib/api";
+import { api, type ListedProject, type Project } from "@/lib/api";
 import { formatDate, timeAgo } from "@/lib/format";
+import { LanguageIcon } from "./LanguageIcon";
 import { useProjectCache, useSetVisibility } from "./projects";
 
 type Pending = { kind: "rename" | "delete"; project: Project } | null;
@@ -132,17 +133,41 @@ function ProjectMenu({ project: p, children }: { project: Project; children?: Re
   );
 }
 
-/** A project's name (its link) and where it lives. */
+/** Whether p came from the dashboard's list, which says its language, last edit and run state. */
+function isListed(p: Project): p is ListedProject {
+  return "lastEditedAt" in p;
+}
+
+/** A project's language mark, name (its link), where it lives, when it was last edited and whether it runs. */
 function ProjectTitle({ project: p }: { project: Project }) {
+  const listed = isListed(p) ? p : null;
+  const edited = listed?.lastEditedAt ?? p.updatedAt;
   return (
-    <div className="min-w-0 flex-1">
-      <Link to={p.url} className="block truncate font-medium hover:underline">
-        {p.name}
-      </Link>
-      <p className="truncate text-xs text-muted-foreground">
-        {p.owner}/{p.slug} · <time title={formatDate(p.updatedAt)}>updated {timeAgo(p.updatedAt)}</time>
-      </p>
-    </div>
+    <>
+      {listed && <LanguageIcon language={listed.language} className="size-7" />}
+      <div className="min-w-0 flex-1">
+        <Link to={p.url} className="block truncate font-medium hover:underline">
+          {p.name}
+        </Link>
+        <p className="truncate text-xs text-muted-foreground">
+          {p.owner}/{p.slug} ·{" "}
+          <time dateTime={new Date(edited).toISOString()} title={formatDate(edited)} data-testid="project-edited">
+            {listed ? "edited" : "updated"} {timeAgo(edited)}
+          </time>
+        </p>
+      </div>
+      {listed && <RunState running={listed.running} />}
+    </>
+  );
+}
+
+/** Running (green) or stopped, kept live by the list's polling. */
+function RunState({ running }: { running: boolean }) {
+  return (
+    <span data-testid="project-run-state" className="inline-flex items-center gap-1.5 text-xs text-muted-foreground">
+      <span aria-hidden className={running ? "size-2 rounded-full bg-run" : "size-2 rounded-full bg-muted-foreground/40"} />
+      {running ? "Running" : "Stopped"}
+    </span>
   );
 }
 

@@ -2,7 +2,8 @@ import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query
 import { toast } from "sonner";
 import { api, errorMessage, type Project, type Visibility } from "@/lib/api";
 
-export const projectsQuery = queryOptions({ queryKey: ["projects"], queryFn: api.listProjects });
+// Polled while the dashboard is in sight, so run states and last edits stay live.
+export const projectsQuery = queryOptions({ queryKey: ["projects"], queryFn: api.listProjects, refetchInterval: 5000 });
 export const templatesQuery = queryOptions({ queryKey: ["templates"], queryFn: api.templates, staleTime: Infinity });
 
 /** Keeps every cached copy of a project (the list and its workspace) in step after a change. */
@@ -10,7 +11,7 @@ export function useProjectCache() {
   const qc = useQueryClient();
   return {
     updated(p: Project) {
-      qc.setQueryData(projectsQuery.queryKey, (list) => list?.map((x) => (x.id === p.id ? p : x)));
+      qc.setQueryData(projectsQuery.queryKey, (list) => list?.map((x) => (x.id === p.id ? { ...x, ...p } : x)));
       void qc.invalidateQueries({ queryKey: projectsQuery.queryKey });
     },
     removed(id: string) {

@@ -6,7 +6,7 @@ import { setRemoteCursors } from "@/collab/cursors";
 import type { PresenceStore } from "@/collab/presence";
 import { api } from "@/lib/api";
 import type { Theme } from "@/lib/theme";
-import { useWorkspace } from "@/workspace/model";
+import { useProjectSession } from "@/workspace/model";
 import { inlineCompletion } from "./completion";
 import { editorSlots, type DocumentStore, type Reveal } from "./documents";
 import { loadLanguage } from "./languages";
@@ -139,7 +139,7 @@ function usePeerCursors(view: { current: EditorView | null }, path: string, pres
 
 /** Inline completion for an editable file, while this server has a model; nothing otherwise. */
 function useCompletion(path: { current: string }, readOnly: boolean): Extension {
-  const projectId = useWorkspace().project.id;
+  const projectId = useProjectSession().project.id;
   const configured = useAiStatus().data?.configured === true;
   const enabled = !readOnly && configured;
   return useMemo(

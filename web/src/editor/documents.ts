@@ -1,5 +1,5 @@
 import { indentWithTab } from "@codemirror/commands";
-import { Compartment, EditorSelection, EditorState, type Extension, type Text, type Transaction } from "@codemirror/state";
+import { Compartment, EditorSelection, EditorState, type Extension, type Text, Transaction } from "@codemirror/state";
 import { EditorView, keymap } from "@codemirror/view";
 import { basicSetup } from "codemirror";
 import { useSyncExternalStore } from "react";
@@ -460,14 +460,19 @@ export class DocumentStore {
     this.setInfo(entry, { status: "ready", loadError: null, live: true, readOnly: ro, saveState: "saved", saveError: null });
   }
 
-  /** Applies a transaction made from path's current state (remote edits); through the editor when it shows path. */
-  transact(path: string, make: (state: EditorState) => Transaction) {
+  /**
+   * Applies a transaction, or transactions each made from the one before, made from path's current state (remote
+   * edits); through the editor when it shows path.
+   */
+  transact(path: string, make: (state: EditorState) => Transaction | readonly Transaction[]) {
     const entry = this.entries.get(path);
     if (!entry?.state) return;
     if (this.view && this.viewPath === path) {
-      this.view.dispatch(make(this.view.state));
+      const made = make(this.view.state);
+      this.view.dispatch(made instanceof Transaction ? [made] : made);
     } else {
-      entry.state = make(entry.state).state;
+      const made = make(entry.state);
+      entry.state = made instanceof Transaction ? made.state : (made.at(-1)?.state ?? entry.state);
     }
   }
 

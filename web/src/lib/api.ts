@@ -1,39 +1,18 @@
-// The one client for the E-Code HTTP API (see docs/openapi.yaml). Every call
-// goes through request(), so errors always arrive as ApiError with the
-// server's stable code and human message.
+// The one client for the E-Code HTTP API. Every call goes through request(),
+// so errors always arrive as ApiError with the server's stable code and human
+// message. The types are docs/openapi.yaml's (schema.gen.ts, from npm run
+// gen:api): where the spec and the UI disagree, the typecheck fails.
 
-export interface User {
-  id: string;
-  username: string;
-  email: string;
-  createdAt: number;
-  /** False for an account made through a provider: it can set one. */
-  hasPassword: boolean;
-  /** Logins need a security key after the password. */
-  requireKey: boolean;
-  /** A platform administrator. */
-  isAdmin: boolean;
-}
+import type { components, paths } from "./schema.gen";
 
+type Schemas = components["schemas"];
+
+export type User = Schemas["User"];
 /** What a password login answers: the user, or (user null) that the account's security key is asked next. */
-export type LoginResult = { user: User } | { user: null; secondFactor: "webauthn"; username: string };
+export type LoginResult = Schemas["LoginResult"];
 
 /** A security key or passkey registered to the account. */
-export interface Passkey {
-  /** The credential id, base64url. */
-  id: string;
-  name: string;
-  createdAt: number;
-  lastUsedAt: number | null;
-  /** May be synced between devices (a passkey in a password manager). */
-  backupEligible: boolean;
-  /** Is synced now. */
-  backedUp: boolean;
-  /** Kept by the authenticator: logs in without a username or password. */
-  discoverable: boolean;
-  /** Once answered with a counter that had not moved forward, as a copied key would; that login was refused. */
-  cloneWarning: boolean;
-}
+export type Passkey = Schemas["Passkey"];
 
 /** WebAuthn options as the server sends them; publicKey is what PublicKeyCredential.parse*OptionsFromJSON takes. */
 export interface PasskeyCreationOptions {
@@ -45,304 +24,92 @@ export interface PasskeyRequestOptions {
 /** A browser's credential, as PublicKeyCredential.toJSON() gives it. */
 export type PasskeyCredentialJSON = Record<string, unknown>;
 
+/** Whether this server offers passkeys, and at which origin. */
+export type PasskeyAvailability = Schemas["PasskeyAvailability"];
+
 /** A login provider the operator enabled (GitHub, Google...). */
-export interface AuthProvider {
-  /** github, google, gitlab, bitbucket, discord, slack or azuread. */
-  id: string;
-  name: string;
-}
-
+export type AuthProvider = Schemas["AuthProvider"];
 /** An account at a provider, linked to the person's E-Code account. */
-export interface LinkedIdentity {
-  provider: string;
-  providerName: string;
-  /** The name the person goes by at the provider. */
-  login: string;
-  /** Verified at the provider, or "". */
-  email: string;
-  createdAt: number;
-}
+export type LinkedIdentity = Schemas["LinkedIdentity"];
 
-/** A project secret as listed; its value is read one at a time. */
-export interface ProjectSecret {
-  name: string;
-  updatedBy: string;
-  updatedAt: number;
-}
-
-/** One entry of the person's security log. */
-export interface AuditEntry {
-  seq: number;
-  at: number;
-  actorId: string;
-  actor: string;
-  action: string;
-  target: string;
-  ip: string;
-  userAgent: string;
-  details: string;
-}
-
+/** A project or team secret as listed; its value is read one at a time. */
+export type ProjectSecret = Schemas["Secret"];
+/** One entry of the audit log. */
+export type AuditEntry = Schemas["AuditEntry"];
+/** Memory, CPU, processes and disk of a project's sandbox. */
+export type Resources = Schemas["Resources"];
+/** The project's own resource choices; null takes the platform's default. */
+export type ResourceChoice = Schemas["ResourceChoice"];
+/** A project's resources with the platform's defaults and the administrator's ceilings. */
+export type ResourceSettings = Schemas["ResourceSettings"];
+/** Whether the project's sandbox runs, and the limits its cgroup holds it to. */
+export type SandboxStatus = Schemas["SandboxStatus"];
 /** One place the person is logged in. */
-export interface Session {
-  id: string;
-  ip: string;
-  userAgent: string;
-  browser: string;
-  device: string;
-  createdAt: number;
-  lastSeen: number;
-  current: boolean;
-}
+export type Session = Schemas["Session"];
 
-export type Visibility = "private" | "public";
-
-export interface Project {
-  id: string;
-  owner: string;
-  slug: string;
-  name: string;
-  url: string;
-  visibility: Visibility;
-  /** Internet mode: the sandbox may reach any public host, not only package registries. */
-  internet: boolean;
-  createdAt: number;
-  updatedAt: number;
-  canEdit: boolean;
-  /** The signed-in person's part in it; "" for a public project they aren't a member of. */
-  role?: ProjectRole | "";
-  /** Whether owner names a person or a team; servers before teams leave it out. */
-  ownerKind?: "user" | "team";
-}
-
+export type Project = Schemas["Project"];
+/** A project as the dashboard lists it: with its language, last edit and whether it runs. */
+export type ListedProject = Schemas["ListedProject"];
+export type Visibility = Project["visibility"];
 /**
  * Owner: everything; admin: the same on a team's project (a team owner or admin);
  * editor: edits, runs, shells; viewer: watches live, changes nothing.
  */
-export type ProjectRole = "owner" | "admin" | "editor" | "viewer";
-
+export type ProjectRole = Exclude<Project["role"], "">;
 /** Someone with access to a project. */
-export interface Member {
-  userId: string;
-  username: string;
-  role: ProjectRole;
-  addedAt: number;
-}
-
+export type Member = Schemas["Member"];
 /** A link that makes whoever opens it (logged in) a member, until it expires. */
-export interface Invite {
-  id: string;
-  role: "editor" | "viewer";
-  expiresAt: number;
-  createdAt: number;
-  /** "/invite/TOKEN"; only in the answer that created it (the server keeps no copy of the secret). */
-  url?: string;
-}
-
+export type Invite = Schemas["Invite"];
 /** What an invite link offers, as its page shows it. */
-export interface InviteInfo {
-  project: { owner: string; slug: string; name: string };
-  role: "editor" | "viewer";
-  invitedBy: string;
-  expiresAt: number;
-}
-
-/** Owner > admin > member > viewer; see docs of the teams API. */
-export type TeamRole = "owner" | "admin" | "member" | "viewer";
+export type InviteInfo = Schemas["InviteInfo"];
 
 /** An account that owns projects, shared by its members. */
-export interface Team {
-  id: string;
-  name: string;
-  displayName: string;
-  /** The signed-in person's role in it. */
-  role: TeamRole;
-  createdAt: number;
-  /** "/@name" */
-  url: string;
-  members: number;
-  projects: number;
-}
-
-export interface TeamMember {
-  userId: string;
-  username: string;
-  role: TeamRole;
-  addedAt: number;
-}
-
+export type Team = Schemas["Team"];
+/** Owner > admin > member > viewer; see docs of the teams API. */
+export type TeamRole = Team["role"];
+export type TeamMember = Schemas["TeamMember"];
 /** A link that makes whoever opens it (logged in) a member of the team, until it expires. */
-export interface TeamInvite {
-  id: string;
-  role: Exclude<TeamRole, "owner">;
-  expiresAt: number;
-  createdAt: number;
-  /** "/team-invite/TOKEN"; only in the answer that created it. */
-  url?: string;
-}
-
+export type TeamInvite = Schemas["TeamInvite"];
 /** What a team invite link offers, as its page shows it. */
-export interface TeamInviteInfo {
-  team: { name: string; displayName: string };
-  role: Exclude<TeamRole, "owner">;
-  invitedBy: string;
-  expiresAt: number;
-}
-
+export type TeamInviteInfo = Schemas["TeamInviteInfo"];
 /** The networks a team's projects may be reached from (empty: anywhere), and where the caller is. */
-export interface TeamAllowlist {
-  allowlist: string[];
-  yourIp: string;
-}
-
+export type TeamAllowlist = Schemas["Allowlist"];
 /** Narrows a team's audit log; since and until are unix milliseconds. */
-export interface TeamAuditFilter {
-  actor?: string;
-  action?: string;
-  since?: number;
-  until?: number;
-}
+export type TeamAuditFilter = Pick<
+  NonNullable<paths["/api/teams/{team}/audit"]["get"]["parameters"]["query"]>,
+  "actor" | "action" | "since" | "until"
+>;
 
-export interface Token {
-  id: string;
-  name: string;
-  createdAt: number;
-  lastUsedAt: number | null;
-  expiresAt: number | null;
-}
-
-export interface CreatedToken extends Partial<Token> {
-  id: string;
-  token: string;
-}
-
+export type Token = Schemas["Token"];
+export type CreatedToken = Schemas["CreatedToken"];
 /** The public half of the person's SSH key, for cloning over ssh://. */
-export interface SSHKey {
-  publicKey: string;
-  fingerprint: string;
-  createdAt: number;
-}
+export type SSHKey = Schemas["SSHKey"];
 
-export interface Template {
-  id: string;
-  name: string;
-  description: string;
-  /** javascript, typescript, python, go, html or text. */
-  language: string;
-  /** Short keywords shown as badges and matched by the search box. */
-  tags?: string[];
-}
+export type Template = Schemas["Template"];
+export type FileEntry = Schemas["FileEntry"];
+export type SearchMatch = Schemas["SearchMatch"];
 
-export interface FileEntry {
-  path: string;
-  size: number;
-  dir: boolean;
-}
-
-export interface SearchMatch {
-  path: string;
-  line: number;
-  column: number;
-  text: string;
-}
-
+export type Run = Schemas["Run"];
 /** What a run is doing; see docs/openapi.yaml. */
-export type RunStatus = "starting" | "running" | "exited" | "crashed" | "stopped" | "failed";
-
-export interface Run {
-  id: string;
-  status: RunStatus;
-  command: string;
-  exitCode: number | null;
-  startedAt: number;
-  endedAt: number | null;
-  durationMs: number | null;
-  port: number | null;
-  previewUrl: string | null;
-  /** Why it crashed or could not start, in plain words. */
-  error?: string;
-}
-
+export type RunStatus = Run["status"];
 /** A saved snapshot of a project's files. */
-export interface Checkpoint {
-  id: string;
-  short: string;
-  message: string;
-  author: string;
-  /** Unix milliseconds. */
-  time: number;
-}
-
+export type Checkpoint = Schemas["Checkpoint"];
+/** What changed at a checkpoint, against the one before or another. */
+export type CheckpointDiff = Schemas["CheckpointDiff"];
 /** What Run will do, and where that came from. */
-export interface RunConfig {
-  config: { run: string; install: string; build: string };
-  source: "ecode.toml" | "guess" | "none";
-}
+export type RunConfig = Schemas["RunConfig"];
 
 /** Which AI model this server talks to; configured is false until an API key is set. */
-export interface AIStatus {
-  configured: boolean;
-  model: string;
-  provider: string;
-}
-
+export type AIStatus = Schemas["AIStatus"];
+export type AgentRun = Schemas["AgentRun"];
 /** Where an agent run stands: needs_input means it stopped to ask the person something (run.needsInput). */
-export type AgentStatus = "running" | "done" | "stopped" | "failed" | "needs_input";
-
-export interface AgentFileChange {
-  path: string;
-  change: "created" | "modified" | "deleted";
-  /** Unified diff text. */
-  diff: string;
-}
-
+export type AgentStatus = AgentRun["status"];
+export type AgentStep = Schemas["AgentStep"];
+/** A file that differs between two checkpoints: created, modified, deleted or renamed. */
+export type FileChange = Schemas["FileChange"];
+export type AgentFileChange = FileChange;
 /** The project's files as they were after a step (step 0: before the agent started). */
-export interface AgentCheckpoint {
-  hash: string;
-  message: string;
-  step: number;
-}
-
-/** One thing the agent did: words it wrote, or a tool it called. */
-export interface AgentStep {
-  /** 1-based, in order. */
-  n: number;
-  kind: "text" | "tool";
-  /** kind text: the agent's words. */
-  text?: string;
-  /** kind tool: list_files, read_file, write_file, edit_file, delete_file, move_file, run_command, install_packages, start_app, check_app, finish. */
-  tool?: string;
-  input?: Record<string, unknown>;
-  status?: "running" | "ok" | "error";
-  /** What the tool returned to the model. */
-  output?: string;
-  files?: AgentFileChange[];
-  /** The checkpoint made after this step, when it changed files. */
-  checkpoint?: string;
-  startedAt: number;
-  durationMs?: number;
-}
-
-export interface AgentRun {
-  id: string;
-  projectId: string;
-  prompt: string;
-  status: AgentStatus;
-  summary: string;
-  features: string[];
-  error: { code: string; message: string; retryable: boolean } | null;
-  /** What the agent asks the person; "" unless status is needs_input. */
-  needsInput: string;
-  /** Present in GET one run and in the socket snapshot; the list leaves them out. */
-  steps?: AgentStep[];
-  tokensIn: number;
-  tokensOut: number;
-  noProgress: boolean;
-  checkpoints: AgentCheckpoint[];
-  model: string;
-  createdAt: number;
-  finishedAt: number | null;
-}
+export type AgentCheckpoint = Schemas["AgentCheckpoint"];
 
 /** A change to the project's agent runs, as the socket tells it. */
 export type AgentEvent =
@@ -484,6 +251,7 @@ export const api = {
     ),
   /** 409 last_login_method or last_security_key when removing it would lock the person out. */
   deletePasskey: (id: string) => request<void>("DELETE", `/api/passkeys/${encodeURIComponent(id)}`),
+  passkeyAvailability: () => request<PasskeyAvailability>("GET", "/api/auth/passkey"),
   beginPasskeyLogin: () => request<PasskeyRequestOptions>("POST", "/api/auth/passkey/begin"),
   finishPasskeyLogin: (credential: PasskeyCredentialJSON) =>
     request<{ user: User }>("POST", "/api/auth/passkey/finish", { json: credential }).then((r) => r.user),
@@ -526,6 +294,14 @@ export const api = {
   deleteSecret: (id: string, name: string) =>
     request<void>("DELETE", `${projectPath(id)}/secrets/${encodeURIComponent(name)}`),
 
+  resources: (id: string) =>
+    request<{ resources: ResourceSettings }>("GET", `${projectPath(id)}/resources`).then((r) => r.resources),
+  setResources: (id: string, choice: ResourceChoice) =>
+    request<{ resources: ResourceSettings }>("PUT", `${projectPath(id)}/resources`, { json: choice }).then((r) => r.resources),
+  sandbox: (id: string) => request<{ sandbox: SandboxStatus }>("GET", `${projectPath(id)}/sandbox`).then((r) => r.sandbox),
+  restartSandbox: (id: string) =>
+    request<{ sandbox: SandboxStatus }>("POST", `${projectPath(id)}/sandbox/restart`).then((r) => r.sandbox),
+
   auditLog: () => request<{ entries: AuditEntry[] }>("GET", "/api/user/audit").then((r) => r.entries),
   searchAudit: (query: string) =>
     request<{ entries: AuditEntry[] }>("GET", `/api/admin/audit?${query}`).then((r) => r.entries),
@@ -545,7 +321,7 @@ export const api = {
 
   // Projects
   templates: () => request<{ templates: Template[] }>("GET", "/api/templates").then((r) => r.templates),
-  listProjects: () => request<{ projects: Project[] }>("GET", "/api/projects").then((r) => r.projects),
+  listProjects: () => request<{ projects: ListedProject[] }>("GET", "/api/projects").then((r) => r.projects),
   /** From a template, or (with gitUrl) by cloning a git repository with its history. */
   createProject: (input: { name: string; template?: string; gitUrl?: string; visibility?: Visibility; owner?: string }) =>
     request<{ project: Project }>("POST", "/api/projects", { json: input }).then((r) => r.project),
@@ -601,6 +377,12 @@ export const api = {
   // History (checkpoints) and forks
   history: (id: string) =>
     request<{ checkpoints: Checkpoint[] }>("GET", `${projectPath(id)}/history`).then((r) => r.checkpoints),
+  /** What changed at checkpoint: against the checkpoint before it, or against another. */
+  checkpointDiff: (id: string, checkpoint: string, against?: string) =>
+    request<CheckpointDiff>(
+      "GET",
+      `${projectPath(id)}/history/${checkpoint}/diff${against ? `?against=${encodeURIComponent(against)}` : ""}`,
+    ),
   /** changed is false when nothing changed since the last checkpoint. */
   createCheckpoint: (id: string, message: string) =>
     request<{ checkpoint: Checkpoint; changed: boolean }>("POST", `${projectPath(id)}/checkpoints`, { json: { message } }),

@@ -3,11 +3,11 @@ import { collabServerTypes, type CollabClientMessage, type CollabServerMessage }
 import type { AgentEvent, AgentRun, Run } from "./api";
 
 // The workspace's one WebSocket per browser tab (GET /api/projects/{id}/ws).
-// Console, run status, the agent's stream and every shell share it, told apart
-// by message type.
+// Console, run status, the agent's stream and the project's shells share it,
+// told apart by message type.
 // It reconnects by itself with a growing delay; whoever needs state on the
-// server again after a reconnect (the console subscription) re-sends it from
-// onOpen, and shells learn that theirs are gone from onDrop. open() and
+// server again after a reconnect (the console subscription, the shells a tab
+// watches) re-sends it from onOpen. open() and
 // close() pair up in an effect (so StrictMode's second mount reconnects).
 // When the browser says it went offline the connection counts as lost at
 // once (Chrome keeps a dead socket open for minutes), and it is tried again
@@ -16,20 +16,36 @@ import type { AgentEvent, AgentRun, Run } from "./api";
 export type ClientMessage =
   | { type: "console.subscribe" }
   | { type: "agent.subscribe" }
+  | { type: "shells.subscribe" }
   | { type: "shell.open"; id: string; rows: number; cols: number }
+  | { type: "shell.attach"; id: string }
+  | { type: "shell.detach"; id: string }
+  | { type: "shell.focus"; id: string }
   | { type: "shell.input"; id: string; data: string }
   | { type: "shell.resize"; id: string; rows: number; cols: number }
   | { type: "shell.close"; id: string }
   | CollabClientMessage;
 
-// The server leaves out "data" when there are no bytes, and "run" when there is none.
+/** A live shell of the project, as every tab lists it. */
+export interface ShellInfo {
+  id: string;
+  title: string;
+  opener: { id: string; username: string };
+  rows: number;
+  cols: number;
+  createdAt: number;
+}
+
+// The server leaves out "data" when there are no bytes, "run" when there is none, and empty lists.
 export type ServerMessage =
   | { type: "console.reset"; run?: Run | null; data?: string }
   | { type: "console.output"; runId: string; data?: string }
   | { type: "run.status"; run: Run }
   | { type: "agent.snapshot"; agent: { run: AgentRun | null } }
   | { type: "agent.event"; agent: AgentEvent }
-  | { type: "shell.opened"; id: string }
+  | { type: "shells"; shells?: ShellInfo[]; active?: Record<string, string> }
+  | { type: "shell.opened"; id: string; rows: number; cols: number }
+  | { type: "shell.attached"; id: string; data?: string; rows: number; cols: number }
   | { type: "shell.output"; id: string; data?: string }
   | { type: "shell.exit"; id: string; code: number }
   | { type: "error"; id?: string; code: string; message: string }
@@ -44,7 +60,9 @@ const serverTypes: ReadonlySet<string> = new Set<ServerMessageType>([
   "run.status",
   "agent.snapshot",
   "agent.event",
+  "shells",
   "shell.opened",
+  "shell.attached",
   "shell.output",
   "shell.exit",
   "error",

@@ -6,7 +6,7 @@ import { Loading } from "@/components/ui/spinner";
 import { Tooltip } from "@/components/ui/tooltip";
 import { errorMessage, type RunConfig } from "@/lib/api";
 import { formatDuration } from "@/lib/format";
-import { useWorkspace } from "@/workspace/model";
+import { useProjectSession } from "@/workspace/model";
 import { READ_ONLY_RUN } from "./RunControls";
 import { isActive, useRun, useRunConfig } from "./runs";
 import { describeRun, RunRequestFailure, StatusDot, useRunDuration } from "./status";
@@ -15,8 +15,8 @@ const ConsoleOutput = lazy(() => import("./ConsoleOutput"));
 
 /** The run's output (Console tab): a header saying what ran and how it went, then the terminal. */
 export function ConsolePane() {
-  const m = useWorkspace();
-  const snap = useRun(m.runs, (s) => s);
+  const { runs, canEdit } = useProjectSession();
+  const snap = useRun(runs, (s) => s);
   const { error } = snap;
   const showOutput = snap.run !== null;
 
@@ -25,8 +25,8 @@ export function ConsolePane() {
       {showOutput && <ConsoleHeader />}
       {error && (
         <div className="relative border-b border-border bg-destructive/10 px-3 py-2 text-[13px]">
-          <RunRequestFailure error={error} onRetry={m.canEdit ? () => void m.runs[error.action]() : undefined} />
-          <Button variant="ghost" size="icon-sm" className="absolute top-1.5 right-1.5" aria-label="Dismiss" onClick={m.runs.dismissError}>
+          <RunRequestFailure error={error} onRetry={canEdit ? () => void runs[error.action]() : undefined} />
+          <Button variant="ghost" size="icon-sm" className="absolute top-1.5 right-1.5" aria-label="Dismiss" onClick={runs.dismissError}>
             <X />
           </Button>
         </div>
@@ -34,7 +34,7 @@ export function ConsolePane() {
       <div className="min-h-0 flex-1 bg-background">
         {showOutput ? (
           <Suspense fallback={<Loading label="Opening the console" />}>
-            <ConsoleOutput runs={m.runs} />
+            <ConsoleOutput runs={runs} />
           </Suspense>
         ) : (
           !error && <ConsoleEmpty />
@@ -45,8 +45,8 @@ export function ConsolePane() {
 }
 
 function ConsoleHeader() {
-  const m = useWorkspace();
-  const snap = useRun(m.runs, (s) => s);
+  const { runs, canEdit } = useProjectSession();
+  const snap = useRun(runs, (s) => s);
   const run = snap.run!;
   const { label, tone } = describeRun(snap);
   const duration = useRunDuration(run);
@@ -63,16 +63,16 @@ function ConsoleHeader() {
         {run.exitCode !== null && run.status !== "crashed" && ` · exit ${run.exitCode}`}
         {duration !== null && ` · ${formatDuration(duration)}`}
       </span>
-      {m.canEdit && (
+      {canEdit && (
         <div className="ml-auto flex shrink-0 items-center gap-1">
           <Tooltip content={active ? "Restart" : "Run again"}>
-            <Button variant="ghost" size="icon-sm" aria-label={active ? "Restart" : "Run again"} onClick={() => void m.runs.start()} disabled={snap.pending !== null}>
+            <Button variant="ghost" size="icon-sm" aria-label={active ? "Restart" : "Run again"} onClick={() => void runs.start()} disabled={snap.pending !== null}>
               <RotateCcw />
             </Button>
           </Tooltip>
           {active && (
             <Tooltip content="Stop">
-              <Button variant="ghost" size="icon-sm" aria-label="Stop" onClick={() => void m.runs.stop()} disabled={snap.pending !== null}>
+              <Button variant="ghost" size="icon-sm" aria-label="Stop" onClick={() => void runs.stop()} disabled={snap.pending !== null}>
                 <Square className="fill-destructive-text text-destructive-text" />
               </Button>
             </Tooltip>
@@ -85,18 +85,18 @@ function ConsoleHeader() {
 
 /** Before the first run: what Run will do, read from ecode.toml or guessed. */
 function ConsoleEmpty() {
-  const m = useWorkspace();
-  const config = useRunConfig(m.project.id);
-  const pending = useRun(m.runs, (s) => s.pending);
-  const canRun = m.canEdit && config.data?.source !== "none";
+  const { project, runs, canEdit } = useProjectSession();
+  const config = useRunConfig(project.id);
+  const pending = useRun(runs, (s) => s.pending);
+  const canRun = canEdit && config.data?.source !== "none";
 
   return (
     <EmptyState
       icon={Play}
       title="Run output appears here"
       action={
-        m.canEdit && (
-          <Button variant="run" onClick={() => void m.runs.start()} disabled={!canRun || pending === "start"}>
+        canEdit && (
+          <Button variant="run" onClick={() => void runs.start()} disabled={!canRun || pending === "start"}>
             <Play className="fill-current" aria-hidden /> Run
           </Button>
         )
@@ -111,7 +111,7 @@ function ConsoleEmpty() {
           <RunPlan config={config.data} />
         )}
       </p>
-      {!m.canEdit && <p className="mt-1">{READ_ONLY_RUN}; you'll see its output here when the owner runs it.</p>}
+      {!canEdit && <p className="mt-1">{READ_ONLY_RUN}; you'll see its output here when the owner runs it.</p>}
     </EmptyState>
   );
 }

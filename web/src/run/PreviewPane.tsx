@@ -6,13 +6,13 @@ import { Spinner } from "@/components/ui/spinner";
 import { Tooltip } from "@/components/ui/tooltip";
 import type { Run } from "@/lib/api";
 import { cn } from "@/lib/utils";
-import { useWorkspace } from "@/workspace/model";
+import { useProjectSession } from "@/workspace/model";
 import { isActive, useRun } from "./runs";
 
 /** The running app at its preview URL (another origin), in a sandboxed frame with its own URL bar. */
 export function PreviewPane() {
-  const m = useWorkspace();
-  const run = useRun(m.runs, (s) => s.run);
+  const { runs } = useProjectSession();
+  const run = useRun(runs, (s) => s.run);
   const url = isActive(run) ? run!.previewUrl : null;
   // A new URL (a new run on another port) starts afresh at its own root.
   return url ? <PreviewFrame key={url} url={url} /> : <NothingToPreview run={run} />;
@@ -115,8 +115,8 @@ function PreviewFrame({ url }: { url: string }) {
 
 /** Why there is no page to show, and what makes one appear. */
 function NothingToPreview({ run }: { run: Run | null }) {
-  const m = useWorkspace();
-  const pending = useRun(m.runs, (s) => s.pending);
+  const { runs, canEdit } = useProjectSession();
+  const pending = useRun(runs, (s) => s.pending);
   const port = (
     <>
       listen on <code className="font-mono">$PORT</code> (which is 3000)
@@ -124,7 +124,7 @@ function NothingToPreview({ run }: { run: Run | null }) {
   );
   if (run && isActive(run)) {
     return (
-      <EmptyState icon={Globe} title={run.status === "starting" ? "Starting your app…" : "Waiting for your app to listen"} action={<Spinner label="Waiting for a port" />}>
+      <EmptyState icon={Globe} title={run.status === "starting" ? "Starting your app…" : run.status === "building" ? "Building your app…" : "Waiting for your app to listen"} action={<Spinner label="Waiting for a port" />}>
         The preview appears as soon as your app starts to {port}.
       </EmptyState>
     );
@@ -134,8 +134,8 @@ function NothingToPreview({ run }: { run: Run | null }) {
       icon={Globe}
       title={run ? "Your app isn't running" : "Nothing to preview yet"}
       action={
-        m.canEdit && (
-          <Button variant="run" onClick={() => void m.runs.start()} disabled={pending === "start"}>
+        canEdit && (
+          <Button variant="run" onClick={() => void runs.start()} disabled={pending === "start"}>
             <Play className="fill-current" aria-hidden /> Run
           </Button>
         )

@@ -5,7 +5,7 @@ import { Popover, PopoverAnchor, PopoverContent } from "@/components/ui/popover"
 import { Spinner } from "@/components/ui/spinner";
 import { Tooltip } from "@/components/ui/tooltip";
 import { modKey } from "@/lib/keys";
-import { useWorkspace } from "@/workspace/model";
+import { useProjectSession, useLayout } from "@/workspace/model";
 import { hasFailed, isActive, useRun } from "./runs";
 import { describeRun, RunFailure, RunRequestFailure, StatusDot } from "./status";
 
@@ -17,8 +17,9 @@ export const READ_ONLY_RUN = "Only people who can edit this project can run it";
  * the last lines of output; the editor keeps focus.
  */
 export function RunControls() {
-  const m = useWorkspace();
-  const snap = useRun(m.runs, (s) => s);
+  const { runs, canEdit } = useProjectSession();
+  const { narrow, mobileTab, rightTab, showRight } = useLayout();
+  const snap = useRun(runs, (s) => s);
   const { run, pending, error, notice } = snap;
   const active = isActive(run);
   const { label, tone } = describeRun(snap);
@@ -28,7 +29,9 @@ export function RunControls() {
   const [pinned, setPinned] = useState(false);
   const failed = hasFailed(run);
   const hasNotice = error !== null || failed;
-  const open = hasNotice && (pinned || notice !== dismissed);
+  // A refused request the Console in sight already shows is not shown twice.
+  const consoleShows = (narrow ? mobileTab : rightTab) === "console";
+  const open = hasNotice && (pinned || (notice !== dismissed && !(error && consoleShows)));
   const close = () => {
     setDismissed(notice);
     setPinned(false);
@@ -42,7 +45,7 @@ export function RunControls() {
     <Popover open={open} onOpenChange={(o) => (o ? setPinned(true) : close())}>
       <PopoverAnchor asChild>
         <div className="flex items-center gap-2">
-          {!m.canEdit ? (
+          {!canEdit ? (
             <Tooltip content={READ_ONLY_RUN}>
               <Button variant="run" aria-disabled="true" className="min-w-20 cursor-not-allowed opacity-50 hover:bg-run">
                 <Play className="fill-current" aria-hidden /> Run
@@ -50,7 +53,7 @@ export function RunControls() {
             </Tooltip>
           ) : active ? (
             <Tooltip content={`Stop (${modKey} Enter restarts)`}>
-              <Button variant="outline" className="min-w-20" onClick={() => void m.runs.stop()} disabled={pending === "stop"}>
+              <Button variant="outline" className="min-w-20" onClick={() => void runs.stop()} disabled={pending === "stop"}>
                 {pending === "stop" ? (
                   <Spinner />
                 ) : (
@@ -64,7 +67,7 @@ export function RunControls() {
               <Button
                 variant="run"
                 className="min-w-20"
-                onClick={() => void m.runs.start()}
+                onClick={() => void runs.start()}
                 aria-busy={pending === "start"}
                 disabled={pending === "start"}
               >
@@ -103,14 +106,14 @@ export function RunControls() {
         }}
       >
         {error ? (
-          <RunRequestFailure error={error} onRetry={m.canEdit ? act(() => void m.runs[error.action]()) : undefined} />
+          <RunRequestFailure error={error} onRetry={canEdit ? act(() => void runs[error.action]()) : undefined} />
         ) : (
           run && (
             <RunFailure
               run={run}
-              lines={m.runs.tail(8)}
-              onRestart={m.canEdit ? act(() => void m.runs.start()) : undefined}
-              onShowConsole={act(() => m.showRight("console"))}
+              lines={runs.tail(8)}
+              onRestart={canEdit ? act(() => void runs.start()) : undefined}
+              onShowConsole={act(() => showRight("console"))}
             />
           )
         )}

@@ -30,8 +30,9 @@ export interface RunRequestError {
 
 export type OutputEvent = { kind: "reset" } | { kind: "data"; bytes: Uint8Array };
 
-const ACTIVE: ReadonlySet<RunStatus> = new Set(["starting", "running"]);
-const rank = (s: RunStatus) => (s === "starting" ? 0 : s === "running" ? 1 : 2);
+const ACTIVE: ReadonlySet<RunStatus> = new Set(["starting", "building", "running"]);
+// A run goes from building to running and back as its go command compiles: the same rank.
+const rank = (s: RunStatus) => (s === "starting" ? 0 : s === "building" || s === "running" ? 1 : 2);
 
 export const isActive = (run: Run | null): boolean => run !== null && ACTIVE.has(run.status);
 /** True when run is the first word of its app listening on a port (its preview appearing). */

@@ -26,6 +26,8 @@ export function describeRun({ run, pending }: Pick<RunSnapshot, "run" | "pending
       return { label: "Not running", tone: "idle" };
     case "starting":
       return { label: "Starting…", tone: "busy" };
+    case "building":
+      return { label: "Building…", tone: "busy" };
     case "running":
       return { label: "Running", tone: "ok" };
     case "exited":

@@ -13,7 +13,8 @@ import { Loading } from "@/components/ui/spinner";
 import { api, type Passkey, type User } from "@/lib/api";
 import { formatDate, timeAgo } from "@/lib/format";
 import { RequireKeySwitch } from "@/passkey/RequireKeySwitch";
-import { passkeysSupported, registerPasskey } from "@/passkey/webauthn";
+import { PasskeyNotice, usePasskeyPlace } from "@/passkey/availability";
+import { registerPasskey } from "@/passkey/webauthn";
 
 const passkeysKey = ["passkeys"];
 
@@ -25,7 +26,8 @@ export function SecurityKeysSection() {
   const [adding, setAdding] = useState(false);
   const [renaming, setRenaming] = useState<Passkey | null>(null);
   const [removing, setRemoving] = useState<Passkey | null>(null);
-  const supported = passkeysSupported();
+  const place = usePasskeyPlace();
+  const supported = place.kind === "here";
   const refresh = () => qc.invalidateQueries({ queryKey: passkeysKey });
 
   return (
@@ -42,12 +44,7 @@ export function SecurityKeysSection() {
         A passkey logs you in without a password; a security key can also be asked for after your password. Your
         browser, phone or password manager keeps passkeys; a USB or NFC key keeps its own.
       </p>
-      {!supported && (
-        <p role="note" className="mb-4 rounded-md border border-warning/50 px-3 py-2 text-[13px]">
-          This browser can't use security keys at this address. Open E-Code by its domain name in a browser that
-          supports passkeys to add one.
-        </p>
-      )}
+      <PasskeyNotice place={place} className="mb-4 rounded-md border border-warning/50 px-3 py-2 text-[13px]" />
       {keys.isPending && <Loading label="Loading security keys" />}
       {keys.isError && <ErrorState error={keys.error} onRetry={() => void keys.refetch()} />}
       {keys.data?.length === 0 && (

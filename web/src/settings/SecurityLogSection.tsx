@@ -28,6 +28,7 @@ export const actions: Record<string, string> = {
   "identity.unlink": "Provider unlinked",
   "project.visibility": "Project visibility changed",
   "project.delete": "Project deleted",
+  "project.resources": "Project resources changed",
   "member.add": "Collaborator added",
   "member.role": "Collaborator's role changed",
   "member.remove": "Collaborator removed",
@@ -79,10 +80,18 @@ export function AuditRow({ entry }: { entry: AuditEntry }) {
   return (
     <li className="flex items-baseline gap-3 border-b border-border py-1.5 last:border-0">
       <span className={failed ? "font-medium text-destructive-text" : "font-medium"}>{actions[entry.action] ?? entry.action}</span>
-      <span className="min-w-0 flex-1 truncate text-xs text-muted-foreground" title={entry.userAgent}>
-        {entry.actor && `by ${entry.actor} · `}
-        {entry.target.startsWith("project:") && `${entry.target} · `}
-        {entry.ip}
+      <span className="min-w-0 flex-1 truncate text-xs text-muted-foreground">
+        {entry.actorName && (
+          <>
+            by <span title={entry.actorId ? `user:${entry.actorId}` : undefined}>{entry.actorName}</span> ·{" "}
+          </>
+        )}
+        {entry.target !== `user:${entry.actorId}` && (
+          <>
+            <span title={entry.target}>{entry.targetName}</span> ·{" "}
+          </>
+        )}
+        <span title={entry.userAgent}>{entry.ip}</span>
       </span>
       <time className="shrink-0 text-xs text-muted-foreground" dateTime={new Date(entry.at).toISOString()} title={formatDate(entry.at)}>
         {timeAgo(entry.at)}

@@ -42,6 +42,7 @@ const actionLabels: Record<string, string> = {
   "secret.delete": "Secret deleted",
   "project.delete": "Project deleted",
   "project.visibility": "Project visibility changed",
+  "project.resources": "Project resources changed",
 };
 
 interface Draft {
@@ -186,13 +187,15 @@ function AuditTable({ entries }: { entries: AuditEntry[] }) {
                   {timeAgo(e.at)}
                 </time>
               </td>
-              <td className="px-3 py-2">{e.actor || "—"}</td>
+              <td className="px-3 py-2" title={e.actorId ? `user:${e.actorId}` : undefined}>
+                {e.actorName || "—"}
+              </td>
               <td className="px-3 py-2">
                 <code className="font-mono text-xs">{e.action}</code>
                 {actionLabels[e.action] && <div className="text-xs text-muted-foreground">{actionLabels[e.action]}</div>}
               </td>
-              <td className="max-w-48 truncate px-3 py-2 font-mono text-xs" title={e.target}>
-                {e.target}
+              <td className="max-w-48 truncate px-3 py-2 text-xs" title={e.target}>
+                {e.targetName}
               </td>
               <td className="hidden max-w-64 truncate px-3 py-2 text-xs text-muted-foreground md:table-cell" title={e.details}>
                 {e.details}

@@ -1,4 +1,4 @@
-import { Download, FileQuestion, FileWarning, FolderOpen, Search, X } from "lucide-react";
+import { Download, FileCode, FileQuestion, FileWarning, FolderOpen, Search, X } from "lucide-react";
 import { useEffect } from "react";
 import { FollowBar } from "@/collab/PresenceAvatars";
 import { Button, buttonVariants } from "@/components/ui/button";
@@ -14,18 +14,19 @@ import { modKey } from "@/lib/keys";
 import { basename } from "@/lib/paths";
 import { useTheme } from "@/lib/theme";
 import { cn } from "@/lib/utils";
-import { useWorkspace } from "./model";
+import { useMainFile } from "./mainFile";
+import { useProjectSession, useLayout, useEditorTabs } from "./model";
 
 export function EditorArea() {
-  const m = useWorkspace();
-  const tabs = useDocs(m.store, (s) => s.tabs);
-  const activePath = useDocs(m.store, (s) => s.active);
+  const { store, presence } = useProjectSession();
+  const tabs = useDocs(store, (s) => s.tabs);
+  const activePath = useDocs(store, (s) => s.active);
   const active = tabs.find((t) => t.path === activePath) ?? null;
   // The editor tells the others where this tab's cursor is; without one, only which file (if any) is open.
   const showing = active?.status === "ready";
   useEffect(() => {
-    if (!showing) m.presence.setLocal(activePath, null);
-  }, [m.presence, activePath, showing]);
+    if (!showing) presence.setLocal(activePath, null);
+  }, [presence, activePath, showing]);
 
   return (
     <div className="flex h-full min-h-0 flex-col">
@@ -38,7 +39,7 @@ export function EditorArea() {
           <EmptyState
             icon={FileWarning}
             title={`Couldn't open ${basename(active.path)}`}
-            action={<Button onClick={() => m.store.retry(active.path)}>Try again</Button>}
+            action={<Button onClick={() => store.retry(active.path)}>Try again</Button>}
           >
             <span role="alert">{active.loadError}</span>
           </EmptyState>
@@ -55,14 +56,14 @@ export function EditorArea() {
 
 /** Files the editor can't show: binary ones and very large ones. */
 function DownloadInstead({ path, binary }: { path: string; binary: boolean }) {
-  const m = useWorkspace();
+  const { project } = useProjectSession();
   const name = basename(path);
   return (
     <EmptyState
       icon={FileQuestion}
       title={binary ? "Binary file" : "File too large to edit"}
       action={
-        <a className={buttonVariants({ variant: "secondary" })} href={api.fileUrl(m.project.id, path)} download>
+        <a className={buttonVariants({ variant: "secondary" })} href={api.fileUrl(project.id, path)} download>
           <Download /> Download {name}
         </a>
       }
@@ -75,28 +76,40 @@ function DownloadInstead({ path, binary }: { path: string; binary: boolean }) {
 }
 
 function ActiveEditor({ path, readOnly }: { path: string; readOnly: boolean }) {
-  const m = useWorkspace();
+  const { store, presence } = useProjectSession();
   const theme = useTheme();
-  const reveal = useDocs(m.store, (s) => s.reveal);
-  return <CodeEditor store={m.store} path={path} theme={theme} reveal={reveal} presence={m.presence} readOnly={readOnly} />;
+  const reveal = useDocs(store, (s) => s.reveal);
+  return <CodeEditor store={store} path={path} theme={theme} reveal={reveal} presence={presence} readOnly={readOnly} />;
 }
 
 function NoFileOpen() {
-  const m = useWorkspace();
+  const { setOverlay, openSearch } = useLayout();
+  const { openFile } = useEditorTabs();
+  const main = useMainFile();
   return (
-    <EmptyState icon={FolderOpen} title="No file open">
+    <EmptyState
+      icon={FolderOpen}
+      title="No file open"
+      action={
+        main && (
+          <Button variant="primary" onClick={() => openFile(main, { focus: true })}>
+            <FileCode /> Open {main}
+          </Button>
+        )
+      }
+    >
       <p>Pick a file in the tree, or:</p>
       <div className="mt-3 grid gap-1.5 text-left">
-        <button type="button" className="flex items-center justify-between gap-6 rounded px-2 py-1 hover:bg-muted" onClick={() => m.setOverlay("quick-open")}>
+        <button type="button" className="flex items-center justify-between gap-6 rounded px-2 py-1 hover:bg-muted" onClick={() => setOverlay("quick-open")}>
           Open a file <Kbd>{modKey} P</Kbd>
         </button>
-        <button type="button" className="flex items-center justify-between gap-6 rounded px-2 py-1 hover:bg-muted" onClick={m.openSearch}>
+        <button type="button" className="flex items-center justify-between gap-6 rounded px-2 py-1 hover:bg-muted" onClick={openSearch}>
           <span className="inline-flex items-center gap-1.5">
             <Search className="size-3.5" aria-hidden /> Search in files
           </span>
           <Kbd>{modKey} ⇧ F</Kbd>
         </button>
-        <button type="button" className="flex items-center justify-between gap-6 rounded px-2 py-1 hover:bg-muted" onClick={() => m.setOverlay("palette")}>
+        <button type="button" className="flex items-center justify-between gap-6 rounded px-2 py-1 hover:bg-muted" onClick={() => setOverlay("palette")}>
           All commands <Kbd>{modKey} K</Kbd>
         </button>
       </div>
@@ -105,14 +118,15 @@ function NoFileOpen() {
 }
 
 function EditorTabs({ tabs, active }: { tabs: DocInfo[]; active: string | null }) {
-  const m = useWorkspace();
+  const { store, presence } = useProjectSession();
+  const { requestClose } = useEditorTabs();
   if (tabs.length === 0) return <div className="h-9 shrink-0 border-b border-border" />;
   return (
     <div role="tablist" aria-label="Open files" className="flex h-9 shrink-0 overflow-x-auto border-b border-border bg-panel">
       {tabs.map((tab) => {
         const selected = tab.path === active;
         // A live document's edits reach the server within a blink: only those held back (offline, failed) earn the dot.
-        const dirty = tab.live ? tab.saveState === "offline" || tab.saveState === "error" : m.store.isDirty(tab.path);
+        const dirty = tab.live ? tab.saveState === "offline" || tab.saveState === "error" : store.isDirty(tab.path);
         return (
           <div
             key={tab.path}
@@ -120,7 +134,7 @@ function EditorTabs({ tabs, active }: { tabs: DocInfo[]; active: string | null }
               "group flex shrink-0 items-center border-r border-border",
               selected ? "bg-background text-foreground" : "text-muted-foreground hover:text-foreground",
             )}
-            onAuxClick={(e) => e.button === 1 && m.requestClose(tab.path)}
+            onAuxClick={(e) => e.button === 1 && requestClose(tab.path)}
           >
             <button
               type="button"
@@ -132,8 +146,8 @@ function EditorTabs({ tabs, active }: { tabs: DocInfo[]; active: string | null }
                 selected && "shadow-[inset_0_2px_0_var(--primary)]",
               )}
               onClick={() => {
-                m.presence.unfollow();
-                m.store.activate(tab.path);
+                presence.unfollow();
+                store.activate(tab.path);
               }}
             >
               {basename(tab.path)}
@@ -148,7 +162,7 @@ function EditorTabs({ tabs, active }: { tabs: DocInfo[]; active: string | null }
               type="button"
               aria-label={`Close ${basename(tab.path)}`}
               className="mr-1 rounded p-0.5 text-muted-foreground opacity-70 hover:bg-muted hover:text-foreground hover:opacity-100 focus-visible:opacity-100 group-hover:opacity-100"
-              onClick={() => m.requestClose(tab.path)}
+              onClick={() => requestClose(tab.path)}
             >
               <X className="size-3.5" />
             </button>
@@ -161,27 +175,27 @@ function EditorTabs({ tabs, active }: { tabs: DocInfo[]; active: string | null }
 
 /** "Save changes?" when closing a tab with unsaved edits. */
 function CloseUnsavedDialog() {
-  const m = useWorkspace();
-  const path = m.closing;
+  const { store } = useProjectSession();
+  const { closing: path, cancelClose } = useEditorTabs();
   const name = path ? basename(path) : "this file";
   return (
     <ConfirmDialog
       open={path !== null}
-      onOpenChange={(open) => !open && m.cancelClose()}
+      onOpenChange={(open) => !open && cancelClose()}
       title={`Save changes to ${name}?`}
       description="Your changes will be lost if you close without saving."
       confirmLabel="Save"
       onConfirm={async () => {
         if (!path) return;
-        if (!(await m.store.save(path))) throw new Error(`Couldn't save ${name}; your changes are still in the editor.`);
-        m.store.close(path);
+        if (!(await store.save(path))) throw new Error(`Couldn't save ${name}; your changes are still in the editor.`);
+        store.close(path);
       }}
       extra={
         <Button
           variant="destructive"
           onClick={() => {
-            if (path) m.store.close(path);
-            m.cancelClose();
+            if (path) store.close(path);
+            cancelClose();
           }}
         >
           Don't save

@@ -1,4 +1,4 @@
-import { Bot, Globe, History, KeyRound, SquareTerminal, TerminalSquare } from "lucide-react";
+import { Bot, Globe, History, KeyRound, SlidersHorizontal, SquareTerminal, TerminalSquare } from "lucide-react";
 import { useState, type ComponentType } from "react";
 import { AgentPane } from "@/agent/AgentPane";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
@@ -7,7 +7,8 @@ import { PreviewPane } from "@/run/PreviewPane";
 import { ShellPane } from "@/shell/ShellPane";
 import { HistoryPane } from "./history/HistoryPane";
 import { SecretsPane } from "./SecretsPane";
-import { useWorkspace, type RightTab } from "./model";
+import { SettingsPane } from "./SettingsPane";
+import { useLayout, type RightTab } from "./model";
 
 export interface PaneTab<Id extends string> {
   id: Id;
@@ -23,6 +24,7 @@ export const toolPanes: PaneTab<RightTab>[] = [
   { id: "agent", label: "Agent", icon: Bot, Pane: AgentPane },
   { id: "secrets", label: "Secrets", icon: KeyRound, Pane: SecretsPane },
   { id: "history", label: "History", icon: History, Pane: HistoryPane },
+  { id: "settings", label: "Settings", icon: SlidersHorizontal, Pane: SettingsPane },
 ];
 
 /**
@@ -42,8 +44,8 @@ export function useOpenedPanes<T>(current: T): ReadonlySet<T> {
 
 /** A pane tab's icon and name, with a dot when the Preview has news (the app started listening). */
 export function PaneTabLabel({ id, label, icon: Icon }: Pick<PaneTab<string>, "id" | "label" | "icon">) {
-  const m = useWorkspace();
-  const news = id === "preview" && m.previewNews;
+  const { previewNews } = useLayout();
+  const news = id === "preview" && previewNews;
   return (
     <>
       <Icon aria-hidden /> <span className="@max-[34rem]/tools:sr-only @max-[34rem]/tools:in-data-[state=active]:not-sr-only">{label}</span>
@@ -52,12 +54,12 @@ export function PaneTabLabel({ id, label, icon: Icon }: Pick<PaneTab<string>, "i
   );
 }
 
-/** The right column: Preview, Console, Shell, Agent, Secrets and History as tabs; narrow, only the open tab shows its name beside its icon (the others name themselves in a tooltip). */
+/** The right column: Preview, Console, Shell, Agent, Secrets, History and Settings as tabs; narrow, only the open tab shows its name beside its icon (the others name themselves in a tooltip). */
 export function RightPane() {
-  const m = useWorkspace();
-  const opened = useOpenedPanes(m.rightTab);
+  const { rightTab, showRight } = useLayout();
+  const opened = useOpenedPanes(rightTab);
   return (
-    <Tabs value={m.rightTab} onValueChange={(v) => m.showRight(v as RightTab)} className="@container/tools flex h-full min-h-0 flex-col">
+    <Tabs value={rightTab} onValueChange={(v) => showRight(v as RightTab)} className="@container/tools flex h-full min-h-0 flex-col">
       <TabsList aria-label="Tools">
         {toolPanes.map((p) => (
           <TabsTrigger key={p.id} value={p.id} title={p.label}>

@@ -11,7 +11,7 @@ import { Field } from "@/components/ui/field";
 import { Loading, Spinner } from "@/components/ui/spinner";
 import { api, ApiError, errorMessage, type ProjectSecret } from "@/lib/api";
 import { timeAgo } from "@/lib/format";
-import { useWorkspace } from "@/workspace/model";
+import { useProjectSession } from "@/workspace/model";
 
 const namePattern = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
@@ -36,8 +36,8 @@ function projectSecrets(projectId: string): SecretStore {
 
 /** The project's secrets: environment variables of its runs and shells, masked in what they print. */
 export function SecretsPane() {
-  const m = useWorkspace();
-  if (!m.canEdit) {
+  const { canEdit, project } = useProjectSession();
+  if (!canEdit) {
     return (
       <EmptyState icon={Lock} title="Secrets are for editors">
         This project's secrets reach its runs as environment variables. Only people who can edit the project see them;
@@ -47,12 +47,12 @@ export function SecretsPane() {
   }
   return (
     <div className="grid overflow-auto">
-      <Secrets store={projectSecrets(m.project.id)}>
+      <Secrets store={projectSecrets(project.id)}>
         Runs, shells and commands get each secret as an environment variable (<code className="font-mono">$NAME</code>)
         from their next start. Values are encrypted at rest.
       </Secrets>
       <MaskingLimits />
-      {m.project.ownerKind === "team" && <TeamSecretNames projectId={m.project.id} team={m.project.owner} />}
+      {project.ownerKind === "team" && <TeamSecretNames projectId={project.id} team={project.owner} />}
     </div>
   );
 }

@@ -6,7 +6,7 @@ import { languageFor } from "@/editor/languages";
 import { api } from "@/lib/api";
 import { useSocketState } from "@/lib/socket";
 import { cn } from "@/lib/utils";
-import { useWorkspace } from "./model";
+import { useProjectSession } from "./model";
 
 const saveLabels = {
   saved: "Saved",
@@ -17,9 +17,9 @@ const saveLabels = {
 } as const;
 
 export function StatusBar() {
-  const m = useWorkspace();
-  const active = useDocs(m.store, (s) => s.tabs.find((t) => t.path === s.active) ?? null);
-  const cursor = useDocs(m.store, (s) => s.cursor);
+  const { store, canEdit, viewOnly } = useProjectSession();
+  const active = useDocs(store, (s) => s.tabs.find((t) => t.path === s.active) ?? null);
+  const cursor = useDocs(store, (s) => s.cursor);
   const editing = active?.status === "ready";
 
   return (
@@ -27,9 +27,9 @@ export function StatusBar() {
       aria-label="Status bar"
       className="flex h-6 shrink-0 items-center gap-4 border-t border-border bg-panel px-3 text-xs text-muted-foreground"
     >
-      {!m.canEdit && (
+      {!canEdit && (
         <span className="inline-flex items-center gap-1">
-          <Eye className="size-3" aria-hidden /> {m.viewOnly ? "View only" : "Read only"}
+          <Eye className="size-3" aria-hidden /> {viewOnly ? "View only" : "Read only"}
         </span>
       )}
       {editing && <span data-testid="language">{languageFor(active.path).label}</span>}
@@ -38,7 +38,7 @@ export function StatusBar() {
           Ln {cursor.line}, Col {cursor.column}
         </span>
       )}
-      {active && m.canEdit && editing && (
+      {active && canEdit && editing && (
         <span
           data-testid="save-status"
           role="status"
@@ -73,8 +73,8 @@ function subscribeOnline(cb: () => void) {
  * 20 s) and whether the workspace's live connection (console, shells) is up.
  */
 function Connection() {
-  const m = useWorkspace();
-  const socket = useSocketState(m.socket);
+  const { socket } = useProjectSession();
+  const state = useSocketState(socket);
   const online = useSyncExternalStore(subscribeOnline, () => navigator.onLine);
   const health = useQuery({
     queryKey: ["health"],
@@ -88,9 +88,9 @@ function Connection() {
     ? "Offline"
     : health.isError
       ? "Server unreachable"
-      : socket === "reconnecting"
+      : state === "reconnecting"
         ? "Reconnecting…"
-        : health.isPending || socket !== "open"
+        : health.isPending || state !== "open"
           ? "Connecting…"
           : "Connected";
   const content = (
@@ -99,12 +99,12 @@ function Connection() {
       {label}
     </>
   );
-  if (ok && socket === "reconnecting") {
+  if (ok && state === "reconnecting") {
     return (
       <button
         type="button"
         data-testid="connection"
-        onClick={m.socket.reconnect}
+        onClick={socket.reconnect}
         title="The live connection (shared editing, console, shells) dropped; your edits are kept. Click to retry now."
         className="inline-flex items-center gap-1 rounded px-1 text-warning hover:bg-muted"
       >

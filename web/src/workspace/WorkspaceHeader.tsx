@@ -38,11 +38,11 @@ import { api } from "@/lib/api";
 import { modKey } from "@/lib/keys";
 import { RunControls } from "@/run/RunControls";
 import { TransferDialog } from "@/teams/TransferDialog";
-import { useWorkspace } from "./model";
+import { useProjectSession, useLayout } from "./model";
 
 export function WorkspaceHeader() {
-  const m = useWorkspace();
-  const p = m.project;
+  const { project: p, canEdit, viewOnly } = useProjectSession();
+  const { setOverlay } = useLayout();
   const isPublic = p.visibility === "public";
   const setInternet = useSetInternet();
   const me = useMe();
@@ -93,7 +93,7 @@ export function WorkspaceHeader() {
               <Download /> Download as zip
             </a>
           </DropdownMenuItem>
-          {m.canEdit && (
+          {canEdit && (
             <DropdownMenuItem
               disabled={setInternet.isPending}
               onSelect={() => setInternet.mutate({ id: p.id, internet: !p.internet })}
@@ -113,10 +113,10 @@ export function WorkspaceHeader() {
             </DropdownMenuItem>
           )}
           <DropdownMenuSeparator />
-          <DropdownMenuItem onSelect={() => m.setOverlay("palette")}>
+          <DropdownMenuItem onSelect={() => setOverlay("palette")}>
             <Command /> Command palette
           </DropdownMenuItem>
-          <DropdownMenuItem onSelect={() => m.setOverlay("help")}>
+          <DropdownMenuItem onSelect={() => setOverlay("help")}>
             <Keyboard /> Keyboard shortcuts
           </DropdownMenuItem>
         </DropdownMenuContent>
@@ -125,9 +125,9 @@ export function WorkspaceHeader() {
         {isPublic ? <Globe aria-hidden /> : <Lock aria-hidden />}
         {isPublic ? "Public" : "Private"}
       </Badge>
-      {!m.canEdit && (
-        <Badge title={m.viewOnly ? "You were invited as a viewer: you see every change live but can't make any." : undefined}>
-          <Eye aria-hidden /> {m.viewOnly ? "View only" : "Read only"}
+      {!canEdit && (
+        <Badge title={viewOnly ? "You were invited as a viewer: you see every change live but can't make any." : undefined}>
+          <Eye aria-hidden /> {viewOnly ? "View only" : "Read only"}
         </Badge>
       )}
 
@@ -149,7 +149,7 @@ export function WorkspaceHeader() {
             </Button>
           </Tooltip>
         )}
-        {!m.canEdit && loggedIn && (
+        {!canEdit && loggedIn && (
           <Tooltip content="Make your own editable copy">
             <Button size="sm" onClick={() => setForking(true)}>
               <GitFork /> Fork
@@ -157,7 +157,7 @@ export function WorkspaceHeader() {
           </Tooltip>
         )}
         <Tooltip content={`Command palette (${modKey} K)`}>
-          <Button variant="ghost" size="icon" aria-label="Command palette" onClick={() => m.setOverlay("palette")}>
+          <Button variant="ghost" size="icon" aria-label="Command palette" onClick={() => setOverlay("palette")}>
             <Command />
           </Button>
         </Tooltip>

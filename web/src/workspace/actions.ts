@@ -29,7 +29,7 @@ import { modKey } from "@/lib/keys";
 import { toggleTheme } from "@/lib/theme";
 import { READ_ONLY_RUN } from "@/run/RunControls";
 import { isActive, useRun } from "@/run/runs";
-import { useWorkspace } from "./model";
+import { useProjectSession, useLayout, useProjectFiles, useEditorTabs } from "./model";
 
 export interface Action {
   id: string;
@@ -45,14 +45,17 @@ export interface Action {
 
 /** Every workspace action: the command palette lists them, the help dialog shows their keys. */
 export function useActions(): Action[] {
-  const m = useWorkspace();
+  const { runs, canEdit, store, project } = useProjectSession();
+  const { setOverlay, openSearch, showRight, openShell } = useLayout();
+  const { setFileDialog, pickUpload } = useProjectFiles();
+  const { requestClose } = useEditorTabs();
   const navigate = useNavigate();
-  const running = useRun(m.runs, (s) => isActive(s.run));
-  const cantRun = m.canEdit ? undefined : READ_ONLY_RUN;
-  const active = () => m.store.getSnapshot().active;
+  const running = useRun(runs, (s) => isActive(s.run));
+  const cantRun = canEdit ? undefined : READ_ONLY_RUN;
+  const active = () => store.getSnapshot().active;
   const saveActive = () => {
     const path = active();
-    if (path) void m.store.save(path);
+    if (path) void store.save(path);
   };
   const activeDir = () => {
     const path = active();
@@ -61,7 +64,7 @@ export function useActions(): Action[] {
 
   const actions: Action[] = [
     { id: "save", title: "Save file", group: "File", icon: Save, keys: [modKey, "S"], run: saveActive },
-    { id: "save-all", title: "Save all files", group: "File", icon: SaveAll, run: () => void m.store.saveAll() },
+    { id: "save-all", title: "Save all files", group: "File", icon: SaveAll, run: () => void store.saveAll() },
     {
       id: "close-tab",
       title: "Close tab",
@@ -69,7 +72,7 @@ export function useActions(): Action[] {
       icon: X,
       run: () => {
         const path = active();
-        if (path) m.requestClose(path);
+        if (path) requestClose(path);
       },
     },
     {
@@ -77,17 +80,17 @@ export function useActions(): Action[] {
       title: "Download project as zip",
       group: "File",
       icon: Download,
-      run: () => window.location.assign(api.zipUrl(m.project.id)),
+      run: () => window.location.assign(api.zipUrl(project.id)),
     },
-    { id: "quick-open", title: "Go to file…", group: "Go", icon: FileSearch, keys: [modKey, "P"], run: () => m.setOverlay("quick-open") },
-    { id: "search", title: "Search in files", group: "Go", icon: Search, keys: [modKey, "⇧", "F"], run: m.openSearch },
+    { id: "quick-open", title: "Go to file…", group: "Go", icon: FileSearch, keys: [modKey, "P"], run: () => setOverlay("quick-open") },
+    { id: "search", title: "Search in files", group: "Go", icon: Search, keys: [modKey, "⇧", "F"], run: openSearch },
     { id: "dashboard", title: "Go to dashboard", group: "Go", icon: LayoutDashboard, run: () => navigate("/") },
     { id: "settings", title: "Open settings", group: "Go", icon: Settings, run: () => navigate("/settings") },
-    { id: "show-preview", title: "Show preview", group: "View", icon: Globe, run: () => m.showRight("preview") },
-    { id: "show-console", title: "Show console", group: "View", icon: TerminalSquare, run: () => m.showRight("console") },
-    { id: "show-shell", title: "Open shell", group: "View", icon: SquareTerminal, keys: [modKey, "`"], run: m.openShell },
-    { id: "show-agent", title: "Ask the agent", group: "View", icon: Bot, keys: [modKey, "I"], run: () => m.showRight("agent") },
-    { id: "show-history", title: "Show history (checkpoints)", group: "View", icon: History, run: () => m.showRight("history") },
+    { id: "show-preview", title: "Show preview", group: "View", icon: Globe, run: () => showRight("preview") },
+    { id: "show-console", title: "Show console", group: "View", icon: TerminalSquare, run: () => showRight("console") },
+    { id: "show-shell", title: "Open shell", group: "View", icon: SquareTerminal, keys: [modKey, "`"], run: openShell },
+    { id: "show-agent", title: "Ask the agent", group: "View", icon: Bot, keys: [modKey, "I"], run: () => showRight("agent") },
+    { id: "show-history", title: "Show history (checkpoints)", group: "View", icon: History, run: () => showRight("history") },
     { id: "theme", title: "Toggle light/dark theme", group: "View", icon: SunMoon, run: toggleTheme },
     // Ctrl/Cmd-Enter runs again from the start, as on Replit; Stop is its own action and button.
     {
@@ -96,21 +99,21 @@ export function useActions(): Action[] {
       group: "Run",
       icon: running ? RotateCcw : Play,
       keys: [modKey, "Enter"],
-      run: () => void m.runs.start(),
+      run: () => void runs.start(),
       disabled: cantRun,
     },
-    { id: "stop", title: "Stop", group: "Run", icon: Square, run: () => void m.runs.stop(), disabled: cantRun || (running ? undefined : "Nothing is running") },
-    { id: "shortcuts", title: "Keyboard shortcuts", group: "Help", icon: Keyboard, keys: ["?"], run: () => m.setOverlay("help") },
+    { id: "stop", title: "Stop", group: "Run", icon: Square, run: () => void runs.stop(), disabled: cantRun || (running ? undefined : "Nothing is running") },
+    { id: "shortcuts", title: "Keyboard shortcuts", group: "Help", icon: Keyboard, keys: ["?"], run: () => setOverlay("help") },
   ];
 
-  if (m.canEdit) {
+  if (canEdit) {
     actions.splice(
       3,
       0,
-      { id: "new-file", title: "New file…", group: "File", icon: FilePlus, run: () => m.setFileDialog({ kind: "new-file", dir: activeDir() }) },
-      { id: "new-folder", title: "New folder…", group: "File", icon: FolderPlus, run: () => m.setFileDialog({ kind: "new-folder", dir: activeDir() }) },
-      { id: "upload-files", title: "Upload files…", group: "File", icon: Upload, run: () => m.pickUpload("files", activeDir()) },
-      { id: "upload-folder", title: "Upload folder…", group: "File", icon: FolderUp, run: () => m.pickUpload("folder", activeDir()) },
+      { id: "new-file", title: "New file…", group: "File", icon: FilePlus, run: () => setFileDialog({ kind: "new-file", dir: activeDir() }) },
+      { id: "new-folder", title: "New folder…", group: "File", icon: FolderPlus, run: () => setFileDialog({ kind: "new-folder", dir: activeDir() }) },
+      { id: "upload-files", title: "Upload files…", group: "File", icon: Upload, run: () => pickUpload("files", activeDir()) },
+      { id: "upload-folder", title: "Upload folder…", group: "File", icon: FolderUp, run: () => pickUpload("folder", activeDir()) },
     );
   } else {
     return actions.filter((a) => a.id !== "save" && a.id !== "save-all");

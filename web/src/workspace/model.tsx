@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
-import { createContext, useContext, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
+import { createContext, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, type Context, type ReactNode } from "react";
 import { useNavigate } from "react-router";
 import { toast } from "sonner";
 import { AgentStream } from "@/agent/stream";
@@ -14,14 +14,15 @@ import { filesKey, useFileOps, type FileOps } from "./files/useFileOps";
 import { useUploader } from "./files/Uploader";
 
 export type LeftView = "files" | "search";
-export type RightTab = "preview" | "console" | "shell" | "agent" | "secrets" | "history";
+export type RightTab = "preview" | "console" | "shell" | "agent" | "secrets" | "history" | "settings";
 export type MobileTab = "files" | "code" | "preview" | "console" | "agent";
 export type Overlay = "quick-open" | "palette" | "help" | null;
 export type FileDialog =
   | { kind: "new-file" | "new-folder"; dir: string }
   | { kind: "rename" | "delete"; path: string; dir: boolean };
 
-export interface WorkspaceModel {
+/** The project and its live services: one of each for the tab's life. */
+export interface ProjectSession {
   project: Project;
   canEdit: boolean;
   /** A member who may only watch (the UI says "View only" rather than "Read only"). */
@@ -34,9 +35,35 @@ export interface WorkspaceModel {
   runs: RunStore;
   /** The project's latest agent run, as the socket streams it. */
   agent: AgentStream;
-  filesQuery: UseQueryResult<{ files: FileEntry[]; truncated: boolean }>;
+}
+
+/** The project's files as listed, the tree's state and the file operations. */
+export interface ProjectFiles {
+  filesQuery: FilesListing;
   files: FileEntry[];
   ops: FileOps;
+  pickUpload: (kind: "files" | "folder", dir: string) => void;
+  /** Folders open in the tree (remembered per project). */
+  expanded: ReadonlySet<string>;
+  setFolderOpen: (path: string, open: boolean) => void;
+  /** Opens every folder above path (and path itself when it is a folder). */
+  revealInTree: (path: string, self?: boolean) => void;
+  collapseAll: () => void;
+  /** The tree row that last had focus; new files go into its folder. */
+  treeFocus: string | null;
+  setTreeFocus: (path: string | null) => void;
+  fileDialog: FileDialog | null;
+  setFileDialog: (d: FileDialog | null) => void;
+}
+
+/** The listing's query, narrowed to what the tree shows: a query's result is a new object every render, these fields are not. */
+export type FilesListing = Pick<
+  UseQueryResult<{ files: FileEntry[]; truncated: boolean }>,
+  "data" | "error" | "isPending" | "isError" | "isSuccess" | "refetch"
+>;
+
+/** Which panes and overlays show, and what has keyboard focus. */
+export interface Layout {
   narrow: boolean;
   leftView: LeftView;
   setLeftView: (v: LeftView) => void;
@@ -51,37 +78,59 @@ export interface WorkspaceModel {
   setMobileTab: (t: MobileTab) => void;
   overlay: Overlay;
   setOverlay: (o: Overlay) => void;
-  fileDialog: FileDialog | null;
-  setFileDialog: (d: FileDialog | null) => void;
+  /** Bumped to move keyboard focus into the search box. */
+  searchFocus: number;
+  openSearch: () => void;
+}
+
+/** Opening and closing the editor's tabs. */
+export interface EditorTabs {
+  openFile: (path: string, at?: { line?: number; column?: number; focus?: boolean }) => void;
   /** The tab whose close is waiting on "save changes?" */
   closing: string | null;
   requestClose: (path: string) => void;
   cancelClose: () => void;
-  /** Bumped to move keyboard focus into the search box. */
-  searchFocus: number;
-  openSearch: () => void;
-  openFile: (path: string, at?: { line?: number; column?: number; focus?: boolean }) => void;
-  pickUpload: (kind: "files" | "folder", dir: string) => void;
-  /** Folders open in the tree (remembered per project). */
-  expanded: ReadonlySet<string>;
-  setFolderOpen: (path: string, open: boolean) => void;
-  /** Opens every folder above path (and path itself when it is a folder). */
-  revealInTree: (path: string, self?: boolean) => void;
-  collapseAll: () => void;
-  /** The tree row that last had focus; new files go into its folder. */
-  treeFocus: string | null;
-  setTreeFocus: (path: string | null) => void;
 }
 
-const Ctx = createContext<WorkspaceModel | null>(null);
+// One context per concern, each value memoised, so a pane re-renders only when what it reads changes.
+const SessionCtx = createContext<ProjectSession | null>(null);
+const FilesCtx = createContext<ProjectFiles | null>(null);
+const LayoutCtx = createContext<Layout | null>(null);
+const TabsCtx = createContext<EditorTabs | null>(null);
 
-export function useWorkspace(): WorkspaceModel {
-  const m = useContext(Ctx);
-  if (!m) throw new Error("useWorkspace must be used inside <WorkspaceProvider>");
-  return m;
+function useRequired<T>(ctx: Context<T | null>, hook: string): T {
+  const value = useContext(ctx);
+  if (!value) throw new Error(`${hook} must be used inside <WorkspaceProvider>`);
+  return value;
 }
+
+export const useProjectSession = () => useRequired(SessionCtx, "useProjectSession");
+export const useProjectFiles = () => useRequired(FilesCtx, "useProjectFiles");
+export const useLayout = () => useRequired(LayoutCtx, "useLayout");
+export const useEditorTabs = () => useRequired(TabsCtx, "useEditorTabs");
 
 export function WorkspaceProvider({ project, children }: { project: Project; children: ReactNode }) {
+  const session = useSession(project);
+  const layout = useLayoutState(session.runs);
+  const { files, uploadInputs } = useFilesState(session);
+  const tabs = useTabsState(session, layout.setMobileTab);
+
+  return (
+    <SessionCtx.Provider value={session}>
+      <LayoutCtx.Provider value={layout}>
+        <FilesCtx.Provider value={files}>
+          <TabsCtx.Provider value={tabs}>
+            {children}
+            {uploadInputs}
+          </TabsCtx.Provider>
+        </FilesCtx.Provider>
+      </LayoutCtx.Provider>
+    </SessionCtx.Provider>
+  );
+}
+
+/** Opens the project's socket and the stores that live on it. */
+function useSession(project: Project): ProjectSession {
   const qc = useQueryClient();
   const [socket] = useState(() => new ProjectSocket(api.socketUrl(project.id)));
   const [store] = useState(
@@ -133,42 +182,46 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
   }, [socket]);
 
   // Anyone's file operations (theirs, a run's, the agent's) reach the tree as files.changed.
+  // A run also writes files (ecode.toml, lockfiles): the tree catches up when its status moves.
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const off = socket.on("files.changed", () => {
+    const refresh = () => {
+      void qc.invalidateQueries({ queryKey: filesKey(project.id) });
+      void qc.invalidateQueries({ queryKey: runConfigKey(project.id) });
+    };
+    const offFiles = socket.on("files.changed", () => {
       clearTimeout(timer);
-      timer = setTimeout(() => {
-        void qc.invalidateQueries({ queryKey: filesKey(project.id) });
-        void qc.invalidateQueries({ queryKey: runConfigKey(project.id) });
-      }, 50);
+      timer = setTimeout(refresh, 50);
+    });
+    const offRuns = runs.onChange((run, prev) => {
+      if (run.status !== prev?.status) refresh();
     });
     return () => {
-      off();
+      offFiles();
+      offRuns();
       clearTimeout(timer);
     };
-  }, [socket, qc, project.id]);
+  }, [socket, runs, qc, project.id]);
 
-  const filesQuery = useQuery({ queryKey: filesKey(project.id), queryFn: () => api.listFiles(project.id) });
-  const files = filesQuery.data?.files ?? emptyFiles;
-  const ops = useFileOps(project.id, store, files);
-  const uploader = useUploader(ops.upload);
+  return useMemo(
+    () => ({ project, canEdit: project.canEdit, viewOnly: project.role === "viewer", store, socket, presence, runs, agent }),
+    [project, store, socket, presence, runs, agent],
+  );
+}
+
+function useLayoutState(runs: RunStore): Layout {
   const narrow = useIsNarrow();
-
   const [leftView, setLeftView] = useState<LeftView>("files");
   // ?pane=agent (say) opens the workspace on that tool: "Build with AI" lands on the agent's steps.
   const [rightTab, setRightTab] = useState<RightTab>(() => paneFromUrl(rightTabs) ?? "console");
   const [mobileTab, setMobileTab] = useState<MobileTab>(() => paneFromUrl(mobileTabs) ?? "files");
   const [overlay, setOverlay] = useState<Overlay>(null);
-  const [fileDialog, setFileDialog] = useState<FileDialog | null>(null);
-  const [closing, setClosing] = useState<string | null>(null);
   const [searchFocus, setSearchFocus] = useState(0);
-  const [treeFocus, setTreeFocus] = useState<string | null>(null);
   const [previewNews, setPreviewNews] = useState(false);
   const [shellFocus, setShellFocus] = useState(0);
 
   // When the app starts listening, the Preview takes the Console's place (the
   // editor keeps focus); over the Shell or the Agent it only marks its tab.
-  // A run also writes files (ecode.toml, lockfiles): the tree catches up when its status moves.
   const shown = useRef({ rightTab, mobileTab, narrow });
   useLayoutEffect(() => {
     shown.current = { rightTab, mobileTab, narrow };
@@ -176,10 +229,6 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
   useEffect(
     () =>
       runs.onChange((run, prev) => {
-        if (run.status !== prev?.status) {
-          void qc.invalidateQueries({ queryKey: filesKey(project.id) });
-          void qc.invalidateQueries({ queryKey: runConfigKey(project.id) });
-        }
         if (!startedListening(run, prev)) return;
         const { rightTab, mobileTab, narrow } = shown.current;
         if (rightTab === "console") setRightTab("preview");
@@ -187,91 +236,101 @@ export function WorkspaceProvider({ project, children }: { project: Project; chi
         const tab = narrow ? mobileTab : rightTab;
         if (tab !== "console" && tab !== "preview") setPreviewNews(true);
       }),
-    [runs, qc, project.id],
+    [runs],
   );
+
+  // Built once: the actions stay the same objects, so panes that hold them don't re-render.
+  const actions = useMemo(
+    () => ({
+      showRight: (t: RightTab) => {
+        setRightTab(t);
+        if (t !== "shell" && t !== "history" && t !== "secrets" && t !== "settings") setMobileTab(t);
+        if (t === "preview") setPreviewNews(false);
+      },
+      openShell: () => {
+        setRightTab("shell");
+        setShellFocus((n) => n + 1);
+      },
+      setMobileTab: (t: MobileTab) => {
+        setMobileTab(t);
+        if (t === "preview") setPreviewNews(false);
+      },
+      openSearch: () => {
+        setLeftView("search");
+        setMobileTab("files");
+        setSearchFocus((n) => n + 1);
+      },
+    }),
+    [],
+  );
+  return useMemo(
+    () => ({ narrow, leftView, setLeftView, rightTab, previewNews, shellFocus, mobileTab, overlay, setOverlay, searchFocus, ...actions }),
+    [narrow, leftView, rightTab, previewNews, shellFocus, mobileTab, overlay, searchFocus, actions],
+  );
+}
+
+function useTabsState({ store, presence }: ProjectSession, setMobileTab: (t: MobileTab) => void): EditorTabs {
+  const [closing, setClosing] = useState<string | null>(null);
+  return useMemo(
+    () => ({
+      openFile: (path, at) => {
+        presence.unfollow();
+        store.open(path, at);
+        setMobileTab("code");
+      },
+      closing,
+      requestClose: (path) => {
+        if (store.isDirty(path)) setClosing(path);
+        else store.close(path);
+      },
+      cancelClose: () => setClosing(null),
+    }),
+    [presence, store, setMobileTab, closing],
+  );
+}
+
+function useFilesState({ project, store }: ProjectSession): { files: ProjectFiles; uploadInputs: ReactNode } {
+  const { data, error, isPending, isError, isSuccess, refetch } = useQuery({
+    queryKey: filesKey(project.id),
+    queryFn: () => api.listFiles(project.id),
+  });
+  const filesQuery = useMemo(
+    () => ({ data, error, isPending, isError, isSuccess, refetch }),
+    [data, error, isPending, isError, isSuccess, refetch],
+  );
+  const files = data?.files ?? emptyFiles;
+  const ops = useFileOps(project.id, store, files);
+  const uploader = useUploader(ops.upload);
+  const [fileDialog, setFileDialog] = useState<FileDialog | null>(null);
+  const [treeFocus, setTreeFocus] = useState<string | null>(null);
   const [expanded, setExpanded] = useRememberedSet(`ecode.tree.${project.id}`);
 
-  const model: WorkspaceModel = {
-    project,
-    canEdit: project.canEdit,
-    viewOnly: project.role === "viewer",
-    store,
-    socket,
-    presence,
-    runs,
-    agent,
-    filesQuery,
-    files,
-    ops,
-    narrow,
-    leftView,
-    setLeftView,
-    rightTab,
-    showRight: (t) => {
-      setRightTab(t);
-      if (t !== "shell" && t !== "history" && t !== "secrets") setMobileTab(t);
-      if (t === "preview") setPreviewNews(false);
-    },
-    previewNews,
-    shellFocus,
-    openShell: () => {
-      setRightTab("shell");
-      setShellFocus((n) => n + 1);
-    },
-    mobileTab,
-    setMobileTab: (t) => {
-      setMobileTab(t);
-      if (t === "preview") setPreviewNews(false);
-    },
-    overlay,
-    setOverlay,
-    fileDialog,
-    setFileDialog,
-    closing,
-    requestClose: (path) => {
-      if (store.isDirty(path)) setClosing(path);
-      else store.close(path);
-    },
-    cancelClose: () => setClosing(null),
-    searchFocus,
-    openSearch: () => {
-      setLeftView("search");
-      setMobileTab("files");
-      setSearchFocus((n) => n + 1);
-    },
-    openFile: (path, at) => {
-      presence.unfollow();
-      store.open(path, at);
-      setMobileTab("code");
-    },
-    pickUpload: uploader.pick,
-    expanded,
-    setFolderOpen: (path, open) =>
-      setExpanded((prev) => {
-        if (prev.has(path) === open) return prev;
-        const next = new Set(prev);
-        if (open) next.add(path);
-        else next.delete(path);
-        return next;
-      }),
-    revealInTree: (path, self = false) =>
-      setExpanded((prev) => {
-        const parts = path.split("/");
-        const dirs = parts.slice(0, self ? parts.length : -1).map((_, i) => parts.slice(0, i + 1).join("/"));
-        if (dirs.every((d) => prev.has(d))) return prev;
-        return new Set([...prev, ...dirs]);
-      }),
-    collapseAll: () => setExpanded(new Set()),
-    treeFocus,
-    setTreeFocus,
-  };
-
-  return (
-    <Ctx.Provider value={model}>
-      {children}
-      {uploader.inputs}
-    </Ctx.Provider>
+  const tree = useMemo(
+    () => ({
+      setFolderOpen: (path: string, open: boolean) =>
+        setExpanded((prev) => {
+          if (prev.has(path) === open) return prev;
+          const next = new Set(prev);
+          if (open) next.add(path);
+          else next.delete(path);
+          return next;
+        }),
+      revealInTree: (path: string, self = false) =>
+        setExpanded((prev) => {
+          const parts = path.split("/");
+          const dirs = parts.slice(0, self ? parts.length : -1).map((_, i) => parts.slice(0, i + 1).join("/"));
+          if (dirs.every((d) => prev.has(d))) return prev;
+          return new Set([...prev, ...dirs]);
+        }),
+      collapseAll: () => setExpanded(new Set()),
+    }),
+    [setExpanded],
   );
+  const value = useMemo(
+    () => ({ filesQuery, files, ops, pickUpload: uploader.pick, expanded, treeFocus, setTreeFocus, fileDialog, setFileDialog, ...tree }),
+    [filesQuery, files, ops, uploader.pick, expanded, treeFocus, fileDialog, tree],
+  );
+  return { files: value, uploadInputs: uploader.inputs };
 }
 
 const emptyFiles: FileEntry[] = [];
@@ -314,7 +373,7 @@ function useFollow(presence: PresenceStore, store: DocumentStore) {
   }, [presence, store]);
 }
 
-const rightTabs: readonly RightTab[] = ["preview", "console", "shell", "agent", "secrets", "history"];
+const rightTabs: readonly RightTab[] = ["preview", "console", "shell", "agent", "secrets", "history", "settings"];
 const mobileTabs: readonly MobileTab[] = ["files", "code", "preview", "console", "agent"];
 
 /** The ?pane= of the URL the workspace opened with, when it names one of tabs. */

@@ -2,14 +2,15 @@ import { toast } from "sonner";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { PromptDialog } from "@/components/ui/prompt-dialog";
 import { basename, normalizePath } from "@/lib/paths";
-import { useWorkspace } from "../model";
+import { useLayout, useProjectFiles } from "../model";
 import { pathProblem } from "./tree";
 
 /** The create / rename / delete dialogs of the file tree, opened through the workspace model. */
 export function FileDialogs() {
-  const m = useWorkspace();
-  const d = m.fileDialog;
-  const close = (open: boolean) => !open && m.setFileDialog(null);
+  const { setMobileTab } = useLayout();
+  const { fileDialog, setFileDialog, ops, revealInTree } = useProjectFiles();
+  const d = fileDialog;
+  const close = (open: boolean) => !open && setFileDialog(null);
   const hint = "Use “/” to put it inside folders, e.g. src/app.js.";
 
   return (
@@ -27,11 +28,11 @@ export function FileDialogs() {
         onSubmit={async (value) => {
           const path = normalizePath(value);
           if (d?.kind === "new-folder") {
-            await m.ops.createFolder(path);
-            m.revealInTree(path, true);
+            await ops.createFolder(path);
+            revealInTree(path, true);
           } else {
-            await m.ops.createFile(path);
-            m.setMobileTab("code");
+            await ops.createFile(path);
+            setMobileTab("code");
           }
         }}
       />
@@ -47,8 +48,8 @@ export function FileDialogs() {
         onSubmit={async (value) => {
           if (d?.kind !== "rename") return;
           const to = normalizePath(value);
-          if (to !== d.path && m.ops.exists(to)) throw new Error(`${to} already exists.`);
-          await m.ops.move(d.path, to);
+          if (to !== d.path && ops.exists(to)) throw new Error(`${to} already exists.`);
+          await ops.move(d.path, to);
           toast.success(`Renamed to ${to}`);
         }}
       />
@@ -65,7 +66,7 @@ export function FileDialogs() {
         destructive
         onConfirm={async () => {
           if (d?.kind !== "delete") return;
-          await m.ops.remove(d.path);
+          await ops.remove(d.path);
           toast.success(`Deleted ${d.path}`);
         }}
       />

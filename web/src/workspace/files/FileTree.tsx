@@ -38,7 +38,7 @@ import { useDocs } from "@/editor/documents";
 import { api } from "@/lib/api";
 import { dirname, extension } from "@/lib/paths";
 import { cn } from "@/lib/utils";
-import { useWorkspace } from "../model";
+import { useProjectSession, useProjectFiles, useEditorTabs } from "../model";
 import { buildTree, visibleRows, type TreeNode, type VisibleRow } from "./tree";
 
 const DRAG_TYPE = "application/x-ecode-path";
@@ -58,20 +58,21 @@ function iconFor(node: TreeNode, open: boolean) {
 const folderOf = (node: { path: string; dir: boolean } | null) => (node ? (node.dir ? node.path : dirname(node.path)) : "");
 
 export function FilesPane() {
-  const m = useWorkspace();
+  const { canEdit, project } = useProjectSession();
+  const { files, treeFocus, setFileDialog, pickUpload, collapseAll, filesQuery } = useProjectFiles();
   // New things go into the folder of the row last focused in the tree, as in VS Code.
-  const dir = folderOf(m.files.find((f) => f.path === m.treeFocus) ?? null);
+  const dir = folderOf(files.find((f) => f.path === treeFocus) ?? null);
   return (
     <div className="flex h-full min-h-0 flex-col">
       <div className="flex h-9 shrink-0 items-center justify-between gap-1 border-b border-border pl-3 pr-1">
         <h2 className="text-xs font-semibold uppercase tracking-wide text-muted-foreground">Files</h2>
         <div className="flex items-center">
-          {m.canEdit && (
+          {canEdit && (
             <>
-              <IconAction label="New file" onClick={() => m.setFileDialog({ kind: "new-file", dir })}>
+              <IconAction label="New file" onClick={() => setFileDialog({ kind: "new-file", dir })}>
                 <FilePlus />
               </IconAction>
-              <IconAction label="New folder" onClick={() => m.setFileDialog({ kind: "new-folder", dir })}>
+              <IconAction label="New folder" onClick={() => setFileDialog({ kind: "new-folder", dir })}>
                 <FolderPlus />
               </IconAction>
               <DropdownMenu>
@@ -83,10 +84,10 @@ export function FilesPane() {
                   </DropdownMenuTrigger>
                 </Tooltip>
                 <DropdownMenuContent>
-                  <DropdownMenuItem onSelect={() => m.pickUpload("files", dir)}>
+                  <DropdownMenuItem onSelect={() => pickUpload("files", dir)}>
                     <Upload /> Upload files…
                   </DropdownMenuItem>
-                  <DropdownMenuItem onSelect={() => m.pickUpload("folder", dir)}>
+                  <DropdownMenuItem onSelect={() => pickUpload("folder", dir)}>
                     <FolderUp /> Upload folder…
                   </DropdownMenuItem>
                 </DropdownMenuContent>
@@ -95,23 +96,23 @@ export function FilesPane() {
           )}
           <Tooltip content="Download project as zip">
             <Button variant="ghost" size="icon-sm" asChild>
-              <a href={api.zipUrl(m.project.id)} download aria-label="Download project as zip">
+              <a href={api.zipUrl(project.id)} download aria-label="Download project as zip">
                 <Download />
               </a>
             </Button>
           </Tooltip>
-          <IconAction label="Collapse folders" onClick={m.collapseAll}>
+          <IconAction label="Collapse folders" onClick={collapseAll}>
             <ListCollapse />
           </IconAction>
         </div>
       </div>
       <div className="min-h-0 flex-1 overflow-auto">
-        {m.filesQuery.isPending && <Loading label="Loading files" />}
-        {m.filesQuery.isError && (
-          <ErrorState title="Couldn't list files" error={m.filesQuery.error} onRetry={() => void m.filesQuery.refetch()} />
+        {filesQuery.isPending && <Loading label="Loading files" />}
+        {filesQuery.isError && (
+          <ErrorState title="Couldn't list files" error={filesQuery.error} onRetry={() => void filesQuery.refetch()} />
         )}
-        {m.filesQuery.isSuccess && <FileTree />}
-        {m.filesQuery.data?.truncated && (
+        {filesQuery.isSuccess && <FileTree />}
+        {filesQuery.data?.truncated && (
           <p className="px-3 py-2 text-xs text-warning">This project has more files than the tree can show.</p>
         )}
       </div>
@@ -130,15 +131,16 @@ function IconAction({ label, onClick, children }: { label: string; onClick: () =
 }
 
 function FileTree() {
-  const m = useWorkspace();
-  const tree = useMemo(() => buildTree(m.files), [m.files]);
-  const rows = useMemo(() => visibleRows(tree, m.expanded), [tree, m.expanded]);
-  const active = useDocs(m.store, (s) => s.active);
-  const { treeFocus: focused, setTreeFocus: setFocused } = m;
+  const { store, canEdit, project } = useProjectSession();
+  const { files, expanded, setFolderOpen, setFileDialog, ops, pickUpload, revealInTree, treeFocus: focused, setTreeFocus: setFocused } =
+    useProjectFiles();
+  const { openFile } = useEditorTabs();
+  const tree = useMemo(() => buildTree(files), [files]);
+  const rows = useMemo(() => visibleRows(tree, expanded), [tree, expanded]);
+  const active = useDocs(store, (s) => s.active);
   const [menuTarget, setMenuTarget] = useState<TreeNode | null>(null);
   const [dropTarget, setDropTarget] = useState<string | null>(null);
   const treeRef = useRef<HTMLDivElement>(null);
-  const { revealInTree } = m;
 
   // The active editor tab is always visible in the tree, as in VS Code.
   useEffect(() => {
@@ -155,28 +157,28 @@ function FileTree() {
 
   function activate(node: TreeNode) {
     setFocused(node.path);
-    if (node.dir) m.setFolderOpen(node.path, !m.expanded.has(node.path));
-    else m.openFile(node.path);
+    if (node.dir) setFolderOpen(node.path, !expanded.has(node.path));
+    else openFile(node.path);
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
     if (!current) return;
     const i = rows.indexOf(current);
     const node = current.node;
-    const open = node.dir && m.expanded.has(node.path);
+    const open = node.dir && expanded.has(node.path);
     const keys: Record<string, () => void> = {
       ArrowDown: () => focusRow(rows[i + 1]),
       ArrowUp: () => focusRow(rows[i - 1]),
       Home: () => focusRow(rows[0]),
       End: () => focusRow(rows[rows.length - 1]),
-      ArrowRight: () => (open ? focusRow(rows[i + 1]) : node.dir && m.setFolderOpen(node.path, true)),
-      ArrowLeft: () => (open ? m.setFolderOpen(node.path, false) : focusRow(rows.find((r) => r.node.path === current.parent))),
-      Enter: () => (node.dir ? activate(node) : m.openFile(node.path, { focus: true })),
+      ArrowRight: () => (open ? focusRow(rows[i + 1]) : node.dir && setFolderOpen(node.path, true)),
+      ArrowLeft: () => (open ? setFolderOpen(node.path, false) : focusRow(rows.find((r) => r.node.path === current.parent))),
+      Enter: () => (node.dir ? activate(node) : openFile(node.path, { focus: true })),
       " ": () => activate(node),
     };
-    if (m.canEdit) {
-      keys.F2 = () => m.setFileDialog({ kind: "rename", path: node.path, dir: node.dir });
-      keys.Delete = () => m.setFileDialog({ kind: "delete", path: node.path, dir: node.dir });
+    if (canEdit) {
+      keys.F2 = () => setFileDialog({ kind: "rename", path: node.path, dir: node.dir });
+      keys.Delete = () => setFileDialog({ kind: "delete", path: node.path, dir: node.dir });
     }
     const handler = keys[e.key];
     const handled = handler !== undefined && !e.ctrlKey && !e.metaKey && !e.altKey;
@@ -193,7 +195,7 @@ function FileTree() {
     if (!el) return "";
     return el.dataset.dir === "true" ? el.dataset.path! : dirname(el.dataset.path!);
   };
-  const accepts = (e: DragEvent) => m.canEdit && (e.dataTransfer.types.includes(DRAG_TYPE) || e.dataTransfer.types.includes("Files"));
+  const accepts = (e: DragEvent) => canEdit && (e.dataTransfer.types.includes(DRAG_TYPE) || e.dataTransfer.types.includes("Files"));
 
   function onDragOver(e: DragEvent<HTMLDivElement>) {
     if (!accepts(e)) return;
@@ -208,8 +210,8 @@ function FileTree() {
     const folder = dropFolder(e);
     setDropTarget(null);
     const from = e.dataTransfer.getData(DRAG_TYPE);
-    if (from) m.ops.moveInto(from, folder);
-    else m.ops.upload(Array.from(e.dataTransfer.files), folder);
+    if (from) ops.moveInto(from, folder);
+    else ops.upload(Array.from(e.dataTransfer.files), folder);
   }
 
   const menuDir = folderOf(menuTarget);
@@ -242,18 +244,18 @@ function FileTree() {
         >
           {rows.length === 0 && (
             <p className="px-3 py-4 text-[13px] text-muted-foreground">
-              {m.canEdit ? "No files yet. Create one with the + buttons above, or drop files here." : "This project has no files."}
+              {canEdit ? "No files yet. Create one with the + buttons above, or drop files here." : "This project has no files."}
             </p>
           )}
           {rows.map((row) => (
             <TreeRow
               key={row.node.path}
               row={row}
-              open={m.expanded.has(row.node.path)}
+              open={expanded.has(row.node.path)}
               selected={row.node.path === active}
               tabbable={row === current}
               dropTarget={row.node.dir && dropTarget === row.node.path}
-              draggable={m.canEdit}
+              draggable={canEdit}
               onActivate={() => activate(row.node)}
             />
           ))}
@@ -261,22 +263,22 @@ function FileTree() {
       </ContextMenuTrigger>
       <ContextMenuContent>
         {menuTarget && !menuTarget.dir && (
-          <ContextMenuItem onSelect={() => m.openFile(menuTarget.path, { focus: true })}>
+          <ContextMenuItem onSelect={() => openFile(menuTarget.path, { focus: true })}>
             <File /> Open
           </ContextMenuItem>
         )}
-        {m.canEdit && (
+        {canEdit && (
           <>
-            <ContextMenuItem onSelect={() => m.setFileDialog({ kind: "new-file", dir: menuDir })}>
+            <ContextMenuItem onSelect={() => setFileDialog({ kind: "new-file", dir: menuDir })}>
               <FilePlus /> New file…
             </ContextMenuItem>
-            <ContextMenuItem onSelect={() => m.setFileDialog({ kind: "new-folder", dir: menuDir })}>
+            <ContextMenuItem onSelect={() => setFileDialog({ kind: "new-folder", dir: menuDir })}>
               <FolderPlus /> New folder…
             </ContextMenuItem>
-            <ContextMenuItem onSelect={() => m.pickUpload("files", menuDir)}>
+            <ContextMenuItem onSelect={() => pickUpload("files", menuDir)}>
               <Upload /> Upload files…
             </ContextMenuItem>
-            <ContextMenuItem onSelect={() => m.pickUpload("folder", menuDir)}>
+            <ContextMenuItem onSelect={() => pickUpload("folder", menuDir)}>
               <FolderUp /> Upload folder…
             </ContextMenuItem>
           </>
@@ -296,28 +298,28 @@ function FileTree() {
             </ContextMenuItem>
             {!menuTarget.dir && (
               <ContextMenuItem asChild>
-                <a href={api.fileUrl(m.project.id, menuTarget.path)} download>
+                <a href={api.fileUrl(project.id, menuTarget.path)} download>
                   <Download /> Download
                 </a>
               </ContextMenuItem>
             )}
           </>
         )}
-        {menuTarget && m.canEdit && (
+        {menuTarget && canEdit && (
           <>
-            <ContextMenuItem onSelect={() => m.setFileDialog({ kind: "rename", path: menuTarget.path, dir: menuTarget.dir })}>
+            <ContextMenuItem onSelect={() => setFileDialog({ kind: "rename", path: menuTarget.path, dir: menuTarget.dir })}>
               <Pencil /> Rename…
             </ContextMenuItem>
             <ContextMenuSeparator />
             <ContextMenuItem
               destructive
-              onSelect={() => m.setFileDialog({ kind: "delete", path: menuTarget.path, dir: menuTarget.dir })}
+              onSelect={() => setFileDialog({ kind: "delete", path: menuTarget.path, dir: menuTarget.dir })}
             >
               <Trash2 /> Delete…
             </ContextMenuItem>
           </>
         )}
-        {!menuTarget && !m.canEdit && (
+        {!menuTarget && !canEdit && (
           <ContextMenuItem disabled>This project is read-only</ContextMenuItem>
         )}
       </ContextMenuContent>

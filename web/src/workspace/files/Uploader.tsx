@@ -1,4 +1,4 @@
-import { useRef, type ChangeEvent, type ReactNode } from "react";
+import { useCallback, useRef, type ChangeEvent, type ReactNode } from "react";
 
 /** Hidden file inputs for "Upload files" and "Upload folder"; pick() opens the browser's chooser. */
 export function useUploader(onFiles: (files: File[], dir: string) => void): {
@@ -15,11 +15,14 @@ export function useUploader(onFiles: (files: File[], dir: string) => void): {
     onFiles(list, target.current);
   };
 
+  // The same function every render, so the workspace's files context holding it stays put.
+  const pick = useCallback((kind: "files" | "folder", dir: string) => {
+    target.current = dir;
+    (kind === "files" ? filesInput : folderInput).current?.click();
+  }, []);
+
   return {
-    pick(kind, dir) {
-      target.current = dir;
-      (kind === "files" ? filesInput : folderInput).current?.click();
-    },
+    pick,
     inputs: (
       <>
         <input ref={filesInput} type="file" multiple hidden onChange={onChange} data-testid="upload-files-input" />

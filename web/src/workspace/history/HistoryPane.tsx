@@ -1,7 +1,8 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { History, RotateCcw, Save } from "lucide-react";
+import { ChevronRight, Clock, History, RotateCcw, Save } from "lucide-react";
 import { useState, type FormEvent } from "react";
 import { toast } from "sonner";
+import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { EmptyState } from "@/components/ui/empty-state";
@@ -9,20 +10,25 @@ import { Input } from "@/components/ui/input";
 import { Loading, Spinner } from "@/components/ui/spinner";
 import { api, errorMessage, type Checkpoint } from "@/lib/api";
 import { formatDate, timeAgo } from "@/lib/format";
-import { useWorkspace } from "../model";
+import { cn } from "@/lib/utils";
+import { useProjectSession } from "../model";
+import { CheckpointChanges } from "./CheckpointChanges";
 import { historyKey, useRestore } from "./restore";
 
 /** The History tab: the project's checkpoints, newest first; writers save new ones and restore old ones. */
 export function HistoryPane() {
-  const m = useWorkspace();
-  const id = m.project.id;
-  const history = useQuery({ queryKey: historyKey(id), queryFn: () => api.history(id) });
+  const { project, canEdit } = useProjectSession();
+  const id = project.id;
+  // Automatic checkpoints appear as edits settle, so the list looks again now and then.
+  const history = useQuery({ queryKey: historyKey(id), queryFn: () => api.history(id), refetchInterval: 5_000 });
   const [restoring, setRestoring] = useState<Checkpoint | null>(null);
+  const [opened, setOpened] = useState<string | null>(null);
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   const restore = useRestore();
 
   return (
     <div className="flex h-full min-h-0 flex-col" data-testid="history-pane">
-      {m.canEdit && <CheckpointForm />}
+      {canEdit && <CheckpointForm />}
       <div className="min-h-0 flex-1 overflow-auto">
         {history.isPending ? (
           <Loading label="Loading history" />
@@ -36,33 +42,41 @@ export function HistoryPane() {
           </EmptyState>
         ) : history.data.length === 0 ? (
           <EmptyState icon={History} title="No checkpoints yet">
-            {m.canEdit
+            {canEdit
               ? "A checkpoint saves every file as it is now, so you can come back to it later. Make one above."
               : "Checkpoints the owner saves will be listed here."}
           </EmptyState>
         ) : (
           <ol aria-label="Checkpoints" className="divide-y divide-border">
-            {history.data.map((c, i) => (
-              <li key={c.id} className="group flex items-start gap-2 px-3 py-2 text-[13px]" aria-label={c.message || c.short}>
-                <div className="min-w-0 flex-1">
-                  <p className="truncate font-medium text-foreground" title={c.message}>
-                    {c.message || "(no message)"}
-                  </p>
-                  <p className="truncate text-xs text-muted-foreground">
-                    <code className="font-mono">{c.short}</code> · {c.author} ·{" "}
-                    <time dateTime={new Date(c.time).toISOString()} title={formatDate(c.time)}>
-                      {timeAgo(c.time)}
-                    </time>
-                    {i === 0 && " · current"}
-                  </p>
-                </div>
-                {m.canEdit && (
-                  <Button size="sm" variant="ghost" onClick={() => setRestoring(c)} aria-label={`Restore ${c.short}`}>
-                    <RotateCcw /> Restore
-                  </Button>
-                )}
-              </li>
-            ))}
+            {rowsOf(history.data).map((row) => {
+              const item = (c: Checkpoint) => (
+                <CheckpointItem
+                  key={c.id}
+                  checkpoint={c}
+                  latest={history.data[0]}
+                  open={opened === c.id}
+                  onToggle={() => setOpened(opened === c.id ? null : c.id)}
+                  onRestore={canEdit ? () => setRestoring(c) : undefined}
+                />
+              );
+              if (!Array.isArray(row)) return item(row);
+              const key = row[0]!.id;
+              const shown = expanded.has(key);
+              return [
+                <li key={`autos-${key}`} className="px-3 py-1.5">
+                  <button
+                    type="button"
+                    aria-expanded={shown}
+                    onClick={() => setExpanded(toggled(expanded, key))}
+                    className="flex items-center gap-1 rounded text-xs text-muted-foreground hover:text-foreground focus-visible:outline-2 focus-visible:outline-ring"
+                  >
+                    <ChevronRight className={cn("size-3.5 transition-transform", shown && "rotate-90")} />
+                    {row.length} automatic checkpoints
+                  </button>
+                </li>,
+                ...(shown ? row.map(item) : []),
+              ];
+            })}
           </ol>
         )}
       </div>
@@ -83,9 +97,90 @@ export function HistoryPane() {
   );
 }
 
+/** A run of two or more automatic checkpoints folds into one row; the current checkpoint always shows. */
+function rowsOf(list: Checkpoint[]): (Checkpoint | Checkpoint[])[] {
+  const rows: (Checkpoint | Checkpoint[])[] = [];
+  let run: Checkpoint[] = [];
+  const flush = () => {
+    if (run.length > 1) rows.push(run);
+    else rows.push(...run);
+    run = [];
+  };
+  list.forEach((c, i) => {
+    if (c.auto && i > 0) {
+      run.push(c);
+      return;
+    }
+    flush();
+    rows.push(c);
+  });
+  flush();
+  return rows;
+}
+
+function toggled(set: ReadonlySet<string>, key: string): ReadonlySet<string> {
+  const next = new Set(set);
+  if (!next.delete(key)) next.add(key);
+  return next;
+}
+
+/** One checkpoint: what it says, who and when; opened, what changed in it. */
+function CheckpointItem({
+  checkpoint: c,
+  latest,
+  open,
+  onToggle,
+  onRestore,
+}: {
+  checkpoint: Checkpoint;
+  latest: Checkpoint | undefined;
+  open: boolean;
+  onToggle: () => void;
+  onRestore?: () => void;
+}) {
+  return (
+    <li className="px-3 py-2 text-[13px]" aria-label={c.message || c.short}>
+      <div className="flex items-start gap-2">
+        <button
+          type="button"
+          aria-expanded={open}
+          onClick={onToggle}
+          title={c.message}
+          className="min-w-0 flex-1 rounded text-left focus-visible:outline-2 focus-visible:outline-ring"
+        >
+          <span className="flex min-w-0 items-center gap-1.5">
+            <ChevronRight className={cn("size-3.5 shrink-0 text-muted-foreground transition-transform", open && "rotate-90")} />
+            <span className={cn("truncate", c.auto ? "text-muted-foreground" : "font-medium text-foreground")}>
+              {c.message || "(no message)"}
+            </span>
+            {c.auto && (
+              <Badge className="shrink-0" title="Taken automatically">
+                <Clock /> Auto
+              </Badge>
+            )}
+          </span>
+          <span className="block truncate pl-5 text-xs text-muted-foreground">
+            <code className="font-mono">{c.short}</code> · {c.author} ·{" "}
+            <time dateTime={new Date(c.time).toISOString()} title={formatDate(c.time)}>
+              {timeAgo(c.time)}
+            </time>
+            {latest?.id === c.id && " · current"}
+          </span>
+        </button>
+        {onRestore && (
+          <Button size="sm" variant="ghost" onClick={onRestore} aria-label={`Restore ${c.short}`}>
+            <RotateCcw /> Restore
+          </Button>
+        )}
+      </div>
+      {open && <CheckpointChanges checkpoint={c} latest={latest} />}
+    </li>
+  );
+}
+
 /** Saves a checkpoint now, with an optional message. */
 function CheckpointForm() {
-  const m = useWorkspace();
+  const { store, project } = useProjectSession();
   const qc = useQueryClient();
   const [message, setMessage] = useState("");
   const [pending, setPending] = useState(false);
@@ -94,10 +189,10 @@ function CheckpointForm() {
     e.preventDefault();
     setPending(true);
     try {
-      await m.store.saveAll();
-      const r = await api.createCheckpoint(m.project.id, message.trim());
+      await store.saveAll();
+      const r = await api.createCheckpoint(project.id, message.trim());
       setMessage("");
-      await qc.invalidateQueries({ queryKey: historyKey(m.project.id) });
+      await qc.invalidateQueries({ queryKey: historyKey(project.id) });
       if (r.changed) toast.success(`Checkpoint ${r.checkpoint.short} saved`);
       else toast("Nothing changed since the last checkpoint");
     } catch (err) {

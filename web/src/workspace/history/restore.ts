@@ -3,7 +3,7 @@ import { toast } from "sonner";
 import { api, errorMessage } from "@/lib/api";
 import { runConfigKey } from "@/run/runs";
 import { filesKey } from "../files/useFileOps";
-import { useWorkspace } from "../model";
+import { useProjectSession } from "../model";
 
 export const historyKey = (projectId: string) => ["history", projectId] as const;
 
@@ -19,21 +19,23 @@ export interface RestoreTarget {
  * to undo (by restoring the "Before restoring" checkpoint the server made).
  */
 export function useRestore() {
-  const m = useWorkspace();
+  const { project, store } = useProjectSession();
   const qc = useQueryClient();
-  const id = m.project.id;
+  const id = project.id;
 
   async function restore(target: RestoreTarget, undoable = true): Promise<void> {
     // Edits still waiting for autosave go to disk first, so the server checkpoints them too.
-    await m.store.saveAll();
+    await store.saveAll();
     const head = await api.restore(id, target.id);
-    m.store.reloadAll();
+    store.reloadAll();
     void qc.invalidateQueries({ queryKey: filesKey(id) });
     void qc.invalidateQueries({ queryKey: runConfigKey(id) });
     const list = await qc.fetchQuery({ queryKey: historyKey(id), queryFn: () => api.history(id), staleTime: 0 });
     // The entry under the new head is the state just before the restore (its "Before restoring" checkpoint, if any).
     const before = list[0]?.id === head.id ? list[1] : undefined;
     toast.success(`Restored to ${target.short}`, {
+      // Long enough to read what else the restore said (tabs of files it took away) and still undo.
+      duration: undoable && before ? 10_000 : undefined,
       action:
         undoable && before
           ? {

@@ -6,7 +6,7 @@ import { Dialog, DialogContent } from "@/components/ui/dialog";
 import { modKey } from "@/lib/keys";
 import { basename, dirname } from "@/lib/paths";
 import type { Action } from "../actions";
-import { useWorkspace } from "../model";
+import { useLayout, useProjectFiles, useEditorTabs } from "../model";
 
 function Keys({ keys }: { keys: string[] }) {
   return (
@@ -20,12 +20,14 @@ function Keys({ keys }: { keys: string[] }) {
 
 /** Ctrl/Cmd-P: every file, fuzzy-matched by path. */
 export function QuickOpen() {
-  const m = useWorkspace();
-  const paths = useMemo(() => m.files.filter((f) => !f.dir).map((f) => f.path), [m.files]);
-  const close = () => m.setOverlay(null);
+  const { setOverlay, overlay } = useLayout();
+  const { files } = useProjectFiles();
+  const { openFile } = useEditorTabs();
+  const paths = useMemo(() => files.filter((f) => !f.dir).map((f) => f.path), [files]);
+  const close = () => setOverlay(null);
   return (
     <CommandDialog
-      open={m.overlay === "quick-open"}
+      open={overlay === "quick-open"}
       onOpenChange={(open) => !open && close()}
       title="Go to file"
       placeholder="Type a file name"
@@ -37,7 +39,7 @@ export function QuickOpen() {
           value={path}
           onSelect={() => {
             close();
-            m.openFile(path, { focus: true });
+            openFile(path, { focus: true });
           }}
         >
           <File aria-hidden />
@@ -51,16 +53,16 @@ export function QuickOpen() {
 
 /** Ctrl/Cmd-K: every action in the workspace. */
 export function CommandPalette({ actions }: { actions: Action[] }) {
-  const m = useWorkspace();
+  const { setOverlay, overlay } = useLayout();
   const groups = useMemo(() => {
     const byGroup = new Map<Action["group"], Action[]>();
     for (const a of actions) byGroup.set(a.group, [...(byGroup.get(a.group) ?? []), a]);
     return byGroup;
   }, [actions]);
-  const close = () => m.setOverlay(null);
+  const close = () => setOverlay(null);
   return (
     <CommandDialog
-      open={m.overlay === "palette"}
+      open={overlay === "palette"}
       onOpenChange={(open) => !open && close()}
       title="Command palette"
       placeholder="Type a command"
@@ -102,13 +104,13 @@ const editorKeys: { title: string; keys: string[] }[] = [
 
 /** "?": every shortcut in one place. */
 export function ShortcutHelp({ actions }: { actions: Action[] }) {
-  const m = useWorkspace();
+  const { overlay, setOverlay } = useLayout();
   const rows = [
     ...actions.filter((a) => a.keys).map((a) => ({ title: a.disabled ? `${a.title} (${a.disabled.toLowerCase()})` : a.title, keys: a.keys! })),
     ...editorKeys,
   ];
   return (
-    <Dialog open={m.overlay === "help"} onOpenChange={(open) => !open && m.setOverlay(null)}>
+    <Dialog open={overlay === "help"} onOpenChange={(open) => !open && setOverlay(null)}>
       <DialogContent title="Keyboard shortcuts" className="max-w-lg">
         <dl className="grid grid-cols-[1fr_auto] gap-x-6 gap-y-2 text-[13px]">
           {rows.map((r) => (

@@ -10,11 +10,13 @@ import { Tooltip } from "@/components/ui/tooltip";
 import { api, type SearchMatch } from "@/lib/api";
 import { basename, dirname } from "@/lib/paths";
 import { cn } from "@/lib/utils";
-import { useWorkspace } from "../model";
+import { useProjectSession, useLayout, useEditorTabs } from "../model";
 
 /** Search across the project's files; results grouped by file open at the matching line. */
 export function SearchPane() {
-  const m = useWorkspace();
+  const { project } = useProjectSession();
+  const { searchFocus } = useLayout();
+  const { openFile } = useEditorTabs();
   const [text, setText] = useState("");
   const [query, setQuery] = useState("");
   const [caseSensitive, setCaseSensitive] = useState(false);
@@ -22,8 +24,8 @@ export function SearchPane() {
 
   // Ctrl/Cmd-Shift-F puts the cursor in the box even when the pane is already open.
   useEffect(() => {
-    if (m.searchFocus > 0) input.current?.select();
-  }, [m.searchFocus]);
+    if (searchFocus > 0) input.current?.select();
+  }, [searchFocus]);
 
   // Search once typing pauses.
   useEffect(() => {
@@ -32,8 +34,8 @@ export function SearchPane() {
   }, [text]);
 
   const results = useQuery({
-    queryKey: ["search", m.project.id, query, caseSensitive],
-    queryFn: ({ signal }) => api.search(m.project.id, query, caseSensitive, signal),
+    queryKey: ["search", project.id, query, caseSensitive],
+    queryFn: ({ signal }) => api.search(project.id, query, caseSensitive, signal),
     enabled: query !== "",
     staleTime: 0,
   });
@@ -60,7 +62,7 @@ export function SearchPane() {
           aria-label="Search in files"
           placeholder="Search in files"
           value={text}
-          autoFocus={m.searchFocus > 0}
+          autoFocus={searchFocus > 0}
           onChange={(e) => setText(e.target.value)}
           className="h-8"
         />
@@ -108,7 +110,7 @@ export function SearchPane() {
                         <button
                           type="button"
                           className="flex w-full items-baseline gap-2 px-3 py-0.5 pl-8 text-left font-mono text-xs hover:bg-muted focus-visible:-outline-offset-2"
-                          onClick={() => m.openFile(path, { line: match.line, column: match.column })}
+                          onClick={() => openFile(path, { line: match.line, column: match.column })}
                           aria-label={`${path} line ${match.line}: ${match.text.trim()}`}
                         >
                           <span className="w-8 shrink-0 text-right text-muted-foreground">{match.line}</span>

@@ -1,4 +1,4 @@
-package project_test
+package membership_test
 
 import (
 	"strings"

@@ -1,0 +1,69 @@
+package run
+
+import (
+	"context"
+	"net/http"
+
+	"ecode/internal/access"
+	"ecode/internal/auth"
+	"ecode/internal/httpx"
+	"ecode/internal/runtime"
+)
+
+// SandboxStatus is whether a project's sandbox runs and, where the driver
+// can tell, the limits the kernel holds it to and what it uses.
+type SandboxStatus struct {
+	Running   bool               `json:"running"`
+	Measured  bool               `json:"measured"`
+	Resources *runtime.Resources `json:"resources"` // nil unless measured
+}
+
+// Sandbox tells anyone who can read the project how its sandbox stands.
+func (s *Service) Sandbox(ctx context.Context, actor *auth.User, projectID string) (*SandboxStatus, error) {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Read)
+	if err != nil {
+		return nil, err
+	}
+	return s.status(p.ID), nil
+}
+
+func (s *Service) status(projectID string) *SandboxStatus {
+	sb := s.pool.running(projectID)
+	if sb == nil {
+		return &SandboxStatus{}
+	}
+	st := &SandboxStatus{Running: true}
+	if r, ok := sb.Resources(); ok {
+		st.Measured, st.Resources = true, &r
+	}
+	return st
+}
+
+// Restart ends the project's sandbox, with its run and shells, and starts
+// a fresh one, which takes the project's resources as they are now.
+func (s *Service) Restart(ctx context.Context, actor *auth.User, projectID string) (*SandboxStatus, error) {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Stop(ctx, actor, p.ID); err != nil {
+		return nil, err
+	}
+	s.pool.stop(p.ID)
+	_, release, err := s.sandbox(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	release()
+	return s.status(p.ID), nil
+}
+
+func (h handlers) sandbox(w http.ResponseWriter, r *http.Request) {
+	st, err := h.svc.Sandbox(r.Context(), auth.Actor(r), r.PathValue("id"))
+	httpx.Reply(w, r, http.StatusOK, map[string]any{"sandbox": st}, err)
+}
+
+func (h handlers) restart(w http.ResponseWriter, r *http.Request) {
+	st, err := h.svc.Restart(r.Context(), auth.Actor(r), r.PathValue("id"))
+	httpx.Reply(w, r, http.StatusOK, map[string]any{"sandbox": st}, err)
+}

@@ -1,0 +1,5464 @@
+// Generated from docs/openapi.yaml by `npm run gen:api`; do not edit.
+
+export interface paths {
+    "/api/monitoring/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Health of the database, the data disk and the sandbox runtime */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description All checks pass */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Health"];
+                    };
+                };
+                /** @description A check fails; `failing` names it */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Health"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (requests by route pattern, latency, Go runtime, process) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Prometheus text format */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create an account and log in */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Lowercased on input */
+                        username: string;
+                        /** Format: email */
+                        email: string;
+                        password: string;
+                    };
+                };
+            };
+            responses: {
+                201: components["responses"]["User"];
+                400: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Log in with a username or email and a password; the session id is new. A success also sets ecode_device, a signed cookie marking this browser as one the account logged in from: guessing at the account from elsewhere never slows it down. Other browsers wait up to 2 s per try while the account is being guessed at; an address failing too often is refused (429) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Username or email */
+                        login: string;
+                        password: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The account, logged in; or, for an account that requires a security key, {"user": null, "secondFactor": "webauthn", "username": ...}: the key is asked next */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LoginResult"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                /** @description account_disabled */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description rate_limited, for this address; Retry-After says when to try again */
+                429: {
+                    headers: {
+                        /** @description Seconds */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the current session */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Logged out */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's account */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["User"];
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete the caller's account with all its projects; every session ends */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The username, typed to confirm */
+                        confirm: string;
+                        /** @description Needed where the account has a password */
+                        password?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change the caller's username or email (a new email needs the current password, where the account has one) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        username?: string;
+                        email?: string;
+                        currentPassword?: string;
+                    };
+                };
+            };
+            responses: {
+                200: components["responses"]["User"];
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a new password (the current one is needed when there is one); every other session ends */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        currentPassword?: string;
+                        newPassword: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Changed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's live sessions, the current one first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Sessions */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            sessions: components["schemas"]["Session"][];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /** End every session of the caller but this one */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Ended */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End one of the caller's sessions; its cookie is refused from the next request on */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Ended */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                401: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/passkeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the caller's security keys and passkeys, oldest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The keys */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            passkeys?: components["schemas"]["Passkey"][];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/passkeys/register/begin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Begin adding a security key or passkey; the answer is for PublicKeyCredential.parseCreationOptionsFromJSON (its publicKey member) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                200: components["responses"]["CreationOptions"];
+                /** @description invalid_name */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                401: components["responses"]["Error"];
+                /** @description too_many_passkeys */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description passkeys_unavailable: the server is reached by an IP address (set ECODE_PUBLIC_URL or ECODE_PASSKEY_ORIGIN to a domain) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/passkeys/register/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finish adding a key with the browser's answer; the challenge is used once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WebAuthnCredential"];
+                };
+            };
+            responses: {
+                /** @description The key, registered */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            passkey?: components["schemas"]["Passkey"];
+                        };
+                    };
+                };
+                /** @description no_ceremony (no begin, or expired), invalid_credential, passkey_rejected (wrong challenge, origin or relying party) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                401: components["responses"]["Error"];
+                /** @description passkey_exists: the key is registered already (to anyone) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                413: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/passkeys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The credential id, base64url */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove one of the caller's keys, unless it is their last way to log in, or their last key while logins require one */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The credential id, base64url */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                401: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                /** @description last_login_method (a passkey that logs in alone, with no password or other way left), last_security_key (turn off the requirement first) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Rename one of the caller's keys */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The credential id, base64url */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            passkey?: components["schemas"]["Passkey"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/auth/passkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether this server offers passkeys, and at which origin (a server at a loopback IP offers them at localhost on the same port); the sign-in page sends the browser there, or says how to turn them on */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Availability */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PasskeyAvailability"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/passkey/begin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Begin a login with a passkey, no username or password; the browser offers the passkeys it keeps for this site */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["RequestOptions"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/passkey/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finish a passkey login; the passkey must verify its user (fingerprint, face or PIN). The session id is new */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WebAuthnCredential"];
+                };
+            };
+            responses: {
+                200: components["responses"]["User"];
+                /** @description no_ceremony, invalid_credential */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description passkey_not_recognized; cloned_authenticator (the signature counter did not move forward: refused and logged) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description account_disabled */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                413: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/second-factor/begin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Begin confirming a login whose password was right (within 5 minutes) with one of the account's security keys */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["RequestOptions"];
+                /** @description no_pending_login */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no_security_key: the account requires a key but has none */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/second-factor/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finish the pending login with the key's answer; the session id is new */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WebAuthnCredential"];
+                };
+            };
+            responses: {
+                200: components["responses"]["User"];
+                /** @description no_ceremony, invalid_credential */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no_pending_login; key_not_accepted (not one of the account's keys, or a bad answer); cloned_authenticator */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description account_disabled */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                413: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/second-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Turn on or off requiring a security key after the password; on needs a registered key */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        required: boolean;
+                    };
+                };
+            };
+            responses: {
+                200: components["responses"]["User"];
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                /** @description no_security_key */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The login providers this server offers (those whose client id and secret the operator set), in display order */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Providers; empty when none is enabled */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            providers?: components["schemas"]["AuthProvider"][];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oauth/{provider}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Login provider */
+                provider: components["parameters"]["provider"];
+            };
+            cookie?: never;
+        };
+        /** Browser route: start logging in with a provider (authorization code flow with PKCE S256 and a one-time state kept in this browser's session; a nonce for OpenID Connect providers). A logged-in caller links the provider to their account instead. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Same-site path to land on afterwards (default /, or /settings when linking); anything else is ignored */
+                    next?: string;
+                    /** @description Link to the logged-in account; when anonymous the browser is sent to /login?next=/settings */
+                    link?: "1";
+                };
+                header?: never;
+                path: {
+                    /** @description Login provider */
+                    provider: components["parameters"]["provider"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the provider's authorize page; or, when the provider can't be reached, to /login?error=provider_unavailable&provider=ID (/settings?error=...#linked-accounts when linking) */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oauth/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Login provider */
+                provider: components["parameters"]["provider"];
+            };
+            cookie?: never;
+        };
+        /** Browser route: where the provider sends the browser back. Checks the state against this browser's, trades the code with the PKCE verifier, then logs in (a linked identity), links (a logged-in caller), or signs up (a new identity with an email the provider verified that no account uses yet; when the provider's username is taken here, the identity waits in the session for 10 minutes while the person chooses one). An existing account is never entered through a provider it has not linked. */
+        get: {
+            parameters: {
+                query?: {
+                    code?: string;
+                    state?: string;
+                    /** @description The provider's error, such as access_denied */
+                    error?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Login provider */
+                    provider: components["parameters"]["provider"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the flow's next path; to /login/second-factor?next=PATH when the account requires a security key (the provider was the first factor); to /signup/username?provider=ID[&taken=NAME] to choose a username; or to /login?error=CODE&provider=ID[&next=PATH] (/settings?error=CODE&provider=ID#linked-accounts when linking). CODE is one of oauth_state (state missing, wrong, used or older than 10 minutes), oauth_denied, oauth_failed (the code exchange, PKCE, id_token or user API failed), provider_unavailable, email_exists (a verified provider email that an account already uses: log in with the password and link from Settings), email_unverified (the provider has not verified the email; no account is made), signup_disabled, account_disabled, identity_taken (linked to another account), already_linked (the caller linked another account of this provider), unauthenticated, server_error. */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oauth/username": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finish a sign-up through a provider whose username was taken or unusable, with the username chosen; logs in */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Lowercased on input */
+                        username: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The new account, logged in, and where the sign-up was going */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user?: components["schemas"]["User"];
+                            next?: string;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                /** @description no_pending_signup: no provider sign-up waits in this session (or it is older than 10 minutes) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                403: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's linked provider accounts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Identities, oldest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            identities?: components["schemas"]["LinkedIdentity"][];
+                            /** @description False when one more removal would leave the caller no way to log in */
+                            canUnlink?: boolean;
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/identities/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Login provider */
+                provider: components["parameters"]["provider"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unlink the caller's account at a provider; refused (409 last_login_method) when it is the last way to log in */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Login provider */
+                    provider: components["parameters"]["provider"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Unlinked */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                401: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the caller's personal API tokens */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Tokens, newest first; secrets are never shown again */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            tokens?: components["schemas"]["Token"][];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Create a personal API token; its secret is in this response only */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description 0 or absent never expires */
+                        expiresInDays?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The token */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedToken"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke one of the caller's tokens */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revoked */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/ssh-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's SSH key for ssh:// imports (public half); sshKey is null while they have none */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["SSHKey"];
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Create the caller's SSH key (ed25519), replacing any earlier one; add its public half to the git host */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                201: components["responses"]["SSHKey"];
+                401: components["responses"]["Error"];
+            };
+        };
+        /** Delete the caller's SSH key */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                401: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Templates a project can start from */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Templates by name */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            templates?: components["schemas"]["Template"][];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's projects, most recently changed first, each with its language, last edit and whether it runs */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Projects */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            projects?: components["schemas"]["ListedProject"][];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Create a project from a template; its slug comes from the name */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @default blank */
+                        template?: string;
+                        /**
+                         * @default private
+                         * @enum {string}
+                         */
+                        visibility?: "private" | "public";
+                        /** @description A team to create the project in (the caller a member, admin or owner of it); empty: the caller */
+                        owner?: string;
+                        /** @description Import a git repository with its history instead of a template: https://, or ssh:// and user@host:path with the caller's SSH key (/api/user/ssh-key), cloned inside the project's sandbox through the egress proxy (public hosts, and ECODE_EGRESS_ALLOW_PRIVATE networks, only); or file:// below ECODE_GIT_IMPORT_ROOTS. The name defaults to the repository's. Errors: invalid_git_url, no_ssh_key, ssh_key_refused, host_key_mismatch, address_refused, repo_unreachable, repo_not_found, clone_failed, clone_timeout */
+                        gitUrl?: string;
+                    };
+                };
+            };
+            responses: {
+                201: components["responses"]["Project"];
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** One project */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["Project"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a project with its files and history */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Rename a project (its slug and URL follow), change its visibility or its internet mode */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @enum {string} */
+                        visibility?: "private" | "public";
+                        /** @description Internet mode: the sandbox may reach any public host (never private or local addresses); off, only package registries */
+                        internet?: boolean;
+                    };
+                };
+            };
+            responses: {
+                200: components["responses"]["Project"];
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/users/{owner}/projects/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                owner: string;
+                slug: string;
+            };
+            cookie?: never;
+        };
+        /** Look a project up by its owner and slug */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    owner: string;
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["Project"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The project's file tree (folders included, .git hidden, dependency folders not descended) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Entries in tree order */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            files?: components["schemas"]["FileEntry"][];
+                            truncated?: boolean;
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/files/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                /** @description Project-relative path; each segment percent-encoded. No '..', absolute paths, NUL or .git */
+                path: components["parameters"]["path"];
+            };
+            cookie?: never;
+        };
+        /** A file's raw bytes */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Answer as an attachment */
+                    download?: "1";
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    /** @description Project-relative path; each segment percent-encoded. No '..', absolute paths, NUL or .git */
+                    path: components["parameters"]["path"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The bytes: text/plain for UTF-8 text, else application/octet-stream */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        /** Create or replace a file with the raw body, creating parent folders */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    /** @description Project-relative path; each segment percent-encoded. No '..', absolute paths, NUL or .git */
+                    path: components["parameters"]["path"];
+                };
+                cookie?: never;
+            };
+            /** @description The file's bytes, whatever the Content-Type says */
+            requestBody: {
+                content: {
+                    "*/*": string;
+                };
+            };
+            responses: {
+                /** @description Written */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        /** Delete a file, or a folder with everything in it */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    /** @description Project-relative path; each segment percent-encoded. No '..', absolute paths, NUL or .git */
+                    path: components["parameters"]["path"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/mkdir": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a folder (and its missing parents) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        path: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Created */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rename or move a file or folder; the target must not exist */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        from: string;
+                        to: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Moved */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/upload": {
+        parameters: {
+            query?: {
+                /** @description Folder to upload into */
+                dir?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload several files at once, all or nothing */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Folder to upload into */
+                    dir?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "multipart/form-data": {
+                        /** @description Folder to upload into (before the files) */
+                        dir?: string;
+                        /** @description Each part's filename may be a relative path, e.g. css/site.css */
+                        files?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description The files written */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            files?: components["schemas"]["FileEntry"][];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/zip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** Download the project as a zip (without .git and dependency folders) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The archive */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/zip": string;
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** Search the project's text files line by line */
+        get: {
+            parameters: {
+                query: {
+                    q: string;
+                    /** @description 1 for case-sensitive */
+                    case?: "0" | "1";
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Matches (at most 1000) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            matches?: components["schemas"]["SearchMatch"][];
+                            truncated?: boolean;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/run-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** What Run will do (ecode.toml, or the guess from the project's files) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The run configuration and where it came from */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RunConfig"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start the project (install and build when needed, then run); an active run is stopped first */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                202: components["responses"]["Run"];
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop the active run (204 also when none is active) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Stopped */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** Recent runs, newest first, and the current one */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Runs */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            runs?: components["schemas"]["Run"][];
+                            current?: components["schemas"]["Run"] | null;
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/runs/{runId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                runId: string;
+            };
+            cookie?: never;
+        };
+        /** One run */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    runId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["Run"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/runs/{runId}/output": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                runId: string;
+            };
+            cookie?: never;
+        };
+        /** The run's output so far, then streamed live until it ends (terminal bytes, ANSI colours included), for anyone who may read the project (viewers, and anyone for a public project), with secret values masked */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    runId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Output */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether an AI model is set up, and which */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Status (no secrets) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AIStatus"];
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's teams */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Teams */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            teams?: components["schemas"]["Team"][];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Create a team, the caller its owner. Roles: owner (everything, owners, deletion), admin (members, links, secrets, allowlist, audit log; administers every team project), member (creates projects; edits every team project), viewer (sees) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        displayName?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The team */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            team?: components["schemas"]["Team"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                /** @description username_taken: a person or a team has the name */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The team's name */
+                team: components["parameters"]["team"];
+            };
+            cookie?: never;
+        };
+        /** A team, for its members. Every /api/teams/{team} route answers 403 ip_not_allowed to an address the team's allowlist leaves out, as do the team's projects, their sockets, pages and previews */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The team */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            team?: components["schemas"]["Team"];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete the team and all its projects (owners), its name typed to confirm */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        confirm: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description confirm_mismatch */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change the display name (admins) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        displayName?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The team */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            team?: components["schemas"]["Team"];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/teams/{team}/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The team's name */
+                team: components["parameters"]["team"];
+            };
+            cookie?: never;
+        };
+        /** The team's projects */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Projects */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            projects?: components["schemas"]["Project"][];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The team's name */
+                team: components["parameters"]["team"];
+            };
+            cookie?: never;
+        };
+        /** Members, owners first; open invite links for admins */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Members and links */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            members?: components["schemas"]["TeamMember"][];
+                            invites?: components["schemas"]["TeamInvite"][];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add a person by username (admins; only owners add owners) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        username: string;
+                        /** @enum {string} */
+                        role: "owner" | "admin" | "member" | "viewer";
+                    };
+                };
+            };
+            responses: {
+                /** @description Added */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            member?: components["schemas"]["TeamMember"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                /** @description user_not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description already_member */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team}/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The team's name */
+                team: components["parameters"]["team"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a member (admins), or leave (yourself) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+                /** @description last_owner */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a member's role (admins; only owners touch owners); their open workspaces reconnect with it */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        role: "owner" | "admin" | "member" | "viewer";
+                    };
+                };
+            };
+            responses: {
+                /** @description The member */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            member?: components["schemas"]["TeamMember"];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                /** @description last_owner: a team keeps an owner */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/teams/{team}/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The team's name */
+                team: components["parameters"]["team"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** An invite link (admins) that makes whoever opens it an admin, member or viewer until it expires */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        role: "admin" | "member" | "viewer";
+                        expiresInHours: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The link; url (/team-invite/TOKEN) is shown only now */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            invite: components["schemas"]["TeamInvite"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team}/invites/{inviteId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The team's name */
+                team: components["parameters"]["team"];
+                inviteId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an invite link (admins) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                    inviteId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revoked */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/team-invites/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        /** What a team invite link offers (signed in) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The offer */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            invite: components["schemas"]["TeamInviteInfo"];
+                        };
+                    };
+                };
+                /** @description ip_not_allowed: the team's allowlist refuses the address */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description invite_not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description invite_expired */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/team-invites/{token}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Join the team through the link (a stronger role already held is kept) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The team */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            team?: components["schemas"]["Team"];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                410: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team}/secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The team's name */
+                team: components["parameters"]["team"];
+            };
+            cookie?: never;
+        };
+        /** The team's secrets by name (admins). Only admins see and change values here, yet every team project's runs, shells and commands get them as environment variables, whoever starts them: anyone who may edit a team project runs code that can read them. Output masks them (as it does a project's own); a project's own secret of the same name wins */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Secrets without values */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            secrets: components["schemas"]["Secret"][];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team}/secrets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The team's name */
+                team: components["parameters"]["team"];
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** Reveal one team secret (admins; audited) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The value */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name?: string;
+                            value?: string;
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        /** Set a team secret (sealed with AES-256-GCM under the master key) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        value: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Set */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        /** Delete a team secret */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team}/allowlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The team's name */
+                team: components["parameters"]["team"];
+            };
+            cookie?: never;
+        };
+        /** The networks the team's projects may be reached from (admins) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The allowlist */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Allowlist"];
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        /** Replace the allowlist: IPv4/IPv6 networks or single addresses (at most 200); empty lets every address in. A list without the caller's own address is refused (409 would_lock_out) unless confirm is true; an operator undoes a lock-out with `ecode admin clear-allowlist -team NAME` */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        allowlist: string[];
+                        confirm?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description The saved allowlist, normalised */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Allowlist"];
+                    };
+                };
+                /** @description invalid_cidr */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                403: components["responses"]["Error"];
+                /** @description would_lock_out */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The team's name */
+                team: components["parameters"]["team"];
+            };
+            cookie?: never;
+        };
+        /** The team's view of the audit log (admins): what happened to the team, its members, links, secrets, allowlist and projects, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description A username */
+                    actor?: string;
+                    /** @description An action or a family: secret matches secret.set, secret.reveal, secret.delete */
+                    action?: string;
+                    target?: string;
+                    /** @description unix ms */
+                    since?: number;
+                    /** @description unix ms */
+                    until?: number;
+                    limit?: number;
+                    format?: "jsonl" | "csv";
+                };
+                header?: never;
+                path: {
+                    /** @description The team's name */
+                    team: components["parameters"]["team"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Entries, as for /api/admin/audit */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            entries: components["schemas"]["AuditEntry"][];
+                        };
+                        "application/x-ndjson": string;
+                        "text/csv": string;
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Platform administrators: search the whole audit log, newest first; export as JSON lines or CSV */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The actor's account id */
+                    actor?: string;
+                    /** @description An action, or a family of them: token matches token.create and token.revoke */
+                    action?: string;
+                    /** @description user:ID or project:ID (a project's secrets included) */
+                    target?: string;
+                    /** @description unix ms */
+                    since?: number;
+                    /** @description unix ms */
+                    until?: number;
+                    limit?: number;
+                    format?: "jsonl" | "csv";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Entries, as for /api/user/audit */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            entries: components["schemas"]["AuditEntry"][];
+                        };
+                        "application/x-ndjson": string;
+                        "text/csv": string;
+                    };
+                };
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Platform administrators: check every entry's HMAC and compare the log's end with the anchor file; intact, or where an entry was changed, removed or the log truncated */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The verdict */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            intact?: boolean;
+                            /** @description Entries that hold */
+                            entries?: number;
+                            /** @description The newest entry, when intact: keep it elsewhere to check against later (ecode admin verify-audit -anchor SEQ:MAC) */
+                            head?: {
+                                seq?: number;
+                                mac?: string;
+                            };
+                            brokenAt?: number;
+                            reason?: string;
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's security log, newest first (200 entries): what they did, and what was done to their account; every entry is part of the keyed audit chain (ecode admin verify-audit checks it) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description jsonl: one JSON object per line, for export */
+                    format?: "jsonl";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Entries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            entries?: components["schemas"]["AuditEntry"][];
+                        };
+                        "application/x-ndjson": string;
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/ai-usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's AI tokens per day and kind (agent, completion), newest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Usage */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            usage?: {
+                                /** @example 2026-11-25 */
+                                day?: string;
+                                /** @enum {string} */
+                                kind?: "agent" | "completion";
+                                requests?: number;
+                                tokensIn?: number;
+                                tokensOut?: number;
+                            }[];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/agent/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The project's agent runs, newest first, without steps */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Runs */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            runs?: components["schemas"]["AgentRun"][];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Ask the agent to build or change the project; it works in the background and streams on the workspace socket (agent.subscribe) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        prompt: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The run, started */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            run?: components["schemas"]["AgentRun"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                /** @description agent_busy: a run is already going on the project */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description ai_not_configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/agent/runs/{runId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                runId: string;
+            };
+            cookie?: never;
+        };
+        /** One agent run with its steps */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    runId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The run */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            run?: components["schemas"]["AgentRun"];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/agent/runs/{runId}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                runId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop the run (whatever tool is running is killed); answers once it has stopped */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    runId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Stopped, or already over */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Inline completion, the text to insert at the cursor */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        path?: string;
+                        /** @description Text before the cursor */
+                        prefix?: string;
+                        /** @description Text after the cursor */
+                        suffix?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The suggestion (may be empty) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            completion?: string;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                /** @description ai_not_configured, or the provider is busy (ai_rate_limited, ai_overloaded, ai_unavailable) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** Who has access to the project (the owner first); the owner also gets the open invite links */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Members and invites */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            members?: components["schemas"]["Member"][];
+                            invites?: components["schemas"]["Invite"][];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Share the project with someone by username, as editor or viewer (owner only) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        username: string;
+                        /** @enum {string} */
+                        role: "editor" | "viewer";
+                    };
+                };
+            };
+            responses: {
+                /** @description The new member */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            member?: components["schemas"]["Member"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                /** @description not_found (the project), user_not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description already_member */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                userId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Take a collaborator's access away (owner), or leave the project (the collaborator); their open tabs close */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a collaborator's role (owner only); their open tabs reconnect with it */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        role: "editor" | "viewer";
+                    };
+                };
+            };
+            responses: {
+                /** @description The member */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            member?: components["schemas"]["Member"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/projects/{id}/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make an invite link that grants a role until it expires (owner only); its URL is in this answer only */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        role: "editor" | "viewer";
+                        expiresInHours: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The invite */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            invite?: components["schemas"]["Invite"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/invites/{inviteId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                inviteId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an invite link (owner only) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    inviteId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revoked */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invites/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        /** What an invite link grants, for the person who opened it */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The invite */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            invite?: components["schemas"]["InviteInfo"];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+                /** @description ip_not_allowed: the project's team's allowlist refuses the address */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description invite_not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description invite_expired */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invites/{token}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Join the project through an invite link (an owner, or a member with more access, keeps what they have) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["Project"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                410: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The project's secrets by name, for editors (values are read one at a time) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Secrets, without values */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            secrets?: components["schemas"]["Secret"][];
+                            /** @description For a team's project: the names of the team's secrets it also gets (its own of the same name win) */
+                            teamSecrets?: components["schemas"]["Secret"][];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/secrets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** Reveal one secret's value (editors) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The value */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name?: string;
+                            value?: string;
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        /** Set a secret (sealed with AES-256-GCM under the master key); runs, shells and commands get it as an environment variable from their next start. Their output (console, run output, exec, shells, for every reader) shows ******** wherever a value of 4 characters or more is printed whole, in one write or many; a value the program encodes is not caught: masking guards against accidents, not against code */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        value: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Set */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        /** Delete a secret */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/resources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The project's sandbox resources: memory, CPU, processes and disk, each the project's own or the platform's default, with the administrator's ceilings (ECODE_SANDBOX_MAX_*) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["ResourceSettings"];
+                404: components["responses"]["Error"];
+            };
+        };
+        /** Set the project's own resources (its owner, or an admin of its team). A null or absent field takes the platform's default. Memory, CPU and processes apply when the sandbox next starts (see /sandbox/restart); the disk limit applies at once */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ResourceChoice"];
+                };
+            };
+            responses: {
+                200: components["responses"]["ResourceSettings"];
+                /** @description resources_over_limit (above the administrator's ceiling), resources_under_minimum, invalid_json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                /** @description resources_below_usage: the project's files already use more disk than asked */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/sandbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** Whether the project's sandbox runs, and the limits its cgroup holds it to with what it uses now */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["Sandbox"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/sandbox/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the project's sandbox (its run, shells and commands) and start a fresh one with the project's resources as they are now (editors) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["Sandbox"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/exec": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run one shell line (sh -c) in the project's sandbox and wait for it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        command: string;
+                        /** @default 30 */
+                        timeoutSec?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description How it ended; output is capped at 1 MiB per stream */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 137 when killed */
+                            exitCode?: number;
+                            stdout?: string;
+                            stderr?: string;
+                            durationMs?: number;
+                            timedOut?: boolean;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/ws": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The workspace WebSocket, one per tab, JSON messages by type: console (console.subscribe; console.reset, console.output, run.status), shells for editors (shell.open, shell.input, shell.resize, shell.close; shell.opened, shell.output, shell.exit), the agent (agent.subscribe; agent.snapshot, agent.event), documents edited together, @codemirror/collab's protocol (doc.open {path, version?, epoch?}, doc.push {path, version, updates}, doc.close; doc.opened {text | updates, version, epoch, readOnly}, doc.update {version: before these, updates}, doc.rejected, doc.renamed, doc.deleted; an author's own update comes back once it is on disk), the file tree (files.changed) and presence (presence.update {file, selection}; presence.self, presence {peers}) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Switching to the WebSocket protocol */
+                101: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+                /** @description Not a WebSocket handshake */
+                426: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preview/pass": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Give the logged-in caller a signed pass to a private project's preview and redirect back to the preview host */
+        get: {
+            parameters: {
+                query: {
+                    /** @description The preview host, {slug}--{owner}.{previewDomain}[:port] */
+                    host: string;
+                    /** @description Path to return to on the preview host */
+                    next?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the preview host's /__ecode/auth with the pass, or to /login */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/fork": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Copy a project the caller may read (its files and history, not installed dependencies) into the caller's account, private */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Defaults to the source's name */
+                        name?: string;
+                    };
+                };
+            };
+            responses: {
+                201: components["responses"]["Project"];
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move a project (its administrators) to the caller or to a team the caller may create projects in; it keeps its id, files, history, collaborators and own secrets, and its URL and team roles follow the new owner */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The caller's username or a team's name */
+                        owner: string;
+                    };
+                };
+            };
+            responses: {
+                200: components["responses"]["Project"];
+                /** @description invalid_owner: not the caller nor a team */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                /** @description project_exists: the new owner has a project of that name */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The project's checkpoints (its git history), newest first, at most 200: every one a person or the agent made, and the newest 20 automatic ones besides the current one */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Checkpoints */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            checkpoints?: components["schemas"]["Checkpoint"][];
+                            /** @description Older automatic checkpoints left out of the list; they stay in the history and can still be restored or compared by id */
+                            omittedAuto?: number;
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/history/{checkpoint}/diff": {
+        parameters: {
+            query?: {
+                /** @description Full id of the checkpoint to compare with; default the one before (none for the first) */
+                against?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                /** @description Full checkpoint id */
+                checkpoint: string;
+            };
+            cookie?: never;
+        };
+        /** What changed at a checkpoint: each file created, modified, deleted or renamed, with line counts and unified hunks. Binary files and files over 1 MiB are summarised; one file shows at most 64 KiB of diff, the whole answer at most 1 MiB and 500 files */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Full id of the checkpoint to compare with; default the one before (none for the first) */
+                    against?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    /** @description Full checkpoint id */
+                    checkpoint: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The changes */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CheckpointDiff"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Checkpoint everything the project holds now (what .gitignore names excepted) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Nothing changed since the last checkpoint; that one is returned with changed false */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            checkpoint?: components["schemas"]["Checkpoint"];
+                            changed?: boolean;
+                        };
+                    };
+                };
+                /** @description A new checkpoint */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            checkpoint?: components["schemas"]["Checkpoint"];
+                            changed?: boolean;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make the files what they were at a checkpoint, as a new checkpoint (unsaved changes are checkpointed first; undo by restoring the checkpoint before) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Full checkpoint id */
+                        checkpoint: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The restore checkpoint */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            checkpoint?: components["schemas"]["Checkpoint"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** @description The account, logged in; or (user null) that the account's security key is asked next */
+        LoginResult: {
+            user: components["schemas"]["User"];
+        } | {
+            user: null;
+            /** @enum {string} */
+            secondFactor: "webauthn";
+            username: string;
+        };
+        Session: {
+            id: string;
+            ip: string;
+            userAgent: string;
+            browser: string;
+            device: string;
+            createdAt: number;
+            lastSeen: number;
+            current: boolean;
+        };
+        /** @description A new token; its secret is in this answer only */
+        CreatedToken: {
+            id: string;
+            name: string;
+            createdAt: number;
+            expiresAt: number | null;
+            /** @description The secret, ecode_...: send as Authorization: Bearer */
+            token: string;
+        };
+        SSHKey: {
+            /** @description authorized_keys line: ssh-ed25519 AAAA... user@e-code */
+            publicKey: string;
+            /** @example SHA256:... */
+            fingerprint: string;
+            /** @description unix ms */
+            createdAt: number;
+        };
+        /** @description A secret as listed; its value is read one at a time */
+        Secret: {
+            name: string;
+            updatedBy: string;
+            updatedAt: number;
+        };
+        AuditEntry: {
+            seq: number;
+            at: number;
+            actorId: string;
+            /** @description The actor's name when the entry was made */
+            actor: string;
+            /** @description The actor's username now, "deleted user (ID)" when the account is gone, or actor for the platform itself */
+            actorName: string;
+            /** @description login, login.password, login.failure, account.create, account.update, account.delete, password.change, session.end, session.end_others, token.create, token.revoke, ssh_key.create, ssh_key.delete, passkey.add, passkey.remove, second_factor.set, identity.link, identity.unlink, project.visibility, project.delete, project.resources, member.add, member.role, member.remove, invite.create, invite.revoke, invite.accept, secret.set, secret.reveal, secret.delete, admin.disable_user, admin.enable_user */
+            action: string;
+            /** @description user:ID, project:ID, project:ID/SECRET, team:ID, team:ID/SECRET */
+            target: string;
+            /** @description The target as named now: "project Blog", "project Blog / KEY", "team crew", or "deleted project (ID)" */
+            targetName: string;
+            ip: string;
+            userAgent: string;
+            /** @description JSON */
+            details: string;
+            /** @description The master key whose derived key made mac */
+            keyId: string;
+            /** @description The mac of the entry before */
+            prevMac: string;
+            /** @description HMAC-SHA256 of the entry and prevMac (hex) */
+            mac: string;
+        };
+        Resources: {
+            memoryBytes: number;
+            /** @description Cores of CPU time per wall second */
+            cpus: number;
+            /** @description Processes and threads */
+            pids: number;
+            /** @description Total size of the project's files */
+            diskBytes: number;
+        };
+        ResourceChoice: {
+            memoryBytes?: number | null;
+            cpus?: number | null;
+            pids?: number | null;
+            diskBytes?: number | null;
+        };
+        ResourceSettings: {
+            /** @description What the next sandbox gets */
+            effective: components["schemas"]["Resources"];
+            /** @description The project's own choices; null: the default */
+            custom: components["schemas"]["ResourceChoice"];
+            /** @description The platform's (ECODE_SANDBOX_MEMORY, _CPUS, _PIDS, ECODE_MAX_PROJECT_BYTES) */
+            default: components["schemas"]["Resources"];
+            /** @description The administrator's ceilings (ECODE_SANDBOX_MAX_MEMORY, _MAX_CPUS, _MAX_PIDS, _MAX_DISK) */
+            max: components["schemas"]["Resources"];
+            min: components["schemas"]["Resources"];
+            diskUsed: number;
+            /** @description Whether the caller may change them */
+            canEdit: boolean;
+        };
+        SandboxStatus: {
+            running: boolean;
+            /** @description Whether the limits were read from the sandbox's cgroup; false without one (a server not running as root) */
+            measured: boolean;
+            resources: null | {
+                /** @description The limit; 0: none */
+                memoryBytes: number;
+                cpus: number;
+                pids: number;
+                memoryUsed: number;
+                pidsUsed: number;
+            };
+        };
+        SearchMatch: {
+            path: string;
+            /** @description 1-based */
+            line: number;
+            /** @description 1-based, in characters */
+            column: number;
+            text: string;
+        };
+        RunConfig: {
+            config: {
+                run: string;
+                install: string;
+                build: string;
+                env?: {
+                    [key: string]: string;
+                };
+            };
+            /** @enum {string} */
+            source: "ecode.toml" | "guess" | "none";
+        };
+        AIStatus: {
+            configured: boolean;
+            model: string;
+            /** @enum {string} */
+            provider: "anthropic";
+        };
+        InviteInfo: {
+            project: {
+                owner: string;
+                slug: string;
+                name: string;
+            };
+            /** @enum {string} */
+            role: "editor" | "viewer";
+            invitedBy: string;
+            expiresAt: number;
+        };
+        TeamInvite: {
+            id: string;
+            /** @enum {string} */
+            role: "admin" | "member" | "viewer";
+            expiresAt: number;
+            createdAt: number;
+            /** @description /team-invite/TOKEN; only in the answer that made it */
+            url?: string;
+        };
+        TeamInviteInfo: {
+            team: {
+                name: string;
+                displayName: string;
+            };
+            /** @enum {string} */
+            role: "admin" | "member" | "viewer";
+            invitedBy: string;
+            expiresAt: number;
+        };
+        /** @description One thing the agent did: words it wrote (kind text), or a tool it called */
+        AgentStep: {
+            n: number;
+            /** @enum {string} */
+            kind: "text" | "tool";
+            text?: string;
+            /** @enum {string} */
+            tool?: "list_files" | "read_file" | "write_file" | "edit_file" | "delete_file" | "move_file" | "run_command" | "install_packages" | "start_app" | "check_app" | "finish";
+            /** @description The tool's arguments, as the model gave them */
+            input?: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            status?: "running" | "ok" | "error";
+            output?: string;
+            files?: components["schemas"]["FileChange"][];
+            /** @description Commit made after the step */
+            checkpoint?: string;
+            startedAt: number;
+            durationMs?: number;
+        };
+        FileChange: {
+            path: string;
+            /** @description A renamed file's old path */
+            from?: string;
+            /** @enum {string} */
+            change: "created" | "modified" | "deleted" | "renamed";
+            /** @description Lines added */
+            added: number;
+            /** @description Lines removed */
+            removed: number;
+            binary?: boolean;
+            /** @description Unified diff from its ---/+++ lines; empty when no lines are shown, and then note says why */
+            diff: string;
+            /** @description Why no lines are shown: a binary or large file (with its sizes), only the mode changed, or the answer's size limit was reached */
+            note?: string;
+        };
+        AgentCheckpoint: {
+            hash: string;
+            message: string;
+            /** @description 0 is before the agent started */
+            step: number;
+        };
+        Error: {
+            error: {
+                /**
+                 * @example invalid_path
+                 * @example not_found
+                 * @example project_exists
+                 */
+                code: string;
+                message: string;
+            };
+        };
+        Health: {
+            /** @enum {string} */
+            status: "ok" | "fail";
+            failing?: string[];
+            checks: {
+                [key: string]: {
+                    /** @enum {string} */
+                    status: "ok" | "fail";
+                    error?: string;
+                    ms: number;
+                };
+            };
+        };
+        User: {
+            id: string;
+            username: string;
+            email: string;
+            createdAt: number;
+            /** @description False for an account made through a provider */
+            hasPassword: boolean;
+            /** @description Logins need a security key after the password */
+            requireKey: boolean;
+            /** @description A platform administrator: the first account, or named by ecode admin grant-admin */
+            isAdmin: boolean;
+        };
+        Token: {
+            id: string;
+            name: string;
+            createdAt: number;
+            lastUsedAt: number | null;
+            expiresAt: number | null;
+        };
+        Template: {
+            id: string;
+            name: string;
+            description: string;
+            language: string;
+            tags: string[];
+        };
+        Project: {
+            id: string;
+            owner: string;
+            slug: string;
+            name: string;
+            /** @description /@owner/slug */
+            url: string;
+            /** @enum {string} */
+            visibility: "private" | "public";
+            template: string;
+            /** @description Whether the sandbox may reach any public host */
+            internet: boolean;
+            createdAt: number;
+            updatedAt: number;
+            /** @description Whether the caller may change it */
+            canEdit: boolean;
+            /**
+             * @description The caller's role; admin: an owner or admin of the team that owns it; empty for a visitor of a public project
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "editor" | "viewer" | "";
+            /** @enum {string} */
+            ownerKind: "user" | "team";
+        };
+        PasskeyAvailability: {
+            available: boolean;
+            /** @description scheme://host where browsers use passkeys (ECODE_PASSKEY_ORIGIN) */
+            origin: string;
+            /** @description When not available: why, and how an administrator turns them on */
+            message?: string;
+        };
+        /** @description A project as the dashboard lists it */
+        ListedProject: components["schemas"]["Project"] & {
+            /** @description The template's language (javascript, typescript, python, go, html, text), or for a blank or imported project one read from its top-level files; empty when neither tells */
+            language: string;
+            /** @description The latest file change or checkpoint, unix ms */
+            lastEditedAt: number;
+            /** @description A run is starting or running now */
+            running: boolean;
+        };
+        Team: {
+            id: string;
+            /** @description Shares the namespace of usernames: /@name */
+            name: string;
+            displayName: string;
+            /**
+             * @description The caller's
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "member" | "viewer";
+            createdAt: number;
+            members: number;
+            projects: number;
+            /** @description /@name */
+            url: string;
+        };
+        TeamMember: {
+            userId: string;
+            username: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "member" | "viewer";
+            addedAt: number;
+        };
+        Allowlist: {
+            /** @description Networks in CIDR form; empty: any address */
+            allowlist: string[];
+            /** @description The caller's address as the server sees it (X-Forwarded-For counts only from ECODE_TRUSTED_PROXIES) */
+            yourIp: string;
+        };
+        Run: {
+            id: string;
+            /**
+             * @description building: waiting on a compile (the shared Go cache, or the run's own go build)
+             * @enum {string}
+             */
+            status: "starting" | "building" | "running" | "exited" | "crashed" | "stopped" | "failed";
+            command: string;
+            exitCode: number | null;
+            startedAt: number;
+            endedAt: number | null;
+            durationMs: number | null;
+            port: number | null;
+            /** @description http://{slug}--{owner}.{previewDomain}:{port}/ once the run listens */
+            previewUrl: string | null;
+            /** @description What went wrong, in plain words */
+            error?: string;
+        };
+        AuthProvider: {
+            /** @enum {string} */
+            id: "github" | "google" | "gitlab" | "bitbucket" | "discord" | "slack" | "azuread";
+            /**
+             * @example GitHub
+             * @example Microsoft
+             */
+            name: string;
+        };
+        LinkedIdentity: {
+            provider: string;
+            providerName: string;
+            /** @description The name the person goes by at the provider */
+            login: string;
+            /** @description Verified at the provider, or empty */
+            email: string;
+            createdAt: number;
+        };
+        Passkey: {
+            /** @description The credential id, base64url */
+            id: string;
+            name: string;
+            createdAt: number;
+            lastUsedAt: number | null;
+            /** @description May be synced between devices */
+            backupEligible: boolean;
+            /** @description Synced now (a "synced passkey") */
+            backedUp: boolean;
+            /** @description Kept by the authenticator; logs in without a username or password */
+            discoverable: boolean;
+            /** @description An answer once came with a counter that had not moved forward; that login was refused */
+            cloneWarning: boolean;
+        };
+        /** @description The browser's credential as PublicKeyCredential.toJSON() gives it (id, rawId, type, response, authenticatorAttachment, clientExtensionResults), sent as it came */
+        WebAuthnCredential: {
+            id: string;
+            rawId: string;
+            /** @enum {string} */
+            type: "public-key";
+            response: Record<string, never>;
+            authenticatorAttachment?: string;
+            clientExtensionResults?: Record<string, never>;
+        };
+        Member: {
+            userId: string;
+            username: string;
+            /** @enum {string} */
+            role: "owner" | "editor" | "viewer";
+            addedAt: number;
+        };
+        Invite: {
+            id: string;
+            /** @enum {string} */
+            role: "editor" | "viewer";
+            expiresAt: number;
+            createdAt: number;
+            /** @description /invite/TOKEN; only in the answer that made it */
+            url?: string;
+        };
+        AgentRun: {
+            id: string;
+            projectId: string;
+            prompt: string;
+            /** @enum {string} */
+            status: "running" | "done" | "stopped" | "failed" | "needs_input";
+            summary: string;
+            features: string[];
+            error: {
+                /** @description ai_rate_limited, ai_overloaded, ai_unavailable, ai_stream_failed, ai_auth, ai_request_failed, interrupted, agent_failed */
+                code: string;
+                message: string;
+                retryable: boolean;
+            } | null;
+            /** @description What the agent asks when the loop guard or a budget stopped it (status needs_input) */
+            needsInput: string;
+            /** @description In GET one run (and the socket's snapshot); lists leave them out */
+            steps?: components["schemas"]["AgentStep"][];
+            tokensIn: number;
+            tokensOut: number;
+            /** @description Nothing changed and nothing was seen working */
+            noProgress: boolean;
+            checkpoints: components["schemas"]["AgentCheckpoint"][];
+            model: string;
+            createdAt: number;
+            finishedAt: number | null;
+        };
+        Checkpoint: {
+            /** @description The commit hash */
+            id: string;
+            short: string;
+            message: string;
+            author: string;
+            time: number;
+            /** @description Taken by the platform itself: once edits settled ("Auto: 3 files changed: ..."), or just before a restore */
+            auto: boolean;
+        };
+        CheckpointDiff: {
+            checkpoint: components["schemas"]["Checkpoint"];
+            /** @description The checkpoint compared with; null for the first checkpoint, compared with no files */
+            against: components["schemas"]["Checkpoint"] | null;
+            files: components["schemas"]["FileChange"][];
+            /** @description More files changed than are listed */
+            truncated: boolean;
+        };
+        FileEntry: {
+            path: string;
+            size: number;
+            dir: boolean;
+        };
+    };
+    responses: {
+        /** @description An error */
+        Error: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description WebAuthn credential creation options (PublicKeyCredentialCreationOptionsJSON under publicKey) */
+        CreationOptions: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @description rp, user (id: base64url), challenge, pubKeyCredParams, timeout, excludeCredentials, authenticatorSelection, attestation: none, extensions: {credProps: true} */
+                    publicKey?: Record<string, never>;
+                };
+            };
+        };
+        /** @description WebAuthn request options (PublicKeyCredentialRequestOptionsJSON under publicKey) */
+        RequestOptions: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @description challenge, rpId, timeout, userVerification, allowCredentials (none for a passkey login) */
+                    publicKey?: Record<string, never>;
+                };
+            };
+        };
+        /** @description A project's sandbox resources */
+        ResourceSettings: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    resources: components["schemas"]["ResourceSettings"];
+                };
+            };
+        };
+        /** @description How the project's sandbox stands */
+        Sandbox: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    sandbox: components["schemas"]["SandboxStatus"];
+                };
+            };
+        };
+        /** @description The public half of an SSH key */
+        SSHKey: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    sshKey: components["schemas"]["SSHKey"] | null;
+                };
+            };
+        };
+        /** @description An account */
+        User: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    user: components["schemas"]["User"];
+                };
+            };
+        };
+        /** @description A project */
+        Project: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    project: components["schemas"]["Project"];
+                };
+            };
+        };
+        /** @description A run */
+        Run: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    run: components["schemas"]["Run"];
+                };
+            };
+        };
+    };
+    parameters: {
+        /** @description Login provider */
+        provider: "github" | "google" | "gitlab" | "bitbucket" | "discord" | "slack" | "azuread";
+        /** @description Project id */
+        id: string;
+        /** @description The team's name */
+        team: string;
+        /** @description Project-relative path; each segment percent-encoded. No '..', absolute paths, NUL or .git */
+        path: string;
+    };
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export type operations = Record<string, never>;
