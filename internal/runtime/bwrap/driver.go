@@ -523,9 +523,18 @@ func (s *sandbox) waitReady(ctx context.Context) error {
 			return err
 		}
 	}
-	if s.agent.Ping(ctx) != nil {
-		<-s.done
-		return fmt.Errorf("sandbox failed to start: %s", strings.TrimSpace(s.stderr.String()))
+	if err := s.agent.Ping(ctx); err != nil {
+		if ctx.Err() != nil { // given up on (the server is stopping): Start stops the sandbox
+			return fmt.Errorf("sandbox start: %w", ctx.Err())
+		}
+		// bwrap's last words say why, once it has ended (stderr is whole
+		// then); an agent that is up but does not answer is stopped by Start.
+		select {
+		case <-s.done:
+			return fmt.Errorf("sandbox failed to start: %s", strings.TrimSpace(s.stderr.String()))
+		case <-time.After(2 * time.Second):
+			return fmt.Errorf("sandbox agent does not answer: %w", err)
+		}
 	}
 	return nil
 }
