@@ -43,11 +43,11 @@ vet: web/node_modules/.package-lock.json
 test-go: web
 	$(GO) test ./...
 
-# Project trees change under the server while sandbox code runs: the tests of
+# Project trees and build folders change under the server while sandbox code runs: the tests of
 # what reads, copies and watches them run again under the race detector.
-RACE_TESTS := Fork|Checkpoints|Files|PathAttacks|MigrateHistory|Zip|Search|Upload|SwapRace|ReadFile|FIFO|Walk|Copy|LineEndings
+RACE_TESTS := Fork|Checkpoints|Files|PathAttacks|MigrateHistory|Zip|Search|Upload|SwapRace|ReadFile|FIFO|Walk|Copy|LineEndings|StaticDeploy|DeployLinks
 test-race: web
-	$(GO) test -race -run '$(RACE_TESTS)' ./internal/safefs ./internal/project ./internal/collab
+	$(GO) test -race -run '$(RACE_TESTS)' ./internal/safefs ./internal/project ./internal/collab ./internal/deploy
 
 test-e2e: build e2e/node_modules/.package-lock.json
 	cd e2e && npx playwright test

@@ -44,8 +44,13 @@ test("a person builds an app from one prompt, watches the agent, previews it and
   await expect(pane.getByRole("list", { name: "Changed files" })).toContainText("server.js");
   await resultTab(page, "Features").click();
   await expect(pane.getByRole("list", { name: "Features" }).getByRole("listitem").first()).toBeVisible();
+  // Deploying what it built is one click, which opens the Deploy pane on the build.
   await resultTab(page, "Deploy").click();
-  await expect(pane).toContainText("Deployments are coming");
+  await pane.getByRole("button", { name: "Deploy as a static site" }).click();
+  await expect(toolTab(page, "Deploy")).toHaveAttribute("aria-selected", "true");
+  const build = page.getByTestId("deploy-pane").getByRole("region", { name: "Build of release #1" });
+  await expect(build.getByTestId("release-status")).toHaveText("Ready", { timeout: 60_000 });
+  await toolTab(page, "Agent").click();
   await resultTab(page, "Preview").click();
   await expect(pane.frameLocator('iframe[title="Preview"]').getByText("Hello from the agent")).toBeVisible({
     timeout: 30_000,

@@ -33,6 +33,7 @@ type Config struct {
 	Sandbox           SandboxLimits // ECODE_SANDBOX_*: each project's resources and how far its owner may raise them
 	AllowSignup       bool          // ECODE_ALLOW_SIGNUP
 	PreviewDomain     string        // ECODE_PREVIEW_DOMAIN
+	DeployDomain      string        // ECODE_DEPLOY_DOMAIN: deployments are served at {slug}--{owner}.DOMAIN
 	SandboxIdle       time.Duration // ECODE_SANDBOX_IDLE
 	ShellIdle         time.Duration // ECODE_SHELL_IDLE: close a shell nobody has watched for this long
 	AutoCheckpoint    time.Duration // ECODE_AUTO_CHECKPOINT: checkpoint a project once its files go this long unchanged; 0 never
@@ -105,6 +106,7 @@ func Default() Config {
 		GoCachePrewarm:    true,
 		AllowSignup:       true,
 		PreviewDomain:     "localhost",
+		DeployDomain:      "app.localhost",
 		SandboxIdle:       15 * time.Minute,
 		ShellIdle:         10 * time.Minute,
 		AutoCheckpoint:    time.Minute,
@@ -182,6 +184,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	size(&sb.MaxDisk, "sandbox-max-disk", "ECODE_SANDBOX_MAX_DISK", "most disk a project's owner may give its files; each starts with ECODE_MAX_PROJECT_BYTES")
 	boolean(&c.AllowSignup, "allow-signup", "ECODE_ALLOW_SIGNUP", "let anyone create an account")
 	str(&c.PreviewDomain, "preview-domain", "ECODE_PREVIEW_DOMAIN", "previews are served at {slug}--{owner}.DOMAIN")
+	str(&c.DeployDomain, "deploy-domain", "ECODE_DEPLOY_DOMAIN", "deployments are served at {slug}--{owner}.DOMAIN")
 	duration(&c.SandboxIdle, "sandbox-idle", "ECODE_SANDBOX_IDLE", "stop a project's sandbox after this long unused")
 	duration(&c.ShellIdle, "shell-idle", "ECODE_SHELL_IDLE", "close a shell once nobody has had it open for this long")
 	duration(&c.AutoCheckpoint, "auto-checkpoint", "ECODE_AUTO_CHECKPOINT", "checkpoint a project by itself once its files have gone this long unchanged after a change; 0 turns automatic checkpoints off")
@@ -241,6 +244,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PreviewDomain == "" || strings.ContainsAny(c.PreviewDomain, "/:") {
 		return fmt.Errorf("preview domain %q must be a bare domain such as localhost or preview.example.com", c.PreviewDomain)
+	}
+	if c.DeployDomain == "" || strings.ContainsAny(c.DeployDomain, "/:") || strings.EqualFold(c.DeployDomain, c.PreviewDomain) {
+		return fmt.Errorf("deploy domain %q must be a bare domain such as app.localhost or apps.example.com, not the preview domain", c.DeployDomain)
 	}
 	if c.SandboxIdle < time.Second || c.DiskCheck < 100*time.Millisecond {
 		return fmt.Errorf("sandbox idle timeout must be at least 1s and the disk check interval at least 100ms")

@@ -35,15 +35,7 @@ const (
 
 // PreviewTarget parses a preview host into owner and slug.
 func (s *Service) PreviewTarget(host string) (owner, slug string, ok bool) {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	sub, found := strings.CutSuffix(strings.ToLower(host), "."+s.opts.PreviewDomain)
-	if !found || strings.Contains(sub, ".") {
-		return "", "", false
-	}
-	slug, owner, ok = strings.Cut(sub, "--")
-	return owner, slug, ok && owner != "" && slug != ""
+	return project.ParseSiteHost(host, s.opts.PreviewDomain)
 }
 
 // sign and verify a pass: "projectID.userID.expiry.mac".

@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net/http/httputil"
 	"net/netip"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -511,12 +510,5 @@ func (s *Service) markInstalled(projectID string, tree *project.Tree) {
 
 // PreviewURL is where p's running app is seen.
 func (s *Service) PreviewURL(p *project.Project) string {
-	scheme, port := "http", ""
-	if u, err := url.Parse(s.opts.PublicURL); err == nil && u.Scheme != "" {
-		scheme = u.Scheme
-		if u.Port() != "" {
-			port = ":" + u.Port()
-		}
-	}
-	return scheme + "://" + p.Slug + "--" + p.Owner + "." + s.opts.PreviewDomain + port + "/"
+	return project.SiteURL(s.opts.PublicURL, s.opts.PreviewDomain, p)
 }

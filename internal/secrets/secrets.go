@@ -45,15 +45,17 @@ type Service struct {
 	db       *store.DB
 	keys     *seal.Keyring
 	projects Projects
+	roles    *access.Resolver
 	audit    *audit.Log // records every reveal and change; nil records nothing
 }
 
-// NewService returns the secrets store, recording to audits.
-func NewService(db *store.DB, keys *seal.Keyring, projects Projects, audits *audit.Log) *Service {
-	if db == nil || keys == nil || projects == nil {
-		panic("secrets.NewService: nil db, keys or projects")
+// NewService returns the secrets store, recording to audits; a team's
+// scope is handed out to whom roles says manages the team.
+func NewService(db *store.DB, keys *seal.Keyring, projects Projects, roles *access.Resolver, audits *audit.Log) *Service {
+	if db == nil || keys == nil || projects == nil || roles == nil {
+		panic("secrets.NewService: nil db, keys, projects or roles")
 	}
-	return &Service{db: db, keys: keys, projects: projects, audit: audits}
+	return &Service{db: db, keys: keys, projects: projects, roles: roles, audit: audits}
 }
 
 // Scope is where secrets live: a project's own, or a team's, which every
@@ -64,11 +66,20 @@ type Scope struct {
 	team string // the team whose audit view shows what happens here
 }
 
-// ForProject is project p's own secrets.
-func ForProject(p *project.Project) Scope { return Scope{kind: "project", id: p.ID, team: p.TeamID()} }
+// forProject is project p's own secrets.
+func forProject(p *project.Project) Scope { return Scope{kind: "project", id: p.ID, team: p.TeamID()} }
 
-// ForTeam is the secrets of team teamID.
-func ForTeam(teamID string) Scope { return Scope{kind: "team", id: teamID, team: teamID} }
+// forTeam is the secrets of team teamID.
+func forTeam(teamID string) Scope { return Scope{kind: "team", id: teamID, team: teamID} }
+
+// ForTeam is team teamID's secrets, when actor manages the team: the one
+// way another capability gets a team's scope.
+func (s *Service) ForTeam(ctx context.Context, actor *auth.User, teamID string) (Scope, error) {
+	if _, err := s.roles.Team(ctx, actor, teamID, access.ManageTeam); err != nil {
+		return Scope{}, err
+	}
+	return forTeam(teamID), nil
+}
 
 var scopes = map[string]struct{ table, key string }{
 	"project": {"project_secrets", "project_id"},
@@ -103,7 +114,7 @@ func (s *Service) project(ctx context.Context, actor *auth.User, id string) (Sco
 	if err != nil {
 		return Scope{}, err
 	}
-	return ForProject(p), nil
+	return forProject(p), nil
 }
 
 // List names the secrets in sc; the caller has checked who asks.
@@ -194,7 +205,7 @@ func (s *Service) Env(ctx context.Context, projectID string) ([]string, error) {
 	}
 	vals := map[string]string{}
 	if team != "" {
-		if err := s.open(ctx, ForTeam(team), vals); err != nil {
+		if err := s.open(ctx, forTeam(team), vals); err != nil {
 			return nil, err
 		}
 	}
@@ -247,7 +258,7 @@ func (s *Service) Routes(rt *httpx.Router) {
 			list, err = s.List(r.Context(), sc)
 		}
 		if err == nil && sc.team != "" {
-			inherited, err = s.List(r.Context(), ForTeam(sc.team)) // names only: the team's admins hold the values
+			inherited, err = s.List(r.Context(), forTeam(sc.team)) // names only: the team's admins hold the values
 		}
 		httpx.Reply(w, r, http.StatusOK, map[string]any{"secrets": list, "teamSecrets": inherited}, err)
 	})

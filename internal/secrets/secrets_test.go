@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"ecode/internal/access"
 	"ecode/internal/seal"
 	"ecode/internal/secrets"
 	"ecode/internal/testserver"
@@ -117,7 +118,7 @@ func TestReseal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return secrets.NewService(s.App.DB, keys, s.App.Projects, nil)
+			return secrets.NewService(s.App.DB, keys, s.App.Projects, access.NewResolver(s.App.DB), nil)
 		}
 		if n, err := with(newKey, oldKey).Reseal(t.Context()); err != nil || n != 2 {
 			t.Fatalf("reseal = %d, %v", n, err)

@@ -71,6 +71,7 @@ var needs = map[string]need{
 	"GET /api/projects/{id}/agent/runs": viewer, "GET /api/projects/{id}/agent/runs/{runId}": viewer,
 	"GET /api/projects/{id}/runs/{runId}/output": viewer, "GET /api/projects/{id}/ws": viewer, "POST /api/projects/{id}/fork": viewer,
 	"GET /api/projects/{id}/resources": viewer, "GET /api/projects/{id}/sandbox": viewer,
+	"GET /api/projects/{id}/deployment": viewer, "GET /api/projects/{id}/releases/{releaseId}/log": viewer,
 
 	"PUT /api/projects/{id}/files/{path...}": editor, "DELETE /api/projects/{id}/files/{path...}": editor,
 	"POST /api/projects/{id}/mkdir": editor, "POST /api/projects/{id}/move": editor, "POST /api/projects/{id}/upload": editor,
@@ -80,6 +81,8 @@ var needs = map[string]need{
 	"POST /api/projects/{id}/complete": editor, "POST /api/projects/{id}/sandbox/restart": editor,
 	"GET /api/projects/{id}/secrets": editor, "GET /api/projects/{id}/secrets/{name}": editor,
 	"PUT /api/projects/{id}/secrets/{name}": editor, "DELETE /api/projects/{id}/secrets/{name}": editor,
+	"PUT /api/projects/{id}/deployment/config": editor, "POST /api/projects/{id}/deployments": editor,
+	"POST /api/projects/{id}/releases/{releaseId}/promote": editor,
 
 	"PATCH /api/projects/{id}": owner, "DELETE /api/projects/{id}": owner, "POST /api/projects/{id}/transfer": owner,
 	"POST /api/projects/{id}/members": owner, "PATCH /api/projects/{id}/members/{userId}": owner,
@@ -164,7 +167,7 @@ func TestRoutePermissions(t *testing.T) {
 			p := projectFor(t, fmt.Sprintf("Guarded %d", i), own, callers[2].c, callers[3].c, other)
 			for _, who := range callers {
 				url := strings.NewReplacer("{id}", p.ID, "{path...}", "a.txt", "{owner}", "owen", "{slug}", p.Slug,
-					"{runId}", p.runID, "{name}", "S", "{userId}", other.User.ID, "{inviteId}", p.inviteID).Replace(path)
+					"{runId}", p.runID, "{name}", "S", "{userId}", other.User.ID, "{inviteId}", p.inviteID, "{releaseId}", "no-such-release").Replace(path)
 				if strings.HasSuffix(route, "/search") {
 					url += "?q=text"
 				}
@@ -220,6 +223,10 @@ func body(route string) any {
 		return map[string]string{}
 	case strings.HasSuffix(route, "/exec"):
 		return map[string]string{"command": "true"}
+	case strings.HasSuffix(route, "/deployment/config"):
+		return map[string]string{"target": "static"}
+	case strings.HasSuffix(route, "/deployments"):
+		return map[string]string{}
 	case strings.HasSuffix(route, "/complete"):
 		return map[string]string{"path": "a.txt", "prefix": "x", "suffix": ""}
 	case strings.HasSuffix(route, "/agent/runs"):

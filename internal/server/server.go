@@ -25,6 +25,7 @@ import (
 	"ecode/internal/auth"
 	"ecode/internal/collab"
 	"ecode/internal/config"
+	"ecode/internal/deploy"
 	"ecode/internal/events"
 	"ecode/internal/httpx"
 	"ecode/internal/membership"
@@ -53,6 +54,7 @@ type Server struct {
 	Auth     *auth.Service
 	Projects *project.Service
 	Runs     *run.Service
+	Deploys  *deploy.Service
 	Router   *httpx.Router
 	handler  http.Handler
 	driver   *bwrap.Driver
@@ -105,7 +107,7 @@ func NewCore(ctx context.Context, db *store.DB, cfg config.Config) (*Core, error
 	if err != nil {
 		return nil, err
 	}
-	c.Secrets = secrets.NewService(db, keyring, c.Projects, audits)
+	c.Secrets = secrets.NewService(db, keyring, c.Projects, c.Roles, audits)
 	c.SSHKeys = sshkey.NewService(db, keyring, audits)
 	c.Teams = team.NewService(db, c.Bus, c.Roles, c.Accounts, c.Projects, c.Secrets, audits)
 	return c, nil
@@ -163,6 +165,12 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		ToolCacheRoot: filepath.Join(cfg.DataDir, "toolcache"),
 		Reachable:     reachable, SSHKey: core.SSHKeys.Private, Secrets: vault.Env, Access: roles,
 	})
+	deploys := deploy.NewService(bgctx, db, bus, projects, deploy.NewLocal(driver, proxy), deploy.Options{
+		DataDir: cfg.DataDir, Domain: cfg.DeployDomain, PublicURL: cfg.PublicURL, Secrets: vault.Env,
+	})
+	if err := deploys.Recover(ctx); err != nil {
+		return fail(err)
+	}
 	agents := agent.NewService(bgctx, db, projects, runs, aiConfig(cfg.AI()), agent.DefaultBudgets)
 	if err := agents.Recover(ctx); err != nil {
 		return fail(err)
@@ -177,6 +185,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		Auth:     accounts,
 		Projects: projects,
 		Runs:     runs,
+		Deploys:  deploys,
 		Router:   httpx.NewRouter(),
 		driver:   driver,
 		stop:     cancel,
@@ -196,6 +205,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	passkeys.Routes(s.Router)
 	s.Projects.Routes(s.Router)
 	s.Runs.Routes(s.Router)
+	deploys.Routes(s.Router)
 	core.SSHKeys.Routes(s.Router)
 	vault.Routes(s.Router)
 	teams.Routes(s.Router)
@@ -223,6 +233,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	h = httpx.CrossOrigin(h)
 	h = httpx.SecurityHeaders(httpx.Security{HTTPS: cfg.SecureCookies(), PreviewOrigin: cfg.PreviewOrigin()})(h)
 	h = previews(runs, h)
+	h = sites(deploys, h)
 	// Previews too: they share the listener.
 	h = httpx.BodyTimeout(cfg.ReadTimeout, h)
 	proxies, _ := cfg.Proxies() // checked by cfg.Validate
@@ -232,6 +243,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	s.bg.Go(func() { s.Runs.Run(bgctx) })
 	s.bg.Go(func() { projects.Run(bgctx) })
 	s.bg.Go(agents.Wait)
+	s.bg.Go(deploys.Wait)
 	s.bg.Go(func() { _ = driver.Check(bgctx) }) // warm the probe before the first health check
 	if cfg.GoCachePrewarm {
 		s.bg.Go(func() { runs.PrewarmGoCache(bgctx) })
@@ -245,6 +257,18 @@ func previews(runs *run.Service, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, _, ok := runs.PreviewTarget(r.Host); ok {
 			runs.ServePreview(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sites sends requests for a deployment host to its live release, served
+// by the platform without its routes or session.
+func sites(deploys *deploy.Service, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, _, ok := deploys.Target(r.Host); ok {
+			deploys.ServeSite(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)

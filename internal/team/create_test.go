@@ -39,7 +39,7 @@ func TestCreateFailingPartWayLeavesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			teams := team.NewService(db, bus, roles, accounts, projects, secrets.NewService(db, keys, projects, nil), nil)
+			teams := team.NewService(db, bus, roles, accounts, projects, secrets.NewService(db, keys, projects, roles, nil), nil)
 
 			// The owner's membership, the last step, fails: there is no such account.
 			ghost := &auth.User{ID: "01ghost00000000000000000000", Username: "ghost"}

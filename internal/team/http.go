@@ -85,7 +85,7 @@ func (s *Service) policyRoutes(rt *httpx.Router) {
 		if err != nil {
 			return secrets.Scope{}, err
 		}
-		return secrets.ForTeam(t.ID), nil
+		return s.secrets.ForTeam(r.Context(), auth.Actor(r), t.ID)
 	}
 	rt.HandleFunc("GET /api/teams/{team}/secrets", func(w http.ResponseWriter, r *http.Request) {
 		sc, err := manage(r)

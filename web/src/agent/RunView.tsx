@@ -54,7 +54,7 @@ export function RunView({ run, onRetry, retrying, rollbackBlocked }: RunViewProp
         <FeaturesTab run={run} />
       </TabsContent>
       <TabsContent value="deploy" className="overflow-auto p-3">
-        <DeployTab />
+        <DeployTab run={run} />
       </TabsContent>
     </Tabs>
   );

@@ -111,6 +111,20 @@ export type AgentFileChange = FileChange;
 /** The project's files as they were after a step (step 0: before the agent started). */
 export type AgentCheckpoint = Schemas["AgentCheckpoint"];
 
+/**
+ * The [deployment] table of the project's ecode.toml (with its defaults filled when read), and what
+ * a deploy does with it: install and serves are read-only, ignored when sent back.
+ */
+export type DeploymentConfig = Schemas["DeploymentConfig"];
+/** What kind of deployment: static is built so far, the others are coming. */
+export type DeployTarget = NonNullable<DeploymentConfig["target"]>;
+/** One build of the project, from a checkpoint (commit, empty while queued) into an immutable release. */
+export type Release = Schemas["Release"];
+/** Where the project is deployed and which release answers there. */
+export type Deployment = Schemas["Deployment"];
+/** The deployment (null until a release first goes live), its releases newest first, and the settings or what is wrong with them. */
+export type DeploymentState = paths["/api/projects/{id}/deployment"]["get"]["responses"]["200"]["content"]["application/json"];
+
 /** A change to the project's agent runs, as the socket tells it. */
 export type AgentEvent =
   | { kind: "run"; run: AgentRun }
@@ -413,6 +427,24 @@ export const api = {
   complete: (id: string, input: { path: string; prefix: string; suffix: string }, signal?: AbortSignal) =>
     request<{ completion: string }>("POST", `${projectPath(id)}/complete`, { json: input, signal }).then(
       (r) => r.completion,
+    ),
+
+  // Deployments: each deploy queues a release, built in a fresh sandbox from a checkpoint.
+  deployment: (id: string) => request<DeploymentState>("GET", `${projectPath(id)}/deployment`),
+  /** 400 invalid_deployment, whose message names the key ("[deployment] publicDir: ..."). */
+  saveDeploymentConfig: (id: string, config: DeploymentConfig) =>
+    request<{ config: DeploymentConfig }>("PUT", `${projectPath(id)}/deployment/config`, { json: config }).then(
+      (r) => r.config,
+    ),
+  /** While a release waits for the one building, asking again answers the waiting one. */
+  deploy: (id: string) =>
+    request<{ release: Release }>("POST", `${projectPath(id)}/deployments`, { json: {} }).then((r) => r.release),
+  /** Server-sent events: "log" (output as it comes), then "status" (the release as it ended). */
+  releaseLogUrl: (id: string, releaseId: string) => `${projectPath(id)}/releases/${encodeURIComponent(releaseId)}/log`,
+  /** Makes a ready release the live one; the answer's previousReleaseId is what was live before. */
+  promote: (id: string, releaseId: string) =>
+    request<{ deployment: Deployment }>("POST", `${projectPath(id)}/releases/${encodeURIComponent(releaseId)}/promote`).then(
+      (r) => r.deployment,
     ),
 
   // Members and invite links (invites are listed to the owner only)

@@ -4410,6 +4410,274 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{id}/deployment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The project's deployment (null before a release first goes live), its kept releases newest first, and its deployment settings from ecode.toml with defaults filled (null, with configError saying why, when [deployment] is not valid); for anyone who may read the project */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deployment */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deployment: components["schemas"]["Deployment"] | null;
+                            releases: components["schemas"]["Release"][];
+                            config: components["schemas"]["DeploymentConfig"] | null;
+                            configError: string | null;
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/deployment/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Write the [deployment] table of the project's ecode.toml (the rest of the file is kept); editors. install and serves are read-only and ignored here */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DeploymentConfig"];
+                };
+            };
+            responses: {
+                /** @description The settings as they now stand, defaults filled */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            config: components["schemas"]["DeploymentConfig"];
+                        };
+                    };
+                };
+                /** @description invalid_deployment: the message names the bad key */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/deployments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deploy: a release is queued that checkpoints the project, builds that commit in a fresh sandbox and, if the build succeeds, goes live; editors. Deploys of a project build one at a time: while one waits, asking again answers the waiting one */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description The release, queued or building */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            release: components["schemas"]["Release"];
+                        };
+                    };
+                };
+                /** @description invalid_deployment: the settings are not valid, or the target cannot be deployed yet (only static can) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/releases/{releaseId}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                releaseId: string;
+            };
+            cookie?: never;
+        };
+        /** The release's build log as server-sent events: `log` events whose data lines are the output as it comes (secret values masked; the first 1 MiB is kept), then one `status` event whose data is the Release as JSON once it has ended. For a finished release, the whole log and the status at once. For anyone who may read the project */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    releaseId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Event stream */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/releases/{releaseId}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                releaseId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a ready release live at once (a rollback; undo by promoting previousReleaseId); editors */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    releaseId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The deployment with its new live release */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deployment: components["schemas"]["Deployment"];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                /** @description release_not_ready: the release failed, has not finished, or is no longer kept */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{id}/exec": {
         parameters: {
             query?: never;
@@ -5006,6 +5274,60 @@ export interface components {
             /** @description 1-based, in characters */
             column: number;
             text: string;
+        };
+        /** @description The [deployment] table of ecode.toml. Only static deploys are built so far; the other keys are checked now */
+        DeploymentConfig: {
+            /**
+             * @description default static
+             * @enum {string}
+             */
+            target?: "static" | "autoscale" | "vm" | "scheduled";
+            /** @description default: the run configuration's build, else npm run build when package.json has a build script */
+            build?: string;
+            /** @description default: the run configuration's run */
+            run?: string;
+            /** @description the folder a static deploy serves: default dist when there is a build, else . (the project as committed) */
+            publicDir?: string;
+            maxInstances?: number;
+            minInstances?: number;
+            concurrency?: number;
+            schedule?: string;
+            /** @description seconds; for a build, default 15 minutes */
+            timeout?: number;
+            healthPath?: string;
+            /** @description runs before the build: the run configuration's install */
+            readonly install?: string;
+            /** @description what a static deploy serves, in words */
+            readonly serves?: string;
+        };
+        Deployment: {
+            target: string;
+            /** @description http(s)://{slug}--{owner}.{ECODE_DEPLOY_DOMAIN}:{port}/ */
+            url: string;
+            liveReleaseId: string;
+            /** @description the release live before this one: promote it to undo */
+            previousReleaseId: string | null;
+            config: components["schemas"]["DeploymentConfig"];
+        };
+        Release: {
+            id: string;
+            /** @description 1, 2, ... per project */
+            number: number;
+            /** @description the checkpoint built (empty until the build starts) */
+            commit: string;
+            target: string;
+            /** @enum {string} */
+            status: "queued" | "building" | "ready" | "failed";
+            /** @description why it failed */
+            error: string | null;
+            createdBy: {
+                id: string;
+                username: string;
+            };
+            createdAt: number;
+            /** @description from the checkpoint to the release in place */
+            buildMs: number | null;
+            live: boolean;
         };
         RunConfig: {
             config: {

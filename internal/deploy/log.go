@@ -1,0 +1,78 @@
+package deploy
+
+import (
+	"context"
+	"strings"
+	"sync"
+)
+
+// maxLog bounds a release's build log: its first MiB is kept.
+const maxLog = 1 << 20
+
+const truncatedNote = "\n[the log is cut here: builds keep their first 1 MiB]\n"
+
+// buildLog is the log of a build in progress: appended to by the build,
+// read from any offset by those who follow it.
+type buildLog struct {
+	mu      sync.Mutex
+	text    []byte
+	full    bool
+	ended   bool
+	changed chan struct{} // closed and replaced at each append
+}
+
+func newBuildLog() *buildLog { return &buildLog{changed: make(chan struct{})} }
+
+// Write appends p, as far as the bound allows. Carriage returns become
+// line breaks: the log is read as lines.
+func (l *buildLog) Write(p []byte) (int, error) {
+	s := strings.ReplaceAll(strings.ReplaceAll(string(p), "\r\n", "\n"), "\r", "\n")
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.full || l.ended {
+		return len(p), nil
+	}
+	if room := maxLog - len(l.text); len(s) > room {
+		s = strings.ToValidUTF8(s[:room], "") + truncatedNote
+		l.full = true
+	}
+	l.text = append(l.text, s...)
+	close(l.changed)
+	l.changed = make(chan struct{})
+	return len(p), nil
+}
+
+// end marks the log finished and wakes its readers.
+func (l *buildLog) end() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.ended {
+		l.ended = true
+		close(l.changed)
+	}
+}
+
+func (l *buildLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.text)
+}
+
+// next waits until the log holds more than from bytes or has ended, and
+// returns what follows from; ended reports that nothing more will come.
+func (l *buildLog) next(ctx context.Context, from int) (chunk string, ended bool, err error) {
+	for {
+		l.mu.Lock()
+		text, done, ch := l.text, l.ended, l.changed
+		l.mu.Unlock()
+		if len(text) > from || done {
+			return string(text[from:]), done, nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", false, ctx.Err()
+		case <-ch:
+		}
+	}
+}

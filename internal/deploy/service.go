@@ -1,0 +1,549 @@
+// Package deploy is deployments: every deploy builds a release, in a fresh
+// sandbox, from a checkpoint of the project (its commit recorded) into an
+// immutable folder; one release per project is live, and switching it
+// (a rollback, its undo) is the change of one row. Static releases are
+// served by the platform itself on {slug}--{owner}.{domain}.
+//
+// It guarantees: a build never reads the project's working tree (it gets a
+// checkout of the commit) and nothing of what it made is followed by name
+// (the output is copied through safefs); a failed build never takes
+// traffic; the deploys of one project run one at a time, a second request
+// while one waits answering the waiting one; a build a stopped server left
+// unfinished is marked failed when it starts again.
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"ecode/internal/access"
+	"ecode/internal/auth"
+	"ecode/internal/errs"
+	"ecode/internal/events"
+	"ecode/internal/project"
+	"ecode/internal/run"
+	"ecode/internal/runtime"
+	"ecode/internal/store"
+)
+
+// Options of the deploy service.
+type Options struct {
+	DataDir   string // releases under DataDir/releases, build folders under DataDir/builds
+	Domain    string // deployments at {slug}--{owner}.{Domain}
+	PublicURL string // the platform's URL; deployments share its scheme and port
+	// Secrets returns a project's secrets as NAME=value: its build's
+	// environment, and what the build log masks.
+	Secrets func(ctx context.Context, projectID string) ([]string, error)
+	// Keep is how many releases of a project are kept; 0: 10. The live
+	// one and the one before it are kept whatever their age.
+	Keep int
+	// BuildTimeout bounds a build without a timeout of its own; 0: 15 minutes.
+	BuildTimeout time.Duration
+}
+
+// Release is one deploy as the API shows it.
+type Release struct {
+	ID        string  `json:"id"`
+	Number    int     `json:"number"`
+	Commit    string  `json:"commit"`
+	Target    string  `json:"target"`
+	Status    string  `json:"status"`
+	Error     *string `json:"error"`
+	CreatedBy Author  `json:"createdBy"`
+	CreatedAt int64   `json:"createdAt"`
+	BuildMs   *int64  `json:"buildMs"`
+	Live      bool    `json:"live"`
+}
+
+// Author is who asked for a release.
+type Author struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+}
+
+// Deployment is a project's deployment: where it is seen and what is live.
+type Deployment struct {
+	Target            string   `json:"target"`
+	URL               string   `json:"url"`
+	LiveReleaseID     string   `json:"liveReleaseId"`
+	PreviousReleaseID *string  `json:"previousReleaseId"`
+	Config            Settings `json:"config"`
+}
+
+// Service is the deploy capability.
+type Service struct {
+	db       *store.DB
+	projects *project.Service
+	driver   Driver
+	opts     Options
+	log      *slog.Logger
+	ctx      context.Context // builds end with it
+	wg       sync.WaitGroup
+
+	mu     sync.Mutex
+	queues map[string]*queue // by project id
+	hosts  map[string]cachedSite
+	sites  map[string]*site // by release id
+}
+
+// queue is a project's deploys: the one building and at most one waiting.
+type queue struct{ building, waiting *job }
+
+type job struct {
+	row   releaseRow
+	actor *auth.User
+	log   *buildLog
+}
+
+// NewService builds the service; builds run until ctx ends. It follows
+// the projects on bus: a deleted project's releases go with it.
+func NewService(ctx context.Context, db *store.DB, bus *events.Bus, projects *project.Service, driver Driver, opts Options) *Service {
+	if db == nil || bus == nil || projects == nil || driver == nil {
+		panic("deploy.NewService: nil db, bus, projects or driver")
+	}
+	if opts.Keep == 0 {
+		opts.Keep = 10
+	}
+	if opts.BuildTimeout == 0 {
+		opts.BuildTimeout = 15 * time.Minute
+	}
+	s := &Service{db: db, projects: projects, driver: driver, opts: opts, log: slog.Default(), ctx: ctx,
+		queues: map[string]*queue{}, hosts: map[string]cachedSite{}, sites: map[string]*site{}}
+	events.Subscribe(bus, func(_ context.Context, e project.Deleted) {
+		_ = os.RemoveAll(filepath.Join(s.opts.DataDir, "releases", e.ProjectID))
+		s.forgetHosts()
+	})
+	return s
+}
+
+// Recover fails the builds a stopped server left queued or building: their
+// sandbox is gone, and the live release never changed.
+func (s *Service) Recover(ctx context.Context) error {
+	n, err := interrupt(ctx, s.db, "Interrupted by a restart of the server; deploy again.", store.Now())
+	if err != nil {
+		return fmt.Errorf("recover deploys: %w", err)
+	}
+	if n > 0 {
+		s.log.Warn("deploys interrupted by a restart marked failed", "count", n)
+	}
+	_ = os.RemoveAll(s.buildRoot())
+	return nil
+}
+
+// Wait returns once every build has ended (after ctx given to NewService).
+func (s *Service) Wait() { s.wg.Wait() }
+
+func (s *Service) buildRoot() string { return filepath.Join(s.opts.DataDir, "builds") }
+
+func (s *Service) releaseDir(projectID, releaseID string) string {
+	return filepath.Join(s.opts.DataDir, "releases", projectID, releaseID)
+}
+
+// URL is where p's deployment is seen.
+func (s *Service) URL(p *project.Project) string {
+	return project.SiteURL(s.opts.PublicURL, s.opts.Domain, p)
+}
+
+// Get returns the project's deployment (nil before its first release goes
+// live) and its releases, newest first.
+func (s *Service) Get(ctx context.Context, actor *auth.User, projectID string) (*Deployment, []Release, error) {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Read)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := listReleases(ctx, s.db, p.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := s.deployment(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	live := ""
+	if d != nil {
+		live = d.LiveReleaseID
+	}
+	out := make([]Release, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, view(r, live))
+	}
+	return d, out, nil
+}
+
+func (s *Service) deployment(ctx context.Context, p *project.Project) (*Deployment, error) {
+	row, err := getDeployment(ctx, s.db, p.ID)
+	if store.NoRows(err) || err == nil && row.Live == nil {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read deployment: %w", err)
+	}
+	settings, err := readSettings(s.projects.Tree(p))
+	if err != nil {
+		// The deployment stands; its settings are shown as they were deployed.
+		settings = Settings{Config: Config{Target: row.Target}}
+	}
+	return &Deployment{Target: row.Target, URL: s.URL(p), LiveReleaseID: *row.Live, PreviousReleaseID: row.Previous, Config: settings}, nil
+}
+
+func view(r releaseRow, live string) Release {
+	v := Release{ID: r.ID, Number: r.Number, Commit: r.Commit, Target: r.Target, Status: r.Status,
+		CreatedBy: Author{ID: r.CreatedBy, Username: r.Username}, CreatedAt: r.CreatedAt, Live: r.ID == live}
+	if r.Error != "" {
+		v.Error = &r.Error
+	}
+	if r.StartedAt != nil && r.FinishedAt != nil {
+		ms := *r.FinishedAt - *r.StartedAt
+		v.BuildMs = &ms
+	}
+	return v
+}
+
+// Settings returns the project's deployment settings, defaults filled.
+func (s *Service) Settings(ctx context.Context, actor *auth.User, projectID string) (Settings, error) {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Read)
+	if err != nil {
+		return Settings{}, err
+	}
+	return readSettings(s.projects.Tree(p))
+}
+
+// SetConfig writes c as the [deployment] table of the project's ecode.toml
+// and returns the settings it makes.
+func (s *Service) SetConfig(ctx context.Context, actor *auth.User, projectID string, c Config) (Settings, error) {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
+	if err != nil {
+		return Settings{}, err
+	}
+	tree := s.projects.Tree(p)
+	if err := writeConfig(tree, c); err != nil {
+		return Settings{}, err
+	}
+	return readSettings(tree)
+}
+
+// Deploy queues a release of the project. While one waits to build, a
+// second request answers that one instead of queueing another.
+func (s *Service) Deploy(ctx context.Context, actor *auth.User, projectID string) (*Release, error) {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
+	if err != nil {
+		return nil, err
+	}
+	settings, err := readSettings(s.projects.Tree(p))
+	if err != nil {
+		return nil, err
+	}
+	if settings.Target != Static {
+		return nil, errs.Invalid("invalid_deployment", "[deployment] target: %s deployments are not available yet; use static", settings.Target)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.queues[p.ID]
+	if q != nil && q.waiting != nil {
+		v := view(q.waiting.row, "")
+		return &v, nil
+	}
+	j := &job{actor: actor, log: newBuildLog(), row: releaseRow{ID: store.NewID(), ProjectID: p.ID, Target: settings.Target,
+		Status: Queued, CreatedBy: actor.ID, Username: actor.Username, CreatedAt: store.Now()}}
+	if err := insertRelease(ctx, s.db, &j.row); err != nil {
+		return nil, err
+	}
+	if q == nil {
+		q = &queue{building: j}
+		s.queues[p.ID] = q
+		s.wg.Add(1)
+		go s.work(p.ID, q)
+	} else {
+		q.waiting = j
+	}
+	v := view(j.row, "")
+	return &v, nil
+}
+
+// work builds the project's queued releases one after another.
+func (s *Service) work(projectID string, q *queue) {
+	defer s.wg.Done()
+	for {
+		s.mu.Lock()
+		j := q.building
+		s.mu.Unlock()
+		s.build(j)
+		s.mu.Lock()
+		q.building, q.waiting = q.waiting, nil
+		if q.building == nil {
+			delete(s.queues, projectID)
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+	}
+}
+
+// running returns the job of release id while it is queued or building.
+func (s *Service) running(projectID, id string) *job {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q := s.queues[projectID]; q != nil {
+		for _, j := range []*job{q.building, q.waiting} {
+			if j != nil && j.row.ID == id {
+				return j
+			}
+		}
+	}
+	return nil
+}
+
+// build takes a checkpoint, checks it out into a fresh folder, builds it
+// there in a sandbox of its own, and publishes the output as the live
+// release. Whatever fails, the live release stays as it was.
+func (s *Service) build(j *job) {
+	ctx := s.ctx
+	// What happened is recorded even when the server is stopping.
+	dbctx := context.WithoutCancel(ctx)
+	r := &j.row
+	s.mu.Lock()
+	r.Status = Building
+	s.mu.Unlock()
+	msg, err := s.buildRelease(ctx, j)
+	status := Ready
+	if err != nil {
+		status = Failed
+		fmt.Fprintf(j.log, "\n%s\n", msg)
+		s.log.Info("deploy failed", "project_id", r.ProjectID, "release_id", r.ID, "err", err)
+	}
+	now := store.Now()
+	err = s.db.Tx(dbctx, func(q store.Q) error {
+		if err := finishRelease(dbctx, q, r.ID, status, msg, j.log.String(), now); err != nil {
+			return err
+		}
+		if status == Ready {
+			return setLive(dbctx, q, r.ProjectID, r.ID, r.Target, now)
+		}
+		return nil
+	})
+	if err != nil {
+		// Not recorded (the project was deleted meanwhile, or the database
+		// failed): its folder must not stay behind.
+		s.log.Error("record deploy", "project_id", r.ProjectID, "release_id", r.ID, "err", err)
+		_ = os.RemoveAll(s.releaseDir(r.ProjectID, r.ID))
+	}
+	s.forgetHosts()
+	if err := s.prune(dbctx, r.ProjectID); err != nil {
+		s.log.Warn("prune releases", "project_id", r.ProjectID, "err", err)
+	}
+	s.mu.Lock()
+	r.Status, r.Error, r.FinishedAt = status, msg, &now
+	s.mu.Unlock()
+	// Last: whoever follows the log learns of the end with everything done.
+	j.log.end()
+}
+
+// buildRelease does the work of build; on failure it returns the reason
+// as the person reads it.
+func (s *Service) buildRelease(ctx context.Context, j *job) (string, error) {
+	r := &j.row
+	fail := func(err error) (string, error) {
+		if e, ok := errs.As(err); ok {
+			return e.Message, err
+		}
+		return "The deploy failed: " + err.Error() + ".", err
+	}
+	p, err := s.projects.Get(ctx, j.actor, r.ProjectID, access.Write)
+	if err != nil {
+		return fail(err)
+	}
+	tree := s.projects.Tree(p)
+	settings, err := readSettings(tree)
+	if err != nil {
+		return fail(err)
+	}
+	cp, _, err := s.projects.Checkpoint(ctx, j.actor, p.ID, fmt.Sprintf("Deploy #%d", r.Number))
+	if err != nil {
+		return fail(fmt.Errorf("checkpoint: %w", err))
+	}
+	started := store.Now()
+	if err := startRelease(ctx, s.db, r.ID, cp.ID, started); err != nil {
+		return fail(err)
+	}
+	s.mu.Lock()
+	r.Commit, r.StartedAt = cp.ID, &started
+	s.mu.Unlock()
+	secrets, err := s.opts.Secrets(ctx, p.ID)
+	if err != nil {
+		return fail(fmt.Errorf("read secrets: %w", err))
+	}
+	out := run.Masked(secrets, j.log)
+	defer out.Flush()
+	fmt.Fprintf(out, "Release #%d of checkpoint %s\n", r.Number, cp.Short)
+
+	if err := os.MkdirAll(s.buildRoot(), 0o711); err != nil {
+		return fail(err)
+	}
+	dir := filepath.Join(s.buildRoot(), r.ID)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return fail(fmt.Errorf("build folder: %w", err))
+	}
+	defer os.RemoveAll(dir)
+	if err := s.projects.CheckoutTo(ctx, p.ID, cp.ID, dir); err != nil {
+		return fail(fmt.Errorf("check out %s: %w", cp.Short, err))
+	}
+	var steps []string
+	for _, st := range []string{settings.Install, settings.Build} {
+		if st != "" {
+			steps = append(steps, st)
+		}
+	}
+	if len(steps) > 0 {
+		res, err := s.projects.SandboxResources(ctx, p.ID)
+		if err != nil {
+			return fail(err)
+		}
+		timeout := s.opts.BuildTimeout
+		if settings.Timeout > 0 {
+			timeout = time.Duration(settings.Timeout) * time.Second
+		}
+		bctx, cancel := context.WithTimeout(ctx, timeout)
+		err = s.driver.Build(bctx, BuildSpec{ProjectID: p.ID, Dir: dir, Steps: steps, Env: secrets, Internet: p.Internet,
+			Limits: runtime.Limits{MemoryBytes: res.MemoryBytes, CPUs: res.CPUs, Pids: res.Pids}}, out)
+		cancel()
+		_ = out.Flush()
+		if err != nil {
+			if e, ok := errs.As(err); ok {
+				return e.Message, err
+			}
+			return "The build failed: " + err.Error() + ". The live release is unchanged.", err
+		}
+	}
+	n, err := publish(dir, settings.PublicDir, s.releaseDir(p.ID, r.ID))
+	if err != nil {
+		return "The release could not be made: " + err.Error() + ". The live release is unchanged.", err
+	}
+	fmt.Fprintf(out, "Release in place: %d files from %s\n", n, settings.PublicDir+"/")
+	return "", nil
+}
+
+// Promote makes release id live: a rollback to an older release, or its
+// undo (promoting the one live before). Only a ready release can be live.
+func (s *Service) Promote(ctx context.Context, actor *auth.User, projectID, id string) (*Deployment, error) {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
+	if err != nil {
+		return nil, err
+	}
+	r, err := getRelease(ctx, s.db, p.ID, id)
+	if store.NoRows(err) {
+		return nil, errNoRelease
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != Ready {
+		return nil, errs.Conflict("release_not_ready", "Release #%d is %s: only a release that built can go live.", r.Number, r.Status)
+	}
+	if _, err := os.Stat(s.releaseDir(p.ID, r.ID)); err != nil {
+		return nil, errs.Conflict("release_not_ready", "Release #%d is no longer kept.", r.Number)
+	}
+	if err := setLive(ctx, s.db, p.ID, r.ID, r.Target, store.Now()); err != nil {
+		return nil, err
+	}
+	s.forgetHosts()
+	return s.deployment(ctx, p)
+}
+
+var errNoRelease = errs.NotFound("release_not_found", "There is no such release of this project.")
+
+// Log follows the build log of release id: what it holds so far, then
+// what comes as it comes, through emit; it returns the release once it
+// has ended (at once for a finished one).
+func (s *Service) Log(ctx context.Context, actor *auth.User, projectID, id string, emit func(chunk string) error) (*Release, error) {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Read)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := getRelease(ctx, s.db, p.ID, id); store.NoRows(err) {
+		return nil, errNoRelease
+	} else if err != nil {
+		return nil, err
+	}
+	if j := s.running(p.ID, id); j != nil {
+		for off := 0; ; {
+			chunk, ended, err := j.log.next(ctx, off)
+			if err != nil {
+				return nil, err
+			}
+			if chunk != "" {
+				if err := emit(chunk); err != nil {
+					return nil, err
+				}
+				off += len(chunk)
+			}
+			if ended {
+				break
+			}
+		}
+	} else {
+		text, err := releaseLog(ctx, s.db, id)
+		if err != nil {
+			return nil, err
+		}
+		if text != "" {
+			if err := emit(text); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s.release(ctx, p.ID, id)
+}
+
+// release returns one release as the API shows it, live or not.
+func (s *Service) release(ctx context.Context, projectID, id string) (*Release, error) {
+	r, err := getRelease(ctx, s.db, projectID, id)
+	if err != nil {
+		return nil, err
+	}
+	live := ""
+	if d, err := getDeployment(ctx, s.db, projectID); err == nil && d.Live != nil {
+		live = *d.Live
+	}
+	v := view(*r, live)
+	return &v, nil
+}
+
+// prune removes the releases past the newest Keep, and their folders; the
+// live one and the one before it stay.
+func (s *Service) prune(ctx context.Context, projectID string) error {
+	rows, err := listReleases(ctx, s.db, projectID)
+	if err != nil || len(rows) <= s.opts.Keep {
+		return err
+	}
+	keep := map[string]bool{}
+	if d, err := getDeployment(ctx, s.db, projectID); err == nil {
+		for _, id := range []*string{d.Live, d.Previous} {
+			if id != nil {
+				keep[*id] = true
+			}
+		}
+	}
+	var errList []error
+	for _, r := range rows[s.opts.Keep:] {
+		if keep[r.ID] || r.Status == Queued || r.Status == Building {
+			continue
+		}
+		if err := deleteRelease(ctx, s.db, r.ID); err != nil {
+			errList = append(errList, err)
+			continue
+		}
+		s.mu.Lock()
+		delete(s.sites, r.ID)
+		s.mu.Unlock()
+		if err := os.RemoveAll(s.releaseDir(projectID, r.ID)); err != nil {
+			errList = append(errList, err)
+		}
+	}
+	return errors.Join(errList...)
+}

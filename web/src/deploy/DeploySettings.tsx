@@ -1,0 +1,195 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { RadioGroup } from "radix-ui";
+import { Check, Rocket, Save } from "lucide-react";
+import { useState, type SyntheticEvent } from "react";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Field } from "@/components/ui/field";
+import { Spinner } from "@/components/ui/spinner";
+import { api, ApiError, errorMessage, type DeploymentConfig, type DeploymentState, type DeployTarget, type Release } from "@/lib/api";
+import { cn } from "@/lib/utils";
+import { deploymentKey, useDeploy } from "./queries";
+import { targets } from "./targets";
+
+type Draft = { target: DeployTarget; build: string; publicDir: string };
+type Problems = Partial<Record<keyof Draft | "form", string>>;
+
+interface DeploySettingsProps {
+  projectId: string;
+  config: DeploymentConfig;
+  /** Why this person can't change or deploy anything, if they can't. */
+  blocked: string | null;
+  /** The release on its way that a new one would queue behind. */
+  ahead: Release | undefined;
+  onDeployed: (release: Release) => void;
+}
+
+/** The type picker, the static type's settings and Deploy: saved to ecode.toml's [deployment] before each deploy. */
+export function DeploySettings({ projectId, config, blocked, ahead, onDeployed }: DeploySettingsProps) {
+  const qc = useQueryClient();
+  // What the person changed, over the saved settings (which others may change meanwhile).
+  const [edits, setEdits] = useState<Partial<Draft>>({});
+  const saved: Draft = { target: config.target ?? "static", build: config.build ?? "", publicDir: config.publicDir ?? "" };
+  const draft: Draft = { ...saved, ...edits };
+  const dirty = draft.target !== saved.target || draft.build !== saved.build || draft.publicDir !== saved.publicDir;
+  const [problems, setProblems] = useState<Problems>({});
+  const save = useMutation({
+    mutationFn: () => api.saveDeploymentConfig(projectId, { ...config, ...draft }),
+    onSuccess: (saved) => {
+      qc.setQueryData<DeploymentState>(deploymentKey(projectId), (d) => d && { ...d, config: saved });
+      setEdits({});
+    },
+    onError: (err) => setProblems(problemsOf(err)),
+  });
+  const deploy = useDeploy(projectId);
+
+  const set = (change: Partial<Draft>) => {
+    setEdits((e) => ({ ...e, ...change }));
+    setProblems({});
+  };
+
+  async function submit(e: SyntheticEvent, andDeploy: boolean) {
+    e.preventDefault();
+    const found = check(draft);
+    setProblems(found);
+    if (Object.keys(found).length > 0) return;
+    try {
+      if (dirty) await save.mutateAsync();
+      if (andDeploy) onDeployed(await deploy.mutateAsync());
+    } catch {
+      // Shown beside the fields (save) or under the button (deploy).
+    }
+  }
+
+  const busy = save.isPending || deploy.isPending;
+  const deployError = deploy.error ? errorMessage(deploy.error) : null;
+  return (
+    <form
+      aria-label="Deployment settings"
+      noValidate
+      onSubmit={(e) => void submit(e, true)}
+      className="grid gap-3"
+    >
+      <fieldset className="grid gap-2" disabled={!!blocked}>
+        <legend className="mb-2 text-sm font-semibold">Type</legend>
+        <RadioGroup.Root
+          aria-label="Deployment type"
+          value={draft.target}
+          onValueChange={(v) => set({ target: v as DeployTarget })}
+          className="grid gap-2 @md/tools:grid-cols-2"
+        >
+          {targets.map((t) => (
+            <RadioGroup.Item
+              key={t.id}
+              value={t.id}
+              disabled={!t.available}
+              aria-label={t.name}
+              aria-describedby={`target-${t.id}-what`}
+              className={cn(
+                "group relative flex items-start gap-2 rounded-md border border-border bg-background p-2.5 text-left",
+                "hover:border-input focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-ring",
+                "data-[state=checked]:border-primary data-[state=checked]:bg-accent disabled:cursor-not-allowed disabled:opacity-60 disabled:hover:border-border",
+              )}
+            >
+              <t.icon className="mt-0.5 size-4 shrink-0 text-muted-foreground" aria-hidden />
+              <span className="grid min-w-0 flex-1 gap-0.5 pr-4">
+                <span className="flex flex-wrap items-center gap-x-1.5 font-medium">
+                  {t.name}
+                  {!t.available && <Badge className="px-1.5 py-0 font-normal whitespace-nowrap">Coming soon</Badge>}
+                </span>
+                <span id={`target-${t.id}-what`} className="text-xs text-muted-foreground">
+                  {t.what}
+                </span>
+              </span>
+              <RadioGroup.Indicator className="absolute top-2.5 right-2.5">
+                <Check className="size-3.5 text-primary" strokeWidth={3} aria-hidden />
+              </RadioGroup.Indicator>
+            </RadioGroup.Item>
+          ))}
+        </RadioGroup.Root>
+        {problems.target && <p className="text-xs text-destructive-text">{problems.target}</p>}
+      </fieldset>
+
+      <fieldset className="grid gap-3" disabled={!!blocked}>
+        <legend className="mb-2 text-sm font-semibold">Static site</legend>
+        <Field
+          label="Build command"
+          value={draft.build}
+          placeholder="npm run build"
+          autoComplete="off"
+          spellCheck={false}
+          className="font-mono"
+          error={problems.build}
+          hint="Runs in a fresh sandbox from the project's files. Leave it empty when the files need no build."
+          onChange={(e) => set({ build: e.target.value })}
+        />
+        <Field
+          label="Public folder"
+          value={draft.publicDir}
+          placeholder="dist"
+          autoComplete="off"
+          spellCheck={false}
+          className="font-mono"
+          error={problems.publicDir}
+          hint="The folder, after the build, whose files are served. Its index.html answers /."
+          onChange={(e) => set({ publicDir: e.target.value })}
+        />
+        {config.serves && (
+          <p className="text-xs text-muted-foreground" data-testid="deploy-plan">
+            {config.install && (
+              <>
+                It installs with <code className="font-mono">{config.install}</code> before the build.{" "}
+              </>
+            )}
+            As saved, a deploy serves {config.serves}.
+          </p>
+        )}
+      </fieldset>
+
+      {problems.form && (
+        <p role="alert" className="text-destructive-text">
+          {problems.form}
+        </p>
+      )}
+      {deployError && (
+        <p role="alert" className="text-destructive-text">
+          Couldn't start the deploy: {deployError}
+        </p>
+      )}
+      <div className="flex flex-wrap items-center gap-2">
+        <Button type="submit" variant="primary" disabled={!!blocked || busy}>
+          {deploy.isPending ? <Spinner className="text-current" /> : <Rocket />}
+          Deploy
+        </Button>
+        <Button type="button" disabled={!!blocked || busy || !dirty} onClick={(e) => void submit(e, false)}>
+          {save.isPending ? <Spinner className="text-current" /> : <Save />}
+          Save settings
+        </Button>
+        {blocked ? (
+          <span className="text-xs text-muted-foreground">{blocked}</span>
+        ) : ahead ? (
+          <span className="text-xs text-muted-foreground">A new deploy waits for release #{ahead.number} to finish.</span>
+        ) : dirty ? (
+          <span className="text-xs text-muted-foreground">Deploy saves these settings first.</span>
+        ) : null}
+      </div>
+    </form>
+  );
+}
+
+/** What the pane can tell before asking the server: the public folder stays inside the project. */
+function check(d: Draft): Problems {
+  const dir = d.publicDir.trim();
+  if (dir.startsWith("/") || dir.split("/").includes("..")) {
+    return { publicDir: "A folder inside the project, like dist or public." };
+  }
+  return {};
+}
+
+/** The server's refusal, beside the field its message names. */
+function problemsOf(err: unknown): Problems {
+  const message = errorMessage(err);
+  const key = err instanceof ApiError && err.code === "invalid_deployment" ? /^\[deployment\] (\w+):/.exec(message)?.[1] : undefined;
+  if (key === "publicDir" || key === "build" || key === "target") return { [key]: message };
+  return { form: `Couldn't save the settings: ${message}` };
+}
