@@ -119,3 +119,58 @@ test("a viewer sees the deployment but can't deploy, and is told why", async ({ 
   await expect(pane.getByLabel("Build command")).toBeDisabled();
   await viewer.close();
 });
+
+test("a slow build is cancelled from the pane, the live release keeps serving; the header's Deploy and the phone's tab open the pane", async ({
+  page,
+  context,
+}) => {
+  const owner = uniqueUser("dpc");
+  await signUp(page, owner);
+  await createProject(page, "Cancel Site");
+  const id = await projectId(page, owner, "cancel-site");
+  expect((await page.request.put(`/api/projects/${id}/files/page.html`, { data: "<h1>Still live</h1>\n" })).status()).toBe(204);
+
+  // The header's Deploy opens the pane and says what is live.
+  const header = page.getByTestId("header-deploy");
+  await expect(header).toHaveAccessibleName("Deploy (Not deployed yet)");
+  await header.click();
+  const pane = page.getByTestId("deploy-pane");
+  await expect(pane).toBeVisible();
+  await pane.getByLabel("Build command").fill("mkdir -p dist && cp page.html dist/index.html");
+  await pane.getByLabel("Public folder").fill("dist");
+  await deploy(page, 1, "Ready");
+  await expect(header).toHaveAccessibleName("Deploy (Release #1 is live)");
+  const url = (await pane.getByTestId("deployment-url").getAttribute("href")) ?? "";
+
+  // A slow build: cancelled while its sandbox sleeps, it ends at once, says who cancelled it, and #1 stays live.
+  await pane.getByLabel("Build command").fill("sleep 20 && mkdir -p dist && echo replaced > dist/index.html");
+  await pane.getByRole("button", { name: "Deploy", exact: true }).click();
+  const build = pane.getByRole("region", { name: "Build of release #2" });
+  await expect(build.getByRole("log", { name: "Build log" })).toContainText("$ sleep 20", { timeout: 60_000 });
+  await expect(header).toHaveAccessibleName("Deploy (Release #2 is building)");
+  await build.getByRole("button", { name: "Cancel release #2" }).click();
+  await expect(build.getByTestId("release-status")).toHaveText("Failed", { timeout: 5_000 });
+  await expect(build.getByRole("alert")).toContainText(`Cancelled by ${owner}`);
+  await expect(build.getByRole("alert")).toContainText("Release #1 stays live.");
+  await expect(build.getByRole("log", { name: "Build log" })).toContainText(`Cancelled by ${owner}`);
+  await expect(build.getByRole("button", { name: "Cancel release #2" })).toHaveCount(0);
+  await expect(release(page, 1)).toContainText("Live");
+  await expect(header).toHaveAccessibleName("Deploy (Release #1 is live)");
+  const site = await context.newPage();
+  await expect(await visit(site, url)).toHaveText("Still live");
+  await site.close();
+
+  // On a phone the Deploy pane is a tab of its own, and the header's Deploy leads to it.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const tabs = page.getByRole("tablist", { name: "Workspace" });
+  await tabs.getByRole("tab", { name: "Files" }).click();
+  await expect(pane).toBeHidden();
+  await tabs.getByRole("tab", { name: "Deploy" }).click();
+  await expect(pane).toBeVisible();
+  await expect(release(page, 1)).toContainText("Live");
+  await tabs.getByRole("tab", { name: "Code" }).click();
+  await expect(pane).toBeHidden();
+  await header.click();
+  await expect(tabs.getByRole("tab", { name: "Deploy" })).toHaveAttribute("aria-selected", "true");
+  await expect(pane).toBeVisible();
+});

@@ -71,3 +71,27 @@ func BenchmarkRollback(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkCancel is a cancel (POST .../cancel, which answers once the
+// release has ended) of a build whose sandbox is running a step; beside
+// it, the time from the deploy to that step's start.
+func BenchmarkCancel(b *testing.B) {
+	testserver.NeedSandbox(b)
+	s := testserver.New(b, testdb.Engines(b)[0])
+	c := s.SignUp(b, "bench")
+	p := project(b, c, "Stop", map[string]string{"ecode.toml": "run = \"true\"\n[deployment]\nbuild = \"sleep 30\"\n"})
+	var cancelling, starting time.Duration
+	for b.Loop() {
+		start := time.Now()
+		r := deploy(b, c, p.ID)
+		await(b, s, c, p.ID, r.ID, "$ sleep 30")
+		began := time.Now()
+		c.Post(b, "/api/projects/"+p.ID+"/releases/"+r.ID+"/cancel", nil).WantStatus(b, 200)
+		cancelling += time.Since(began)
+		starting += began.Sub(start)
+	}
+	n := float64(b.N)
+	b.ReportMetric(cancelling.Seconds()*1000/n, "ms/cancel")
+	b.ReportMetric(starting.Seconds()*1000/n, "ms-to-step/deploy")
+	b.ReportMetric(0, "ns/op")
+}

@@ -578,3 +578,90 @@ func unbrotli(t testing.TB, b []byte) string {
 	}
 	return string(out)
 }
+
+// TestCancel: a queued release leaves the queue, a building one's sandbox
+// stops at once; both end failed saying who cancelled them, the live
+// release still serves, and the queue moves on.
+func TestCancel(t *testing.T) {
+	testserver.NeedSandbox(t)
+	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
+		eve := s.SignUp(t, "eve")
+		p := project(t, eve, "Cancel", map[string]string{"index.html": "v1"})
+		v1, _ := finish(t, eve, p.ID, deploy(t, eve, p.ID).ID)
+		eve.Put(t, "/api/projects/"+p.ID+"/files/ecode.toml",
+			"run = \"true\"\n[deployment]\nbuild = \"sleep 30 && mkdir -p dist && echo v2 > dist/index.html\"\npublicDir = \"dist\"\n").WantStatus(t, http.StatusNoContent)
+		building := deploy(t, eve, p.ID)
+		queued := deploy(t, eve, p.ID)
+		cancel := func(id string) release {
+			t.Helper()
+			var out struct{ Release release }
+			eve.Post(t, "/api/projects/"+p.ID+"/releases/"+id+"/cancel", nil).WantStatus(t, http.StatusOK).Decode(t, &out)
+			if out.Release.Status != "failed" || out.Release.Error == nil || !strings.HasPrefix(*out.Release.Error, "Cancelled by eve") {
+				t.Fatalf("cancelled: %+v", out.Release)
+			}
+			return out.Release
+		}
+
+		cancel(queued.ID)
+		if _, log := finish(t, eve, p.ID, queued.ID); !strings.Contains(log, "Cancelled by eve") {
+			t.Fatalf("the queued release's log: %q", log)
+		}
+		next := deploy(t, eve, p.ID)
+		if next.ID == queued.ID || next.Status != "queued" {
+			t.Fatalf("deploy after a cancel: %+v", next)
+		}
+
+		viewer := s.SignUp(t, "walt")
+		eve.Post(t, "/api/projects/"+p.ID+"/members", map[string]string{"username": "walt", "role": "viewer"}).WantStatus(t, http.StatusCreated)
+		viewer.Post(t, "/api/projects/"+p.ID+"/releases/"+building.ID+"/cancel", nil).WantStatus(t, http.StatusForbidden)
+
+		await(t, s, eve, p.ID, building.ID, "$ sleep 30")
+		start := time.Now()
+		cancel(building.ID)
+		if took := time.Since(start); took > 2*time.Second {
+			t.Fatalf("the cancel took %s", took)
+		}
+		if _, log := finish(t, eve, p.ID, building.ID); !strings.Contains(log, "Cancelled by eve") {
+			t.Fatalf("the building release's log: %q", log)
+		}
+		if _, body := visit(t, s, host(p), "/", nil); string(body) != "v1" {
+			t.Fatalf("after the cancel the deployment serves %q", body)
+		}
+		if o := state(t, eve, p.ID); o.Deployment.LiveReleaseID != v1.ID {
+			t.Fatalf("live after the cancel: %+v", o.Deployment)
+		}
+
+		// The queue moved on to the next release, which is cancelled too.
+		await(t, s, eve, p.ID, next.ID, "$ sleep 30")
+		cancel(next.ID)
+		eve.Post(t, "/api/projects/"+p.ID+"/releases/"+next.ID+"/cancel", nil).WantError(t, http.StatusConflict, "release_not_active")
+		eve.Post(t, "/api/projects/"+p.ID+"/releases/"+v1.ID+"/cancel", nil).WantError(t, http.StatusConflict, "release_not_active")
+		eve.Post(t, "/api/projects/"+p.ID+"/releases/no-such/cancel", nil).WantError(t, http.StatusNotFound, "release_not_found")
+	})
+}
+
+// await follows a release's log until it shows text.
+func await(t testing.TB, s *testserver.Server, c *testserver.Client, projectID, releaseID, text string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/api/projects/"+projectID+"/releases/"+releaseID+"/log", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Cookie", c.CookieHeader(t))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var seen strings.Builder
+	buf := make([]byte, 4096)
+	for !strings.Contains(seen.String(), text) {
+		n, err := res.Body.Read(buf)
+		if err != nil {
+			t.Fatalf("the log of %s ended without %q: %v %q", releaseID, text, err, seen.String())
+		}
+		seen.Write(buf[:n])
+	}
+}

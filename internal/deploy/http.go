@@ -21,6 +21,7 @@ func (s *Service) Routes(rt *httpx.Router) {
 	rt.HandleFunc("POST /api/projects/{id}/deployments", h.deploy)
 	rt.HandleFunc("GET /api/projects/{id}/releases/{releaseId}/log", h.log)
 	rt.HandleFunc("POST /api/projects/{id}/releases/{releaseId}/promote", h.promote)
+	rt.HandleFunc("POST /api/projects/{id}/releases/{releaseId}/cancel", h.cancel)
 }
 
 func (h handlers) get(w http.ResponseWriter, r *http.Request) {
@@ -69,6 +70,11 @@ func (h handlers) deploy(w http.ResponseWriter, r *http.Request) {
 func (h handlers) promote(w http.ResponseWriter, r *http.Request) {
 	d, err := h.svc.Promote(r.Context(), auth.Actor(r), r.PathValue("id"), r.PathValue("releaseId"))
 	httpx.Reply(w, r, http.StatusOK, map[string]any{"deployment": d}, err)
+}
+
+func (h handlers) cancel(w http.ResponseWriter, r *http.Request) {
+	rel, err := h.svc.Cancel(r.Context(), auth.Actor(r), r.PathValue("id"), r.PathValue("releaseId"))
+	httpx.Reply(w, r, http.StatusOK, map[string]any{"release": rel}, err)
 }
 
 // log streams a release's build log as server-sent events: "log" events

@@ -76,3 +76,20 @@ func (l *buildLog) next(ctx context.Context, from int) (chunk string, ended bool
 		}
 	}
 }
+
+// wait returns once the log has ended, or ctx has.
+func (l *buildLog) wait(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		done, ch := l.ended, l.changed
+		l.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}

@@ -8,8 +8,10 @@
 // checkout of the commit) and nothing of what it made is followed by name
 // (the output is copied through safefs); a failed build never takes
 // traffic; the deploys of one project run one at a time, a second request
-// while one waits answering the waiting one; a build a stopped server left
-// unfinished is marked failed when it starts again.
+// while one waits answering the waiting one; a queued or building release
+// can be cancelled (its sandbox stopped), which leaves the live one as it
+// was; a build a stopped server left unfinished is marked failed when it
+// starts again.
 package deploy
 
 import (
@@ -99,6 +101,12 @@ type job struct {
 	row   releaseRow
 	actor *auth.User
 	log   *buildLog
+	// Under Service.mu: cancel stops the build once it has started;
+	// cancelledBy names who did; recording is set once the outcome is being
+	// written, after which it can no longer be cancelled.
+	cancel      context.CancelFunc
+	cancelledBy string
+	recording   bool
 }
 
 // NewService builds the service; builds run until ctx ends. It follows
@@ -303,15 +311,29 @@ func (s *Service) running(projectID, id string) *job {
 // there in a sandbox of its own, and publishes the output as the live
 // release. Whatever fails, the live release stays as it was.
 func (s *Service) build(j *job) {
-	ctx := s.ctx
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
 	// What happened is recorded even when the server is stopping.
 	dbctx := context.WithoutCancel(ctx)
 	r := &j.row
 	s.mu.Lock()
 	r.Status = Building
+	j.cancel = cancel
+	if j.cancelledBy != "" {
+		cancel() // cancelled between the queue and here
+	}
 	s.mu.Unlock()
 	msg, err := s.buildRelease(ctx, j)
+	s.mu.Lock()
+	j.recording = true
+	by := j.cancelledBy
+	s.mu.Unlock()
 	status := Ready
+	if by != "" {
+		// A cancel wins over a build that ended meanwhile: it was asked for.
+		_ = os.RemoveAll(s.releaseDir(r.ProjectID, r.ID))
+		msg, err = cancelled(by), errCancelled
+	}
 	if err != nil {
 		status = Failed
 		fmt.Fprintf(j.log, "\n%s\n", msg)
@@ -431,14 +453,7 @@ func (s *Service) buildRelease(ctx context.Context, j *job) (string, error) {
 // Promote makes release id live: a rollback to an older release, or its
 // undo (promoting the one live before). Only a ready release can be live.
 func (s *Service) Promote(ctx context.Context, actor *auth.User, projectID, id string) (*Deployment, error) {
-	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
-	if err != nil {
-		return nil, err
-	}
-	r, err := getRelease(ctx, s.db, p.ID, id)
-	if store.NoRows(err) {
-		return nil, errNoRelease
-	}
+	p, r, err := s.changeRelease(ctx, actor, projectID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -455,7 +470,102 @@ func (s *Service) Promote(ctx context.Context, actor *auth.User, projectID, id s
 	return s.deployment(ctx, p)
 }
 
+// changeRelease is release id of project projectID, which actor may change.
+func (s *Service) changeRelease(ctx context.Context, actor *auth.User, projectID, id string) (*project.Project, *releaseRow, error) {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := getRelease(ctx, s.db, p.ID, id)
+	if store.NoRows(err) {
+		return nil, nil, errNoRelease
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, r, nil
+}
+
 var errNoRelease = errs.NotFound("release_not_found", "There is no such release of this project.")
+
+var errCancelled = errors.New("cancelled")
+
+// cancelled is the error of a release cancelled by username.
+func cancelled(username string) string {
+	return "Cancelled by " + username + ". The live release is unchanged."
+}
+
+// Cancel ends release id while it is queued or building: a queued one is
+// dropped from the queue, a building one's sandbox stopped. Either ends
+// failed, saying who cancelled it, and the live release stays. It returns
+// the release once it has ended, or when ctx ends.
+func (s *Service) Cancel(ctx context.Context, actor *auth.User, projectID, id string) (*Release, error) {
+	p, r, err := s.changeRelease(ctx, actor, projectID, id)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	q := s.queues[p.ID]
+	switch {
+	case q != nil && q.waiting != nil && q.waiting.row.ID == id:
+		j := q.waiting
+		q.waiting = nil
+		s.mu.Unlock()
+		s.log.Info("deploy cancelled", "project_id", p.ID, "release_id", id, "by", actor.Username)
+		if err := s.drop(ctx, j, actor.Username); err != nil {
+			return nil, err
+		}
+	case q != nil && q.building != nil && q.building.row.ID == id && q.building.recording:
+		// Too late: its outcome is being recorded; answer with it.
+		j := q.building
+		s.mu.Unlock()
+		if err := j.log.wait(ctx); err != nil {
+			return nil, err
+		}
+		if r, err = getRelease(ctx, s.db, p.ID, id); err != nil {
+			return nil, err
+		}
+		return nil, notActive(r)
+	case q != nil && q.building != nil && q.building.row.ID == id:
+		j := q.building
+		if j.cancelledBy == "" {
+			j.cancelledBy = actor.Username
+			s.log.Info("deploy cancelled", "project_id", p.ID, "release_id", id, "by", actor.Username)
+		}
+		if j.cancel != nil {
+			j.cancel()
+		}
+		s.mu.Unlock()
+		// Its worker records the end; wait for it, so that the answer is the end.
+		if err := j.log.wait(ctx); err != nil {
+			return nil, err
+		}
+	default:
+		s.mu.Unlock()
+		return nil, notActive(r)
+	}
+	return s.release(ctx, p.ID, id)
+}
+
+func notActive(r *releaseRow) error {
+	return errs.Conflict("release_not_active", "Release #%d has already ended (%s): only a queued or building release can be cancelled.", r.Number, r.Status)
+}
+
+// drop records a queued release that never built as cancelled.
+func (s *Service) drop(ctx context.Context, j *job, username string) error {
+	msg := cancelled(username)
+	fmt.Fprintf(j.log, "%s\n", msg)
+	now := store.Now()
+	err := finishRelease(context.WithoutCancel(ctx), s.db, j.row.ID, Failed, msg, j.log.String(), now)
+	s.mu.Lock()
+	j.row.Status, j.row.Error, j.row.FinishedAt = Failed, msg, &now
+	s.mu.Unlock()
+	j.log.end()
+	if err != nil {
+		return fmt.Errorf("record cancelled release: %w", err)
+	}
+	return nil
+}
 
 // Log follows the build log of release id: what it holds so far, then
 // what comes as it comes, through emit; it returns the release once it

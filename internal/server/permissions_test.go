@@ -82,7 +82,7 @@ var needs = map[string]need{
 	"GET /api/projects/{id}/secrets": editor, "GET /api/projects/{id}/secrets/{name}": editor,
 	"PUT /api/projects/{id}/secrets/{name}": editor, "DELETE /api/projects/{id}/secrets/{name}": editor,
 	"PUT /api/projects/{id}/deployment/config": editor, "POST /api/projects/{id}/deployments": editor,
-	"POST /api/projects/{id}/releases/{releaseId}/promote": editor,
+	"POST /api/projects/{id}/releases/{releaseId}/promote": editor, "POST /api/projects/{id}/releases/{releaseId}/cancel": editor,
 
 	"PATCH /api/projects/{id}": owner, "DELETE /api/projects/{id}": owner, "POST /api/projects/{id}/transfer": owner,
 	"POST /api/projects/{id}/members": owner, "PATCH /api/projects/{id}/members/{userId}": owner,

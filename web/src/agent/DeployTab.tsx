@@ -2,6 +2,7 @@ import { ExternalLink, Rocket } from "lucide-react";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Spinner } from "@/components/ui/spinner";
+import { CancelBuild } from "@/deploy/CancelBuild";
 import { inProgress, useDeploy, useDeployment } from "@/deploy/queries";
 import { ReleaseStatus } from "@/deploy/ReleaseStatus";
 import { targets } from "@/deploy/targets";
@@ -59,6 +60,7 @@ export function DeployTab({ run }: { run: AgentRun }) {
       {latest && (inProgress(latest) || latest.status === "failed") && (
         <p className="flex items-center gap-2 text-muted-foreground">
           Release #{latest.number} <ReleaseStatus release={latest} />
+          {canEdit && inProgress(latest) && <CancelBuild projectId={project.id} release={latest} />}
         </p>
       )}
       {live && state.data?.deployment && (

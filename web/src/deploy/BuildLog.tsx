@@ -1,12 +1,24 @@
 import { useQueryClient } from "@tanstack/react-query";
 import type { Release } from "@/lib/api";
 import { formatDuration } from "@/lib/format";
+import { CancelBuild } from "./CancelBuild";
 import { deploymentKey, inProgress, putRelease } from "./queries";
 import { ReleaseStatus, useReleaseElapsed } from "./ReleaseStatus";
 import { useReleaseLog } from "./useReleaseLog";
 
 /** One release's build: where it stands, for how long, what came of it (a failed one never takes live's place), and its log as it streams. */
-export function BuildLog({ projectId, release, live }: { projectId: string; release: Release; live: Release | undefined }) {
+export function BuildLog({
+  projectId,
+  release,
+  live,
+  canCancel,
+}: {
+  projectId: string;
+  release: Release;
+  live: Release | undefined;
+  /** Whether this person may cancel it (an editor). */
+  canCancel: boolean;
+}) {
   const qc = useQueryClient();
   const log = useReleaseLog(projectId, release.id, (ended) => {
     putRelease(qc, projectId, ended);
@@ -22,6 +34,7 @@ export function BuildLog({ projectId, release, live }: { projectId: string; rele
         <span role="status" className="text-xs text-muted-foreground tabular-nums">
           {progressLine(release, elapsed)}
         </span>
+        {going && canCancel && <CancelBuild projectId={projectId} release={release} />}
       </div>
       {release.status === "failed" && (
         <p role="alert" className="rounded-md border border-destructive-text/40 bg-destructive/10 px-2 py-1.5 text-destructive-text">

@@ -43,7 +43,9 @@ export function DeployPane() {
         ahead={releases.find(inProgress)}
         onDeployed={(r) => setPicked(r.id)}
       />
-      {shown && <BuildLog key={shown.id} projectId={project.id} release={shown} live={releases.find((r) => r.live)} />}
+      {shown && (
+        <BuildLog key={shown.id} projectId={project.id} release={shown} live={releases.find((r) => r.live)} canCancel={canEdit} />
+      )}
       {releases.length > 0 && (
         <ReleaseList projectId={project.id} releases={releases} shown={shown?.id ?? null} onShowLog={setPicked} canPromote={canEdit} />
       )}

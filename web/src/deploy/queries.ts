@@ -37,6 +37,17 @@ export function useDeploy(projectId: string) {
   });
 }
 
+/** Cancels a queued or building release; the live one stays. */
+export function useCancelRelease(projectId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (releaseId: string) => api.cancelRelease(projectId, releaseId),
+    onSuccess: (release) => putRelease(qc, projectId, release),
+    onError: (err) => toast.error("Couldn't cancel the build", { description: errorMessage(err) }),
+    onSettled: () => qc.invalidateQueries({ queryKey: deploymentKey(projectId) }),
+  });
+}
+
 /**
  * Making a ready release the live one (a rollback, or a roll forward again):
  * the toast offers to undo by promoting the release that was live before.

@@ -446,6 +446,11 @@ export const api = {
     request<{ deployment: Deployment }>("POST", `${projectPath(id)}/releases/${encodeURIComponent(releaseId)}/promote`).then(
       (r) => r.deployment,
     ),
+  /** Ends a queued or building release (failed, "Cancelled by …"); answers once it has ended. 409 release_not_active. */
+  cancelRelease: (id: string, releaseId: string) =>
+    request<{ release: Release }>("POST", `${projectPath(id)}/releases/${encodeURIComponent(releaseId)}/cancel`).then(
+      (r) => r.release,
+    ),
 
   // Members and invite links (invites are listed to the owner only)
   members: (id: string) => request<{ members: Member[]; invites?: Invite[] }>("GET", `${projectPath(id)}/members`),

@@ -10,7 +10,7 @@ import { EditorArea } from "./EditorArea";
 import { FileDialogs } from "./files/FileDialogs";
 import { FilesPane } from "./files/FileTree";
 import { useOpenMainFile } from "./mainFile";
-import { useProjectSession, useLayout, type LeftView, type MobileTab } from "./model";
+import { useProjectSession, useLayout, type LeftView, type MobileTab, type RightTab } from "./model";
 import { CommandPalette, QuickOpen, ShortcutHelp } from "./palette/Palettes";
 import { PaneTabLabel, RightPane, toolPanes, useOpenedPanes, type PaneTab } from "./RightPane";
 import { SearchPane } from "./search/SearchPane";
@@ -131,13 +131,12 @@ function defaultColumns(p: Project) {
     : { files: "15%", editor: "40%", tools: "45%" };
 }
 
-// Below 768 px each column is one tab; of the tools, Preview, Console and Agent get one each.
+// Below 768 px each column is one tab; of the tools, Preview, Console, Agent and Deploy get one each.
+const mobileTools: readonly string[] = ["preview", "console", "agent", "deploy"] satisfies MobileTab[];
 const mobileTabs: PaneTab<MobileTab>[] = [
   { id: "files", label: "Files", icon: Files, Pane: LeftColumn },
   { id: "code", label: "Code", icon: Code2, Pane: EditorArea },
-  ...toolPanes.filter(
-    (p): p is PaneTab<"preview" | "console" | "agent"> => p.id === "preview" || p.id === "console" || p.id === "agent",
-  ),
+  ...toolPanes.filter((p): p is PaneTab<MobileTab & RightTab> => mobileTools.includes(p.id)),
 ];
 
 function NarrowLayout() {

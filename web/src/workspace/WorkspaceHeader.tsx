@@ -34,6 +34,7 @@ import {
 import { PromptDialog } from "@/components/ui/prompt-dialog";
 import { Tooltip } from "@/components/ui/tooltip";
 import { useSetInternet } from "@/dashboard/projects";
+import { DeployButton } from "@/deploy/DeployButton";
 import { api } from "@/lib/api";
 import { modKey } from "@/lib/keys";
 import { RunControls } from "@/run/RunControls";
@@ -149,6 +150,8 @@ export function WorkspaceHeader() {
             </Button>
           </Tooltip>
         )}
+        {/* Members only: a public project's visitors see neither its builds nor its releases here. */}
+        {role && <DeployButton projectId={p.id} />}
         {!canEdit && loggedIn && (
           <Tooltip content="Make your own editable copy">
             <Button size="sm" onClick={() => setForking(true)}>

@@ -15,7 +15,7 @@ import { useUploader } from "./files/Uploader";
 
 export type LeftView = "files" | "search";
 export type RightTab = "preview" | "console" | "shell" | "agent" | "secrets" | "history" | "deploy" | "settings";
-export type MobileTab = "files" | "code" | "preview" | "console" | "agent";
+export type MobileTab = "files" | "code" | "preview" | "console" | "agent" | "deploy";
 export type Overlay = "quick-open" | "palette" | "help" | null;
 export type FileDialog =
   | { kind: "new-file" | "new-folder"; dir: string }
@@ -244,7 +244,7 @@ function useLayoutState(runs: RunStore): Layout {
     () => ({
       showRight: (t: RightTab) => {
         setRightTab(t);
-        if (t !== "shell" && t !== "history" && t !== "secrets" && t !== "deploy" && t !== "settings") setMobileTab(t);
+        if (t !== "shell" && t !== "history" && t !== "secrets" && t !== "settings") setMobileTab(t);
         if (t === "preview") setPreviewNews(false);
       },
       openShell: () => {
@@ -374,7 +374,7 @@ function useFollow(presence: PresenceStore, store: DocumentStore) {
 }
 
 const rightTabs: readonly RightTab[] = ["preview", "console", "shell", "agent", "secrets", "history", "deploy", "settings"];
-const mobileTabs: readonly MobileTab[] = ["files", "code", "preview", "console", "agent"];
+const mobileTabs: readonly MobileTab[] = ["files", "code", "preview", "console", "agent", "deploy"];
 
 /** The ?pane= of the URL the workspace opened with, when it names one of tabs. */
 function paneFromUrl<T extends string>(tabs: readonly T[]): T | null {
