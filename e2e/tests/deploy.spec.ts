@@ -41,10 +41,11 @@ test("a static site: settings, deploy with its log, visit, redeploy, a failed bu
   const pane = page.getByTestId("deploy-pane");
   await expect(pane.getByRole("region", { name: "Live site" })).toContainText("Not deployed yet");
 
-  // Static is the one type to pick; the others say they are coming.
+  // Static is the default; scheduled can be picked too, the others say they are coming.
   const types = pane.getByRole("radiogroup", { name: "Deployment type" });
   await expect(types.getByRole("radio", { name: "Static" })).toBeChecked();
-  for (const name of ["Autoscale", "Reserved VM", "Scheduled"]) {
+  await expect(types.getByRole("radio", { name: "Scheduled" })).toBeEnabled();
+  for (const name of ["Autoscale", "Reserved VM"]) {
     await expect(types.getByRole("radio", { name })).toBeDisabled();
   }
 
@@ -173,4 +174,48 @@ test("a slow build is cancelled from the pane, the live release keeps serving; t
   await header.click();
   await expect(tabs.getByRole("tab", { name: "Deploy" })).toHaveAttribute("aria-selected", "true");
   await expect(pane).toBeVisible();
+});
+
+test("a scheduled job: its schedule said back in words, deploy, next run, Run now with its log, a failing run noticed", async ({
+  page,
+}) => {
+  const owner = uniqueUser("cron");
+  await signUp(page, owner);
+  await createProject(page, "Nightly Job");
+  const id = await projectId(page, owner, "nightly-job");
+  expect((await page.request.put(`/api/projects/${id}/files/job.sh`, { data: "echo report sent\n" })).status()).toBe(204);
+
+  await toolTab(page, "Deploy").click();
+  const pane = page.getByTestId("deploy-pane");
+  await pane.getByRole("radiogroup", { name: "Deployment type" }).getByRole("radio", { name: "Scheduled" }).click();
+  await pane.getByLabel("Run command").fill("sh job.sh");
+  const schedule = pane.getByRole("textbox", { name: "Schedule" });
+  await schedule.fill("every fortnight at 9:00");
+  await pane.getByRole("button", { name: "Save settings" }).click();
+  await expect(pane.getByText(/schedule: "fortnight" is not a day/)).toBeVisible();
+  await schedule.fill("every weekday at 9:00");
+  await pane.getByLabel("Time zone").fill("Europe/Paris");
+  await pane.getByRole("button", { name: "Save settings" }).click();
+  await expect(pane.getByTestId("schedule-sentence")).toContainText("Every weekday at 9:00 (Europe/Paris)");
+  await expect(pane.getByTestId("schedule-sentence")).toContainText("0 9 * * 1-5");
+
+  await deploy(page, 1, "Ready");
+  await expect(pane.getByRole("region", { name: "Live site" })).toContainText("Scheduled job");
+  const runs = pane.getByTestId("scheduled-runs");
+  await expect(runs.getByTestId("live-schedule")).toContainText("Every weekday at 9:00 (Europe/Paris)");
+  await expect(runs.getByTestId("next-run")).toContainText("Next run");
+  await expect(runs).toContainText("No runs yet.");
+
+  await runs.getByRole("button", { name: "Run now" }).click();
+  await expect(runs.getByTestId("run-status").first()).toHaveText("Succeeded", { timeout: 60_000 });
+  await expect(runs.getByTestId("run-log")).toContainText("report sent");
+  await expect(runs).toContainText("exit code 0");
+
+  // A command that fails: the pane says so.
+  await pane.getByLabel("Run command").fill("echo broken; exit 4");
+  await deploy(page, 2, "Ready");
+  await runs.getByRole("button", { name: "Run now" }).click();
+  await expect(runs.getByTestId("run-status").first()).toHaveText("Failed", { timeout: 60_000 });
+  await expect(runs.getByTestId("run-failed")).toContainText("Exited with code 4.");
+  await expect(runs.getByTestId("run-log")).toContainText("broken");
 });

@@ -36,6 +36,7 @@ type Config struct {
 	MinInstances int    `toml:"minInstances,omitempty" json:"minInstances"`
 	Concurrency  int    `toml:"concurrency,omitempty" json:"concurrency"`
 	Schedule     string `toml:"schedule,omitempty" json:"schedule"`
+	TimeZone     string `toml:"timeZone,omitempty" json:"timeZone"`
 	Timeout      int    `toml:"timeout,omitempty" json:"timeout"` // seconds
 	HealthPath   string `toml:"healthPath,omitempty" json:"healthPath"`
 }
@@ -49,6 +50,10 @@ type Settings struct {
 	Install string `json:"install"`
 	// Serves says in words what a static deploy serves.
 	Serves string `json:"serves"`
+	// Cron and Sentence are a scheduled deployment's schedule as cron and
+	// in words; empty for the other types.
+	Cron     string `json:"cron"`
+	Sentence string `json:"sentence"`
 }
 
 const maxCommand = 4096
@@ -84,10 +89,17 @@ func (c Config) validate() error {
 		return bad("timeout", "between 0 and 86400 seconds")
 	case c.HealthPath != "" && (!strings.HasPrefix(c.HealthPath, "/") || len(c.HealthPath) > 1024 || strings.ContainsAny(c.HealthPath, " \t\r\n")):
 		return bad("healthPath", "a path such as /health")
-	case c.Target == Scheduled && strings.TrimSpace(c.Schedule) == "":
-		return bad("schedule", "a scheduled deployment needs a schedule")
+	case c.Target == Scheduled && c.Timeout > maxExecTimeout:
+		return bad("timeout", "a scheduled run may take at most %d seconds", maxExecTimeout)
 	case (c.Target == Autoscale || c.Target == VM || c.Target == Scheduled) && strings.TrimSpace(c.Run) == "":
 		return bad("run", "a %s deployment needs a run command", c.Target)
+	}
+	if c.Target == Scheduled {
+		if _, err := parseSchedule(c.Schedule, c.TimeZone); err != nil {
+			return err
+		}
+	} else if c.TimeZone != "" && len(c.TimeZone) > 64 {
+		return bad("timeZone", "a time zone such as Europe/Paris")
 	}
 	return nil
 }
@@ -144,6 +156,15 @@ func readSettings(tree *project.Tree) (Settings, error) {
 	}
 	c.PublicDir = strings.TrimSuffix(c.PublicDir, "/")
 	s := Settings{Config: c, Install: f.Install}
+	if c.Target == Scheduled {
+		sched, err := parseSchedule(c.Schedule, c.TimeZone)
+		if err != nil {
+			return Settings{}, err
+		}
+		s.Cron, s.Sentence = sched.Cron, sched.Sentence
+		s.Serves = "no address: a scheduled deployment runs its command on its schedule"
+		return s, nil
+	}
 	if c.PublicDir == "." {
 		s.Serves = "the project's files as committed"
 	} else {

@@ -20,6 +20,10 @@ type Driver interface {
 	// commit, in a sandbox of its own, their output to out. The error says
 	// in words why the build failed.
 	Build(ctx context.Context, b BuildSpec, out io.Writer) error
+	// Exec runs a scheduled deployment's command once over e.Dir, a
+	// private copy of the release, in a fresh sandbox, its output to out.
+	// Ending ctx kills it; the error is for a run that could not start.
+	Exec(ctx context.Context, e ExecSpec, out io.Writer) (runtime.Exit, error)
 }
 
 // BuildSpec is one release's build.
@@ -29,6 +33,16 @@ type BuildSpec struct {
 	Steps     []string // shell commands, run in order until one fails
 	Env       []string // NAME=value: the project's secrets
 	Internet  bool     // the project may reach any public host, not only registries
+	Limits    runtime.Limits
+}
+
+// ExecSpec is one run of a scheduled deployment.
+type ExecSpec struct {
+	ProjectID string
+	Dir       string // the run's own copy of the release, the sandbox's project folder
+	Command   string // shell command
+	Env       []string
+	Internet  bool
 	Limits    runtime.Limits
 }
 
@@ -95,4 +109,32 @@ func (l *Local) Build(ctx context.Context, b BuildSpec, out io.Writer) error {
 		fmt.Fprintf(out, "%s %.2f s\n", stepDone, time.Since(start).Seconds())
 	}
 	return nil
+}
+
+// Exec implements Driver.
+func (l *Local) Exec(ctx context.Context, e ExecSpec, out io.Writer) (runtime.Exit, error) {
+	if err := l.rt.Check(ctx); err != nil {
+		return runtime.Exit{}, errs.Unavailable("sandbox_unavailable", "Code cannot run on this server: %v.", err)
+	}
+	// Runs of one project never overlap, so one id each is enough; it is
+	// not the project's nor its builds'.
+	id := "cron-" + e.ProjectID
+	if l.egress != nil {
+		l.egress.SetPolicy(id, egress.Policy{Allow: egress.DefaultAllow, AnyPublic: e.Internet})
+		defer l.egress.Forget(id)
+	}
+	sb, err := l.rt.Start(ctx, runtime.Spec{ID: id, ProjectDir: e.Dir, Env: e.Env, Egress: l.egress != nil, Limits: e.Limits})
+	if err != nil {
+		return runtime.Exit{}, fmt.Errorf("the sandbox did not start: %w", err)
+	}
+	defer sb.Stop()
+	proc, err := sb.Exec(ctx, runtime.Command{Argv: []string{"sh", "-c", e.Command}})
+	if err != nil {
+		return runtime.Exit{}, fmt.Errorf("%s did not start: %w", e.Command, err)
+	}
+	exit, err := proc.Wait(ctx, out, out)
+	if err != nil && ctx.Err() == nil {
+		return exit, fmt.Errorf("%s did not finish: %w", e.Command, err)
+	}
+	return exit, nil
 }

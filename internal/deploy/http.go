@@ -22,6 +22,29 @@ func (s *Service) Routes(rt *httpx.Router) {
 	rt.HandleFunc("GET /api/projects/{id}/releases/{releaseId}/log", h.log)
 	rt.HandleFunc("POST /api/projects/{id}/releases/{releaseId}/promote", h.promote)
 	rt.HandleFunc("POST /api/projects/{id}/releases/{releaseId}/cancel", h.cancel)
+	rt.HandleFunc("GET /api/projects/{id}/deployment/executions", h.executions)
+	rt.HandleFunc("GET /api/projects/{id}/deployment/executions/{executionId}/log", h.executionLog)
+	rt.HandleFunc("POST /api/projects/{id}/deployment/run", h.runNow)
+}
+
+func (h handlers) executions(w http.ResponseWriter, r *http.Request) {
+	list, sched, err := h.svc.Executions(r.Context(), auth.Actor(r), r.PathValue("id"))
+	httpx.Reply(w, r, http.StatusOK, map[string]any{"executions": list, "schedule": sched}, err)
+}
+
+func (h handlers) executionLog(w http.ResponseWriter, r *http.Request) {
+	e, log, err := h.svc.ExecutionLog(r.Context(), auth.Actor(r), r.PathValue("id"), r.PathValue("executionId"))
+	httpx.Reply(w, r, http.StatusOK, map[string]any{"execution": e, "log": log}, err)
+}
+
+func (h handlers) runNow(w http.ResponseWriter, r *http.Request) {
+	var in struct{}
+	if err := httpx.Decode(w, r, &in); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	e, err := h.svc.RunNow(r.Context(), auth.Actor(r), r.PathValue("id"))
+	httpx.Reply(w, r, http.StatusAccepted, map[string]any{"execution": e}, err)
 }
 
 func (h handlers) get(w http.ResponseWriter, r *http.Request) {

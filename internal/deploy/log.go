@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 )
@@ -9,19 +10,23 @@ import (
 // maxLog bounds a release's build log: its first MiB is kept.
 const maxLog = 1 << 20
 
-const truncatedNote = "\n[the log is cut here: builds keep their first 1 MiB]\n"
+// maxExecLog bounds the output kept of one scheduled run: runs are many.
+const maxExecLog = 256 << 10
 
 // buildLog is the log of a build in progress: appended to by the build,
 // read from any offset by those who follow it.
 type buildLog struct {
 	mu      sync.Mutex
+	max     int // bytes kept
 	text    []byte
 	full    bool
 	ended   bool
 	changed chan struct{} // closed and replaced at each append
 }
 
-func newBuildLog() *buildLog { return &buildLog{changed: make(chan struct{})} }
+func newBuildLog() *buildLog { return newLog(maxLog) }
+
+func newLog(max int) *buildLog { return &buildLog{max: max, changed: make(chan struct{})} }
 
 // Write appends p, as far as the bound allows. Carriage returns become
 // line breaks: the log is read as lines.
@@ -33,8 +38,8 @@ func (l *buildLog) Write(p []byte) (int, error) {
 	if l.full || l.ended {
 		return len(p), nil
 	}
-	if room := maxLog - len(l.text); len(s) > room {
-		s = strings.ToValidUTF8(s[:room], "") + truncatedNote
+	if room := l.max - len(l.text); len(s) > room {
+		s = strings.ToValidUTF8(s[:room], "") + fmt.Sprintf("\n[the log is cut here: its first %d KiB are kept]\n", l.max>>10)
 		l.full = true
 	}
 	l.text = append(l.text, s...)

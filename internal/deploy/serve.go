@@ -67,7 +67,7 @@ func (s *Service) lookupSite(ctx context.Context, owner, slug string) (*site, er
 		return nil, nil // no such project: nothing deployed
 	}
 	d, err := getDeployment(ctx, s.db, p.ID)
-	if err != nil || d.Live == nil {
+	if err != nil || d.Live == nil || d.Target == Scheduled { // a scheduled job serves nothing
 		return nil, nil
 	}
 	dir := s.releaseDir(p.ID, *d.Live)

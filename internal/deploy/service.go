@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -91,7 +92,11 @@ type Service struct {
 	mu     sync.Mutex
 	queues map[string]*queue // by project id
 	hosts  map[string]cachedSite
-	sites  map[string]*site // by release id
+	sites  map[string]*site    // by release id
+	crons  map[string]*cronJob // by project id: live scheduled deployments
+	// execLogs are the runs of scheduled deployments in progress, by
+	// project id: at most one each.
+	execLogs map[string]execLog
 }
 
 // queue is a project's deploys: the one building and at most one waiting.
@@ -122,16 +127,19 @@ func NewService(ctx context.Context, db *store.DB, bus *events.Bus, projects *pr
 		opts.BuildTimeout = 15 * time.Minute
 	}
 	s := &Service{db: db, projects: projects, driver: driver, opts: opts, log: slog.Default(), ctx: ctx,
-		queues: map[string]*queue{}, hosts: map[string]cachedSite{}, sites: map[string]*site{}}
+		queues: map[string]*queue{}, hosts: map[string]cachedSite{}, sites: map[string]*site{},
+		crons: map[string]*cronJob{}, execLogs: map[string]execLog{}}
 	events.Subscribe(bus, func(_ context.Context, e project.Deleted) {
+		s.stopCron(e.ProjectID)
 		_ = os.RemoveAll(filepath.Join(s.opts.DataDir, "releases", e.ProjectID))
 		s.forgetHosts()
 	})
 	return s
 }
 
-// Recover fails the builds a stopped server left queued or building: their
-// sandbox is gone, and the live release never changed.
+// Recover fails the builds and scheduled runs a stopped server left
+// unfinished (their sandbox is gone, and the live release never changed),
+// then starts the schedules of the live scheduled deployments.
 func (s *Service) Recover(ctx context.Context) error {
 	n, err := interrupt(ctx, s.db, "Interrupted by a restart of the server; deploy again.", store.Now())
 	if err != nil {
@@ -140,8 +148,12 @@ func (s *Service) Recover(ctx context.Context) error {
 	if n > 0 {
 		s.log.Warn("deploys interrupted by a restart marked failed", "count", n)
 	}
+	if _, err := interruptExecutions(ctx, s.db, store.Now()); err != nil {
+		return fmt.Errorf("recover scheduled runs: %w", err)
+	}
 	_ = os.RemoveAll(s.buildRoot())
-	return nil
+	_ = os.RemoveAll(filepath.Join(s.opts.DataDir, "executions"))
+	return s.startSchedules(ctx)
 }
 
 // Wait returns once every build has ended (after ctx given to NewService).
@@ -247,8 +259,8 @@ func (s *Service) Deploy(ctx context.Context, actor *auth.User, projectID string
 	if err != nil {
 		return nil, err
 	}
-	if settings.Target != Static {
-		return nil, errs.Invalid("invalid_deployment", "[deployment] target: %s deployments are not available yet; use static", settings.Target)
+	if settings.Target != Static && settings.Target != Scheduled {
+		return nil, errs.Invalid("invalid_deployment", "[deployment] target: %s deployments are not available yet; use static or scheduled", settings.Target)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -356,6 +368,9 @@ func (s *Service) build(j *job) {
 		_ = os.RemoveAll(s.releaseDir(r.ProjectID, r.ID))
 	}
 	s.forgetHosts()
+	if status == Ready {
+		s.reschedule(dbctx, r.ProjectID)
+	}
 	if err := s.prune(dbctx, r.ProjectID); err != nil {
 		s.log.Warn("prune releases", "project_id", r.ProjectID, "err", err)
 	}
@@ -427,7 +442,7 @@ func (s *Service) buildRelease(ctx context.Context, j *job) (string, error) {
 			return fail(err)
 		}
 		timeout := s.opts.BuildTimeout
-		if settings.Timeout > 0 {
+		if settings.Timeout > 0 && settings.Target != Scheduled { // a scheduled one's bounds its runs
 			timeout = time.Duration(settings.Timeout) * time.Second
 		}
 		bctx, cancel := context.WithTimeout(ctx, timeout)
@@ -441,6 +456,15 @@ func (s *Service) buildRelease(ctx context.Context, j *job) (string, error) {
 			}
 			return "The build failed: " + err.Error() + ". The live release is unchanged.", err
 		}
+	}
+	if settings.Target == Scheduled {
+		n, err := publishApp(dir, s.releaseDir(p.ID, r.ID), runSpec{Run: settings.Run, Schedule: settings.Schedule,
+			TimeZone: settings.TimeZone, Timeout: settings.Timeout})
+		if err != nil {
+			return "The release could not be made: " + err.Error() + ". The live release is unchanged.", err
+		}
+		fmt.Fprintf(out, "Release in place: %d files, to run %s: %s\n", n, strings.ToLower(settings.Sentence[:1])+settings.Sentence[1:], settings.Run)
+		return "", nil
 	}
 	n, err := publish(dir, settings.PublicDir, s.releaseDir(p.ID, r.ID))
 	if err != nil {
@@ -467,6 +491,7 @@ func (s *Service) Promote(ctx context.Context, actor *auth.User, projectID, id s
 		return nil, err
 	}
 	s.forgetHosts()
+	s.reschedule(ctx, p.ID)
 	return s.deployment(ctx, p)
 }
 

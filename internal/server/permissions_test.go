@@ -72,6 +72,7 @@ var needs = map[string]need{
 	"GET /api/projects/{id}/runs/{runId}/output": viewer, "GET /api/projects/{id}/ws": viewer, "POST /api/projects/{id}/fork": viewer,
 	"GET /api/projects/{id}/resources": viewer, "GET /api/projects/{id}/sandbox": viewer,
 	"GET /api/projects/{id}/deployment": viewer, "GET /api/projects/{id}/releases/{releaseId}/log": viewer,
+	"GET /api/projects/{id}/deployment/executions": viewer, "GET /api/projects/{id}/deployment/executions/{executionId}/log": viewer,
 
 	"PUT /api/projects/{id}/files/{path...}": editor, "DELETE /api/projects/{id}/files/{path...}": editor,
 	"POST /api/projects/{id}/mkdir": editor, "POST /api/projects/{id}/move": editor, "POST /api/projects/{id}/upload": editor,
@@ -83,6 +84,7 @@ var needs = map[string]need{
 	"PUT /api/projects/{id}/secrets/{name}": editor, "DELETE /api/projects/{id}/secrets/{name}": editor,
 	"PUT /api/projects/{id}/deployment/config": editor, "POST /api/projects/{id}/deployments": editor,
 	"POST /api/projects/{id}/releases/{releaseId}/promote": editor, "POST /api/projects/{id}/releases/{releaseId}/cancel": editor,
+	"POST /api/projects/{id}/deployment/run": editor,
 
 	"PATCH /api/projects/{id}": owner, "DELETE /api/projects/{id}": owner, "POST /api/projects/{id}/transfer": owner,
 	"POST /api/projects/{id}/members": owner, "PATCH /api/projects/{id}/members/{userId}": owner,
@@ -167,7 +169,8 @@ func TestRoutePermissions(t *testing.T) {
 			p := projectFor(t, fmt.Sprintf("Guarded %d", i), own, callers[2].c, callers[3].c, other)
 			for _, who := range callers {
 				url := strings.NewReplacer("{id}", p.ID, "{path...}", "a.txt", "{owner}", "owen", "{slug}", p.Slug,
-					"{runId}", p.runID, "{name}", "S", "{userId}", other.User.ID, "{inviteId}", p.inviteID, "{releaseId}", "no-such-release").Replace(path)
+					"{runId}", p.runID, "{name}", "S", "{userId}", other.User.ID, "{inviteId}", p.inviteID, "{releaseId}", "no-such-release",
+					"{executionId}", "no-such-execution").Replace(path)
 				if strings.HasSuffix(route, "/search") {
 					url += "?q=text"
 				}
@@ -225,7 +228,7 @@ func body(route string) any {
 		return map[string]string{"command": "true"}
 	case strings.HasSuffix(route, "/deployment/config"):
 		return map[string]string{"target": "static"}
-	case strings.HasSuffix(route, "/deployments"):
+	case strings.HasSuffix(route, "/deployments"), strings.HasSuffix(route, "/deployment/run"):
 		return map[string]string{}
 	case strings.HasSuffix(route, "/complete"):
 		return map[string]string{"path": "a.txt", "prefix": "x", "suffix": ""}

@@ -12,8 +12,12 @@ import { BuildLog } from "./BuildLog";
 import { DeploySettings } from "./DeploySettings";
 import { inProgress, useDeployment } from "./queries";
 import { ReleaseList } from "./ReleaseList";
+import { ScheduledRuns } from "./ScheduledRuns";
 
-/** The Deploy tab: the live site's address, the type and its settings, Deploy, the build as it happens, and the releases. */
+/**
+ * The Deploy tab: the live site's address (or a scheduled job's runs), the type and its settings, Deploy,
+ * the build as it happens, and the releases.
+ */
 export function DeployPane() {
   const { project, canEdit, viewOnly } = useProjectSession();
   const state = useDeployment(project.id);
@@ -35,6 +39,7 @@ export function DeployPane() {
   return (
     <div className="grid h-full content-start gap-5 overflow-auto p-3 text-[13px]" data-testid="deploy-pane">
       <LiveSite deployment={deployment} releases={releases} />
+      {deployment?.target === "scheduled" && <ScheduledRuns projectId={project.id} canRun={canEdit} />}
       {configError && <ConfigProblem message={configError} />}
       <DeploySettings
         projectId={project.id}
@@ -77,6 +82,19 @@ function LiveSite({ deployment, releases }: { deployment: Deployment | null; rel
         <p className="text-muted-foreground">
           Not deployed yet. Deploy builds the project from its current files in a fresh sandbox and serves the result at
           an address of its own, which stays up while you keep editing.
+        </p>
+      </section>
+    );
+  }
+  if (deployment.target === "scheduled") {
+    return (
+      <section aria-label="Live site" className="grid gap-2 rounded-md border border-primary/60 p-3">
+        <div className="flex flex-wrap items-center gap-2">
+          <Badge className="border-primary/60 text-foreground">Live</Badge>
+          <span>Scheduled job: it runs on its schedule, and serves no address.</span>
+        </div>
+        <p className="text-xs text-muted-foreground">
+          Release #{live.number} from {live.commit.slice(0, 7)}, deployed by {live.createdBy.username} {timeAgo(live.createdAt)}
         </p>
       </section>
     );

@@ -11,8 +11,21 @@ import { cn } from "@/lib/utils";
 import { deploymentKey, useDeploy } from "./queries";
 import { targets } from "./targets";
 
-type Draft = { target: DeployTarget; build: string; publicDir: string };
+type Draft = {
+  target: DeployTarget;
+  build: string;
+  publicDir: string;
+  run: string;
+  schedule: string;
+  timeZone: string;
+  /** Seconds, as typed. */
+  timeout: string;
+};
+const draftKeys = ["target", "build", "publicDir", "run", "schedule", "timeZone", "timeout"] as const;
 type Problems = Partial<Record<keyof Draft | "form", string>>;
+
+/** Commands, folders and schedules are typed as code: no autocorrect, monospaced. */
+const commandInput = { autoComplete: "off", spellCheck: false, className: "font-mono" } as const;
 
 interface DeploySettingsProps {
   projectId: string;
@@ -24,17 +37,25 @@ interface DeploySettingsProps {
   onDeployed: (release: Release) => void;
 }
 
-/** The type picker, the static type's settings and Deploy: saved to ecode.toml's [deployment] before each deploy. */
+/** The type picker, the chosen type's settings and Deploy: saved to ecode.toml's [deployment] before each deploy. */
 export function DeploySettings({ projectId, config, blocked, ahead, onDeployed }: DeploySettingsProps) {
   const qc = useQueryClient();
   // What the person changed, over the saved settings (which others may change meanwhile).
   const [edits, setEdits] = useState<Partial<Draft>>({});
-  const saved: Draft = { target: config.target ?? "static", build: config.build ?? "", publicDir: config.publicDir ?? "" };
+  const saved: Draft = {
+    target: config.target ?? "static",
+    build: config.build ?? "",
+    publicDir: config.publicDir ?? "",
+    run: config.run ?? "",
+    schedule: config.schedule ?? "",
+    timeZone: config.timeZone ?? "",
+    timeout: config.timeout ? String(config.timeout) : "",
+  };
   const draft: Draft = { ...saved, ...edits };
-  const dirty = draft.target !== saved.target || draft.build !== saved.build || draft.publicDir !== saved.publicDir;
+  const dirty = draftKeys.some((k) => draft[k] !== saved[k]);
   const [problems, setProblems] = useState<Problems>({});
   const save = useMutation({
-    mutationFn: () => api.saveDeploymentConfig(projectId, { ...config, ...draft }),
+    mutationFn: () => api.saveDeploymentConfig(projectId, { ...config, ...draft, timeout: Number(draft.timeout) || 0 }),
     onSuccess: (saved) => {
       qc.setQueryData<DeploymentState>(deploymentKey(projectId), (d) => d && { ...d, config: saved });
       setEdits({});
@@ -110,41 +131,41 @@ export function DeploySettings({ projectId, config, blocked, ahead, onDeployed }
         {problems.target && <p className="text-xs text-destructive-text">{problems.target}</p>}
       </fieldset>
 
-      <fieldset className="grid gap-3" disabled={!!blocked}>
-        <legend className="mb-2 text-sm font-semibold">Static site</legend>
-        <Field
-          label="Build command"
-          value={draft.build}
-          placeholder="npm run build"
-          autoComplete="off"
-          spellCheck={false}
-          className="font-mono"
-          error={problems.build}
-          hint="Runs in a fresh sandbox from the project's files. Leave it empty when the files need no build."
-          onChange={(e) => set({ build: e.target.value })}
-        />
-        <Field
-          label="Public folder"
-          value={draft.publicDir}
-          placeholder="dist"
-          autoComplete="off"
-          spellCheck={false}
-          className="font-mono"
-          error={problems.publicDir}
-          hint="The folder, after the build, whose files are served. Its index.html answers /."
-          onChange={(e) => set({ publicDir: e.target.value })}
-        />
-        {config.serves && (
-          <p className="text-xs text-muted-foreground" data-testid="deploy-plan">
-            {config.install && (
-              <>
-                It installs with <code className="font-mono">{config.install}</code> before the build.{" "}
-              </>
-            )}
-            As saved, a deploy serves {config.serves}.
-          </p>
-        )}
-      </fieldset>
+      {draft.target === "scheduled" ? (
+        <ScheduledFields draft={draft} config={config} problems={problems} blocked={blocked} set={set} />
+      ) : (
+        <fieldset className="grid gap-3" disabled={!!blocked}>
+          <legend className="mb-2 text-sm font-semibold">Static site</legend>
+          <Field
+            label="Build command"
+            value={draft.build}
+            placeholder="npm run build"
+            {...commandInput}
+            error={problems.build}
+            hint="Runs in a fresh sandbox from the project's files. Leave it empty when the files need no build."
+            onChange={(e) => set({ build: e.target.value })}
+          />
+          <Field
+            label="Public folder"
+            value={draft.publicDir}
+            placeholder="dist"
+            {...commandInput}
+            error={problems.publicDir}
+            hint="The folder, after the build, whose files are served. Its index.html answers /."
+            onChange={(e) => set({ publicDir: e.target.value })}
+          />
+          {config.serves && (
+            <p className="text-xs text-muted-foreground" data-testid="deploy-plan">
+              {config.install && (
+                <>
+                  It installs with <code className="font-mono">{config.install}</code> before the build.{" "}
+                </>
+              )}
+              As saved, a deploy serves {config.serves}.
+            </p>
+          )}
+        </fieldset>
+      )}
 
       {problems.form && (
         <p role="alert" className="text-destructive-text">
@@ -177,11 +198,93 @@ export function DeploySettings({ projectId, config, blocked, ahead, onDeployed }
   );
 }
 
-/** What the pane can tell before asking the server: the public folder stays inside the project. */
+interface ScheduledFieldsProps {
+  draft: Draft;
+  config: DeploymentConfig;
+  problems: Problems;
+  blocked: string | null;
+  set: (change: Partial<Draft>) => void;
+}
+
+/** A scheduled job's settings: what it runs, when (said back in words once saved), in which zone, how long at most. */
+function ScheduledFields({ draft, config, problems, blocked, set }: ScheduledFieldsProps) {
+  const savedSchedule = draft.schedule === (config.schedule ?? "") && draft.timeZone === (config.timeZone ?? "");
+  return (
+    <fieldset className="grid gap-3" disabled={!!blocked}>
+      <legend className="mb-2 text-sm font-semibold">Scheduled job</legend>
+      <Field
+        label="Build command"
+        value={draft.build}
+        placeholder="npm run build"
+        {...commandInput}
+        error={problems.build}
+        hint="Runs once per deploy, in a fresh sandbox. Leave it empty when nothing needs building."
+        onChange={(e) => set({ build: e.target.value })}
+      />
+      <Field
+        label="Run command"
+        value={draft.run}
+        placeholder="node job.js"
+        {...commandInput}
+        error={problems.run}
+        hint="Each run starts it in a fresh sandbox, over its own copy of the release, with the project's secrets."
+        onChange={(e) => set({ run: e.target.value })}
+      />
+      <Field
+        label="Schedule"
+        value={draft.schedule}
+        placeholder="every weekday at 9:00"
+        autoComplete="off"
+        spellCheck={false}
+        error={problems.schedule}
+        hint={
+          savedSchedule && config.sentence ? (
+            <span data-testid="schedule-sentence">
+              {config.sentence}
+              {config.timeZone ? ` (${config.timeZone})` : " (UTC)"} · cron <code className="font-mono">{config.cron}</code>
+            </span>
+          ) : (
+            "Plain words (every 15 minutes, every day at 17:30, every monday at 8:00) or five cron fields."
+          )
+        }
+        onChange={(e) => set({ schedule: e.target.value })}
+      />
+      <div className="grid gap-3 @md/tools:grid-cols-2">
+        <Field
+          label="Time zone"
+          value={draft.timeZone}
+          placeholder="UTC"
+          autoComplete="off"
+          spellCheck={false}
+          error={problems.timeZone}
+          hint="Such as Europe/Paris or America/New_York."
+          onChange={(e) => set({ timeZone: e.target.value })}
+        />
+        <Field
+          label="Timeout (seconds)"
+          value={draft.timeout}
+          placeholder="600"
+          inputMode="numeric"
+          error={problems.timeout}
+          hint="A run still going after this many seconds is stopped; at most 3600, default 600."
+          onChange={(e) => set({ timeout: e.target.value })}
+        />
+      </div>
+    </fieldset>
+  );
+}
+
+/** What the pane can tell before asking the server: the public folder stays inside the project; a timeout is seconds. */
 function check(d: Draft): Problems {
   const dir = d.publicDir.trim();
-  if (dir.startsWith("/") || dir.split("/").includes("..")) {
+  if (d.target !== "scheduled" && (dir.startsWith("/") || dir.split("/").includes(".."))) {
     return { publicDir: "A folder inside the project, like dist or public." };
+  }
+  if (d.target === "scheduled") {
+    const t = d.timeout.trim();
+    if (t !== "" && !/^\d+$/.test(t)) return { timeout: "A whole number of seconds, at most 3600." };
+    if (d.run.trim() === "") return { run: "The command each run starts." };
+    if (d.schedule.trim() === "") return { schedule: "When it runs, like every weekday at 9:00." };
   }
   return {};
 }
@@ -190,6 +293,7 @@ function check(d: Draft): Problems {
 function problemsOf(err: unknown): Problems {
   const message = errorMessage(err);
   const key = err instanceof ApiError && err.code === "invalid_deployment" ? /^\[deployment\] (\w+):/.exec(message)?.[1] : undefined;
-  if (key === "publicDir" || key === "build" || key === "target") return { [key]: message };
+  const fields: string[] = [...draftKeys];
+  if (key && fields.includes(key)) return { [key]: message };
   return { form: `Couldn't save the settings: ${message}` };
 }

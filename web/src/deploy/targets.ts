@@ -38,6 +38,6 @@ export const targets: TargetInfo[] = [
     icon: CalendarClock,
     name: "Scheduled",
     what: "A command that runs on a schedule, like a cron job.",
-    available: false,
+    available: true,
   },
 ];

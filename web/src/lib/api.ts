@@ -116,7 +116,7 @@ export type AgentCheckpoint = Schemas["AgentCheckpoint"];
  * a deploy does with it: install and serves are read-only, ignored when sent back.
  */
 export type DeploymentConfig = Schemas["DeploymentConfig"];
-/** What kind of deployment: static is built so far, the others are coming. */
+/** What kind of deployment: static and scheduled are built so far, the others are coming. */
 export type DeployTarget = NonNullable<DeploymentConfig["target"]>;
 /** One build of the project, from a checkpoint (commit, empty while queued) into an immutable release. */
 export type Release = Schemas["Release"];
@@ -124,6 +124,10 @@ export type Release = Schemas["Release"];
 export type Deployment = Schemas["Deployment"];
 /** The deployment (null until a release first goes live), its releases newest first, and the settings or what is wrong with them. */
 export type DeploymentState = paths["/api/projects/{id}/deployment"]["get"]["responses"]["200"]["content"]["application/json"];
+/** One run of a scheduled deployment: on its schedule or Run now, how it ended. */
+export type Execution = Schemas["Execution"];
+/** A live scheduled deployment's schedule, in cron and in words, and when it next runs. */
+export type Schedule = Schemas["Schedule"];
 
 /** A change to the project's agent runs, as the socket tells it. */
 export type AgentEvent =
@@ -451,6 +455,18 @@ export const api = {
     request<{ release: Release }>("POST", `${projectPath(id)}/releases/${encodeURIComponent(releaseId)}/cancel`).then(
       (r) => r.release,
     ),
+
+  /** The scheduled deployment's runs, newest first, and its live schedule (null when not scheduled). */
+  executions: (id: string) =>
+    request<{ executions: Execution[]; schedule: Schedule | null }>("GET", `${projectPath(id)}/deployment/executions`),
+  executionLog: (id: string, executionId: string) =>
+    request<{ execution: Execution; log: string }>(
+      "GET",
+      `${projectPath(id)}/deployment/executions/${encodeURIComponent(executionId)}/log`,
+    ),
+  /** 409 execution_running while a run is going: runs never overlap. */
+  runNow: (id: string) =>
+    request<{ execution: Execution }>("POST", `${projectPath(id)}/deployment/run`, { json: {} }).then((r) => r.execution),
 
   // Members and invite links (invites are listed to the owner only)
   members: (id: string) => request<{ members: Member[]; invites?: Invite[] }>("GET", `${projectPath(id)}/members`),

@@ -4557,7 +4557,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_deployment: the settings are not valid, or the target cannot be deployed yet (only static can) */
+                /** @description invalid_deployment: the settings are not valid, or the target cannot be deployed yet (static and scheduled can) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4568,6 +4568,167 @@ export interface paths {
                 };
                 403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/deployment/executions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The runs of the project's scheduled deployment, newest first (the last 100 kept), and its live schedule (null when the live deployment is not scheduled); for anyone who may read the project */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Runs and schedule */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            executions: components["schemas"]["Execution"][];
+                            schedule: components["schemas"]["Schedule"] | null;
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/deployment/executions/{executionId}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                executionId: string;
+            };
+            cookie?: never;
+        };
+        /** One run and its output (secret values masked; the first 256 KiB kept), so far while it runs; for anyone who may read the project */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    executionId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The run and its log */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            execution: components["schemas"]["Execution"];
+                            log: string;
+                        };
+                    };
+                };
+                /** @description execution_not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/deployment/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run now: one run of the live scheduled release, in a fresh sandbox over its own copy of the release, with the project's secrets and the release's timeout; editors */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description The run, started */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            execution: components["schemas"]["Execution"];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                /** @description not_scheduled: the live deployment is not scheduled; execution_running: a run is in progress (runs never overlap) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5332,7 +5493,7 @@ export interface components {
             column: number;
             text: string;
         };
-        /** @description The [deployment] table of ecode.toml. Only static deploys are built so far; the other keys are checked now */
+        /** @description The [deployment] table of ecode.toml. Static and scheduled deploys are built so far; the other keys are checked now */
         DeploymentConfig: {
             /**
              * @description default static
@@ -5348,14 +5509,21 @@ export interface components {
             maxInstances?: number;
             minInstances?: number;
             concurrency?: number;
+            /** @description scheduled: five cron fields (may start CRON_TZ=Zone), an @every/@daily descriptor, or a sentence: every weekday at 9:00, every 15 minutes, every day at 17:30, every monday at 8:00, every hour */
             schedule?: string;
-            /** @description seconds; for a build, default 15 minutes */
+            /** @description scheduled: an IANA zone such as Europe/Paris; default UTC */
+            timeZone?: string;
+            /** @description seconds; for a build, default 15 minutes; for a scheduled run, default 10 minutes, at most 3600 */
             timeout?: number;
             healthPath?: string;
             /** @description runs before the build: the run configuration's install */
             readonly install?: string;
-            /** @description what a static deploy serves, in words */
+            /** @description what a static deploy serves, in words (a scheduled one serves nothing) */
             readonly serves?: string;
+            /** @description scheduled: the schedule as cron */
+            readonly cron?: string;
+            /** @description scheduled: the schedule in words */
+            readonly sentence?: string;
         };
         Deployment: {
             target: string;
@@ -5385,6 +5553,34 @@ export interface components {
             /** @description from the checkpoint to the release in place */
             buildMs: number | null;
             live: boolean;
+        };
+        Execution: {
+            id: string;
+            releaseId: string | null;
+            /** @enum {string} */
+            source: "schedule" | "manual";
+            /**
+             * @description skipped: the schedule fired while the previous run was still going
+             * @enum {string}
+             */
+            status: "running" | "ok" | "failed" | "timed_out" | "skipped";
+            /** @description null when it did not exit by itself */
+            exitCode: number | null;
+            /** @description why it failed, timed out or was skipped */
+            error: string | null;
+            startedAt: number;
+            finishedAt: number | null;
+            durationMs: number | null;
+        };
+        Schedule: {
+            cron: string;
+            timeZone: string;
+            sentence: string;
+            command: string;
+            /** @description seconds */
+            timeout: number;
+            /** @description unix ms */
+            nextRun: number;
         };
         RunConfig: {
             config: {

@@ -1,0 +1,505 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"ecode/internal/access"
+	"ecode/internal/auth"
+	"ecode/internal/errs"
+	"ecode/internal/run"
+	"ecode/internal/runtime"
+	"ecode/internal/safefs"
+	"ecode/internal/store"
+)
+
+// A scheduled release holds the whole built tree under app/ and, in
+// job.json, what to run and when: what it was deployed with, not what
+// ecode.toml says now. Each run copies app/ into a folder of its own, so
+// the release is never written to and no run sees another's files.
+const (
+	appDir  = "app"
+	jobFile = "job.json"
+)
+
+// Execution statuses.
+const (
+	ExecRunning  = "running"
+	ExecOK       = "ok"
+	ExecFailed   = "failed"
+	ExecTimedOut = "timed_out"
+	ExecSkipped  = "skipped"
+)
+
+const (
+	defaultExecTimeout = 10 * time.Minute
+	maxExecTimeout     = 3600 // seconds
+	// keepExecutions is how many runs of a project are kept, newest first.
+	keepExecutions = 100
+)
+
+// runSpec is what a scheduled release runs, written when it is made.
+type runSpec struct {
+	Run      string `json:"run"`
+	Schedule string `json:"schedule"`
+	TimeZone string `json:"timeZone"`
+	Timeout  int    `json:"timeout"` // seconds; 0: defaultExecTimeout
+}
+
+func (j runSpec) timeout() time.Duration {
+	if j.Timeout > 0 {
+		return time.Duration(j.Timeout) * time.Second
+	}
+	return defaultExecTimeout
+}
+
+// Execution is one run of a scheduled deployment as the API shows it.
+type Execution struct {
+	ID         string  `json:"id"`
+	ReleaseID  *string `json:"releaseId"`
+	Source     string  `json:"source"` // schedule or manual
+	Status     string  `json:"status"`
+	ExitCode   *int    `json:"exitCode"`
+	Error      *string `json:"error"`
+	StartedAt  int64   `json:"startedAt"`
+	FinishedAt *int64  `json:"finishedAt"`
+	DurationMs *int64  `json:"durationMs"`
+}
+
+// Schedule is a scheduled deployment's live schedule.
+type Schedule struct {
+	Cron     string `json:"cron"`
+	TimeZone string `json:"timeZone"`
+	Sentence string `json:"sentence"`
+	Command  string `json:"command"`
+	Timeout  int    `json:"timeout"` // seconds
+	NextRun  int64  `json:"nextRun"` // unix ms
+}
+
+type execRow struct {
+	ID         string  `db:"id"`
+	ProjectID  string  `db:"project_id"`
+	ReleaseID  *string `db:"release_id"`
+	Source     string  `db:"source"`
+	Status     string  `db:"status"`
+	ExitCode   *int    `db:"exit_code"`
+	Error      string  `db:"error"`
+	StartedAt  int64   `db:"started_at"`
+	FinishedAt *int64  `db:"finished_at"`
+}
+
+func (r execRow) view() Execution {
+	v := Execution{ID: r.ID, ReleaseID: r.ReleaseID, Source: r.Source, Status: r.Status, ExitCode: r.ExitCode,
+		StartedAt: r.StartedAt, FinishedAt: r.FinishedAt}
+	if r.Error != "" {
+		v.Error = &r.Error
+	}
+	if r.FinishedAt != nil {
+		ms := *r.FinishedAt - r.StartedAt
+		v.DurationMs = &ms
+	}
+	return v
+}
+
+const execCols = `id, project_id, release_id, source, status, exit_code, error, started_at, finished_at`
+
+// cronJob is the ticking of a project's live scheduled release.
+type cronJob struct {
+	releaseID string
+	stop      context.CancelFunc
+}
+
+// publishApp copies the whole build folder (less .git) into a new release
+// folder at dst and writes down its job.
+func publishApp(buildDir, dst string, j runSpec) (int, error) {
+	src, err := safefs.OpenDir(buildDir)
+	if err != nil {
+		return 0, fmt.Errorf("open build folder: %w", err)
+	}
+	defer src.Close()
+	tmp := dst + ".tmp"
+	_ = os.RemoveAll(tmp)
+	fail := func(err error) (int, error) {
+		_ = os.RemoveAll(tmp)
+		return 0, err
+	}
+	if err := os.MkdirAll(filepath.Join(tmp, appDir), 0o755); err != nil {
+		return fail(fmt.Errorf("create release folder: %w", err))
+	}
+	n, err := copyTree(src, filepath.Join(tmp, appDir), func(e safefs.Entry) bool { return e.Path == ".git" })
+	if err != nil {
+		return fail(err)
+	}
+	raw, err := json.Marshal(j)
+	if err != nil {
+		return fail(err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, jobFile), raw, 0o444); err != nil {
+		return fail(fmt.Errorf("write job: %w", err))
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return fail(fmt.Errorf("place release: %w", err))
+	}
+	return n, nil
+}
+
+// copyTree copies src into the existing folder dst, links as links (never
+// followed), and counts the files.
+func copyTree(src *safefs.Dir, dst string, skip func(safefs.Entry) bool) (int, error) {
+	root, err := os.OpenRoot(dst)
+	if err != nil {
+		return 0, err
+	}
+	defer root.Close()
+	n := 0
+	err = safefs.Copy(src, root, safefs.CopyOptions{MaxBytes: maxReleaseBytes, Links: true, Skip: func(e safefs.Entry) bool {
+		if skip != nil && skip(e) {
+			return true
+		}
+		if e.Type.IsRegular() {
+			n++
+		}
+		return false
+	}})
+	if errors.Is(err, safefs.ErrTooLarge) {
+		return 0, fmt.Errorf("the build holds more than %d GiB", maxReleaseBytes>>30)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("copy the build: %w", err)
+	}
+	return n, nil
+}
+
+func readJob(releaseDir string) (runSpec, error) {
+	var j runSpec
+	raw, err := os.ReadFile(filepath.Join(releaseDir, jobFile))
+	if err != nil {
+		return j, fmt.Errorf("read job: %w", err)
+	}
+	if err := json.Unmarshal(raw, &j); err != nil {
+		return j, fmt.Errorf("read job: %w", err)
+	}
+	return j, nil
+}
+
+// reschedule makes the project's ticking follow its live release: started
+// for a live scheduled release, replaced when another went live, stopped
+// when none is. A run in progress ends as it would have.
+func (s *Service) reschedule(ctx context.Context, projectID string) {
+	live := ""
+	if d, err := getDeployment(ctx, s.db, projectID); err == nil && d.Live != nil && d.Target == Scheduled {
+		live = *d.Live
+	} else if err != nil && !store.NoRows(err) {
+		s.log.Error("read deployment for its schedule", "project_id", projectID, "err", err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur := s.crons[projectID]; cur != nil {
+		if cur.releaseID == live {
+			return
+		}
+		cur.stop()
+		delete(s.crons, projectID)
+	}
+	if live == "" || s.ctx.Err() != nil {
+		return
+	}
+	j, err := readJob(s.releaseDir(projectID, live))
+	if err != nil {
+		s.log.Error("scheduled release", "project_id", projectID, "release_id", live, "err", err)
+		return
+	}
+	sched, err := parseSchedule(j.Schedule, j.TimeZone)
+	if err != nil {
+		s.log.Error("scheduled release", "project_id", projectID, "release_id", live, "err", err)
+		return
+	}
+	cctx, stop := context.WithCancel(s.ctx)
+	s.crons[projectID] = &cronJob{releaseID: live, stop: stop}
+	s.wg.Add(1)
+	go s.tick(cctx, projectID, live, sched)
+}
+
+// stopCron stops the project's ticking, if any.
+func (s *Service) stopCron(projectID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur := s.crons[projectID]; cur != nil {
+		cur.stop()
+		delete(s.crons, projectID)
+	}
+}
+
+// tick runs the release at each time of its schedule until ctx ends.
+func (s *Service) tick(ctx context.Context, projectID, releaseID string, sched *schedule) {
+	defer s.wg.Done()
+	for {
+		t := time.NewTimer(time.Until(sched.Next(time.Now())))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if _, err := s.execute(ctx, projectID, releaseID, "schedule"); err != nil {
+			s.log.Error("scheduled run", "project_id", projectID, "release_id", releaseID, "err", err)
+		}
+	}
+}
+
+// execute starts a run of release releaseID in the background. Runs of a
+// project never overlap: a tick while one runs is recorded as skipped, and
+// a Run now is refused.
+func (s *Service) execute(ctx context.Context, projectID, releaseID, source string) (*Execution, error) {
+	now := store.Now()
+	row := execRow{ID: store.NewID(), ProjectID: projectID, ReleaseID: &releaseID, Source: source, Status: ExecRunning, StartedAt: now}
+	log := newLog(maxExecLog)
+	s.mu.Lock()
+	_, busy := s.execLogs[projectID]
+	if busy && source != "schedule" {
+		s.mu.Unlock()
+		return nil, errs.Conflict("execution_running", "A run is in progress; wait for it to end.")
+	}
+	if !busy {
+		s.execLogs[projectID] = execLog{id: row.ID, log: log}
+	}
+	s.mu.Unlock()
+	if busy {
+		row.Status, row.Error, row.FinishedAt = ExecSkipped, "Skipped: the previous run was still going.", &now
+	}
+	err := insertExecution(ctx, s.db, row)
+	switch {
+	case busy:
+	case err != nil:
+		s.mu.Lock()
+		delete(s.execLogs, projectID)
+		s.mu.Unlock()
+	default:
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.runExecution(row, log)
+			s.mu.Lock()
+			delete(s.execLogs, projectID)
+			s.mu.Unlock()
+		}()
+	}
+	if err != nil {
+		return nil, err
+	}
+	v := row.view()
+	return &v, nil
+}
+
+// execLog is the run of a project in progress.
+type execLog struct {
+	id  string
+	log *buildLog
+}
+
+// runExecution runs row's release in a fresh sandbox over a copy of its
+// own, with the project's secrets and the release's timeout, and records
+// how it ended.
+func (s *Service) runExecution(row execRow, log *buildLog) {
+	ctx := s.ctx
+	dbctx := context.WithoutCancel(ctx)
+	status, msg, code := ExecFailed, "", (*int)(nil)
+	exit, timeout, err := s.runRelease(ctx, row, log)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		status, msg = ExecTimedOut, fmt.Sprintf("Stopped after %s, its timeout.", timeout)
+	case ctx.Err() != nil:
+		msg = "Stopped: the server was stopping."
+	case err != nil:
+		msg = "The run did not start: " + err.Error() + "."
+		if e, ok := errs.As(err); ok {
+			msg = e.Message
+		}
+	case exit.Signal != "":
+		msg = "Killed (" + exit.Signal + ")."
+	case exit.Code != 0:
+		code = &exit.Code
+		msg = fmt.Sprintf("Exited with code %d.", exit.Code)
+	default:
+		code = &exit.Code
+		status = ExecOK
+	}
+	if msg != "" {
+		fmt.Fprintf(log, "\n%s\n", msg)
+		s.log.Info("scheduled run failed", "project_id", row.ProjectID, "execution_id", row.ID, "status", status, "err", err)
+	}
+	if err := finishExecution(dbctx, s.db, row.ID, status, code, msg, log.String(), store.Now()); err != nil {
+		s.log.Error("record scheduled run", "project_id", row.ProjectID, "execution_id", row.ID, "err", err)
+	}
+	if err := pruneExecutions(dbctx, s.db, row.ProjectID, keepExecutions); err != nil {
+		s.log.Warn("prune scheduled runs", "project_id", row.ProjectID, "err", err)
+	}
+}
+
+// runRelease does the work of runExecution. A run past its timeout
+// answers context.DeadlineExceeded.
+func (s *Service) runRelease(ctx context.Context, row execRow, log *buildLog) (runtime.Exit, time.Duration, error) {
+	rel := s.releaseDir(row.ProjectID, *row.ReleaseID)
+	j, err := readJob(rel)
+	if err != nil {
+		return runtime.Exit{}, 0, err
+	}
+	var internet bool
+	if err := s.db.Get(ctx, &internet, `SELECT internet FROM projects WHERE id = ?`, row.ProjectID); err != nil {
+		return runtime.Exit{}, 0, fmt.Errorf("read project: %w", err)
+	}
+	res, err := s.projects.SandboxResources(ctx, row.ProjectID)
+	if err != nil {
+		return runtime.Exit{}, 0, err
+	}
+	secrets, err := s.opts.Secrets(ctx, row.ProjectID)
+	if err != nil {
+		return runtime.Exit{}, 0, fmt.Errorf("read secrets: %w", err)
+	}
+	root := filepath.Join(s.opts.DataDir, "executions")
+	if err := os.MkdirAll(root, 0o711); err != nil {
+		return runtime.Exit{}, 0, err
+	}
+	dir := filepath.Join(root, row.ID)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return runtime.Exit{}, 0, fmt.Errorf("run folder: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	app, err := safefs.OpenDir(filepath.Join(rel, appDir))
+	if err != nil {
+		return runtime.Exit{}, 0, fmt.Errorf("open release: %w", err)
+	}
+	_, err = copyTree(app, dir, nil)
+	app.Close()
+	if err != nil {
+		return runtime.Exit{}, 0, err
+	}
+	out := run.Masked(secrets, log)
+	defer out.Flush()
+	fmt.Fprintf(out, "$ %s\n", j.Run)
+	tctx, cancel := context.WithTimeout(ctx, j.timeout())
+	defer cancel()
+	exit, err := s.driver.Exec(tctx, ExecSpec{ProjectID: row.ProjectID, Dir: dir, Command: j.Run, Env: secrets, Internet: internet,
+		Limits: runtime.Limits{MemoryBytes: res.MemoryBytes, CPUs: res.CPUs, Pids: res.Pids}}, out)
+	if err == nil && ctx.Err() == nil {
+		err = tctx.Err()
+	}
+	return exit, j.timeout(), err
+}
+
+// RunNow starts a run of the project's live scheduled release.
+func (s *Service) RunNow(ctx context.Context, actor *auth.User, projectID string) (*Execution, error) {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Write)
+	if err != nil {
+		return nil, err
+	}
+	d, err := getDeployment(ctx, s.db, p.ID)
+	if store.NoRows(err) || err == nil && (d.Live == nil || d.Target != Scheduled) {
+		return nil, errs.Conflict("not_scheduled", "The live deployment is not a scheduled one; deploy it as scheduled first.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read deployment: %w", err)
+	}
+	return s.execute(ctx, p.ID, *d.Live, "manual")
+}
+
+// Executions lists the project's runs, newest first, and the live
+// schedule (nil when the live deployment is not scheduled).
+func (s *Service) Executions(ctx context.Context, actor *auth.User, projectID string) ([]Execution, *Schedule, error) {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Read)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rows []execRow
+	if err := s.db.Select(ctx, &rows, `SELECT `+execCols+` FROM executions WHERE project_id = ? ORDER BY started_at DESC, id DESC`, p.ID); err != nil {
+		return nil, nil, fmt.Errorf("list runs: %w", err)
+	}
+	out := make([]Execution, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.view())
+	}
+	var sched *Schedule
+	if d, err := getDeployment(ctx, s.db, p.ID); err == nil && d.Live != nil && d.Target == Scheduled {
+		if j, err := readJob(s.releaseDir(p.ID, *d.Live)); err == nil {
+			if parsed, err := parseSchedule(j.Schedule, j.TimeZone); err == nil {
+				sched = &Schedule{Cron: parsed.Cron, TimeZone: parsed.Loc.String(), Sentence: parsed.Sentence, Command: j.Run,
+					Timeout: int(j.timeout() / time.Second), NextRun: parsed.Next(time.Now()).UnixMilli()}
+			}
+		}
+	}
+	return out, sched, nil
+}
+
+// ExecutionLog returns one run and its output so far.
+func (s *Service) ExecutionLog(ctx context.Context, actor *auth.User, projectID, id string) (*Execution, string, error) {
+	p, err := s.projects.Get(ctx, actor, projectID, access.Read)
+	if err != nil {
+		return nil, "", err
+	}
+	var r struct {
+		execRow
+		Log string `db:"log"`
+	}
+	err = s.db.Get(ctx, &r, `SELECT `+execCols+`, log FROM executions WHERE project_id = ? AND id = ?`, p.ID, id)
+	if store.NoRows(err) {
+		return nil, "", errs.NotFound("execution_not_found", "There is no such run of this project.")
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("read run: %w", err)
+	}
+	if r.Status == ExecRunning {
+		s.mu.Lock()
+		if e, ok := s.execLogs[p.ID]; ok && e.id == id {
+			r.Log = e.log.String()
+		}
+		s.mu.Unlock()
+	}
+	v := r.view()
+	return &v, r.Log, nil
+}
+
+func insertExecution(ctx context.Context, q store.Q, r execRow) error {
+	_, err := q.Exec(ctx, `INSERT INTO executions (id, project_id, release_id, source, status, error, started_at, finished_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.ProjectID, r.ReleaseID, r.Source, r.Status, r.Error, r.StartedAt, r.FinishedAt)
+	if err != nil {
+		return fmt.Errorf("insert run: %w", err)
+	}
+	return nil
+}
+
+func finishExecution(ctx context.Context, q store.Q, id, status string, code *int, msg, log string, at int64) error {
+	_, err := q.Exec(ctx, `UPDATE executions SET status = ?, exit_code = ?, error = ?, log = ?, finished_at = ? WHERE id = ?`,
+		status, code, msg, log, at, id)
+	return err
+}
+
+// pruneExecutions keeps the project's newest keep runs.
+func pruneExecutions(ctx context.Context, q store.Q, projectID string, keep int) error {
+	_, err := q.Exec(ctx, `DELETE FROM executions WHERE project_id = ? AND id NOT IN
+		(SELECT id FROM executions WHERE project_id = ? ORDER BY started_at DESC, id DESC LIMIT ?)`, projectID, projectID, keep)
+	return err
+}
+
+// interruptExecutions fails the runs a stopped server left running.
+func interruptExecutions(ctx context.Context, q store.Q, at int64) (int64, error) {
+	return q.Exec(ctx, `UPDATE executions SET status = ?, error = ?, finished_at = ? WHERE status = ?`,
+		ExecFailed, "Interrupted by a restart of the server.", at, ExecRunning)
+}
+
+// startSchedules starts the ticking of every live scheduled deployment.
+func (s *Service) startSchedules(ctx context.Context) error {
+	var ids []string
+	if err := s.db.Select(ctx, &ids, `SELECT project_id FROM deployments WHERE target = ? AND live_release_id IS NOT NULL`, Scheduled); err != nil {
+		return fmt.Errorf("list scheduled deployments: %w", err)
+	}
+	for _, id := range ids {
+		s.reschedule(ctx, id)
+	}
+	return nil
+}
