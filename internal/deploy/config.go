@@ -119,7 +119,7 @@ type file struct {
 // the project's root.
 func readSettings(tree *project.Tree) (Settings, error) {
 	var f file
-	raw, err := tree.ReadFile(run.ConfigFile, maxManifest)
+	raw, err := tree.ReadFile(run.ConfigFile, run.MaxManifest)
 	switch {
 	case err == nil:
 		if _, err := toml.Decode(string(raw), &f); err != nil {
@@ -208,7 +208,7 @@ func decodeTable(t map[string]any) (Config, error) {
 }
 
 func hasBuildScript(tree *project.Tree) bool {
-	raw, err := tree.ReadFile("package.json", maxManifest)
+	raw, err := tree.ReadFile("package.json", run.MaxManifest)
 	if err != nil {
 		return false
 	}
@@ -218,9 +218,6 @@ func hasBuildScript(tree *project.Tree) bool {
 	return json.Unmarshal(raw, &pkg) == nil && pkg.Scripts["build"] != ""
 }
 
-// maxManifest bounds the ecode.toml or package.json read, as run does.
-const maxManifest = 1 << 20
-
 // writeConfig sets the [deployment] table of the project's ecode.toml to
 // c, keeping the rest of the file as it is: the table's lines are replaced
 // in place when that leaves every other key the same, and the whole file
@@ -229,7 +226,7 @@ func writeConfig(tree *project.Tree, c Config) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
-	raw, err := tree.ReadFile(run.ConfigFile, maxManifest)
+	raw, err := tree.ReadFile(run.ConfigFile, run.MaxManifest)
 	switch {
 	case errs.Is(err, errs.KindNotFound):
 		// Keep Run working: write down the run configuration it would guess.

@@ -69,21 +69,13 @@ func (l *Local) Name() string { return "local" }
 
 // Build implements Driver.
 func (l *Local) Build(ctx context.Context, b BuildSpec, out io.Writer) error {
-	if err := l.rt.Check(ctx); err != nil {
-		return errs.Unavailable("sandbox_unavailable", "Code cannot run on this server: %v.", err)
-	}
 	// Its own sandbox id: the build never shares the project's sandbox,
 	// its uid or its egress policy entry.
-	id := "deploy-" + b.ProjectID
-	if l.egress != nil {
-		l.egress.SetPolicy(id, egress.Policy{Allow: egress.DefaultAllow, AnyPublic: b.Internet})
-		defer l.egress.Forget(id)
-	}
-	sb, err := l.rt.Start(ctx, runtime.Spec{ID: id, ProjectDir: b.Dir, Env: b.Env, Egress: l.egress != nil, Limits: b.Limits})
+	sb, stop, err := l.start(ctx, "deploy-"+b.ProjectID, b.Dir, b.Env, b.Internet, b.Limits)
 	if err != nil {
-		return fmt.Errorf("the build sandbox did not start: %w", err)
+		return err
 	}
-	defer sb.Stop()
+	defer stop()
 	for _, cmd := range b.Steps {
 		fmt.Fprintf(out, "$ %s\n", cmd)
 		start := time.Now()
@@ -113,21 +105,13 @@ func (l *Local) Build(ctx context.Context, b BuildSpec, out io.Writer) error {
 
 // Exec implements Driver.
 func (l *Local) Exec(ctx context.Context, e ExecSpec, out io.Writer) (runtime.Exit, error) {
-	if err := l.rt.Check(ctx); err != nil {
-		return runtime.Exit{}, errs.Unavailable("sandbox_unavailable", "Code cannot run on this server: %v.", err)
-	}
 	// Runs of one project never overlap, so one id each is enough; it is
 	// not the project's nor its builds'.
-	id := "cron-" + e.ProjectID
-	if l.egress != nil {
-		l.egress.SetPolicy(id, egress.Policy{Allow: egress.DefaultAllow, AnyPublic: e.Internet})
-		defer l.egress.Forget(id)
-	}
-	sb, err := l.rt.Start(ctx, runtime.Spec{ID: id, ProjectDir: e.Dir, Env: e.Env, Egress: l.egress != nil, Limits: e.Limits})
+	sb, stop, err := l.start(ctx, "cron-"+e.ProjectID, e.Dir, e.Env, e.Internet, e.Limits)
 	if err != nil {
-		return runtime.Exit{}, fmt.Errorf("the sandbox did not start: %w", err)
+		return runtime.Exit{}, err
 	}
-	defer sb.Stop()
+	defer stop()
 	proc, err := sb.Exec(ctx, runtime.Command{Argv: []string{"sh", "-c", e.Command}})
 	if err != nil {
 		return runtime.Exit{}, fmt.Errorf("%s did not start: %w", e.Command, err)
@@ -137,4 +121,29 @@ func (l *Local) Exec(ctx context.Context, e ExecSpec, out io.Writer) (runtime.Ex
 		return exit, fmt.Errorf("%s did not finish: %w", e.Command, err)
 	}
 	return exit, nil
+}
+
+// start starts sandbox id over dir with its own egress policy; stop ends
+// both.
+func (l *Local) start(ctx context.Context, id, dir string, env []string, internet bool, limits runtime.Limits) (runtime.Sandbox, func(), error) {
+	if err := l.rt.Check(ctx); err != nil {
+		return nil, nil, errs.Unavailable("sandbox_unavailable", "Code cannot run on this server: %v.", err)
+	}
+	if l.egress != nil {
+		l.egress.SetPolicy(id, egress.Policy{Allow: egress.DefaultAllow, AnyPublic: internet})
+	}
+	forget := func() {
+		if l.egress != nil {
+			l.egress.Forget(id)
+		}
+	}
+	sb, err := l.rt.Start(ctx, runtime.Spec{ID: id, ProjectDir: dir, Env: env, Egress: l.egress != nil, Limits: limits})
+	if err != nil {
+		forget()
+		return nil, nil, fmt.Errorf("the sandbox did not start: %w", err)
+	}
+	return sb, func() {
+		sb.Stop()
+		forget()
+	}, nil
 }

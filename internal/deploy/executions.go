@@ -122,30 +122,23 @@ func publishApp(buildDir, dst string, j runSpec) (int, error) {
 		return 0, fmt.Errorf("open build folder: %w", err)
 	}
 	defer src.Close()
-	tmp := dst + ".tmp"
-	_ = os.RemoveAll(tmp)
-	fail := func(err error) (int, error) {
-		_ = os.RemoveAll(tmp)
-		return 0, err
-	}
-	if err := os.MkdirAll(filepath.Join(tmp, appDir), 0o755); err != nil {
-		return fail(fmt.Errorf("create release folder: %w", err))
-	}
-	n, err := copyTree(src, filepath.Join(tmp, appDir), func(e safefs.Entry) bool { return e.Path == ".git" })
-	if err != nil {
-		return fail(err)
-	}
-	raw, err := json.Marshal(j)
-	if err != nil {
-		return fail(err)
-	}
-	if err := os.WriteFile(filepath.Join(tmp, jobFile), raw, 0o444); err != nil {
-		return fail(fmt.Errorf("write job: %w", err))
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		return fail(fmt.Errorf("place release: %w", err))
-	}
-	return n, nil
+	return place(dst, func(tmp string) (int, error) {
+		if err := os.MkdirAll(filepath.Join(tmp, appDir), 0o755); err != nil {
+			return 0, fmt.Errorf("create release folder: %w", err)
+		}
+		n, err := copyTree(src, filepath.Join(tmp, appDir), func(e safefs.Entry) bool { return e.Path == ".git" })
+		if err != nil {
+			return 0, err
+		}
+		raw, err := json.Marshal(j)
+		if err != nil {
+			return 0, err
+		}
+		if err := os.WriteFile(filepath.Join(tmp, jobFile), raw, 0o444); err != nil {
+			return 0, fmt.Errorf("write job: %w", err)
+		}
+		return n, nil
+	})
 }
 
 // copyTree copies src into the existing folder dst, links as links (never

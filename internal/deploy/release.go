@@ -71,37 +71,46 @@ func publish(buildDir, publicDir, dst string) (int, error) {
 		return 0, fmt.Errorf("%s/: %w", publicDir, err)
 	}
 	defer pub.Close()
+	return place(dst, func(tmp string) (int, error) {
+		if err := os.MkdirAll(filepath.Join(tmp, siteDir), 0o755); err != nil {
+			return 0, fmt.Errorf("create release folder: %w", err)
+		}
+		site, err := os.OpenRoot(filepath.Join(tmp, siteDir))
+		if err != nil {
+			return 0, err
+		}
+		err = safefs.Copy(pub, site, safefs.CopyOptions{MaxBytes: maxReleaseBytes, Skip: func(e safefs.Entry) bool {
+			return strings.HasPrefix(e.Name(), ".") || publicDir == "." && e.Path == "node_modules"
+		}})
+		site.Close()
+		if errors.Is(err, safefs.ErrTooLarge) {
+			return 0, fmt.Errorf("%s/ holds more than %d GiB", publicDir, maxReleaseBytes>>30)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("copy %s/: %w", publicDir, err)
+		}
+		m, err := describe(tmp)
+		return len(m), err
+	})
+}
+
+// place makes the release folder dst whole or not at all: fill writes into
+// a fresh dst.tmp (the server's own folder, not the build's), which then
+// takes dst's name, or is removed.
+func place(dst string, fill func(tmp string) (int, error)) (int, error) {
 	tmp := dst + ".tmp"
 	_ = os.RemoveAll(tmp)
-	if err := os.MkdirAll(filepath.Join(tmp, siteDir), 0o755); err != nil {
-		return 0, fmt.Errorf("create release folder: %w", err)
+	n, err := fill(tmp)
+	if err == nil {
+		if err = os.Rename(tmp, dst); err != nil {
+			err = fmt.Errorf("place release: %w", err)
+		}
 	}
-	fail := func(err error) (int, error) {
+	if err != nil {
 		_ = os.RemoveAll(tmp)
 		return 0, err
 	}
-	site, err := os.OpenRoot(filepath.Join(tmp, siteDir))
-	if err != nil {
-		return fail(err)
-	}
-	err = safefs.Copy(pub, site, safefs.CopyOptions{MaxBytes: maxReleaseBytes, Skip: func(e safefs.Entry) bool {
-		return strings.HasPrefix(e.Name(), ".") || publicDir == "." && e.Path == "node_modules"
-	}})
-	site.Close()
-	if errors.Is(err, safefs.ErrTooLarge) {
-		return fail(fmt.Errorf("%s/ holds more than %d GiB", publicDir, maxReleaseBytes>>30))
-	}
-	if err != nil {
-		return fail(fmt.Errorf("copy %s/: %w", publicDir, err))
-	}
-	m, err := describe(tmp)
-	if err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		return fail(fmt.Errorf("place release: %w", err))
-	}
-	return len(m), nil
+	return n, nil
 }
 
 // describe hashes, types and compresses every file below dir/site, writes

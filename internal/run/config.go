@@ -29,16 +29,16 @@ const (
 	FromNone  = "none"
 )
 
-// maxManifest bounds the ecode.toml or package.json the server reads:
+// MaxManifest bounds the ecode.toml or package.json the server reads:
 // code in the sandbox writes them, and one pointed at an endless file must
 // not take the server's memory.
-const maxManifest = 1 << 20
+const MaxManifest = 1 << 20
 
 // LoadConfig reads ecode.toml from the project's tree, or guesses from its
 // files when there is none. The source says which.
 func LoadConfig(tree *project.Tree) (Config, string, error) {
 	var c Config
-	raw, err := tree.ReadFile(ConfigFile, maxManifest)
+	raw, err := tree.ReadFile(ConfigFile, MaxManifest)
 	switch {
 	case err == nil:
 		if _, err := toml.Decode(string(raw), &c); err != nil {
@@ -68,7 +68,7 @@ func guess(tree *project.Tree) (Config, bool) {
 			Scripts map[string]string `json:"scripts"`
 			Main    string            `json:"main"`
 		}
-		raw, _ := tree.ReadFile("package.json", maxManifest)
+		raw, _ := tree.ReadFile("package.json", MaxManifest)
 		_ = json.Unmarshal(raw, &pkg)
 		c := Config{Install: "npm install"}
 		switch {

@@ -491,7 +491,7 @@ func (s *Service) installNeeded(projectID string, tree *project.Tree) bool {
 // hasNodeDeps reports whether package.json names any dependency, so that
 // a missing node_modules means they must be installed.
 func hasNodeDeps(tree *project.Tree) bool {
-	raw, err := tree.ReadFile("package.json", maxManifest)
+	raw, err := tree.ReadFile("package.json", MaxManifest)
 	if err != nil {
 		return false
 	}

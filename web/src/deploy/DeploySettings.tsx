@@ -136,15 +136,9 @@ export function DeploySettings({ projectId, config, blocked, ahead, onDeployed }
       ) : (
         <fieldset className="grid gap-3" disabled={!!blocked}>
           <legend className="mb-2 text-sm font-semibold">Static site</legend>
-          <Field
-            label="Build command"
-            value={draft.build}
-            placeholder="npm run build"
-            {...commandInput}
-            error={problems.build}
-            hint="Runs in a fresh sandbox from the project's files. Leave it empty when the files need no build."
-            onChange={(e) => set({ build: e.target.value })}
-          />
+          <BuildCommand draft={draft} problems={problems} set={set}>
+            Runs in a fresh sandbox from the project's files. Leave it empty when the files need no build.
+          </BuildCommand>
           <Field
             label="Public folder"
             value={draft.publicDir}
@@ -198,6 +192,26 @@ export function DeploySettings({ projectId, config, blocked, ahead, onDeployed }
   );
 }
 
+/** The build command, as every deployment type has it; children say what it does there. */
+function BuildCommand({
+  draft,
+  problems,
+  set,
+  children,
+}: Pick<ScheduledFieldsProps, "draft" | "problems" | "set"> & { children: string }) {
+  return (
+    <Field
+      label="Build command"
+      value={draft.build}
+      placeholder="npm run build"
+      {...commandInput}
+      error={problems.build}
+      hint={children}
+      onChange={(e) => set({ build: e.target.value })}
+    />
+  );
+}
+
 interface ScheduledFieldsProps {
   draft: Draft;
   config: DeploymentConfig;
@@ -212,15 +226,9 @@ function ScheduledFields({ draft, config, problems, blocked, set }: ScheduledFie
   return (
     <fieldset className="grid gap-3" disabled={!!blocked}>
       <legend className="mb-2 text-sm font-semibold">Scheduled job</legend>
-      <Field
-        label="Build command"
-        value={draft.build}
-        placeholder="npm run build"
-        {...commandInput}
-        error={problems.build}
-        hint="Runs once per deploy, in a fresh sandbox. Leave it empty when nothing needs building."
-        onChange={(e) => set({ build: e.target.value })}
-      />
+      <BuildCommand draft={draft} problems={problems} set={set}>
+        Runs once per deploy, in a fresh sandbox. Leave it empty when nothing needs building.
+      </BuildCommand>
       <Field
         label="Run command"
         value={draft.run}
