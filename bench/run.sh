@@ -16,3 +16,10 @@ echo "## sandboxes: cold start, exec, run to first output (and podman when insta
 bash bench/sandbox.sh
 echo "## preview proxy vs the app directly"
 bash bench/preview.sh bin/ecode
+echo "## the deploy edge vs the app directly; cold start from zero; rollback and redeploy under load"
+bash bench/edge.sh bin/ecode
+echo "## deploys: the React template's static deploy, rollback, cancel, the edge in process"
+go test -run '^$' -bench 'StaticDeployReact|Rollback|Cancel' -benchtime 5x ./internal/deploy/
+go test -run '^$' -bench 'Edge' -benchtime 5s ./internal/deploy/
+echo "## the docker deploy driver (Podman): base image, cold and warm instance start"
+go test -run '^$' -bench . -benchtime 5x ./internal/deploy/docker/

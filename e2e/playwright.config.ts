@@ -93,6 +93,8 @@ export default defineConfig({
             // Automatic checkpoints within a test's time (history.spec.ts).
             ECODE_AUTO_CHECKPOINT: "1s",
             ECODE_AUTO_CHECKPOINT_GAP: "1s",
+            // Scheduled deployments on schedules of seconds (deploy.spec.ts).
+            ECODE_MIN_SCHEDULE_INTERVAL: "1s",
             // Log in with GitHub and Google, played by the fake providers below (oauth.spec.ts).
             ECODE_OAUTH_GITHUB_CLIENT_ID: "github-client",
             ECODE_OAUTH_GITHUB_CLIENT_SECRET: "e2e-secret",

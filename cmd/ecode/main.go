@@ -19,6 +19,7 @@ import (
 
 	"ecode/internal/audit"
 	"ecode/internal/config"
+	"ecode/internal/deploy"
 	"ecode/internal/runtime/bwrap"
 	"ecode/internal/seal"
 	"ecode/internal/server"
@@ -269,7 +270,11 @@ func reseal(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "resealed %d secrets and %d SSH keys under key %s\n", n, m, core.Keyring.Current())
+	w, err := deploy.ResealWebhooks(ctx, db, core.Keyring)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "resealed %d secrets, %d SSH keys and %d webhook secrets under key %s\n", n, m, w, core.Keyring.Current())
 	entries, head, err := core.Audit.Rechain(ctx)
 	if err != nil {
 		return err

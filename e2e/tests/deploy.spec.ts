@@ -41,12 +41,11 @@ test("a static site: settings, deploy with its log, visit, redeploy, a failed bu
   const pane = page.getByTestId("deploy-pane");
   await expect(pane.getByRole("region", { name: "Live site" })).toContainText("Not deployed yet");
 
-  // Static is the default; scheduled can be picked too, the others say they are coming.
+  // Static is the default; every other type can be picked too.
   const types = pane.getByRole("radiogroup", { name: "Deployment type" });
   await expect(types.getByRole("radio", { name: "Static" })).toBeChecked();
-  await expect(types.getByRole("radio", { name: "Scheduled" })).toBeEnabled();
-  for (const name of ["Autoscale", "Reserved VM"]) {
-    await expect(types.getByRole("radio", { name })).toBeDisabled();
+  for (const name of ["Autoscale", "Reserved VM", "Scheduled"]) {
+    await expect(types.getByRole("radio", { name })).toBeEnabled();
   }
 
   // A public folder outside the project is refused in the pane; one the server refuses is named beside its field.

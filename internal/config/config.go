@@ -36,6 +36,10 @@ type Config struct {
 	DeployDomain      string        // ECODE_DEPLOY_DOMAIN: deployments are served at {slug}--{owner}.DOMAIN
 	SandboxIdle       time.Duration // ECODE_SANDBOX_IDLE
 	ShellIdle         time.Duration // ECODE_SHELL_IDLE: close a shell nobody has watched for this long
+	DeployIdle        time.Duration // ECODE_DEPLOY_IDLE: an autoscale instance idle this long stops (to zero)
+	DeployDriver      string        // ECODE_DEPLOY_DRIVER: local (sandboxes) or docker (containers of release images)
+	DockerHost        string        // ECODE_DOCKER_HOST: the Docker Engine API the docker deploy driver uses
+	ImageRegistry     string        // ECODE_IMAGE_REGISTRY: where exported manifests say releases' images are
 	AutoCheckpoint    time.Duration // ECODE_AUTO_CHECKPOINT: checkpoint a project once its files go this long unchanged; 0 never
 	AutoCheckpointGap time.Duration // ECODE_AUTO_CHECKPOINT_GAP: least time between two automatic checkpoints of a project
 	DiskCheck         time.Duration // ECODE_DISK_CHECK
@@ -51,6 +55,12 @@ type Config struct {
 	OpenAIKey         string        // ECODE_OPENAI_API_KEY
 	AIModel           string        // ECODE_AI_MODEL
 	OAuth             OAuthSettings // ECODE_OAUTH_<PROVIDER>_CLIENT_ID, _CLIENT_SECRET, _BASE_URL; ECODE_OAUTH_AZUREAD_TENANT
+	MinSchedule       time.Duration // ECODE_MIN_SCHEDULE_INTERVAL: the shortest time a scheduled deployment may leave between two runs
+	WebhookPrivate    string        // ECODE_WEBHOOK_ALLOW_PRIVATE: comma-separated CIDRs of private networks failure webhooks may be sent to
+	TLSAddr           string        // ECODE_TLS_ADDR: where the HTTPS listener for custom domains listens; empty: none
+	ACMECA            string        // ECODE_ACME_CA: the ACME directory certificates for custom domains come from
+	ACMEEmail         string        // ECODE_ACME_EMAIL: the ACME account's contact
+	ACMECARoot        string        // ECODE_ACME_CA_ROOT: a PEM file of roots to trust for the ACME server's own HTTPS (a test CA such as Pebble)
 }
 
 // SandboxLimits are the administrator's: what a project's sandbox gets
@@ -109,10 +119,16 @@ func Default() Config {
 		DeployDomain:      "app.localhost",
 		SandboxIdle:       15 * time.Minute,
 		ShellIdle:         10 * time.Minute,
+		DeployIdle:        60 * time.Second,
+		DeployDriver:      "local",
+		DockerHost:        "unix:///var/run/docker.sock",
+		ImageRegistry:     "registry.local",
 		AutoCheckpoint:    time.Minute,
 		AutoCheckpointGap: 5 * time.Minute,
 		DiskCheck:         5 * time.Second,
 		ReadTimeout:       30 * time.Second,
+		MinSchedule:       time.Minute,
+		ACMECA:            "https://acme-v02.api.letsencrypt.org/directory",
 		OAuth:             OAuthSettings{AzureADTenant: "common"},
 		Sandbox: SandboxLimits{
 			Memory: 1 << 30, MaxMemory: 4 << 30, CPUs: 1, MaxCPUs: 2, Pids: 256, MaxPids: 1024, MaxDisk: 4 << 30,
@@ -187,6 +203,10 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.DeployDomain, "deploy-domain", "ECODE_DEPLOY_DOMAIN", "deployments are served at {slug}--{owner}.DOMAIN")
 	duration(&c.SandboxIdle, "sandbox-idle", "ECODE_SANDBOX_IDLE", "stop a project's sandbox after this long unused")
 	duration(&c.ShellIdle, "shell-idle", "ECODE_SHELL_IDLE", "close a shell once nobody has had it open for this long")
+	str(&c.ImageRegistry, "image-registry", "ECODE_IMAGE_REGISTRY", "exported Kubernetes and Cloud Run manifests name each release's image {REGISTRY}/ecode/{owner}-{slug}:{release}")
+	str(&c.DeployDriver, "deploy-driver", "ECODE_DEPLOY_DRIVER", "what builds and runs deployments: local (a sandbox, as Run) or docker (a container of an image per release, on ECODE_DOCKER_HOST)")
+	str(&c.DockerHost, "docker-host", "ECODE_DOCKER_HOST", "the Docker Engine API (or Podman's compatible service) of the docker deploy driver, such as unix:///var/run/docker.sock or tcp://host:2375")
+	duration(&c.DeployIdle, "deploy-idle", "ECODE_DEPLOY_IDLE", "stop an autoscale deployment's instance once idle this long (its stable window; to zero when minInstances is 0)")
 	duration(&c.AutoCheckpoint, "auto-checkpoint", "ECODE_AUTO_CHECKPOINT", "checkpoint a project by itself once its files have gone this long unchanged after a change; 0 turns automatic checkpoints off")
 	duration(&c.AutoCheckpointGap, "auto-checkpoint-gap", "ECODE_AUTO_CHECKPOINT_GAP", "least time between two automatic checkpoints of a project")
 	str(&c.GitImportRoots, "git-import-roots", "ECODE_GIT_IMPORT_ROOTS", "comma-separated host folders that file:// git imports may clone from")
@@ -203,6 +223,12 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.OpenAIKey, "openai-api-key", "ECODE_OPENAI_API_KEY", "API key for ECODE_OPENAI_BASE_URL, when it needs one")
 	str(&c.AIModel, "ai-model", "ECODE_AI_MODEL", "model for the agent and completions (default: a current Claude Sonnet)")
 	duration(&c.DiskCheck, "disk-check", "ECODE_DISK_CHECK", "how often a running project's size is held to its limit")
+	duration(&c.MinSchedule, "min-schedule-interval", "ECODE_MIN_SCHEDULE_INTERVAL", "the shortest time a scheduled deployment's schedule may leave between two runs")
+	str(&c.WebhookPrivate, "webhook-allow-private", "ECODE_WEBHOOK_ALLOW_PRIVATE", "comma-separated CIDRs of private networks (or single own addresses, such as 127.0.0.1/32) that deployments' failure webhooks may be sent to; empty allows public addresses only")
+	str(&c.TLSAddr, "tls-addr", "ECODE_TLS_ADDR", "address of the HTTPS listener (such as :443) that serves custom domains with certificates obtained on demand; empty for none")
+	str(&c.ACMECA, "acme-ca", "ECODE_ACME_CA", "directory URL of the ACME server certificates for custom domains come from")
+	str(&c.ACMEEmail, "acme-email", "ECODE_ACME_EMAIL", "contact address of the platform's ACME account, for expiry notices")
+	str(&c.ACMECARoot, "acme-ca-root", "ECODE_ACME_CA_ROOT", "PEM file of root certificates to trust for the ACME server's own HTTPS, such as a test CA's; empty trusts the system's")
 	duration(&c.ReadTimeout, "read-timeout", "ECODE_READ_TIMEOUT", "longest a client may take to send a request's headers, and longest a request body may pause; uploads of any length are fine while they keep moving")
 	for _, p := range OAuthProviders {
 		o, env := c.OAuth.Client(p), "ECODE_OAUTH_"+strings.ToUpper(p)
@@ -248,11 +274,20 @@ func (c *Config) Validate() error {
 	if c.DeployDomain == "" || strings.ContainsAny(c.DeployDomain, "/:") || strings.EqualFold(c.DeployDomain, c.PreviewDomain) {
 		return fmt.Errorf("deploy domain %q must be a bare domain such as app.localhost or apps.example.com, not the preview domain", c.DeployDomain)
 	}
+	if c.DeployDriver != "local" && c.DeployDriver != "docker" {
+		return fmt.Errorf("deploy driver %q: want local or docker", c.DeployDriver)
+	}
 	if c.SandboxIdle < time.Second || c.DiskCheck < 100*time.Millisecond {
 		return fmt.Errorf("sandbox idle timeout must be at least 1s and the disk check interval at least 100ms")
 	}
 	if c.ShellIdle < time.Second {
 		return fmt.Errorf("shell idle timeout must be at least 1s")
+	}
+	if c.DeployIdle < 100*time.Millisecond {
+		return fmt.Errorf("deploy idle window must be at least 100ms")
+	}
+	if c.ImageRegistry == "" || strings.Contains(c.ImageRegistry, "://") || strings.HasSuffix(c.ImageRegistry, "/") {
+		return fmt.Errorf("image registry %q must be a host with an optional port and path, such as registry.example.com:5000/team", c.ImageRegistry)
 	}
 	if c.AutoCheckpoint < 0 || c.AutoCheckpointGap < 0 {
 		return fmt.Errorf("automatic checkpoint delays must not be negative")
@@ -288,6 +323,15 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.Proxies(); err != nil {
 		return fmt.Errorf("trusted proxies: %w", err)
+	}
+	if _, err := c.WebhookNets(); err != nil {
+		return fmt.Errorf("webhook allow private: %w", err)
+	}
+	if u, err := url.Parse(c.ACMECA); c.TLSAddr != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+		return fmt.Errorf("ACME CA %q must be an https directory URL", c.ACMECA)
+	}
+	if c.MinSchedule < time.Second {
+		return fmt.Errorf("min schedule interval %s: at least 1s", c.MinSchedule)
 	}
 	if c.AI().API == "openai" && c.AIModel == "" {
 		return fmt.Errorf("ECODE_OPENAI_BASE_URL needs ECODE_AI_MODEL: the name of the model that server serves")
@@ -396,6 +440,9 @@ func (c *Config) AI() AIEndpoint {
 
 // PrivateNets parses EgressPrivate.
 func (c *Config) PrivateNets() ([]netip.Prefix, error) { return cidrs(c.EgressPrivate) }
+
+// WebhookNets parses WebhookPrivate.
+func (c *Config) WebhookNets() ([]netip.Prefix, error) { return cidrs(c.WebhookPrivate) }
 
 // Proxies parses TrustedProxies.
 func (c *Config) Proxies() ([]netip.Prefix, error) { return cidrs(c.TrustedProxies) }

@@ -1,6 +1,8 @@
 package deploy_test
 
 import (
+	"io"
+	"net/http"
 	"regexp"
 	"strconv"
 	"testing"
@@ -94,4 +96,39 @@ func BenchmarkCancel(b *testing.B) {
 	b.ReportMetric(cancelling.Seconds()*1000/n, "ms/cancel")
 	b.ReportMetric(starting.Seconds()*1000/n, "ms-to-step/deploy")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkEdge is requests to an autoscale Node app through the edge, 32
+// at a time over kept-alive connections: what the edge costs per request.
+func BenchmarkEdge(b *testing.B) {
+	testserver.NeedSandbox(b)
+	s := testserver.New(b, testdb.Engines(b)[0])
+	c := s.SignUp(b, "bench")
+	p := project(b, c, "Edge", map[string]string{
+		"index.js":   `require("http").createServer((q, s) => s.end("hello\n")).listen(process.env.PORT)`,
+		"ecode.toml": "run = \"node index.js\"\n\n[deployment]\ntarget = \"autoscale\"\nmaxInstances = 1\nconcurrency = 1000\n",
+	})
+	if r, log := finish(b, c, p.ID, deploy(b, c, p.ID).ID); r.Status != "ready" {
+		b.Fatalf("%+v\n%s", r, log)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.SetParallelism(16) // 32 requests at a time on 2 cores, as wrk -c32
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest(http.MethodGet, s.URL+"/", nil)
+			req.Host = host(p)
+			res, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				b.Errorf("status %d", res.StatusCode)
+				return
+			}
+		}
+	})
 }

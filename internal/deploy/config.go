@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -58,8 +59,9 @@ type Settings struct {
 
 const maxCommand = 4096
 
-// validate checks c, naming the first bad key.
-func (c Config) validate() error {
+// validate checks c, naming the first bad key; a schedule may not run
+// twice within floor.
+func (c Config) validate(floor time.Duration) error {
 	bad := func(key, format string, a ...any) error {
 		return errs.Invalid("invalid_deployment", "[deployment] %s: %s", key, fmt.Sprintf(format, a...))
 	}
@@ -91,11 +93,9 @@ func (c Config) validate() error {
 		return bad("healthPath", "a path such as /health")
 	case c.Target == Scheduled && c.Timeout > maxExecTimeout:
 		return bad("timeout", "a scheduled run may take at most %d seconds", maxExecTimeout)
-	case (c.Target == Autoscale || c.Target == VM || c.Target == Scheduled) && strings.TrimSpace(c.Run) == "":
-		return bad("run", "a %s deployment needs a run command", c.Target)
 	}
 	if c.Target == Scheduled {
-		if _, err := parseSchedule(c.Schedule, c.TimeZone); err != nil {
+		if _, err := parseSchedule(c.Schedule, c.TimeZone, floor); err != nil {
 			return err
 		}
 	} else if c.TimeZone != "" && len(c.TimeZone) > 64 {
@@ -117,7 +117,7 @@ type file struct {
 // static; the build of [deployment], else the run configuration's, else
 // the package's build script; publicDir dist when there is a build, else
 // the project's root.
-func readSettings(tree *project.Tree) (Settings, error) {
+func readSettings(tree *project.Tree, floor time.Duration) (Settings, error) {
 	var f file
 	raw, err := tree.ReadFile(run.ConfigFile, run.MaxManifest)
 	switch {
@@ -132,7 +132,7 @@ func readSettings(tree *project.Tree) (Settings, error) {
 			f.Install, f.Build, f.Run = guessed.Install, guessed.Build, guessed.Run
 		}
 	}
-	c, err := decodeTable(f.Deployment)
+	c, err := decodeTable(f.Deployment, floor)
 	if err != nil {
 		return Settings{}, err
 	}
@@ -148,6 +148,9 @@ func readSettings(tree *project.Tree) (Settings, error) {
 	if c.Run == "" {
 		c.Run = f.Run
 	}
+	if c.Target != Static && strings.TrimSpace(c.Run) == "" {
+		return Settings{}, errs.Invalid("invalid_deployment", "[deployment] run: %s deployments need a run command (or run in ecode.toml)", c.Target)
+	}
 	if c.PublicDir == "" {
 		c.PublicDir = "."
 		if c.Build != "" {
@@ -157,7 +160,7 @@ func readSettings(tree *project.Tree) (Settings, error) {
 	c.PublicDir = strings.TrimSuffix(c.PublicDir, "/")
 	s := Settings{Config: c, Install: f.Install}
 	if c.Target == Scheduled {
-		sched, err := parseSchedule(c.Schedule, c.TimeZone)
+		sched, err := parseSchedule(c.Schedule, c.TimeZone, floor)
 		if err != nil {
 			return Settings{}, err
 		}
@@ -175,7 +178,7 @@ func readSettings(tree *project.Tree) (Settings, error) {
 
 // decodeTable turns the [deployment] table into a Config, refusing keys
 // it does not know and values of the wrong type by name.
-func decodeTable(t map[string]any) (Config, error) {
+func decodeTable(t map[string]any, floor time.Duration) (Config, error) {
 	var c Config
 	fields := map[string][]int{}
 	for _, f := range reflect.VisibleFields(reflect.TypeFor[Config]()) {
@@ -204,7 +207,7 @@ func decodeTable(t map[string]any) (Config, error) {
 			f.SetInt(n)
 		}
 	}
-	return c, c.validate()
+	return c, c.validate(floor)
 }
 
 func hasBuildScript(tree *project.Tree) bool {
@@ -222,8 +225,8 @@ func hasBuildScript(tree *project.Tree) bool {
 // c, keeping the rest of the file as it is: the table's lines are replaced
 // in place when that leaves every other key the same, and the whole file
 // is written anew from its values only when it would not.
-func writeConfig(tree *project.Tree, c Config) error {
-	if err := c.validate(); err != nil {
+func writeConfig(tree *project.Tree, c Config, floor time.Duration) error {
+	if err := c.validate(floor); err != nil {
 		return err
 	}
 	raw, err := tree.ReadFile(run.ConfigFile, run.MaxManifest)
@@ -254,6 +257,12 @@ func writeConfig(tree *project.Tree, c Config) error {
 			return fmt.Errorf("encode ecode.toml: %w", err)
 		}
 		out = b.String() + "\n" + table.String()
+	}
+	// What the table leaves out is the run configuration's: refused before
+	// it is written when that has no run command either.
+	var f file
+	if _, err := toml.Decode(out, &f); err == nil && c.Target != "" && c.Target != Static && strings.TrimSpace(c.Run+f.Run) == "" {
+		return errs.Invalid("invalid_deployment", "[deployment] run: %s deployments need a run command (or run in ecode.toml)", c.Target)
 	}
 	_, err = tree.Write(run.ConfigFile, strings.NewReader(out))
 	return err

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"strconv"
 	"time"
 
 	"ecode/internal/errs"
@@ -12,8 +14,9 @@ import (
 	"ecode/internal/runtime/egress"
 )
 
-// Driver builds releases. Local (the sandbox runtime) is the one there is;
-// drivers that build images or run releases elsewhere take the same seam.
+// Driver builds releases and runs them. Local (the sandbox runtime) is
+// the default; drivers that build images or run releases elsewhere take
+// the same seam.
 type Driver interface {
 	Name() string
 	// Build runs b's steps over b.Dir, a fresh checkout of the release's
@@ -24,6 +27,37 @@ type Driver interface {
 	// private copy of the release, in a fresh sandbox, its output to out.
 	// Ending ctx kills it; the error is for a run that could not start.
 	Exec(ctx context.Context, e ExecSpec, out io.Writer) (runtime.Exit, error)
+	// Start starts one instance of an app release (autoscale or vm): its
+	// command over i.Dir, which it may read and never write, with PORT set
+	// to i.Port, its output to out until it ends. It returns once the
+	// command has started, not once it listens.
+	Start(ctx context.Context, i InstanceSpec, out io.Writer) (Instance, error)
+}
+
+// InstanceSpec is one instance of an app release.
+type InstanceSpec struct {
+	ProjectID string
+	ReleaseID string
+	ID        string // unique among the platform's instances
+	Dir       string // the release's app folder on the host: read-only inside
+	Command   string // shell command
+	Port      int    // what the app is asked to listen on ($PORT)
+	Env       []string
+	Internet  bool
+	Limits    runtime.Limits
+}
+
+// Instance is a running instance of an app release.
+type Instance interface {
+	// Dial connects to the instance's port.
+	Dial(ctx context.Context) (net.Conn, error)
+	// Done is closed once the instance has ended, whatever the reason;
+	// Exit then says how.
+	Done() <-chan struct{}
+	Exit() (runtime.Exit, error)
+	// Stop ends the instance and frees what it held; it may be called
+	// more than once.
+	Stop() error
 }
 
 // BuildSpec is one release's build.
@@ -71,27 +105,43 @@ func (l *Local) Name() string { return "local" }
 func (l *Local) Build(ctx context.Context, b BuildSpec, out io.Writer) error {
 	// Its own sandbox id: the build never shares the project's sandbox,
 	// its uid or its egress policy entry.
-	sb, stop, err := l.start(ctx, "deploy-"+b.ProjectID, b.Dir, b.Env, b.Internet, b.Limits)
+	sb, stop, err := l.start(ctx, runtime.Spec{ID: "deploy-" + b.ProjectID, ProjectDir: b.Dir, Env: b.Env, Limits: b.Limits}, b.Internet)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	for _, cmd := range b.Steps {
-		fmt.Fprintf(out, "$ %s\n", cmd)
-		start := time.Now()
+	return RunSteps(ctx, b.Steps, out, func(cmd string) (runtime.Exit, bool, error) {
 		proc, err := sb.Exec(ctx, runtime.Command{Argv: []string{"sh", "-c", cmd}})
 		if err != nil {
-			return fmt.Errorf("%s did not start: %w", cmd, err)
+			return runtime.Exit{}, false, fmt.Errorf("%w: %w", ErrNotStarted, err)
 		}
 		e, err := proc.Wait(ctx, out, out)
+		return e, sb.OOMKilled() && e.Signal != "", err
+	})
+}
+
+// ErrNotStarted marks a build step that could not start.
+var ErrNotStarted = errors.New("did not start")
+
+// RunSteps runs a build's steps in order through run, which runs one to
+// its end (oom: the memory limit killed it), until one fails; it writes
+// each command and its time to out, and says in words why a step failed,
+// so that the builds of every driver read the same.
+func RunSteps(ctx context.Context, steps []string, out io.Writer, run func(cmd string) (e runtime.Exit, oom bool, err error)) error {
+	for _, cmd := range steps {
+		fmt.Fprintf(out, "$ %s\n", cmd)
+		start := time.Now()
+		e, oom, err := run(cmd)
 		switch {
 		case errors.Is(ctx.Err(), context.DeadlineExceeded):
 			return fmt.Errorf("%s ran out of time", cmd)
 		case ctx.Err() != nil:
 			return fmt.Errorf("the build was stopped")
+		case errors.Is(err, ErrNotStarted):
+			return fmt.Errorf("%s %w", cmd, err)
 		case err != nil:
 			return fmt.Errorf("%s did not finish: %w", cmd, err)
-		case sb.OOMKilled() && e.Signal != "":
+		case oom:
 			return fmt.Errorf("%s was killed: it ran out of memory", cmd)
 		case e.Signal != "":
 			return fmt.Errorf("%s was killed (%s)", cmd, e.Signal)
@@ -107,7 +157,7 @@ func (l *Local) Build(ctx context.Context, b BuildSpec, out io.Writer) error {
 func (l *Local) Exec(ctx context.Context, e ExecSpec, out io.Writer) (runtime.Exit, error) {
 	// Runs of one project never overlap, so one id each is enough; it is
 	// not the project's nor its builds'.
-	sb, stop, err := l.start(ctx, "cron-"+e.ProjectID, e.Dir, e.Env, e.Internet, e.Limits)
+	sb, stop, err := l.start(ctx, runtime.Spec{ID: "cron-" + e.ProjectID, ProjectDir: e.Dir, Env: e.Env, Limits: e.Limits}, e.Internet)
 	if err != nil {
 		return runtime.Exit{}, err
 	}
@@ -123,12 +173,68 @@ func (l *Local) Exec(ctx context.Context, e ExecSpec, out io.Writer) (runtime.Ex
 	return exit, nil
 }
 
-// start starts sandbox id over dir with its own egress policy; stop ends
+// Start implements Driver: the instance is a sandbox of its own over the
+// release, mounted read-only, with its own tmp and home.
+func (l *Local) Start(ctx context.Context, i InstanceSpec, out io.Writer) (Instance, error) {
+	env := runtime.MergeEnv(i.Env, []string{"PORT=" + strconv.Itoa(i.Port)})
+	sb, stop, err := l.start(ctx, runtime.Spec{ID: i.ID, ProjectDir: i.Dir, ReadOnly: true, Env: env, Limits: i.Limits}, i.Internet)
+	if err != nil {
+		return nil, err
+	}
+	// The instance lives until Stop, not as long as the request that
+	// started it.
+	life, kill := context.WithCancel(context.WithoutCancel(ctx))
+	proc, err := sb.Exec(life, runtime.Command{Argv: []string{"sh", "-c", i.Command}})
+	if err != nil {
+		kill()
+		stop()
+		return nil, fmt.Errorf("%s did not start: %w", i.Command, err)
+	}
+	inst := &localInstance{sb: sb, port: i.Port, kill: kill, done: make(chan struct{})}
+	go func() {
+		exit, err := proc.Wait(life, out, out)
+		if err == nil && sb.OOMKilled() && exit.Signal != "" {
+			err = errOutOfMemory
+		}
+		stop()
+		inst.exit, inst.err = exit, err
+		close(inst.done)
+	}()
+	return inst, nil
+}
+
+var errOutOfMemory = errors.New("it ran out of memory")
+
+type localInstance struct {
+	sb   runtime.Sandbox
+	port int
+	kill context.CancelFunc
+	done chan struct{}
+	exit runtime.Exit // set before done is closed
+	err  error
+}
+
+func (i *localInstance) Dial(ctx context.Context) (net.Conn, error) { return i.sb.Dial(ctx, i.port) }
+func (i *localInstance) Done() <-chan struct{}                      { return i.done }
+
+func (i *localInstance) Exit() (runtime.Exit, error) {
+	<-i.done
+	return i.exit, i.err
+}
+
+func (i *localInstance) Stop() error {
+	i.kill()
+	<-i.done
+	return nil
+}
+
+// start starts the sandbox of spec with its own egress policy; stop ends
 // both.
-func (l *Local) start(ctx context.Context, id, dir string, env []string, internet bool, limits runtime.Limits) (runtime.Sandbox, func(), error) {
+func (l *Local) start(ctx context.Context, spec runtime.Spec, internet bool) (runtime.Sandbox, func(), error) {
 	if err := l.rt.Check(ctx); err != nil {
 		return nil, nil, errs.Unavailable("sandbox_unavailable", "Code cannot run on this server: %v.", err)
 	}
+	id := spec.ID
 	if l.egress != nil {
 		l.egress.SetPolicy(id, egress.Policy{Allow: egress.DefaultAllow, AnyPublic: internet})
 	}
@@ -137,7 +243,8 @@ func (l *Local) start(ctx context.Context, id, dir string, env []string, interne
 			l.egress.Forget(id)
 		}
 	}
-	sb, err := l.rt.Start(ctx, runtime.Spec{ID: id, ProjectDir: dir, Env: env, Egress: l.egress != nil, Limits: limits})
+	spec.Egress = l.egress != nil
+	sb, err := l.rt.Start(ctx, spec)
 	if err != nil {
 		forget()
 		return nil, nil, fmt.Errorf("the sandbox did not start: %w", err)

@@ -43,12 +43,19 @@ const (
 	keepExecutions = 100
 )
 
-// runSpec is what a scheduled release runs, written when it is made.
+// runSpec is what a scheduled or app release runs, written when it is
+// made: what it was deployed with, not what ecode.toml says now.
 type runSpec struct {
 	Run      string `json:"run"`
-	Schedule string `json:"schedule"`
-	TimeZone string `json:"timeZone"`
-	Timeout  int    `json:"timeout"` // seconds; 0: defaultExecTimeout
+	Schedule string `json:"schedule,omitempty"`
+	TimeZone string `json:"timeZone,omitempty"`
+	Timeout  int    `json:"timeout,omitempty"` // seconds; 0: defaultExecTimeout
+	// Apps: autoscale or vm, and how they scale.
+	Target       string `json:"target,omitempty"`
+	MinInstances int    `json:"minInstances,omitempty"`
+	MaxInstances int    `json:"maxInstances,omitempty"`
+	Concurrency  int    `json:"concurrency,omitempty"`
+	HealthPath   string `json:"healthPath,omitempty"`
 }
 
 func (j runSpec) timeout() time.Duration {
@@ -208,7 +215,7 @@ func (s *Service) reschedule(ctx context.Context, projectID string) {
 		s.log.Error("scheduled release", "project_id", projectID, "release_id", live, "err", err)
 		return
 	}
-	sched, err := parseSchedule(j.Schedule, j.TimeZone)
+	sched, err := parseSchedule(j.Schedule, j.TimeZone, s.floor())
 	if err != nil {
 		s.log.Error("scheduled release", "project_id", projectID, "release_id", live, "err", err)
 		return
@@ -254,7 +261,8 @@ func (s *Service) execute(ctx context.Context, projectID, releaseID, source stri
 	row := execRow{ID: store.NewID(), ProjectID: projectID, ReleaseID: &releaseID, Source: source, Status: ExecRunning, StartedAt: now}
 	log := newLog(maxExecLog)
 	s.mu.Lock()
-	_, busy := s.execLogs[projectID]
+	cur, busy := s.execLogs[projectID]
+	busy = busy && !cur.ending
 	if busy && source != "schedule" {
 		s.mu.Unlock()
 		return nil, errs.Conflict("execution_running", "A run is in progress; wait for it to end.")
@@ -278,9 +286,6 @@ func (s *Service) execute(ctx context.Context, projectID, releaseID, source stri
 		go func() {
 			defer s.wg.Done()
 			s.runExecution(row, log)
-			s.mu.Lock()
-			delete(s.execLogs, projectID)
-			s.mu.Unlock()
 		}()
 	}
 	if err != nil {
@@ -294,6 +299,8 @@ func (s *Service) execute(ctx context.Context, projectID, releaseID, source stri
 type execLog struct {
 	id  string
 	log *buildLog
+	// ending: its end is being recorded; the next run may start.
+	ending bool
 }
 
 // runExecution runs row's release in a fresh sandbox over a copy of its
@@ -327,11 +334,25 @@ func (s *Service) runExecution(row execRow, log *buildLog) {
 		fmt.Fprintf(log, "\n%s\n", msg)
 		s.log.Info("scheduled run failed", "project_id", row.ProjectID, "execution_id", row.ID, "status", status, "err", err)
 	}
+	s.mu.Lock()
+	if e := s.execLogs[row.ProjectID]; e.id == row.ID {
+		e.ending = true
+		s.execLogs[row.ProjectID] = e
+	}
+	s.mu.Unlock()
 	if err := finishExecution(dbctx, s.db, row.ID, status, code, msg, log.String(), store.Now()); err != nil {
 		s.log.Error("record scheduled run", "project_id", row.ProjectID, "execution_id", row.ID, "err", err)
 	}
+	s.mu.Lock()
+	if s.execLogs[row.ProjectID].id == row.ID {
+		delete(s.execLogs, row.ProjectID)
+	}
+	s.mu.Unlock()
 	if err := pruneExecutions(dbctx, s.db, row.ProjectID, keepExecutions); err != nil {
 		s.log.Warn("prune scheduled runs", "project_id", row.ProjectID, "err", err)
+	}
+	if status != ExecOK && ctx.Err() == nil { // a stopping server is no failure of the job's
+		s.runFailed(row, status, code, msg)
 	}
 }
 
@@ -420,7 +441,7 @@ func (s *Service) Executions(ctx context.Context, actor *auth.User, projectID st
 	var sched *Schedule
 	if d, err := getDeployment(ctx, s.db, p.ID); err == nil && d.Live != nil && d.Target == Scheduled {
 		if j, err := readJob(s.releaseDir(p.ID, *d.Live)); err == nil {
-			if parsed, err := parseSchedule(j.Schedule, j.TimeZone); err == nil {
+			if parsed, err := parseSchedule(j.Schedule, j.TimeZone, s.floor()); err == nil {
 				sched = &Schedule{Cron: parsed.Cron, TimeZone: parsed.Loc.String(), Sentence: parsed.Sentence, Command: j.Run,
 					Timeout: int(j.timeout() / time.Second), NextRun: parsed.Next(time.Now()).UnixMilli()}
 			}

@@ -34,8 +34,9 @@ var (
 
 // parseSchedule reads spec, a five-field cron expression (which may start
 // with CRON_TZ=Zone) or a sentence such as "every weekday at 9:00", in the
-// time zone tz (empty: UTC). The error names what is wrong.
-func parseSchedule(spec, tz string) (*schedule, error) {
+// time zone tz (empty: UTC). A schedule that would ever run twice within
+// floor is refused. The error names what is wrong.
+func parseSchedule(spec, tz string, floor time.Duration) (*schedule, error) {
 	bad := func(format string, a ...any) error {
 		return errs.Invalid("invalid_deployment", "[deployment] schedule: %s", fmt.Sprintf(format, a...))
 	}
@@ -68,6 +69,9 @@ func parseSchedule(spec, tz string) (*schedule, error) {
 	next, err := cron.ParseStandard(expr)
 	if err != nil {
 		return nil, bad("%q is neither five cron fields (minute hour day month weekday) nor a sentence such as \"every weekday at 9:00\": %v", spec, err)
+	}
+	if gap, ok := shortestGap(next, floor); !ok {
+		return nil, bad("%q runs as often as every %s; this server runs a schedule at most every %s", spec, gap, floor)
 	}
 	if sentence == "" {
 		sentence = describeCron(expr)
@@ -198,4 +202,34 @@ func describeCron(expr string) string {
 		return "Every " + strings.ToUpper(name[:1]) + name[1:] + " " + at
 	}
 	return "On the cron schedule " + expr
+}
+
+// shortestGap looks for two runs of next closer than floor and reports
+// the gap it found. Cron's unit is the minute, so below a minute only
+// @every can be too frequent. Runs are counted in UTC: a change of clocks
+// is not a schedule asking for more. A schedule of every day of every
+// month repeats each week, so a week and a day of runs tell; one that
+// picks days of the month or months, a year and a bit (month ends, leap
+// days).
+func shortestGap(next cron.Schedule, floor time.Duration) (time.Duration, bool) {
+	if every, ok := next.(cron.ConstantDelaySchedule); ok {
+		return every.Delay, every.Delay >= floor
+	}
+	if floor <= time.Minute {
+		return 0, true
+	}
+	const everyDay, everyMonth = 1<<32 - 2, 1<<13 - 2 // bits 1-31, 1-12
+	t := next.Next(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	end := t.AddDate(1, 0, 2)
+	if spec, ok := next.(*cron.SpecSchedule); ok && spec.Dom&everyDay == everyDay && spec.Month&everyMonth == everyMonth {
+		end = t.AddDate(0, 0, 8)
+	}
+	for t.Before(end) && !t.IsZero() {
+		n := next.Next(t)
+		if !n.IsZero() && n.Sub(t) < floor {
+			return n.Sub(t), false
+		}
+		t = n
+	}
+	return 0, true
 }

@@ -34,7 +34,7 @@ func TestParseSchedule(t *testing.T) {
 		{"@every 2s", "", "@every 2s", "Every 2s",
 			time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 1, 0, 0, 2, 0, time.UTC)},
 	} {
-		s, err := parseSchedule(c.spec, c.tz)
+		s, err := parseSchedule(c.spec, c.tz, time.Second)
 		if err != nil {
 			t.Errorf("%q: %v", c.spec, err)
 			continue
@@ -56,9 +56,38 @@ func TestParseSchedule(t *testing.T) {
 		{"CRON_TZ=UTC 0 9 * * *", "Europe/Paris", "disagree"},
 		{"", "", "needs a schedule"},
 	} {
-		_, err := parseSchedule(c.spec, c.tz)
+		_, err := parseSchedule(c.spec, c.tz, time.Second)
 		if err == nil || !strings.Contains(err.Error(), c.names) {
 			t.Errorf("%q in %q: error %v, want one naming %q", c.spec, c.tz, err, c.names)
+		}
+	}
+}
+
+// A schedule that ever runs twice within the floor is refused, wherever
+// in the year its two closest runs fall.
+func TestScheduleFloorGap(t *testing.T) {
+	for _, c := range []struct {
+		spec  string
+		floor time.Duration
+		gap   string // "" when allowed
+	}{
+		{"@every 30s", time.Minute, "30s"},
+		{"@every 1m", time.Minute, ""},
+		{"* * * * *", time.Minute, ""},
+		{"*/2 * * * *", 5 * time.Minute, "2m0s"},
+		{"every 15 minutes", 15 * time.Minute, ""},
+		{"0,30 * * * *", time.Hour, "30m0s"},
+		{"0 */2 * * *", 2 * time.Hour, ""},
+		{"every weekday at 9:00", 24 * time.Hour, ""},
+		// 23:00 on the 31st, then 0:00 on the 1st: only across months.
+		{"0 0,23 1,31 * *", 2 * time.Hour, "1h0m0s"},
+	} {
+		_, err := parseSchedule(c.spec, "Europe/Paris", c.floor)
+		switch {
+		case c.gap == "" && err != nil:
+			t.Errorf("%q at floor %s: %v", c.spec, c.floor, err)
+		case c.gap != "" && (err == nil || !strings.Contains(err.Error(), "every "+c.gap) || !strings.Contains(err.Error(), c.floor.String())):
+			t.Errorf("%q at floor %s: error %v, want one naming %s and the floor", c.spec, c.floor, err, c.gap)
 		}
 	}
 }

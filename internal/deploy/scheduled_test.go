@@ -100,7 +100,6 @@ func TestScheduledDeploy(t *testing.T) {
 			{map[string]any{"target": "scheduled", "run": "sh job.sh", "schedule": "every fortnight"}, "schedule"},
 			{map[string]any{"target": "scheduled", "run": "sh job.sh", "schedule": "0 9 * * *", "timeZone": "Nowhere/Land"}, "timeZone"},
 			{map[string]any{"target": "scheduled", "run": "sh job.sh", "schedule": "0 9 * * *", "timeout": 7200}, "timeout"},
-			{map[string]any{"target": "scheduled", "schedule": "0 9 * * *"}, "run"},
 		} {
 			res := c.Put(t, "/api/projects/"+p.ID+"/deployment/config", bad.cfg).WantError(t, http.StatusBadRequest, "invalid_deployment")
 			if !strings.Contains(string(res.Body), bad.names) {

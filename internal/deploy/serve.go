@@ -30,72 +30,66 @@ type site struct {
 	files     manifest
 }
 
-type cachedSite struct {
-	site *site // nil: nothing deployed there
-	at   time.Time
+type cachedHost struct {
+	projectID string // empty: no such project
+	at        time.Time
 }
 
-// siteTTL bounds how long a host's live release is remembered; a promote
-// in this process forgets at once.
+// siteTTL bounds how long a host's project and a project's live release
+// are remembered; a change in this process forgets at once.
 const siteTTL = 2 * time.Second
 
-// live returns what host serves now, or nil.
-func (s *Service) live(ctx context.Context, owner, slug string) (*site, error) {
+// hostProject returns the id of the project a deployment host names, or "".
+func (s *Service) hostProject(ctx context.Context, owner, slug string) string {
 	key := owner + "/" + slug
 	s.mu.Lock()
 	c, ok := s.hosts[key]
 	s.mu.Unlock()
 	if ok && time.Since(c.at) < siteTTL {
-		return c.site, nil
+		return c.projectID
 	}
-	st, err := s.lookupSite(ctx, owner, slug)
-	if err != nil {
-		return nil, err
+	id := ""
+	if p, err := s.projects.Lookup(ctx, owner, slug); err == nil {
+		id = p.ID
 	}
 	s.mu.Lock()
 	if len(s.hosts) > 10000 {
 		clear(s.hosts)
 	}
-	s.hosts[key] = cachedSite{site: st, at: time.Now()}
+	s.hosts[key] = cachedHost{projectID: id, at: time.Now()}
 	s.mu.Unlock()
-	return st, nil
+	return id
 }
 
-func (s *Service) lookupSite(ctx context.Context, owner, slug string) (*site, error) {
-	p, err := s.projects.Lookup(ctx, owner, slug)
-	if err != nil {
-		return nil, nil // no such project: nothing deployed
-	}
-	d, err := getDeployment(ctx, s.db, p.ID)
-	if err != nil || d.Live == nil || d.Target == Scheduled { // a scheduled job serves nothing
-		return nil, nil
-	}
-	dir := s.releaseDir(p.ID, *d.Live)
+// loadSite reads a static release's manifest, once per release.
+func (s *Service) loadSite(projectID, releaseID string) (*site, error) {
 	s.mu.Lock()
-	st := s.sites[*d.Live]
+	st := s.sites[releaseID]
 	s.mu.Unlock()
 	if st != nil {
 		return st, nil
 	}
+	dir := s.releaseDir(projectID, releaseID)
 	m, err := readManifest(dir)
 	if err != nil {
-		return nil, fmt.Errorf("read live release %s: %w", *d.Live, err)
+		return nil, fmt.Errorf("read live release %s: %w", releaseID, err)
 	}
-	st = &site{releaseID: *d.Live, dir: dir, files: m}
+	st = &site{releaseID: releaseID, dir: dir, files: m}
 	s.mu.Lock()
 	if len(s.sites) > 1000 {
 		clear(s.sites)
 	}
-	s.sites[*d.Live] = st
+	s.sites[releaseID] = st
 	s.mu.Unlock()
 	return st, nil
 }
 
-// forgetHosts drops every remembered host, so the next request reads
-// which release is live.
+// forgetHosts drops what is remembered of hosts and live releases, so the
+// next request reads which release is live.
 func (s *Service) forgetHosts() {
 	s.mu.Lock()
 	clear(s.hosts)
+	clear(s.lives)
 	s.mu.Unlock()
 }
 
@@ -115,16 +109,16 @@ func immutable(name string) bool {
 // ServeSite answers every request to a deployment host.
 func (s *Service) ServeSite(w http.ResponseWriter, r *http.Request) {
 	owner, slug, _ := s.Target(r.Host)
-	st, err := s.live(r.Context(), owner, slug)
-	if err != nil {
-		s.log.ErrorContext(r.Context(), "serve deployment", "host", r.Host, "err", err)
-		sitePage(w, http.StatusServiceUnavailable, "Deployment unavailable", "This site cannot be served right now.")
-		return
-	}
-	if st == nil {
+	id := s.hostProject(r.Context(), owner, slug)
+	if id == "" {
 		sitePage(w, http.StatusNotFound, "Nothing deployed here", "There is no deployment at this address.")
 		return
 	}
+	s.ServeDeployment(w, r, id)
+}
+
+// serveRequest answers one request from a static release.
+func (st *site) serveRequest(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		sitePage(w, http.StatusMethodNotAllowed, "Method not allowed", "A static site answers GET and HEAD.")

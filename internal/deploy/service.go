@@ -18,12 +18,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http/httputil"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"ecode/internal/access"
 	"ecode/internal/auth"
@@ -48,6 +52,16 @@ type Options struct {
 	Keep int
 	// BuildTimeout bounds a build without a timeout of its own; 0: 15 minutes.
 	BuildTimeout time.Duration
+	// Policy is the operator's: the schedules' floor and where failure
+	// webhooks may go (notify.go).
+	Policy Policy
+	// Scale tunes app deployments.
+	Scale ScaleOptions
+	// Registerer, when set, gets the edge's metrics.
+	Registerer prometheus.Registerer
+	// ImageRegistry is where exports say releases' images are:
+	// {ImageRegistry}/ecode/{owner}-{slug}:{release}.
+	ImageRegistry string
 }
 
 // Release is one deploy as the API shows it.
@@ -89,10 +103,16 @@ type Service struct {
 	ctx      context.Context // builds end with it
 	wg       sync.WaitGroup
 
+	edge *httputil.ReverseProxy
+	prom *promMetrics
+
 	mu     sync.Mutex
 	queues map[string]*queue // by project id
-	hosts  map[string]cachedSite
-	sites  map[string]*site    // by release id
+	hosts  map[string]cachedHost
+	lives  map[string]cachedLive // by project id
+	sites  map[string]*site      // by release id
+	apps   map[string]*pool      // by project id: the live app release's
+	stats  map[string]*deployStats
 	crons  map[string]*cronJob // by project id: live scheduled deployments
 	// execLogs are the runs of scheduled deployments in progress, by
 	// project id: at most one each.
@@ -112,6 +132,9 @@ type job struct {
 	cancel      context.CancelFunc
 	cancelledBy string
 	recording   bool
+	// pool is an app release's instances, warmed by the build; they take
+	// traffic once the release is live.
+	pool *pool
 }
 
 // NewService builds the service; builds run until ctx ends. It follows
@@ -126,11 +149,15 @@ func NewService(ctx context.Context, db *store.DB, bus *events.Bus, projects *pr
 	if opts.BuildTimeout == 0 {
 		opts.BuildTimeout = 15 * time.Minute
 	}
+	opts.Scale.fill()
 	s := &Service{db: db, projects: projects, driver: driver, opts: opts, log: slog.Default(), ctx: ctx,
-		queues: map[string]*queue{}, hosts: map[string]cachedSite{}, sites: map[string]*site{},
-		crons: map[string]*cronJob{}, execLogs: map[string]execLog{}}
+		prom:   newPromMetrics(opts.Registerer),
+		queues: map[string]*queue{}, hosts: map[string]cachedHost{}, lives: map[string]cachedLive{}, sites: map[string]*site{},
+		apps: map[string]*pool{}, stats: map[string]*deployStats{}, crons: map[string]*cronJob{}, execLogs: map[string]execLog{}}
+	s.edge = newEdgeProxy(func(err error) { s.log.Warn("deployment request failed", "err", err) })
 	events.Subscribe(bus, func(_ context.Context, e project.Deleted) {
 		s.stopCron(e.ProjectID)
+		s.stopPool(e.ProjectID)
 		_ = os.RemoveAll(filepath.Join(s.opts.DataDir, "releases", e.ProjectID))
 		s.forgetHosts()
 	})
@@ -153,6 +180,9 @@ func (s *Service) Recover(ctx context.Context) error {
 	}
 	_ = os.RemoveAll(s.buildRoot())
 	_ = os.RemoveAll(filepath.Join(s.opts.DataDir, "executions"))
+	if err := s.startApps(ctx); err != nil {
+		return err
+	}
 	return s.startSchedules(ctx)
 }
 
@@ -204,7 +234,7 @@ func (s *Service) deployment(ctx context.Context, p *project.Project) (*Deployme
 	if err != nil {
 		return nil, fmt.Errorf("read deployment: %w", err)
 	}
-	settings, err := readSettings(s.projects.Tree(p))
+	settings, err := readSettings(s.projects.Tree(p), s.floor())
 	if err != nil {
 		// The deployment stands; its settings are shown as they were deployed.
 		settings = Settings{Config: Config{Target: row.Target}}
@@ -231,7 +261,7 @@ func (s *Service) Settings(ctx context.Context, actor *auth.User, projectID stri
 	if err != nil {
 		return Settings{}, err
 	}
-	return readSettings(s.projects.Tree(p))
+	return readSettings(s.projects.Tree(p), s.floor())
 }
 
 // SetConfig writes c as the [deployment] table of the project's ecode.toml
@@ -242,10 +272,10 @@ func (s *Service) SetConfig(ctx context.Context, actor *auth.User, projectID str
 		return Settings{}, err
 	}
 	tree := s.projects.Tree(p)
-	if err := writeConfig(tree, c); err != nil {
+	if err := writeConfig(tree, c, s.floor()); err != nil {
 		return Settings{}, err
 	}
-	return readSettings(tree)
+	return readSettings(tree, s.floor())
 }
 
 // Deploy queues a release of the project. While one waits to build, a
@@ -255,12 +285,9 @@ func (s *Service) Deploy(ctx context.Context, actor *auth.User, projectID string
 	if err != nil {
 		return nil, err
 	}
-	settings, err := readSettings(s.projects.Tree(p))
+	settings, err := readSettings(s.projects.Tree(p), s.floor())
 	if err != nil {
 		return nil, err
-	}
-	if settings.Target != Static && settings.Target != Scheduled {
-		return nil, errs.Invalid("invalid_deployment", "[deployment] target: %s deployments are not available yet; use static or scheduled", settings.Target)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -350,6 +377,7 @@ func (s *Service) build(j *job) {
 		status = Failed
 		fmt.Fprintf(j.log, "\n%s\n", msg)
 		s.log.Info("deploy failed", "project_id", r.ProjectID, "release_id", r.ID, "err", err)
+		s.buildFailed(r, msg, err)
 	}
 	now := store.Now()
 	err = s.db.Tx(dbctx, func(q store.Q) error {
@@ -366,6 +394,13 @@ func (s *Service) build(j *job) {
 		// failed): its folder must not stay behind.
 		s.log.Error("record deploy", "project_id", r.ProjectID, "release_id", r.ID, "err", err)
 		_ = os.RemoveAll(s.releaseDir(r.ProjectID, r.ID))
+	}
+	switch {
+	case (err != nil || status != Ready) && j.pool != nil:
+		j.pool.stop()
+	case err == nil && status == Ready:
+		// The new release's instances take the traffic; the old ones drain.
+		s.swapPool(r.ProjectID, j.pool)
 	}
 	s.forgetHosts()
 	if status == Ready {
@@ -396,7 +431,7 @@ func (s *Service) buildRelease(ctx context.Context, j *job) (string, error) {
 		return fail(err)
 	}
 	tree := s.projects.Tree(p)
-	settings, err := readSettings(tree)
+	settings, err := readSettings(tree, s.floor())
 	if err != nil {
 		return fail(err)
 	}
@@ -457,6 +492,9 @@ func (s *Service) buildRelease(ctx context.Context, j *job) (string, error) {
 			return "The build failed: " + err.Error() + ". The live release is unchanged.", err
 		}
 	}
+	if isApp(settings.Target) {
+		return s.releaseApp(ctx, j, dir, settings, out)
+	}
 	if settings.Target == Scheduled {
 		n, err := publishApp(dir, s.releaseDir(p.ID, r.ID), runSpec{Run: settings.Run, Schedule: settings.Schedule,
 			TimeZone: settings.TimeZone, Timeout: settings.Timeout})
@@ -487,9 +525,24 @@ func (s *Service) Promote(ctx context.Context, actor *auth.User, projectID, id s
 	if _, err := os.Stat(s.releaseDir(p.ID, r.ID)); err != nil {
 		return nil, errs.Conflict("release_not_ready", "Release #%d is no longer kept.", r.Number)
 	}
+	var pl *pool
+	if isApp(r.Target) {
+		// Its instances are ready before it takes traffic.
+		if pl, err = s.newPool(ctx, p.ID, r.ID); err != nil {
+			return nil, err
+		}
+		if err := pl.warm(ctx, io.Discard); err != nil {
+			pl.stop()
+			return nil, errs.Conflict("release_unhealthy", "Release #%d did not start: %v. The live release is unchanged.", r.Number, err)
+		}
+	}
 	if err := setLive(ctx, s.db, p.ID, r.ID, r.Target, store.Now()); err != nil {
+		if pl != nil {
+			pl.stop()
+		}
 		return nil, err
 	}
+	s.swapPool(p.ID, pl)
 	s.forgetHosts()
 	s.reschedule(ctx, p.ID)
 	return s.deployment(ctx, p)

@@ -259,7 +259,8 @@ func (s *Service) newProxy() *httputil.ReverseProxy {
 		ResponseHeaderTimeout: 5 * time.Minute,
 	}
 	return &httputil.ReverseProxy{
-		Transport: transport,
+		BufferPool: &httpx.ProxyBuffers{},
+		Transport:  transport,
 		// Streams (server-sent events, chunked hot-reload channels) are
 		// flushed as they come by ReverseProxy itself; others are buffered.
 		Rewrite: func(pr *httputil.ProxyRequest) {

@@ -12,10 +12,13 @@ import (
 
 // Spec describes the sandbox of one project.
 type Spec struct {
-	ID         string   // unique among running sandboxes: the project id
-	ProjectDir string   // the project's working tree on the host
-	Env        []string // KEY=VALUE added to every command (the project's secrets)
-	Egress     bool     // whether the sandbox may reach the egress proxy
+	ID         string // unique among running sandboxes: the project id
+	ProjectDir string // the project's working tree on the host
+	// ReadOnly mounts ProjectDir read-only and leaves its owner as it is:
+	// a release, which no instance may change.
+	ReadOnly bool
+	Env      []string // KEY=VALUE added to every command (the project's secrets)
+	Egress   bool     // whether the sandbox may reach the egress proxy
 	// CacheDir, when set, is a host folder kept across the project's
 	// sandboxes and mounted at ~/.cache: package and build caches.
 	CacheDir string

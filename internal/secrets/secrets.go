@@ -84,6 +84,8 @@ func (s *Service) ForTeam(ctx context.Context, actor *auth.User, teamID string) 
 var scopes = map[string]struct{ table, key string }{
 	"project": {"project_secrets", "project_id"},
 	"team":    {"team_secrets", "team_id"},
+	// A deployment's overrides of the project's secrets (deployment.go).
+	"deployment": {"deployment_env", "project_id"},
 }
 
 func (sc Scope) table() string { return scopes[sc.kind].table }
@@ -265,6 +267,7 @@ func (s *Service) Routes(rt *httpx.Router) {
 	s.ItemRoutes(rt, "/api/projects/{id}/secrets", func(r *http.Request) (Scope, error) {
 		return s.project(r.Context(), auth.Actor(r), r.PathValue("id"))
 	})
+	s.deploymentRoutes(rt)
 }
 
 // ItemRoutes mounts GET (reveal), PUT and DELETE of prefix/{name} for the

@@ -73,6 +73,9 @@ var needs = map[string]need{
 	"GET /api/projects/{id}/resources": viewer, "GET /api/projects/{id}/sandbox": viewer,
 	"GET /api/projects/{id}/deployment": viewer, "GET /api/projects/{id}/releases/{releaseId}/log": viewer,
 	"GET /api/projects/{id}/deployment/executions": viewer, "GET /api/projects/{id}/deployment/executions/{executionId}/log": viewer,
+	"GET /api/projects/{id}/domains":              viewer,
+	"GET /api/projects/{id}/deployment/instances": viewer, "GET /api/projects/{id}/deployment/metrics": viewer,
+	"GET /api/projects/{id}/deployment/logs": viewer,
 
 	"PUT /api/projects/{id}/files/{path...}": editor, "DELETE /api/projects/{id}/files/{path...}": editor,
 	"POST /api/projects/{id}/mkdir": editor, "POST /api/projects/{id}/move": editor, "POST /api/projects/{id}/upload": editor,
@@ -84,7 +87,12 @@ var needs = map[string]need{
 	"PUT /api/projects/{id}/secrets/{name}": editor, "DELETE /api/projects/{id}/secrets/{name}": editor,
 	"PUT /api/projects/{id}/deployment/config": editor, "POST /api/projects/{id}/deployments": editor,
 	"POST /api/projects/{id}/releases/{releaseId}/promote": editor, "POST /api/projects/{id}/releases/{releaseId}/cancel": editor,
-	"POST /api/projects/{id}/deployment/run": editor,
+	"POST /api/projects/{id}/deployment/run": editor, "GET /api/projects/{id}/deployment/export": editor,
+	"GET /api/projects/{id}/deployment/env": editor, "GET /api/projects/{id}/deployment/env/{name}": editor,
+	"PUT /api/projects/{id}/deployment/env/{name}": editor, "DELETE /api/projects/{id}/deployment/env/{name}": editor,
+	"GET /api/projects/{id}/deployment/webhook": editor, "PUT /api/projects/{id}/deployment/webhook": editor,
+	"DELETE /api/projects/{id}/deployment/webhook": editor, "POST /api/projects/{id}/deployment/webhook/test": editor,
+	"POST /api/projects/{id}/domains": editor, "POST /api/projects/{id}/domains/{domainId}/verify": editor, "DELETE /api/projects/{id}/domains/{domainId}": editor,
 
 	"PATCH /api/projects/{id}": owner, "DELETE /api/projects/{id}": owner, "POST /api/projects/{id}/transfer": owner,
 	"POST /api/projects/{id}/members": owner, "PATCH /api/projects/{id}/members/{userId}": owner,
@@ -210,6 +218,16 @@ func projectFor(t *testing.T, name string, owner, viewer, editor, other *testser
 // access and not from the body's shape.
 func body(route string) any {
 	switch {
+	case strings.Contains(route, "/deployment/env/"):
+		return map[string]string{"value": "v"}
+	case strings.HasSuffix(route, "/deployment/webhook"):
+		return map[string]string{"url": "http://127.0.0.1:9/hook"} // refused at once: no test server allows loopback by default
+	case strings.HasSuffix(route, "/deployment/webhook/test"):
+		return map[string]string{}
+	case strings.HasSuffix(route, "/domains/{domainId}/verify"):
+		return map[string]string{}
+	case strings.HasSuffix(route, "/domains"):
+		return map[string]string{"name": "shop.example.test"}
 	case strings.Contains(route, "/secrets/"):
 		return map[string]string{"value": "v"}
 	case strings.HasSuffix(route, "/move"):

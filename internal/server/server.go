@@ -26,6 +26,8 @@ import (
 	"ecode/internal/collab"
 	"ecode/internal/config"
 	"ecode/internal/deploy"
+	"ecode/internal/deploy/docker"
+	"ecode/internal/domain"
 	"ecode/internal/events"
 	"ecode/internal/httpx"
 	"ecode/internal/membership"
@@ -55,6 +57,7 @@ type Server struct {
 	Projects *project.Service
 	Runs     *run.Service
 	Deploys  *deploy.Service
+	Domains  *domain.Service
 	Router   *httpx.Router
 	handler  http.Handler
 	driver   *bwrap.Driver
@@ -165,8 +168,23 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		ToolCacheRoot: filepath.Join(cfg.DataDir, "toolcache"),
 		Reachable:     reachable, SSHKey: core.SSHKeys.Private, Secrets: vault.Env, Access: roles,
 	})
-	deploys := deploy.NewService(bgctx, db, bus, projects, deploy.NewLocal(driver, proxy), deploy.Options{
-		DataDir: cfg.DataDir, Domain: cfg.DeployDomain, PublicURL: cfg.PublicURL, Secrets: vault.Env,
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	hookNets, err := cfg.WebhookNets()
+	if err != nil {
+		return fail(err)
+	}
+	var builder deploy.Driver = deploy.NewLocal(driver, proxy)
+	if cfg.DeployDriver == "docker" {
+		if builder, err = docker.New(ctx, cfg.DockerHost, slog.Default()); err != nil {
+			return fail(err)
+		}
+	}
+	deploys := deploy.NewService(bgctx, db, bus, projects, builder, deploy.Options{
+		DataDir: cfg.DataDir, Domain: cfg.DeployDomain, PublicURL: cfg.PublicURL, Secrets: vault.DeploymentEnv,
+		Policy: deploy.Policy{MinInterval: cfg.MinSchedule, WebhookAddr: egress.Reachable(hookNets), Keys: core.Keyring},
+		Scale:  deploy.ScaleOptions{StableWindow: cfg.DeployIdle}, Registerer: reg,
+		ImageRegistry: cfg.ImageRegistry,
 	})
 	if err := deploys.Recover(ctx); err != nil {
 		return fail(err)
@@ -179,6 +197,14 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	logins := oauth.NewService(db, accounts, audits, oauthOptions(cfg))
 	passkeys := passkey.NewService(db, accounts, audits, cfg.PasskeyOrigin)
 	live := collab.NewService(bus, projects, collab.Options{MaxFile: cfg.MaxFileBytes})
+	domainOpts, err := domainOptions(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	domains, err := domain.NewService(db, bus, projects, deploys, audits, domainOpts)
+	if err != nil {
+		return fail(err)
+	}
 	s := &Server{
 		Config:   cfg,
 		DB:       db,
@@ -186,13 +212,12 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		Projects: projects,
 		Runs:     runs,
 		Deploys:  deploys,
+		Domains:  domains,
 		Router:   httpx.NewRouter(),
 		driver:   driver,
 		stop:     cancel,
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	health := monitor.NewHealth(reg,
 		monitor.Check{Name: "db", Run: db.PingContext},
 		monitor.DiskCheck(cfg.DataDir, 100<<20),
@@ -206,6 +231,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	s.Projects.Routes(s.Router)
 	s.Runs.Routes(s.Router)
 	deploys.Routes(s.Router)
+	domains.Routes(s.Router)
 	core.SSHKeys.Routes(s.Router)
 	vault.Routes(s.Router)
 	teams.Routes(s.Router)
@@ -233,11 +259,14 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	h = httpx.CrossOrigin(h)
 	h = httpx.SecurityHeaders(httpx.Security{HTTPS: cfg.SecureCookies(), PreviewOrigin: cfg.PreviewOrigin()})(h)
 	h = previews(runs, h)
-	h = sites(deploys, h)
 	// Previews too: they share the listener.
 	h = httpx.BodyTimeout(cfg.ReadTimeout, h)
 	proxies, _ := cfg.Proxies() // checked by cfg.Validate
-	s.handler = httpx.Observe(httpx.NewMetrics(reg), slog.Default(), proxies, h)
+	h = httpx.Observe(httpx.NewMetrics(reg), slog.Default(), proxies, h)
+	// Deployments ahead of the platform's own middleware: the edge counts
+	// and logs what it serves itself, per deployment.
+	h = sites(deploys, domains, httpx.BodyTimeout(cfg.ReadTimeout, http.HandlerFunc(deploys.ServeSite)), h)
+	s.handler = domains.Challenges(h) // ACME asks on the domain's name, before it serves anything
 
 	s.bg.Go(func() { s.Auth.Run(bgctx) })
 	s.bg.Go(func() { s.Runs.Run(bgctx) })
@@ -263,12 +292,17 @@ func previews(runs *run.Service, next http.Handler) http.Handler {
 	})
 }
 
-// sites sends requests for a deployment host to its live release, served
-// by the platform without its routes or session.
-func sites(deploys *deploy.Service, next http.Handler) http.Handler {
+// sites sends requests for a deployment host, or a project's custom
+// domain, to its live release, served by the platform without its routes
+// or session.
+func sites(deploys *deploy.Service, domains *domain.Service, site, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, _, ok := deploys.Target(r.Host); ok {
-			deploys.ServeSite(w, r)
+			site.ServeHTTP(w, r)
+			return
+		}
+		if domains.Claims(r) {
+			domains.ServeHTTP(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -282,6 +316,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Close() error {
 	s.stop()
 	s.bg.Wait()
+	s.Domains.Close()
 	if err := s.driver.Close(); err != nil {
 		slog.Warn("close sandbox driver", "err", err)
 	}
@@ -311,8 +346,13 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	if ready != nil {
 		ready(ln.Addr())
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
+	stopTLS, err := s.serveTLS(errc)
+	if err != nil {
+		_ = hs.Close()
+		return err
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -322,6 +362,9 @@ func (s *Server) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	defer cancel()
 	if err := hs.Shutdown(shutdown); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := stopTLS(shutdown); err != nil {
+		return fmt.Errorf("shutdown https: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -81,6 +81,19 @@ func WithOpenAI(baseURL, model string) Option {
 	return func(c *config.Config) { c.OpenAIURL, c.AIModel = baseURL, model }
 }
 
+// WithDeployIdle stops an idle autoscale instance after d.
+func WithDeployIdle(d time.Duration) Option { return func(c *config.Config) { c.DeployIdle = d } }
+
+// WithMinSchedule sets the shortest interval a schedule may ask for
+// (test servers allow 1s).
+func WithMinSchedule(d time.Duration) Option { return func(c *config.Config) { c.MinSchedule = d } }
+
+// WithWebhookPrivate lets failure webhooks reach the CIDRs (such as
+// 127.0.0.1/32, for a receiver the test starts).
+func WithWebhookPrivate(cidrs ...string) Option {
+	return func(c *config.Config) { c.WebhookPrivate = strings.Join(cidrs, ",") }
+}
+
 // WithMasterKey seals with key (base64 of 32 bytes).
 func WithMasterKey(key string) Option { return func(c *config.Config) { c.MasterKey = key } }
 
@@ -123,6 +136,8 @@ func New(t testing.TB, e testdb.Engine, opts ...Option) *Server {
 	}
 	cfg.DatabaseURL = e.URL(t)
 	cfg.GoCachePrewarm = false // minutes of compiling: only the tests that want it ask for it
+	// Scheduled deployments are tested on schedules of seconds.
+	cfg.MinSchedule = time.Second
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -98,8 +98,12 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, etc, hostRun string) [
 	if spec.ToolCacheDir != "" {
 		a = append(a, "--ro-bind", spec.ToolCacheDir, runtime.ToolCache)
 	}
+	bind := "--bind"
+	if spec.ReadOnly {
+		bind = "--ro-bind"
+	}
 	a = append(a,
-		"--bind", spec.ProjectDir, runtime.ProjectDir,
+		bind, spec.ProjectDir, runtime.ProjectDir,
 		"--ro-bind", binary, agentPath,
 		"--bind", hostRun, runDir,
 		"--remount-ro", "/",

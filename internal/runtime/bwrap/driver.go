@@ -278,8 +278,10 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 	uid := -1
 	if d.root {
 		uid = runtime.SandboxUID(spec.ID)
-		if err := chownTree(spec.ProjectDir, uid); err != nil {
-			return nil, fmt.Errorf("hand the project to its sandbox: %w", err)
+		if !spec.ReadOnly {
+			if err := chownTree(spec.ProjectDir, uid); err != nil {
+				return nil, fmt.Errorf("hand the project to its sandbox: %w", err)
+			}
 		}
 		// What is inside the cache the sandbox wrote itself; only the folder
 		// may still be the server's.

@@ -9,14 +9,19 @@ import type { Deployment, Release } from "@/lib/api";
 import { timeAgo } from "@/lib/format";
 import { useEditorTabs, useProjectSession } from "@/workspace/model";
 import { BuildLog } from "./BuildLog";
+import { DeploymentEnv } from "./DeploymentEnv";
 import { DeploySettings } from "./DeploySettings";
+import { Domains } from "./Domains";
+import { ExportMenu } from "./ExportMenu";
+import { LiveApp } from "./LiveApp";
 import { inProgress, useDeployment } from "./queries";
 import { ReleaseList } from "./ReleaseList";
 import { ScheduledRuns } from "./ScheduledRuns";
+import { Webhook } from "./Webhook";
 
 /**
- * The Deploy tab: the live site's address (or a scheduled job's runs), the type and its settings, Deploy,
- * the build as it happens, and the releases.
+ * The Deploy tab: the live site's address (or a scheduled job's runs, or an app's instances, traffic and logs),
+ * the type and its settings, Deploy, the build as it happens, and the releases.
  */
 export function DeployPane() {
   const { project, canEdit, viewOnly } = useProjectSession();
@@ -40,6 +45,7 @@ export function DeployPane() {
     <div className="grid h-full content-start gap-5 overflow-auto p-3 text-[13px]" data-testid="deploy-pane">
       <LiveSite deployment={deployment} releases={releases} />
       {deployment?.target === "scheduled" && <ScheduledRuns projectId={project.id} canRun={canEdit} />}
+      {(deployment?.target === "autoscale" || deployment?.target === "vm") && <LiveApp projectId={project.id} />}
       {configError && <ConfigProblem message={configError} />}
       <DeploySettings
         projectId={project.id}
@@ -54,6 +60,10 @@ export function DeployPane() {
       {releases.length > 0 && (
         <ReleaseList projectId={project.id} releases={releases} shown={shown?.id ?? null} onShowLog={setPicked} canPromote={canEdit} />
       )}
+      <Domains projectId={project.id} canEdit={canEdit} />
+      {canEdit && <ExportMenu projectId={project.id} target={state.data.config?.target} />}
+      {canEdit && <DeploymentEnv projectId={project.id} />}
+      {canEdit && <Webhook projectId={project.id} />}
     </div>
   );
 }

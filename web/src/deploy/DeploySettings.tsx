@@ -2,7 +2,6 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { RadioGroup } from "radix-ui";
 import { Check, Rocket, Save } from "lucide-react";
 import { useState, type SyntheticEvent } from "react";
-import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
 import { Spinner } from "@/components/ui/spinner";
@@ -20,8 +19,25 @@ type Draft = {
   timeZone: string;
   /** Seconds, as typed. */
   timeout: string;
+  /** Whole numbers, as typed; empty takes the default. */
+  minInstances: string;
+  maxInstances: string;
+  concurrency: string;
+  healthPath: string;
 };
-const draftKeys = ["target", "build", "publicDir", "run", "schedule", "timeZone", "timeout"] as const;
+const draftKeys = [
+  "target",
+  "build",
+  "publicDir",
+  "run",
+  "schedule",
+  "timeZone",
+  "timeout",
+  "minInstances",
+  "maxInstances",
+  "concurrency",
+  "healthPath",
+] as const;
 type Problems = Partial<Record<keyof Draft | "form", string>>;
 
 /** Commands, folders and schedules are typed as code: no autocorrect, monospaced. */
@@ -50,17 +66,29 @@ export function DeploySettings({ projectId, config, blocked, ahead, onDeployed }
     schedule: config.schedule ?? "",
     timeZone: config.timeZone ?? "",
     timeout: config.timeout ? String(config.timeout) : "",
+    minInstances: config.minInstances ? String(config.minInstances) : "",
+    maxInstances: config.maxInstances ? String(config.maxInstances) : "",
+    concurrency: config.concurrency ? String(config.concurrency) : "",
+    healthPath: config.healthPath ?? "",
   };
   const draft: Draft = { ...saved, ...edits };
   const dirty = draftKeys.some((k) => draft[k] !== saved[k]);
   const [problems, setProblems] = useState<Problems>({});
   const save = useMutation({
-    mutationFn: () => api.saveDeploymentConfig(projectId, { ...config, ...draft, timeout: Number(draft.timeout) || 0 }),
+    mutationFn: () =>
+      api.saveDeploymentConfig(projectId, {
+        ...config,
+        ...draft,
+        timeout: whole(draft.timeout),
+        minInstances: whole(draft.minInstances),
+        maxInstances: whole(draft.maxInstances),
+        concurrency: whole(draft.concurrency),
+      }),
     onSuccess: (saved) => {
       qc.setQueryData<DeploymentState>(deploymentKey(projectId), (d) => d && { ...d, config: saved });
       setEdits({});
     },
-    onError: (err) => setProblems(problemsOf(err)),
+    onError: (err) => setProblems(problemsOf(err, draft.target)),
   });
   const deploy = useDeploy(projectId);
 
@@ -103,7 +131,6 @@ export function DeploySettings({ projectId, config, blocked, ahead, onDeployed }
             <RadioGroup.Item
               key={t.id}
               value={t.id}
-              disabled={!t.available}
               aria-label={t.name}
               aria-describedby={`target-${t.id}-what`}
               className={cn(
@@ -114,10 +141,7 @@ export function DeploySettings({ projectId, config, blocked, ahead, onDeployed }
             >
               <t.icon className="mt-0.5 size-4 shrink-0 text-muted-foreground" aria-hidden />
               <span className="grid min-w-0 flex-1 gap-0.5 pr-4">
-                <span className="flex flex-wrap items-center gap-x-1.5 font-medium">
-                  {t.name}
-                  {!t.available && <Badge className="px-1.5 py-0 font-normal whitespace-nowrap">Coming soon</Badge>}
-                </span>
+                <span className="font-medium">{t.name}</span>
                 <span id={`target-${t.id}-what`} className="text-xs text-muted-foreground">
                   {t.what}
                 </span>
@@ -133,6 +157,8 @@ export function DeploySettings({ projectId, config, blocked, ahead, onDeployed }
 
       {draft.target === "scheduled" ? (
         <ScheduledFields draft={draft} config={config} problems={problems} blocked={blocked} set={set} />
+      ) : draft.target === "autoscale" || draft.target === "vm" ? (
+        <AppFields draft={draft} problems={problems} blocked={blocked} set={set} />
       ) : (
         <fieldset className="grid gap-3" disabled={!!blocked}>
           <legend className="mb-2 text-sm font-semibold">Static site</legend>
@@ -257,7 +283,7 @@ function ScheduledFields({ draft, config, problems, blocked, set }: ScheduledFie
         }
         onChange={(e) => set({ schedule: e.target.value })}
       />
-      <div className="grid gap-3 @md/tools:grid-cols-2">
+      <div className="grid items-start gap-3 @md/tools:grid-cols-2">
         <Field
           label="Time zone"
           value={draft.timeZone}
@@ -282,26 +308,135 @@ function ScheduledFields({ draft, config, problems, blocked, set }: ScheduledFie
   );
 }
 
-/** What the pane can tell before asking the server: the public folder stays inside the project; a timeout is seconds. */
-function check(d: Draft): Problems {
-  const dir = d.publicDir.trim();
-  if (d.target !== "scheduled" && (dir.startsWith("/") || dir.split("/").includes(".."))) {
-    return { publicDir: "A folder inside the project, like dist or public." };
-  }
-  if (d.target === "scheduled") {
-    const t = d.timeout.trim();
-    if (t !== "" && !/^\d+$/.test(t)) return { timeout: "A whole number of seconds, at most 3600." };
-    if (d.run.trim() === "") return { run: "The command each run starts." };
-    if (d.schedule.trim() === "") return { schedule: "When it runs, like every weekday at 9:00." };
-  }
-  return {};
+/** An app's settings: what starts each instance, how many run, and when one may take traffic. */
+function AppFields({ draft, problems, blocked, set }: Omit<ScheduledFieldsProps, "config">) {
+  const vm = draft.target === "vm";
+  const number = { inputMode: "numeric", autoComplete: "off" } as const;
+  return (
+    <fieldset className="grid gap-3" disabled={!!blocked}>
+      <legend className="mb-2 text-sm font-semibold">{vm ? "Reserved VM" : "Autoscale"}</legend>
+      <BuildCommand draft={draft} problems={problems} set={set}>
+        Runs once per deploy, in a fresh sandbox; every instance starts from its result. Leave it empty when nothing
+        needs building.
+      </BuildCommand>
+      <Field
+        label="Run command"
+        value={draft.run}
+        placeholder="npm start"
+        {...commandInput}
+        error={problems.run}
+        hint={
+          vm
+            ? "Runs on each instance, always on, and starts again after a growing pause if it ends. A server listens on $PORT; the release's files are read-only to it."
+            : "Starts each instance, with the project's secrets. It listens on $PORT; the release's files are read-only to it."
+        }
+        onChange={(e) => set({ run: e.target.value })}
+      />
+      {vm ? (
+        <Field
+          label="Instances"
+          value={draft.maxInstances}
+          placeholder="1"
+          {...number}
+          error={problems.maxInstances}
+          hint="How many run at all times, each with its own copy of the app; default 1."
+          onChange={(e) => set({ maxInstances: e.target.value })}
+        />
+      ) : (
+        <div className="grid items-start gap-3 @md/tools:grid-cols-3">
+          <Field
+            label="Min instances"
+            value={draft.minInstances}
+            placeholder="0"
+            {...number}
+            error={problems.minInstances}
+            hint="Kept running when idle. 0 scales to zero: the next request starts one."
+            onChange={(e) => set({ minInstances: e.target.value })}
+          />
+          <Field
+            label="Max instances"
+            value={draft.maxInstances}
+            placeholder="3"
+            {...number}
+            error={problems.maxInstances}
+            hint="The most that run at once; default 3, at most 100."
+            onChange={(e) => set({ maxInstances: e.target.value })}
+          />
+          <Field
+            label="Concurrency"
+            value={draft.concurrency}
+            placeholder="80"
+            {...number}
+            error={problems.concurrency}
+            hint="Requests in flight on each before another starts; default 80."
+            onChange={(e) => set({ concurrency: e.target.value })}
+          />
+        </div>
+      )}
+      <Field
+        label="Health path"
+        value={draft.healthPath}
+        placeholder="/health"
+        {...commandInput}
+        error={problems.healthPath}
+        hint="A path that must answer 2xx or 3xx before an instance takes traffic. Empty: the port opening is enough."
+        onChange={(e) => set({ healthPath: e.target.value })}
+      />
+      {vm && (
+        <p className="text-xs text-muted-foreground">
+          A background worker that opens no port, such as a bot or a queue consumer, is fine too: leave the health path
+          empty.
+        </p>
+      )}
+    </fieldset>
+  );
 }
 
+/** A whole number as typed, or 0 (the default) when empty. */
+const whole = (typed: string) => Number(typed.trim()) || 0;
+const isWhole = (typed: string) => /^\d*$/.test(typed.trim());
+
+/** What the pane can tell before asking the server: folders inside the project, whole numbers in range, a command to run. */
+function check(d: Draft): Problems {
+  const dir = d.publicDir.trim();
+  switch (d.target) {
+    case "static":
+      if (dir.startsWith("/") || dir.split("/").includes("..")) {
+        return { publicDir: "A folder inside the project, like dist or public." };
+      }
+      return {};
+    case "scheduled":
+      if (!isWhole(d.timeout)) return { timeout: "A whole number of seconds, at most 3600." };
+      if (d.run.trim() === "") return { run: "The command each run starts." };
+      if (d.schedule.trim() === "") return { schedule: "When it runs, like every weekday at 9:00." };
+      return {};
+    case "autoscale":
+    case "vm":
+      if (d.run.trim() === "") return { run: "The command that starts the app, like npm start." };
+      if (!isWhole(d.minInstances)) return { minInstances: "A whole number: 0 scales to zero." };
+      if (!isWhole(d.maxInstances) || whole(d.maxInstances) > 100) return { maxInstances: "A whole number, at most 100." };
+      if (!isWhole(d.concurrency) || whole(d.concurrency) > 1000) return { concurrency: "A whole number, at most 1000." };
+      if (d.target === "autoscale" && d.maxInstances.trim() !== "" && whole(d.minInstances) > whole(d.maxInstances)) {
+        return { minInstances: "At most the max instances." };
+      }
+      if (d.healthPath.trim() !== "" && !/^\/\S*$/.test(d.healthPath.trim())) return { healthPath: "A path such as /health." };
+      return {};
+  }
+}
+
+/** The settings each type's form shows: a refusal naming one of them is shown beside it, any other above the buttons. */
+const shownFields: Record<DeployTarget, readonly (keyof Draft)[]> = {
+  static: ["target", "build", "publicDir"],
+  scheduled: ["target", "build", "run", "schedule", "timeZone", "timeout"],
+  autoscale: ["target", "build", "run", "minInstances", "maxInstances", "concurrency", "healthPath"],
+  vm: ["target", "build", "run", "maxInstances", "healthPath"],
+};
+
 /** The server's refusal, beside the field its message names. */
-function problemsOf(err: unknown): Problems {
+function problemsOf(err: unknown, target: DeployTarget): Problems {
   const message = errorMessage(err);
   const key = err instanceof ApiError && err.code === "invalid_deployment" ? /^\[deployment\] (\w+):/.exec(message)?.[1] : undefined;
-  const fields: string[] = [...draftKeys];
+  const fields: readonly string[] = shownFields[target];
   if (key && fields.includes(key)) return { [key]: message };
   return { form: `Couldn't save the settings: ${message}` };
 }

@@ -6,8 +6,6 @@ export interface TargetInfo {
   icon: LucideIcon;
   name: string;
   what: string;
-  /** Whether this server can deploy it yet. */
-  available: boolean;
 }
 
 /** The four kinds of deployment, in the order the pane offers them. */
@@ -17,27 +15,23 @@ export const targets: TargetInfo[] = [
     icon: FileCode2,
     name: "Static",
     what: "HTML, CSS and JavaScript served as files, for sites with no server.",
-    available: true,
   },
   {
     id: "autoscale",
     icon: Cloud,
     name: "Autoscale",
     what: "A web server that scales with its traffic, down to nothing when idle.",
-    available: false,
   },
   {
     id: "vm",
     icon: Server,
     name: "Reserved VM",
     what: "A server that is always on, for bots, websockets and background work.",
-    available: false,
   },
   {
     id: "scheduled",
     icon: CalendarClock,
     name: "Scheduled",
     what: "A command that runs on a schedule, like a cron job.",
-    available: true,
   },
 ];

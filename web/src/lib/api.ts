@@ -116,7 +116,7 @@ export type AgentCheckpoint = Schemas["AgentCheckpoint"];
  * a deploy does with it: install and serves are read-only, ignored when sent back.
  */
 export type DeploymentConfig = Schemas["DeploymentConfig"];
-/** What kind of deployment: static and scheduled are built so far, the others are coming. */
+/** What kind of deployment: static files, an autoscaled app, always-on instances (vm), or a scheduled job. */
 export type DeployTarget = NonNullable<DeploymentConfig["target"]>;
 /** One build of the project, from a checkpoint (commit, empty while queued) into an immutable release. */
 export type Release = Schemas["Release"];
@@ -128,6 +128,26 @@ export type DeploymentState = paths["/api/projects/{id}/deployment"]["get"]["res
 export type Execution = Schemas["Execution"];
 /** A live scheduled deployment's schedule, in cron and in words, and when it next runs. */
 export type Schedule = Schemas["Schedule"];
+/** One running copy of an autoscale or vm deployment's live release, behind the edge. */
+export type Instance = Schemas["Instance"];
+/** What an autoscale or vm deployment aims at: its bounds, the instances wanted now, whether it crash-loops. */
+export type Scale = Schemas["Scale"];
+/** One step of the edge's counts for a deployment's traffic. */
+export type MetricPoint = Schemas["MetricPoint"];
+type MetricsQuery = NonNullable<paths["/api/projects/{id}/deployment/metrics"]["get"]["parameters"]["query"]>;
+export type MetricsWindow = NonNullable<MetricsQuery["window"]>;
+/** A line of a deployment's runtime log: an instance's output, the edge's access line, or the platform's note. */
+export type LogLine = Schemas["LogLine"];
+/** A project's failure webhook: where failed scheduled runs and builds are posted, signed. */
+export type Webhook = Schemas["Webhook"];
+/** One event posted to a webhook, as its last try left it. */
+export type WebhookDelivery = Schemas["WebhookDelivery"];
+/** A custom domain of a project: the DNS record that points it here, its proof, and its certificate. */
+export type CustomDomain = Schemas["Domain"];
+/** The deployment's environment: its overrides, and the project's and team's secrets it inherits (names only). */
+export type DeploymentEnv = paths["/api/projects/{id}/deployment/env"]["get"]["responses"]["200"]["content"]["application/json"];
+/** Narrows the runtime log: text to hold, whose lines, and lines older than a seq (paging back). */
+export type LogQuery = NonNullable<paths["/api/projects/{id}/deployment/logs"]["get"]["parameters"]["query"]>;
 
 /** A change to the project's agent runs, as the socket tells it. */
 export type AgentEvent =
@@ -227,6 +247,15 @@ function teamAuditUrl(team: string, filter: TeamAuditFilter, format?: "csv" | "j
   if (format) params.set("format", format);
   const query = params.toString();
   return `${teamPath(team)}/audit${query ? `?${query}` : ""}`;
+}
+
+function deploymentLogsUrl(id: string, query: LogQuery): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== "") params.set(key, String(value));
+  }
+  const q = params.toString();
+  return `${projectPath(id)}/deployment/logs${q ? `?${q}` : ""}`;
 }
 
 export const api = {
@@ -467,6 +496,49 @@ export const api = {
   /** 409 execution_running while a run is going: runs never overlap. */
   runNow: (id: string) =>
     request<{ execution: Execution }>("POST", `${projectPath(id)}/deployment/run`, { json: {} }).then((r) => r.execution),
+  /** An autoscale or vm deployment's instances and scaling (none for the other types). */
+  instances: (id: string) => request<{ instances: Instance[]; scale: Scale }>("GET", `${projectPath(id)}/deployment/instances`),
+  /** The edge's counts over the window, oldest first, a point per stepMs (zeros where there was no traffic). */
+  metrics: (id: string, window: MetricsWindow) =>
+    request<{ stepMs: number; points: MetricPoint[] }>("GET", `${projectPath(id)}/deployment/metrics?window=${window}`),
+  /** The runtime log, newest last. */
+  deploymentLogs: (id: string, query: LogQuery) =>
+    request<{ lines: LogLine[] }>("GET", deploymentLogsUrl(id, query)).then((r) => r.lines),
+  /** Server-sent events: the matching lines so far, then each new one, each a "line" event with a LogLine. */
+  deploymentLogsUrl: (id: string, query: LogQuery) => deploymentLogsUrl(id, query),
+  deploymentEnv: (id: string) => request<DeploymentEnv>("GET", `${projectPath(id)}/deployment/env`),
+  revealDeploymentEnv: (id: string, name: string) =>
+    request<{ value: string }>("GET", `${projectPath(id)}/deployment/env/${encodeURIComponent(name)}`).then((r) => r.value),
+  setDeploymentEnv: (id: string, name: string, value: string) =>
+    request<void>("PUT", `${projectPath(id)}/deployment/env/${encodeURIComponent(name)}`, { json: { value } }),
+  deleteDeploymentEnv: (id: string, name: string) =>
+    request<void>("DELETE", `${projectPath(id)}/deployment/env/${encodeURIComponent(name)}`),
+  webhook: (id: string) =>
+    request<{ webhook: Webhook | null; deliveries: WebhookDelivery[] }>("GET", `${projectPath(id)}/deployment/webhook`),
+  /** The signing secret comes back the first time, or with rotateSecret: the one time it is shown. 400 invalid_webhook_url. */
+  setWebhook: (id: string, url: string, rotateSecret = false) =>
+    request<{ webhook: Webhook; secret: string | null }>("PUT", `${projectPath(id)}/deployment/webhook`, {
+      json: { url, rotateSecret },
+    }),
+  deleteWebhook: (id: string) => request<void>("DELETE", `${projectPath(id)}/deployment/webhook`),
+  /** Posts one webhook.test event now and answers how it went. */
+  testWebhook: (id: string) =>
+    request<{ delivery: WebhookDelivery }>("POST", `${projectPath(id)}/deployment/webhook/test`, { json: {} }).then(
+      (r) => r.delivery,
+    ),
+
+  // Custom domains
+  domains: (id: string) => request<{ domains: CustomDomain[] }>("GET", `${projectPath(id)}/domains`).then((r) => r.domains),
+  /** 400 invalid_domain; 409 domain_taken. */
+  addDomain: (id: string, name: string) =>
+    request<{ domain: CustomDomain }>("POST", `${projectPath(id)}/domains`, { json: { name } }).then((r) => r.domain),
+  /** The server fetches the proof from the name now; 409 domain_unverified says what it saw. */
+  verifyDomain: (id: string, domainId: string) =>
+    request<{ domain: CustomDomain }>("POST", `${projectPath(id)}/domains/${encodeURIComponent(domainId)}/verify`, {
+      json: {},
+    }).then((r) => r.domain),
+  removeDomain: (id: string, domainId: string) =>
+    request<void>("DELETE", `${projectPath(id)}/domains/${encodeURIComponent(domainId)}`),
 
   // Members and invite links (invites are listed to the owner only)
   members: (id: string) => request<{ members: Member[]; invites?: Invite[] }>("GET", `${projectPath(id)}/members`),

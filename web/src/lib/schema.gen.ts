@@ -4497,7 +4497,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_deployment: the message names the bad key */
+                /** @description invalid_deployment: the message names the bad key; a schedule that would run more often than the server allows (ECODE_MIN_SCHEDULE_INTERVAL, a minute by default) names that floor */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4732,6 +4732,794 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/deployment/env": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The deployment's environment by name, for editors: its own overrides (values read one at a time), and the project's and team's secrets it inherits. A deploy gets the project's secrets with the overrides replacing same-named ones and adding the rest; a change applies from the next deploy (for a scheduled deployment, from its next run). The workspace's runs and shells never see the overrides */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Names, without values */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            overrides: components["schemas"]["Secret"][];
+                            /** @description The project's secrets, inherited unless overridden */
+                            secrets: components["schemas"]["Secret"][];
+                            /** @description For a team's project: the team's secrets, inherited unless the project or an override has the name */
+                            teamSecrets: components["schemas"]["Secret"][];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/deployment/env/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** Reveal one override's value (editors; recorded in the audit log) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The value */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name?: string;
+                            value?: string;
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        /** Set an override (sealed like a secret; editors): deploys get it instead of the project's secret of the same name, from the next deploy or scheduled run */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        value: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Set */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description invalid_name, invalid_value */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        /** Remove an override (editors): deploys get the project's secret of that name again, if it has one */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/deployment/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The project's failure webhook (null when none is set) and its latest deliveries (the last 20), newest first; editors. A failed or timed-out scheduled run (execution.failed) and a failed build (release.failed) are posted as JSON {type, timestamp, data}, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature), tried up to 4 times with growing pauses (1 s, 4 s, 16 s) on no answer, 408, 429 or 5xx */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The webhook and its deliveries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            webhook: components["schemas"]["Webhook"] | null;
+                            deliveries: components["schemas"]["WebhookDelivery"][];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        /** Set the webhook's URL (editors). The first time, or with rotateSecret, the platform makes a signing secret (whsec_...) and answers it: the one time it is shown. Only public addresses are sent to, unless the operator allows private networks (ECODE_WEBHOOK_ALLOW_PRIVATE) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url: string;
+                        rotateSecret?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description The webhook, and its new secret when one was made */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            webhook: components["schemas"]["Webhook"];
+                            /** @description The signing secret, shown this once; null when the secret was kept */
+                            secret: string | null;
+                        };
+                    };
+                };
+                /** @description invalid_webhook_url */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                /** @description webhooks_unavailable: the server has no key to seal the secret with */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Remove the webhook (editors); its deliveries stay listed */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+                /** @description webhook_not_found, or the project */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/deployment/webhook/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send test: post one webhook.test event now, once, signed like the others, and answer how it went (also listed in the deliveries); editors */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description The delivery, delivered or failed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            delivery: components["schemas"]["WebhookDelivery"];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                /** @description webhook_not_found, or the project */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/deployment/instances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The instances of the project's live autoscale or vm deployment (empty for the other types): each one's state, release, requests in flight, restarts and last exit; with the scaling the deployment aims at. For anyone who may read the project */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Instances */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            instances: components["schemas"]["Instance"][];
+                            scale: components["schemas"]["Scale"];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/deployment/metrics": {
+        parameters: {
+            query?: {
+                window?: "15m" | "1h" | "6h" | "24h";
+            };
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The deployment's traffic as counted by the edge, in steps over the window (oldest first; steps with no traffic are present with zeros): requests, status classes, p50/p95 latency, instances; for anyone who may read the project */
+        get: {
+            parameters: {
+                query?: {
+                    window?: "15m" | "1h" | "6h" | "24h";
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Metrics */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description the width of one point: 10 s for 15m, 30 s for 1h, 5 min for 6h, 10 min for 24h */
+                            stepMs: number;
+                            points: components["schemas"]["MetricPoint"][];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/deployment/logs": {
+        parameters: {
+            query?: {
+                /** @description only lines holding this text (case-insensitive) */
+                q?: string;
+                /** @description app: what the instances printed; edge: one access line per request */
+                source?: "all" | "app" | "edge";
+                /** @description only lines older than this seq (paging back) */
+                before?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The deployment's runtime logs, newest last: what its instances print, the edge's access lines and the platform's own (starts, exits, scaling): the last 10,000 lines, kept in memory by the server; secret values masked. With Accept: text/event-stream, the matching lines so far then each new one as a `line` event whose data is a LogLine as JSON. For anyone who may read the project */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description only lines holding this text (case-insensitive) */
+                    q?: string;
+                    /** @description app: what the instances printed; edge: one access line per request */
+                    source?: "all" | "app" | "edge";
+                    /** @description only lines older than this seq (paging back) */
+                    before?: number;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Lines */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            lines: components["schemas"]["LogLine"][];
+                        };
+                        "text/event-stream": string;
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/deployment/export": {
+        parameters: {
+            query?: {
+                format?: "kubernetes" | "cloudrun";
+            };
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The deployment as ecode.toml sets it now, as manifests to run it elsewhere, a YAML file of one or more documents to download ({slug}-{format}.yaml). kubernetes: a vm is an apps/v1 Deployment and a Service, autoscale a Knative Service (serving.knative.dev/v1), scheduled a batch/v1 CronJob; cloudrun: a Cloud Run service (autoscale, vm) or a run.googleapis.com/v1 Job with the Cloud Scheduler job to make beside it (scheduled). The image is {ECODE_IMAGE_REGISTRY}/ecode/{owner}-{slug}:{live release number, or latest}; the project's secrets are named (a Secret {slug}-env, or one Secret Manager secret each), never their values. For editors. Errors: invalid_format; not_exportable (a static site, which the platform serves itself, or an @every schedule); invalid_deployment */
+        get: {
+            parameters: {
+                query?: {
+                    format?: "kubernetes" | "cloudrun";
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The manifests */
+                200: {
+                    headers: {
+                        /** @description attachment; filename="{slug}-{format}.yaml" */
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/yaml": string;
+                    };
+                };
+                /** @description invalid_format, not_exportable, invalid_deployment */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The project's custom domains, oldest first, each with the DNS record that points it here, whether it is verified and its certificate; for anyone who may read the project */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The domains */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            domains: components["schemas"]["Domain"][];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Add a custom domain (editors), unverified, with a new token to prove it. The name is lower-cased and IDNA-normalised; an IP address, a name with a scheme, port, path or wildcard, the platform's own host, and names under ECODE_PREVIEW_DOMAIN or ECODE_DEPLOY_DOMAIN are refused. A name is one project's: another project's, verified or added in the last 7 days, is refused */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description such as shop.example.com */
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The domain */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            domain: components["schemas"]["Domain"];
+                        };
+                    };
+                };
+                /** @description invalid_domain: the message says why */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                /** @description domain_taken: this project or another holds the name */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/domains/{domainId}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                domainId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Verify now (editors): the server fetches http://{name}/.well-known/ecode-domain/{token} over the network, as DNS resolves the name, without following redirects; when the answer is the domain's token the domain is verified, and serves the project's live deployment from then on (over HTTPS too when the server has ECODE_TLS_ADDR, the certificate obtained at the first HTTPS visit). A verified domain answers at once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    domainId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description The verified domain */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            domain: components["schemas"]["Domain"];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                /** @description domain_not_found, or the project */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description domain_unverified: the message says what the fetch saw (no DNS record, no connection, another status, another server's answer) and which record to make */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/domains/{domainId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                domainId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a custom domain (editors): it serves nothing from then on, and its certificate is deleted */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    domainId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+                /** @description domain_not_found, or the project */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -5426,7 +6214,7 @@ export interface components {
             actor: string;
             /** @description The actor's username now, "deleted user (ID)" when the account is gone, or actor for the platform itself */
             actorName: string;
-            /** @description login, login.password, login.failure, account.create, account.update, account.delete, password.change, session.end, session.end_others, token.create, token.revoke, ssh_key.create, ssh_key.delete, passkey.add, passkey.remove, second_factor.set, identity.link, identity.unlink, project.visibility, project.delete, project.resources, member.add, member.role, member.remove, invite.create, invite.revoke, invite.accept, secret.set, secret.reveal, secret.delete, admin.disable_user, admin.enable_user */
+            /** @description login, login.password, login.failure, account.create, account.update, account.delete, password.change, session.end, session.end_others, token.create, token.revoke, ssh_key.create, ssh_key.delete, passkey.add, passkey.remove, second_factor.set, identity.link, identity.unlink, project.visibility, project.delete, project.resources, member.add, member.role, member.remove, invite.create, invite.revoke, invite.accept, secret.set, secret.reveal, secret.delete, domain.add, domain.verify, domain.remove, admin.disable_user, admin.enable_user */
             action: string;
             /** @description user:ID, project:ID, project:ID/SECRET, team:ID, team:ID/SECRET */
             target: string;
@@ -5493,7 +6281,7 @@ export interface components {
             column: number;
             text: string;
         };
-        /** @description The [deployment] table of ecode.toml. Static and scheduled deploys are built so far; the other keys are checked now */
+        /** @description The [deployment] table of ecode.toml */
         DeploymentConfig: {
             /**
              * @description default static
@@ -5506,8 +6294,11 @@ export interface components {
             run?: string;
             /** @description the folder a static deploy serves: default dist when there is a build, else . (the project as committed) */
             publicDir?: string;
+            /** @description autoscale: default 3; vm: the instances always running, default 1 */
             maxInstances?: number;
+            /** @description autoscale: instances kept when idle, default 0 (scale to zero) */
             minInstances?: number;
+            /** @description autoscale: requests in flight per instance before another starts, default 80 */
             concurrency?: number;
             /** @description scheduled: five cron fields (may start CRON_TZ=Zone), an @every/@daily descriptor, or a sentence: every weekday at 9:00, every 15 minutes, every day at 17:30, every monday at 8:00, every hour */
             schedule?: string;
@@ -5515,6 +6306,7 @@ export interface components {
             timeZone?: string;
             /** @description seconds; for a build, default 15 minutes; for a scheduled run, default 10 minutes, at most 3600 */
             timeout?: number;
+            /** @description autoscale and vm: a path that must answer 2xx or 3xx before an instance takes traffic; default: the port opening is enough */
             healthPath?: string;
             /** @description runs before the build: the run configuration's install */
             readonly install?: string;
@@ -5533,6 +6325,34 @@ export interface components {
             /** @description the release live before this one: promote it to undo */
             previousReleaseId: string | null;
             config: components["schemas"]["DeploymentConfig"];
+        };
+        Domain: {
+            id: string;
+            /** @description lower case; punycode for international names */
+            name: string;
+            verified: boolean;
+            verifiedAt: number | null;
+            /** @description what the proof URL answers */
+            token: string;
+            /** @description http://{name}/.well-known/ecode-domain/{token}, which the platform serves and fetches to verify */
+            proofUrl: string;
+            /** @description The DNS record to make: a CNAME to the platform's host, or an A (AAAA) record when the platform is reached by its address */
+            record: {
+                /** @enum {string} */
+                type: "CNAME" | "A" | "AAAA";
+                name: string;
+                value: string;
+            };
+            /** @description none: not verified, or the server serves no HTTPS; pending: obtained at the first HTTPS visit; issued */
+            certificate: {
+                /** @enum {string} */
+                status: "none" | "pending" | "issued";
+                /** @description when the certificate expires (unix ms); it is renewed before */
+                notAfter: number | null;
+            };
+            /** @description https://{name}/ when the server serves HTTPS (plain HTTP then redirects there once the certificate is in hand), else http://{name}/ */
+            url: string;
+            createdAt: number;
         };
         Release: {
             id: string;
@@ -5554,6 +6374,65 @@ export interface components {
             buildMs: number | null;
             live: boolean;
         };
+        Instance: {
+            id: string;
+            releaseId: string;
+            /**
+             * @description crashed: it ended by itself and waits in backoff to be started again
+             * @enum {string}
+             */
+            state: "starting" | "ready" | "draining" | "crashed" | "backoff";
+            /** @description unix ms */
+            startedAt: number;
+            /** @description requests it is answering now */
+            inFlight: number;
+            /** @description times it was started again after ending by itself */
+            restarts: number;
+            /** @description how it last ended, in words */
+            lastExit: string | null;
+            /** @description unix ms: when a crashed instance is started again */
+            nextStartAt?: number | null;
+        };
+        Scale: {
+            /** @description autoscale or vm; empty when nothing runs */
+            target: string;
+            min: number;
+            max: number;
+            /** @description requests in flight one instance aims at */
+            concurrency: number;
+            /** @description instances the deployment aims at now */
+            desired: number;
+            /** @description the app keeps ending soon after it starts */
+            crashLoop: boolean;
+            /** @description why no instance runs, when that is not by design */
+            message?: string | null;
+        };
+        MetricPoint: {
+            /** @description unix ms of the step's start */
+            t: number;
+            requests: number;
+            s2xx: number;
+            s3xx: number;
+            s4xx: number;
+            /** @description includes the edge's own 502/503/504 */
+            s5xx: number;
+            p50Ms: number | null;
+            p95Ms: number | null;
+            /** @description the most instances running in the step */
+            instances: number;
+        };
+        LogLine: {
+            seq: number;
+            /** @description unix ms */
+            t: number;
+            /**
+             * @description platform: starts, exits, restarts and scaling
+             * @enum {string}
+             */
+            source: "app" | "edge" | "platform";
+            instance: string | null;
+            text: string;
+        };
         Execution: {
             id: string;
             releaseId: string | null;
@@ -5571,6 +6450,32 @@ export interface components {
             startedAt: number;
             finishedAt: number | null;
             durationMs: number | null;
+        };
+        /** @description A project's failure webhook; its secret is shown only when made */
+        Webhook: {
+            url: string;
+            updatedBy: string;
+            updatedAt: number;
+        };
+        /** @description One event posted to a webhook, as its last try left it */
+        WebhookDelivery: {
+            /** @description the message id, sent as webhook-id on every try */
+            id: string;
+            /** @enum {string} */
+            event: "execution.failed" | "release.failed" | "webhook.test";
+            url: string;
+            /**
+             * @description pending: being tried
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            attempts: number;
+            /** @description the last answer's HTTP status; null when there was none */
+            code: number | null;
+            /** @description why the last try failed; empty once delivered */
+            error: string;
+            createdAt: number;
+            finishedAt: number | null;
         };
         Schedule: {
             cron: string;

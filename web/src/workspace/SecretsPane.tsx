@@ -11,6 +11,7 @@ import { Field } from "@/components/ui/field";
 import { Loading, Spinner } from "@/components/ui/spinner";
 import { api, ApiError, errorMessage, type ProjectSecret } from "@/lib/api";
 import { timeAgo } from "@/lib/format";
+import { cn } from "@/lib/utils";
 import { useProjectSession } from "@/workspace/model";
 
 const namePattern = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -23,6 +24,47 @@ export interface SecretStore {
   set: (name: string, value: string) => Promise<void>;
   remove: (name: string) => Promise<void>;
 }
+
+/** How a list of secrets is worded where it is shown; the defaults speak of a project's or team's secrets. */
+export interface SecretWords {
+  /** What one of them is called, on the save and remove buttons. */
+  noun: string;
+  /** The list's accessible name. */
+  list: string;
+  nameLabel: string;
+  valueLabel: string;
+  /** A good name, shown in the empty name field and when a name won't do. */
+  example: string;
+  hint: string;
+  /** When a saved value takes effect, told as it is saved. */
+  applies: string;
+  /** Removing one: the verb on its button, its past for the toast, and what it does, asked first. */
+  remove: string;
+  removed: string;
+  removes: string;
+  /** A tag on each one, where other secrets are listed nearby. */
+  badge?: string;
+  /** Shown while there are none. */
+  empty: ReactNode;
+}
+
+const secretWords: SecretWords = {
+  noun: "secret",
+  list: "Secrets",
+  nameLabel: "Name",
+  valueLabel: "Value",
+  example: "API_KEY",
+  hint: "Naming an existing secret replaces its value.",
+  applies: "Restart the app to give it the new value.",
+  remove: "Delete",
+  removed: "Deleted",
+  removes: "Runs started from now on won't have it. Running ones keep it until they stop.",
+  empty: (
+    <EmptyState icon={KeyRound} title="No secrets yet">
+      Add API keys and passwords here rather than in files, so they stay out of the project's history.
+    </EmptyState>
+  ),
+};
 
 function projectSecrets(projectId: string): SecretStore {
   return {
@@ -94,49 +136,61 @@ function TeamSecretNames({ projectId, team }: { projectId: string; team: string 
   );
 }
 
-/** A list of secrets to add, reveal, replace and delete; children say where they go. */
-export function Secrets({ store, children }: { store: SecretStore; children: ReactNode }) {
+interface SecretsProps {
+  store: SecretStore;
+  words?: SecretWords;
+  className?: string;
+  /** Where the secrets go. */
+  children: ReactNode;
+}
+
+/** A list of secrets to add, reveal, replace and delete. */
+export function Secrets({ store, words = secretWords, className, children }: SecretsProps) {
   const key = store.key;
   const list = useQuery({ queryKey: key, queryFn: store.list });
   const qc = useQueryClient();
   const [deleting, setDeleting] = useState<string | null>(null);
   return (
-    <div className="grid gap-4 overflow-auto p-3 text-[13px]">
+    <div className={cn("grid gap-4 overflow-auto p-3 text-[13px]", className)}>
       <p className="text-muted-foreground">{children}</p>
-      <SecretForm store={store} onSaved={() => void qc.invalidateQueries({ queryKey: key })} />
-      {list.isPending && <Loading label="Loading secrets" />}
+      <SecretForm store={store} words={words} onSaved={() => void qc.invalidateQueries({ queryKey: key })} />
+      {list.isPending && <Loading label={`Loading ${words.list.toLowerCase()}`} />}
       {list.isError && <ErrorState error={list.error} onRetry={() => void list.refetch()} />}
-      {list.data?.length === 0 && (
-        <EmptyState icon={KeyRound} title="No secrets yet">
-          Add API keys and passwords here rather than in files, so they stay out of the project's history.
-        </EmptyState>
-      )}
+      {list.data?.length === 0 && words.empty}
       {list.data && list.data.length > 0 && (
-        <ul aria-label="Secrets" className="grid gap-2">
+        <ul aria-label={words.list} className="grid gap-2">
           {list.data.map((s) => (
-            <SecretRow key={s.name} store={store} secret={s} onDelete={() => setDeleting(s.name)} />
+            <SecretRow key={s.name} store={store} words={words} secret={s} onDelete={() => setDeleting(s.name)} />
           ))}
         </ul>
       )}
       <ConfirmDialog
         open={deleting !== null}
         onOpenChange={(open) => !open && setDeleting(null)}
-        title={`Delete ${deleting ?? "secret"}?`}
-        description="Runs started from now on won't have it. Running ones keep it until they stop."
-        confirmLabel="Delete secret"
+        title={`${words.remove} ${deleting ?? words.noun}?`}
+        description={words.removes}
+        confirmLabel={`${words.remove} ${words.noun}`}
         destructive
         onConfirm={async () => {
           if (!deleting) return;
           await store.remove(deleting);
           await qc.invalidateQueries({ queryKey: key });
-          toast.success(`Deleted ${deleting}`);
+          toast.success(`${words.removed} ${deleting}`);
         }}
       />
     </div>
   );
 }
 
-function SecretRow({ store, secret, onDelete }: { store: SecretStore; secret: ProjectSecret; onDelete: () => void }) {
+interface SecretRowProps {
+  store: SecretStore;
+  words: SecretWords;
+  secret: ProjectSecret;
+  onDelete: () => void;
+}
+
+/** One secret: its value shown on demand, or removed. */
+function SecretRow({ store, words, secret, onDelete }: SecretRowProps) {
   const [value, setValue] = useState<string | null>(null);
   const reveal = useMutation({
     mutationFn: () => store.reveal(secret.name),
@@ -147,6 +201,7 @@ function SecretRow({ store, secret, onDelete }: { store: SecretStore; secret: Pr
     <li className="grid gap-1.5 rounded-md border border-border px-3 py-2">
       <div className="flex items-center gap-2">
         <code className="min-w-0 flex-1 truncate font-mono font-medium">{secret.name}</code>
+        {words.badge && <span className="text-xs text-muted-foreground">{words.badge}</span>}
         <Button
           variant="ghost"
           size="icon-sm"
@@ -156,7 +211,7 @@ function SecretRow({ store, secret, onDelete }: { store: SecretStore; secret: Pr
         >
           {value === null ? <Eye /> : <EyeOff />}
         </Button>
-        <Button variant="ghost" size="icon-sm" aria-label={`Delete ${secret.name}`} onClick={onDelete}>
+        <Button variant="ghost" size="icon-sm" aria-label={`${words.remove} ${secret.name}`} onClick={onDelete}>
           <Trash2 />
         </Button>
       </div>
@@ -176,14 +231,14 @@ function SecretRow({ store, secret, onDelete }: { store: SecretStore; secret: Pr
 }
 
 /** Add a secret, or replace one's value by naming it again. */
-function SecretForm({ store, onSaved }: { store: SecretStore; onSaved: () => void }) {
+function SecretForm({ store, words, onSaved }: { store: SecretStore; words: SecretWords; onSaved: () => void }) {
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
   const [nameError, setNameError] = useState<string | null>(null);
   const save = useMutation({
     mutationFn: () => store.set(name.trim(), value),
     onSuccess: () => {
-      toast.success(`Saved ${name.trim()}`, { description: "Restart the app to give it the new value." });
+      toast.success(`Saved ${name.trim()}`, { description: words.applies });
       setName("");
       setValue("");
       onSaved();
@@ -192,7 +247,7 @@ function SecretForm({ store, onSaved }: { store: SecretStore; onSaved: () => voi
   function submit(e: FormEvent) {
     e.preventDefault();
     if (!namePattern.test(name.trim())) {
-      return setNameError("Letters, digits and _, not starting with a digit (like API_KEY).");
+      return setNameError(`Letters, digits and _, not starting with a digit (like ${words.example}).`);
     }
     save.mutate();
   }
@@ -200,9 +255,9 @@ function SecretForm({ store, onSaved }: { store: SecretStore; onSaved: () => voi
   return (
     <form onSubmit={submit} noValidate className="grid gap-2 rounded-md border border-border p-3">
       <Field
-        label="Name"
+        label={words.nameLabel}
         value={name}
-        placeholder="API_KEY"
+        placeholder={words.example}
         autoComplete="off"
         spellCheck={false}
         className="font-mono"
@@ -213,12 +268,12 @@ function SecretForm({ store, onSaved }: { store: SecretStore; onSaved: () => voi
         }}
       />
       <Field
-        label="Value"
+        label={words.valueLabel}
         type="password"
         value={value}
         autoComplete="new-password"
         onChange={(e) => setValue(e.target.value)}
-        hint="Naming an existing secret replaces its value."
+        hint={words.hint}
       />
       {serverError && (
         <p role="alert" className="text-destructive-text">
@@ -227,7 +282,7 @@ function SecretForm({ store, onSaved }: { store: SecretStore; onSaved: () => voi
       )}
       <Button type="submit" variant="primary" className="justify-self-start" disabled={save.isPending || !name.trim()}>
         {save.isPending && <Spinner className="text-current" />}
-        Save secret
+        {`Save ${words.noun}`}
       </Button>
     </form>
   );
