@@ -12,7 +12,8 @@ chmod 0711 "$dir"
 port=$((20000 + RANDOM % 10000))
 direct=$((port + 1))
 base="http://127.0.0.1:$port"
-ECODE_DEPLOY_IDLE=2s ECODE_SANDBOX_CPUS=${CPUS:-1} "$bin" serve -addr "127.0.0.1:$port" -data-dir "$dir/data" -log-level error >/dev/null &
+# The shared Go cache is not built meanwhile: minutes of compiling on both cores.
+ECODE_GO_CACHE_PREWARM=false ECODE_DEPLOY_IDLE=2s ECODE_SANDBOX_CPUS=${CPUS:-1} "$bin" serve -addr "127.0.0.1:$port" -data-dir "$dir/data" -log-level error >/dev/null &
 pid=$!
 npid=
 trap 'kill $pid $npid 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT

@@ -10,7 +10,8 @@ chmod 0711 "$dir"
 port=$((20000 + RANDOM % 10000))
 direct=$((port + 1))
 app='require("http").createServer((q, s) => s.end("hello from the app\n")).listen(process.env.PORT, "127.0.0.1")'
-"$bin" serve -addr "127.0.0.1:$port" -data-dir "$dir/data" -log-level error >/dev/null &
+# The shared Go cache is not built meanwhile: minutes of compiling on both cores.
+ECODE_GO_CACHE_PREWARM=false "$bin" serve -addr "127.0.0.1:$port" -data-dir "$dir/data" -log-level error >/dev/null &
 pid=$!
 trap 'kill $pid $npid 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/api/monitoring/health" >/dev/null && break; sleep 0.05; done

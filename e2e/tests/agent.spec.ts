@@ -4,7 +4,8 @@ import { editorContent, projectId, signUp, startEditing, treeItem, uniqueUser } 
 // The AI agent and inline completion, against the scripted model
 // (bench/agent/scripted-model): for a prompt with "hello page" it writes
 // server.js, starts the app, checks it and finishes; every completion it
-// answers is the same line.
+// answers is the same line. Deployments answer at {slug}--{owner}.app.localhost,
+// which Chromium sends to loopback.
 
 const COMPLETION = 'console.log("completed by the model");';
 
@@ -12,8 +13,11 @@ const toolTab = (page: Page, name: string) => page.getByRole("tablist", { name: 
 const resultTab = (page: Page, name: string) =>
   page.getByTestId("agent-pane").getByRole("tablist", { name: "Run result" }).getByRole("tab", { name });
 
-test("a person builds an app from one prompt, watches the agent, previews it and rolls it back", async ({ page }) => {
-  test.setTimeout(180_000);
+test("a person builds an app from one prompt, watches the agent, deploys it, previews it and rolls it back", async ({
+  page,
+  context,
+}) => {
+  test.setTimeout(240_000);
   const user = uniqueUser("agent");
   await signUp(page, user);
 
@@ -44,12 +48,24 @@ test("a person builds an app from one prompt, watches the agent, previews it and
   await expect(pane.getByRole("list", { name: "Changed files" })).toContainText("server.js");
   await resultTab(page, "Features").click();
   await expect(pane.getByRole("list", { name: "Features" }).getByRole("listitem").first()).toBeVisible();
-  // Deploying what it built is one click, which opens the Deploy pane on the build.
+  // It started an app, so deploying it is one click as autoscale: the type is saved to the project's
+  // settings, the Deploy pane opens on the build, and the server answers at the deployment's address.
   await resultTab(page, "Deploy").click();
-  await pane.getByRole("button", { name: "Deploy as a static site" }).click();
+  await expect(pane.getByRole("button", { name: "Deploy as a static site" })).toHaveCount(0);
+  await expect(pane.getByRole("button", { name: "Other kinds of deployment…" })).toBeVisible();
+  await pane.getByRole("button", { name: "Deploy as autoscale" }).click();
   await expect(toolTab(page, "Deploy")).toHaveAttribute("aria-selected", "true");
-  const build = page.getByTestId("deploy-pane").getByRole("region", { name: "Build of release #1" });
-  await expect(build.getByTestId("release-status")).toHaveText("Ready", { timeout: 60_000 });
+  const deployPane = page.getByTestId("deploy-pane");
+  const types = deployPane.getByRole("radiogroup", { name: "Deployment type" });
+  await expect(types.getByRole("radio", { name: "Autoscale" })).toBeChecked();
+  const build = deployPane.getByRole("region", { name: "Build of release #1" });
+  await expect(build.getByTestId("release-status")).toHaveText("Ready", { timeout: 90_000 });
+  const url = (await deployPane.getByTestId("deployment-url").getAttribute("href")) ?? "";
+  expect(url).toMatch(new RegExp(`^http://build-a-hello-page--${user}\\.app\\.localhost:\\d+/$`));
+  const site = await context.newPage();
+  expect((await site.goto(url))?.status()).toBe(200);
+  await expect(site.locator("h1")).toHaveText("Hello from the agent");
+  await site.close();
   await toolTab(page, "Agent").click();
   await resultTab(page, "Preview").click();
   await expect(pane.frameLocator('iframe[title="Preview"]').getByText("Hello from the agent")).toBeVisible({

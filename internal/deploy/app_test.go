@@ -3,11 +3,14 @@ package deploy_test
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"ecode/internal/config"
 	"ecode/internal/store/testdb"
 	"ecode/internal/testserver"
 )
@@ -278,5 +281,80 @@ func TestVMDeploy(t *testing.T) {
 	carl.Get(t, "/api/projects/"+w.ID+"/deployment/logs?q=tick&limit=3").WantStatus(t, http.StatusOK).Decode(t, &logs)
 	if len(logs.Lines) != 3 {
 		t.Fatalf("worker lines: %s", logs.Lines)
+	}
+}
+
+// TestAppsComeBack: a restarted server brings a reserved VM's instance
+// back by itself, leaves an autoscale deployment at zero until a request
+// comes, and serves both; the old server's instances ended with it.
+func TestAppsComeBack(t *testing.T) {
+	testserver.NeedSandbox(t)
+	e := testdb.Engines(t)[0]
+	s := testserver.New(t, e)
+	dan := s.SignUp(t, "dan")
+	vm := project(t, dan, "Kept", appFiles("vm", "target = \"vm\"\n"))
+	auto := project(t, dan, "Lazy", appFiles("auto", "target = \"autoscale\"\n"))
+	for _, p := range []testserver.Project{vm, auto} {
+		if r, log := finish(t, dan, p.ID, deploy(t, dan, p.ID).ID); r.Status != "ready" {
+			t.Fatalf("%s: %+v\n%s", p.Name, r, log)
+		}
+	}
+	_, body := visit(t, s, host(vm), "/", nil)
+	oldPid := strings.Fields(string(body))[1]
+	s.Close()
+	if err := s.App.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(atoi(t, oldPid), 0); err == nil {
+		t.Fatalf("the old server's instance %s outlived it", oldPid)
+	}
+
+	s2 := testserver.New(t, e, func(c *config.Config) { c.DataDir, c.DatabaseURL = s.App.Config.DataDir, s.App.Config.DatabaseURL })
+	dan2 := s2.Anonymous()
+	dan2.Post(t, "/api/auth/login", map[string]string{"login": "dan", "password": "password-dan"}).WantStatus(t, http.StatusOK)
+	eventually(t, 10*time.Second, "the vm's instance back", func() bool {
+		v := instances(t, dan2, vm.ID)
+		return len(v.Instances) == 1 && v.Instances[0].State == "ready"
+	})
+	if v := instances(t, dan2, auto.ID); len(v.Instances) != 0 || v.Scale.Target != "autoscale" {
+		t.Fatalf("autoscale after a restart: %+v", v)
+	}
+	for _, p := range []testserver.Project{vm, auto} {
+		want := map[string]string{vm.ID: "vm ", auto.ID: "auto "}[p.ID]
+		if res, body := visit(t, s2, host(p), "/", nil); res.StatusCode != 200 || !strings.HasPrefix(string(body), want) {
+			t.Fatalf("%s after a restart: %d %s", p.Name, res.StatusCode, body)
+		}
+	}
+}
+
+func atoi(t testing.TB, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestCrashLoop: a vm app that keeps ending soon after it starts is
+// started again with a growing backoff and shown as a crash loop.
+func TestCrashLoop(t *testing.T) {
+	testserver.NeedSandbox(t)
+	s := testserver.New(t, testdb.Engines(t)[0])
+	eve := s.SignUp(t, "eve")
+	p := project(t, eve, "Flaky", map[string]string{
+		"server.js":  "require('http').createServer((q, r) => r.end('up')).listen(process.env.PORT, () => setTimeout(() => process.exit(4), 200))",
+		"ecode.toml": "run = \"node server.js\"\n\n[deployment]\ntarget = \"vm\"\n",
+	})
+	if r, log := finish(t, eve, p.ID, deploy(t, eve, p.ID).ID); r.Status != "ready" {
+		t.Fatalf("%+v\n%s", r, log)
+	}
+	var v instancesView
+	eventually(t, 15*time.Second, "a crash loop", func() bool {
+		v = instances(t, eve, p.ID)
+		return v.Scale.CrashLoop
+	})
+	if len(v.Instances) != 1 || v.Instances[0].Restarts < 2 || v.Instances[0].LastExit == nil || *v.Instances[0].LastExit != "exited with code 4" {
+		t.Fatalf("crash loop: %+v", v)
 	}
 }
