@@ -19,7 +19,7 @@ async function deploy(page: Page, n: number) {
   await expect(releases.getByRole("listitem", { name: `Release #${n}`, exact: true })).toContainText("Live");
 }
 
-test("an autoscale app: a cold start through the edge, its instance, its traffic and its access line; then a reserved VM", async ({
+test("an autoscale app: a cold start through the edge, its instance, its traffic and its access line; then a reserved VM, and back", async ({
   page,
   context,
 }) => {
@@ -85,5 +85,18 @@ test("an autoscale app: a cold start through the edge, its instance, its traffic
   await expect(instances.locator('[data-testid="instance"][data-state="ready"]')).toHaveCount(1, { timeout: 30_000 });
   const again = await context.newPage();
   expect((await again.goto(url))?.status()).toBe(200);
+  await expect(again.locator("h1")).toHaveText("Hello from Node.js");
+
+  // Back to the autoscale release, after a confirm: its instance is started and healthy before it
+  // takes the traffic, and the VM's drains.
+  const releases = pane.getByRole("list", { name: "Releases" });
+  const first = releases.getByRole("listitem", { name: "Release #1", exact: true });
+  await first.getByRole("button", { name: "Roll back to this" }).click();
+  const confirm = page.getByRole("alertdialog");
+  await confirm.getByRole("button", { name: "Roll back" }).click();
+  await expect(confirm).toBeHidden();
+  await expect(first).toContainText("Live");
+  await expect(instances.getByTestId("scale-line")).toContainText("of max 2 instances", { timeout: 30_000 });
+  expect((await again.reload())?.status()).toBe(200);
   await expect(again.locator("h1")).toHaveText("Hello from Node.js");
 });

@@ -166,6 +166,19 @@ func (s *Service) stopPool(projectID string) {
 	s.prom.forget(projectID)
 }
 
+// Serves reports whether the project has a live deployment that takes
+// traffic (a scheduled one takes none); it starts nothing.
+func (s *Service) Serves(ctx context.Context, projectID string) (bool, error) {
+	d, err := getDeployment(ctx, s.db, projectID)
+	if store.NoRows(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read deployment: %w", err)
+	}
+	return d.Live != nil && d.Target != Scheduled, nil
+}
+
 // ServeDeployment answers a request for the project's live deployment,
 // whatever name it came by.
 func (s *Service) ServeDeployment(w http.ResponseWriter, r *http.Request, projectID string) {
@@ -209,6 +222,8 @@ func (s *Service) serveApp(w http.ResponseWriter, r *http.Request, e *liveEntry)
 		msg := "The app could not take this request in time; try again in a moment."
 		if e, ok := errs.As(err); ok {
 			msg = e.Message
+		} else if errors.Is(err, errNoCapacity) {
+			msg = "Too many requests are waiting for this app; try again in a moment."
 		}
 		if r.Context().Err() == nil {
 			s.log.WarnContext(r.Context(), "deployment request not served", "project_id", e.projectID, "err", err)

@@ -564,6 +564,12 @@ func (s *Service) changeRelease(ctx context.Context, actor *auth.User, projectID
 	return p, r, nil
 }
 
+// releaseRemover is a driver that keeps something of its own per release
+// (an image), removed with the release.
+type releaseRemover interface {
+	RemoveRelease(ctx context.Context, projectID, releaseID string) error
+}
+
 var errNoRelease = errs.NotFound("release_not_found", "There is no such release of this project.")
 
 var errCancelled = errors.New("cancelled")
@@ -731,6 +737,11 @@ func (s *Service) prune(ctx context.Context, projectID string) error {
 		s.mu.Unlock()
 		if err := os.RemoveAll(s.releaseDir(projectID, r.ID)); err != nil {
 			errList = append(errList, err)
+		}
+		if d, ok := s.driver.(releaseRemover); ok {
+			if err := d.RemoveRelease(ctx, projectID, r.ID); err != nil {
+				errList = append(errList, err)
+			}
 		}
 	}
 	return errors.Join(errList...)

@@ -39,6 +39,9 @@ import (
 type Deployments interface {
 	// ServeDeployment answers r with the project's live deployment.
 	ServeDeployment(w http.ResponseWriter, r *http.Request, projectID string)
+	// Serves reports whether the project has a live deployment that takes
+	// traffic; it starts nothing.
+	Serves(ctx context.Context, projectID string) (bool, error)
 }
 
 // Options of the domain service.

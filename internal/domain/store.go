@@ -74,17 +74,3 @@ func deleteProjectDomains(ctx context.Context, q store.Q, projectID string) ([]s
 	}
 	return names, nil
 }
-
-// liveDeployment reports whether the project has a deployment that takes
-// traffic. It reads the deploy capability's row, as access reads the
-// membership rows: the certificate decision runs on each handshake for a
-// new name and must stay one local query.
-func liveDeployment(ctx context.Context, q store.Q, projectID string) (bool, error) {
-	var n int
-	err := q.Get(ctx, &n, `SELECT COUNT(*) FROM deployments
-		WHERE project_id = ? AND live_release_id IS NOT NULL AND target <> 'scheduled'`, projectID)
-	if err != nil {
-		return false, fmt.Errorf("read deployment: %w", err)
-	}
-	return n > 0, nil
-}

@@ -112,7 +112,7 @@ func (s *Service) Decide(ctx context.Context, name string) error {
 	if r == nil || r.VerifiedAt == nil {
 		return fmt.Errorf("%s is not a verified custom domain", name)
 	}
-	live, err := liveDeployment(ctx, s.db, r.ProjectID)
+	live, err := s.deploys.Serves(ctx, r.ProjectID)
 	if err != nil {
 		return fmt.Errorf("deployment of %s: %w", name, err)
 	}
