@@ -211,7 +211,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	duration(&c.AutoCheckpointGap, "auto-checkpoint-gap", "ECODE_AUTO_CHECKPOINT_GAP", "least time between two automatic checkpoints of a project")
 	str(&c.GitImportRoots, "git-import-roots", "ECODE_GIT_IMPORT_ROOTS", "comma-separated host folders that file:// git imports may clone from")
 	str(&c.TrustedProxies, "trusted-proxies", "ECODE_TRUSTED_PROXIES", "comma-separated CIDRs of the reverse proxies in front of the server, whose X-Forwarded-For names the client; empty believes no header")
-	str(&c.EgressPrivate, "egress-allow-private", "ECODE_EGRESS_ALLOW_PRIVATE", "comma-separated CIDRs of private networks that sandboxes and git imports may reach, such as an internal git server")
+	str(&c.EgressPrivate, "egress-allow-private", "ECODE_EGRESS_ALLOW_PRIVATE", "comma-separated CIDRs of private networks that sandboxes, git imports and custom-domain checks may reach, such as an internal git server")
 	str(&c.MasterKey, "master-key", "ECODE_MASTER_KEY", "base64 of the 32-byte key that seals secrets at rest; empty uses master.key in the data dir, created on first start")
 	str(&c.PreviousKeys, "master-key-previous", "ECODE_MASTER_KEY_PREVIOUS", "comma-separated earlier master keys (base64): values sealed with them still open; `ecode admin reseal` moves them to the current key")
 	if v := getenv("ANTHROPIC_API_KEY"); v != "" {

@@ -9,11 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"syscall"
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -339,7 +337,7 @@ func post(ctx context.Context, client *http.Client, hook *standardwebhooks.Webho
 	req.Header.Set(standardwebhooks.HeaderWebhookSignature, sig)
 	res, err := client.Do(req)
 	if err != nil {
-		var refused *refusedAddr
+		var refused *egress.RefusedError
 		if errors.As(err, &refused) {
 			return nil, false, refused
 		}
@@ -355,13 +353,6 @@ func post(ctx context.Context, client *http.Client, hook *standardwebhooks.Webho
 	return &code, retry, fmt.Errorf("answered %d %s", code, http.StatusText(code))
 }
 
-// refusedAddr is a webhook address the policy does not allow.
-type refusedAddr struct{ addr string }
-
-func (e *refusedAddr) Error() string {
-	return "refused: " + e.addr + " is a private or local address this server does not send webhooks to"
-}
-
 // webhookClient dials only the addresses the policy allows, checked on
 // the address connected to (after DNS), follows no redirect and uses no
 // proxy.
@@ -370,16 +361,7 @@ func (s *Service) webhookClient() *http.Client {
 	if allowed == nil {
 		allowed = egress.Reachable(nil)
 	}
-	dialer := &net.Dialer{Timeout: webhookTimeout, Control: func(_, address string, _ syscall.RawConn) error {
-		ap, err := netip.ParseAddrPort(address)
-		if err != nil {
-			return &refusedAddr{addr: address}
-		}
-		if !allowed(ap.Addr()) {
-			return &refusedAddr{addr: ap.Addr().String()}
-		}
-		return nil
-	}}
+	dialer := egress.Dialer(webhookTimeout, allowed)
 	return &http.Client{
 		Transport: &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: webhookTimeout, DisableKeepAlives: true},
 		CheckRedirect: func(*http.Request, []*http.Request) error {

@@ -258,7 +258,8 @@ const (
 )
 
 // logRing is a deployment's last maxLogLines lines; followers wait on
-// changed, which is closed and replaced at each line.
+// changed, which the next line closes. It is made only when someone
+// reads: a line per request must not cost a channel.
 type logRing struct {
 	mu      sync.Mutex
 	lines   []LogLine // a ring: next is where the next line goes once full
@@ -267,7 +268,7 @@ type logRing struct {
 	changed chan struct{}
 }
 
-func newLogRing() *logRing { return &logRing{changed: make(chan struct{})} }
+func newLogRing() *logRing { return &logRing{} }
 
 func (l *logRing) add(source, instance, text string) {
 	if len(text) > maxLineLen {
@@ -286,8 +287,10 @@ func (l *logRing) add(source, instance, text string) {
 		l.lines[l.next] = line
 		l.next = (l.next + 1) % maxLogLines
 	}
-	close(l.changed)
-	l.changed = make(chan struct{})
+	if l.changed != nil {
+		close(l.changed)
+		l.changed = nil
+	}
 	l.mu.Unlock()
 }
 
@@ -329,6 +332,9 @@ func (l *logRing) find(q LogQuery) ([]LogLine, int64, <-chan struct{}) {
 	}
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
+	}
+	if l.changed == nil {
+		l.changed = make(chan struct{})
 	}
 	return out, l.seq, l.changed
 }

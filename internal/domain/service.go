@@ -32,6 +32,7 @@ import (
 	"ecode/internal/errs"
 	"ecode/internal/events"
 	"ecode/internal/project"
+	"ecode/internal/runtime/egress"
 	"ecode/internal/store"
 )
 
@@ -54,8 +55,14 @@ type Options struct {
 	// TLS, when set, serves verified domains over HTTPS with certificates
 	// obtained on demand; nil serves them over plain HTTP only.
 	TLS *TLS
+	// Reachable says which addresses the verifier may connect to (public
+	// ones and the private networks the operator allows, as for sandboxes'
+	// egress), so that Verify cannot probe the host or a private network;
+	// nil: public addresses only.
+	Reachable func(netip.Addr) bool
 	// Dial connects the verifier to a domain; nil is the system's resolver
-	// and network. Tests map names to the loopback server here.
+	// and network, through Reachable. Tests map names to the loopback
+	// server here.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
@@ -129,7 +136,11 @@ func NewService(db *store.DB, bus *events.Bus, projects *project.Service, deploy
 	}
 	dial := opts.Dial
 	if dial == nil {
-		dial = (&net.Dialer{Timeout: 5 * time.Second}).DialContext
+		reachable := opts.Reachable
+		if reachable == nil {
+			reachable = egress.Reachable(nil)
+		}
+		dial = egress.Dialer(5*time.Second, reachable).DialContext
 	}
 	s := &Service{db: db, projects: projects, deploys: deploys, audit: audits, opts: opts, log: slog.Default(),
 		platform: Normalize(u.Host), reserved: append([]string{Normalize(u.Host)}, opts.Reserved...), hosts: map[string]cachedHost{},

@@ -191,3 +191,28 @@ func copyFile(e Entry, dst *os.Root, room int64, bounded bool) (int64, error) {
 	}
 	return n, nil
 }
+
+// ChownTree gives dir and everything below it to uid:gid, skipping what
+// already belongs to them, so a second pass costs one stat per file. The
+// tree may be sandbox-written: each name is changed relative to its
+// folder's descriptor, never followed through a link.
+func ChownTree(dir string, uid, gid int) error {
+	d, err := OpenDir(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := os.Chown(dir, uid, gid); err != nil {
+		return err
+	}
+	return d.Walk(func(e Entry) error {
+		info, err := e.Info()
+		if err != nil {
+			return nil // gone since it was listed
+		}
+		if st, ok := info.Sys().(*unix.Stat_t); ok && int(st.Uid) == uid && int(st.Gid) == gid {
+			return nil
+		}
+		return e.Lchown(uid, gid)
+	})
+}

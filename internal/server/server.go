@@ -201,6 +201,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
+	domainOpts.Reachable = reachable
 	domains, err := domain.NewService(db, bus, projects, deploys, audits, domainOpts)
 	if err != nil {
 		return fail(err)

@@ -450,15 +450,7 @@ func handOver(dir, id string) (string, error) {
 	if uid == 0 {
 		uid = runtime.SandboxUID(id)
 		gid = uid
-		d, err := safefs.OpenDir(dir)
-		if err != nil {
-			return "", err
-		}
-		defer d.Close()
-		if err := os.Chown(dir, uid, gid); err != nil {
-			return "", err
-		}
-		if err := d.Walk(func(e safefs.Entry) error { return e.Lchown(uid, gid) }); err != nil {
+		if err := safefs.ChownTree(dir, uid, gid); err != nil {
 			return "", err
 		}
 	}

@@ -279,7 +279,7 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 	if d.root {
 		uid = runtime.SandboxUID(spec.ID)
 		if !spec.ReadOnly {
-			if err := chownTree(spec.ProjectDir, uid); err != nil {
+			if err := safefs.ChownTree(spec.ProjectDir, uid, uid); err != nil {
 				return nil, fmt.Errorf("hand the project to its sandbox: %w", err)
 			}
 		}
@@ -436,31 +436,6 @@ func (d *Driver) spawn(s *sandbox, spec runtime.Spec, l Limits, uid int) error {
 		s.cleanup()
 	}()
 	return nil
-}
-
-// chownTree gives the project to its sandbox uid, skipping what already
-// belongs to it, so a second start costs one stat per file. The tree is
-// sandbox-written: each name is changed relative to its folder's
-// descriptor, never followed through a link.
-func chownTree(dir string, uid int) error {
-	d, err := safefs.OpenDir(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := os.Chown(dir, uid, uid); err != nil {
-		return err
-	}
-	return d.Walk(func(e safefs.Entry) error {
-		info, err := e.Info()
-		if err != nil {
-			return nil // gone since it was listed
-		}
-		if st, ok := info.Sys().(*unix.Stat_t); ok && int(st.Uid) == uid && int(st.Gid) == uid {
-			return nil
-		}
-		return e.Lchown(uid, uid)
-	})
 }
 
 type sandbox struct {

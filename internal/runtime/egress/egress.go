@@ -344,3 +344,26 @@ func PublicAddr(a netip.Addr) bool {
 	}
 	return true
 }
+
+// Dialer connects only to the addresses allowed admits, checked on the
+// address connected to (after DNS), so no name can steer the server's own
+// requests (webhooks, domain checks) to the host or a private network.
+func Dialer(timeout time.Duration, allowed func(netip.Addr) bool) *net.Dialer {
+	return &net.Dialer{Timeout: timeout, Control: func(_, address string, _ syscall.RawConn) error {
+		ap, err := netip.ParseAddrPort(address)
+		if err != nil {
+			return &RefusedError{Addr: address}
+		}
+		if !allowed(ap.Addr()) {
+			return &RefusedError{Addr: ap.Addr().String()}
+		}
+		return nil
+	}}
+}
+
+// RefusedError is an address Dialer did not connect to.
+type RefusedError struct{ Addr string }
+
+func (e *RefusedError) Error() string {
+	return "refused: " + e.Addr + " is a private or local address this server does not connect to"
+}
