@@ -148,24 +148,15 @@ func (s *Service) newPool(ctx context.Context, projectID, releaseID string) (*po
 	if err != nil {
 		return nil, err
 	}
-	var internet bool
-	if err := s.db.Get(ctx, &internet, `SELECT internet FROM projects WHERE id = ?`, projectID); err != nil {
-		return nil, fmt.Errorf("read project: %w", err)
-	}
-	res, err := s.projects.SandboxResources(ctx, projectID)
+	sb, err := s.sandboxOf(ctx, projectID)
 	if err != nil {
 		return nil, err
 	}
-	secrets, err := s.opts.Secrets(ctx, projectID)
-	if err != nil {
-		return nil, fmt.Errorf("read secrets: %w", err)
-	}
 	pctx, stop := context.WithCancel(s.ctx)
-	p := &pool{svc: s, projectID: projectID, releaseID: releaseID, job: j, sc: scalingOf(j), secrets: secrets,
+	p := &pool{svc: s, projectID: projectID, releaseID: releaseID, job: j, sc: scalingOf(j), secrets: sb.secrets,
 		stats: s.statsFor(projectID), ctx: pctx, stop: stop, done: make(chan struct{}), wake: make(chan struct{}),
 		spec: InstanceSpec{ProjectID: projectID, ReleaseID: releaseID, Dir: filepath.Join(dir, appDir), Command: j.Run,
-			Port: appPort, Env: secrets, Internet: internet,
-			Limits: runtime.Limits{MemoryBytes: res.MemoryBytes, CPUs: res.CPUs, Pids: res.Pids}}}
+			Port: appPort, Env: sb.secrets, Internet: sb.internet, Limits: sb.limits}}
 	s.wg.Add(1)
 	go p.loop()
 	return p, nil
@@ -682,15 +673,16 @@ func isApp(target string) bool { return target == Autoscale || target == VM }
 func (s *Service) releaseApp(ctx context.Context, j *job, dir string, settings Settings, out io.Writer) (string, error) {
 	r := &j.row
 	dst := s.releaseDir(r.ProjectID, r.ID)
-	n, err := publishApp(dir, dst, runSpec{Run: settings.Run, Target: settings.Target, MinInstances: settings.MinInstances,
-		MaxInstances: settings.MaxInstances, Concurrency: settings.Concurrency, HealthPath: settings.HealthPath})
+	job := runSpec{Run: settings.Run, Target: settings.Target, MinInstances: settings.MinInstances,
+		MaxInstances: settings.MaxInstances, Concurrency: settings.Concurrency, HealthPath: settings.HealthPath}
+	n, err := publishApp(dir, dst, job)
 	if err == nil {
 		err = openUp(filepath.Join(dst, appDir))
 	}
 	if err != nil {
 		return "The release could not be made: " + err.Error() + ". The live release is unchanged.", err
 	}
-	sc := scalingOf(runSpec{Target: settings.Target, MinInstances: settings.MinInstances, MaxInstances: settings.MaxInstances, Concurrency: settings.Concurrency})
+	sc := scalingOf(job)
 	fmt.Fprintf(out, "Release in place: %d files, to run: %s\n", n, settings.Run)
 	if sc.vm {
 		fmt.Fprintf(out, "Starting %d instance(s), always on\n", sc.max)
@@ -730,4 +722,29 @@ func (g *gate) close() {
 	g.mu.Lock()
 	g.w = nil
 	g.mu.Unlock()
+}
+
+// sandboxSettings are what a project's deployment sandboxes get from it.
+type sandboxSettings struct {
+	internet bool
+	limits   runtime.Limits
+	secrets  []string // NAME=value
+}
+
+// sandboxOf reads the project's network setting, resources and secrets
+// (with the deployment's overrides) as they are now.
+func (s *Service) sandboxOf(ctx context.Context, projectID string) (sandboxSettings, error) {
+	var sb sandboxSettings
+	if err := s.db.Get(ctx, &sb.internet, `SELECT internet FROM projects WHERE id = ?`, projectID); err != nil {
+		return sb, fmt.Errorf("read project: %w", err)
+	}
+	res, err := s.projects.SandboxResources(ctx, projectID)
+	if err != nil {
+		return sb, err
+	}
+	sb.limits = runtime.Limits{MemoryBytes: res.MemoryBytes, CPUs: res.CPUs, Pids: res.Pids}
+	if sb.secrets, err = s.opts.Secrets(ctx, projectID); err != nil {
+		return sb, fmt.Errorf("read secrets: %w", err)
+	}
+	return sb, nil
 }

@@ -193,7 +193,7 @@ func (s *Service) ServeDeployment(w http.ResponseWriter, r *http.Request, projec
 		return
 	}
 	start := time.Now()
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	rec := &httpx.StatusWriter{ResponseWriter: w}
 	instance := ""
 	if e.app != nil {
 		instance = s.serveApp(rec, r, e)
@@ -201,8 +201,8 @@ func (s *Service) ServeDeployment(w http.ResponseWriter, r *http.Request, projec
 		e.site.serveRequest(rec, r)
 	}
 	d := time.Since(start)
-	e.stats.traffic.record(start, rec.status, d)
-	e.stats.logs.add(SourceEdge, instance, r.Method+" "+r.URL.RequestURI()+" "+strconv.Itoa(rec.status)+" "+
+	e.stats.traffic.record(start, rec.Status(), d)
+	e.stats.logs.add(SourceEdge, instance, r.Method+" "+r.URL.RequestURI()+" "+strconv.Itoa(rec.Status())+" "+
 		strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64)+" ms")
 }
 
@@ -266,28 +266,6 @@ func newEdgeProxy(log func(error)) *httputil.ReverseProxy {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// recorder keeps the status a handler answered; Unwrap lets the proxy
-// flush and hijack (WebSockets) through it.
-type recorder struct {
-	http.ResponseWriter
-	status      int
-	wroteHeader bool
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if !r.wroteHeader {
-		r.status, r.wroteHeader = code, true
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	r.wroteHeader = true
-	return r.ResponseWriter.Write(b)
-}
-
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // openUp lets an instance read the release it runs (a sandbox's uid is
 // not the server's): every file readable, every folder searchable. Links

@@ -364,17 +364,9 @@ func (s *Service) runRelease(ctx context.Context, row execRow, log *buildLog) (r
 	if err != nil {
 		return runtime.Exit{}, 0, err
 	}
-	var internet bool
-	if err := s.db.Get(ctx, &internet, `SELECT internet FROM projects WHERE id = ?`, row.ProjectID); err != nil {
-		return runtime.Exit{}, 0, fmt.Errorf("read project: %w", err)
-	}
-	res, err := s.projects.SandboxResources(ctx, row.ProjectID)
+	sb, err := s.sandboxOf(ctx, row.ProjectID)
 	if err != nil {
 		return runtime.Exit{}, 0, err
-	}
-	secrets, err := s.opts.Secrets(ctx, row.ProjectID)
-	if err != nil {
-		return runtime.Exit{}, 0, fmt.Errorf("read secrets: %w", err)
 	}
 	root := filepath.Join(s.opts.DataDir, "executions")
 	if err := os.MkdirAll(root, 0o711); err != nil {
@@ -394,13 +386,13 @@ func (s *Service) runRelease(ctx context.Context, row execRow, log *buildLog) (r
 	if err != nil {
 		return runtime.Exit{}, 0, err
 	}
-	out := run.Masked(secrets, log)
+	out := run.Masked(sb.secrets, log)
 	defer out.Flush()
 	fmt.Fprintf(out, "$ %s\n", j.Run)
 	tctx, cancel := context.WithTimeout(ctx, j.timeout())
 	defer cancel()
-	exit, err := s.driver.Exec(tctx, ExecSpec{ProjectID: row.ProjectID, Dir: dir, Command: j.Run, Env: secrets, Internet: internet,
-		Limits: runtime.Limits{MemoryBytes: res.MemoryBytes, CPUs: res.CPUs, Pids: res.Pids}}, out)
+	exit, err := s.driver.Exec(tctx, ExecSpec{ProjectID: row.ProjectID, Dir: dir, Command: j.Run, Env: sb.secrets, Internet: sb.internet,
+		Limits: sb.limits}, out)
 	if err == nil && ctx.Err() == nil {
 		err = tctx.Err()
 	}

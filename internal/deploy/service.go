@@ -35,7 +35,6 @@ import (
 	"ecode/internal/events"
 	"ecode/internal/project"
 	"ecode/internal/run"
-	"ecode/internal/runtime"
 	"ecode/internal/store"
 )
 
@@ -446,11 +445,11 @@ func (s *Service) buildRelease(ctx context.Context, j *job) (string, error) {
 	s.mu.Lock()
 	r.Commit, r.StartedAt = cp.ID, &started
 	s.mu.Unlock()
-	secrets, err := s.opts.Secrets(ctx, p.ID)
+	sb, err := s.sandboxOf(ctx, p.ID)
 	if err != nil {
-		return fail(fmt.Errorf("read secrets: %w", err))
+		return fail(err)
 	}
-	out := run.Masked(secrets, j.log)
+	out := run.Masked(sb.secrets, j.log)
 	defer out.Flush()
 	fmt.Fprintf(out, "Release #%d of checkpoint %s\n", r.Number, cp.Short)
 
@@ -472,17 +471,13 @@ func (s *Service) buildRelease(ctx context.Context, j *job) (string, error) {
 		}
 	}
 	if len(steps) > 0 {
-		res, err := s.projects.SandboxResources(ctx, p.ID)
-		if err != nil {
-			return fail(err)
-		}
 		timeout := s.opts.BuildTimeout
 		if settings.Timeout > 0 && settings.Target != Scheduled { // a scheduled one's bounds its runs
 			timeout = time.Duration(settings.Timeout) * time.Second
 		}
 		bctx, cancel := context.WithTimeout(ctx, timeout)
-		err = s.driver.Build(bctx, BuildSpec{ProjectID: p.ID, Dir: dir, Steps: steps, Env: secrets, Internet: p.Internet,
-			Limits: runtime.Limits{MemoryBytes: res.MemoryBytes, CPUs: res.CPUs, Pids: res.Pids}}, out)
+		err = s.driver.Build(bctx, BuildSpec{ProjectID: p.ID, Dir: dir, Steps: steps, Env: sb.secrets, Internet: sb.internet,
+			Limits: sb.limits}, out)
 		cancel()
 		_ = out.Flush()
 		if err != nil {

@@ -71,20 +71,22 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-type statusWriter struct {
+// StatusWriter remembers the status a handler answered and the bytes it
+// wrote, for whoever counts requests.
+type StatusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
 }
 
-func (w *statusWriter) WriteHeader(code int) {
+func (w *StatusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
+func (w *StatusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
@@ -94,7 +96,15 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // Unwrap lets http.ResponseController reach Flush and Hijack underneath.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Status is the status answered: 200 when the handler wrote nothing.
+func (w *StatusWriter) Status() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
 
 // clientIP is the address a request comes from. X-Forwarded-For is read
 // only when the peer is one of the trusted proxies, from the right: the
@@ -151,7 +161,7 @@ func Observe(m *Metrics, log *slog.Logger, trusted []netip.Prefix, next http.Han
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		ctx = WithClient(ctx, Client{IP: clientIP(r, trusted), UserAgent: r.UserAgent()})
 		r = r.WithContext(context.WithValue(ctx, patternKey, &route))
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &StatusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
