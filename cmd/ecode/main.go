@@ -20,6 +20,7 @@ import (
 	"ecode/internal/audit"
 	"ecode/internal/config"
 	"ecode/internal/deploy"
+	"ecode/internal/projectdb"
 	"ecode/internal/runtime/bwrap"
 	"ecode/internal/seal"
 	"ecode/internal/server"
@@ -274,7 +275,11 @@ func reseal(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "resealed %d secrets, %d SSH keys and %d webhook secrets under key %s\n", n, m, w, core.Keyring.Current())
+	d, err := projectdb.ResealPasswords(ctx, db, core.Keyring)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "resealed %d secrets, %d SSH keys, %d webhook secrets and %d database passwords under key %s\n", n, m, w, d, core.Keyring.Current())
 	entries, head, err := core.Audit.Rechain(ctx)
 	if err != nil {
 		return err

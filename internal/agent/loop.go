@@ -12,6 +12,7 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/v2"
 
 	"ecode/internal/project"
+	"ecode/internal/projectdb"
 )
 
 const systemPrompt = `You are E-Code's agent. You build and change software projects for a person, working in their project through tools: the project's files, and a Linux sandbox where Node.js, npm, Python 3 and Go are installed.
@@ -101,6 +102,11 @@ func (s *Service) firstMessage(ctx context.Context, w *workspace, prompt string)
 		instructions, _ := io.ReadAll(io.LimitReader(f, 32<<10))
 		f.Close()
 		fmt.Fprintf(&b, "The project's instructions (ECODE.md):\n<instructions>\n%s\n</instructions>\n\n", instructions)
+	}
+	if has, err := w.dbs.Has(ctx, w.p.ID, projectdb.Dev); err == nil && has {
+		b.WriteString("The project has a PostgreSQL database: DATABASE_URL and PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE are set in every command and in the app (psql works in run_command). Keep the app's data there.\n\n")
+	} else if err == nil {
+		b.WriteString("The project has no database yet; when the app must keep data, create_database gives it PostgreSQL.\n\n")
 	}
 	files, _ := listFiles(ctx, w, nil)
 	fmt.Fprintf(&b, "The project's files:\n%s\n\nThe person asks:\n%s", files, prompt)

@@ -34,6 +34,7 @@ type Service struct {
 	db       *store.DB
 	projects Projects
 	runs     Runner
+	dbs      Databases
 	cfg      Config
 	budgets  Budgets
 	model    provider
@@ -48,11 +49,11 @@ type Service struct {
 
 // NewService returns the agent; its runs end when life does. With cfg not
 // Configured every request answers ai_not_configured.
-func NewService(life context.Context, db *store.DB, projects Projects, runs Runner, cfg Config, budgets Budgets) *Service {
-	if db == nil || projects == nil || runs == nil {
-		panic("agent.NewService: nil db, projects or runs")
+func NewService(life context.Context, db *store.DB, projects Projects, runs Runner, dbs Databases, cfg Config, budgets Budgets) *Service {
+	if db == nil || projects == nil || runs == nil || dbs == nil {
+		panic("agent.NewService: nil db, projects, runs or databases")
 	}
-	s := &Service{db: db, projects: projects, runs: runs, cfg: cfg, budgets: budgets, log: slog.Default(),
+	s := &Service{db: db, projects: projects, runs: runs, dbs: dbs, cfg: cfg, budgets: budgets, log: slog.Default(),
 		active: map[string]*live{}, subs: map[string]map[chan Event]struct{}{}, ctx: life}
 	if cfg.Configured() {
 		s.model = newProvider(cfg)
@@ -124,7 +125,7 @@ func (s *Service) Start(ctx context.Context, actor *auth.User, projectID, prompt
 		cancel()
 		return nil, err
 	}
-	w := &workspace{projects: s.projects, runs: s.runs, actor: actor, p: p}
+	w := &workspace{projects: s.projects, runs: s.runs, dbs: s.dbs, actor: actor, p: p}
 	s.publish(p.ID, Event{Kind: "run", Run: l.header()})
 	s.wg.Go(func() {
 		defer close(l.done)

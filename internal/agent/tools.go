@@ -15,6 +15,7 @@ import (
 	"ecode/internal/auth"
 	"ecode/internal/errs"
 	"ecode/internal/project"
+	"ecode/internal/projectdb"
 	"ecode/internal/run"
 )
 
@@ -36,6 +37,12 @@ type Runner interface {
 	ConsoleTail(projectID string, n int) string
 }
 
+// Databases is what the agent needs of project databases.
+type Databases interface {
+	Create(ctx context.Context, actor *auth.User, projectID, env string) (projectdb.Info, error)
+	Has(ctx context.Context, projectID, env string) (bool, error)
+}
+
 // Limits on what tools hand back to the model: enough to act on, little
 // enough to keep the context for the work.
 const (
@@ -55,6 +62,7 @@ type tool struct {
 type workspace struct {
 	projects Projects
 	runs     Runner
+	dbs      Databases
 	actor    *auth.User
 	p        *project.Project
 }
@@ -87,9 +95,19 @@ var tools = []tool{
 		props: map[string]any{}, run: startApp},
 	{name: "check_app", description: "Send a GET request to the running app through its preview and return the status, content type and the start of the body, to see what a visitor sees (a blank or broken page, an error).",
 		props: map[string]any{"path": str("Path to request, default /")}, run: checkApp},
+	{name: "create_database", description: "Give the project a PostgreSQL database (its development database; answers the one it has if any). From then on every command gets DATABASE_URL, and PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, so psql works in run_command and the app connects with DATABASE_URL (node: pg, python: psycopg2). Start the app again afterwards so it gets them. Its deployments get a production database of their own, with this one's schema.",
+		props: map[string]any{}, run: createDatabase},
 	{name: "finish", description: "End the work: say what you built for the person. Call this once, when the app is done and checked.",
 		props:    map[string]any{"summary": str("What you built and how to use it, in a few sentences"), "features": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "The features the app has, one short line each"}},
 		required: []string{"summary"}},
+}
+
+func createDatabase(ctx context.Context, w *workspace, _ map[string]any) (string, error) {
+	info, err := w.dbs.Create(ctx, w.actor, w.p.ID, projectdb.Dev)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("The project has its PostgreSQL database %s: DATABASE_URL and the PG* variables are set in every command from now on (psql works); start the app again so it gets them.", info.Name), nil
 }
 
 func toolByName(name string) *tool {

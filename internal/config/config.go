@@ -40,6 +40,8 @@ type Config struct {
 	DeployDriver      string        // ECODE_DEPLOY_DRIVER: local (sandboxes) or docker (containers of release images)
 	DockerHost        string        // ECODE_DOCKER_HOST: the Docker Engine API the docker deploy driver uses
 	ImageRegistry     string        // ECODE_IMAGE_REGISTRY: where exported manifests say releases' images are
+	ProjectPostgres   string        // ECODE_PROJECT_POSTGRES_URL: an external server for projects' databases; empty: the platform's own cluster
+	DatabaseQuota     int64         // ECODE_DATABASE_QUOTA: bytes a project database may hold before it turns read-only
 	AutoCheckpoint    time.Duration // ECODE_AUTO_CHECKPOINT: checkpoint a project once its files go this long unchanged; 0 never
 	AutoCheckpointGap time.Duration // ECODE_AUTO_CHECKPOINT_GAP: least time between two automatic checkpoints of a project
 	DiskCheck         time.Duration // ECODE_DISK_CHECK
@@ -123,6 +125,7 @@ func Default() Config {
 		DeployDriver:      "local",
 		DockerHost:        "unix:///var/run/docker.sock",
 		ImageRegistry:     "registry.local",
+		DatabaseQuota:     1 << 30,
 		AutoCheckpoint:    time.Minute,
 		AutoCheckpointGap: 5 * time.Minute,
 		DiskCheck:         5 * time.Second,
@@ -203,6 +206,8 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.DeployDomain, "deploy-domain", "ECODE_DEPLOY_DOMAIN", "deployments are served at {slug}--{owner}.DOMAIN")
 	duration(&c.SandboxIdle, "sandbox-idle", "ECODE_SANDBOX_IDLE", "stop a project's sandbox after this long unused")
 	duration(&c.ShellIdle, "shell-idle", "ECODE_SHELL_IDLE", "close a shell once nobody has had it open for this long")
+	str(&c.ProjectPostgres, "project-postgres-url", "ECODE_PROJECT_POSTGRES_URL", "a PostgreSQL server for projects' databases, as a role with CREATEDB and CREATEROLE; empty runs the platform's own cluster from the machine's PostgreSQL under the data dir")
+	num(&c.DatabaseQuota, "database-quota", "ECODE_DATABASE_QUOTA", "bytes a project's database may hold; over it the database turns read-only until it shrinks")
 	str(&c.ImageRegistry, "image-registry", "ECODE_IMAGE_REGISTRY", "exported Kubernetes and Cloud Run manifests name each release's image {REGISTRY}/ecode/{owner}-{slug}:{release}")
 	str(&c.DeployDriver, "deploy-driver", "ECODE_DEPLOY_DRIVER", "what builds and runs deployments: local (a sandbox, as Run) or docker (a container of an image per release, on ECODE_DOCKER_HOST)")
 	str(&c.DockerHost, "docker-host", "ECODE_DOCKER_HOST", "the Docker Engine API (or Podman's compatible service) of the docker deploy driver, such as unix:///var/run/docker.sock or tcp://host:2375")
@@ -297,6 +302,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxFileBytes <= 0 || c.MaxProjectBytes < c.MaxFileBytes {
 		return fmt.Errorf("max file bytes must be positive and no more than max project bytes")
+	}
+	if c.DatabaseQuota <= 0 {
+		return fmt.Errorf("database quota %d: must be positive", c.DatabaseQuota)
 	}
 	if c.MaxCacheBytes <= 0 {
 		return fmt.Errorf("max cache bytes must be positive")

@@ -3,14 +3,15 @@ package deploy_test
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
+	"os"
+	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"ecode/internal/config"
+	"ecode/internal/store"
 	"ecode/internal/store/testdb"
 	"ecode/internal/testserver"
 )
@@ -294,19 +295,24 @@ func TestAppsComeBack(t *testing.T) {
 	dan := s.SignUp(t, "dan")
 	vm := project(t, dan, "Kept", appFiles("vm", "target = \"vm\"\n"))
 	auto := project(t, dan, "Lazy", appFiles("auto", "target = \"autoscale\"\n"))
+	// The instance's environment marks its processes, which the host sees
+	// under pids of its own.
+	marker := "MARKER=" + store.NewID()
+	dan.Put(t, "/api/projects/"+vm.ID+"/secrets/MARKER", map[string]string{"value": strings.TrimPrefix(marker, "MARKER=")}).WantStatus(t, http.StatusNoContent)
 	for _, p := range []testserver.Project{vm, auto} {
 		if r, log := finish(t, dan, p.ID, deploy(t, dan, p.ID).ID); r.Status != "ready" {
 			t.Fatalf("%s: %+v\n%s", p.Name, r, log)
 		}
 	}
-	_, body := visit(t, s, host(vm), "/", nil)
-	oldPid := strings.Fields(string(body))[1]
+	if len(markedProcesses(marker)) == 0 {
+		t.Fatal("no process of the vm's instance found by its environment")
+	}
 	s.Close()
 	if err := s.App.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Kill(atoi(t, oldPid), 0); err == nil {
-		t.Fatalf("the old server's instance %s outlived it", oldPid)
+	if pids := markedProcesses(marker); len(pids) > 0 {
+		t.Fatalf("the old server's instance outlived it: pids %v", pids)
 	}
 
 	s2 := testserver.New(t, e, func(c *config.Config) { c.DataDir, c.DatabaseURL = s.App.Config.DataDir, s.App.Config.DatabaseURL })
@@ -327,13 +333,17 @@ func TestAppsComeBack(t *testing.T) {
 	}
 }
 
-func atoi(t testing.TB, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatal(err)
+// markedProcesses answers the host's processes whose environment holds kv.
+func markedProcesses(kv string) []string {
+	entries, _ := os.ReadDir("/proc")
+	var pids []string
+	for _, e := range entries {
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err == nil && slices.Contains(strings.Split(string(env), "\x00"), kv) {
+			pids = append(pids, e.Name())
+		}
 	}
-	return n
+	return pids
 }
 
 // TestCrashLoop: a vm app that keeps ending soon after it starts is

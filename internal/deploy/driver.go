@@ -88,14 +88,17 @@ const stepDone = "done in"
 type Local struct {
 	rt     runtime.Runtime
 	egress *egress.Proxy
+	relays func(projectID string) []runtime.Relay
 }
 
-// NewLocal returns the local driver; egress may be nil (no way out).
-func NewLocal(rt runtime.Runtime, proxy *egress.Proxy) *Local {
+// NewLocal returns the local driver; egress may be nil (no way out), and
+// relays, when set, answers the host services a project's build, runs and
+// instances reach on their loopback (its production database).
+func NewLocal(rt runtime.Runtime, proxy *egress.Proxy, relays func(projectID string) []runtime.Relay) *Local {
 	if rt == nil {
 		panic("deploy.NewLocal: nil runtime")
 	}
-	return &Local{rt: rt, egress: proxy}
+	return &Local{rt: rt, egress: proxy, relays: relays}
 }
 
 // Name implements Driver.
@@ -105,7 +108,7 @@ func (l *Local) Name() string { return "local" }
 func (l *Local) Build(ctx context.Context, b BuildSpec, out io.Writer) error {
 	// Its own sandbox id: the build never shares the project's sandbox,
 	// its uid or its egress policy entry.
-	sb, stop, err := l.start(ctx, runtime.Spec{ID: "deploy-" + b.ProjectID, ProjectDir: b.Dir, Env: b.Env, Limits: b.Limits}, b.Internet)
+	sb, stop, err := l.start(ctx, b.ProjectID, runtime.Spec{ID: "deploy-" + b.ProjectID, ProjectDir: b.Dir, Env: b.Env, Limits: b.Limits}, b.Internet)
 	if err != nil {
 		return err
 	}
@@ -157,7 +160,7 @@ func RunSteps(ctx context.Context, steps []string, out io.Writer, run func(cmd s
 func (l *Local) Exec(ctx context.Context, e ExecSpec, out io.Writer) (runtime.Exit, error) {
 	// Runs of one project never overlap, so one id each is enough; it is
 	// not the project's nor its builds'.
-	sb, stop, err := l.start(ctx, runtime.Spec{ID: "cron-" + e.ProjectID, ProjectDir: e.Dir, Env: e.Env, Limits: e.Limits}, e.Internet)
+	sb, stop, err := l.start(ctx, e.ProjectID, runtime.Spec{ID: "cron-" + e.ProjectID, ProjectDir: e.Dir, Env: e.Env, Limits: e.Limits}, e.Internet)
 	if err != nil {
 		return runtime.Exit{}, err
 	}
@@ -177,7 +180,7 @@ func (l *Local) Exec(ctx context.Context, e ExecSpec, out io.Writer) (runtime.Ex
 // release, mounted read-only, with its own tmp and home.
 func (l *Local) Start(ctx context.Context, i InstanceSpec, out io.Writer) (Instance, error) {
 	env := runtime.MergeEnv(i.Env, []string{"PORT=" + strconv.Itoa(i.Port)})
-	sb, stop, err := l.start(ctx, runtime.Spec{ID: i.ID, ProjectDir: i.Dir, ReadOnly: true, Env: env, Limits: i.Limits}, i.Internet)
+	sb, stop, err := l.start(ctx, i.ProjectID, runtime.Spec{ID: i.ID, ProjectDir: i.Dir, ReadOnly: true, Env: env, Limits: i.Limits}, i.Internet)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +233,7 @@ func (i *localInstance) Stop() error {
 
 // start starts the sandbox of spec with its own egress policy; stop ends
 // both.
-func (l *Local) start(ctx context.Context, spec runtime.Spec, internet bool) (runtime.Sandbox, func(), error) {
+func (l *Local) start(ctx context.Context, projectID string, spec runtime.Spec, internet bool) (runtime.Sandbox, func(), error) {
 	if err := l.rt.Check(ctx); err != nil {
 		return nil, nil, errs.Unavailable("sandbox_unavailable", "Code cannot run on this server: %v.", err)
 	}
@@ -244,6 +247,9 @@ func (l *Local) start(ctx context.Context, spec runtime.Spec, internet bool) (ru
 		}
 	}
 	spec.Egress = l.egress != nil
+	if l.relays != nil {
+		spec.Relays = l.relays(projectID)
+	}
 	sb, err := l.rt.Start(ctx, spec)
 	if err != nil {
 		forget()

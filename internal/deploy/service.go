@@ -46,6 +46,10 @@ type Options struct {
 	// Secrets returns a project's secrets as NAME=value: its build's
 	// environment, and what the build log masks.
 	Secrets func(ctx context.Context, projectID string) ([]string, error)
+	// Prepare, when set, runs at the start of each build, before the
+	// secrets are read: it makes what a deployment needs beside its code
+	// (the production database), saying what it did on log.
+	Prepare func(ctx context.Context, projectID string, log io.Writer) error
 	// Keep is how many releases of a project are kept; 0: 10. The live
 	// one and the one before it are kept whatever their age.
 	Keep int
@@ -445,6 +449,11 @@ func (s *Service) buildRelease(ctx context.Context, j *job) (string, error) {
 	s.mu.Lock()
 	r.Commit, r.StartedAt = cp.ID, &started
 	s.mu.Unlock()
+	if s.opts.Prepare != nil {
+		if err := s.opts.Prepare(ctx, p.ID, j.log); err != nil {
+			return fail(err)
+		}
+	}
 	sb, err := s.sandboxOf(ctx, p.ID)
 	if err != nil {
 		return fail(err)

@@ -49,8 +49,13 @@ type Config struct {
 	Limits Limits // applied to every role Provision creates or answers
 }
 
-// Cluster is one PostgreSQL server owned by the platform.
+// Cluster is one PostgreSQL server where projects' databases live: the
+// platform's own (New, Start) or an external one it is given a role on
+// (Open).
 type Cluster struct {
+	external bool
+	upstream upstream // where the relay and the projects' roles connect
+
 	dir    string // cfg.Dir: owned by the server's uid, 0700
 	pgdata string // dir/data
 	sock   string // dir/run: the socket folder
@@ -86,25 +91,32 @@ func New(cfg Config) (*Cluster, error) {
 		bin:    bin,
 		limits: cfg.Limits,
 	}
-	if os.Geteuid() == 0 {
-		// PostgreSQL refuses to run as root. initdb and postgres look their
-		// own uid up by name, so it must be a real account, not a bare uid.
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			return nil, fmt.Errorf("pgcluster: the server runs as root and PostgreSQL must not; create a \"postgres\" system user (Debian's postgresql package does): %w", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		c.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
-		c.osUser = u.Username
-	} else {
-		u, err := user.Current()
-		if err != nil {
-			return nil, fmt.Errorf("pgcluster: look up the current user: %w", err)
-		}
-		c.osUser = u.Username
+	if c.cred, c.osUser, err = runAs(); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// runAs answers the OS user PostgreSQL's programs run as: postgres when the
+// server is root, for PostgreSQL refuses root (and the client programs need
+// no more), else the server's own.
+func runAs() (*syscall.Credential, string, error) {
+	if os.Geteuid() != 0 {
+		u, err := user.Current()
+		if err != nil {
+			return nil, "", fmt.Errorf("pgcluster: look up the current user: %w", err)
+		}
+		return nil, u.Username, nil
+	}
+	// initdb and postgres look their own uid up by name, so it must be a
+	// real account, not a bare uid.
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, "", fmt.Errorf("pgcluster: the server runs as root and PostgreSQL must not; create a \"postgres\" system user (Debian's postgresql package does): %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, u.Username, nil
 }
 
 // findBinaries answers the folder holding initdb and postgres: Debian's
@@ -418,24 +430,25 @@ func (c *Cluster) connect(ctx context.Context) error {
 	}
 }
 
-// setup checks the server's version and makes what the platform keeps in
-// its own database: the projects' credentials, reachable by no project.
+// setup checks the server's version and closes the platform's own
+// databases to PUBLIC.
 func (c *Cluster) setup(ctx context.Context) error {
+	if err := checkVersion(ctx, c.pool); err != nil {
+		return err
+	}
+	if _, err := c.pool.Exec(ctx, "REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC"); err != nil {
+		return fmt.Errorf("pgcluster: setup: %w", err)
+	}
+	return nil
+}
+
+func checkVersion(ctx context.Context, pool *pgxpool.Pool) error {
 	var version int
-	if err := c.pool.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
+	if err := pool.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
 		return fmt.Errorf("pgcluster: version: %w", err)
 	}
 	if version < minVersion {
 		return fmt.Errorf("pgcluster: PostgreSQL %d.%d is too old; 15 or newer is needed", version/10000, version%10000)
-	}
-	for _, q := range []string{
-		"CREATE SCHEMA IF NOT EXISTS ecode",
-		"CREATE TABLE IF NOT EXISTS ecode.credentials (role name PRIMARY KEY, password text NOT NULL)",
-		"REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC",
-	} {
-		if _, err := c.pool.Exec(ctx, q); err != nil {
-			return fmt.Errorf("pgcluster: setup: %w", err)
-		}
 	}
 	return nil
 }
@@ -527,6 +540,15 @@ func (c *Cluster) superDSN(db string) string {
 	return dsn(c.sock, superuser, "", db)
 }
 
+// DSN is how the platform connects as role name, with password, to its
+// database.
+func (c *Cluster) DSN(name, password string) string {
+	if c.external {
+		return c.upstream.dsn(name, password, name)
+	}
+	return dsn(c.sock, name, password, name)
+}
+
 func dsn(sock, role, password, db string) string {
 	u := url.URL{Scheme: "postgres", Path: "/" + db, RawQuery: url.Values{"host": {sock}}.Encode()}
 	if password == "" {
@@ -535,6 +557,41 @@ func dsn(sock, role, password, db string) string {
 		u.User = url.UserPassword(role, password)
 	}
 	return u.String()
+}
+
+// conn answers the platform's connections; under c.mu.
+func (c *Cluster) conn() (*pgxpool.Pool, error) {
+	if c.pool == nil {
+		return nil, errors.New("pgcluster: not started")
+	}
+	return c.pool, nil
+}
+
+// Ping tells whether the server answers.
+func (c *Cluster) Ping(ctx context.Context) error {
+	c.mu.Lock()
+	pool, err := c.conn()
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return pool.Ping(ctx)
+}
+
+// Limits are what each project's role is held to.
+func (c *Cluster) Limits() Limits { return c.limits }
+
+// External tells whether the cluster is another's (ECODE_PROJECT_POSTGRES_URL).
+func (c *Cluster) External() bool { return c.external }
+
+// Tool prepares one of PostgreSQL's client programs (pg_dump, pg_restore,
+// psql) of the cluster's version, run as the cluster's uid when the server is
+// root, with an environment of its own plus env.
+func (c *Cluster) Tool(ctx context.Context, env []string, name string, args ...string) *exec.Cmd {
+	cmd := c.command(ctx, name, args...)
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Dir = "/"
+	return cmd
 }
 
 // ident quotes a name for SQL.

@@ -76,6 +76,24 @@ func refused(t *testing.T, dsn, why string) {
 	}
 }
 
+// testDB is a provisioned database as the platform holds it.
+type testDB struct{ Name, Role, Password, DSN string }
+
+func provision(t testing.TB, c *Cluster, projectID, env, password string) testDB {
+	t.Helper()
+	name, err := Name(projectID, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if password == "" {
+		password = NewPassword()
+	}
+	if err := c.Provision(context.Background(), name, password); err != nil {
+		t.Fatal(err)
+	}
+	return testDB{Name: name, Role: name, Password: password, DSN: c.DSN(name, password)}
+}
+
 func TestProjectDatabases(t *testing.T) {
 	ctx := context.Background()
 	dir := clusterDir(t)
@@ -83,14 +101,8 @@ func TestProjectDatabases(t *testing.T) {
 	limits.StatementTimeout = 300 * time.Millisecond
 	c := start(t, dir, limits)
 
-	a, err := c.Provision(ctx, "aaaa1111", "dev")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := c.Provision(ctx, "bbbb2222", "dev")
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := provision(t, c, "aaaa1111", "dev", "")
+	b := provision(t, c, "bbbb2222", "dev", "")
 	if a.Name != "p_aaaa1111_dev" || a.Role != a.Name || len(a.Password) < 40 {
 		t.Fatalf("database %+v", a)
 	}
@@ -115,19 +127,11 @@ func TestProjectDatabases(t *testing.T) {
 		if n := count(t, connA, "SELECT has_database_privilege('postgres', 'CONNECT')::int"); n != 0 {
 			t.Fatal("A holds CONNECT on the platform's database")
 		}
-		if _, err := connA.Exec(ctx, "SELECT * FROM ecode.credentials"); err == nil {
-			t.Fatal("A reads the platform's credentials")
-		}
 	})
 
 	t.Run("idempotent", func(t *testing.T) {
-		again, err := c.Provision(ctx, "aaaa1111", "dev")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if again != a {
-			t.Fatalf("second provision answered %+v, want %+v", again, a)
-		}
+		provision(t, c, "aaaa1111", "dev", a.Password)
+		mustExec(t, connect(t, a.DSN), "SELECT 1 FROM notes")
 	})
 
 	t.Run("statement timeout", func(t *testing.T) {
@@ -160,33 +164,29 @@ func TestProjectDatabases(t *testing.T) {
 	})
 
 	t.Run("rotate", func(t *testing.T) {
-		rotated, err := c.Rotate(ctx, "bbbb2222", "dev")
-		if err != nil {
+		rotated := b
+		rotated.Password = NewPassword()
+		rotated.DSN = c.DSN(b.Name, rotated.Password)
+		if err := c.SetPassword(ctx, b.Name, rotated.Password); err != nil {
 			t.Fatal(err)
-		}
-		if rotated.Password == b.Password {
-			t.Fatal("the password did not change")
 		}
 		refused(t, b.DSN, "the old password")
 		conn := connect(t, rotated.DSN)
 		mustExec(t, conn, "SELECT 1 FROM notes")
-		if again, _ := c.Provision(ctx, "bbbb2222", "dev"); again.Password != rotated.Password {
-			t.Fatal("provision after rotate answered another password")
-		}
 		b = rotated
-		if _, err := c.Rotate(ctx, "cccc3333", "dev"); err == nil {
+		if err := c.SetPassword(ctx, "p_cccc3333_dev", "x"); err == nil {
 			t.Fatal("rotated a database that does not exist")
 		}
 	})
 
 	t.Run("bad names", func(t *testing.T) {
 		for _, id := range []string{"", "A", "x; DROP", `a"b`, "a_b", strings.Repeat("a", 41)} {
-			if _, err := c.Provision(ctx, id, "dev"); err == nil {
-				t.Errorf("provisioned project %q", id)
+			if _, err := Name(id, "dev"); err == nil {
+				t.Errorf("named project %q", id)
 			}
 		}
-		if _, err := c.Provision(ctx, "aaaa1111", "test"); err == nil {
-			t.Error("provisioned environment test")
+		if _, err := Name("aaaa1111", "test"); err == nil {
+			t.Error("named environment test")
 		}
 	})
 
@@ -197,20 +197,13 @@ func TestProjectDatabases(t *testing.T) {
 		t.Fatal(err)
 	}
 	c = start(t, dir, limits)
-	again, err := c.Provision(ctx, "aaaa1111", "dev")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if again != a {
-		t.Fatalf("after restart %+v, want %+v", again, a)
-	}
 	if n := count(t, connect(t, a.DSN), "SELECT count(*) FROM notes WHERE body = 'from a'"); n != 1 {
 		t.Fatalf("after restart %d notes", n)
 	}
 
 	// Drop ends the sessions and removes database and role.
 	held := connect(t, b.DSN)
-	if err := c.Drop(ctx, "bbbb2222", "dev"); err != nil {
+	if err := c.Drop(ctx, b.Name); err != nil {
 		t.Fatal(err)
 	}
 	if err := held.Ping(ctx); err == nil {
@@ -224,7 +217,7 @@ func TestProjectDatabases(t *testing.T) {
 	if n := count(t, admin, "SELECT count(*) FROM pg_roles WHERE rolname = '"+b.Name+"'"); n != 0 {
 		t.Fatal("the role is still there")
 	}
-	if err := c.Drop(ctx, "bbbb2222", "dev"); err != nil {
+	if err := c.Drop(ctx, b.Name); err != nil {
 		t.Fatalf("second drop: %v", err)
 	}
 }
@@ -236,10 +229,7 @@ func TestStartAfterKill(t *testing.T) {
 	ctx := context.Background()
 	dir := clusterDir(t)
 	first := start(t, dir, DefaultLimits())
-	db, err := first.Provision(ctx, "kkkk", "prod")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := provision(t, first, "kkkk", "prod", "")
 	conn := connect(t, db.DSN)
 	mustExec(t, conn, "CREATE TABLE kept (n int)")
 	mustExec(t, conn, "INSERT INTO kept VALUES (1)")
@@ -261,12 +251,8 @@ func TestStartAfterKill(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "data", "postmaster.pid")); err != nil {
 		t.Fatalf("no stale pid file to test with: %v", err)
 	}
-	third := start(t, dir, DefaultLimits())
-	again, err := third.Provision(ctx, "kkkk", "prod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := count(t, connect(t, again.DSN), "SELECT count(*) FROM kept"); n != 1 {
+	start(t, dir, DefaultLimits())
+	if n := count(t, connect(t, db.DSN), "SELECT count(*) FROM kept"); n != 1 {
 		t.Fatalf("%d rows kept", n)
 	}
 }
@@ -295,7 +281,7 @@ func BenchmarkProvision(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := range b.N {
-		if _, err := c.Provision(ctx, fmt.Sprintf("bench%d", i), "dev"); err != nil {
+		if err := c.Provision(ctx, fmt.Sprintf("p_bench%d_dev", i), NewPassword()); err != nil {
 			b.Fatal(err)
 		}
 	}

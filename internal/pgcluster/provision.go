@@ -7,12 +7,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"ecode/internal/errs"
 )
@@ -35,19 +35,11 @@ func DefaultLimits() Limits {
 	}
 }
 
-// Database is one project environment's database and how to reach it.
-type Database struct {
-	Name     string
-	Role     string
-	Password string
-	DSN      string // over the cluster's unix socket, for the platform's own use
-}
-
 var projectIDPattern = regexp.MustCompile(`^[a-z0-9]{1,40}$`)
 
-// nameOf is the name of both the role and the database of a project's
+// Name is the name of both the role and the database of a project's
 // environment: one name, so pg_hba's `sameuser` confines the role to it.
-func nameOf(projectID, env string) (string, error) {
+func Name(projectID, env string) (string, error) {
 	if !projectIDPattern.MatchString(projectID) {
 		return "", errs.Invalid("database_project_invalid", "A project id of lowercase letters and digits is needed to name its database.")
 	}
@@ -57,38 +49,26 @@ func nameOf(projectID, env string) (string, error) {
 	return "p_" + projectID + "_" + env, nil
 }
 
-// Provision answers the database of a project's environment, creating its
-// role and database the first time. A later call answers the same database
-// and password, and applies the cluster's current limits again.
-func (c *Cluster) Provision(ctx context.Context, projectID, env string) (Database, error) {
-	name, err := nameOf(projectID, env)
-	if err != nil {
-		return Database{}, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	password, err := c.ensureRole(ctx, name)
-	if err != nil {
-		return Database{}, fmt.Errorf("provision %s: %w", name, err)
-	}
-	if err := c.ensureDatabase(ctx, name); err != nil {
-		return Database{}, fmt.Errorf("provision %s: %w", name, err)
-	}
-	return c.database(name, password), nil
+// NewPassword answers a random password for a project's role.
+func NewPassword() string {
+	key := make([]byte, 32)
+	rand.Read(key)
+	return base64.RawURLEncoding.EncodeToString(key)
 }
 
-// ensureRole creates the role or brings it to the cluster's limits, and
-// answers its password. Role and credential change in one transaction, so
-// neither is ever left without the other.
-func (c *Cluster) ensureRole(ctx context.Context, name string) (string, error) {
-	var password string
-	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
-		var exists bool
-		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", name).Scan(&exists); err != nil {
-			return err
-		}
-		err := tx.QueryRow(ctx, "SELECT password FROM ecode.credentials WHERE role = $1", name).Scan(&password)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+// Provision makes the role and database called name, or brings them to the
+// cluster's limits, and gives the role password. The caller keeps the
+// password; the cluster holds only its SCRAM verifier.
+func (c *Cluster) Provision(ctx context.Context, name, password string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pool, err := c.conn()
+	if err != nil {
+		return err
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		exists, err := roleExists(ctx, tx, name)
+		if err != nil {
 			return err
 		}
 		if !exists {
@@ -96,26 +76,45 @@ func (c *Cluster) ensureRole(ctx context.Context, name string) (string, error) {
 				return err
 			}
 		}
-		if !exists || password == "" {
-			var err error
-			if password, err = setPassword(ctx, tx, name); err != nil {
+		if c.external {
+			// Not a superuser: creating a database owned by the role, and
+			// dropping it later, needs membership in it.
+			if _, err := tx.Exec(ctx, "GRANT "+ident(name)+" TO CURRENT_USER"); err != nil {
 				return err
 			}
 		}
+		if err := setPassword(ctx, tx, name, password); err != nil {
+			return err
+		}
 		return c.applyLimits(ctx, tx, name)
 	})
-	return password, err
+	if err != nil {
+		return fmt.Errorf("provision %s: %w", name, err)
+	}
+	if err := c.ensureDatabase(ctx, pool, name); err != nil {
+		return fmt.Errorf("provision %s: %w", name, err)
+	}
+	return nil
+}
+
+func roleExists(ctx context.Context, tx pgx.Tx, name string) (bool, error) {
+	var exists bool
+	err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", name).Scan(&exists)
+	return exists, err
 }
 
 func (c *Cluster) applyLimits(ctx context.Context, tx pgx.Tx, name string) error {
 	l := c.limits
 	role := ident(name)
-	for _, q := range []string{
+	qs := []string{
 		fmt.Sprintf("ALTER ROLE %s CONNECTION LIMIT %d", role, l.Connections),
 		fmt.Sprintf("ALTER ROLE %s SET statement_timeout = %d", role, l.StatementTimeout.Milliseconds()),
 		fmt.Sprintf("ALTER ROLE %s SET idle_in_transaction_session_timeout = %d", role, l.IdleInTransaction.Milliseconds()),
-		fmt.Sprintf("ALTER ROLE %s SET temp_file_limit = %d", role, l.TempFileBytes/1024), // kB
-	} {
+	}
+	if !c.external { // only a superuser may set it
+		qs = append(qs, fmt.Sprintf("ALTER ROLE %s SET temp_file_limit = %d", role, l.TempFileBytes/1024)) // kB
+	}
+	for _, q := range qs {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			return err
 		}
@@ -126,14 +125,14 @@ func (c *Cluster) applyLimits(ctx context.Context, tx pgx.Tx, name string) error
 // ensureDatabase creates the role's database (CREATE DATABASE cannot run in
 // a transaction) and takes PUBLIC's default CONNECT and TEMPORARY away,
 // again on every call, so a call interrupted in between is finished later.
-func (c *Cluster) ensureDatabase(ctx context.Context, name string) error {
+func (c *Cluster) ensureDatabase(ctx context.Context, pool *pgxpool.Pool, name string) error {
 	var exists bool
-	if err := c.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+	if err := pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
 		return err
 	}
 	db := ident(name)
 	if !exists {
-		if _, err := c.pool.Exec(ctx, "CREATE DATABASE "+db+" OWNER "+db+" TEMPLATE template0 ENCODING 'UTF8'"); err != nil {
+		if _, err := pool.Exec(ctx, "CREATE DATABASE "+db+" OWNER "+db+" TEMPLATE template0 ENCODING 'UTF8'"); err != nil {
 			return err
 		}
 	}
@@ -141,87 +140,108 @@ func (c *Cluster) ensureDatabase(ctx context.Context, name string) error {
 		"REVOKE ALL ON DATABASE " + db + " FROM PUBLIC",
 		fmt.Sprintf("ALTER DATABASE %s CONNECTION LIMIT %d", db, c.limits.Connections),
 	} {
-		if _, err := c.pool.Exec(ctx, q); err != nil {
+		if _, err := pool.Exec(ctx, q); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Rotate gives the role of a project's environment a new password; sessions
-// already open stay open.
-func (c *Cluster) Rotate(ctx context.Context, projectID, env string) (Database, error) {
-	name, err := nameOf(projectID, env)
-	if err != nil {
-		return Database{}, err
-	}
+// SetPassword gives the role name a new password; sessions already open
+// stay open.
+func (c *Cluster) SetPassword(ctx context.Context, name, password string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var password string
-	err = pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
-		var exists bool
-		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", name).Scan(&exists); err != nil {
+	pool, err := c.conn()
+	if err != nil {
+		return err
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		exists, err := roleExists(ctx, tx, name)
+		if err != nil {
 			return err
 		}
 		if !exists {
-			return errs.NotFound("database_not_found", "This project has no %s database.", env)
+			return errs.NotFound("database_not_found", "There is no database %s.", name)
 		}
-		password, err = setPassword(ctx, tx, name)
-		return err
+		return setPassword(ctx, tx, name, password)
 	})
 	if err != nil {
-		return Database{}, fmt.Errorf("rotate %s: %w", name, err)
+		return fmt.Errorf("set password of %s: %w", name, err)
 	}
-	return c.database(name, password), nil
+	return nil
 }
 
-// Drop removes the database of a project's environment, ending its sessions,
-// and then its role. Dropping what is not there is not an error.
-func (c *Cluster) Drop(ctx context.Context, projectID, env string) error {
-	name, err := nameOf(projectID, env)
-	if err != nil {
-		return err
-	}
+// Drop removes the database name, ending its sessions, and then its role.
+// Dropping what is not there is not an error.
+func (c *Cluster) Drop(ctx context.Context, name string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, err := c.pool.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)"); err != nil {
+	pool, err := c.conn()
+	if err != nil {
+		return err
+	}
+	if _, err := pool.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)"); err != nil {
 		return fmt.Errorf("drop %s: %w", name, err)
 	}
-	err = pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "DROP ROLE IF EXISTS "+ident(name)); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, "DELETE FROM ecode.credentials WHERE role = $1", name)
-		return err
-	})
-	if err != nil {
+	if _, err := pool.Exec(ctx, "DROP ROLE IF EXISTS "+ident(name)); err != nil {
 		return fmt.Errorf("drop role %s: %w", name, err)
 	}
 	return nil
 }
 
-func (c *Cluster) database(name, password string) Database {
-	return Database{Name: name, Role: name, Password: password, DSN: dsn(c.sock, name, password, name)}
+// Size answers the bytes the database name takes on disk.
+func (c *Cluster) Size(ctx context.Context, name string) (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pool, err := c.conn()
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := pool.QueryRow(ctx, "SELECT pg_database_size($1)", name).Scan(&n); err != nil {
+		return 0, fmt.Errorf("size of %s: %w", name, err)
+	}
+	return n, nil
 }
 
-// setPassword gives the role a new random password and records it. The
-// server is sent only its SCRAM verifier, so the password itself never
-// appears in a statement the server could log.
-func setPassword(ctx context.Context, tx pgx.Tx, name string) (string, error) {
-	key := make([]byte, 32)
-	rand.Read(key)
-	password := base64.RawURLEncoding.EncodeToString(key)
+// SetReadOnly makes the database name read-only, or writable again, for
+// every session that starts from now on; the role's sessions already open
+// are ended so that none goes on writing. A role can still lift it for one
+// transaction on purpose: it guards against growth by accident.
+func (c *Cluster) SetReadOnly(ctx context.Context, name string, on bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pool, err := c.conn()
+	if err != nil {
+		return err
+	}
+	q := "ALTER DATABASE " + ident(name) + " SET default_transaction_read_only = on"
+	if !on {
+		q = "ALTER DATABASE " + ident(name) + " RESET default_transaction_read_only"
+	}
+	if _, err := pool.Exec(ctx, q); err != nil {
+		return fmt.Errorf("read-only %s: %w", name, err)
+	}
+	if on {
+		if _, err := pool.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name); err != nil {
+			return fmt.Errorf("end sessions of %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// setPassword gives the role password. The server is sent only its SCRAM
+// verifier, so the password itself never appears in a statement the server
+// could log.
+func setPassword(ctx context.Context, tx pgx.Tx, name, password string) error {
 	verifier, err := scramVerifier(password)
 	if err != nil {
-		return "", err
+		return err
 	}
 	// The verifier is base64 and '$', ':' only: safe inside a literal.
-	if _, err := tx.Exec(ctx, "ALTER ROLE "+ident(name)+" PASSWORD '"+verifier+"'"); err != nil {
-		return "", err
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO ecode.credentials (role, password) VALUES ($1, $2)
-		ON CONFLICT (role) DO UPDATE SET password = excluded.password`, name, password)
-	return password, err
+	_, err = tx.Exec(ctx, "ALTER ROLE "+ident(name)+" PASSWORD '"+verifier+"'")
+	return err
 }
 
 // scramIterations is PostgreSQL's own default (scram_iterations).

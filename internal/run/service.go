@@ -55,6 +55,9 @@ type Options struct {
 	// Secrets returns a project's secrets as NAME=value: the environment
 	// of its runs, shells and commands, and what their output masks.
 	Secrets func(ctx context.Context, projectID string) ([]string, error)
+	// Relays, when set, answers the host services a project's sandbox
+	// reaches on its loopback (its database).
+	Relays func(projectID string) []runtime.Relay
 	// Access resolves who a preview's visitor is to its project.
 	Access *access.Resolver
 
@@ -139,6 +142,9 @@ func (s *Service) sandbox(ctx context.Context, p *project.Project) (runtime.Sand
 	}
 	spec := runtime.Spec{ID: p.ID, ProjectDir: s.projects.Dir(p.ID), Egress: true,
 		Limits: runtime.Limits{MemoryBytes: res.MemoryBytes, CPUs: res.CPUs, Pids: res.Pids}}
+	if s.opts.Relays != nil {
+		spec.Relays = s.opts.Relays(p.ID)
+	}
 	if s.opts.ToolCacheRoot != "" {
 		dir, err := s.toolCacheRoot()
 		if err != nil {

@@ -28,6 +28,21 @@ type Spec struct {
 	ToolCacheDir string
 	// Limits are the project's own; a zero field takes the driver's default.
 	Limits Limits
+	// Relays are ports on the sandbox's loopback whose connections reach a
+	// service of the host (the project's database), each through a socket
+	// of the sandbox's own: nothing else of the host is reachable.
+	Relays []Relay
+}
+
+// Relay is a port inside a sandbox served by the host.
+type Relay struct {
+	Port int
+	// Serve accepts the relayed connections on ln until ln is closed,
+	// which happens when the sandbox stops.
+	Serve func(ln net.Listener)
+	// Env tells commands how to reach the service (NAME=value); nothing
+	// secret, for what is here is not masked in output.
+	Env []string
 }
 
 // Limits bound what one sandbox may use.

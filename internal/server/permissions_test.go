@@ -76,6 +76,10 @@ var needs = map[string]need{
 	"GET /api/projects/{id}/domains":              viewer,
 	"GET /api/projects/{id}/deployment/instances": viewer, "GET /api/projects/{id}/deployment/metrics": viewer,
 	"GET /api/projects/{id}/deployment/logs": viewer,
+	"GET /api/projects/{id}/database":        viewer, "POST /api/projects/{id}/database/{env}/query": viewer,
+	"GET /api/projects/{id}/database/{env}/history": viewer, "GET /api/projects/{id}/database/{env}/tables": viewer,
+	"GET /api/projects/{id}/database/{env}/tables/{table}/rows": viewer, "GET /api/projects/{id}/database/{env}/backups": viewer,
+	"POST /api/projects/{id}/database/{env}/refresh-size": viewer,
 
 	"PUT /api/projects/{id}/files/{path...}": editor, "DELETE /api/projects/{id}/files/{path...}": editor,
 	"POST /api/projects/{id}/mkdir": editor, "POST /api/projects/{id}/move": editor, "POST /api/projects/{id}/upload": editor,
@@ -92,12 +96,18 @@ var needs = map[string]need{
 	"PUT /api/projects/{id}/deployment/env/{name}": editor, "DELETE /api/projects/{id}/deployment/env/{name}": editor,
 	"GET /api/projects/{id}/deployment/webhook": editor, "PUT /api/projects/{id}/deployment/webhook": editor,
 	"DELETE /api/projects/{id}/deployment/webhook": editor, "POST /api/projects/{id}/deployment/webhook/test": editor,
+	"POST /api/projects/{id}/database": editor, "GET /api/projects/{id}/database/{env}/credentials": editor,
+	"POST /api/projects/{id}/database/{env}/rotate": editor, "PATCH /api/projects/{id}/database/{env}/tables/{table}/rows": editor,
+	"POST /api/projects/{id}/database/{env}/backups": editor, "POST /api/projects/{id}/database/{env}/backups/upload": editor,
+	"GET /api/projects/{id}/database/{env}/backups/{backupId}/download": editor, "DELETE /api/projects/{id}/database/{env}/backups/{backupId}": editor,
+	"POST /api/projects/{id}/database/{env}/backups/{backupId}/restore": editor, "POST /api/projects/{id}/database/prod/copy-from-dev": editor,
 	"POST /api/projects/{id}/domains": editor, "POST /api/projects/{id}/domains/{domainId}/verify": editor, "DELETE /api/projects/{id}/domains/{domainId}": editor,
 
 	"PATCH /api/projects/{id}": owner, "DELETE /api/projects/{id}": owner, "POST /api/projects/{id}/transfer": owner,
 	"POST /api/projects/{id}/members": owner, "PATCH /api/projects/{id}/members/{userId}": owner,
 	"DELETE /api/projects/{id}/members/{userId}": owner, "PUT /api/projects/{id}/resources": owner,
 	"POST /api/projects/{id}/invites": owner, "DELETE /api/projects/{id}/invites/{inviteId}": owner,
+	"DELETE /api/projects/{id}/database/{env}": owner,
 
 	"GET /api/admin/audit": platform, "POST /api/admin/audit/verify": platform,
 
@@ -178,7 +188,7 @@ func TestRoutePermissions(t *testing.T) {
 			for _, who := range callers {
 				url := strings.NewReplacer("{id}", p.ID, "{path...}", "a.txt", "{owner}", "owen", "{slug}", p.Slug,
 					"{runId}", p.runID, "{name}", "S", "{userId}", other.User.ID, "{inviteId}", p.inviteID, "{releaseId}", "no-such-release",
-					"{executionId}", "no-such-execution").Replace(path)
+					"{executionId}", "no-such-execution", "{env}", "dev", "{table}", "notes", "{backupId}", "no-such-backup").Replace(path)
 				if strings.HasSuffix(route, "/search") {
 					url += "?q=text"
 				}
@@ -218,6 +228,14 @@ func projectFor(t *testing.T, name string, owner, viewer, editor, other *testser
 // access and not from the body's shape.
 func body(route string) any {
 	switch {
+	case strings.HasSuffix(route, "/database/{env}/query"):
+		return map[string]string{"sql": "SELECT 1"}
+	case strings.HasSuffix(route, "/tables/{table}/rows"):
+		return map[string]any{"key": map[string]string{"id": "1"}, "set": map[string]string{"body": "x"}}
+	case strings.HasSuffix(route, "/copy-from-dev"):
+		return map[string]bool{"data": false}
+	case strings.HasSuffix(route, "/database"), strings.HasSuffix(route, "/backups"), strings.HasSuffix(route, "/backups/{backupId}/restore"):
+		return map[string]string{}
 	case strings.Contains(route, "/deployment/env/"):
 		return map[string]string{"value": "v"}
 	case strings.HasSuffix(route, "/deployment/webhook"):

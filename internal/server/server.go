@@ -34,7 +34,9 @@ import (
 	"ecode/internal/monitor"
 	"ecode/internal/oauth"
 	"ecode/internal/passkey"
+	"ecode/internal/pgcluster"
 	"ecode/internal/project"
+	"ecode/internal/projectdb"
 	"ecode/internal/run"
 	"ecode/internal/runtime"
 	"ecode/internal/runtime/bwrap"
@@ -160,13 +162,17 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
+	dbs := projectdb.New(bgctx, db, bus, core.Keyring, projects, audits, databaseOptions(cfg))
+	dbs.Start(ctx)
 	runs := run.NewService(bus, projects, driver, run.Options{
 		IdleTimeout: cfg.SandboxIdle, ShellIdle: cfg.ShellIdle, PreviewDomain: cfg.PreviewDomain, PublicURL: cfg.PublicURL,
 		StateDir: filepath.Join(cfg.DataDir, "runs"), PreviewKey: key, Egress: proxy,
 		DiskCheck: cfg.DiskCheck, GitImportRoots: cfg.ImportRoots(),
 		CacheRoot: filepath.Join(cfg.DataDir, "caches"), MaxCacheBytes: cfg.MaxCacheBytes,
 		ToolCacheRoot: filepath.Join(cfg.DataDir, "toolcache"),
-		Reachable:     reachable, SSHKey: core.SSHKeys.Private, Secrets: vault.Env, Access: roles,
+		Reachable:     reachable, SSHKey: core.SSHKeys.Private, Access: roles,
+		Secrets: withDatabase(vault.Env, dbs, projectdb.Dev),
+		Relays:  func(projectID string) []runtime.Relay { return []runtime.Relay{dbs.Relay(projectID, projectdb.Dev)} },
 	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -174,14 +180,16 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	var builder deploy.Driver = deploy.NewLocal(driver, proxy)
+	var builder deploy.Driver = deploy.NewLocal(driver, proxy, func(projectID string) []runtime.Relay {
+		return []runtime.Relay{dbs.Relay(projectID, projectdb.Prod)}
+	})
 	if cfg.DeployDriver == "docker" {
 		if builder, err = docker.New(ctx, cfg.DockerHost, slog.Default()); err != nil {
 			return fail(err)
 		}
 	}
 	deploys := deploy.NewService(bgctx, db, bus, projects, builder, deploy.Options{
-		DataDir: cfg.DataDir, Domain: cfg.DeployDomain, PublicURL: cfg.PublicURL, Secrets: vault.DeploymentEnv,
+		DataDir: cfg.DataDir, Domain: cfg.DeployDomain, PublicURL: cfg.PublicURL, Secrets: withDatabase(vault.DeploymentEnv, dbs, projectdb.Prod), Prepare: dbs.PrepareProd,
 		Policy: deploy.Policy{MinInterval: cfg.MinSchedule, WebhookAddr: egress.Reachable(hookNets), Keys: core.Keyring},
 		Scale:  deploy.ScaleOptions{StableWindow: cfg.DeployIdle}, Registerer: reg,
 		ImageRegistry: cfg.ImageRegistry,
@@ -189,7 +197,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err := deploys.Recover(ctx); err != nil {
 		return fail(err)
 	}
-	agents := agent.NewService(bgctx, db, projects, runs, aiConfig(cfg.AI()), agent.DefaultBudgets)
+	agents := agent.NewService(bgctx, db, projects, runs, dbs, aiConfig(cfg.AI()), agent.DefaultBudgets)
 	if err := agents.Recover(ctx); err != nil {
 		return fail(err)
 	}
@@ -223,6 +231,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		monitor.Check{Name: "db", Run: db.PingContext},
 		monitor.DiskCheck(cfg.DataDir, 100<<20),
 		monitor.Check{Name: "runtime", Run: driver.Check},
+		monitor.Check{Name: "project_databases", Run: dbs.Check},
 	)
 
 	health.Routes(s.Router)
@@ -233,6 +242,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	s.Runs.Routes(s.Router)
 	deploys.Routes(s.Router)
 	domains.Routes(s.Router)
+	dbs.Routes(s.Router)
 	core.SSHKeys.Routes(s.Router)
 	vault.Routes(s.Router)
 	teams.Routes(s.Router)
@@ -274,11 +284,56 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	s.bg.Go(func() { projects.Run(bgctx) })
 	s.bg.Go(agents.Wait)
 	s.bg.Go(deploys.Wait)
+	s.bg.Go(dbs.Wait)
 	s.bg.Go(func() { _ = driver.Check(bgctx) }) // warm the probe before the first health check
 	if cfg.GoCachePrewarm {
 		s.bg.Go(func() { runs.PrewarmGoCache(bgctx) })
 	}
 	return s, nil
+}
+
+// withDatabase gives commands the project's database of env besides its
+// secrets, which come after, so a secret of the same name (a database of
+// the person's own elsewhere) wins.
+func withDatabase(secrets func(context.Context, string) ([]string, error), dbs *projectdb.Service, env string) func(context.Context, string) ([]string, error) {
+	return func(ctx context.Context, projectID string) ([]string, error) {
+		own, err := secrets(ctx, projectID)
+		if err != nil {
+			return nil, err
+		}
+		db, err := dbs.Env(ctx, projectID, env)
+		if err != nil {
+			return nil, err
+		}
+		return append(db, own...), nil
+	}
+}
+
+// databaseOptions are where projects' databases live: the external server
+// the operator named, else the platform's own cluster under the data dir,
+// started on first need. Without PostgreSQL's binaries they are not offered.
+func databaseOptions(cfg config.Config) projectdb.Options {
+	opts := projectdb.Options{DataDir: cfg.DataDir, QuotaBytes: cfg.DatabaseQuota}
+	limits := pgcluster.DefaultLimits()
+	if cfg.ProjectPostgres != "" {
+		opts.Open = func(ctx context.Context) (*pgcluster.Cluster, error) {
+			return pgcluster.Open(ctx, cfg.ProjectPostgres, limits)
+		}
+		return opts
+	}
+	c, err := pgcluster.New(pgcluster.Config{Dir: filepath.Join(cfg.DataDir, "postgres"), Limits: limits})
+	if err != nil {
+		slog.Warn("project databases are off", "err", err)
+		opts.Unavailable = "PostgreSQL's server programs are not installed on it (Debian's postgresql package)."
+		return opts
+	}
+	opts.Open = func(ctx context.Context) (*pgcluster.Cluster, error) {
+		if err := c.Start(ctx); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	return opts
 }
 
 // previews sends requests for a preview host to the app running there;

@@ -27,17 +27,19 @@ const EgressPort = 3128
 
 // Agent is the in-sandbox side.
 type Agent struct {
+	relays  map[int]string // port: host socket
 	mu      sync.Mutex
 	waiting map[int]chan Exit // started processes not yet reaped
 	early   map[int]Exit      // reaped before their starter registered
 }
 
-// Serve runs the agent: it accepts host requests on socketPath and, when
-// egressSocket is set, bridges 127.0.0.1:EgressPort to it. It reaps every
+// Serve runs the agent: it accepts host requests on socketPath and bridges
+// each port of relays on the sandbox's loopback to its host socket (the
+// egress proxy at EgressPort, the project's database). It reaps every
 // child that ends, as PID 1 must. ready, when set, is called once the
 // agent accepts requests.
-func Serve(ctx context.Context, socketPath, egressSocket string, ready func()) error {
-	a := &Agent{waiting: map[int]chan Exit{}, early: map[int]Exit{}}
+func Serve(ctx context.Context, socketPath string, relays map[int]string, ready func()) error {
+	a := &Agent{relays: relays, waiting: map[int]chan Exit{}, early: map[int]Exit{}}
 	go a.reap(ctx)
 	_ = os.Remove(socketPath)
 	ln, err := net.Listen("unix", socketPath)
@@ -45,13 +47,13 @@ func Serve(ctx context.Context, socketPath, egressSocket string, ready func()) e
 		return fmt.Errorf("agent listen: %w", err)
 	}
 	defer ln.Close()
-	if egressSocket != "" {
-		eln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", EgressPort))
+	for port, socket := range relays {
+		rln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
-			return fmt.Errorf("egress listen: %w", err)
+			return fmt.Errorf("relay listen: %w", err)
 		}
-		defer eln.Close()
-		go bridgeEgress(eln, egressSocket)
+		defer rln.Close()
+		go bridge(rln, socket)
 	}
 	go func() {
 		<-ctx.Done()
@@ -137,7 +139,7 @@ func (a *Agent) handle(c net.Conn) {
 	case "ping":
 		_ = writeReply(c, Reply{PID: os.Getpid()})
 	case "ports":
-		ports, err := listeningPorts()
+		ports, err := listeningPorts(a.relays)
 		r := Reply{Ports: ports}
 		if err != nil {
 			r.Error = err.Error()
@@ -169,7 +171,7 @@ func (a *Agent) dial(c net.Conn, br *bufio.Reader, port int) {
 	if err := writeReply(c, Reply{}); err != nil {
 		return
 	}
-	splice(up, bufferedConn{br, c})
+	Splice(up, bufferedConn{br, c})
 }
 
 // bufferedConn reads through the bufio.Reader that already holds the bytes
@@ -188,8 +190,9 @@ func (b bufferedConn) CloseWrite() error {
 	return nil
 }
 
-// splice copies both ways until both sides are done.
-func splice(a, b net.Conn) {
+// Splice copies both ways until both sides are done, passing each side's
+// end of writing on to the other.
+func Splice(a, b net.Conn) {
 	done := make(chan struct{}, 2)
 	cp := func(dst, src net.Conn) {
 		_, _ = io.Copy(dst, src)
@@ -204,7 +207,8 @@ func splice(a, b net.Conn) {
 	<-done
 }
 
-func bridgeEgress(ln net.Listener, socket string) {
+// bridge connects each connection ln accepts to the host's socket.
+func bridge(ln net.Listener, socket string) {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -217,7 +221,7 @@ func bridgeEgress(ln net.Listener, socket string) {
 				return
 			}
 			defer up.Close()
-			splice(c, up)
+			Splice(c, up)
 		}()
 	}
 }

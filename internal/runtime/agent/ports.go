@@ -9,15 +9,17 @@ import (
 )
 
 // listeningPorts reads the TCP ports something listens on in this network
-// namespace, except the agent's own egress port.
-func listeningPorts() ([]int, error) {
+// namespace, except the agent's own relays.
+func listeningPorts(own map[int]string) ([]int, error) {
 	seen := map[int]bool{}
 	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		if err := scanListening(f, seen); err != nil && !os.IsNotExist(err) {
 			return nil, err
 		}
 	}
-	delete(seen, EgressPort)
+	for p := range own {
+		delete(seen, p)
+	}
 	ports := make([]int, 0, len(seen))
 	for p := range seen {
 		ports = append(ports, p)

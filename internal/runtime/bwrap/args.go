@@ -11,10 +11,9 @@ import (
 
 // Inside the sandbox: where the agent binary and the host socket folder go.
 const (
-	agentPath  = runtime.AgentBinary
-	runDir     = "/run/sbx"
-	agentSock  = runDir + "/agent.sock"
-	egressSock = runDir + "/egress.sock"
+	agentPath = runtime.AgentBinary
+	runDir    = "/run/sbx"
+	agentSock = runDir + "/agent.sock"
 )
 
 // fd 3, passed through to the agent, is closed when it is ready; on fd 4
@@ -118,11 +117,15 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, etc, hostRun string) [
 	if nproc > 0 {
 		a = append(a, "-nproc", strconv.Itoa(nproc))
 	}
-	if spec.Egress {
-		a = append(a, "-egress", egressSock)
+	for _, r := range spec.Relays {
+		a = append(a, "-relay", fmt.Sprintf("%d=%s/%s", r.Port, runDir, relaySocket(r.Port)))
 	}
 	return append(a, agentSock)
 }
+
+// relaySocket names the host socket of the relay of port, in the sandbox's
+// socket folder.
+func relaySocket(port int) string { return fmt.Sprintf("relay-%d.sock", port) }
 
 // sandboxEnv is runtime.BaseEnv, and with the platform's tool caches the
 // go command's cache program: it reads the shared Go cache first and
@@ -131,6 +134,9 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, etc, hostRun string) [
 // sandboxes already running.
 func sandboxEnv(spec runtime.Spec, egress bool) []string {
 	env := runtime.BaseEnv(egress)
+	for _, r := range spec.Relays {
+		env = append(env, r.Env...)
+	}
 	if spec.ToolCacheDir != "" {
 		env = append(env, "GOCACHEPROG="+agentPath+" gocache -shared "+runtime.ToolCache+"/go")
 	}

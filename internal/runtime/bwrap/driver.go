@@ -31,6 +31,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,7 +63,7 @@ func DefaultLimits() Limits {
 	}
 }
 
-// Egress accepts the connections of one sandbox's egress socket.
+// Egress accepts the connections of one sandbox's egress relay.
 type Egress interface {
 	Serve(ln net.Listener, sandboxID string)
 }
@@ -297,7 +298,7 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 	var rnd [5]byte
 	_, _ = rand.Read(rnd[:])
 	hostRun := filepath.Join(d.cfg.StateDir, hex.EncodeToString(rnd[:]))
-	if len(hostRun)+len("/egress.sock") > 107 {
+	if len(hostRun)+len("/"+relaySocket(65535)) > 107 {
 		return nil, fmt.Errorf("the sandbox state dir %s is too deep for unix sockets; use a shorter data dir", d.cfg.StateDir)
 	}
 	if err := os.Mkdir(hostRun, 0o700); err != nil {
@@ -314,18 +315,27 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 		s.cleanup()
 		return nil, err
 	}
+	// The egress proxy is one more relay, on the proxy's port.
+	relays := slices.Clone(spec.Relays)
 	if spec.Egress && d.cfg.Egress != nil {
-		ln, err := net.Listen("unix", filepath.Join(hostRun, "egress.sock"))
-		if err != nil {
-			return fail(fmt.Errorf("egress socket: %w", err))
-		}
-		if uid >= 0 {
-			os.Chown(filepath.Join(hostRun, "egress.sock"), uid, uid)
-		}
-		s.egress = ln
-		go d.cfg.Egress.Serve(ln, spec.ID)
+		relays = append(relays, runtime.Relay{Port: agent.EgressPort, Serve: func(ln net.Listener) { d.cfg.Egress.Serve(ln, spec.ID) }})
 	} else {
 		spec.Egress = false
+	}
+	spec.Relays = relays
+	for _, r := range relays {
+		path := filepath.Join(hostRun, relaySocket(r.Port))
+		ln, err := net.Listen("unix", path)
+		if err != nil {
+			return fail(fmt.Errorf("relay socket: %w", err))
+		}
+		s.relays = append(s.relays, ln)
+		if uid >= 0 {
+			if err := os.Chown(path, uid, uid); err != nil {
+				return fail(err)
+			}
+		}
+		go r.Serve(ln)
 	}
 	limits := d.limits(spec)
 	if d.cg != nil {
@@ -444,7 +454,7 @@ type sandbox struct {
 	env     []string
 	agent   agent.Client
 	cg      *cgroup.Group
-	egress  net.Listener
+	relays  []net.Listener // host ends of the agent's relays, closed by cleanup
 	cmd     *exec.Cmd
 	stderr  bytes.Buffer
 	done    chan struct{}
@@ -606,8 +616,8 @@ func (s *sandbox) cleanup() {
 		if s.cg != nil {
 			_ = s.cg.Kill()
 		}
-		if s.egress != nil {
-			s.egress.Close()
+		for _, ln := range s.relays {
+			ln.Close()
 		}
 		if s.cg != nil {
 			if err := s.cg.Destroy(); err != nil {

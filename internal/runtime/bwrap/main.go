@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -29,7 +31,16 @@ func Main(args []string) (bool, error) {
 	fs := flag.NewFlagSet("sandbox-agent", flag.ContinueOnError)
 	nofile := fs.Uint64("nofile", 4096, "RLIMIT_NOFILE of everything in the sandbox")
 	nproc := fs.Uint64("nproc", 0, "RLIMIT_NPROC, where no cgroup limits processes")
-	egress := fs.String("egress", "", "host socket to bridge 127.0.0.1:3128 to")
+	relays := map[int]string{}
+	fs.Func("relay", "PORT=SOCKET: bridge 127.0.0.1:PORT to a host socket (repeatable)", func(v string) error {
+		port, socket, ok := strings.Cut(v, "=")
+		n, err := strconv.Atoi(port)
+		if !ok || err != nil || n < 1 || n > 65535 || socket == "" {
+			return fmt.Errorf("relay %q: want PORT=SOCKET", v)
+		}
+		relays[n] = socket
+		return nil
+	})
 	readyFD := fs.Int("ready-fd", -1, "file descriptor to close once requests are accepted")
 	if err := fs.Parse(args[1:]); err != nil {
 		return true, err
@@ -46,7 +57,7 @@ func Main(args []string) (bool, error) {
 			_ = os.NewFile(uintptr(*readyFD), "ready").Close()
 		}
 	}
-	return true, agent.Serve(context.Background(), fs.Arg(0), *egress, ready)
+	return true, agent.Serve(context.Background(), fs.Arg(0), relays, ready)
 }
 
 // confine sets the limits every process in the sandbox inherits: no core

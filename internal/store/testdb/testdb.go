@@ -107,3 +107,60 @@ func Open(t testing.TB, e Engine) *store.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// Provisioner answers the URL of a new role on the test PostgreSQL server
+// with CREATEDB and CREATEROLE and no more: an external server for
+// projects' databases (ECODE_PROJECT_POSTGRES_URL). When the test ends, the
+// roles it was granted (the projects' roles), their databases and the role
+// itself are dropped. The test is skipped without PostgreSQL.
+func Provisioner(t testing.TB) string {
+	t.Helper()
+	base, err := postgresBase()
+	if err != nil {
+		if os.Getenv("ECODE_TEST_REQUIRE_POSTGRES") == "1" {
+			t.Fatalf("PostgreSQL required but unreachable at %s: %v", base, err)
+		}
+		t.Skipf("PostgreSQL unreachable: %v", err)
+	}
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := "prov_" + store.NewID()
+	if _, err := db.Exec("CREATE ROLE " + role + " LOGIN CREATEDB CREATEROLE PASSWORD 'provisioner'"); err != nil {
+		db.Close()
+		t.Fatalf("create role: %v", err)
+	}
+	t.Cleanup(func() {
+		defer db.Close()
+		var granted []string
+		rows, err := db.Query(`SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+			JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1`, role)
+		if err == nil {
+			for rows.Next() {
+				var name string
+				if rows.Scan(&name) == nil {
+					granted = append(granted, name)
+				}
+			}
+			rows.Close()
+		}
+		for _, name := range granted {
+			if _, err := db.Exec(`DROP DATABASE IF EXISTS "` + name + `" WITH (FORCE)`); err != nil {
+				t.Logf("drop database %s: %v", name, err)
+			}
+			if _, err := db.Exec(`DROP ROLE IF EXISTS "` + name + `"`); err != nil {
+				t.Logf("drop role %s: %v", name, err)
+			}
+		}
+		if _, err := db.Exec("DROP ROLE IF EXISTS " + role); err != nil {
+			t.Logf("drop role %s: %v", role, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(role, "provisioner")
+	return u.String()
+}

@@ -158,12 +158,15 @@ export type AgentEvent =
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
+  /** The error object as the server sent it, with any fields beyond code and message. */
+  readonly body?: Readonly<Record<string, unknown>>;
 
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: string, message: string, body?: Readonly<Record<string, unknown>>) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
+    this.body = body;
   }
 
   get isNotFound(): boolean {
@@ -177,7 +180,7 @@ export function errorMessage(err: unknown): string {
   return "Something went wrong. Please try again.";
 }
 
-interface RequestOptions {
+export interface RequestOptions {
   json?: unknown;
   body?: BodyInit;
   headers?: Record<string, string>;
@@ -205,7 +208,7 @@ async function send(method: string, path: string, opts: RequestOptions = {}): Pr
 async function toApiError(res: Response): Promise<ApiError> {
   try {
     const data: unknown = await res.json();
-    if (isErrorBody(data)) return new ApiError(res.status, data.error.code, data.error.message);
+    if (isErrorBody(data)) return new ApiError(res.status, data.error.code, data.error.message, data.error);
   } catch {
     // Not JSON (a proxy's error page, say): fall through to a generic message.
   }
@@ -216,13 +219,14 @@ async function toApiError(res: Response): Promise<ApiError> {
   return new ApiError(res.status, `http_${res.status}`, `The server answered ${res.status} ${res.statusText}.`.trim());
 }
 
-function isErrorBody(v: unknown): v is { error: { code: string; message: string } } {
+function isErrorBody(v: unknown): v is { error: { code: string; message: string } & Record<string, unknown> } {
   if (typeof v !== "object" || v === null || !("error" in v)) return false;
   const e = (v as { error: unknown }).error;
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
 }
 
-async function request<T>(method: string, path: string, opts?: RequestOptions): Promise<T> {
+/** Sends a request and answers its JSON body (undefined for 204); a refusal throws ApiError. */
+export async function request<T>(method: string, path: string, opts?: RequestOptions): Promise<T> {
   const res = await send(method, path, opts);
   if (res.status === 204) return undefined as T;
   const text = await res.text();

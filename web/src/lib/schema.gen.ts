@@ -6160,6 +6160,849 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{id}/database": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The project's PostgreSQL databases (dev for the workspace, prod for deployments; none until created) and whether the platform's database server is available; for anyone who may read the project */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Databases */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            databases: components["schemas"]["Database"][];
+                            status: components["schemas"]["DatabaseStatus"];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Create the project's database for an environment (editors). Its DATABASE_URL and PG* variables reach every run, shell and agent command from their next start. Errors: database_unavailable (503), invalid_env */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @default dev
+                         * @enum {string}
+                         */
+                        env?: "dev" | "prod";
+                    };
+                };
+            };
+            responses: {
+                201: components["responses"]["Database"];
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/database/{env}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete the environment's database, its role and its backups, for good (the project's owner or a team admin) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/database/{env}/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+            };
+            cookie?: never;
+        };
+        /** How to connect to the database as its own role: the URL and its parts, password included (editors) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Credentials */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            credentials: components["schemas"]["DatabaseCredentials"];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/database/{env}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give the database's role a new password (editors); runs, shells and deployments get it from their next start, sessions already open stay connected */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["Database"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/database/{env}/refresh-size": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Measure the database's size now and apply the quota: over it the database turns read-only, under it writable again (anyone who may read the project) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["Database"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/database/{env}/query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run SQL as the project's own role: one or more statements in one transaction (rolled back on an error), each statement's result returned. Editors run read-write; viewers in a READ ONLY transaction (readOnly true). Statements time out after the smaller of 30 s and the database's limit. Each run is kept in the caller's history. Errors: sql_empty; sql_error (the body adds PostgreSQL's position, sqlState, detail and hint) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description At most 1 MiB */
+                        sql: string;
+                        /**
+                         * @description Rows kept per result
+                         * @default 1000
+                         */
+                        limit?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The results, one per statement */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            results: components["schemas"]["QueryResult"][];
+                            tookMs: number;
+                            /** @description The statements ran in a read-only transaction */
+                            readOnly: boolean;
+                            /** @description What PostgreSQL said while running them, like "NOTICE: ..." (RAISE NOTICE) */
+                            notices: string[];
+                        };
+                    };
+                };
+                /** @description sql_empty, or sql_error: PostgreSQL refused a statement */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SQLError"];
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/database/{env}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+            };
+            cookie?: never;
+        };
+        /** The caller's own console statements on this database, newest first (the last 100) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description History */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            queries: components["schemas"]["QueryHistoryEntry"][];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/database/{env}/tables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+            };
+            cookie?: never;
+        };
+        /** The database's tables and views in every schema but PostgreSQL's own, with their columns, indexes, size and row counts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Tables */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            tables: components["schemas"]["DatabaseTable"][];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/database/{env}/tables/{table}/rows": {
+        parameters: {
+            query?: {
+                schema?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+                table: string;
+            };
+            cookie?: never;
+        };
+        /** A page of a table's rows. Errors: table_not_found (404), unknown_column, invalid_filter (400) */
+        get: {
+            parameters: {
+                query?: {
+                    schema?: string;
+                    offset?: number;
+                    limit?: number;
+                    /** @description A column to order by */
+                    order?: string;
+                    /** @description 1: descending */
+                    desc?: string;
+                    /** @description column:op:value, repeated; op is one of eq, ne, lt, le, gt, ge, like, ilike, null, notnull (the last two take no value) */
+                    filter?: string[];
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                    table: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Rows */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TableRows"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change one row, found by its primary key (editors). Values are text or null, cast to each column's type. Errors: no_primary_key, missing_key (400), row_not_found (404) */
+        patch: {
+            parameters: {
+                query?: {
+                    schema?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                    table: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Every primary key column, with its value as text */
+                        key: {
+                            [key: string]: string;
+                        };
+                        /** @description The columns to change */
+                        set: {
+                            [key: string]: string | null;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description The row as it is now */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            row: {
+                                [key: string]: string | null;
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/projects/{id}/database/{env}/backups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+            };
+            cookie?: never;
+        };
+        /** The database's backups, newest first: manual ones, the daily ones (the last 7), those taken before a restore or a copy, and uploaded dumps */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Backups */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            backups: components["schemas"]["DatabaseBackup"][];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Back the database up now (pg_dump's custom format), answering once done (editors). Errors: database_busy (409) while another backup or restore runs */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                201: components["responses"]["DatabaseBackup"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/database/{env}/backups/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Keep a dump made elsewhere (pg_dump -Fc, at most 1 GiB) as a backup of kind upload, to restore like any other (editors). Errors: not_a_dump */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            responses: {
+                201: components["responses"]["DatabaseBackup"];
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/database/{env}/backups/{backupId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+                backupId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a backup and its file (editors) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                    backupId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/database/{env}/backups/{backupId}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+                backupId: string;
+            };
+            cookie?: never;
+        };
+        /** The backup's dump file, for pg_restore (editors, since it holds all the data) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                    backupId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The dump */
+                200: {
+                    headers: {
+                        /** @description attachment with the file's name */
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/database/{env}/backups/{backupId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+                backupId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make the database what the backup holds (editors). The current state is backed up first (kind pre-restore); restoring that one is the undo. The restore is one transaction: when it fails (restore_failed, with pg_restore's message) the database is left as it was. Errors: database_busy (409) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                    backupId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Restored */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            restore: {
+                                backup: components["schemas"]["DatabaseBackup"];
+                                undo: components["schemas"]["DatabaseBackup"];
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/database/prod/copy-from-dev": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the production database's contents with the development one's schema, and its data when data is true (editors); prod is created when missing and backed up first (kind pre-copy, the undo) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @default false */
+                        data?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Copied */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            database: components["schemas"]["Database"];
+                            undo: components["schemas"]["DatabaseBackup"] | null;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -6824,6 +7667,138 @@ export interface components {
             size: number;
             dir: boolean;
         };
+        /** @description A project's PostgreSQL database for one environment; the database and its role share the name */
+        Database: {
+            /** @enum {string} */
+            env: "dev" | "prod";
+            name: string;
+            createdAt: number;
+            createdBy: string;
+            /** @description As last measured (sizeAt) */
+            sizeBytes: number;
+            sizeAt: number;
+            /** @description Over it the database is read-only until it shrinks; 0: no quota */
+            quotaBytes: number;
+            readOnly: boolean;
+            limits: components["schemas"]["DatabaseLimits"];
+            host: string;
+            port: number;
+        };
+        DatabaseLimits: {
+            connections: number;
+            statementTimeoutMs: number;
+            idleInTransactionMs: number;
+            tempFileBytes: number;
+        };
+        /** @description Whether projects can have databases on this server */
+        DatabaseStatus: {
+            available: boolean;
+            /** @description Why not, when not available */
+            message?: string;
+            /** @description On an external PostgreSQL server (ECODE_PROJECT_POSTGRES_URL) */
+            external: boolean;
+        };
+        DatabaseCredentials: {
+            /** @enum {string} */
+            env: "dev" | "prod";
+            /** @description postgresql://role:password@host:port/name */
+            url: string;
+            user: string;
+            password: string;
+            database: string;
+            host: string;
+            port: number;
+        };
+        QueryColumn: {
+            name: string;
+            /** @description PostgreSQL's type name (int4, text, timestamptz, jsonb...), or oid:NNN for one it doesn't name */
+            type: string;
+        };
+        /** @description What one statement gave */
+        QueryResult: {
+            /** @description The command tag, like SELECT 3 or INSERT 0 2 */
+            command: string;
+            /** @description None for a statement that returns no rows (INSERT without RETURNING, CREATE...) */
+            columns: components["schemas"]["QueryColumn"][];
+            /** @description Each cell in PostgreSQL's text form, or null */
+            rows: (string | null)[][];
+            /** @description Rows the statement returned or changed, counting those left out when truncated */
+            rowCount: number;
+            /** @description More rows than the limit; only the first are in rows */
+            truncated: boolean;
+        };
+        SQLError: {
+            error: {
+                /**
+                 * @example sql_error
+                 * @example sql_empty
+                 */
+                code: string;
+                message: string;
+                /** @description 1-based character position in the text, when PostgreSQL gives one */
+                position?: number;
+                /** @example 42601 */
+                sqlState?: string;
+                detail?: string;
+                hint?: string;
+            };
+        };
+        QueryHistoryEntry: {
+            id: string;
+            /** @description The text as run (the first 10 KiB) */
+            statement: string;
+            /** @description Empty when it succeeded */
+            error: string;
+            rowCount: number;
+            tookMs: number;
+            createdAt: number;
+        };
+        DatabaseTable: {
+            schema: string;
+            name: string;
+            /** @enum {string} */
+            kind: "table" | "view";
+            rowEstimate: number;
+            /** @description Counted exactly when the estimate is under 100,000, else null */
+            rowCount: number | null;
+            sizeBytes: number;
+            columns: components["schemas"]["TableColumn"][];
+            indexes: components["schemas"]["TableIndex"][];
+        };
+        TableColumn: {
+            name: string;
+            /** @description As format_type gives it: integer, character varying(80)... */
+            type: string;
+            nullable: boolean;
+            default: string | null;
+            primaryKey: boolean;
+        };
+        TableIndex: {
+            name: string;
+            definition: string;
+        };
+        TableRows: {
+            columns: components["schemas"]["QueryColumn"][];
+            rows: (string | null)[][];
+            offset: number;
+            limit: number;
+            /** @description Rows matching the filters */
+            total: number;
+        };
+        DatabaseBackup: {
+            id: string;
+            /** @enum {string} */
+            env: "dev" | "prod";
+            /** @enum {string} */
+            kind: "manual" | "daily" | "pre-restore" | "pre-copy" | "upload";
+            /** @enum {string} */
+            status: "running" | "done" | "failed";
+            error: string;
+            sizeBytes: number;
+            createdBy: string;
+            createdAt: number;
+            tookMs: number;
+        };
     };
     responses: {
         /** @description An error */
@@ -6922,6 +7897,28 @@ export interface components {
             content: {
                 "application/json": {
                     run: components["schemas"]["Run"];
+                };
+            };
+        };
+        /** @description A project database */
+        Database: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    database: components["schemas"]["Database"];
+                };
+            };
+        };
+        /** @description A backup of a project database */
+        DatabaseBackup: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    backup: components["schemas"]["DatabaseBackup"];
                 };
             };
         };

@@ -1,7 +1,8 @@
-import { Bot, Globe, History, KeyRound, Rocket, SlidersHorizontal, SquareTerminal, TerminalSquare } from "lucide-react";
+import { Bot, Database, Globe, History, KeyRound, Rocket, SlidersHorizontal, SquareTerminal, TerminalSquare } from "lucide-react";
 import { useState, type ComponentType } from "react";
 import { AgentPane } from "@/agent/AgentPane";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
+import { DatabasePane } from "@/database/DatabasePane";
 import { DeployPane } from "@/deploy/DeployPane";
 import { ConsolePane } from "@/run/ConsolePane";
 import { PreviewPane } from "@/run/PreviewPane";
@@ -24,6 +25,7 @@ export const toolPanes: PaneTab<RightTab>[] = [
   { id: "shell", label: "Shell", icon: SquareTerminal, Pane: ShellPane },
   { id: "agent", label: "Agent", icon: Bot, Pane: AgentPane },
   { id: "secrets", label: "Secrets", icon: KeyRound, Pane: SecretsPane },
+  { id: "database", label: "Database", icon: Database, Pane: DatabasePane },
   { id: "history", label: "History", icon: History, Pane: HistoryPane },
   { id: "deploy", label: "Deploy", icon: Rocket, Pane: DeployPane },
   { id: "settings", label: "Settings", icon: SlidersHorizontal, Pane: SettingsPane },
@@ -56,7 +58,7 @@ export function PaneTabLabel({ id, label, icon: Icon }: Pick<PaneTab<string>, "i
   );
 }
 
-/** The right column: Preview, Console, Shell, Agent, Secrets, History, Deploy and Settings as tabs; narrow, only the open tab shows its name beside its icon (the others name themselves in a tooltip). */
+/** The right column: Preview, Console, Shell, Agent, Secrets, Database, History, Deploy and Settings as tabs; narrow, only the open tab shows its name beside its icon (the others name themselves in a tooltip). */
 export function RightPane() {
   const { rightTab, showRight } = useLayout();
   const opened = useOpenedPanes(rightTab);

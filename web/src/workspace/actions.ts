@@ -1,5 +1,6 @@
 import {
   Bot,
+  Database,
   Download,
   FilePlus,
   FileSearch,
@@ -92,6 +93,7 @@ export function useActions(): Action[] {
     { id: "show-shell", title: "Open shell", group: "View", icon: SquareTerminal, keys: [modKey, "`"], run: openShell },
     { id: "show-agent", title: "Ask the agent", group: "View", icon: Bot, keys: [modKey, "I"], run: () => showRight("agent") },
     { id: "show-history", title: "Show history (checkpoints)", group: "View", icon: History, run: () => showRight("history") },
+    { id: "show-database", title: "Database (SQL console, tables, backups)", group: "View", icon: Database, run: () => showRight("database") },
     { id: "show-deploy", title: "Deploy (releases and the live site)", group: "View", icon: Rocket, run: () => showRight("deploy") },
     { id: "theme", title: "Toggle light/dark theme", group: "View", icon: SunMoon, run: toggleTheme },
     // Ctrl/Cmd-Enter runs again from the start, as on Replit; Stop is its own action and button.
