@@ -23,3 +23,8 @@ go test -run '^$' -bench 'StaticDeployReact|Rollback|Cancel' -benchtime 5x ./int
 go test -run '^$' -bench 'Edge' -benchtime 5s ./internal/deploy/
 echo "## the docker deploy driver (Podman): base image, cold and warm instance start"
 go test -run '^$' -bench . -benchtime 5x ./internal/deploy/docker/
+echo "## project databases: create, the relay vs the host, pgbench, backup and restore of ~100 MB"
+bash bench/projectdb.sh bin/ecode
+echo "## the SQL console: 10,000 rows through the server, and to first paint in Chromium"
+go test -run '^$' -bench 'Console10k' -benchtime 20x -count 3 ./internal/projectdb/
+bash bench/console-paint.sh bin/ecode

@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"ecode/internal/agent/agenttest"
+	"ecode/internal/store/testdb"
 	"ecode/internal/testserver"
 )
 
@@ -431,4 +432,43 @@ func TestAgentOpenAICompatible(t *testing.T) {
 			t.Fatal("no tool result reached the model")
 		}
 	}, testserver.WithOpenAI(srv.URL+"/v1/", "qwen-coder"))
+}
+
+// The agent gives the project a database when its app must keep data,
+// makes its tables with psql, and is told about it on its next run.
+func TestAgentDatabase(t *testing.T) {
+	testserver.NeedSandbox(t)
+	m, ai := model(t, agenttest.Script{Match: "notes app", Turns: []agenttest.Turn{
+		{Text: "The notes need a database.", Tools: []agenttest.ToolCall{{Name: "create_database", Input: map[string]any{}}}},
+		{Tools: []agenttest.ToolCall{{Name: "run_command", Input: map[string]any{"command": `psql -q -c "CREATE TABLE notes (id serial PRIMARY KEY, body text)" && psql -tAc "SELECT count(*) FROM information_schema.tables WHERE table_name = 'notes'"`}}}},
+		{Tools: []agenttest.ToolCall{{Name: "finish", Input: map[string]any{"summary": "A notes table is ready."}}}},
+	}})
+	s := testserver.New(t, testdb.Engines(t)[0], ai)
+	cy := s.SignUp(t, "cyd")
+	p := cy.CreateProject(t, "Notes")
+	r := waitAgent(t, cy, p.ID, startAgent(t, cy, p.ID, "build a notes app").ID)
+	var outputs []string
+	for _, st := range r.Steps {
+		if st.Kind == "tool" {
+			outputs = append(outputs, st.Tool+": "+st.Output)
+		}
+	}
+	if r.Status != "done" || len(outputs) < 2 || !strings.Contains(outputs[0], "p_"+p.ID+"_dev") || !strings.HasSuffix(strings.TrimSpace(outputs[1]), "1") {
+		t.Fatalf("run %s: %q", r.Status, outputs)
+	}
+	first := func(req agenttest.Request) string {
+		var b strings.Builder
+		for _, blk := range req.Messages[0].Content {
+			b.WriteString(blk.Text)
+		}
+		return b.String()
+	}
+	if reqs := m.Requests(); !strings.Contains(first(reqs[0]), "no database yet") {
+		t.Fatalf("first run not told it has no database: %s", first(reqs[0]))
+	}
+	waitAgent(t, cy, p.ID, startAgent(t, cy, p.ID, "build a notes app again").ID)
+	reqs := m.Requests()
+	if last := first(reqs[len(reqs)-1]); !strings.Contains(last, "has a PostgreSQL database") {
+		t.Fatalf("second run not told of its database: %s", last)
+	}
 }

@@ -212,9 +212,11 @@ func TestBackupFiles(t *testing.T) {
 }
 
 func TestDatabaseQuota(t *testing.T) {
-	srv := onSQLite(t, func(c *config.Config) { c.DatabaseQuota = 1 })
+	// An empty database takes about 7.5 MB; a few MB of rows take it over.
+	srv := onSQLite(t, func(c *config.Config) { c.DatabaseQuota = 8 << 20 })
 	alice := srv.SignUp(t, "alice")
 	p := projectWithItems(t, srv, alice, "a")
+	runSQL(t, srv, alice, p.ID, "dev", "CREATE TABLE filler AS SELECT md5(g::text) || md5((g + 1)::text) AS pad FROM generate_series(1, 40000) g")
 
 	var out struct{ Database sizeView }
 	alice.Post(t, "/api/projects/"+p.ID+"/database/dev/refresh-size", map[string]any{}).WantStatus(t, 200).Decode(t, &out)

@@ -120,6 +120,11 @@ func (s *Service) forward(c net.Conn, first pgproto3.FrontendMessage) error {
 	if _, err := up.Write(b); err != nil {
 		return fmt.Errorf("write to the cluster: %w", err)
 	}
+	// The session is now the project's own role's on its own database, and
+	// no message can change that: the agent may carry it on by itself.
+	if uc, ok := c.(*net.UnixConn); ok && agent.HandOver(uc, up) {
+		return nil
+	}
 	agent.Splice(c, up)
 	return nil
 }

@@ -1,8 +1,13 @@
 package projectdb_test
 
 import (
+	"context"
 	"strings"
+	"time"
+
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"ecode/internal/config"
 	"ecode/internal/store/testdb"
@@ -163,5 +168,26 @@ func TestExternalServer(t *testing.T) {
 	cy.Do(t, "DELETE", "/api/projects/"+p.ID+"/database/dev", nil).WantStatus(t, 204)
 	if r := execIn(t, cy, p.ID, `psql -c 'select 1' 2>&1`); r.ExitCode == 0 || !strings.Contains(r.Stdout, "no dev database yet") {
 		t.Fatalf("after drop: %+v", r)
+	}
+
+	// Deleting the project drops its databases.
+	gone := createDatabase(t, cy, p.ID)
+	cy.Do(t, "DELETE", "/api/projects/"+p.ID, nil).WantStatus(t, 204)
+	conn, err := pgx.Connect(context.Background(), provisioner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var n int
+		if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_database WHERE datname = $1", gone.Name).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the deleted project's database %s is still there", gone.Name)
+		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -76,10 +77,12 @@ type Service struct {
 	opts     Options
 	log      *slog.Logger
 
-	mu      sync.Mutex
-	cluster *pgcluster.Cluster
-	wg      sync.WaitGroup
-	busy    sync.Map // databases a backup, restore or copy works on: one at a time
+	mu       sync.Mutex
+	cluster  *pgcluster.Cluster // under mu; set once it runs
+	starting sync.Mutex         // held while the cluster starts
+	warming  atomic.Bool
+	wg       sync.WaitGroup
+	busy     sync.Map // databases a backup, restore or copy works on: one at a time
 }
 
 // New builds the service; its background work ends with ctx (Wait waits for
@@ -190,10 +193,15 @@ func (s *Service) clusterFor(ctx context.Context) (*pgcluster.Cluster, error) {
 	if s.opts.Open == nil {
 		return nil, errs.Unavailable("databases_unavailable", "Project databases are not available on this server: %s", s.opts.Unavailable)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cluster != nil {
-		return s.cluster, nil
+	if c := s.started(); c != nil {
+		return c, nil
+	}
+	// One start at a time; those who come meanwhile wait for it, while
+	// what only reads the state (Status, Check) does not.
+	s.starting.Lock()
+	defer s.starting.Unlock()
+	if c := s.started(); c != nil {
+		return c, nil
 	}
 	if s.ctx.Err() != nil {
 		return nil, errs.Unavailable("server_stopping", "The server is stopping.")
@@ -203,8 +211,31 @@ func (s *Service) clusterFor(ctx context.Context) (*pgcluster.Cluster, error) {
 		return nil, &errs.Error{Kind: errs.KindUnavailable, Code: "databases_unavailable",
 			Message: "The database server did not start; the server's log says why.", Cause: err}
 	}
+	s.mu.Lock()
 	s.cluster = c
+	s.mu.Unlock()
 	return c, nil
+}
+
+// started answers the cluster once it runs, else nil.
+func (s *Service) started() *pgcluster.Cluster {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cluster
+}
+
+// warm starts the cluster in the background, once: a person who opened the
+// Database pane is about to ask for it, and a first start (initdb on a
+// fresh data dir) takes a second or two.
+func (s *Service) warm() {
+	if s.opts.Open == nil || s.started() != nil || !s.warming.CompareAndSwap(false, true) {
+		return
+	}
+	s.wg.Go(func() {
+		if _, err := s.clusterFor(s.ctx); err != nil && s.ctx.Err() == nil {
+			s.log.Error("start the project database server", "err", err)
+		}
+	})
 }
 
 // Start begins the upkeep (sizes against the quota, daily backups) and
@@ -215,6 +246,14 @@ func (s *Service) Start(ctx context.Context) {
 		return
 	}
 	s.wg.Go(func() { s.runMaintenance(s.ctx) })
+	var orphans []string
+	if err := s.db.Select(ctx, &orphans, `SELECT DISTINCT project_id FROM project_databases
+		WHERE project_id NOT IN (SELECT id FROM projects)`); err != nil {
+		s.log.Error("find the databases of deleted projects", "err", err)
+	}
+	for _, id := range orphans {
+		s.wg.Go(func() { s.dropProject(s.ctx, id) })
+	}
 	var n int
 	if err := s.db.Get(ctx, &n, `SELECT count(*) FROM project_databases`); err != nil || n == 0 {
 		return
@@ -228,13 +267,10 @@ func (s *Service) Start(ctx context.Context) {
 
 // Check is the health check: fine while no cluster was needed yet.
 func (s *Service) Check(ctx context.Context) error {
-	s.mu.Lock()
-	c := s.cluster
-	s.mu.Unlock()
-	if c == nil {
-		return nil
+	if c := s.started(); c != nil {
+		return c.Ping(ctx)
 	}
-	return c.Ping(ctx)
+	return nil
 }
 
 // Wait waits for background work to end (the service's context ended) and
@@ -242,6 +278,9 @@ func (s *Service) Check(ctx context.Context) error {
 func (s *Service) Wait() {
 	<-s.ctx.Done()
 	s.wg.Wait()
+	// A start under way for a request ends first; none begins after.
+	s.starting.Lock()
+	defer s.starting.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cluster != nil {
@@ -254,11 +293,9 @@ func (s *Service) Wait() {
 
 func (s *Service) info(r row) Info {
 	l := pgcluster.DefaultLimits()
-	s.mu.Lock()
-	if s.cluster != nil {
-		l = s.cluster.Limits()
+	if c := s.started(); c != nil {
+		l = c.Limits()
 	}
-	s.mu.Unlock()
 	return Info{Env: r.Env, Name: r.Name, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy, SizeBytes: r.SizeBytes, SizeAt: r.SizeAt,
 		QuotaBytes: s.opts.QuotaBytes, ReadOnly: r.ReadOnly, Host: "127.0.0.1", Port: SandboxPort,
 		Limits: Limits{Connections: l.Connections, StatementTimeoutMs: l.StatementTimeout.Milliseconds(),
@@ -274,6 +311,9 @@ func (s *Service) List(ctx context.Context, actor *auth.User, projectID string) 
 	rows, err := listRows(ctx, s.db, p.ID)
 	if err != nil {
 		return nil, err
+	}
+	if len(rows) == 0 && p.CanEdit {
+		s.warm() // the next click may well be Create
 	}
 	out := make([]Info, 0, len(rows))
 	for _, r := range rows {
@@ -462,38 +502,31 @@ func (s *Service) Drop(ctx context.Context, actor *auth.User, projectID, env str
 }
 
 // dropProject drops a deleted project's databases and its backups' files.
+// A database the cluster could not drop keeps its row, and the next start
+// tries again.
 func (s *Service) dropProject(ctx context.Context, projectID string) {
 	defer os.RemoveAll(s.backupDir(projectID))
-	for _, env := range []string{Dev, Prod} {
-		name, err := pgcluster.Name(projectID, env)
+	rows, err := listRows(ctx, s.db, projectID)
+	if err != nil || len(rows) == 0 {
 		if err != nil {
-			return
+			s.log.Error("drop a deleted project's databases", "project", projectID, "err", err)
 		}
-		if !s.clusterHas(ctx, name) {
+		return
+	}
+	c, err := s.clusterFor(ctx)
+	if err != nil {
+		s.log.Error("drop a deleted project's databases", "project", projectID, "err", err)
+		return
+	}
+	for _, r := range rows {
+		if err := c.Drop(ctx, r.Name); err != nil {
+			s.log.Error("drop a deleted project's database", "project", projectID, "env", r.Env, "err", err)
 			continue
 		}
-		c, err := s.clusterFor(ctx)
-		if err != nil {
-			s.log.Error("drop a deleted project's database", "project", projectID, "err", err)
-			return
-		}
-		if err := c.Drop(ctx, name); err != nil {
-			s.log.Error("drop a deleted project's database", "project", projectID, "err", err)
+		if err := deleteRow(ctx, s.db, projectID, r.Env); err != nil {
+			s.log.Error("forget a deleted project's database", "project", projectID, "env", r.Env, "err", err)
 		}
 	}
-}
-
-// clusterHas tells whether a deleted project may have had database name:
-// only then is the cluster started to drop it.
-func (s *Service) clusterHas(ctx context.Context, name string) bool {
-	s.mu.Lock()
-	started := s.cluster != nil
-	s.mu.Unlock()
-	if started {
-		return true
-	}
-	_, err := os.Stat(filepath.Join(s.opts.DataDir, "postgres", "data"))
-	return err == nil && s.opts.Open != nil
 }
 
 // backupDir is where a project's dumps are kept.

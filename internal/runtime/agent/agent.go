@@ -196,34 +196,13 @@ func Splice(a, b net.Conn) {
 	done := make(chan struct{}, 2)
 	cp := func(dst, src net.Conn) {
 		_, _ = io.Copy(dst, src)
-		if cw, ok := dst.(interface{ CloseWrite() error }); ok {
-			_ = cw.CloseWrite()
-		}
+		closeWrite(dst)
 		done <- struct{}{}
 	}
 	go cp(a, b)
 	go cp(b, a)
 	<-done
 	<-done
-}
-
-// bridge connects each connection ln accepts to the host's socket.
-func bridge(ln net.Listener, socket string) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			up, err := net.Dial("unix", socket)
-			if err != nil {
-				return
-			}
-			defer up.Close()
-			Splice(c, up)
-		}()
-	}
 }
 
 // lookPath finds name in the PATH of env.

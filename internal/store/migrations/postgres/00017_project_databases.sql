@@ -1,9 +1,11 @@
 -- +goose Up
 -- A project's PostgreSQL databases, one per environment (dev, prod): the
 -- role's password sealed under the master key, its size as last measured,
--- and whether it was made read-only for being over the quota.
+-- and whether it was made read-only for being over the quota. A row outlives
+-- its project until the database itself is dropped, so that none is left
+-- behind unrecorded.
 CREATE TABLE project_databases (
-    project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    project_id TEXT NOT NULL,
     env        TEXT NOT NULL,
     name       TEXT NOT NULL UNIQUE,
     password   TEXT NOT NULL,
