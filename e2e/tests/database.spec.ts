@@ -122,6 +122,17 @@ test("a project database: create, query, errors, browse and edit, back up, resto
   await expect(history.getByRole("button").first()).toContainText("SELECT body FROM notes");
   await history.getByRole("button").filter({ hasText: "SELEC 1" }).click();
   await expect(page.getByTestId("sql-editor").locator(".cm-content")).toHaveText("SELEC 1");
+
+  // Development's schema and rows into production, which then shows beside it.
+  await runSql(page, "INSERT INTO notes (body) VALUES ('for prod');");
+  await pane.getByRole("button", { name: "Copy to production" }).click();
+  const copy = page.getByRole("alertdialog", { name: "Copy development into production?" });
+  await copy.getByLabel("Copy the rows too, not only the schema").check();
+  await copy.getByRole("button", { name: "Copy schema and data" }).click();
+  await expect(page.getByRole("radiogroup", { name: "Environment" }).getByRole("radio", { name: "prod" })).toBeChecked({ timeout: 30_000 });
+  await expect(pane.getByTestId("database-name")).toHaveText(/_prod$/);
+  await runSql(page, "SELECT body FROM notes;");
+  await expect(resultGrid(page).getByRole("gridcell", { name: "for prod" })).toBeVisible();
 });
 
 test("a viewer sees the database and reads it, read-only", async ({ page, browser }) => {

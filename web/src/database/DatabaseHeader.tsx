@@ -9,6 +9,7 @@ import { formatDuration, timeAgo } from "@/lib/format";
 import { cn } from "@/lib/utils";
 import { dbApi, type Database, type DatabaseEnv } from "./api";
 import { sizeText } from "./bytes";
+import { CopyToProd } from "./CopyToProd";
 import { dbKeys } from "./queries";
 
 interface HeaderProps {
@@ -17,6 +18,7 @@ interface HeaderProps {
   /** The environments that have a database; the switch shows when there are two. */
   envs: DatabaseEnv[];
   onEnv: (env: DatabaseEnv) => void;
+  canEdit: boolean;
 }
 
 const envNames: Record<DatabaseEnv, string> = { dev: "Development", prod: "Production" };
@@ -28,7 +30,7 @@ function durationText(ms: number): string {
 }
 
 /** The database's name, how full it is against its quota, its limits, and which environment is shown. */
-export function DatabaseHeader({ projectId, db, envs, onEnv }: HeaderProps) {
+export function DatabaseHeader({ projectId, db, envs, onEnv, canEdit }: HeaderProps) {
   const qc = useQueryClient();
   const refresh = useMutation({
     mutationFn: () => dbApi.refreshSize(projectId, db.env),
@@ -54,6 +56,11 @@ export function DatabaseHeader({ projectId, db, envs, onEnv }: HeaderProps) {
             onChange={onEnv}
             options={envs.map((e) => ({ value: e, label: e }))}
           />
+        )}
+        {canEdit && envs.includes("dev") && (
+          <span className="ml-auto">
+            <CopyToProd projectId={projectId} hasProd={envs.includes("prod")} onCopied={onEnv} />
+          </span>
         )}
       </div>
       {db.quotaBytes > 0 && (

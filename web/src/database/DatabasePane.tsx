@@ -59,7 +59,7 @@ function ShownDatabase({ projectId, db, envs, onEnv, canEdit, admin }: ShownProp
   const [undo, setUndo] = useState<DatabaseBackup | null>(null);
   return (
     <div className="flex h-full min-h-0 flex-col" data-testid="database-pane">
-      <DatabaseHeader projectId={projectId} db={db} envs={envs} onEnv={onEnv} />
+      <DatabaseHeader projectId={projectId} db={db} envs={envs} onEnv={onEnv} canEdit={canEdit} />
       <ConnectionCard projectId={projectId} db={db} canEdit={canEdit} />
       {undo && <Restored projectId={projectId} env={db.env} undo={undo} onClose={() => setUndo(null)} />}
       <Tabs value={section} onValueChange={(v) => setSection(v as Section)} className="flex min-h-0 flex-1 flex-col">

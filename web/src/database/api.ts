@@ -118,4 +118,7 @@ export const dbApi = {
       (r) => r.restore,
     ),
   downloadUrl: (id: string, env: DatabaseEnv, backupId: string) => `${backupPath(id, env, backupId)}/download`,
+  /** Replaces production's contents with development's schema (and data); undo is production's backup from before, null when it was made now. */
+  copyToProd: (id: string, data: boolean) =>
+    call<{ database: Database; undo: DatabaseBackup | null }>("POST", `${base(id)}/prod/copy-from-dev`, { data }),
 };
