@@ -30,6 +30,7 @@ import (
 	"ecode/internal/domain"
 	"ecode/internal/events"
 	"ecode/internal/httpx"
+	"ecode/internal/kv"
 	"ecode/internal/membership"
 	"ecode/internal/monitor"
 	"ecode/internal/oauth"
@@ -163,6 +164,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		return fail(err)
 	}
 	dbs := projectdb.New(bgctx, db, bus, core.Keyring, projects, audits, databaseOptions(cfg))
+	kvs := kv.New(db, core.Keyring.Derive("ecode kv token v1")[core.Keyring.Current()])
 	dbs.Start(ctx)
 	runs := run.NewService(bus, projects, driver, run.Options{
 		IdleTimeout: cfg.SandboxIdle, ShellIdle: cfg.ShellIdle, PreviewDomain: cfg.PreviewDomain, PublicURL: cfg.PublicURL,
@@ -171,8 +173,8 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		CacheRoot: filepath.Join(cfg.DataDir, "caches"), MaxCacheBytes: cfg.MaxCacheBytes,
 		ToolCacheRoot: filepath.Join(cfg.DataDir, "toolcache"),
 		Reachable:     reachable, SSHKey: core.SSHKeys.Private, Access: roles,
-		Secrets: withDatabase(vault.Env, dbs, projectdb.Dev),
-		Relays:  func(projectID string) []runtime.Relay { return []runtime.Relay{dbs.Relay(projectID, projectdb.Dev)} },
+		Secrets: withData(vault.Env, dbs, kvs, projectdb.Dev),
+		Relays:  dataRelays(dbs, kvs, projectdb.Dev),
 	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -180,16 +182,14 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	var builder deploy.Driver = deploy.NewLocal(driver, proxy, func(projectID string) []runtime.Relay {
-		return []runtime.Relay{dbs.Relay(projectID, projectdb.Prod)}
-	})
+	var builder deploy.Driver = deploy.NewLocal(driver, proxy, dataRelays(dbs, kvs, projectdb.Prod))
 	if cfg.DeployDriver == "docker" {
 		if builder, err = docker.New(ctx, cfg.DockerHost, slog.Default()); err != nil {
 			return fail(err)
 		}
 	}
 	deploys := deploy.NewService(bgctx, db, bus, projects, builder, deploy.Options{
-		DataDir: cfg.DataDir, Domain: cfg.DeployDomain, PublicURL: cfg.PublicURL, Secrets: withDatabase(vault.DeploymentEnv, dbs, projectdb.Prod), Prepare: dbs.PrepareProd,
+		DataDir: cfg.DataDir, Domain: cfg.DeployDomain, PublicURL: cfg.PublicURL, Secrets: withData(vault.DeploymentEnv, dbs, kvs, projectdb.Prod), Prepare: dbs.PrepareProd,
 		Policy: deploy.Policy{MinInterval: cfg.MinSchedule, WebhookAddr: egress.Reachable(hookNets), Keys: core.Keyring},
 		Scale:  deploy.ScaleOptions{StableWindow: cfg.DeployIdle}, Registerer: reg,
 		ImageRegistry: cfg.ImageRegistry,
@@ -292,10 +292,10 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	return s, nil
 }
 
-// withDatabase gives commands the project's database of env besides its
-// secrets, which come after, so a secret of the same name (a database of
-// the person's own elsewhere) wins.
-func withDatabase(secrets func(context.Context, string) ([]string, error), dbs *projectdb.Service, env string) func(context.Context, string) ([]string, error) {
+// withData gives commands the project's database of env and the URL of its
+// key-value store besides its secrets, which come after, so a secret of the
+// same name (a database of the person's own elsewhere) wins.
+func withData(secrets func(context.Context, string) ([]string, error), dbs *projectdb.Service, kvs *kv.Store, env string) func(context.Context, string) ([]string, error) {
 	return func(ctx context.Context, projectID string) ([]string, error) {
 		own, err := secrets(ctx, projectID)
 		if err != nil {
@@ -305,7 +305,16 @@ func withDatabase(secrets func(context.Context, string) ([]string, error), dbs *
 		if err != nil {
 			return nil, err
 		}
+		db = append(db, "REPLIT_DB_URL="+kvs.URL(kv.Scope{ProjectID: projectID, Env: env}))
 		return append(db, own...), nil
+	}
+}
+
+// dataRelays are the ports a sandbox of env reaches its project's data on:
+// the database and the key-value store.
+func dataRelays(dbs *projectdb.Service, kvs *kv.Store, env string) func(string) []runtime.Relay {
+	return func(projectID string) []runtime.Relay {
+		return []runtime.Relay{dbs.Relay(projectID, env), kvs.Relay(kv.Scope{ProjectID: projectID, Env: env})}
 	}
 }
 
