@@ -746,5 +746,12 @@ func (s *Service) sandboxOf(ctx context.Context, projectID string) (sandboxSetti
 	if sb.secrets, err = s.opts.Secrets(ctx, projectID); err != nil {
 		return sb, fmt.Errorf("read secrets: %w", err)
 	}
+	if s.opts.DataEnv != nil {
+		data, err := s.opts.DataEnv(ctx, projectID)
+		if err != nil {
+			return sb, fmt.Errorf("read data env: %w", err)
+		}
+		sb.secrets = append(data, sb.secrets...) // a secret of the same name wins
+	}
 	return sb, nil
 }

@@ -46,6 +46,12 @@ type Options struct {
 	// Secrets returns a project's secrets as NAME=value: its build's
 	// environment, and what the build log masks.
 	Secrets func(ctx context.Context, projectID string) ([]string, error)
+	// DataEnv, when set, returns what a project's deployments are given
+	// to reach its data on the platform (its production database and
+	// key-value store), as NAME=value: their environment before the
+	// secrets, masked like them, and never exported, for it names the
+	// sandbox's own loopback.
+	DataEnv func(ctx context.Context, projectID string) ([]string, error)
 	// Prepare, when set, runs at the start of each build, before the
 	// secrets are read: it makes what a deployment needs beside its code
 	// (the production database), saying what it did on log.

@@ -173,7 +173,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		CacheRoot: filepath.Join(cfg.DataDir, "caches"), MaxCacheBytes: cfg.MaxCacheBytes,
 		ToolCacheRoot: filepath.Join(cfg.DataDir, "toolcache"),
 		Reachable:     reachable, SSHKey: core.SSHKeys.Private, Access: roles,
-		Secrets: withData(vault.Env, dbs, kvs, projectdb.Dev),
+		Secrets: withData(vault.Env, dataEnv(dbs, kvs, projectdb.Dev)),
 		Relays:  dataRelays(dbs, kvs, projectdb.Dev),
 	})
 	reg := prometheus.NewRegistry()
@@ -189,7 +189,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		}
 	}
 	deploys := deploy.NewService(bgctx, db, bus, projects, builder, deploy.Options{
-		DataDir: cfg.DataDir, Domain: cfg.DeployDomain, PublicURL: cfg.PublicURL, Secrets: withData(vault.DeploymentEnv, dbs, kvs, projectdb.Prod), Prepare: dbs.PrepareProd,
+		DataDir: cfg.DataDir, Domain: cfg.DeployDomain, PublicURL: cfg.PublicURL, Secrets: vault.DeploymentEnv, DataEnv: dataEnv(dbs, kvs, projectdb.Prod), Prepare: dbs.PrepareProd,
 		Policy: deploy.Policy{MinInterval: cfg.MinSchedule, WebhookAddr: egress.Reachable(hookNets), Keys: core.Keyring},
 		Scale:  deploy.ScaleOptions{StableWindow: cfg.DeployIdle}, Registerer: reg,
 		ImageRegistry: cfg.ImageRegistry,
@@ -292,21 +292,31 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	return s, nil
 }
 
-// withData gives commands the project's database of env and the URL of its
-// key-value store besides its secrets, which come after, so a secret of the
+// dataEnv is what commands of env are given to reach their project's data:
+// its database (when it has one) and the URL of its key-value store.
+func dataEnv(dbs *projectdb.Service, kvs *kv.Store, env string) func(context.Context, string) ([]string, error) {
+	return func(ctx context.Context, projectID string) ([]string, error) {
+		db, err := dbs.Env(ctx, projectID, env)
+		if err != nil {
+			return nil, err
+		}
+		return append(db, "REPLIT_DB_URL="+kvs.URL(kv.Scope{ProjectID: projectID, Env: env})), nil
+	}
+}
+
+// withData puts data's variables before the secrets, so a secret of the
 // same name (a database of the person's own elsewhere) wins.
-func withData(secrets func(context.Context, string) ([]string, error), dbs *projectdb.Service, kvs *kv.Store, env string) func(context.Context, string) ([]string, error) {
+func withData(secrets, data func(context.Context, string) ([]string, error)) func(context.Context, string) ([]string, error) {
 	return func(ctx context.Context, projectID string) ([]string, error) {
 		own, err := secrets(ctx, projectID)
 		if err != nil {
 			return nil, err
 		}
-		db, err := dbs.Env(ctx, projectID, env)
+		d, err := data(ctx, projectID)
 		if err != nil {
 			return nil, err
 		}
-		db = append(db, "REPLIT_DB_URL="+kvs.URL(kv.Scope{ProjectID: projectID, Env: env}))
-		return append(db, own...), nil
+		return append(d, own...), nil
 	}
 }
 
