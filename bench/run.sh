@@ -28,3 +28,5 @@ bash bench/projectdb.sh bin/ecode
 echo "## the SQL console: 10,000 rows through the server, and to first paint in Chromium"
 go test -run '^$' -bench 'Console10k' -benchtime 20x -count 3 ./internal/projectdb/
 bash bench/console-paint.sh bin/ecode
+echo "## the key-value store from a sandbox: set+get round trip, 32 clients"
+bash bench/kv.sh bin/ecode
