@@ -48,7 +48,7 @@ type doc struct {
 	log      []Update // the updates from version logBase on
 	logBase  int
 	pending  []Update // accepted, not yet on disk nor sent
-	sentUpTo int      // version of the last update sent
+	saved    int      // version up to which updates were written and sent
 	flushing bool
 	disk     string // the file's content last written to (or read from) disk
 	eol      string // the file's line ending, written back in place of "\n"
@@ -67,31 +67,38 @@ func newDoc(path, file string, save func(path, content string) error) *doc {
 		disk: file, eol: lineEnding(file, "\n"), subs: map[*Peer]bool{}}
 }
 
-// join subscribes p and returns the text it starts from with its
-// version. The text may hold updates not yet on disk; p sees them again
-// in the next doc.update, whose version tells it to skip them.
-func (d *doc) join(p *Peer) (text string, version int, epoch string) {
+// join subscribes p and sends it opened with the text and its version.
+// The text may hold updates not yet on disk; p sees them again in the
+// next doc.update, whose version tells it to skip them. Sent under the
+// lock, opened is queued before any doc.update that p is a subscriber of.
+func (d *doc) join(p *Peer, opened Message) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.subs[p] = true
-	return string(utf16.Decode(d.text)), d.version, d.epoch
+	text, v := string(utf16.Decode(d.text)), d.version
+	opened.Text, opened.Version, opened.Epoch = &text, &v, d.epoch
+	p.send(opened)
 }
 
-// rejoin subscribes p, which knew the document at version of epoch,
-// returning the updates it missed; false when they are no longer kept.
-// Only updates already on disk are handed out here: one of them may be
-// p's own, and receiving it is p's confirmation.
-func (d *doc) rejoin(p *Peer, version int, epoch string) ([]Update, int, bool) {
+// rejoin subscribes p, which knew the document at version of epoch, and
+// sends it opened with the updates it missed; false when they are no
+// longer kept. Only updates already on disk are handed out here: one of
+// them may be p's own, and receiving it is p's confirmation. The rest
+// reach p in the flush that writes them, after opened.
+func (d *doc) rejoin(p *Peer, version int, epoch string, opened Message) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if epoch != d.epoch || version < d.logBase || version > d.version {
-		return nil, 0, false
+		return false
 	}
 	d.subs[p] = true
-	if version >= d.sentUpTo {
-		return []Update{}, version, true
+	opened.Updates = []Update{}
+	if version < d.saved {
+		opened.Updates = append(opened.Updates, d.log[version-d.logBase:d.saved-d.logBase]...)
 	}
-	return append([]Update{}, d.log[version-d.logBase:d.sentUpTo-d.logBase]...), version, true
+	opened.Version, opened.Epoch = &version, d.epoch
+	p.send(opened)
+	return true
 }
 
 // leave unsubscribes p; it reports whether no one is left.
@@ -232,7 +239,7 @@ func rebase(updates []Update, sets []ChangeSet, over []Update, overSets []Change
 func (d *doc) flush() {
 	for {
 		d.mu.Lock()
-		batch, base := d.pending, d.sentUpTo
+		batch, base := d.pending, d.saved
 		if len(batch) == 0 {
 			d.flushing = false
 			idle := len(d.subs) == 0 && d.idle != nil
@@ -243,7 +250,6 @@ func (d *doc) flush() {
 			return
 		}
 		d.pending = nil
-		d.sentUpTo += len(batch)
 		units, path, eol := slices.Clone(d.text), d.path, d.eol
 		d.writing = true
 		d.mu.Unlock()
@@ -253,6 +259,7 @@ func (d *doc) flush() {
 		d.mu.Lock()
 		d.writing = false
 		d.saves++
+		d.saved += len(batch) // with the subscribers taken below: a rejoin sees the batch here or in its doc.update
 		if err == nil {
 			d.disk = text
 		}

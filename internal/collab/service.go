@@ -221,14 +221,11 @@ func (s *Service) Open(ctx context.Context, peer *Peer, path string, version *in
 	peer.docs[path] = d
 	peer.mu.Unlock()
 	readOnly := !peer.canWrite()
-	if version != nil {
-		if updates, v, ok := d.rejoin(peer, *version, epoch); ok {
-			peer.send(Message{Type: "doc.opened", Path: path, Version: &v, Epoch: d.epoch, Updates: updates, ReadOnly: &readOnly})
-			return nil
-		}
+	opened := Message{Type: "doc.opened", Path: path, ReadOnly: &readOnly}
+	if version != nil && d.rejoin(peer, *version, epoch, opened) {
+		return nil
 	}
-	text, v, ep := d.join(peer)
-	peer.send(Message{Type: "doc.opened", Path: path, Version: &v, Epoch: ep, Text: &text, ReadOnly: &readOnly})
+	d.join(peer, opened)
 	return nil
 }
 
