@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 
 	"ecode/internal/errs"
 	"ecode/internal/runtime"
+	"ecode/internal/runtime/agent"
 	"ecode/internal/store"
 )
 
@@ -135,22 +137,28 @@ func (s *Store) Set(ctx context.Context, sc Scope, pairs map[string]string) erro
 	}
 	now := store.Now()
 	return s.db.Tx(ctx, func(q store.Q) error {
+		var keys, bytes int64
 		for k, v := range pairs {
+			var old []int64
+			if err := q.Select(ctx, &old, `SELECT size FROM kv_entries WHERE project_id = ? AND env = ? AND key = ?`, sc.ProjectID, sc.Env, k); err != nil {
+				return fmt.Errorf("kv set: %w", err)
+			}
+			if len(old) == 0 {
+				keys++
+			} else {
+				bytes -= old[0]
+			}
+			bytes += int64(len(k) + len(v))
 			if _, err := q.Exec(ctx, `INSERT INTO kv_entries (project_id, env, key, value, size, updated_at) VALUES (?, ?, ?, ?, ?, ?)
 				ON CONFLICT (project_id, env, key) DO UPDATE SET value = excluded.value, size = excluded.size, updated_at = excluded.updated_at`,
 				sc.ProjectID, sc.Env, k, v, len(k)+len(v), now); err != nil {
 				return fmt.Errorf("kv set: %w", err)
 			}
 		}
-		var use struct {
-			Keys  int   `db:"n"`
-			Bytes int64 `db:"bytes"`
-		}
-		if err := q.Get(ctx, &use, `SELECT count(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM kv_entries WHERE project_id = ? AND env = ?`,
-			sc.ProjectID, sc.Env); err != nil {
-			return fmt.Errorf("kv usage: %w", err)
-		}
+		use, err := addUsage(ctx, q, sc, keys, bytes)
 		switch {
+		case err != nil:
+			return err
 		case use.Keys > MaxKeys:
 			return errs.TooLarge("kv_too_many_keys", "The store holds at most %d keys; delete some first.", MaxKeys)
 		case use.Bytes > MaxTotalBytes:
@@ -160,16 +168,37 @@ func (s *Store) Set(ctx context.Context, sc Scope, pairs map[string]string) erro
 	})
 }
 
+// usage is what a scope's store holds.
+type usage struct {
+	Keys  int64 `db:"keys" json:"keys"`
+	Bytes int64 `db:"bytes" json:"bytes"`
+}
+
+// addUsage changes the scope's usage by keys and bytes, answering the new one.
+func addUsage(ctx context.Context, q store.Q, sc Scope, keys, bytes int64) (usage, error) {
+	var use usage
+	err := q.Get(ctx, &use, `INSERT INTO kv_usage (project_id, env, keys, bytes) VALUES (?, ?, ?, ?)
+		ON CONFLICT (project_id, env) DO UPDATE SET keys = kv_usage.keys + excluded.keys, bytes = kv_usage.bytes + excluded.bytes
+		RETURNING keys, bytes`, sc.ProjectID, sc.Env, keys, bytes)
+	if err != nil {
+		return usage{}, fmt.Errorf("kv usage: %w", err)
+	}
+	return use, nil
+}
+
 // Delete removes a key; errs.NotFound when it is not there.
 func (s *Store) Delete(ctx context.Context, sc Scope, key string) error {
-	n, err := s.db.Exec(ctx, `DELETE FROM kv_entries WHERE project_id = ? AND env = ? AND key = ?`, sc.ProjectID, sc.Env, key)
-	if err != nil {
-		return fmt.Errorf("kv delete: %w", err)
-	}
-	if n == 0 {
-		return errMissing
-	}
-	return nil
+	return s.db.Tx(ctx, func(q store.Q) error {
+		var size []int64
+		if err := q.Select(ctx, &size, `DELETE FROM kv_entries WHERE project_id = ? AND env = ? AND key = ? RETURNING size`, sc.ProjectID, sc.Env, key); err != nil {
+			return fmt.Errorf("kv delete: %w", err)
+		}
+		if len(size) == 0 {
+			return errMissing
+		}
+		_, err := addUsage(ctx, q, sc, -1, -size[0])
+		return err
+	})
 }
 
 // List answers the keys that start with prefix, in order.
@@ -195,12 +224,24 @@ func (s *Store) URL(sc Scope) string {
 	return "http://127.0.0.1:" + strconv.Itoa(SandboxPort) + Prefix + s.Token(sc, tokenTTL)
 }
 
+// URLFile is where Replit's clients look for the store's URL before
+// REPLIT_DB_URL, and again every hour: the sandbox's agent keeps it
+// holding a fresh one, so a process running for days outlives its
+// environment's token.
+const URLFile = "/tmp/replitdb"
+
 // Relay serves the store to one sandbox of the scope, on its loopback: a
 // token of any other scope is refused there, so a URL copied out of one
-// project reaches nothing from another's sandbox.
+// project reaches nothing from another's sandbox. It also hands the
+// sandbox's agent a fresh URL for URLFile.
 func (s *Store) Relay(sc Scope) runtime.Relay {
-	return runtime.Relay{Port: SandboxPort, Serve: func(ln net.Listener) {
+	return runtime.Relay{Port: SandboxPort, File: URLFile, Serve: func(ln net.Listener) {
 		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && r.URL.Path == agent.RelayFilePath {
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+				_, _ = io.WriteString(w, s.URL(sc))
+				return
+			}
 			s.serve(w, r, &sc)
 		}), ReadHeaderTimeout: 10 * time.Second}
 		_ = srv.Serve(ln) // ends when the sandbox stops and ln is closed

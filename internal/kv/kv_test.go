@@ -18,7 +18,7 @@ import (
 )
 
 // newStore answers a store over a fresh database holding projects p1 and p2.
-func newStore(t *testing.T, e testdb.Engine) (*Store, *httptest.Server) {
+func newStore(t testing.TB, e testdb.Engine) (*Store, *httptest.Server) {
 	t.Helper()
 	db := testdb.Open(t, e)
 	ctx := context.Background()

@@ -46,6 +46,14 @@ const Client = m.default || m.Client || m;
 	if res.ExitCode != 0 || strings.TrimSpace(res.Stdout) != want {
 		t.Fatalf("the client: %+v, want %s", res, want)
 	}
+	// Without REPLIT_DB_URL the client reads the URL the agent keeps in
+	// /tmp/replitdb: a process outliving its environment's token follows it.
+	ada.Post(t, "/api/projects/"+p.ID+"/exec", map[string]any{"command": `test "$(stat -c %a /tmp/replitdb)" = 600 && env -u REPLIT_DB_URL node -e '
+const m = require("@replit/database"); const db = new (m.default || m.Client || m)();
+db.get("a/b").then((r) => console.log(JSON.stringify(r.value)))'`}).WantStatus(t, 200).Decode(t, &res)
+	if res.ExitCode != 0 || strings.TrimSpace(res.Stdout) != `{"n":1}` {
+		t.Fatalf("the client from /tmp/replitdb: %+v", res)
+	}
 
 	// The other project's sandbox, with this project's URL: refused.
 	ada.Post(t, "/api/projects/"+p.ID+"/exec", map[string]any{"command": `echo "$REPLIT_DB_URL" | base64`}).WantStatus(t, 200).Decode(t, &res)

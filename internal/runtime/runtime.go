@@ -43,6 +43,11 @@ type Relay struct {
 	// Env tells commands how to reach the service (NAME=value); nothing
 	// secret, for what is here is not masked in output.
 	Env []string
+	// File, when set, is a file inside the sandbox that the agent keeps
+	// holding what the relay answers to GET agent.RelayFilePath: fetched at start
+	// and again every hour, so a long-lived process that reads it finds a
+	// credential that has not expired.
+	File string
 }
 
 // Limits bound what one sandbox may use.

@@ -35,10 +35,11 @@ type Agent struct {
 
 // Serve runs the agent: it accepts host requests on socketPath and bridges
 // each port of relays on the sandbox's loopback to its host socket (the
-// egress proxy at EgressPort, the project's database). It reaps every
+// egress proxy at EgressPort, the project's database), keeping each file
+// of files filled from its port's relay (see keepFile). It reaps every
 // child that ends, as PID 1 must. ready, when set, is called once the
 // agent accepts requests.
-func Serve(ctx context.Context, socketPath string, relays map[int]string, ready func()) error {
+func Serve(ctx context.Context, socketPath string, relays map[int]string, files map[int]string, ready func()) error {
 	a := &Agent{relays: relays, waiting: map[int]chan Exit{}, early: map[int]Exit{}}
 	go a.reap(ctx)
 	_ = os.Remove(socketPath)
@@ -54,6 +55,9 @@ func Serve(ctx context.Context, socketPath string, relays map[int]string, ready 
 		}
 		defer rln.Close()
 		go bridge(rln, socket)
+	}
+	for port, path := range files {
+		go keepFile(ctx, port, path)
 	}
 	go func() {
 		<-ctx.Done()

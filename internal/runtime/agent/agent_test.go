@@ -17,7 +17,7 @@ import (
 // it serves on that socket, as PID 1 of a sandbox would.
 func TestMain(m *testing.M) {
 	if sock := os.Getenv("ECODE_TEST_AGENT"); sock != "" {
-		if err := Serve(context.Background(), sock, nil, nil); err != nil {
+		if err := Serve(context.Background(), sock, nil, nil, nil); err != nil {
 			os.Stderr.WriteString(err.Error())
 			os.Exit(1)
 		}

@@ -119,6 +119,9 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, etc, hostRun string) [
 	}
 	for _, r := range spec.Relays {
 		a = append(a, "-relay", fmt.Sprintf("%d=%s/%s", r.Port, runDir, relaySocket(r.Port)))
+		if r.File != "" {
+			a = append(a, "-relay-file", fmt.Sprintf("%d=%s", r.Port, r.File))
+		}
 	}
 	return append(a, agentSock)
 }

@@ -41,6 +41,16 @@ func Main(args []string) (bool, error) {
 		relays[n] = socket
 		return nil
 	})
+	files := map[int]string{}
+	fs.Func("relay-file", "PORT=PATH: keep PATH holding what the relay of PORT answers (repeatable)", func(v string) error {
+		port, path, ok := strings.Cut(v, "=")
+		n, err := strconv.Atoi(port)
+		if !ok || err != nil || !strings.HasPrefix(path, "/") {
+			return fmt.Errorf("relay-file %q: want PORT=/PATH", v)
+		}
+		files[n] = path
+		return nil
+	})
 	readyFD := fs.Int("ready-fd", -1, "file descriptor to close once requests are accepted")
 	if err := fs.Parse(args[1:]); err != nil {
 		return true, err
@@ -57,7 +67,7 @@ func Main(args []string) (bool, error) {
 			_ = os.NewFile(uintptr(*readyFD), "ready").Close()
 		}
 	}
-	return true, agent.Serve(context.Background(), fs.Arg(0), relays, ready)
+	return true, agent.Serve(context.Background(), fs.Arg(0), relays, files, ready)
 }
 
 // confine sets the limits every process in the sandbox inherits: no core
