@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The key-value store from a sandbox (bench/kv/kv-bench.js): set+get round
-# trips of one client through REPLIT_DB_URL, and ops/s with 32 clients.
+# The key-value store from a sandbox: set+get round trips of one client
+# through REPLIT_DB_URL (bench/kv/kv-bench.py, Python's http.client;
+# bench/kv/kv-bench.js, Node's fetch) and ops/s with 32 clients.
 # Usage: bench/kv.sh [bin/ecode]
 set -euo pipefail
 bin=${1:-bin/ecode}
@@ -17,5 +18,7 @@ cookie=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
 	-d '{"username":"bench","email":"bench@example.com","password":"bench-password"}' \
 	"$base/api/auth/signup" | sed -n 's/^[Ss]et-[Cc]ookie: \(ecode_session=[^;]*\).*/\1/p')
 id=$(api -d '{"name":"Kv Bench"}' "$base/api/projects" | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)
-api -X PUT --data-binary @"$(dirname "$0")/kv/kv-bench.js" "$base/api/projects/$id/files/kv-bench.js"
-jq -n '{command: "node kv-bench.js", timeoutSec: 300}' | api -d @- "$base/api/projects/$id/exec" | jq -r '.stdout + .stderr'
+for f in kv-bench.js kv-bench.py; do
+	api -X PUT --data-binary @"$(dirname "$0")/kv/$f" "$base/api/projects/$id/files/$f"
+done
+jq -n '{command: "python3 kv-bench.py && node kv-bench.js", timeoutSec: 300}' | api -d @- "$base/api/projects/$id/exec" | jq -r '.stdout + .stderr'
