@@ -10,18 +10,8 @@ set -euo pipefail
 bin=${1:-bin/ecode}
 duration=${DURATION:-10}
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-dir=$(mktemp -d)
-chmod 0711 "$dir"
-port=$((20000 + RANDOM % 10000))
-base="http://127.0.0.1:$port"
-ECODE_GO_CACHE_PREWARM=false ECODE_SANDBOX_CPUS=${CPUS:-1} "$bin" serve -addr "127.0.0.1:$port" -data-dir "$dir/data" -log-level error >/dev/null &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 200); do curl -sf "$base/api/monitoring/health" >/dev/null && break; sleep 0.05; done
-api() { curl -sf -H "Cookie: $cookie" -H 'Content-Type: application/json' "$@"; }
-cookie=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
-	-d '{"username":"bench","email":"bench@example.com","password":"bench-password"}' \
-	"$base/api/auth/signup" | sed -n 's/^[Ss]et-[Cc]ookie: \(ecode_session=[^;]*\).*/\1/p')
+. "$(dirname "$0")/lib.sh"
+start_server "$bin"
 project() { api -d "{\"name\":\"$1\"}" "$base/api/projects" | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4; }
 # sandbox ID COMMAND: runs COMMAND in the project's sandbox, prints its output.
 sandbox() {
@@ -41,13 +31,8 @@ done
 echo "-- a fresh data dir, Create without the pane opened before (initdb and start in the request)"
 kill $pid
 wait $pid 2>/dev/null || true
-rm -rf "$dir/data"
-ECODE_GO_CACHE_PREWARM=false ECODE_SANDBOX_CPUS=${CPUS:-1} "$bin" serve -addr "127.0.0.1:$port" -data-dir "$dir/data" -log-level error >/dev/null &
-pid=$!
-for _ in $(seq 200); do curl -sf "$base/api/monitoring/health" >/dev/null && break; sleep 0.05; done
-cookie=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
-	-d '{"username":"bench","email":"bench@example.com","password":"bench-password"}' \
-	"$base/api/auth/signup" | sed -n 's/^[Ss]et-[Cc]ookie: \(ecode_session=[^;]*\).*/\1/p')
+rm -rf "$dir"
+start_server "$bin"
 create "$(project "Cold")" "cold"
 
 id=$(project "Bench")

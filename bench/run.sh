@@ -30,3 +30,9 @@ go test -run '^$' -bench 'Console10k' -benchtime 20x -count 3 ./internal/project
 bash bench/console-paint.sh bin/ecode
 echo "## the key-value store from a sandbox: set+get round trip, 32 clients"
 bash bench/kv.sh bin/ecode
+go test -run '^$' -bench SetGet -benchtime 1000x ./internal/kv/
+echo "## object storage: 1 MiB through S3 from a sandbox vs its disk; the server alone"
+bash bench/objstore.sh bin/ecode
+go test -run '^$' -bench S3OneMiB ./internal/objstore/
+echo "## checkpoints with data: 100 MB database, 5,000 keys, 1 GB of objects"
+bash bench/snapshot.sh bin/ecode

@@ -466,9 +466,21 @@ func TestAgentDatabase(t *testing.T) {
 	if reqs := m.Requests(); !strings.Contains(first(reqs[0]), "no database yet") {
 		t.Fatalf("first run not told it has no database: %s", first(reqs[0]))
 	}
-	waitAgent(t, cy, p.ID, startAgent(t, cy, p.ID, "build a notes app again").ID)
+	again := waitAgent(t, cy, p.ID, startAgent(t, cy, p.ID, "build a notes app again").ID)
 	reqs := m.Requests()
 	if last := first(reqs[len(reqs)-1]); !strings.Contains(last, "has a PostgreSQL database") {
 		t.Fatalf("second run not told of its database: %s", last)
+	}
+	// The checkpoint before a run keeps the data when there is any: not
+	// before the first run, before the second.
+	var snaps struct {
+		Snapshots []struct {
+			Commit, Reason string
+			Database       bool
+		}
+	}
+	cy.Get(t, "/api/projects/"+p.ID+"/snapshots").WantStatus(t, 200).Decode(t, &snaps)
+	if got := snaps.Snapshots; len(got) != 1 || got[0].Reason != "agent" || !got[0].Database || got[0].Commit != again.Checkpoints[0].Hash {
+		t.Fatalf("data snapshots %+v, want one of checkpoint %s", got, again.Checkpoints[0].Hash)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"ecode/internal/project"
 	"ecode/internal/projectdb"
+	"ecode/internal/snapshot"
 )
 
 const systemPrompt = `You are E-Code's agent. You build and change software projects for a person, working in their project through tools: the project's files, and a Linux sandbox where Node.js, npm, Python 3 and Go are installed.
@@ -30,7 +31,11 @@ How to work:
 // budget runs out, or the guard sees it going round in circles.
 func (s *Service) loop(ctx context.Context, l *live, w *workspace) {
 	r := l.header()
-	s.checkpoint(ctx, l, w, 0, "Before the agent: "+clipPrompt(r.Prompt, 60))
+	if cp := s.checkpoint(ctx, l, w, 0, "Before the agent: "+clipPrompt(r.Prompt, 60)); cp != "" {
+		if _, _, err := s.snaps.TakeIfData(context.WithoutCancel(ctx), w.p.ID, snapshot.Env, cp, w.actor.ID, snapshot.ReasonAgent); err != nil {
+			s.log.Error("agent data snapshot", "project_id", w.p.ID, "err", err)
+		}
+	}
 	msgs := []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(s.firstMessage(ctx, w, r.Prompt)))}
 	guard := map[string]int{}
 	var finished bool

@@ -35,6 +35,7 @@ type Service struct {
 	projects Projects
 	runs     Runner
 	dbs      Databases
+	snaps    Snapshots
 	cfg      Config
 	budgets  Budgets
 	model    provider
@@ -49,11 +50,11 @@ type Service struct {
 
 // NewService returns the agent; its runs end when life does. With cfg not
 // Configured every request answers ai_not_configured.
-func NewService(life context.Context, db *store.DB, projects Projects, runs Runner, dbs Databases, cfg Config, budgets Budgets) *Service {
-	if db == nil || projects == nil || runs == nil || dbs == nil {
-		panic("agent.NewService: nil db, projects, runs or databases")
+func NewService(life context.Context, db *store.DB, projects Projects, runs Runner, dbs Databases, snaps Snapshots, cfg Config, budgets Budgets) *Service {
+	if db == nil || projects == nil || runs == nil || dbs == nil || snaps == nil {
+		panic("agent.NewService: nil db, projects, runs, databases or snapshots")
 	}
-	s := &Service{db: db, projects: projects, runs: runs, dbs: dbs, cfg: cfg, budgets: budgets, log: slog.Default(),
+	s := &Service{db: db, projects: projects, runs: runs, dbs: dbs, snaps: snaps, cfg: cfg, budgets: budgets, log: slog.Default(),
 		active: map[string]*live{}, subs: map[string]map[chan Event]struct{}{}, ctx: life}
 	if cfg.Configured() {
 		s.model = newProvider(cfg)

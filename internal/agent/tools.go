@@ -17,6 +17,7 @@ import (
 	"ecode/internal/project"
 	"ecode/internal/projectdb"
 	"ecode/internal/run"
+	"ecode/internal/snapshot"
 )
 
 // Projects is what the agent needs of the project capability.
@@ -41,6 +42,12 @@ type Runner interface {
 type Databases interface {
 	Create(ctx context.Context, actor *auth.User, projectID, env string) (projectdb.Info, error)
 	Has(ctx context.Context, projectID, env string) (bool, error)
+}
+
+// Snapshots keeps a project's data with a checkpoint: the one before a
+// run, so that what the run does to the data can be undone with its files.
+type Snapshots interface {
+	TakeIfData(ctx context.Context, projectID, env, commit, by, reason string) (snapshot.Snapshot, bool, error)
 }
 
 // Limits on what tools hand back to the model: enough to act on, little

@@ -42,6 +42,8 @@ type Config struct {
 	ImageRegistry     string        // ECODE_IMAGE_REGISTRY: where exported manifests say releases' images are
 	ProjectPostgres   string        // ECODE_PROJECT_POSTGRES_URL: an external server for projects' databases; empty: the platform's own cluster
 	DatabaseQuota     int64         // ECODE_DATABASE_QUOTA: bytes a project database may hold before it turns read-only
+	ObjectsURL        string        // ECODE_OBJECTS_URL: the blob bucket (gocloud.dev URL) of object storage's bytes; empty: <data>/objects
+	StorageQuota      int64         // ECODE_STORAGE_QUOTA: bytes of objects a project environment may hold
 	AutoCheckpoint    time.Duration // ECODE_AUTO_CHECKPOINT: checkpoint a project once its files go this long unchanged; 0 never
 	AutoCheckpointGap time.Duration // ECODE_AUTO_CHECKPOINT_GAP: least time between two automatic checkpoints of a project
 	DiskCheck         time.Duration // ECODE_DISK_CHECK
@@ -126,6 +128,7 @@ func Default() Config {
 		DockerHost:        "unix:///var/run/docker.sock",
 		ImageRegistry:     "registry.local",
 		DatabaseQuota:     1 << 30,
+		StorageQuota:      10 << 30,
 		AutoCheckpoint:    time.Minute,
 		AutoCheckpointGap: 5 * time.Minute,
 		DiskCheck:         5 * time.Second,
@@ -208,6 +211,8 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	duration(&c.ShellIdle, "shell-idle", "ECODE_SHELL_IDLE", "close a shell once nobody has had it open for this long")
 	str(&c.ProjectPostgres, "project-postgres-url", "ECODE_PROJECT_POSTGRES_URL", "a PostgreSQL server for projects' databases, as a role with CREATEDB and CREATEROLE; empty runs the platform's own cluster from the machine's PostgreSQL under the data dir")
 	num(&c.DatabaseQuota, "database-quota", "ECODE_DATABASE_QUOTA", "bytes a project's database may hold; over it the database turns read-only until it shrinks")
+	str(&c.ObjectsURL, "objects-url", "ECODE_OBJECTS_URL", "where object storage keeps its bytes, as a gocloud.dev blob URL (s3://bucket?region=..., gs://bucket, azblob://container, file:///dir); empty: the objects folder of the data dir")
+	num(&c.StorageQuota, "storage-quota", "ECODE_STORAGE_QUOTA", "bytes of objects a project environment's object storage may hold")
 	str(&c.ImageRegistry, "image-registry", "ECODE_IMAGE_REGISTRY", "exported Kubernetes and Cloud Run manifests name each release's image {REGISTRY}/ecode/{owner}-{slug}:{release}")
 	str(&c.DeployDriver, "deploy-driver", "ECODE_DEPLOY_DRIVER", "what builds and runs deployments: local (a sandbox, as Run) or docker (a container of an image per release, on ECODE_DOCKER_HOST)")
 	str(&c.DockerHost, "docker-host", "ECODE_DOCKER_HOST", "the Docker Engine API (or Podman's compatible service) of the docker deploy driver, such as unix:///var/run/docker.sock or tcp://host:2375")
@@ -305,6 +310,14 @@ func (c *Config) Validate() error {
 	}
 	if c.DatabaseQuota <= 0 {
 		return fmt.Errorf("database quota %d: must be positive", c.DatabaseQuota)
+	}
+	if c.StorageQuota <= 0 {
+		return fmt.Errorf("storage quota %d: must be positive", c.StorageQuota)
+	}
+	if c.ObjectsURL == "" {
+		// Temporary files beside the final ones: the data dir may not share a
+		// file system with the machine's temp dir, and renames need one.
+		c.ObjectsURL = (&url.URL{Scheme: "file", Path: filepath.Join(c.DataDir, "objects"), RawQuery: "create_dir=1&no_tmp_dir=1&metadata=skip"}).String()
 	}
 	if c.MaxCacheBytes <= 0 {
 		return fmt.Errorf("max cache bytes must be positive")

@@ -56,6 +56,10 @@ type Options struct {
 	// secrets are read: it makes what a deployment needs beside its code
 	// (the production database), saying what it did on log.
 	Prepare func(ctx context.Context, projectID string, log io.Writer) error
+	// KeepData, when set, runs at the start of each build, before Prepare:
+	// it keeps production's data with commit, the checkpoint being
+	// deployed, so that what the release does to the data can be undone.
+	KeepData func(ctx context.Context, projectID, commit string, log io.Writer) error
 	// Keep is how many releases of a project are kept; 0: 10. The live
 	// one and the one before it are kept whatever their age.
 	Keep int
@@ -455,6 +459,17 @@ func (s *Service) buildRelease(ctx context.Context, j *job) (string, error) {
 	s.mu.Lock()
 	r.Commit, r.StartedAt = cp.ID, &started
 	s.mu.Unlock()
+	if s.opts.KeepData != nil {
+		// A deploy is not held back for it: the log says it is missing.
+		if err := s.opts.KeepData(ctx, p.ID, cp.ID, j.log); err != nil {
+			msg := "the server's log says why"
+			if e, ok := errs.As(err); ok {
+				msg = e.Message
+			}
+			s.log.Error("keep production's data before a deploy", "project", p.ID, "err", err)
+			fmt.Fprintf(j.log, "Production's data could not be snapshotted (%s); deploying all the same.\n", msg)
+		}
+	}
 	if s.opts.Prepare != nil {
 		if err := s.opts.Prepare(ctx, p.ID, j.log); err != nil {
 			return fail(err)

@@ -127,6 +127,17 @@ func (s *Service) History(ctx context.Context, actor *auth.User, id string) (lis
 // always commits: the new checkpoint names that state, and is kept where
 // automatic ones are left out of the list.
 func (s *Service) Checkpoint(ctx context.Context, actor *auth.User, id, msg string) (*Checkpoint, bool, error) {
+	return s.checkpoint(ctx, actor, id, msg, false)
+}
+
+// CheckpointAlways is Checkpoint that commits even when no file changed:
+// for a checkpoint that keeps what else changed, the project's data.
+func (s *Service) CheckpointAlways(ctx context.Context, actor *auth.User, id, msg string) (*Checkpoint, error) {
+	cp, _, err := s.checkpoint(ctx, actor, id, msg, true)
+	return cp, err
+}
+
+func (s *Service) checkpoint(ctx context.Context, actor *auth.User, id, msg string, always bool) (*Checkpoint, bool, error) {
 	p, err := s.Get(ctx, actor, id, access.Write)
 	if err != nil {
 		return nil, false, err
@@ -140,7 +151,7 @@ func (s *Service) Checkpoint(ctx context.Context, actor *auth.User, id, msg stri
 	}
 	defer s.history.lock(p.ID)()
 	cp, changed, err := s.commitAll(p.ID, actor.Username, actor.Email, message(msg), false)
-	if err != nil || changed || !cp.Auto {
+	if err != nil || changed || !cp.Auto && !always {
 		return cp, changed, err
 	}
 	return s.commitAll(p.ID, actor.Username, actor.Email, message(msg), true)
@@ -166,44 +177,49 @@ func (s *Service) commitAll(id, name, email string, msg func(changed []string) s
 // the checkpoint before it. Changes since the last checkpoint are kept in
 // a checkpoint of their own first: nothing is lost.
 func (s *Service) Restore(ctx context.Context, actor *auth.User, id, target string) (*Checkpoint, error) {
+	cp, _, err := s.RestoreUndoable(ctx, actor, id, target)
+	return cp, err
+}
+
+// RestoreUndoable is Restore, and also answers the checkpoint of the files
+// just before it, whose restore undoes it.
+func (s *Service) RestoreUndoable(ctx context.Context, actor *auth.User, id, target string) (restored, before *Checkpoint, err error) {
 	p, err := s.Get(ctx, actor, id, access.Write)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !plumbing.IsHash(target) {
-		return nil, errs.Invalid("invalid_checkpoint", "Name a checkpoint by its full id.")
+		return nil, nil, errs.Invalid("invalid_checkpoint", "Name a checkpoint by its full id.")
 	}
 	defer s.history.lock(p.ID)()
 	repo, done, err := s.repo(p.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer done()
 	want, err := repo.CommitObject(plumbing.NewHash(target))
 	if err != nil {
-		return nil, errs.NotFound("not_found", "No checkpoint %s in this project.", target[:7])
+		return nil, nil, errs.NotFound("not_found", "No checkpoint %s in this project.", target[:7])
 	}
-	before := autoMessage("Before restoring " + want.Hash.String()[:7])
-	if _, _, err := s.commitAll(p.ID, actor.Username, actor.Email, message(before), false); err != nil {
-		return nil, err
-	}
-	head, err := repo.Head()
+	msg := autoMessage("Before restoring " + want.Hash.String()[:7])
+	before, _, err = s.commitAll(p.ID, actor.Username, actor.Email, message(msg), false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	current, err := repo.CommitObject(head.Hash())
+	current, err := repo.CommitObject(plumbing.NewHash(before.ID))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := s.writeTree(p, current, want); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	restored := fmt.Sprintf("Restore %s: %s", want.Hash.String()[:7], firstLine(want.Message))
-	cp, _, err := s.commitAll(p.ID, actor.Username, actor.Email, message(restored), false)
-	if err == nil {
-		s.Touched(ctx, p)
+	msg = fmt.Sprintf("Restore %s: %s", want.Hash.String()[:7], firstLine(want.Message))
+	restored, _, err = s.commitAll(p.ID, actor.Username, actor.Email, message(msg), false)
+	if err != nil {
+		return nil, nil, err
 	}
-	return cp, err
+	s.Touched(ctx, p)
+	return restored, before, nil
 }
 
 // writeTree turns the files of commit from into those of commit to.

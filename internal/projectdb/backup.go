@@ -443,6 +443,9 @@ func (s *Service) finish(ctx context.Context, b Backup, started time.Time, size 
 // forgets the rest. Failed ones are counted apart so that failures never
 // push out good backups.
 func (s *Service) prune(ctx context.Context, projectID, env, kind string) {
+	if kind == kindSnapshot {
+		return // kept as long as their snapshot
+	}
 	keep := keepOther
 	if kind == kindDaily {
 		keep = keepDaily

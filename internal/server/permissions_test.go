@@ -84,7 +84,9 @@ var needs = map[string]need{
 	"PUT /api/projects/{id}/files/{path...}": editor, "DELETE /api/projects/{id}/files/{path...}": editor,
 	"POST /api/projects/{id}/mkdir": editor, "POST /api/projects/{id}/move": editor, "POST /api/projects/{id}/upload": editor,
 	"POST /api/projects/{id}/checkpoints": editor, "POST /api/projects/{id}/restore": editor,
-	"POST /api/projects/{id}/run": editor, "POST /api/projects/{id}/stop": editor, "POST /api/projects/{id}/exec": editor,
+	"GET /api/projects/{id}/snapshots": editor, "POST /api/projects/{id}/snapshots": editor,
+	"POST /api/projects/{id}/snapshots/{commit}/restore": editor, "POST /api/projects/{id}/data-snapshots/{snapshot}/restore": editor, "POST /api/projects/{id}/run": editor,
+	"POST /api/projects/{id}/stop": editor, "POST /api/projects/{id}/exec": editor,
 	"POST /api/projects/{id}/agent/runs": editor, "POST /api/projects/{id}/agent/runs/{runId}/stop": editor,
 	"POST /api/projects/{id}/complete": editor, "POST /api/projects/{id}/sandbox/restart": editor,
 	"GET /api/projects/{id}/secrets": editor, "GET /api/projects/{id}/secrets/{name}": editor,
@@ -102,6 +104,15 @@ var needs = map[string]need{
 	"GET /api/projects/{id}/database/{env}/backups/{backupId}/download": editor, "DELETE /api/projects/{id}/database/{env}/backups/{backupId}": editor,
 	"POST /api/projects/{id}/database/{env}/backups/{backupId}/restore": editor, "POST /api/projects/{id}/database/prod/copy-from-dev": editor,
 	"POST /api/projects/{id}/domains": editor, "POST /api/projects/{id}/domains/{domainId}/verify": editor, "DELETE /api/projects/{id}/domains/{domainId}": editor,
+	"GET /api/projects/{id}/kv/{env}": editor, "GET /api/projects/{id}/kv/{env}/value": editor,
+	"PUT /api/projects/{id}/kv/{env}/value": editor, "DELETE /api/projects/{id}/kv/{env}/value": editor,
+	"GET /api/projects/{id}/storage/{env}": editor, "POST /api/projects/{id}/storage/{env}/buckets": editor,
+	"DELETE /api/projects/{id}/storage/{env}/buckets/{bucket}": editor, "POST /api/projects/{id}/storage/{env}/uploads/{upload}/finish": editor,
+	"GET /api/projects/{id}/storage/{env}/buckets/{bucket}/objects": editor, "DELETE /api/projects/{id}/storage/{env}/buckets/{bucket}/objects": editor,
+	"GET /api/projects/{id}/storage/{env}/buckets/{bucket}/object": editor, "PUT /api/projects/{id}/storage/{env}/buckets/{bucket}/object": editor,
+	"DELETE /api/projects/{id}/storage/{env}/buckets/{bucket}/object": editor, "POST /api/projects/{id}/storage/{env}/uploads": editor,
+	"GET /api/projects/{id}/storage/{env}/uploads/{upload}": editor, "PUT /api/projects/{id}/storage/{env}/uploads/{upload}": editor,
+	"DELETE /api/projects/{id}/storage/{env}/uploads/{upload}": editor,
 
 	"PATCH /api/projects/{id}": owner, "DELETE /api/projects/{id}": owner, "POST /api/projects/{id}/transfer": owner,
 	"POST /api/projects/{id}/members": owner, "PATCH /api/projects/{id}/members/{userId}": owner,
@@ -188,10 +199,8 @@ func TestRoutePermissions(t *testing.T) {
 			for _, who := range callers {
 				url := strings.NewReplacer("{id}", p.ID, "{path...}", "a.txt", "{owner}", "owen", "{slug}", p.Slug,
 					"{runId}", p.runID, "{name}", "S", "{userId}", other.User.ID, "{inviteId}", p.inviteID, "{releaseId}", "no-such-release",
-					"{executionId}", "no-such-execution", "{env}", "dev", "{table}", "notes", "{backupId}", "no-such-backup").Replace(path)
-				if strings.HasSuffix(route, "/search") {
-					url += "?q=text"
-				}
+					"{executionId}", "no-such-execution", "{env}", "dev", "{table}", "notes", "{backupId}", "no-such-backup",
+					"{bucket}", "default", "{upload}", "no-such-upload", "{commit}", strings.Repeat("0", 40), "{snapshot}", "no-such-snapshot").Replace(path) + query(route)
 				res := who.c.Do(t, method, url, body(route))
 				if allowed := who.level >= want; allowed == denied(res) {
 					t.Errorf("%s as %s: %d %s; want allowed=%v", route, who.name, res.StatusCode, trim(res.Body), allowed)
@@ -224,12 +233,33 @@ func projectFor(t *testing.T, name string, owner, viewer, editor, other *testser
 	return p
 }
 
+// query is the query string a route needs to get past its own checks.
+func query(route string) string {
+	switch {
+	case strings.HasSuffix(route, "/search"):
+		return "?q=text"
+	case strings.HasSuffix(route, "/kv/{env}/value"), strings.HasSuffix(route, "/object"):
+		return "?key=k"
+	case strings.HasSuffix(route, "/objects"):
+		return "?prefix=folder/"
+	case route == "PUT /api/projects/{id}/storage/{env}/uploads/{upload}":
+		return "?offset=0"
+	}
+	return ""
+}
+
 // body is a request body each route accepts, so that a refusal comes from
 // access and not from the body's shape.
 func body(route string) any {
 	switch {
 	case strings.HasSuffix(route, "/database/{env}/query"):
 		return map[string]string{"sql": "SELECT 1"}
+	case strings.HasSuffix(route, "/kv/{env}/value"):
+		return map[string]string{"value": "v"}
+	case strings.HasSuffix(route, "/storage/{env}/buckets"):
+		return map[string]string{"name": "photos"}
+	case strings.HasSuffix(route, "/storage/{env}/uploads"):
+		return map[string]string{"bucket": "default", "key": "k"}
 	case strings.HasSuffix(route, "/tables/{table}/rows"):
 		return map[string]any{"key": map[string]string{"id": "1"}, "set": map[string]string{"body": "x"}}
 	case strings.HasSuffix(route, "/copy-from-dev"):
@@ -254,7 +284,7 @@ func body(route string) any {
 		return map[string]string{"path": "dir"}
 	case strings.HasSuffix(route, "/restore"):
 		return map[string]string{"checkpoint": strings.Repeat("0", 40)}
-	case strings.HasSuffix(route, "/checkpoints"):
+	case strings.HasSuffix(route, "/checkpoints"), strings.HasSuffix(route, "/snapshots"):
 		return map[string]string{"message": "m"}
 	case strings.HasSuffix(route, "/transfer"):
 		return map[string]string{"owner": "crew"}
@@ -359,10 +389,8 @@ func TestTeamRoutePermissions(t *testing.T) {
 					p = teamProject(t, fmt.Sprintf("Guarded %d %d", i, j), founder, other)
 				}
 				url := strings.NewReplacer("{id}", p.ID, "{path...}", "a.txt", "{owner}", "crew", "{slug}", p.Slug, "{team}", team,
-					"{runId}", p.runID, "{name}", "S", "{userId}", other.User.ID, "{inviteId}", p.inviteID+teamInvite).Replace(path)
-				if strings.HasSuffix(route, "/search") {
-					url += "?q=text"
-				}
+					"{runId}", p.runID, "{name}", "S", "{userId}", other.User.ID, "{inviteId}", p.inviteID+teamInvite,
+					"{env}", "dev", "{bucket}", "default", "{upload}", "no-such-upload", "{commit}", strings.Repeat("0", 40), "{snapshot}", "no-such-snapshot").Replace(path) + query(route)
 				b := body(route)
 				if route == "DELETE /api/teams/{team}" {
 					b = map[string]string{"confirm": team}

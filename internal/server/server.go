@@ -18,6 +18,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"gocloud.dev/blob"
+	_ "gocloud.dev/blob/azureblob" // ECODE_OBJECTS_URL azblob://
+	_ "gocloud.dev/blob/fileblob"  // file://, the default
+	_ "gocloud.dev/blob/gcsblob"   // gs://
+	_ "gocloud.dev/blob/s3blob"    // s3://
 
 	"ecode/internal/access"
 	"ecode/internal/agent"
@@ -34,6 +39,7 @@ import (
 	"ecode/internal/membership"
 	"ecode/internal/monitor"
 	"ecode/internal/oauth"
+	"ecode/internal/objstore"
 	"ecode/internal/passkey"
 	"ecode/internal/pgcluster"
 	"ecode/internal/project"
@@ -44,6 +50,7 @@ import (
 	"ecode/internal/runtime/egress"
 	"ecode/internal/seal"
 	"ecode/internal/secrets"
+	"ecode/internal/snapshot"
 	"ecode/internal/sshkey"
 	"ecode/internal/store"
 	"ecode/internal/team"
@@ -64,6 +71,7 @@ type Server struct {
 	Router   *httpx.Router
 	handler  http.Handler
 	driver   *bwrap.Driver
+	blobs    *blob.Bucket
 	bg       sync.WaitGroup
 	stop     context.CancelFunc
 }
@@ -165,6 +173,13 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	}
 	dbs := projectdb.New(bgctx, db, bus, core.Keyring, projects, audits, databaseOptions(cfg))
 	kvs := kv.New(db, core.Keyring.Derive("ecode kv token v1")[core.Keyring.Current()])
+	blobs, err := blob.OpenBucket(ctx, cfg.ObjectsURL)
+	if err != nil {
+		return fail(fmt.Errorf("open the object storage bucket (ECODE_OBJECTS_URL): %w", err))
+	}
+	objects := objstore.New(db, blobs, core.Keyring.Derive("ecode objstore key v1")[core.Keyring.Current()], objstore.Options{
+		Quota: cfg.StorageQuota, TempDir: filepath.Join(cfg.DataDir, "uploads"),
+	})
 	dbs.Start(ctx)
 	runs := run.NewService(bus, projects, driver, run.Options{
 		IdleTimeout: cfg.SandboxIdle, ShellIdle: cfg.ShellIdle, PreviewDomain: cfg.PreviewDomain, PublicURL: cfg.PublicURL,
@@ -173,8 +188,8 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		CacheRoot: filepath.Join(cfg.DataDir, "caches"), MaxCacheBytes: cfg.MaxCacheBytes,
 		ToolCacheRoot: filepath.Join(cfg.DataDir, "toolcache"),
 		Reachable:     reachable, SSHKey: core.SSHKeys.Private, Access: roles,
-		Secrets: withData(vault.Env, dataEnv(dbs, kvs, projectdb.Dev)),
-		Relays:  dataRelays(dbs, kvs, projectdb.Dev),
+		Secrets: withData(vault.Env, dataEnv(dbs, kvs, objects, projectdb.Dev)),
+		Relays:  dataRelays(dbs, kvs, objects, projectdb.Dev),
 	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -182,14 +197,15 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	var builder deploy.Driver = deploy.NewLocal(driver, proxy, dataRelays(dbs, kvs, projectdb.Prod))
+	snapshots := snapshot.New(db, bus, projects, dbs, kvs, objects, audits)
+	var builder deploy.Driver = deploy.NewLocal(driver, proxy, dataRelays(dbs, kvs, objects, projectdb.Prod))
 	if cfg.DeployDriver == "docker" {
 		if builder, err = docker.New(ctx, cfg.DockerHost, slog.Default()); err != nil {
 			return fail(err)
 		}
 	}
 	deploys := deploy.NewService(bgctx, db, bus, projects, builder, deploy.Options{
-		DataDir: cfg.DataDir, Domain: cfg.DeployDomain, PublicURL: cfg.PublicURL, Secrets: vault.DeploymentEnv, DataEnv: dataEnv(dbs, kvs, projectdb.Prod), Prepare: dbs.PrepareProd,
+		DataDir: cfg.DataDir, Domain: cfg.DeployDomain, PublicURL: cfg.PublicURL, Secrets: vault.DeploymentEnv, DataEnv: dataEnv(dbs, kvs, objects, projectdb.Prod), Prepare: dbs.PrepareProd, KeepData: snapshots.BeforeDeploy,
 		Policy: deploy.Policy{MinInterval: cfg.MinSchedule, WebhookAddr: egress.Reachable(hookNets), Keys: core.Keyring},
 		Scale:  deploy.ScaleOptions{StableWindow: cfg.DeployIdle}, Registerer: reg,
 		ImageRegistry: cfg.ImageRegistry,
@@ -197,7 +213,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err := deploys.Recover(ctx); err != nil {
 		return fail(err)
 	}
-	agents := agent.NewService(bgctx, db, projects, runs, dbs, aiConfig(cfg.AI()), agent.DefaultBudgets)
+	agents := agent.NewService(bgctx, db, projects, runs, dbs, snapshots, aiConfig(cfg.AI()), agent.DefaultBudgets)
 	if err := agents.Recover(ctx); err != nil {
 		return fail(err)
 	}
@@ -224,8 +240,17 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		Domains:  domains,
 		Router:   httpx.NewRouter(),
 		driver:   driver,
+		blobs:    blobs,
 		stop:     cancel,
 	}
+	events.Subscribe(bus, func(ctx context.Context, e project.Deleted) {
+		// A project's objects go with it, in the background: one blob each.
+		s.bg.Go(func() {
+			if err := objects.DropProject(context.WithoutCancel(ctx), e.ProjectID); err != nil {
+				slog.Error("drop a deleted project's objects", "project", e.ProjectID, "err", err)
+			}
+		})
+	})
 
 	health := monitor.NewHealth(reg,
 		monitor.Check{Name: "db", Run: db.PingContext},
@@ -243,6 +268,9 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	deploys.Routes(s.Router)
 	domains.Routes(s.Router)
 	dbs.Routes(s.Router)
+	kv.NewManager(kvs, projects, audits).Routes(s.Router)
+	objstore.NewManager(objects, projects, audits).Routes(s.Router)
+	snapshots.Routes(s.Router)
 	core.SSHKeys.Routes(s.Router)
 	vault.Routes(s.Router)
 	teams.Routes(s.Router)
@@ -293,14 +321,16 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 }
 
 // dataEnv is what commands of env are given to reach their project's data:
-// its database (when it has one) and the URL of its key-value store.
-func dataEnv(dbs *projectdb.Service, kvs *kv.Store, env string) func(context.Context, string) ([]string, error) {
+// its database (when it has one), the URL of its key-value store and the
+// credentials of its object storage.
+func dataEnv(dbs *projectdb.Service, kvs *kv.Store, objects *objstore.Store, env string) func(context.Context, string) ([]string, error) {
 	return func(ctx context.Context, projectID string) ([]string, error) {
 		db, err := dbs.Env(ctx, projectID, env)
 		if err != nil {
 			return nil, err
 		}
-		return append(db, "REPLIT_DB_URL="+kvs.URL(kv.Scope{ProjectID: projectID, Env: env})), nil
+		db = append(db, "REPLIT_DB_URL="+kvs.URL(kv.Scope{ProjectID: projectID, Env: env}))
+		return append(db, objects.S3Env(objstore.Scope{ProjectID: projectID, Env: env})...), nil
 	}
 }
 
@@ -321,10 +351,16 @@ func withData(secrets, data func(context.Context, string) ([]string, error)) fun
 }
 
 // dataRelays are the ports a sandbox of env reaches its project's data on:
-// the database and the key-value store.
-func dataRelays(dbs *projectdb.Service, kvs *kv.Store, env string) func(string) []runtime.Relay {
+// the database, the key-value store and object storage's APIs.
+func dataRelays(dbs *projectdb.Service, kvs *kv.Store, objects *objstore.Store, env string) func(string) []runtime.Relay {
 	return func(projectID string) []runtime.Relay {
-		return []runtime.Relay{dbs.Relay(projectID, env), kvs.Relay(kv.Scope{ProjectID: projectID, Env: env})}
+		sc := objstore.Scope{ProjectID: projectID, Env: env}
+		return []runtime.Relay{
+			dbs.Relay(projectID, env),
+			kvs.Relay(kv.Scope{ProjectID: projectID, Env: env}),
+			objects.S3Relay(sc),  // S3 on :9000
+			objects.GCSRelay(sc), // GCS JSON API and Replit's sidecar on :1106
+		}
 	}
 }
 
@@ -394,6 +430,9 @@ func (s *Server) Close() error {
 	s.Domains.Close()
 	if err := s.driver.Close(); err != nil {
 		slog.Warn("close sandbox driver", "err", err)
+	}
+	if err := s.blobs.Close(); err != nil {
+		slog.Warn("close object storage bucket", "err", err)
 	}
 	return s.DB.Close()
 }

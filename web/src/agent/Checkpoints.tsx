@@ -4,16 +4,22 @@ import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import type { AgentCheckpoint } from "@/lib/api";
 import { useRestore } from "@/workspace/history/restore";
+import { describeSnapshot, useSnapshots } from "@/workspace/history/snapshots";
+import { useProjectSession } from "@/workspace/model";
 
 const label = (c: AgentCheckpoint) => (c.step === 0 ? "Before the agent started" : `After step ${c.step}`);
 
 /**
  * The checkpoints the agent made as it went, each one a way back: rolling back
- * restores the project's files as they were then (and can be undone from its toast).
+ * restores the project's files as they were then, and its data when the agent
+ * kept it with that checkpoint (undone from its toast either way).
  */
 export function Checkpoints({ checkpoints, disabled }: { checkpoints: AgentCheckpoint[]; disabled?: string }) {
   const restore = useRestore();
+  const { project, canEdit } = useProjectSession();
+  const snapshots = useSnapshots(project.id, canEdit);
   const [target, setTarget] = useState<AgentCheckpoint | null>(null);
+  const kept = target ? snapshots.get(target.hash) : undefined; // its data, when the agent kept it
   if (checkpoints.length === 0) return null;
   const sorted = [...checkpoints].sort((a, b) => a.step - b.step);
   return (
@@ -42,9 +48,15 @@ export function Checkpoints({ checkpoints, disabled }: { checkpoints: AgentCheck
         open={target !== null}
         onOpenChange={(open) => !open && setTarget(null)}
         title={`Roll back to “${target ? label(target) : ""}”?`}
-        description="Every file goes back to how it was at that point. Your current files are kept as a checkpoint first, so you can undo this."
+        description={
+          kept
+            ? `Every file, ${describeSnapshot(kept)} go back to how they were at that point. What you have now is kept first, so you can undo this.`
+            : "Every file goes back to how it was at that point. Your current files are kept as a checkpoint first, so you can undo this."
+        }
         confirmLabel="Roll back"
-        onConfirm={() => (target ? restore({ id: target.hash, short: target.hash.slice(0, 7) }) : undefined)}
+        onConfirm={() =>
+          target ? restore({ id: target.hash, short: target.hash.slice(0, 7) }, true, kept !== undefined) : undefined
+        }
       />
     </section>
   );

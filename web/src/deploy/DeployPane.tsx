@@ -14,6 +14,7 @@ import { DeploySettings } from "./DeploySettings";
 import { Domains } from "./Domains";
 import { ExportMenu } from "./ExportMenu";
 import { LiveApp } from "./LiveApp";
+import { ProductionData } from "./ProductionData";
 import { inProgress, useDeployment } from "./queries";
 import { ReleaseList } from "./ReleaseList";
 import { ScheduledRuns } from "./ScheduledRuns";
@@ -62,6 +63,7 @@ export function DeployPane() {
       )}
       <Domains projectId={project.id} canEdit={canEdit} />
       {canEdit && <ExportMenu projectId={project.id} target={state.data.config?.target} />}
+      {canEdit && <ProductionData projectId={project.id} latest={releases[0]} />}
       {canEdit && <DeploymentEnv projectId={project.id} />}
       {canEdit && <Webhook projectId={project.id} />}
     </div>

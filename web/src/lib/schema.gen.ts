@@ -6160,6 +6160,243 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{id}/snapshots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The project's data snapshots of one environment (dev by default: checkpoints with data; prod: those taken before each deploy), newest first: each names the checkpoint it belongs to; for project members who may write */
+        get: {
+            parameters: {
+                query?: {
+                    env?: "dev" | "prod";
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Snapshots */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            snapshots: components["schemas"]["DataSnapshot"][];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Checkpoint the files (as POST /checkpoints does) and snapshot the development data with it: the database (a backup), the key-value entries, the object manifest. Kept: the newest 20 snapshots of a project, and those made here for 30 days */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        message?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The checkpoint and its data */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            checkpoint: components["schemas"]["Checkpoint"];
+                            snapshot: components["schemas"]["DataSnapshot"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                /** @description snapshot_busy or database_busy: another snapshot, restore or backup is under way */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/snapshots/{commit}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                /** @description Full id of a checkpoint that has a data snapshot */
+                commit: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Bring back a checkpoint's files and development data. The data of the moment before is snapshotted first and attached to the "Before restoring" checkpoint (undo names it: restore it here to undo). All or nothing: should a part fail, what was restored is put back */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    /** @description Full id of a checkpoint that has a data snapshot */
+                    commit: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What was restored */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SnapshotRestore"];
+                    };
+                };
+                /** @description snapshot_not_found: the checkpoint has no data snapshot */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description snapshot_busy or database_busy */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description snapshot_restore_failed: nothing changed (or, said so, putting back failed too) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/data-snapshots/{snapshot}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                /** @description A data snapshot's id */
+                snapshot: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Bring back a snapshot's data alone, in its own environment: how production's database, keys and objects go back to before a deploy (the code is the release's: roll the deployment back for it). The data of the moment before is snapshotted first (undo: restore it here to undo). All or nothing */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    /** @description A data snapshot's id */
+                    snapshot: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What was restored */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DataRestore"];
+                    };
+                };
+                /** @description snapshot_not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description snapshot_busy or database_busy */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description snapshot_restore_failed: nothing changed (or, said so, putting back failed too) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{id}/database": {
         parameters: {
             query?: never;
@@ -7003,6 +7240,768 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{id}/kv/{env}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+            };
+            cookie?: never;
+        };
+        /** The key-value store's keys in order, a page at a time, with its usage against its limits (members with write access: the data is the project's). Errors: invalid_env, invalid_limit */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only keys that start with it */
+                    prefix?: string;
+                    /** @description Only keys after it: the previous page's next */
+                    after?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of keys */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KVPage"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/kv/{env}/value": {
+        parameters: {
+            query: {
+                /** @description The key (at most 1,000 bytes, no NUL) */
+                key: string;
+            };
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+            };
+            cookie?: never;
+        };
+        /** One key's value, the opaque string its clients stored (often JSON text). Errors: kv_key_not_found (404) */
+        get: {
+            parameters: {
+                query: {
+                    /** @description The key (at most 1,000 bytes, no NUL) */
+                    key: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The entry and its value */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KVValue"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        /** Set a key's value, stored as given; audited (kv.set). Errors (413): kv_value_too_large (over 5 MiB), kv_key_too_long, kv_too_many_keys (over 5,000), kv_full (over 50 MiB) */
+        put: {
+            parameters: {
+                query: {
+                    /** @description The key (at most 1,000 bytes, no NUL) */
+                    key: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        value: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Set */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            entry: components["schemas"]["KVEntry"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        /** Delete a key; audited (kv.delete). Errors: kv_key_not_found (404) */
+        delete: {
+            parameters: {
+                query: {
+                    /** @description The key (at most 1,000 bytes, no NUL) */
+                    key: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/storage/{env}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+            };
+            cookie?: never;
+        };
+        /** The environment's buckets (the bucket default is made on first use) and its usage against the quota (members with write access). Errors: invalid_env */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Buckets and usage */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            buckets: components["schemas"]["StorageBucket"][];
+                            usage: components["schemas"]["StorageUsage"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/storage/{env}/buckets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a bucket; audited. Names follow S3's rules (3-63 lower-case letters, digits, dots and hyphens). Errors: invalid_bucket_name (400), bucket_exists (409) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            bucket: components["schemas"]["StorageBucket"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/storage/{env}/buckets/{bucket}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+                bucket: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete an empty bucket; audited. Errors: bucket_not_found (404), bucket_not_empty (409) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                    bucket: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/storage/{env}/buckets/{bucket}/objects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+                bucket: string;
+            };
+            cookie?: never;
+        };
+        /** The bucket's objects in key order, a page at a time; with delimiter /, the keys under a deeper folder are rolled up into prefixes. Errors: bucket_not_found (404) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only keys that start with it (a folder: photos/) */
+                    prefix?: string;
+                    /** @description Usually /: keys with it after the prefix are listed once, as a prefix */
+                    delimiter?: string;
+                    /** @description The previous page's next */
+                    after?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                    bucket: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of objects and folders */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            objects: components["schemas"]["StorageObject"][];
+                            prefixes: string[];
+                            /** @description Empty on the last page */
+                            next: string;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete every object whose key starts with prefix (a folder); audited. An empty prefix is refused */
+        delete: {
+            parameters: {
+                query: {
+                    prefix: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                    bucket: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deleted: number;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/storage/{env}/buckets/{bucket}/object": {
+        parameters: {
+            query: {
+                /** @description The object's key (1 to 1,024 bytes, no NUL) */
+                key: string;
+            };
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+                bucket: string;
+            };
+            cookie?: never;
+        };
+        /** The object's bytes, as an attachment; a Range of one span answers 206. Errors: object_not_found (404), invalid_range (400) */
+        get: {
+            parameters: {
+                query: {
+                    /** @description The object's key (1 to 1,024 bytes, no NUL) */
+                    key: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                    bucket: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The bytes */
+                200: {
+                    headers: {
+                        /** @description attachment with the key's last segment as the file name */
+                        "Content-Disposition"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "*/*": string;
+                    };
+                };
+                /** @description The range asked for */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "*/*": string;
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        /** Write the object from the raw body (small files; big ones through uploads), replacing any; Content-Type is kept as the object's. Errors: invalid_key (400), storage_quota_exceeded (413) */
+        put: {
+            parameters: {
+                query: {
+                    /** @description The object's key (1 to 1,024 bytes, no NUL) */
+                    key: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                    bucket: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "*/*": string;
+                };
+            };
+            responses: {
+                /** @description Written */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            object: components["schemas"]["StorageObject"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        /** Delete the object; audited. Errors: object_not_found (404) */
+        delete: {
+            parameters: {
+                query: {
+                    /** @description The object's key (1 to 1,024 bytes, no NUL) */
+                    key: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                    bucket: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/storage/{env}/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a resumable upload of one object, sent in chunks then finished. Errors: bucket_not_found (404), invalid_key (400) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        bucket: string;
+                        key: string;
+                        contentType?: string;
+                    };
+                };
+            };
+            responses: {
+                201: components["responses"]["StorageUpload"];
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/storage/{env}/uploads/{upload}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+                upload: string;
+            };
+            cookie?: never;
+        };
+        /** How many bytes of the upload the server holds: where to resume. Errors: upload_not_found (404) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                    upload: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["StorageUpload"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        /** Append a chunk (the raw body) at offset, which must be the bytes received so far. Errors: upload_offset_mismatch (409, with received in the error's details), invalid_offset (400), storage_quota_exceeded (413), upload_not_found (404) */
+        put: {
+            parameters: {
+                query: {
+                    offset: number;
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                    upload: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "*/*": string;
+                };
+            };
+            responses: {
+                200: components["responses"]["StorageUpload"];
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                /** @description The offset is not where the upload stands; resume from received */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @example upload_offset_mismatch */
+                                code: string;
+                                message: string;
+                                details?: {
+                                    /** @description The bytes the server holds; send the next chunk from there */
+                                    received: number;
+                                };
+                            };
+                        };
+                    };
+                };
+                413: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        /** Abandon the upload and what it received */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                    upload: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Abandoned */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/storage/{env}/uploads/{upload}/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                env: "dev" | "prod";
+                upload: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make the upload's bytes the object (replacing any); audited. Errors: upload_not_found (404), storage_quota_exceeded (413) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    env: "dev" | "prod";
+                    upload: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The object */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            object: components["schemas"]["StorageObject"];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -7654,6 +8653,34 @@ export interface components {
             /** @description Taken by the platform itself: once edits settled ("Auto: 3 files changed: ..."), or just before a restore */
             auto: boolean;
         };
+        DataSnapshot: {
+            id: string;
+            /** @enum {string} */
+            env: "dev" | "prod";
+            /** @description The checkpoint it belongs to; "" for a moment while a restore is under way */
+            commit: string;
+            /** @description The project had a database then and it is in the snapshot */
+            database: boolean;
+            kvKeys: number;
+            objectCount: number;
+            objectBytes: number;
+            createdAt: number;
+            /** @description Id of the person who asked; "" for the platform */
+            createdBy: string;
+            /** @enum {string} */
+            reason: "manual" | "agent" | "restore" | "deploy";
+        };
+        SnapshotRestore: {
+            checkpoint: components["schemas"]["Checkpoint"];
+            snapshot: components["schemas"]["DataSnapshot"];
+            /** @description The "Before restoring" checkpoint, which holds the data of the moment before; restoring it undoes this */
+            undo: string;
+        };
+        DataRestore: {
+            snapshot: components["schemas"]["DataSnapshot"];
+            /** @description The data snapshot of the moment before; restoring it undoes this */
+            undo: string;
+        };
         CheckpointDiff: {
             checkpoint: components["schemas"]["Checkpoint"];
             /** @description The checkpoint compared with; null for the first checkpoint, compared with no files */
@@ -7799,6 +8826,58 @@ export interface components {
             createdAt: number;
             tookMs: number;
         };
+        KVEntry: {
+            key: string;
+            /** @description Bytes of key and value: what it counts against the store's limit */
+            size: number;
+            /** @description Unix milliseconds */
+            updated: number;
+        };
+        KVValue: components["schemas"]["KVEntry"] & {
+            /** @description As stored: clients usually store JSON text */
+            value: string;
+        };
+        KVUsage: {
+            keys: number;
+            bytes: number;
+            maxKeys: number;
+            maxBytes: number;
+        };
+        KVPage: {
+            entries: components["schemas"]["KVEntry"][];
+            /** @description The after of the next page; empty on the last */
+            next: string;
+            usage: components["schemas"]["KVUsage"];
+        };
+        StorageBucket: {
+            name: string;
+            /** Format: date-time */
+            created: string;
+            objects: number;
+            bytes: number;
+        };
+        StorageObject: {
+            bucket: string;
+            key: string;
+            size: number;
+            contentType: string;
+            /** @description Hex */
+            md5: string;
+            /** @description Base64 of the big-endian CRC32C, as GCS gives it */
+            crc32c: string;
+            metadata?: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            updated: string;
+        };
+        StorageUsage: {
+            /** @description Bytes of the environment's live objects */
+            bytes: number;
+            objects: number;
+            /** @description The most bytes the environment may hold */
+            quota: number;
+        };
     };
     responses: {
         /** @description An error */
@@ -7919,6 +8998,20 @@ export interface components {
             content: {
                 "application/json": {
                     backup: components["schemas"]["DatabaseBackup"];
+                };
+            };
+        };
+        /** @description A resumable upload and the bytes the server holds of it */
+        StorageUpload: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    upload: {
+                        id: string;
+                        received: number;
+                    };
                 };
             };
         };

@@ -1,12 +1,14 @@
-import { Bot, Database, Globe, History, KeyRound, Rocket, SlidersHorizontal, SquareTerminal, TerminalSquare } from "lucide-react";
+import { Bot, Braces, Database, Globe, HardDrive, History, KeyRound, Rocket, SlidersHorizontal, SquareTerminal, TerminalSquare } from "lucide-react";
 import { useState, type ComponentType } from "react";
 import { AgentPane } from "@/agent/AgentPane";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { DatabasePane } from "@/database/DatabasePane";
 import { DeployPane } from "@/deploy/DeployPane";
+import { KvPane } from "@/kv/KvPane";
 import { ConsolePane } from "@/run/ConsolePane";
 import { PreviewPane } from "@/run/PreviewPane";
 import { ShellPane } from "@/shell/ShellPane";
+import { StoragePane } from "@/storage/StoragePane";
 import { HistoryPane } from "./history/HistoryPane";
 import { SecretsPane } from "./SecretsPane";
 import { SettingsPane } from "./SettingsPane";
@@ -26,6 +28,8 @@ export const toolPanes: PaneTab<RightTab>[] = [
   { id: "agent", label: "Agent", icon: Bot, Pane: AgentPane },
   { id: "secrets", label: "Secrets", icon: KeyRound, Pane: SecretsPane },
   { id: "database", label: "Database", icon: Database, Pane: DatabasePane },
+  { id: "kv", label: "Key-value", icon: Braces, Pane: KvPane },
+  { id: "storage", label: "Storage", icon: HardDrive, Pane: StoragePane },
   { id: "history", label: "History", icon: History, Pane: HistoryPane },
   { id: "deploy", label: "Deploy", icon: Rocket, Pane: DeployPane },
   { id: "settings", label: "Settings", icon: SlidersHorizontal, Pane: SettingsPane },
@@ -52,13 +56,13 @@ export function PaneTabLabel({ id, label, icon: Icon }: Pick<PaneTab<string>, "i
   const news = id === "preview" && previewNews;
   return (
     <>
-      <Icon aria-hidden /> <span className="@max-[34rem]/tools:sr-only @max-[34rem]/tools:in-data-[state=active]:not-sr-only">{label}</span>
+      <Icon aria-hidden /> <span className="whitespace-nowrap @max-[34rem]/tools:sr-only @max-[34rem]/tools:in-data-[state=active]:not-sr-only">{label}</span>
       {news && <span className="size-1.5 rounded-full bg-run" role="img" aria-label="(your app is ready)" />}
     </>
   );
 }
 
-/** The right column: Preview, Console, Shell, Agent, Secrets, Database, History, Deploy and Settings as tabs; narrow, only the open tab shows its name beside its icon (the others name themselves in a tooltip). */
+/** The right column: Preview, Console, Shell, Agent, Secrets, Database, Key-value, Storage, History, Deploy and Settings as tabs; narrow, only the open tab shows its name beside its icon (the others name themselves in a tooltip). */
 export function RightPane() {
   const { rightTab, showRight } = useLayout();
   const opened = useOpenedPanes(rightTab);

@@ -1,5 +1,6 @@
 import {
   Bot,
+  Braces,
   Database,
   Download,
   FilePlus,
@@ -7,6 +8,7 @@ import {
   FolderPlus,
   FolderUp,
   Globe,
+  HardDrive,
   History,
   Keyboard,
   LayoutDashboard,
@@ -94,6 +96,8 @@ export function useActions(): Action[] {
     { id: "show-agent", title: "Ask the agent", group: "View", icon: Bot, keys: [modKey, "I"], run: () => showRight("agent") },
     { id: "show-history", title: "Show history (checkpoints)", group: "View", icon: History, run: () => showRight("history") },
     { id: "show-database", title: "Database (SQL console, tables, backups)", group: "View", icon: Database, run: () => showRight("database") },
+    { id: "show-kv", title: "Key-value store (REPLIT_DB_URL)", group: "View", icon: Braces, run: () => showRight("kv") },
+    { id: "show-storage", title: "Object storage (buckets, files)", group: "View", icon: HardDrive, run: () => showRight("storage") },
     { id: "show-deploy", title: "Deploy (releases and the live site)", group: "View", icon: Rocket, run: () => showRight("deploy") },
     { id: "theme", title: "Toggle light/dark theme", group: "View", icon: SunMoon, run: toggleTheme },
     // Ctrl/Cmd-Enter runs again from the start, as on Replit; Stop is its own action and button.

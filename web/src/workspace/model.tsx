@@ -14,7 +14,18 @@ import { filesKey, useFileOps, type FileOps } from "./files/useFileOps";
 import { useUploader } from "./files/Uploader";
 
 export type LeftView = "files" | "search";
-export type RightTab = "preview" | "console" | "shell" | "agent" | "secrets" | "database" | "history" | "deploy" | "settings";
+export type RightTab =
+  | "preview"
+  | "console"
+  | "shell"
+  | "agent"
+  | "secrets"
+  | "database"
+  | "kv"
+  | "storage"
+  | "history"
+  | "deploy"
+  | "settings";
 export type MobileTab = "files" | "code" | "preview" | "console" | "agent" | "deploy";
 export type Overlay = "quick-open" | "palette" | "help" | null;
 export type FileDialog =
@@ -244,7 +255,7 @@ function useLayoutState(runs: RunStore): Layout {
     () => ({
       showRight: (t: RightTab) => {
         setRightTab(t);
-        if (t !== "shell" && t !== "history" && t !== "secrets" && t !== "database" && t !== "settings") setMobileTab(t);
+        if (t === "preview" || t === "console" || t === "agent" || t === "deploy") setMobileTab(t);
         if (t === "preview") setPreviewNews(false);
       },
       openShell: () => {
@@ -373,7 +384,19 @@ function useFollow(presence: PresenceStore, store: DocumentStore) {
   }, [presence, store]);
 }
 
-const rightTabs: readonly RightTab[] = ["preview", "console", "shell", "agent", "secrets", "database", "history", "deploy", "settings"];
+const rightTabs: readonly RightTab[] = [
+  "preview",
+  "console",
+  "shell",
+  "agent",
+  "secrets",
+  "database",
+  "kv",
+  "storage",
+  "history",
+  "deploy",
+  "settings",
+];
 const mobileTabs: readonly MobileTab[] = ["files", "code", "preview", "console", "agent", "deploy"];
 
 /** The ?pane= of the URL the workspace opened with, when it names one of tabs. */

@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { ChevronRight, Clock, History, RotateCcw, Save } from "lucide-react";
+import { ChevronRight, Clock, Database, History, RotateCcw, Save } from "lucide-react";
 import { useState, type FormEvent } from "react";
 import { toast } from "sonner";
 import { Badge } from "@/components/ui/badge";
@@ -14,6 +14,7 @@ import { cn } from "@/lib/utils";
 import { useProjectSession } from "../model";
 import { CheckpointChanges } from "./CheckpointChanges";
 import { historyKey, useRestore } from "./restore";
+import { describeSnapshot, snapshotApi, snapshotsKey, useSnapshots, type DataSnapshot } from "./snapshots";
 
 /** The History tab: the project's checkpoints, newest first; writers save new ones and restore old ones. */
 export function HistoryPane() {
@@ -25,6 +26,9 @@ export function HistoryPane() {
   const [opened, setOpened] = useState<string | null>(null);
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   const restore = useRestore();
+  const snapshots = useSnapshots(id, canEdit);
+  const restoringData = restoring ? snapshots.get(restoring.id) : undefined;
+  const [withData, setWithData] = useState(true);
 
   return (
     <div className="flex h-full min-h-0 flex-col" data-testid="history-pane">
@@ -53,10 +57,18 @@ export function HistoryPane() {
                 <CheckpointItem
                   key={c.id}
                   checkpoint={c}
+                  data={snapshots.get(c.id)}
                   latest={history.data[0]}
                   open={opened === c.id}
                   onToggle={() => setOpened(opened === c.id ? null : c.id)}
-                  onRestore={canEdit ? () => setRestoring(c) : undefined}
+                  onRestore={
+                    canEdit
+                      ? () => {
+                          setWithData(true);
+                          setRestoring(c);
+                        }
+                      : undefined
+                  }
                 />
               );
               if (!Array.isArray(row)) return item(row);
@@ -85,13 +97,29 @@ export function HistoryPane() {
         onOpenChange={(open) => !open && setRestoring(null)}
         title={`Restore ${restoring?.short ?? ""}?`}
         description={
-          <>
-            Every file goes back to how it was at “{restoring?.message || restoring?.short}”. Unsaved changes are kept
-            as a checkpoint first, so you can undo this.
-          </>
+          <span className="grid gap-3">
+            <span>
+              Every file goes back to how it was at “{restoring?.message || restoring?.short}”. Unsaved changes are kept
+              as a checkpoint first, so you can undo this.
+            </span>
+            {restoringData && (
+              <label className="flex items-start gap-2 text-foreground">
+                <input
+                  type="checkbox"
+                  className="mt-0.5"
+                  checked={withData}
+                  onChange={(e) => setWithData(e.target.checked)}
+                />
+                <span>
+                  Bring back its data too: {describeSnapshot(restoringData)}. Today&apos;s data is kept with the
+                  checkpoint made first.
+                </span>
+              </label>
+            )}
+          </span>
         }
-        confirmLabel="Restore"
-        onConfirm={() => (restoring ? restore(restoring) : undefined)}
+        confirmLabel={restoringData && withData ? "Restore code + data" : "Restore"}
+        onConfirm={() => (restoring ? restore(restoring, true, !!restoringData && withData) : undefined)}
       />
     </div>
   );
@@ -127,12 +155,14 @@ function toggled(set: ReadonlySet<string>, key: string): ReadonlySet<string> {
 /** One checkpoint: what it says, who and when; opened, what changed in it. */
 function CheckpointItem({
   checkpoint: c,
+  data,
   latest,
   open,
   onToggle,
   onRestore,
 }: {
   checkpoint: Checkpoint;
+  data: DataSnapshot | undefined;
   latest: Checkpoint | undefined;
   open: boolean;
   onToggle: () => void;
@@ -156,6 +186,11 @@ function CheckpointItem({
             {c.auto && (
               <Badge className="shrink-0" title="Taken automatically">
                 <Clock /> Auto
+              </Badge>
+            )}
+            {data && (
+              <Badge className="shrink-0" title={`With its data: ${describeSnapshot(data)}`}>
+                <Database /> code + data
               </Badge>
             )}
           </span>
@@ -183,6 +218,7 @@ function CheckpointForm() {
   const { store, project } = useProjectSession();
   const qc = useQueryClient();
   const [message, setMessage] = useState("");
+  const [withData, setWithData] = useState(false);
   const [pending, setPending] = useState(false);
 
   async function submit(e: FormEvent) {
@@ -190,6 +226,16 @@ function CheckpointForm() {
     setPending(true);
     try {
       await store.saveAll();
+      if (withData) {
+        const r = await snapshotApi.create(project.id, message.trim());
+        setMessage("");
+        await qc.invalidateQueries({ queryKey: snapshotsKey(project.id) });
+        await qc.invalidateQueries({ queryKey: historyKey(project.id) });
+        toast.success(`Checkpoint ${r.checkpoint.short} saved with data`, {
+          description: `Kept: the files, ${describeSnapshot(r.snapshot)}.`,
+        });
+        return;
+      }
       const r = await api.createCheckpoint(project.id, message.trim());
       setMessage("");
       await qc.invalidateQueries({ queryKey: historyKey(project.id) });
@@ -203,18 +249,27 @@ function CheckpointForm() {
   }
 
   return (
-    <form onSubmit={(e) => void submit(e)} className="flex shrink-0 gap-2 border-b border-border p-2">
-      <Input
-        aria-label="Checkpoint message"
-        placeholder="What changed? (optional)"
-        value={message}
-        maxLength={200}
-        onChange={(e) => setMessage(e.target.value)}
-        className="h-8 text-[13px]"
-      />
-      <Button type="submit" variant="primary" disabled={pending}>
-        {pending ? <Spinner className="text-current" /> : <Save />} Checkpoint
-      </Button>
+    <form onSubmit={(e) => void submit(e)} className="shrink-0 border-b border-border p-2">
+      <div className="flex gap-2">
+        <Input
+          aria-label="Checkpoint message"
+          placeholder="What changed? (optional)"
+          value={message}
+          maxLength={200}
+          onChange={(e) => setMessage(e.target.value)}
+          className="h-8 text-[13px]"
+        />
+        <Button type="submit" variant="primary" disabled={pending}>
+          {pending ? <Spinner className="text-current" /> : <Save />} Checkpoint
+        </Button>
+      </div>
+      <label
+        className="mt-1.5 flex items-center gap-2 text-xs text-muted-foreground"
+        title="Keeps the development database, key-value entries and objects with the checkpoint"
+      >
+        <input type="checkbox" checked={withData} onChange={(e) => setWithData(e.target.checked)} />
+        Checkpoint with data (database, keys, objects)
+      </label>
     </form>
   );
 }
