@@ -168,20 +168,20 @@ func (s *Store) Set(ctx context.Context, sc Scope, pairs map[string]string) erro
 	})
 }
 
-// usage is what a scope's store holds.
-type usage struct {
+// tally is what a scope's store holds: its row of kv_usage.
+type tally struct {
 	Keys  int64 `db:"keys" json:"keys"`
 	Bytes int64 `db:"bytes" json:"bytes"`
 }
 
 // addUsage changes the scope's usage by keys and bytes, answering the new one.
-func addUsage(ctx context.Context, q store.Q, sc Scope, keys, bytes int64) (usage, error) {
-	var use usage
+func addUsage(ctx context.Context, q store.Q, sc Scope, keys, bytes int64) (tally, error) {
+	var use tally
 	err := q.Get(ctx, &use, `INSERT INTO kv_usage (project_id, env, keys, bytes) VALUES (?, ?, ?, ?)
 		ON CONFLICT (project_id, env) DO UPDATE SET keys = kv_usage.keys + excluded.keys, bytes = kv_usage.bytes + excluded.bytes
 		RETURNING keys, bytes`, sc.ProjectID, sc.Env, keys, bytes)
 	if err != nil {
-		return usage{}, fmt.Errorf("kv usage: %w", err)
+		return tally{}, fmt.Errorf("kv usage: %w", err)
 	}
 	return use, nil
 }

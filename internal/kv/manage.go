@@ -82,17 +82,16 @@ func (s *Store) Page(ctx context.Context, sc Scope, prefix, after string, limit 
 	return page, nil
 }
 
+// usage reads the scope's row of kv_usage, which every write keeps.
 func (s *Store) usage(ctx context.Context, sc Scope) (Usage, error) {
 	u := Usage{MaxKeys: MaxKeys, MaxBytes: MaxTotalBytes}
-	var row struct {
-		Keys  int64 `db:"n"`
-		Bytes int64 `db:"bytes"`
-	}
-	if err := s.db.Get(ctx, &row, `SELECT count(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM kv_entries WHERE project_id = ? AND env = ?`,
-		sc.ProjectID, sc.Env); err != nil {
+	var rows []tally
+	if err := s.db.Select(ctx, &rows, `SELECT keys, bytes FROM kv_usage WHERE project_id = ? AND env = ?`, sc.ProjectID, sc.Env); err != nil {
 		return u, fmt.Errorf("kv usage: %w", err)
 	}
-	u.Keys, u.Bytes = row.Keys, row.Bytes
+	if len(rows) == 1 {
+		u.Keys, u.Bytes = rows[0].Keys, rows[0].Bytes
+	}
 	return u, nil
 }
 

@@ -4,12 +4,9 @@ import { useState } from "react";
 import { toast } from "sonner";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { dbKeys } from "@/database/queries";
-import { kvKeys } from "@/kv/api";
 import { errorMessage, type Release } from "@/lib/api";
 import { timeAgo } from "@/lib/format";
-import { storageKeys } from "@/storage/api";
-import { describeSnapshot, snapshotApi, type DataSnapshot } from "@/workspace/history/snapshots";
+import { describeSnapshot, invalidateData, snapshotApi, type DataSnapshot } from "@/workspace/history/snapshots";
 
 const prodSnapshotsKey = (projectId: string) => ["snapshots", projectId, "prod"] as const;
 
@@ -32,10 +29,7 @@ export function ProductionData({ projectId, latest }: { projectId: string; lates
   async function restore(s: DataSnapshot, undoable: boolean): Promise<void> {
     try {
       const r = await snapshotApi.restoreData(projectId, s.id);
-      void qc.invalidateQueries({ queryKey: prodSnapshotsKey(projectId) });
-      void qc.invalidateQueries({ queryKey: dbKeys.all(projectId) });
-      void qc.invalidateQueries({ queryKey: kvKeys.env(projectId, "prod") });
-      void qc.invalidateQueries({ queryKey: storageKeys.env({ projectId, env: "prod" }) });
+      invalidateData(qc, projectId, "prod");
       toast.success(undoable ? "Production's data restored" : "Restore undone", {
         description: `${describeSnapshot(r.snapshot)} are back as they were.`,
         duration: undoable ? 10_000 : undefined,

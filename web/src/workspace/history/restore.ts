@@ -1,13 +1,10 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { toast } from "sonner";
-import { dbKeys } from "@/database/queries";
-import { kvKeys } from "@/kv/api";
 import { api, errorMessage, type Checkpoint } from "@/lib/api";
 import { runConfigKey } from "@/run/runs";
-import { storageKeys } from "@/storage/api";
 import { filesKey } from "../files/useFileOps";
 import { useProjectSession } from "../model";
-import { describeSnapshot, snapshotApi, snapshotsKey } from "./snapshots";
+import { describeSnapshot, invalidateData, snapshotApi } from "./snapshots";
 
 export const historyKey = (projectId: string) => ["history", projectId] as const;
 
@@ -40,10 +37,7 @@ export function useRestore() {
       head = r.checkpoint;
       undo = { id: r.undo, short: r.undo.slice(0, 7) };
       brought = `Files, ${describeSnapshot(r.snapshot)} are back as they were.`;
-      void qc.invalidateQueries({ queryKey: snapshotsKey(id) });
-      void qc.invalidateQueries({ queryKey: dbKeys.all(id) });
-      void qc.invalidateQueries({ queryKey: kvKeys.env(id, "dev") });
-      void qc.invalidateQueries({ queryKey: storageKeys.env({ projectId: id, env: "dev" }) });
+      invalidateData(qc, id, "dev");
     } else {
       head = await api.restore(id, target.id);
     }

@@ -1,9 +1,12 @@
 // Checkpoints with data: the routes of internal/snapshot, beside the History pane.
 
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, type QueryClient } from "@tanstack/react-query";
+import { dbKeys } from "@/database/queries";
+import { kvKeys } from "@/kv/api";
 import { request, type Checkpoint } from "@/lib/api";
 import { formatBytes } from "@/lib/format";
 import type { components } from "@/lib/schema.gen";
+import { storageKeys } from "@/storage/api";
 
 /** The development data kept with one checkpoint: the database, the keys, the objects. */
 export type DataSnapshot = components["schemas"]["DataSnapshot"];
@@ -52,4 +55,12 @@ export function describeSnapshot(s: DataSnapshot): string {
       (s.objectCount > 0 ? ` (${formatBytes(s.objectBytes)})` : ""),
   );
   return parts.length === 3 ? `${parts[0]}, ${parts[1]} and ${parts[2]}` : parts.join(" and ");
+}
+
+/** After a restore of env's data: the panes showing it (and the snapshot lists) load it again. */
+export function invalidateData(qc: QueryClient, projectId: string, env: "dev" | "prod") {
+  void qc.invalidateQueries({ queryKey: snapshotsKey(projectId) });
+  void qc.invalidateQueries({ queryKey: dbKeys.all(projectId) });
+  void qc.invalidateQueries({ queryKey: kvKeys.env(projectId, env) });
+  void qc.invalidateQueries({ queryKey: storageKeys.env({ projectId, env }) });
 }
