@@ -90,6 +90,7 @@ type Driver struct {
 	mu           sync.Mutex
 	live         map[*sandbox]bool // started and not yet stopped
 	closed       bool
+	starting     sync.WaitGroup // Start calls under way, which Close waits for
 }
 
 // New prepares the driver: it finds or copies the agent binary, sets up
@@ -153,6 +154,8 @@ func (d *Driver) Close() error {
 	for _, s := range live {
 		_ = s.Stop()
 	}
+	// A Start under way finds the driver closed and removes what it made.
+	d.starting.Wait()
 	if d.cg == nil {
 		return nil
 	}
@@ -164,7 +167,7 @@ func (d *Driver) track(s *sandbox) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
-		return errors.New("the sandbox driver is shutting down")
+		return errClosed
 	}
 	d.live[s] = true
 	go func() {
@@ -175,6 +178,8 @@ func (d *Driver) track(s *sandbox) error {
 	}()
 	return nil
 }
+
+var errClosed = errors.New("the sandbox driver is shutting down")
 
 // Name implements runtime.Runtime.
 func (d *Driver) Name() string { return "bwrap" }
@@ -270,6 +275,14 @@ func (d *Driver) removeStaleRunDirs() {
 
 // Start implements runtime.Runtime.
 func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox, error) {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil, errClosed
+	}
+	d.starting.Add(1)
+	d.mu.Unlock()
+	defer d.starting.Done()
 	if err := d.Check(ctx); err != nil {
 		return nil, err
 	}
