@@ -3,7 +3,7 @@ GO      ?= go
 NPM     ?= npm
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-WEB_SRC := $(shell find web/src web/public web/scripts -type f 2>/dev/null) web/index.html web/vite.config.ts \
+WEB_SRC := $(shell find web/src web/public web/scripts web/sdk -type f 2>/dev/null) web/index.html web/vite.config.ts \
            web/tsconfig.json web/tsconfig.app.json web/tsconfig.node.json docs/openapi.yaml
 
 .PHONY: run build web test test-go test-race test-e2e bench fmt vet clean

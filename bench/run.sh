@@ -36,3 +36,9 @@ bash bench/objstore.sh bin/ecode
 go test -run '^$' -bench S3OneMiB ./internal/objstore/
 echo "## checkpoints with data: 100 MB database, 5,000 keys, 1 GB of objects"
 bash bench/snapshot.sh bin/ecode
+echo "## monitoring: ingest of batched events over HTTP (SQLite, PostgreSQL), the handler alone, the 24 h dashboard over 10 M events' rollups"
+bash bench/monitor.sh bin/ecode
+go test -run '^$' -bench 'Ingest|Overview24h' -benchtime 3x ./internal/telemetry/
+echo "## the browser SDK's size; session replay bytes per minute"
+(cd web && node sdk/size.mjs)
+bash bench/replay-size.sh bin/ecode

@@ -34,7 +34,8 @@ export async function createProject(page: Page, name: string, template = "Blank"
   await dialog.getByRole("radio", { name: template, exact: true }).click();
   await expect(dialog.getByRole("radio", { name: template, exact: true })).toBeChecked();
   await dialog.getByRole("button", { name: "Create project" }).click();
-  await expect(page.getByTestId("file-tree")).toBeVisible();
+  // Creating copies the template and starts the workspace: slower than one assertion's 10 s under load.
+  await expect(page.getByTestId("file-tree")).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId("project-name")).toHaveText(name);
 }
 

@@ -118,6 +118,23 @@ func (r *Resolver) Team(ctx context.Context, actor *auth.User, teamID string, a 
 	return role, nil
 }
 
+// Editors lists who may change project projectID: its owner (a person,
+// or a team's owners, admins and members) and its editor and admin
+// collaborators.
+// The rule Role applies one person at a time, asked the other way: who
+// is told of the project's alerts.
+func (r *Resolver) Editors(ctx context.Context, projectID string) ([]string, error) {
+	var ids []string
+	err := r.db.Select(ctx, &ids, `SELECT p.owner_id FROM projects p JOIN users u ON u.id = p.owner_id WHERE p.id = ? AND u.kind = 'user'
+		UNION SELECT user_id FROM project_members WHERE project_id = ? AND role IN ('editor', 'admin')
+		UNION SELECT m.user_id FROM team_members m JOIN projects p ON p.owner_id = m.team_id
+			WHERE p.id = ? AND m.role IN ('owner', 'admin', 'member')`, projectID, projectID, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("read the editors of project %s: %w", projectID, err)
+	}
+	return ids, nil
+}
+
 // TeamRole is userID's role in team teamID, "" for none.
 func (r *Resolver) TeamRole(ctx context.Context, teamID, userID string) (string, error) {
 	return r.one(ctx, `SELECT role FROM team_members WHERE team_id = ? AND user_id = ?`, teamID, userID)

@@ -65,6 +65,11 @@ type Config struct {
 	ACMECA            string        // ECODE_ACME_CA: the ACME directory certificates for custom domains come from
 	ACMEEmail         string        // ECODE_ACME_EMAIL: the ACME account's contact
 	ACMECARoot        string        // ECODE_ACME_CA_ROOT: a PEM file of roots to trust for the ACME server's own HTTPS (a test CA such as Pebble)
+	SMTPURL           string        // ECODE_SMTP_URL: smtp://user:pass@host:port (STARTTLS when offered) or smtps://; empty: no email
+	SMTPFrom          string        // ECODE_SMTP_FROM: the From address of the platform's email
+	AlertInterval     time.Duration // ECODE_ALERT_INTERVAL: how often alert rules are evaluated
+	OTLPEndpoint      string        // ECODE_OTLP_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT: where traces go over OTLP/HTTP; empty: none
+	MonitorRate       float64       // ECODE_MONITOR_EVENTS_PER_SECOND: monitoring events one client may send per second to one project
 }
 
 // SandboxLimits are the administrator's: what a project's sandbox gets
@@ -127,6 +132,8 @@ func Default() Config {
 		DeployDriver:      "local",
 		DockerHost:        "unix:///var/run/docker.sock",
 		ImageRegistry:     "registry.local",
+		AlertInterval:     time.Minute,
+		MonitorRate:       300,
 		DatabaseQuota:     1 << 30,
 		StorageQuota:      10 << 30,
 		AutoCheckpoint:    time.Minute,
@@ -239,6 +246,14 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.ACMECA, "acme-ca", "ECODE_ACME_CA", "directory URL of the ACME server certificates for custom domains come from")
 	str(&c.ACMEEmail, "acme-email", "ECODE_ACME_EMAIL", "contact address of the platform's ACME account, for expiry notices")
 	str(&c.ACMECARoot, "acme-ca-root", "ECODE_ACME_CA_ROOT", "PEM file of root certificates to trust for the ACME server's own HTTPS, such as a test CA's; empty trusts the system's")
+	str(&c.SMTPURL, "smtp-url", "ECODE_SMTP_URL", "SMTP server for alert email: smtp://user:password@host:587 (STARTTLS when offered) or smtps://host:465; empty sends no email")
+	str(&c.SMTPFrom, "smtp-from", "ECODE_SMTP_FROM", "From address of the platform's email, such as E-Code <alerts@example.com>")
+	duration(&c.AlertInterval, "alert-interval", "ECODE_ALERT_INTERVAL", "how often alert rules are evaluated against monitoring data")
+	if v := getenv("OTEL_EXPORTER_OTLP_ENDPOINT"); v != "" {
+		c.OTLPEndpoint = v
+	}
+	str(&c.OTLPEndpoint, "otlp-endpoint", "ECODE_OTLP_ENDPOINT", "OTLP/HTTP endpoint (such as http://collector:4318) the platform's traces are exported to (OTEL_EXPORTER_OTLP_ENDPOINT works too); empty exports none")
+	decimal(&c.MonitorRate, "monitor-events-per-second", "ECODE_MONITOR_EVENTS_PER_SECOND", "monitoring events (errors, vitals, page views) one client may send per second to one project; bursts up to ten seconds' worth")
 	duration(&c.ReadTimeout, "read-timeout", "ECODE_READ_TIMEOUT", "longest a client may take to send a request's headers, and longest a request body may pause; uploads of any length are fine while they keep moving")
 	for _, p := range OAuthProviders {
 		o, env := c.OAuth.Client(p), "ECODE_OAUTH_"+strings.ToUpper(p)
@@ -295,6 +310,26 @@ func (c *Config) Validate() error {
 	}
 	if c.DeployIdle < 100*time.Millisecond {
 		return fmt.Errorf("deploy idle window must be at least 100ms")
+	}
+	if c.AlertInterval < 100*time.Millisecond {
+		return fmt.Errorf("alert interval must be at least 100ms")
+	}
+	if c.MonitorRate <= 0 {
+		return fmt.Errorf("monitoring events per second must be above 0")
+	}
+	if c.SMTPURL != "" {
+		u, err := url.Parse(c.SMTPURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			return fmt.Errorf("smtp url %q must look like smtp://user:password@host:587 or smtps://host:465", c.SMTPURL)
+		}
+		if c.SMTPFrom == "" {
+			return fmt.Errorf("ECODE_SMTP_FROM must name the From address when ECODE_SMTP_URL is set")
+		}
+	}
+	if c.OTLPEndpoint != "" {
+		if u, err := url.Parse(c.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("otlp endpoint %q must be an http:// or https:// URL, such as http://collector:4318", c.OTLPEndpoint)
+		}
 	}
 	if c.ImageRegistry == "" || strings.Contains(c.ImageRegistry, "://") || strings.HasSuffix(c.ImageRegistry, "/") {
 		return fmt.Errorf("image registry %q must be a host with an optional port and path, such as registry.example.com:5000/team", c.ImageRegistry)

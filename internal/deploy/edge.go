@@ -194,14 +194,33 @@ func (s *Service) ServeDeployment(w http.ResponseWriter, r *http.Request, projec
 	}
 	start := time.Now()
 	rec := &httpx.StatusWriter{ResponseWriter: w}
+	var out http.ResponseWriter = rec
+	var inj *injector
+	if s.opts.Snippet != nil && injectable(r) {
+		snippet, ok, err := s.opts.Snippet(r.Context(), projectID)
+		if err != nil {
+			// The page goes out without monitoring rather than not at all.
+			s.log.WarnContext(r.Context(), "monitoring snippet", "project_id", projectID, "err", err)
+		}
+		if ok {
+			inj = &injector{ResponseWriter: rec, snippet: []byte(snippet)}
+			out, r = inj, forInjection(r)
+		}
+	}
 	instance := ""
 	if e.app != nil {
-		instance = s.serveApp(rec, r, e)
+		instance = s.serveApp(out, r, e)
 	} else {
-		e.site.serveRequest(rec, r)
+		e.site.serveRequest(out, r)
+	}
+	if inj != nil {
+		inj.finish()
 	}
 	d := time.Since(start)
 	e.stats.traffic.record(start, rec.Status(), d)
+	if s.opts.Observe != nil {
+		s.opts.Observe(projectID, r, rec.Status(), d)
+	}
 	e.stats.logs.add(SourceEdge, instance, r.Method+" "+r.URL.RequestURI()+" "+strconv.Itoa(rec.Status())+" "+
 		strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64)+" ms")
 }

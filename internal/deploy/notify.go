@@ -1,28 +1,20 @@
 package deploy
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"time"
-
-	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"ecode/internal/access"
 	"ecode/internal/auth"
 	"ecode/internal/errs"
 	"ecode/internal/httpx"
-	"ecode/internal/runtime/egress"
 	"ecode/internal/seal"
 	"ecode/internal/store"
+	"ecode/internal/webhook"
 )
 
 // Policy is what the operator decides of deployments beyond their
@@ -47,17 +39,13 @@ func (s *Service) floor() time.Duration {
 	return time.Minute
 }
 
-// A project's failure webhook is posted a signed JSON event (Standard
-// Webhooks: webhook-id, webhook-timestamp, webhook-signature) when a
-// scheduled run fails or times out and when a build fails. Each event is
-// tried up to webhookTries times with growing pauses; how its last try
-// went is kept.
+// A project's failure webhook is posted a signed JSON event (package
+// webhook) when a scheduled run fails or times out and when a build
+// fails. Each event is tried up to webhookTries times with growing
+// pauses; how its last try went is kept.
 const (
 	webhookTries     = 4
-	webhookBackoff   = time.Second // before the second try; ×4 before each next
-	webhookTimeout   = 10 * time.Second
 	keepDeliveries   = 20
-	maxWebhookURL    = 2048
 	webhookTypeRun   = "execution.failed"
 	webhookTypeBuild = "release.failed"
 	webhookTypeTest  = "webhook.test"
@@ -88,13 +76,6 @@ type Delivery struct {
 	Error      string `json:"error" db:"error"`
 	CreatedAt  int64  `json:"createdAt" db:"created_at"`
 	FinishedAt *int64 `json:"finishedAt" db:"finished_at"`
-}
-
-// event is the body posted: Standard Webhooks' type, timestamp, data.
-type event struct {
-	Type      string         `json:"type"`
-	Timestamp string         `json:"timestamp"`
-	Data      map[string]any `json:"data"`
 }
 
 func webhookAAD(projectID string) []byte { return []byte("deployment webhook:" + projectID) }
@@ -133,7 +114,7 @@ func (s *Service) SetWebhook(ctx context.Context, actor *auth.User, projectID, r
 	if s.opts.Policy.Keys == nil {
 		return nil, "", errs.Unavailable("webhooks_unavailable", "This server cannot keep webhook secrets.")
 	}
-	if err := checkWebhookURL(rawURL); err != nil {
+	if err := webhook.CheckURL(rawURL); err != nil {
 		return nil, "", err
 	}
 	var had int
@@ -143,9 +124,7 @@ func (s *Service) SetWebhook(ctx context.Context, actor *auth.User, projectID, r
 	w := Webhook{URL: rawURL, UpdatedBy: actor.Username, UpdatedAt: store.Now()}
 	secret := ""
 	if had == 0 || rotate {
-		key := make([]byte, 32)
-		_, _ = rand.Read(key) // crypto/rand never fails on Linux
-		secret = "whsec_" + base64.StdEncoding.EncodeToString(key)
+		secret = webhook.NewSecret()
 		_, err = s.db.Exec(ctx, `INSERT INTO deployment_webhooks (project_id, url, secret, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (project_id) DO UPDATE SET url = excluded.url, secret = excluded.secret, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
 			p.ID, w.URL, s.opts.Policy.Keys.Seal([]byte(secret), webhookAAD(p.ID)), w.UpdatedBy, w.UpdatedAt)
@@ -194,14 +173,6 @@ func (s *Service) TestWebhook(ctx context.Context, actor *auth.User, projectID s
 	return s.deliver(ctx, d, 1), nil
 }
 
-func checkWebhookURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil || len(raw) > maxWebhookURL {
-		return errs.Invalid("invalid_webhook_url", "A webhook URL is an http:// or https:// address without a user name, such as https://hooks.example.com/ecode.")
-	}
-	return nil
-}
-
 // outgoing is an event on its way to a webhook.
 type outgoing struct {
 	Delivery
@@ -232,13 +203,11 @@ func (s *Service) prepare(ctx context.Context, projectID, typ string, data map[s
 		return nil, fmt.Errorf("open webhook secret: %w", err)
 	}
 	now := store.Now()
-	body, err := json.Marshal(event{Type: typ, Timestamp: time.UnixMilli(now).UTC().Format(time.RFC3339), Data: data})
+	body, err := webhook.Body(typ, time.UnixMilli(now), data)
 	if err != nil {
 		return nil, err
 	}
-	// The id is the message's, kept across tries, so a receiver can drop
-	// a repeat.
-	d := &outgoing{Delivery: Delivery{ID: "msg_" + store.NewID(), Event: typ, URL: row.URL, Status: DeliveryPending, CreatedAt: now},
+	d := &outgoing{Delivery: Delivery{ID: webhook.NewID(), Event: typ, URL: row.URL, Status: DeliveryPending, CreatedAt: now},
 		projectID: projectID, secret: string(secret), body: body}
 	if _, err := s.db.Exec(ctx, `INSERT INTO webhook_deliveries (id, project_id, event, url, status, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		d.ID, projectID, typ, d.URL, d.Status, now); err != nil {
@@ -275,34 +244,17 @@ func (s *Service) notify(projectID, typ string, data map[string]any) {
 // deliver makes up to tries attempts at d and records each.
 func (s *Service) deliver(ctx context.Context, d *outgoing, tries int) *Delivery {
 	dbctx := context.WithoutCancel(ctx)
-	hook, err := standardwebhooks.NewWebhook(d.secret)
-	client := s.webhookClient()
-	pause := webhookBackoff
-	for d.Attempts < tries && err == nil {
-		d.Attempts++
-		var retry bool
-		d.Code, retry, err = post(ctx, client, hook, d)
-		if err == nil || !retry || d.Attempts == tries {
-			break
-		}
-		d.Error = err.Error()
+	msg := webhook.Message{ID: d.ID, URL: d.URL, Secret: d.secret, Body: d.body}
+	res := webhook.New(s.opts.Policy.WebhookAddr, 0).Deliver(ctx, msg, tries, func(r webhook.Result) {
+		d.Attempts, d.Code, d.Error = r.Attempts, r.Code, r.Err.Error()
 		s.record(dbctx, d)
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			err = errors.New("the server stopped before the next try")
-		case <-t.C:
-			err = nil
-		}
-		pause *= 4
-	}
+	})
 	now := store.Now()
-	d.FinishedAt = &now
+	d.Attempts, d.Code, d.FinishedAt = res.Attempts, res.Code, &now
 	d.Status, d.Error = DeliveryDelivered, ""
-	if err != nil {
-		d.Status, d.Error = DeliveryFailed, err.Error()
-		s.log.Info("webhook not delivered", "project_id", d.projectID, "delivery_id", d.ID, "err", err)
+	if res.Err != nil {
+		d.Status, d.Error = DeliveryFailed, res.Err.Error()
+		s.log.Info("webhook not delivered", "project_id", d.projectID, "delivery_id", d.ID, "err", res.Err)
 	}
 	s.record(dbctx, d)
 	return &d.Delivery
@@ -313,60 +265,6 @@ func (s *Service) record(ctx context.Context, d *outgoing) {
 		d.Status, d.Attempts, d.Code, d.Error, d.FinishedAt, d.ID)
 	if err != nil {
 		s.log.Error("record webhook delivery", "project_id", d.projectID, "delivery_id", d.ID, "err", err)
-	}
-}
-
-// post makes one attempt: the answer's status code (nil without one),
-// whether another try may go better, and why this one failed.
-func post(ctx context.Context, client *http.Client, hook *standardwebhooks.Webhook, d *outgoing) (*int, bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
-	defer cancel()
-	at := time.Now()
-	sig, err := hook.Sign(d.ID, at, d.body)
-	if err != nil {
-		return nil, false, fmt.Errorf("sign: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.body))
-	if err != nil {
-		return nil, false, fmt.Errorf("the webhook URL: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "E-Code-Webhooks")
-	req.Header.Set(standardwebhooks.HeaderWebhookID, d.ID)
-	req.Header.Set(standardwebhooks.HeaderWebhookTimestamp, fmt.Sprint(at.Unix()))
-	req.Header.Set(standardwebhooks.HeaderWebhookSignature, sig)
-	res, err := client.Do(req)
-	if err != nil {
-		var refused *egress.RefusedError
-		if errors.As(err, &refused) {
-			return nil, false, refused
-		}
-		return nil, true, fmt.Errorf("no answer: %w", errors.Unwrap(err))
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
-	res.Body.Close()
-	code := res.StatusCode
-	if code >= 200 && code < 300 {
-		return &code, false, nil
-	}
-	retry := code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
-	return &code, retry, fmt.Errorf("answered %d %s", code, http.StatusText(code))
-}
-
-// webhookClient dials only the addresses the policy allows, checked on
-// the address connected to (after DNS), follows no redirect and uses no
-// proxy.
-func (s *Service) webhookClient() *http.Client {
-	allowed := s.opts.Policy.WebhookAddr
-	if allowed == nil {
-		allowed = egress.Reachable(nil)
-	}
-	dialer := egress.Dialer(webhookTimeout, allowed)
-	return &http.Client{
-		Transport: &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: webhookTimeout, DisableKeepAlives: true},
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
 	}
 }
 

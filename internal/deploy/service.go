@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httputil"
 	"os"
 	"path/filepath"
@@ -75,6 +76,12 @@ type Options struct {
 	// ImageRegistry is where exports say releases' images are:
 	// {ImageRegistry}/ecode/{owner}-{slug}:{release}.
 	ImageRegistry string
+	// Observe, when set, is told of every request the edge answers for a
+	// deployment: the platform's monitoring of it.
+	Observe func(projectID string, r *http.Request, status int, d time.Duration)
+	// Snippet, when set, says what a deployment's HTML pages get before
+	// </head> (the monitoring script), and whether they get it.
+	Snippet func(ctx context.Context, projectID string) (string, bool, error)
 }
 
 // Release is one deploy as the API shows it.

@@ -1,6 +1,9 @@
 package httpx
 
 import (
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -53,7 +56,13 @@ func RequestID(ctx context.Context) string {
 type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	observe  func(method, route string, status int, d time.Duration)
 }
+
+// OnRequest has f told of every request once answered, with its route
+// pattern without the method ("unmatched" for none): the platform's own
+// monitoring. Set it before serving.
+func (m *Metrics) OnRequest(f func(method, route string, status int, d time.Duration)) { m.observe = f }
 
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
@@ -178,6 +187,17 @@ func Observe(m *Metrics, log *slog.Logger, trusted []netip.Prefix, next http.Han
 			}
 			m.requests.WithLabelValues(r.Method, route, strconv.Itoa(sw.status)).Inc()
 			m.latency.WithLabelValues(r.Method, route).Observe(d.Seconds())
+			_, path, found := strings.Cut(route, " ")
+			if !found {
+				path = route
+			}
+			if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+				span.SetName(r.Method + " " + path)
+				span.SetAttributes(attribute.String("http.route", path))
+			}
+			if m.observe != nil {
+				m.observe(r.Method, path, sw.status, d)
+			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "http",
 				slog.String("request_id", id), slog.String("method", r.Method),
 				slog.String("path", r.URL.Path), slog.Int("status", sw.status),
@@ -229,10 +249,13 @@ func SecurityHeaders(sec Security) func(http.Handler) http.Handler {
 
 // CrossOrigin refuses cross-origin state-changing browser requests, in the
 // error shape.
-func CrossOrigin(next http.Handler) http.Handler {
+func CrossOrigin(next http.Handler, public ...string) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusForbidden, "cross_origin", "Cross-origin requests that change state are refused.")
 	}))
+	for _, pattern := range public {
+		cop.AddInsecureBypassPattern(pattern)
+	}
 	return cop.Handler(next)
 }

@@ -13,6 +13,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -67,6 +70,12 @@ func s3Client(t testing.TB, url string, env []string) *s3.Client {
 		Region:       S3Region,
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider(vals["AWS_ACCESS_KEY_ID"], vals["AWS_SECRET_ACCESS_KEY"], ""),
+		// A large put asks Expect: 100-continue; a refusal (over quota) must
+		// reach the client before it gives up waiting and sends the body
+		// anyway, even on a loaded machine.
+		HTTPClient: awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+			tr.ExpectContinueTimeout = 30 * time.Second
+		}),
 	})
 }
 

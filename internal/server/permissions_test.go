@@ -47,6 +47,9 @@ var needs = map[string]need{
 	"GET /api/auth/passkey": anyone, "POST /api/auth/passkey/begin": anyone, "POST /api/auth/passkey/finish": anyone,
 	"POST /api/auth/second-factor/begin": anyone, "POST /api/auth/second-factor/finish": anyone,
 	"GET /api/preview/pass": anyone,
+	// Keyed by a deployment's public ingest key, from any site.
+	"POST /api/monitoring/event": anyone, "OPTIONS /api/monitoring/event": anyone,
+	"POST /api/monitoring/replay": anyone, "OPTIONS /api/monitoring/replay": anyone,
 
 	"GET /api/auth/me": account, "PATCH /api/auth/me": account, "DELETE /api/auth/me": account,
 	"POST /api/auth/password": account, "GET /api/auth/sessions": account, "DELETE /api/auth/sessions": account,
@@ -58,6 +61,7 @@ var needs = map[string]need{
 	"GET /api/user/ssh-key": account, "POST /api/user/ssh-key": account, "DELETE /api/user/ssh-key": account,
 	"GET /api/user/ai-usage": account, "GET /api/user/audit": account, "GET /api/ai/status": account,
 	"GET /api/projects": account, "POST /api/projects": account,
+	"GET /api/notifications": account, "POST /api/notifications/read": account,
 	"GET /api/invites/{token}": account, "POST /api/invites/{token}/accept": account,
 	"GET /api/teams": account, "POST /api/teams": account,
 	"GET /api/team-invites/{token}": account, "POST /api/team-invites/{token}/accept": account,
@@ -80,6 +84,11 @@ var needs = map[string]need{
 	"GET /api/projects/{id}/database/{env}/history": viewer, "GET /api/projects/{id}/database/{env}/tables": viewer,
 	"GET /api/projects/{id}/database/{env}/tables/{table}/rows": viewer, "GET /api/projects/{id}/database/{env}/backups": viewer,
 	"POST /api/projects/{id}/database/{env}/refresh-size": viewer,
+	"GET /api/projects/{id}/monitoring":                   viewer, "GET /api/projects/{id}/monitoring/overview": viewer,
+	"GET /api/projects/{id}/monitoring/errors": viewer, "GET /api/projects/{id}/monitoring/errors/{fingerprint}": viewer,
+	"GET /api/projects/{id}/monitoring/replays": viewer, "GET /api/projects/{id}/monitoring/replays/{session}": viewer,
+	"GET /api/projects/{id}/monitoring/replays/{session}/chunks/{seq}": viewer,
+	"GET /api/projects/{id}/alerts/rules":                              viewer, "GET /api/projects/{id}/alerts": viewer,
 
 	"PUT /api/projects/{id}/files/{path...}": editor, "DELETE /api/projects/{id}/files/{path...}": editor,
 	"POST /api/projects/{id}/mkdir": editor, "POST /api/projects/{id}/move": editor, "POST /api/projects/{id}/upload": editor,
@@ -113,14 +122,21 @@ var needs = map[string]need{
 	"DELETE /api/projects/{id}/storage/{env}/buckets/{bucket}/object": editor, "POST /api/projects/{id}/storage/{env}/uploads": editor,
 	"GET /api/projects/{id}/storage/{env}/uploads/{upload}": editor, "PUT /api/projects/{id}/storage/{env}/uploads/{upload}": editor,
 	"DELETE /api/projects/{id}/storage/{env}/uploads/{upload}": editor,
+	"PUT /api/projects/{id}/monitoring":                        editor, "PATCH /api/projects/{id}/monitoring/errors/{fingerprint}": editor,
+	"POST /api/projects/{id}/alerts/rules": editor, "PATCH /api/projects/{id}/alerts/rules/{rule}": editor,
+	"DELETE /api/projects/{id}/alerts/rules/{rule}": editor, "POST /api/projects/{id}/alerts/rules/{rule}/test": editor,
+	"POST /api/projects/{id}/alerts/{alert}/silence": editor, "POST /api/projects/{id}/alerts/{alert}/resolve": editor,
+	"GET /api/projects/{id}/alerts/webhook-secret": editor, "POST /api/projects/{id}/alerts/webhook-secret": editor,
 
 	"PATCH /api/projects/{id}": owner, "DELETE /api/projects/{id}": owner, "POST /api/projects/{id}/transfer": owner,
 	"POST /api/projects/{id}/members": owner, "PATCH /api/projects/{id}/members/{userId}": owner,
 	"DELETE /api/projects/{id}/members/{userId}": owner, "PUT /api/projects/{id}/resources": owner,
 	"POST /api/projects/{id}/invites": owner, "DELETE /api/projects/{id}/invites/{inviteId}": owner,
-	"DELETE /api/projects/{id}/database/{env}": owner,
+	"DELETE /api/projects/{id}/database/{env}": owner, "POST /api/projects/{id}/monitoring/key": owner,
 
 	"GET /api/admin/audit": platform, "POST /api/admin/audit/verify": platform,
+	"GET /api/monitoring/platform/overview": platform, "GET /api/monitoring/platform/errors": platform,
+	"GET /api/monitoring/platform/errors/{fingerprint}": platform, "PATCH /api/monitoring/platform/errors/{fingerprint}": platform,
 
 	"GET /api/teams/{team}": inTeam, "GET /api/teams/{team}/projects": inTeam, "GET /api/teams/{team}/members": inTeam,
 	"PATCH /api/teams/{team}": teamAdmin, "POST /api/teams/{team}/members": teamAdmin,

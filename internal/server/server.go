@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -26,6 +27,7 @@ import (
 
 	"ecode/internal/access"
 	"ecode/internal/agent"
+	"ecode/internal/alert"
 	"ecode/internal/audit"
 	"ecode/internal/auth"
 	"ecode/internal/collab"
@@ -36,14 +38,17 @@ import (
 	"ecode/internal/events"
 	"ecode/internal/httpx"
 	"ecode/internal/kv"
+	"ecode/internal/mail"
 	"ecode/internal/membership"
 	"ecode/internal/monitor"
+	"ecode/internal/notify"
 	"ecode/internal/oauth"
 	"ecode/internal/objstore"
 	"ecode/internal/passkey"
 	"ecode/internal/pgcluster"
 	"ecode/internal/project"
 	"ecode/internal/projectdb"
+	"ecode/internal/replay"
 	"ecode/internal/run"
 	"ecode/internal/runtime"
 	"ecode/internal/runtime/bwrap"
@@ -54,6 +59,8 @@ import (
 	"ecode/internal/sshkey"
 	"ecode/internal/store"
 	"ecode/internal/team"
+	"ecode/internal/telemetry"
+	"ecode/internal/tracing"
 	"ecode/internal/ui"
 	"ecode/internal/ws"
 	"ecode/templates"
@@ -72,6 +79,7 @@ type Server struct {
 	handler  http.Handler
 	driver   *bwrap.Driver
 	blobs    *blob.Bucket
+	tracer   *tracing.Tracer
 	bg       sync.WaitGroup
 	stop     context.CancelFunc
 }
@@ -198,6 +206,12 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		return fail(err)
 	}
 	snapshots := snapshot.New(db, bus, projects, dbs, kvs, objects, audits)
+	tel := telemetry.New(db, projects, telemetry.Options{PublicURL: cfg.PublicURL, EventsPerSecond: cfg.MonitorRate, Burst: int(cfg.MonitorRate * 10)})
+	replays := replay.New(db, blobs, tel, projects, replay.Options{})
+	alerts, notes, err := alerting(db, accounts, projects, roles, tel, cfg, core.Keyring, egress.Reachable(hookNets))
+	if err != nil {
+		return fail(err)
+	}
 	var builder deploy.Driver = deploy.NewLocal(driver, proxy, dataRelays(dbs, kvs, objects, projectdb.Prod))
 	if cfg.DeployDriver == "docker" {
 		if builder, err = docker.New(ctx, cfg.DockerHost, slog.Default()); err != nil {
@@ -209,6 +223,10 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		Policy: deploy.Policy{MinInterval: cfg.MinSchedule, WebhookAddr: egress.Reachable(hookNets), Keys: core.Keyring},
 		Scale:  deploy.ScaleOptions{StableWindow: cfg.DeployIdle}, Registerer: reg,
 		ImageRegistry: cfg.ImageRegistry,
+		Observe: func(projectID string, r *http.Request, status int, d time.Duration) {
+			tel.ObserveRequest(projectID, r.Method, telemetry.NormalizePath(r.URL.Path), status, d)
+		},
+		Snippet: tel.Snippet,
 	})
 	if err := deploys.Recover(ctx); err != nil {
 		return fail(err)
@@ -230,6 +248,12 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
+	var tracer *tracing.Tracer
+	if cfg.OTLPEndpoint != "" {
+		if tracer, err = tracing.New(cfg.OTLPEndpoint, 5*time.Second); err != nil {
+			return fail(err)
+		}
+	}
 	s := &Server{
 		Config:   cfg,
 		DB:       db,
@@ -241,13 +265,25 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		Router:   httpx.NewRouter(),
 		driver:   driver,
 		blobs:    blobs,
+		tracer:   tracer,
 		stop:     cancel,
 	}
 	events.Subscribe(bus, func(ctx context.Context, e project.Deleted) {
-		// A project's objects go with it, in the background: one blob each.
+		// A project's objects and replays go with it, in the background:
+		// one blob each.
 		s.bg.Go(func() {
-			if err := objects.DropProject(context.WithoutCancel(ctx), e.ProjectID); err != nil {
+			ctx := context.WithoutCancel(ctx)
+			if err := objects.DropProject(ctx, e.ProjectID); err != nil {
 				slog.Error("drop a deleted project's objects", "project", e.ProjectID, "err", err)
+			}
+			if err := replays.DropScope(ctx, e.ProjectID); err != nil {
+				slog.Error("drop a deleted project's replays", "project", e.ProjectID, "err", err)
+			}
+			if err := tel.DropScope(ctx, e.ProjectID); err != nil {
+				slog.Error("drop a deleted project's monitoring", "project", e.ProjectID, "err", err)
+			}
+			if err := alerts.DropProject(ctx, e.ProjectID); err != nil {
+				slog.Error("drop a deleted project's alerts", "project", e.ProjectID, "err", err)
 			}
 		})
 	})
@@ -271,6 +307,10 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	kv.NewManager(kvs, projects, audits).Routes(s.Router)
 	objstore.NewManager(objects, projects, audits).Routes(s.Router)
 	snapshots.Routes(s.Router)
+	tel.Routes(s.Router)
+	replays.Routes(s.Router)
+	alerts.Routes(s.Router)
+	notes.Routes(s.Router)
 	core.SSHKeys.Routes(s.Router)
 	vault.Routes(s.Router)
 	teams.Routes(s.Router)
@@ -295,13 +335,17 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 
 	var h http.Handler = s.Router
 	h = s.Auth.Middleware(h)
-	h = httpx.CrossOrigin(h)
+	h = httpx.CrossOrigin(h, "POST /api/monitoring/event", "POST /api/monitoring/replay") // keyed, from any site
 	h = httpx.SecurityHeaders(httpx.Security{HTTPS: cfg.SecureCookies(), PreviewOrigin: cfg.PreviewOrigin()})(h)
 	h = previews(runs, h)
 	// Previews too: they share the listener.
 	h = httpx.BodyTimeout(cfg.ReadTimeout, h)
 	proxies, _ := cfg.Proxies() // checked by cfg.Validate
-	h = httpx.Observe(httpx.NewMetrics(reg), slog.Default(), proxies, h)
+	metrics := httpx.NewMetrics(reg)
+	metrics.OnRequest(func(method, route string, status int, d time.Duration) {
+		tel.ObserveRequest(telemetry.Platform, method, route, status, d)
+	})
+	h = tracer.Handler(httpx.Observe(metrics, slog.Default(), proxies, h))
 	// Deployments ahead of the platform's own middleware: the edge counts
 	// and logs what it serves itself, per deployment.
 	h = sites(deploys, domains, httpx.BodyTimeout(cfg.ReadTimeout, http.HandlerFunc(deploys.ServeSite)), h)
@@ -313,6 +357,9 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	s.bg.Go(agents.Wait)
 	s.bg.Go(deploys.Wait)
 	s.bg.Go(dbs.Wait)
+	s.bg.Go(func() { tel.Run(bgctx) })
+	s.bg.Go(func() { replays.Run(bgctx) })
+	s.bg.Go(func() { alerts.Run(bgctx) })
 	s.bg.Go(func() { _ = driver.Check(bgctx) }) // warm the probe before the first health check
 	if cfg.GoCachePrewarm {
 		s.bg.Go(func() { runs.PrewarmGoCache(bgctx) })
@@ -362,6 +409,24 @@ func dataRelays(dbs *projectdb.Service, kvs *kv.Store, objects *objstore.Store, 
 			objects.GCSRelay(sc), // GCS JSON API and Replit's sidecar on :1106
 		}
 	}
+}
+
+// alerting is the alerts over tel's data and where they are told: in the
+// app, to signed webhooks where the operator lets webhooks go, and by
+// email when an SMTP server is configured.
+func alerting(db *store.DB, accounts *auth.Service, projects *project.Service, roles *access.Resolver, tel *telemetry.Service, cfg config.Config, keys *seal.Keyring, hookAddr func(netip.Addr) bool) (*alert.Service, *notify.Service, error) {
+	var mailer *mail.Sender
+	if cfg.SMTPURL != "" {
+		var err error
+		if mailer, err = mail.New(mail.Config{URL: cfg.SMTPURL, From: cfg.SMTPFrom}); err != nil {
+			return nil, nil, err
+		}
+	}
+	notes := notify.New(db)
+	accounts.BeforeDelete(func(ctx context.Context, u *auth.User) error { return notes.DropUser(ctx, u.ID) })
+	return alert.New(db, projects, tel, notes, roles, alert.Options{
+		Interval: cfg.AlertInterval, WebhookAddr: hookAddr, Keys: keys, Mail: mailer, PublicURL: cfg.PublicURL,
+	}), notes, nil
 }
 
 // databaseOptions are where projects' databases live: the external server
@@ -430,6 +495,11 @@ func (s *Server) Close() error {
 	s.Domains.Close()
 	if err := s.driver.Close(); err != nil {
 		slog.Warn("close sandbox driver", "err", err)
+	}
+	flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.tracer.Close(flush); err != nil {
+		slog.Warn("close tracing", "err", err)
 	}
 	if err := s.blobs.Close(); err != nil {
 		slog.Warn("close object storage bucket", "err", err)

@@ -94,6 +94,17 @@ func WithWebhookPrivate(cidrs ...string) Option {
 	return func(c *config.Config) { c.WebhookPrivate = strings.Join(cidrs, ",") }
 }
 
+// WithOTLP exports traces to endpoint.
+func WithOTLP(endpoint string) Option { return func(c *config.Config) { c.OTLPEndpoint = endpoint } }
+
+// WithSMTP sends email through the SMTP server at url, from from.
+func WithSMTP(url, from string) Option {
+	return func(c *config.Config) { c.SMTPURL, c.SMTPFrom = url, from }
+}
+
+// WithAlertInterval evaluates alert rules every d.
+func WithAlertInterval(d time.Duration) Option { return func(c *config.Config) { c.AlertInterval = d } }
+
 // WithMasterKey seals with key (base64 of 32 bytes).
 func WithMasterKey(key string) Option { return func(c *config.Config) { c.MasterKey = key } }
 

@@ -11,6 +11,7 @@ import { NotFoundPage } from "./components/NotFoundPage";
 import { Loading } from "./components/ui/spinner";
 import { DashboardPage } from "./dashboard/DashboardPage";
 import { LandingPage } from "./landing/LandingPage";
+import { platformMonitoringPath } from "./monitoring/PlatformMonitoringLink";
 import { SettingsPage } from "./settings/SettingsPage";
 
 // The workspace carries CodeMirror and friends; load it only when a project opens.
@@ -18,6 +19,7 @@ const WorkspacePage = lazy(() => import("./workspace/WorkspacePage"));
 const InvitePage = lazy(() => import("./collab/InvitePage"));
 const TeamPage = lazy(() => import("./teams/TeamPage"));
 const TeamInvitePage = lazy(() => import("./teams/TeamInvitePage"));
+const PlatformMonitoringPage = lazy(() => import("./monitoring/PlatformMonitoring"));
 
 export function App() {
   return (
@@ -32,6 +34,16 @@ export function App() {
         element={
           <RequireAuth>
             <SettingsPage />
+          </RequireAuth>
+        }
+      />
+      <Route
+        path={platformMonitoringPath}
+        element={
+          <RequireAuth>
+            <Suspense fallback={<Loading />}>
+              <PlatformMonitoringPage />
+            </Suspense>
           </RequireAuth>
         }
       />

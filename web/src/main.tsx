@@ -9,6 +9,10 @@ import { Toaster } from "./components/ui/toaster";
 import { TooltipProvider } from "./components/ui/tooltip";
 import { ApiError } from "./lib/api";
 import { meQuery } from "./auth/session";
+import { init as initMonitoring } from "../sdk/src/monitor";
+
+// The platform's own pages report their errors and Web Vitals to the admins' monitoring page.
+initMonitoring({ scope: "platform", endpoint: "" });
 
 const queryClient: QueryClient = new QueryClient({
   defaultOptions: {

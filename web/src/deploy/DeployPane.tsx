@@ -5,8 +5,10 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
 import { Loading } from "@/components/ui/spinner";
+import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import type { Deployment, Release } from "@/lib/api";
 import { timeAgo } from "@/lib/format";
+import { MonitoringPane } from "@/monitoring/MonitoringPane";
 import { useEditorTabs, useProjectSession } from "@/workspace/model";
 import { BuildLog } from "./BuildLog";
 import { DeploymentEnv } from "./DeploymentEnv";
@@ -42,7 +44,7 @@ export function DeployPane() {
     : viewOnly
       ? "Viewers can't deploy. Ask the project's owner to make you an editor."
       : "Only the project's editors can deploy it.";
-  return (
+  const pane = (
     <div className="grid h-full content-start gap-5 overflow-auto p-3 text-[13px]" data-testid="deploy-pane">
       <LiveSite deployment={deployment} releases={releases} />
       {deployment?.target === "scheduled" && <ScheduledRuns projectId={project.id} canRun={canEdit} />}
@@ -67,6 +69,23 @@ export function DeployPane() {
       {canEdit && <DeploymentEnv projectId={project.id} />}
       {canEdit && <Webhook projectId={project.id} />}
     </div>
+  );
+  // The same tree before and after the first release goes live, so the build log stays as it is.
+  return (
+    <Tabs defaultValue={monitoringAsked() ? "monitoring" : "deployment"} className="flex h-full min-h-0 flex-col">
+      {deployment && (
+        <TabsList aria-label="Deployment views">
+          <TabsTrigger value="deployment">Deployment</TabsTrigger>
+          <TabsTrigger value="monitoring">Monitoring</TabsTrigger>
+        </TabsList>
+      )}
+      <TabsContent value="deployment">{pane}</TabsContent>
+      {deployment && (
+        <TabsContent value="monitoring">
+          <MonitoringPane projectId={project.id} canEdit={canEdit} canAdmin={project.role === "owner" || project.role === "admin"} />
+        </TabsContent>
+      )}
+    </Tabs>
   );
 }
 
@@ -132,4 +151,9 @@ function LiveSite({ deployment, releases }: { deployment: Deployment | null; rel
       </p>
     </section>
   );
+}
+
+/** Whether the workspace opened on a link to the monitoring (an alert's notification). */
+function monitoringAsked(): boolean {
+  return new URLSearchParams(window.location.search).has("monitoring");
 }

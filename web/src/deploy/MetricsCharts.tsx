@@ -101,7 +101,8 @@ function Charts({ points, stepMs, words }: { points: MetricPoint[]; stepMs: numb
   );
 }
 
-function ChartCard({ title, caption, children }: { title: string; caption: ReactNode; children: ReactNode }) {
+/** A chart with its title and a one-line summary; holds its height while uPlot loads. */
+export function ChartCard({ title, caption, children }: { title: string; caption: ReactNode; children: ReactNode }) {
   return (
     <figure className="grid min-w-0 gap-1 rounded-md border border-border p-2">
       <figcaption className="flex flex-wrap items-baseline justify-between gap-x-2 text-xs">

@@ -8002,6 +8002,1119 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/monitoring/event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Monitoring events from a browser, batched (the SDK sends them with fetch or navigator.sendBeacon). Authenticated by a deployment's public ingest key (?key=) or, with ?scope=platform, as the platform's own UI. Each event is checked on its own: the valid ones are kept, the others listed. Cross-origin and credential-free (CORS *). Errors: bad_batch (400), unknown_key (401), payload_too_large / too_many_events (413, over 1 MiB or 500 events), rate_limited (429 with Retry-After) */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description The deployment's public ingest key, pk_... */
+                    key?: string;
+                    /** @description platform: the platform's own UI */
+                    scope?: "platform";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description A JSON array of events: pageview, error, vital, request, event (any Content-Type: sendBeacon sends text/plain) */
+            requestBody: {
+                content: {
+                    "text/plain": string;
+                    "application/json": components["schemas"]["MonitorEvent"][];
+                };
+            };
+            responses: {
+                /** @description The batch was taken; rejected lists the events that were not */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IngestResult"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        /** CORS preflight: any origin may post, without credentials */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Access-Control-Allow-Origin: *, the methods and headers allowed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/monitoring/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** One chunk of a session replay: the gzip of a JSON array of rrweb events, as the body. Chunks may come out of order or twice (the later replaces the earlier). Errors: bad_chunk (400: not gzip, or not rrweb events), replay_off (400), unknown_key (401), payload_too_large (413, over 1 MiB), replay_full (413: the session holds too much), rate_limited (429) */
+        post: {
+            parameters: {
+                query: {
+                    key: string;
+                    session: string;
+                    seq: number;
+                    /** @description The session has had an error */
+                    error?: "1";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            responses: {
+                /** @description Stored */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+                429: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        /** CORS preflight: any origin may post, without credentials */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Access-Control-Allow-Origin: *, the methods and headers allowed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/monitoring/platform/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The platform's own traffic, latency per route, browser errors and Web Vitals of its UI (admins) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The span of time up to now */
+                    range?: components["parameters"]["range"];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["MonitorOverview"];
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/monitoring/platform/errors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The platform UI's errors grouped by fingerprint (admins) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The span of time up to now */
+                    range?: components["parameters"]["range"];
+                    status?: components["parameters"]["errorStatus"];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["ErrorGroups"];
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/monitoring/platform/errors/{fingerprint}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An error group's fingerprint */
+                fingerprint: components["parameters"]["fingerprint"];
+            };
+            cookie?: never;
+        };
+        /** One error group of the platform UI with its latest occurrences (admins) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An error group's fingerprint */
+                    fingerprint: components["parameters"]["fingerprint"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["ErrorDetail"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Resolve, ignore or reopen an error group of the platform UI (admins) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An error group's fingerprint */
+                    fingerprint: components["parameters"]["fingerprint"];
+                };
+                cookie?: never;
+            };
+            requestBody: components["requestBodies"]["ErrorStatus"];
+            responses: {
+                200: components["responses"]["ErrorGroup"];
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/projects/{id}/monitoring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The deployment's monitoring settings: its public ingest key (made on first read), whether the edge adds the monitoring script to its pages, replay sampling and masking, and the script tag for sites hosted elsewhere */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["MonitorSettings"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        /** Change the monitoring settings (editors). Errors: invalid_settings */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        inject?: boolean;
+                        replaySample?: number;
+                        replayOnError?: boolean;
+                        maskText?: boolean;
+                    };
+                };
+            };
+            responses: {
+                200: components["responses"]["MonitorSettings"];
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/monitoring/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate the public ingest key: the old one stops being accepted (project admins) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["MonitorSettings"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/monitoring/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The deployment's dashboard over a range: traffic and latency from the edge (per step and per route, slowest first), page views, browser errors, failed requests and Web Vitals from its visitors' browsers */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The span of time up to now */
+                    range?: components["parameters"]["range"];
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["MonitorOverview"];
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/monitoring/errors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The deployment's browser errors grouped by fingerprint, latest first, with counts, sessions and first and last seen */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The span of time up to now */
+                    range?: components["parameters"]["range"];
+                    status?: components["parameters"]["errorStatus"];
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["ErrorGroups"];
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/monitoring/errors/{fingerprint}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                /** @description An error group's fingerprint */
+                fingerprint: components["parameters"]["fingerprint"];
+            };
+            cookie?: never;
+        };
+        /** One error group with its latest occurrences (stack, page, session) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    /** @description An error group's fingerprint */
+                    fingerprint: components["parameters"]["fingerprint"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["ErrorDetail"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Resolve, ignore or reopen an error group (editors); a resolved group that happens again opens by itself */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    /** @description An error group's fingerprint */
+                    fingerprint: components["parameters"]["fingerprint"];
+                };
+                cookie?: never;
+            };
+            requestBody: components["requestBodies"]["ErrorStatus"];
+            responses: {
+                200: components["responses"]["ErrorGroup"];
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/projects/{id}/monitoring/replays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The deployment's recorded sessions, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The span of time up to now */
+                    range?: components["parameters"]["range"];
+                    /** @description Only sessions that had an error */
+                    errors?: "1";
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Sessions */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            replays: components["schemas"]["ReplaySession"][];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/monitoring/replays/{session}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                session: string;
+            };
+            cookie?: never;
+        };
+        /** One recorded session: its chunks, and the sequence numbers missing between them */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    session: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The session */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReplaySession"] & {
+                            items: {
+                                seq: number;
+                                firstTs: number;
+                                lastTs: number;
+                                bytes: number;
+                                fullSnapshot: boolean;
+                            }[];
+                            missing: number[];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/monitoring/replays/{session}/chunks/{seq}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                session: string;
+                seq: number;
+            };
+            cookie?: never;
+        };
+        /** One chunk's rrweb events as stored, a JSON array sent with Content-Encoding: gzip */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    session: string;
+                    seq: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The chunk */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description rrweb's EventType */
+                            type: number;
+                            /** @description Unix ms */
+                            timestamp: number;
+                            /** @description The event's own, as rrweb recorded it */
+                            data?: unknown;
+                        }[];
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/alerts/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The deployment's alert rules */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Rules */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            rules: components["schemas"]["AlertRule"][];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Add an alert rule (editors): a threshold on a metric over a window, an SLO burn rate on the error rate (multi-window: 14.4× over 1 h and 5 min, 6× over 6 h and 30 min), or anomaly detection (robust z-score against the same time last week). Errors: invalid_rule, email_unconfigured, invalid_webhook */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody: components["requestBodies"]["AlertRule"];
+            responses: {
+                201: components["responses"]["AlertRule"];
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/alerts/rules/{rule}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                rule: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete an alert rule and resolve its open alert (editors) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    rule: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change an alert rule (editors) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    rule: string;
+                };
+                cookie?: never;
+            };
+            requestBody: components["requestBodies"]["AlertRule"];
+            responses: {
+                200: components["responses"]["AlertRule"];
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/projects/{id}/alerts/rules/{rule}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                rule: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a test notification on each of the rule's channels (editors) and say how each went */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    rule: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One result per channel */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            results: {
+                                /** @enum {string} */
+                                channel: "inApp" | "webhook" | "email";
+                                ok: boolean;
+                                /** @description Why the channel failed; absent when ok */
+                                error?: string;
+                            }[];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The deployment's alerts, firing and past */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "firing" | "resolved" | "all";
+                };
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Alerts, newest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alerts: components["schemas"]["Alert"][];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/alerts/{alert}/silence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                alert: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send no notification of this alert for a while (editors) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    alert: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        minutes: number;
+                    };
+                };
+            };
+            responses: {
+                200: components["responses"]["Alert"];
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/alerts/{alert}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+                alert: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resolve an alert by hand (editors); it fires again if its condition still holds at the next evaluation */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                    alert: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["Alert"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/alerts/webhook-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The secret alert webhooks are signed with (Standard Webhooks; editors) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["WebhookSecret"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Rotate the alert webhooks' signing secret (editors) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["WebhookSecret"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in person's notifications in the app (alerts of the projects they edit), newest first */
+        get: {
+            parameters: {
+                query?: {
+                    unread?: "1";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Notifications */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            notifications: components["schemas"]["Notification"][];
+                            unread: number;
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark notifications read: some by id, or all */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        ids?: string[];
+                        all?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Marked */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -8878,8 +9991,290 @@ export interface components {
             /** @description The most bytes the environment may hold */
             quota: number;
         };
+        MonitorEvent: {
+            /** @enum {string} */
+            type: "pageview" | "error" | "vital" | "request" | "event";
+            /** @description When, unix ms */
+            t: number;
+            session: string;
+            url: string;
+            /** @description pageview: the page before */
+            referrer?: string;
+            name?: string;
+            message?: string;
+            stack?: string;
+            /** @enum {string} */
+            source?: "error" | "unhandledrejection" | "manual";
+            value?: number;
+            /** @enum {string} */
+            rating?: "good" | "needs-improvement" | "poor";
+            method?: string;
+            target?: string;
+            status?: number;
+            durationMs?: number;
+            props?: {
+                [key: string]: string | number | boolean;
+            };
+        };
+        IngestResult: {
+            accepted: number;
+            rejected: {
+                index: number;
+                code: string;
+                message: string;
+            }[];
+        };
+        MonitorSettings: {
+            ingestKey: string;
+            /** @description The edge adds the monitoring script to the deployment's HTML pages */
+            inject: boolean;
+            /** @description Share of sessions recorded, 0 to 1 */
+            replaySample: number;
+            /** @description Also keep the last minutes of any session that has an error */
+            replayOnError: boolean;
+            /** @description Replays mask all text (inputs are always masked) */
+            maskText: boolean;
+            /** @description The script tag for pages served elsewhere */
+            snippet: string;
+        };
+        /** @description Latency percentiles, null without requests */
+        Latencies: {
+            p50Ms: number | null;
+            p95Ms: number | null;
+            p99Ms: number | null;
+        };
+        MonitorOverview: {
+            /** @enum {string} */
+            range: "1h" | "24h" | "7d" | "30d";
+            stepMs: number;
+            from: number;
+            to: number;
+            traffic: (components["schemas"]["Latencies"] & {
+                t: number;
+                requests: number;
+                /** @description 5xx answers */
+                errors: number;
+            })[];
+            /** @description The slowest routes by p95, at most 20 */
+            routes: (components["schemas"]["Latencies"] & {
+                route: string;
+                requests: number;
+                errors: number;
+            })[];
+            browser: {
+                t: number;
+                pageviews: number;
+                errors: number;
+                failedRequests: number;
+            }[];
+            vitals: {
+                /** @enum {string} */
+                name: "LCP" | "INP" | "CLS" | "FCP" | "TTFB";
+                /**
+                 * @description Empty for CLS, a score
+                 * @enum {string}
+                 */
+                unit: "ms" | "";
+                p75: number | null;
+                good: number;
+                needsImprovement: number;
+                poor: number;
+                /** @description [good up to, needs improvement up to] */
+                thresholds: [
+                    number,
+                    number
+                ];
+                histogram: {
+                    le: number;
+                    count: number;
+                }[];
+            }[];
+            failedRequests: {
+                method: string;
+                target: string;
+                status: number;
+                count: number;
+            }[];
+            totals: {
+                requests: number;
+                errors: number;
+                pageviews: number;
+                browserErrors: number;
+                sessions: number;
+            };
+        };
+        ErrorGroup: {
+            fingerprint: string;
+            name: string;
+            message: string;
+            count: number;
+            sessions: number;
+            firstSeen: number;
+            lastSeen: number;
+            status: components["schemas"]["ErrorStatus"];
+            url: string;
+            /** @description Occurrences over the range (one group: the last 24 hours) in 24 steps, oldest first */
+            spark: number[];
+        };
+        /** @enum {string} */
+        ErrorStatus: "open" | "resolved" | "ignored";
+        ReplaySession: {
+            id: string;
+            startedAt: number;
+            lastAt: number;
+            durationMs: number;
+            chunks: number;
+            /** @description Compressed bytes stored */
+            bytes: number;
+            url: string;
+            hasError: boolean;
+        };
+        /** @enum {string} */
+        AlertKind: "threshold" | "burn_rate" | "anomaly";
+        /** @enum {string} */
+        AlertMetric: "error_rate" | "p95_ms" | "requests" | "browser_errors" | "vital:LCP" | "vital:INP" | "vital:CLS" | "vital:FCP" | "vital:TTFB";
+        /** @description Where a rule's alerts are told; to viewers, the webhook's path and the emails' names are hidden */
+        AlertChannels: {
+            inApp: boolean;
+            webhookUrl: string;
+            emails: string[];
+        };
+        /** @description Every setting is kept whatever the kind: op, threshold and windowMinutes are a threshold rule's, slo a burn-rate rule's */
+        AlertRule: {
+            id: string;
+            name: string;
+            kind: components["schemas"]["AlertKind"];
+            metric: components["schemas"]["AlertMetric"];
+            /** @enum {string} */
+            op: ">" | "<";
+            threshold: number;
+            windowMinutes: number;
+            slo: number;
+            channels: components["schemas"]["AlertChannels"];
+            enabled: boolean;
+            createdAt: number;
+            updatedAt: number;
+        };
+        Alert: {
+            id: string;
+            ruleId: string;
+            ruleName: string;
+            kind: components["schemas"]["AlertKind"];
+            metric: components["schemas"]["AlertMetric"];
+            /** @enum {string} */
+            status: "firing" | "resolved";
+            startedAt: number;
+            resolvedAt: number | null;
+            value: number;
+            threshold: number | null;
+            message: string;
+            silencedUntil: number | null;
+            /** @enum {string|null} */
+            resolvedBy: "auto" | "user" | null;
+        };
+        Notification: {
+            id: string;
+            kind: string;
+            title: string;
+            body: string;
+            link: string;
+            createdAt: number;
+            read: boolean;
+        };
     };
     responses: {
+        /** @description The dashboard's numbers */
+        MonitorOverview: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["MonitorOverview"];
+            };
+        };
+        /** @description Monitoring settings */
+        MonitorSettings: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["MonitorSettings"];
+            };
+        };
+        /** @description Error groups */
+        ErrorGroups: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    groups: components["schemas"]["ErrorGroup"][];
+                };
+            };
+        };
+        /** @description The error group */
+        ErrorGroup: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    group: components["schemas"]["ErrorGroup"];
+                };
+            };
+        };
+        /** @description The group and its latest occurrences */
+        ErrorDetail: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    group: components["schemas"]["ErrorGroup"];
+                    occurrences: {
+                        t: number;
+                        url: string;
+                        message: string;
+                        stack: string;
+                        session: string;
+                        browser: string;
+                    }[];
+                };
+            };
+        };
+        /** @description The rule */
+        AlertRule: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    rule: components["schemas"]["AlertRule"];
+                };
+            };
+        };
+        /** @description The alert */
+        Alert: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    alert: components["schemas"]["Alert"];
+                };
+            };
+        };
+        /** @description The signing secret */
+        WebhookSecret: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    secret: string;
+                };
+            };
+        };
         /** @description An error */
         Error: {
             headers: {
@@ -9025,8 +10420,41 @@ export interface components {
         team: string;
         /** @description Project-relative path; each segment percent-encoded. No '..', absolute paths, NUL or .git */
         path: string;
+        /** @description The span of time up to now */
+        range: "1h" | "24h" | "7d" | "30d";
+        errorStatus: "open" | "resolved" | "ignored" | "all";
+        /** @description An error group's fingerprint */
+        fingerprint: string;
     };
-    requestBodies: never;
+    requestBodies: {
+        ErrorStatus: {
+            content: {
+                "application/json": {
+                    status: components["schemas"]["ErrorStatus"];
+                };
+            };
+        };
+        AlertRule: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    kind?: components["schemas"]["AlertKind"];
+                    metric?: components["schemas"]["AlertMetric"];
+                    /** @enum {string} */
+                    op?: ">" | "<";
+                    threshold?: number;
+                    windowMinutes?: number;
+                    slo?: number;
+                    channels?: {
+                        inApp?: boolean;
+                        webhookUrl?: string;
+                        emails?: string[];
+                    };
+                    enabled?: boolean;
+                };
+            };
+        };
+    };
     headers: never;
     pathItems: never;
 }

@@ -1,5 +1,6 @@
 import { AppShell } from "@/components/AppShell";
 import { useMe } from "@/auth/session";
+import { PlatformMonitoringLink } from "@/monitoring/PlatformMonitoringLink";
 import { AccountSection } from "./AccountSection";
 import { AdminAuditSection } from "./AdminAuditSection";
 import { DeleteAccountSection } from "./DeleteAccountSection";
@@ -25,6 +26,7 @@ export function SettingsPage() {
         <SSHKeySection />
         <SecurityLogSection />
         {user?.isAdmin && <AdminAuditSection />}
+        {user?.isAdmin && <PlatformMonitoringLink />}
         {user && <DeleteAccountSection user={user} />}
       </div>
     </AppShell>

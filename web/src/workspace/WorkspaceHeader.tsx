@@ -37,6 +37,7 @@ import { useSetInternet } from "@/dashboard/projects";
 import { DeployButton } from "@/deploy/DeployButton";
 import { api } from "@/lib/api";
 import { modKey } from "@/lib/keys";
+import { NotificationBell } from "@/notifications/NotificationBell";
 import { RunControls } from "@/run/RunControls";
 import { TransferDialog } from "@/teams/TransferDialog";
 import { useProjectSession, useLayout } from "./model";
@@ -164,6 +165,7 @@ export function WorkspaceHeader() {
             <Command />
           </Button>
         </Tooltip>
+        {loggedIn && <NotificationBell />}
         <UserMenu />
       </div>
       {role && <MembersDialog project={p} open={sharing} onOpenChange={setSharing} />}
