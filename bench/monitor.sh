@@ -1,32 +1,33 @@
 #!/usr/bin/env bash
-# Monitoring ingest: batches of 200 events (the SDK's mix) posted by wrk to
+# Monitoring ingest: batches of 200 events (BATCH=500 for the largest the API takes) (the SDK's mix) posted by wrk to
 # POST /api/monitoring/event with a project's ingest key, over SQLite and
-# over PostgreSQL; events/s = requests/s × 200. The per-client rate limit is
+# over PostgreSQL; events/s = requests/s × the batch. The per-client rate limit is
 # raised so the server, not the limiter, is measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-bin/ecode}
 . bench/lib.sh
 work=$(mktemp -d)
-python3 bench/monitor/batch.py 200 > "$work/batch.json"
+batch=${BATCH:-200}
+python3 bench/monitor/batch.py "$batch" > "$work/batch.json"
 cat > "$work/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "text/plain"
 local f = io.open("$work/batch.json"); wrk.body = f:read("*a"); f:close()
 done = function(summary, latency, requests)
   io.write(string.format("events/s: %.0f  (non-2xx or errors: %d)\n",
-    summary.requests / (summary.duration / 1e6) * 200, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+    summary.requests / (summary.duration / 1e6) * $batch, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
 LUA
 ingest() {
 	local label=$1
 	start_server "$bin"
 	local project key
-	project=$(api -d '{"name":"bench-monitor","template":"html"}' "$base/api/projects" | jq -r .id)
+	project=$(api -d '{"name":"bench-monitor","template":"html"}' "$base/api/projects" | jq -r .project.id)
 	key=$(api "$base/api/projects/$project/monitoring" | jq -r .ingestKey)
 	echo "### $label"
-	wrk -t 2 -c 8 -d 3s -s "$work/post.lua" "$base/api/monitoring/event?key=$key" > /dev/null # warm
-	wrk -t 2 -c 8 -d 15s --latency -s "$work/post.lua" "$base/api/monitoring/event?key=$key" | grep -E 'Requests/sec|events/s|50%|99%'
+	wrk -t 2 -c 4 -d 3s -s "$work/post.lua" "$base/api/monitoring/event?key=$key" > /dev/null # warm
+	wrk -t 1 -c ${CONNS:-4} -d 15s --latency -s "$work/post.lua" "$base/api/monitoring/event?key=$key" | grep -E 'Requests/sec|events/s|50%|99%'
 	kill "$pid"; wait "$pid" 2>/dev/null || true
 	rm -rf "$dir"
 }

@@ -12,6 +12,10 @@ import (
 // prepareDataDir lets sandbox uids pass through the data dir to their own
 // project (search, not read: 0711) and keeps the database to the server.
 func prepareDataDir(dir string) error {
+	// With PostgreSQL nothing has made it yet.
+	if err := os.MkdirAll(dir, 0o711); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
 	if err := os.Chmod(dir, 0o711); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}

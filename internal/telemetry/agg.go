@@ -132,11 +132,13 @@ func (s *Service) Flush(ctx context.Context) error {
 		k.t -= k.t % hour
 		hours[k] += n
 	}
-	err := s.db.Tx(ctx, func(q store.Q) error {
-		if err := upsertRollups(ctx, q, minute, counts); err != nil {
-			return err
-		}
-		return upsertRollups(ctx, q, hour, hours)
+	err := s.serial(func() error {
+		return s.db.Tx(ctx, func(q store.Q) error {
+			if err := upsertRollups(ctx, q, minute, counts); err != nil {
+				return err
+			}
+			return upsertRollups(ctx, q, hour, hours)
+		})
 	})
 	if err != nil {
 		a.mu.Lock()
