@@ -42,3 +42,6 @@ go test -run '^$' -bench 'Ingest|Overview24h' -benchtime 3x ./internal/telemetry
 echo "## the browser SDK's size; session replay bytes per minute"
 (cd web && node sdk/size.mjs)
 bash bench/replay-size.sh bin/ecode
+echo "## billing: ledger postings/s (one per transaction, batched), a balance read with a million transfers; metering a sandbox"
+bash bench/ledger.sh 2000
+go test -run '^$' -bench MeterPass ./internal/run/

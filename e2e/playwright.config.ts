@@ -95,6 +95,9 @@ export default defineConfig({
             ECODE_AUTO_CHECKPOINT_GAP: "1s",
             // Scheduled deployments on schedules of seconds (deploy.spec.ts).
             ECODE_MIN_SCHEDULE_INTERVAL: "1s",
+            // Usage metered and rated within a second, for the usage page.
+            ECODE_METER_INTERVAL: "1s",
+            ECODE_RATING_INTERVAL: "1s",
             // Log in with GitHub and Google, played by the fake providers below (oauth.spec.ts).
             ECODE_OAUTH_GITHUB_CLIENT_ID: "github-client",
             ECODE_OAUTH_GITHUB_CLIENT_SECRET: "e2e-secret",

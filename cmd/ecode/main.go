@@ -20,6 +20,7 @@ import (
 	"ecode/internal/audit"
 	"ecode/internal/config"
 	"ecode/internal/deploy"
+	"ecode/internal/ledger"
 	"ecode/internal/projectdb"
 	"ecode/internal/runtime/bwrap"
 	"ecode/internal/seal"
@@ -45,6 +46,9 @@ Usage:
                                       check the keyed audit chain and its anchored head: no entry
                                       changed, removed or truncated; prints the head to keep elsewhere
   ecode admin clear-allowlist -team NAME    let every address into a team that shut itself out
+  ecode admin grant-credits -user NAME|-team NAME -credits N [-reason TEXT]
+                                      credit a person or a team (an entry in the ledger; without Stripe, how credits come)
+  ecode admin reconcile-ledger        check that every balance is the sum of its transfers and that all sum to zero
   ecode admin reseal                  re-encrypt every sealed value, and re-chain the audit log, under the current master key
                                       (after rotating: the new ECODE_MASTER_KEY, the old one in ECODE_MASTER_KEY_PREVIOUS)
   ecode version                       print the version
@@ -90,6 +94,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 			return verifyAudit(ctx, args[2:], stdout)
 		case len(args) >= 2 && args[1] == "clear-allowlist":
 			return clearAllowlist(ctx, args[2:], stdout)
+		case len(args) >= 2 && args[1] == "grant-credits":
+			return grantCredits(ctx, args[2:], stdout)
+		case len(args) >= 2 && args[1] == "reconcile-ledger":
+			return reconcileLedger(ctx, args[2:], stdout)
 		}
 		return fmt.Errorf("usage: ecode admin create-user|disable-user|enable-user ...")
 	case "version", "-version", "--version":
@@ -235,9 +243,52 @@ func openAudit(ctx context.Context, db *store.DB, cfg config.Config) (*audit.Log
 
 func clearAllowlist(ctx context.Context, args []string, stdout io.Writer) error {
 	var name *string
-	db, cfg, err := adminSetup(ctx, "clear-allowlist", args, func(fs *flag.FlagSet) {
+	return withCore(ctx, "clear-allowlist", args, func(fs *flag.FlagSet) {
 		name = fs.String("team", "", "the team's name")
+	}, func(core *server.Core, _ *store.DB) error {
+		if err := core.Teams.ClearAllowlist(ctx, *name); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "team %s: any address may reach it again\n", *name)
+		return nil
 	})
+}
+
+func grantCredits(ctx context.Context, args []string, stdout io.Writer) error {
+	var user, team, credits, reason *string
+	return withCore(ctx, "grant-credits", args, func(fs *flag.FlagSet) {
+		user = fs.String("user", "", "the person's username")
+		team = fs.String("team", "", "the team's name")
+		credits = fs.String("credits", "", "how many credits, such as 100 or 2.5")
+		reason = fs.String("reason", "", "why, shown in the account's transactions")
+	}, func(core *server.Core, _ *store.DB) error {
+		t, err := core.Billing.GrantTo(ctx, *user, *team, *credits, *reason, "ecode admin")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "granted %s credits to %s (transfer %s)\n", ledger.Credits(t.Amount), strings.TrimPrefix(t.Credit, "credits:"), t.ID)
+		return nil
+	})
+}
+
+func reconcileLedger(ctx context.Context, args []string, stdout io.Writer) error {
+	return withCore(ctx, "reconcile-ledger", args, func(*flag.FlagSet) {}, func(core *server.Core, _ *store.DB) error {
+		rep, err := core.Billing.Reconcile(ctx)
+		if err != nil {
+			return err
+		}
+		if !rep.OK() {
+			return fmt.Errorf("the ledger does not balance:\n  %s", strings.Join(rep.Problems, "\n  "))
+		}
+		fmt.Fprintf(stdout, "ledger balanced: %d accounts, %d transfers, total %s\n", rep.Accounts, rep.Transfers, ledger.Credits(rep.Total))
+		return nil
+	})
+}
+
+// withCore runs fn over the core services of the configured database, as
+// the admin command name with its flags.
+func withCore(ctx context.Context, name string, args []string, flags func(fs *flag.FlagSet), fn func(core *server.Core, db *store.DB) error) error {
+	db, cfg, err := adminSetup(ctx, name, args, flags)
 	if err != nil {
 		return err
 	}
@@ -246,11 +297,7 @@ func clearAllowlist(ctx context.Context, args []string, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if err := core.Teams.ClearAllowlist(ctx, *name); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "team %s: any address may reach it again\n", *name)
-	return nil
+	return fn(core, db)
 }
 
 func reseal(ctx context.Context, args []string, stdout io.Writer) error {

@@ -174,3 +174,37 @@ func TestVerifyAudit(t *testing.T) {
 		}
 	})
 }
+
+// grant-credits credits an account through the ledger, refuses a bad
+// amount or an unknown name, and reconcile-ledger finds the books in order.
+func TestGrantCredits(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("ECODE_DATA_DIR", dir)
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"admin", "create-user", "-username", "ada", "-email", "ada@example.com"}, strings.NewReader("a-long-password\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"admin", "grant-credits", "-user", "ada", "-credits", "12.5", "-reason", "course"}, nil, &out); err != nil || !strings.Contains(out.String(), "granted 12.5 credits") {
+		t.Fatalf("grant-credits: %q, %v", out.String(), err)
+	}
+	for _, bad := range [][]string{{"-user", "ada", "-credits", "-3"}, {"-user", "nobody", "-credits", "1"}, {"-credits", "1"}} {
+		if err := run(ctx, append([]string{"admin", "grant-credits"}, bad...), nil, &out); err == nil {
+			t.Fatalf("grant-credits %v was taken", bad)
+		}
+	}
+	out.Reset()
+	if err := run(ctx, []string{"admin", "reconcile-ledger"}, nil, &out); err != nil || !strings.Contains(out.String(), "ledger balanced") {
+		t.Fatalf("reconcile-ledger: %q, %v", out.String(), err)
+	}
+	db, err := store.OpenMigrated(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var credited int64
+	if err := db.Get(ctx, &credited, `SELECT credits_posted - debits_posted FROM ledger_balances WHERE account LIKE 'credits:user:%'`); err != nil || credited != 512_500_000 { // the Free plan's 500 of the month, and the grant
+		t.Fatalf("ada's balance: %d µcr, %v", credited, err)
+	}
+}

@@ -135,6 +135,17 @@ func (r *Resolver) Editors(ctx context.Context, projectID string) ([]string, err
 	return ids, nil
 }
 
+// TeamAdmins lists the ids of team teamID's owners and admins: who is
+// told of what concerns the whole team, such as its credits.
+func (r *Resolver) TeamAdmins(ctx context.Context, teamID string) ([]string, error) {
+	var ids []string
+	if err := r.db.Select(ctx, &ids, `SELECT user_id FROM team_members WHERE team_id = ? AND role IN (?, ?) ORDER BY user_id`,
+		teamID, TeamOwner, TeamAdmin); err != nil {
+		return nil, fmt.Errorf("read the admins of team %s: %w", teamID, err)
+	}
+	return ids, nil
+}
+
 // TeamRole is userID's role in team teamID, "" for none.
 func (r *Resolver) TeamRole(ctx context.Context, teamID, userID string) (string, error) {
 	return r.one(ctx, `SELECT role FROM team_members WHERE team_id = ? AND user_id = ?`, teamID, userID)

@@ -48,6 +48,7 @@ func (s *Service) Complete(ctx context.Context, actor *auth.User, projectID, pat
 	if err := addUsage(context.WithoutCancel(ctx), s.db, actor.ID, "completion", usage.InputTokens, usage.OutputTokens); err != nil {
 		s.log.Error("completion usage", "project_id", p.ID, "err", err)
 	}
+	s.meterCompletion(ctx, p.ID, actor.ID, usage.InputTokens, usage.OutputTokens)
 	return cleanCompletion(text, suffix), nil
 }
 

@@ -56,6 +56,10 @@ func (s *Service) loop(ctx context.Context, l *live, w *workspace) {
 			return
 		}
 		s.addTokens(ctx, l, msg.Usage.InputTokens, msg.Usage.OutputTokens)
+		if err := s.meterTurn(ctx, l, msg.Usage.InputTokens, msg.Usage.OutputTokens); err != nil {
+			s.outOfCredits(ctx, l, w, err)
+			return
+		}
 		if textStep != 0 {
 			s.publishStep(l, textStep)
 		}
@@ -69,6 +73,9 @@ func (s *Service) loop(ctx context.Context, l *live, w *workspace) {
 			out, isErr, stop := s.callTool(ctx, l, w, block, guard, &finished)
 			results = append(results, anthropic.NewToolResultBlock(block.ID, out, isErr))
 			if stop != "" {
+				l.mu.Lock()
+				l.guarded = true
+				l.mu.Unlock()
 				s.askPerson(ctx, l, w, stop)
 				return
 			}
@@ -279,6 +286,7 @@ func (s *Service) end(ctx context.Context, l *live, w *workspace, err error) {
 	}
 	l.mu.Unlock()
 	s.save(l)
+	s.settle(ctx, l)
 	s.release(l)
 	s.publish(w.p.ID, Event{Kind: "run", Run: l.header()})
 }

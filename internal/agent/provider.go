@@ -32,6 +32,9 @@ type Config struct {
 	BaseURL    string // empty is Anthropic's own; required for APIOpenAI
 	Model      string // default DefaultModel on Anthropic; required for APIOpenAI
 	MaxRetries int    // retries of 429/5xx by the SDK, with backoff; 0 means 2
+	// Meter, when set, holds credits for each run and is told the tokens
+	// of every model call (billing.go); nil: nothing is metered.
+	Meter Meter
 }
 
 // Configured reports whether a model can be reached: a key for Anthropic,

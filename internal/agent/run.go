@@ -82,6 +82,8 @@ type live struct {
 	mu      sync.Mutex
 	run     Run
 	checked bool // check_app saw the app answer
+	guarded bool // the loop guard stopped the run
+	turns   int  // model calls so far, each metered under its own key
 	cancel  func()
 	done    chan struct{}
 }

@@ -64,7 +64,18 @@ func NewService(life context.Context, db *store.DB, projects Projects, runs Runn
 
 // Recover marks the runs a previous server left unfinished as failed:
 // their loops are gone. The server calls it once, before serving.
-func (s *Service) Recover(ctx context.Context) error { return failInterrupted(ctx, s.db) }
+// Their holds are settled: the tokens they used are charged.
+func (s *Service) Recover(ctx context.Context) error {
+	ids, err := unfinishedRuns(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	if err := failInterrupted(ctx, s.db); err != nil {
+		return err
+	}
+	s.settleInterrupted(ctx, ids)
+	return nil
+}
 
 // Wait returns when the service's life has ended and every run with it.
 func (s *Service) Wait() {
@@ -119,7 +130,7 @@ func (s *Service) Start(ctx context.Context, actor *auth.User, projectID, prompt
 	s.active[p.ID] = l
 	s.mu.Unlock()
 
-	if err := insertRun(ctx, s.db, &l.run); err != nil {
+	if err := s.reserveAndInsert(ctx, &l.run); err != nil {
 		s.mu.Lock()
 		delete(s.active, p.ID)
 		s.mu.Unlock()

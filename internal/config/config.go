@@ -70,6 +70,14 @@ type Config struct {
 	AlertInterval     time.Duration // ECODE_ALERT_INTERVAL: how often alert rules are evaluated
 	OTLPEndpoint      string        // ECODE_OTLP_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT: where traces go over OTLP/HTTP; empty: none
 	MonitorRate       float64       // ECODE_MONITOR_EVENTS_PER_SECOND: monitoring events one client may send per second to one project
+	Billing           bool          // ECODE_BILLING: enforce credits (out of credits stops new work); usage is metered either way
+	PlansFile         string        // ECODE_PLANS_FILE: plans, prices and top-ups as JSON; empty: the built-in Free, Pro and Team
+	BillingGrace      time.Duration // ECODE_BILLING_GRACE: how long a deployment keeps serving after its payer runs out of credits
+	MeterInterval     time.Duration // ECODE_METER_INTERVAL: how often running sandboxes' and instances' CPU and memory are sampled
+	RatingInterval    time.Duration // ECODE_RATING_INTERVAL: how often metered usage is rated into the ledger
+	StripeKey         string        // ECODE_STRIPE_SECRET_KEY: Stripe's secret API key; empty: credits only by administrators
+	StripeWebhookKey  string        // ECODE_STRIPE_WEBHOOK_SECRET: the signing secret of the Stripe webhook endpoint
+	StripeURL         string        // ECODE_STRIPE_API_URL: Stripe's API base (a stripe-mock in tests); empty: api.stripe.com
 }
 
 // SandboxLimits are the administrator's: what a project's sandbox gets
@@ -134,6 +142,9 @@ func Default() Config {
 		ImageRegistry:     "registry.local",
 		AlertInterval:     time.Minute,
 		MonitorRate:       300,
+		BillingGrace:      72 * time.Hour,
+		MeterInterval:     30 * time.Second,
+		RatingInterval:    time.Minute,
 		DatabaseQuota:     1 << 30,
 		StorageQuota:      10 << 30,
 		AutoCheckpoint:    time.Minute,
@@ -253,6 +264,14 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 		c.OTLPEndpoint = v
 	}
 	str(&c.OTLPEndpoint, "otlp-endpoint", "ECODE_OTLP_ENDPOINT", "OTLP/HTTP endpoint (such as http://collector:4318) the platform's traces are exported to (OTEL_EXPORTER_OTLP_ENDPOINT works too); empty exports none")
+	boolean(&c.Billing, "billing", "ECODE_BILLING", "enforce credits: at zero balance new runs and agent runs wait for a top-up and deployments stop after the grace period; usage is metered either way")
+	str(&c.PlansFile, "plans-file", "ECODE_PLANS_FILE", "JSON file of plans (monthly credits, Stripe prices), the price of each meter and top-up packs; empty uses the built-in Free, Pro and Team")
+	duration(&c.BillingGrace, "billing-grace", "ECODE_BILLING_GRACE", "how long a deployment keeps serving after its payer runs out of credits, before it stops (nothing is deleted)")
+	duration(&c.MeterInterval, "meter-interval", "ECODE_METER_INTERVAL", "how often running sandboxes' and deployment instances' CPU and memory are sampled for billing")
+	duration(&c.RatingInterval, "rating-interval", "ECODE_RATING_INTERVAL", "how often metered usage is rated into ledger entries")
+	str(&c.StripeKey, "stripe-secret-key", "ECODE_STRIPE_SECRET_KEY", "Stripe secret API key for Checkout, the customer portal and Billing Meters; empty: credits are granted by administrators only")
+	str(&c.StripeWebhookKey, "stripe-webhook-secret", "ECODE_STRIPE_WEBHOOK_SECRET", "signing secret (whsec_...) of the Stripe webhook endpoint /api/billing/stripe/webhook")
+	str(&c.StripeURL, "stripe-api-url", "ECODE_STRIPE_API_URL", "Stripe API base URL, such as a stripe-mock's; empty: https://api.stripe.com")
 	decimal(&c.MonitorRate, "monitor-events-per-second", "ECODE_MONITOR_EVENTS_PER_SECOND", "monitoring events (errors, vitals, page views) one client may send per second to one project; bursts up to ten seconds' worth")
 	duration(&c.ReadTimeout, "read-timeout", "ECODE_READ_TIMEOUT", "longest a client may take to send a request's headers, and longest a request body may pause; uploads of any length are fine while they keep moving")
 	for _, p := range OAuthProviders {
@@ -313,6 +332,12 @@ func (c *Config) Validate() error {
 	}
 	if c.AlertInterval < 100*time.Millisecond {
 		return fmt.Errorf("alert interval must be at least 100ms")
+	}
+	if c.MeterInterval < 100*time.Millisecond || c.RatingInterval < 100*time.Millisecond {
+		return fmt.Errorf("meter and rating intervals must be at least 100ms")
+	}
+	if c.StripeKey != "" && c.StripeWebhookKey == "" {
+		return fmt.Errorf("ECODE_STRIPE_WEBHOOK_SECRET must be set with ECODE_STRIPE_SECRET_KEY, so Stripe's events can be verified")
 	}
 	if c.MonitorRate <= 0 {
 		return fmt.Errorf("monitoring events per second must be above 0")

@@ -137,6 +137,7 @@ type instance struct {
 	restarts  int
 	lastExit  string
 	nextStart time.Time
+	meterSeq  int           // usage records so far, across restarts (meter.go)
 	ready     chan struct{} // closed when it is ready or has failed to be
 	startErr  error
 }
@@ -229,6 +230,7 @@ func (p *pool) run(in *instance, tee io.Writer) {
 	began := time.Now()
 	inst, err := p.svc.driver.Start(p.ctx, spec, out)
 	if err == nil {
+		p.svc.bill.instanceStarted(p, in, began)
 		p.mu.Lock()
 		in.run = inst
 		in.transport = newInstanceTransport(inst)
@@ -329,6 +331,7 @@ func (p *pool) health(ctx context.Context, in *instance) error {
 // else how it exited. A vm instance waits its backoff in its slot; an
 // autoscale one leaves the pool.
 func (p *pool) ended(in *instance, exit string, startErr error) {
+	defer p.svc.bill.instanceEnded(in) // after the unlock: it records
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	expected := in.state == InstDraining || p.ctx.Err() != nil

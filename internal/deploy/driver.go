@@ -68,6 +68,10 @@ type BuildSpec struct {
 	Env       []string // NAME=value: the project's secrets
 	Internet  bool     // the project may reach any public host, not only registries
 	Limits    runtime.Limits
+	// Used, when set, is told what the build's sandbox used (CPU µs,
+	// memory byte-seconds) as it ends; a driver that cannot tell never
+	// calls it (docker).
+	Used func(cpuUsec, memoryByteSeconds int64)
 }
 
 // ExecSpec is one run of a scheduled deployment.
@@ -113,6 +117,9 @@ func (l *Local) Build(ctx context.Context, b BuildSpec, out io.Writer) error {
 		return err
 	}
 	defer stop()
+	if b.Used != nil {
+		defer measureUse(sb, b.Used)() // before stop: the sandbox can still be read
+	}
 	return RunSteps(ctx, b.Steps, out, func(cmd string) (runtime.Exit, bool, error) {
 		proc, err := sb.Exec(ctx, runtime.Command{Argv: []string{"sh", "-c", cmd}})
 		if err != nil {

@@ -182,6 +182,10 @@ func (s *Service) Serves(ctx context.Context, projectID string) (bool, error) {
 // ServeDeployment answers a request for the project's live deployment,
 // whatever name it came by.
 func (s *Service) ServeDeployment(w http.ResponseWriter, r *http.Request, projectID string) {
+	if s.bill.servePaused(w, projectID) {
+		return
+	}
+	w = s.bill.counted(w, projectID)
 	e, err := s.liveFor(r.Context(), projectID)
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "serve deployment", "host", r.Host, "err", err)

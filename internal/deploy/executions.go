@@ -257,6 +257,9 @@ func (s *Service) tick(ctx context.Context, projectID, releaseID string, sched *
 // project never overlap: a tick while one runs is recorded as skipped, and
 // a Run now is refused.
 func (s *Service) execute(ctx context.Context, projectID, releaseID, source string) (*Execution, error) {
+	if err := s.bill.errPaused(projectID); err != nil {
+		return nil, err
+	}
 	now := store.Now()
 	row := execRow{ID: store.NewID(), ProjectID: projectID, ReleaseID: &releaseID, Source: source, Status: ExecRunning, StartedAt: now}
 	log := newLog(maxExecLog)

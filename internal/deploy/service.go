@@ -32,6 +32,7 @@ import (
 
 	"ecode/internal/access"
 	"ecode/internal/auth"
+	"ecode/internal/billing"
 	"ecode/internal/errs"
 	"ecode/internal/events"
 	"ecode/internal/project"
@@ -82,6 +83,11 @@ type Options struct {
 	// Snippet, when set, says what a deployment's HTML pages get before
 	// </head> (the monitoring script), and whether they get it.
 	Snippet func(ctx context.Context, projectID string) (string, bool, error)
+	// Meter, when set, is told each running instance's time (by size)
+	// and the bytes the edge served, every MeterInterval (0: 30 s) and as
+	// each instance stops (meter.go).
+	Meter         billing.Recorder
+	MeterInterval time.Duration
 }
 
 // Release is one deploy as the API shows it.
@@ -125,6 +131,7 @@ type Service struct {
 
 	edge *httputil.ReverseProxy
 	prom *promMetrics
+	bill *metering // usage metered, deployments paused for want of credits
 
 	mu     sync.Mutex
 	queues map[string]*queue // by project id
@@ -175,6 +182,8 @@ func NewService(ctx context.Context, db *store.DB, bus *events.Bus, projects *pr
 		queues: map[string]*queue{}, hosts: map[string]cachedHost{}, lives: map[string]cachedLive{}, sites: map[string]*site{},
 		apps: map[string]*pool{}, stats: map[string]*deployStats{}, crons: map[string]*cronJob{}, execLogs: map[string]execLog{}}
 	s.edge = newEdgeProxy(func(err error) { s.log.Warn("deployment request failed", "err", err) })
+	s.bill = newMetering(opts.Meter, opts.MeterInterval, s.log)
+	s.wg.Go(func() { s.bill.run(ctx) })
 	events.Subscribe(bus, func(_ context.Context, e project.Deleted) {
 		s.stopCron(e.ProjectID)
 		s.stopPool(e.ProjectID)
@@ -514,7 +523,7 @@ func (s *Service) buildRelease(ctx context.Context, j *job) (string, error) {
 		}
 		bctx, cancel := context.WithTimeout(ctx, timeout)
 		err = s.driver.Build(bctx, BuildSpec{ProjectID: p.ID, Dir: dir, Steps: steps, Env: sb.secrets, Internet: sb.internet,
-			Limits: sb.limits}, out)
+			Limits: sb.limits, Used: s.bill.buildUsed(p.ID, r.ID, r.CreatedBy)}, out)
 		cancel()
 		_ = out.Flush()
 		if err != nil {

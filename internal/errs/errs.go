@@ -21,7 +21,8 @@ const (
 	KindTooLarge
 	KindRateLimited
 	KindUnavailable
-	KindGone // existed, and no longer does: an expired link
+	KindGone            // existed, and no longer does: an expired link
+	KindPaymentRequired // the payer's credits are spent: top up to go on
 )
 
 // Error is a domain error. Cause, when set, is logged but never shown.
@@ -79,6 +80,10 @@ func Unavailable(code, format string, args ...any) *Error {
 
 func Gone(code, format string, args ...any) *Error {
 	return newErr(KindGone, code, format, args)
+}
+
+func PaymentRequired(code, format string, args ...any) *Error {
+	return newErr(KindPaymentRequired, code, format, args)
 }
 
 // With returns a copy of e that records cause for the log.

@@ -104,6 +104,7 @@ var statusOf = map[errs.Kind]int{
 	errs.KindRateLimited:     http.StatusTooManyRequests,
 	errs.KindUnavailable:     http.StatusServiceUnavailable,
 	errs.KindGone:            http.StatusGone,
+	errs.KindPaymentRequired: http.StatusPaymentRequired,
 }
 
 // Error answers err in the one error shape. Domain errors keep their code and

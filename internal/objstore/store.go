@@ -34,6 +34,7 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 
+	"ecode/internal/billing"
 	"ecode/internal/errs"
 	"ecode/internal/store"
 )
@@ -56,8 +57,9 @@ type Scope struct {
 
 // Options tune a Store.
 type Options struct {
-	Quota   int64  // bytes of live objects per scope; 0 = DefaultQuota
-	TempDir string // a folder of the store's own, where unfinished uploads keep their bytes
+	Quota   int64            // bytes of live objects per scope; 0 = DefaultQuota
+	TempDir string           // a folder of the store's own, where unfinished uploads keep their bytes
+	Meter   billing.Recorder // when set, RunMeter records storage every hour (meter.go)
 }
 
 // Bucket is one bucket of a scope with what it holds.

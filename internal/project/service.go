@@ -270,6 +270,17 @@ func (s *Service) Lookup(ctx context.Context, owner, slug string) (*Project, err
 	return projectBySlug(ctx, s.db, owner, slug)
 }
 
+// Owner names who owns project id, without asking who wants to know: for
+// billing, which charges a project's usage to its owner (a person or a
+// team) whoever caused it.
+func (s *Service) Owner(ctx context.Context, id string) (kind, ownerID, name string, err error) {
+	p, err := projectByID(ctx, s.db, id)
+	if err != nil {
+		return "", "", "", err
+	}
+	return p.OwnerKind, p.OwnerID, p.Owner + "/" + p.Slug, nil
+}
+
 // List returns actor's projects and those shared with actor, most
 // recently changed first.
 func (s *Service) List(ctx context.Context, actor *auth.User) ([]Listed, error) {

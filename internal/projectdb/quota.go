@@ -19,6 +19,7 @@ func (s *Service) runMaintenance(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.runDaily(ctx) })
 	wg.Go(func() { s.runSizes(ctx) })
+	wg.Go(func() { s.runMeter(ctx) })
 	wg.Wait()
 }
 

@@ -30,6 +30,7 @@ import (
 	"ecode/internal/access"
 	"ecode/internal/audit"
 	"ecode/internal/auth"
+	"ecode/internal/billing"
 	"ecode/internal/errs"
 	"ecode/internal/events"
 	"ecode/internal/pgcluster"
@@ -65,6 +66,9 @@ type Options struct {
 	// QuotaBytes is the size a database may reach before it turns
 	// read-only; 0 is 1 GiB.
 	QuotaBytes int64
+	// Meter, when set, is told every hour what databases and backups hold
+	// (meter.go).
+	Meter billing.Recorder
 }
 
 // Service manages projects' databases.

@@ -67,7 +67,7 @@ func (s *Service) Exec(ctx context.Context, actor *auth.User, projectID, command
 	if err != nil {
 		return nil, err
 	}
-	sb, release, err := s.sandbox(ctx, p)
+	sb, release, err := s.sandbox(startedBy(ctx, actor), p)
 	if err != nil {
 		return nil, err
 	}

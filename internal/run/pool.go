@@ -18,6 +18,9 @@ type pool struct {
 	// prepare, when set, runs before each sandbox starts, while none of
 	// the project's is up: the cache is trimmed there.
 	prepare func(runtime.Spec)
+	// beforeStop, when set, is called with each sandbox the pool is about
+	// to stop, while it can still be measured.
+	beforeStop func(runtime.Sandbox)
 
 	mu    sync.Mutex
 	boxes map[string]*box
@@ -129,8 +132,32 @@ func (p *pool) stop(id string) {
 	}
 	<-b.ready
 	if b.sb != nil {
+		p.measure(b.sb)
 		_ = b.sb.Stop()
 	}
+}
+
+func (p *pool) measure(sb runtime.Sandbox) {
+	if p.beforeStop != nil {
+		p.beforeStop(sb)
+	}
+}
+
+// ids lists the projects whose sandbox is up.
+func (p *pool) ids() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for id, b := range p.boxes {
+		select {
+		case <-b.ready:
+			if b.err == nil && !isDone(b.sb) {
+				out = append(out, id)
+			}
+		default:
+		}
+	}
+	return out
 }
 
 // reap stops idle sandboxes until ctx ends, then stops them all.
@@ -166,6 +193,7 @@ func (p *pool) stopAll(which func(*box) bool) {
 	}
 	p.mu.Unlock()
 	for _, sb := range stop {
+		p.measure(sb)
 		if err := sb.Stop(); err != nil {
 			slog.Warn("stop sandbox", "sandbox", sb.ID(), "err", err)
 		}

@@ -50,7 +50,7 @@ func (s *Service) Restart(ctx context.Context, actor *auth.User, projectID strin
 		return nil, err
 	}
 	s.pool.stop(p.ID)
-	_, release, err := s.sandbox(ctx, p)
+	_, release, err := s.sandbox(startedBy(ctx, actor), p)
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,11 @@ type Options struct {
 
 	ShellIdle time.Duration // close a shell nobody has watched for this long; 0: 10 minutes
 	MaxShells int           // live shells per project; 0: 16
+
+	// Meter, when set, is told what sandboxes use, every MeterInterval
+	// (0: 30 s) and as each stops, and asked before any work starts.
+	Meter         Meter
+	MeterInterval time.Duration
 }
 
 // Service is the run capability.
@@ -72,6 +77,7 @@ type Service struct {
 	pool     *pool
 	opts     Options
 	proxy    *httputil.ReverseProxy
+	meters   *meters // nil: nothing metered
 
 	mu           sync.Mutex
 	consoles     map[string]*console
@@ -96,6 +102,8 @@ func NewService(bus *events.Bus, projects *project.Service, rt runtime.Runtime, 
 	s := &Service{projects: projects, rt: rt, pool: newPool(rt, opts.IdleTimeout), opts: opts, consoles: map[string]*console{},
 		shells: map[string]*shellHub{}, previewCache: map[string]cachedProject{}, watched: map[runtime.Sandbox]bool{}}
 	s.pool.prepare = s.prepareCache
+	s.meters = newMeters(opts.Meter, opts.MeterInterval)
+	s.pool.beforeStop = s.meters.final
 	events.Subscribe(bus, func(_ context.Context, e project.Deleted) { s.forget(e.ProjectID) })
 	events.Subscribe(bus, func(_ context.Context, e project.Updated) { s.applyPolicy(e.Project) })
 	if s.opts.ShellIdle == 0 {
@@ -115,8 +123,13 @@ func NewService(bus *events.Bus, projects *project.Service, rt runtime.Runtime, 
 	return s
 }
 
-// Run reaps idle sandboxes until ctx ends, then stops every sandbox.
-func (s *Service) Run(ctx context.Context) { s.pool.reap(ctx) }
+// Run reaps idle sandboxes, and meters them, until ctx ends, then stops
+// every sandbox.
+func (s *Service) Run(ctx context.Context) {
+	metering := s.meters.run(ctx)
+	s.pool.reap(ctx)
+	<-metering
+}
 
 func (s *Service) console(projectID string) *console {
 	s.mu.Lock()
@@ -134,6 +147,9 @@ func (s *Service) console(projectID string) *console {
 func (s *Service) sandbox(ctx context.Context, p *project.Project) (runtime.Sandbox, func(), error) {
 	if err := s.rt.Check(ctx); err != nil {
 		return nil, nil, errs.Unavailable("sandbox_unavailable", "Code cannot run on this server: %v.", err)
+	}
+	if err := s.allow(ctx, p.ID); err != nil {
+		return nil, nil, err
 	}
 	s.applyPolicy(p)
 	res, err := s.projects.SandboxResources(ctx, p.ID)
@@ -165,6 +181,7 @@ func (s *Service) sandbox(ctx context.Context, p *project.Project) (runtime.Sand
 		}
 		return nil, nil, errs.Unavailable("sandbox_unavailable", "The sandbox did not start: %v.", err).With(err)
 	}
+	s.meters.track(ctx, p.ID, sb)
 	s.mu.Lock()
 	first := !s.watched[sb]
 	s.watched[sb] = true
@@ -214,6 +231,7 @@ func (s *Service) watchDisk(p *project.Project, sb runtime.Sandbox) {
 		if r != nil && r.active() {
 			r.set(func(r *Run) { r.diskFull = msg })
 		}
+		s.meters.final(sb)
 		_ = sb.Stop()
 		if cacheFull {
 			// Free the disk now rather than at the next start, which may
@@ -270,6 +288,10 @@ func (s *Service) Start(ctx context.Context, actor *auth.User, projectID string)
 	if err := s.rt.Check(ctx); err != nil {
 		return nil, errs.Unavailable("sandbox_unavailable", "Code cannot run on this server: %v.", err)
 	}
+	if err := s.allow(ctx, p.ID); err != nil {
+		return nil, err
+	}
+	ctx = startedBy(ctx, actor)
 	cfg, source, err := LoadConfig(s.projects.Tree(p))
 	if err != nil {
 		return nil, err

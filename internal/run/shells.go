@@ -352,7 +352,7 @@ func (d *Shells) Open(ctx context.Context, id string, rows, cols uint16) (ShellS
 // start runs bash in the sandbox and relays its output, masked for each
 // audience, until it ends; then the shell leaves the list.
 func (d *Shells) start(ctx context.Context, id, title string, rows, cols uint16) (*shell, error) {
-	sb, release, err := d.svc.sandbox(ctx, d.p)
+	sb, release, err := d.svc.sandbox(startedBy(ctx, d.actor), d.p)
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,7 @@ type Resources struct {
 	Limits
 	MemoryUsed int64 `json:"memoryUsed"`
 	PidsUsed   int   `json:"pidsUsed"`
+	CPUUsec    int64 `json:"cpuUsec"` // CPU time used since the sandbox started, µs (metering)
 }
 
 // Command is what runs in a sandbox.

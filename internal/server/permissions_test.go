@@ -50,6 +50,8 @@ var needs = map[string]need{
 	// Keyed by a deployment's public ingest key, from any site.
 	"POST /api/monitoring/event": anyone, "OPTIONS /api/monitoring/event": anyone,
 	"POST /api/monitoring/replay": anyone, "OPTIONS /api/monitoring/replay": anyone,
+	// Signed by Stripe with the endpoint's secret.
+	"POST /api/billing/stripe/webhook": anyone,
 
 	"GET /api/auth/me": account, "PATCH /api/auth/me": account, "DELETE /api/auth/me": account,
 	"POST /api/auth/password": account, "GET /api/auth/sessions": account, "DELETE /api/auth/sessions": account,
@@ -62,6 +64,9 @@ var needs = map[string]need{
 	"GET /api/user/ai-usage": account, "GET /api/user/audit": account, "GET /api/ai/status": account,
 	"GET /api/projects": account, "POST /api/projects": account,
 	"GET /api/notifications": account, "POST /api/notifications/read": account,
+	"GET /api/billing": account, "GET /api/billing/plans": account, "GET /api/billing/usage": account,
+	"GET /api/billing/statement.csv": account, "GET /api/billing/transactions": account,
+	"POST /api/billing/checkout": account, "POST /api/billing/portal": account,
 	"GET /api/invites/{token}": account, "POST /api/invites/{token}/accept": account,
 	"GET /api/teams": account, "POST /api/teams": account,
 	"GET /api/team-invites/{token}": account, "POST /api/team-invites/{token}/accept": account,
@@ -135,6 +140,7 @@ var needs = map[string]need{
 	"DELETE /api/projects/{id}/database/{env}": owner, "POST /api/projects/{id}/monitoring/key": owner,
 
 	"GET /api/admin/audit": platform, "POST /api/admin/audit/verify": platform,
+	"POST /api/admin/billing/grants": platform, "GET /api/admin/billing/reconcile": platform,
 	"GET /api/monitoring/platform/overview": platform, "GET /api/monitoring/platform/errors": platform,
 	"GET /api/monitoring/platform/errors/{fingerprint}": platform, "PATCH /api/monitoring/platform/errors/{fingerprint}": platform,
 

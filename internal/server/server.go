@@ -30,6 +30,8 @@ import (
 	"ecode/internal/alert"
 	"ecode/internal/audit"
 	"ecode/internal/auth"
+	"ecode/internal/billing"
+	"ecode/internal/billing/stripebill"
 	"ecode/internal/collab"
 	"ecode/internal/config"
 	"ecode/internal/deploy"
@@ -75,6 +77,7 @@ type Server struct {
 	Runs     *run.Service
 	Deploys  *deploy.Service
 	Domains  *domain.Service
+	Billing  *billing.Service
 	Router   *httpx.Router
 	handler  http.Handler
 	driver   *bwrap.Driver
@@ -97,6 +100,9 @@ type Core struct {
 	Secrets  *secrets.Service
 	SSHKeys  *sshkey.Service
 	Teams    *team.Service
+	Notes    *notify.Service
+	Billing  *billing.Service
+	Mail     *mail.Sender // nil without an SMTP server
 }
 
 // NewCore builds the core services over db, in the order they depend on
@@ -132,6 +138,14 @@ func NewCore(ctx context.Context, db *store.DB, cfg config.Config) (*Core, error
 	c.Secrets = secrets.NewService(db, keyring, c.Projects, c.Roles, audits)
 	c.SSHKeys = sshkey.NewService(db, keyring, audits)
 	c.Teams = team.NewService(db, c.Bus, c.Roles, c.Accounts, c.Projects, c.Secrets, audits)
+	if c.Mail, err = mailer(cfg); err != nil {
+		return nil, err
+	}
+	c.Notes = notify.New(db)
+	c.Accounts.BeforeDelete(func(ctx context.Context, u *auth.User) error { return c.Notes.DropUser(ctx, u.ID) })
+	if c.Billing, err = billingOf(db, cfg, c.Projects, people{accounts: c.Accounts, roles: c.Roles, teams: c.Teams}, c.Notes, c.Mail); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -179,14 +193,17 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	dbs := projectdb.New(bgctx, db, bus, core.Keyring, projects, audits, databaseOptions(cfg))
+	bill := core.Billing
+	dbOpts := databaseOptions(cfg)
+	dbOpts.Meter = bill
+	dbs := projectdb.New(bgctx, db, bus, core.Keyring, projects, audits, dbOpts)
 	kvs := kv.New(db, core.Keyring.Derive("ecode kv token v1")[core.Keyring.Current()])
 	blobs, err := blob.OpenBucket(ctx, cfg.ObjectsURL)
 	if err != nil {
 		return fail(fmt.Errorf("open the object storage bucket (ECODE_OBJECTS_URL): %w", err))
 	}
 	objects := objstore.New(db, blobs, core.Keyring.Derive("ecode objstore key v1")[core.Keyring.Current()], objstore.Options{
-		Quota: cfg.StorageQuota, TempDir: filepath.Join(cfg.DataDir, "uploads"),
+		Quota: cfg.StorageQuota, TempDir: filepath.Join(cfg.DataDir, "uploads"), Meter: bill,
 	})
 	dbs.Start(ctx)
 	runs := run.NewService(bus, projects, driver, run.Options{
@@ -198,6 +215,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		Reachable:     reachable, SSHKey: core.SSHKeys.Private, Access: roles,
 		Secrets: withData(vault.Env, dataEnv(dbs, kvs, objects, projectdb.Dev)),
 		Relays:  dataRelays(dbs, kvs, objects, projectdb.Dev),
+		Meter:   bill, MeterInterval: cfg.MeterInterval,
 	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -208,10 +226,9 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	snapshots := snapshot.New(db, bus, projects, dbs, kvs, objects, audits)
 	tel := telemetry.New(db, projects, telemetry.Options{PublicURL: cfg.PublicURL, EventsPerSecond: cfg.MonitorRate, Burst: int(cfg.MonitorRate * 10)})
 	replays := replay.New(db, blobs, tel, projects, replay.Options{})
-	alerts, notes, err := alerting(db, accounts, projects, roles, tel, cfg, core.Keyring, egress.Reachable(hookNets))
-	if err != nil {
-		return fail(err)
-	}
+	notes := core.Notes
+	alerts := alerting(db, projects, roles, tel, notes, cfg, core.Keyring, egress.Reachable(hookNets), core.Mail)
+	pay := payments(db, cfg, bill)
 	var builder deploy.Driver = deploy.NewLocal(driver, proxy, dataRelays(dbs, kvs, objects, projectdb.Prod))
 	if cfg.DeployDriver == "docker" {
 		if builder, err = docker.New(ctx, cfg.DockerHost, slog.Default()); err != nil {
@@ -227,11 +244,15 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 			tel.ObserveRequest(projectID, r.Method, telemetry.NormalizePath(r.URL.Path), status, d)
 		},
 		Snippet: tel.Snippet,
+		Meter:   bill, MeterInterval: cfg.MeterInterval,
 	})
 	if err := deploys.Recover(ctx); err != nil {
 		return fail(err)
 	}
-	agents := agent.NewService(bgctx, db, projects, runs, dbs, snapshots, aiConfig(cfg.AI()), agent.DefaultBudgets)
+	bill.Govern(runs, deploys)
+	ai := aiConfig(cfg.AI())
+	ai.Meter = bill
+	agents := agent.NewService(bgctx, db, projects, runs, dbs, snapshots, ai, agent.DefaultBudgets)
 	if err := agents.Recover(ctx); err != nil {
 		return fail(err)
 	}
@@ -262,6 +283,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		Runs:     runs,
 		Deploys:  deploys,
 		Domains:  domains,
+		Billing:  bill,
 		Router:   httpx.NewRouter(),
 		driver:   driver,
 		blobs:    blobs,
@@ -311,6 +333,8 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	replays.Routes(s.Router)
 	alerts.Routes(s.Router)
 	notes.Routes(s.Router)
+	bill.Routes(s.Router)
+	pay.Routes(s.Router)
 	core.SSHKeys.Routes(s.Router)
 	vault.Routes(s.Router)
 	teams.Routes(s.Router)
@@ -335,7 +359,8 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 
 	var h http.Handler = s.Router
 	h = s.Auth.Middleware(h)
-	h = httpx.CrossOrigin(h, "POST /api/monitoring/event", "POST /api/monitoring/replay") // keyed, from any site
+	// Keyed or signed, from any site.
+	h = httpx.CrossOrigin(h, "POST /api/monitoring/event", "POST /api/monitoring/replay", "POST /api/billing/stripe/webhook")
 	h = httpx.SecurityHeaders(httpx.Security{HTTPS: cfg.SecureCookies(), PreviewOrigin: cfg.PreviewOrigin()})(h)
 	h = previews(runs, h)
 	// Previews too: they share the listener.
@@ -360,6 +385,10 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	s.bg.Go(func() { tel.Run(bgctx) })
 	s.bg.Go(func() { replays.Run(bgctx) })
 	s.bg.Go(func() { alerts.Run(bgctx) })
+	s.bg.Go(func() { bill.Run(bgctx) })
+	s.bg.Go(func() { objects.RunMeter(bgctx) })
+	s.bg.Go(func() { projects.RunMeter(bgctx, bill) })
+	s.bg.Go(func() { pay.Run(bgctx) })
 	s.bg.Go(func() { _ = driver.Check(bgctx) }) // warm the probe before the first health check
 	if cfg.GoCachePrewarm {
 		s.bg.Go(func() { runs.PrewarmGoCache(bgctx) })
@@ -413,20 +442,54 @@ func dataRelays(dbs *projectdb.Service, kvs *kv.Store, objects *objstore.Store, 
 
 // alerting is the alerts over tel's data and where they are told: in the
 // app, to signed webhooks where the operator lets webhooks go, and by
-// email when an SMTP server is configured.
-func alerting(db *store.DB, accounts *auth.Service, projects *project.Service, roles *access.Resolver, tel *telemetry.Service, cfg config.Config, keys *seal.Keyring, hookAddr func(netip.Addr) bool) (*alert.Service, *notify.Service, error) {
-	var mailer *mail.Sender
-	if cfg.SMTPURL != "" {
-		var err error
-		if mailer, err = mail.New(mail.Config{URL: cfg.SMTPURL, From: cfg.SMTPFrom}); err != nil {
-			return nil, nil, err
-		}
-	}
-	notes := notify.New(db)
-	accounts.BeforeDelete(func(ctx context.Context, u *auth.User) error { return notes.DropUser(ctx, u.ID) })
+// email when an SMTP server is configured (mailer not nil).
+func alerting(db *store.DB, projects *project.Service, roles *access.Resolver, tel *telemetry.Service, notes *notify.Service, cfg config.Config, keys *seal.Keyring, hookAddr func(netip.Addr) bool, mailer *mail.Sender) *alert.Service {
 	return alert.New(db, projects, tel, notes, roles, alert.Options{
 		Interval: cfg.AlertInterval, WebhookAddr: hookAddr, Keys: keys, Mail: mailer, PublicURL: cfg.PublicURL,
-	}), notes, nil
+	})
+}
+
+// mailer is the platform's email, nil without an SMTP server.
+func mailer(cfg config.Config) (*mail.Sender, error) {
+	if cfg.SMTPURL == "" {
+		return nil, nil
+	}
+	return mail.New(mail.Config{URL: cfg.SMTPURL, From: cfg.SMTPFrom})
+}
+
+// billingOf is the credits of people and teams: plans and prices from
+// ECODE_PLANS_FILE or the built-in ones.
+func billingOf(db *store.DB, cfg config.Config, projects *project.Service, who people, notes *notify.Service, m *mail.Sender) (*billing.Service, error) {
+	cat := billing.DefaultCatalog()
+	if cfg.PlansFile != "" {
+		var err error
+		if cat, err = billing.LoadCatalog(cfg.PlansFile); err != nil {
+			return nil, err
+		}
+	}
+	var email billing.Mailer // a nil interface, not a typed nil, without SMTP
+	if m != nil {
+		email = m
+	}
+	return billing.New(db, projects, who, notes, email, billing.Options{
+		Enforce: cfg.Billing, Catalog: cat, Grace: cfg.BillingGrace, RatingInterval: cfg.RatingInterval,
+		PublicURL: cfg.PublicURL, Stripe: cfg.StripeKey != "",
+	}), nil
+}
+
+// payments is Stripe's way of paying for credits, when the operator
+// configured it (else its routes say so).
+func payments(db *store.DB, cfg config.Config, bill *billing.Service) *stripebill.Service {
+	cat := bill.Catalog()
+	plans := make([]stripebill.Plan, 0, len(cat.Plans))
+	for _, p := range cat.Plans {
+		plans = append(plans, stripebill.Plan{ID: p.ID, StripePrice: p.StripePrice})
+	}
+	return stripebill.New(db, bill, bill, stripebill.Options{
+		SecretKey: cfg.StripeKey, WebhookSecret: cfg.StripeWebhookKey, APIURL: cfg.StripeURL, PublicURL: cfg.PublicURL,
+		Plans: plans, DefaultPlan: cat.DefaultPlan, DefaultTeamPlan: cat.DefaultTeamPlan,
+		CentsPerCredit: cat.TopUps.CentsPerCredit, MinCredits: cat.TopUps.MinCredits,
+	})
 }
 
 // databaseOptions are where projects' databases live: the external server

@@ -179,6 +179,20 @@ func (s *Service) Get(ctx context.Context, actor *auth.User, name string) (*Team
 	return t, s.fill(ctx, t)
 }
 
+// IDOf is the id of team name, without asking who wants it: for billing,
+// which then asks the caller's role itself.
+func (s *Service) IDOf(ctx context.Context, name string) (string, error) {
+	var id string
+	err := s.db.Get(ctx, &id, `SELECT t.id FROM teams t JOIN users u ON u.id = t.id WHERE u.username = ?`, strings.ToLower(name))
+	if store.NoRows(err) {
+		return "", access.ErrNoTeam
+	}
+	if err != nil {
+		return "", fmt.Errorf("find team %s: %w", name, err)
+	}
+	return id, nil
+}
+
 // authorize finds team name and checks that actor may do a to it, from
 // where the request comes.
 func (s *Service) authorize(ctx context.Context, actor *auth.User, name string, a access.TeamAction) (*Team, error) {

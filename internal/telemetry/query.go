@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"ecode/internal/errs"
 	"ecode/internal/store"
 )
@@ -344,11 +346,43 @@ func (s *Service) overviewOf(_ http.ResponseWriter, r *http.Request, scope strin
 	return s.Overview(r.Context(), scope, name, from, to, step)
 }
 
-// Overview answers the dashboard of scope over [from, to) in steps.
+// Overview answers the dashboard of scope over [from, to) in steps. Its
+// four reads are independent and run at once: on PostgreSQL each is a
+// backend of its own, so the answer waits for the slowest, not the sum.
 func (s *Service) Overview(ctx context.Context, scope, name string, from, to, step int64) (*Overview, error) {
 	o := &Overview{Range: name, StepMs: step, From: from, To: to, Routes: []RouteStats{}, FailedRequests: []FailedRequest{}}
-	steps, err := s.steps(ctx, scope, from, to, step, mLatency, mErrors, mPageviews, mBrowserErrs, mFailedReqs)
-	if err != nil {
+	var (
+		steps []*tally
+		all   *tally
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		steps, err = s.steps(gctx, scope, from, to, step, mLatency, mErrors, mPageviews, mBrowserErrs, mFailedReqs)
+		return err
+	})
+	g.Go(func() (err error) {
+		all, err = s.total(gctx, scope, from, to, mRouteLatency, mRouteErrors, mVital, mRating)
+		return err
+	})
+	g.Go(func() error {
+		if err := s.db.Select(gctx, &o.FailedRequests, `SELECT method, target, status, COUNT(*) AS n FROM telemetry_requests
+		WHERE scope = ? AND t >= ? AND t < ? AND (status = 0 OR status >= 400)
+		GROUP BY method, target, status ORDER BY n DESC, target LIMIT ?`, scope, from, to, topFailed); err != nil {
+			return fmt.Errorf("failed requests: %w", err)
+		}
+		return nil
+	})
+	var sessions int64
+	g.Go(func() error {
+		if err := s.db.Get(gctx, &sessions, `SELECT COUNT(*) FROM (
+		SELECT session FROM telemetry_events WHERE scope = ? AND t >= ? AND t < ?
+		UNION SELECT session FROM telemetry_errors WHERE scope = ? AND t >= ? AND t < ?) s`,
+			scope, from, to, scope, from, to); err != nil {
+			return fmt.Errorf("count sessions: %w", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	for i, t := range steps {
@@ -361,10 +395,6 @@ func (s *Service) Overview(ctx context.Context, scope, name string, from, to, st
 		o.Totals.BrowserErrors += t.berr
 	}
 
-	all, err := s.total(ctx, scope, from, to, mRouteLatency, mRouteErrors, mVital, mRating)
-	if err != nil {
-		return nil, err
-	}
 	for route, rt := range all.routes {
 		o.Routes = append(o.Routes, RouteStats{Route: route, Requests: rt.lat.total(), Errors: rt.errors, Latency: latencyOf(&rt.lat)})
 	}
@@ -399,17 +429,7 @@ func (s *Service) Overview(ctx context.Context, scope, name string, from, to, st
 		o.Vitals = append(o.Vitals, vs)
 	}
 
-	if err := s.db.Select(ctx, &o.FailedRequests, `SELECT method, target, status, COUNT(*) AS n FROM telemetry_requests
-		WHERE scope = ? AND t >= ? AND t < ? AND (status = 0 OR status >= 400)
-		GROUP BY method, target, status ORDER BY n DESC, target LIMIT ?`, scope, from, to, topFailed); err != nil {
-		return nil, fmt.Errorf("failed requests: %w", err)
-	}
-	if err := s.db.Get(ctx, &o.Totals.Sessions, `SELECT COUNT(*) FROM (
-		SELECT session FROM telemetry_events WHERE scope = ? AND t >= ? AND t < ?
-		UNION SELECT session FROM telemetry_errors WHERE scope = ? AND t >= ? AND t < ?) s`,
-		scope, from, to, scope, from, to); err != nil {
-		return nil, fmt.Errorf("count sessions: %w", err)
-	}
+	o.Totals.Sessions = sessions
 	return o, nil
 }
 

@@ -20,6 +20,7 @@ const InvitePage = lazy(() => import("./collab/InvitePage"));
 const TeamPage = lazy(() => import("./teams/TeamPage"));
 const TeamInvitePage = lazy(() => import("./teams/TeamInvitePage"));
 const PlatformMonitoringPage = lazy(() => import("./monitoring/PlatformMonitoring"));
+const UsagePage = lazy(() => import("./billing/UsagePage"));
 
 export function App() {
   return (
@@ -43,6 +44,16 @@ export function App() {
           <RequireAuth>
             <Suspense fallback={<Loading />}>
               <PlatformMonitoringPage />
+            </Suspense>
+          </RequireAuth>
+        }
+      />
+      <Route
+        path="/usage"
+        element={
+          <RequireAuth>
+            <Suspense fallback={<Loading />}>
+              <UsagePage />
             </Suspense>
           </RequireAuth>
         }

@@ -588,7 +588,7 @@ func (s *sandbox) Resources() (runtime.Resources, bool) {
 	}
 	return runtime.Resources{
 		Limits:     runtime.Limits{MemoryBytes: l.MemoryBytes, CPUs: l.CPUs, Pids: l.Pids},
-		MemoryUsed: u.MemoryBytes, PidsUsed: u.Pids,
+		MemoryUsed: u.MemoryBytes, PidsUsed: u.Pids, CPUUsec: u.CPUUsec,
 	}, true
 }
 

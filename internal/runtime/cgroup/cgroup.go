@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,9 +31,29 @@ type Manager struct {
 	root   string // /sys/fs/cgroup
 	parent string // e.g. "ecode-1a2b3c4d@4242-987654"
 	v2     bool
+	ctrls  []string // v1 hierarchies a group is made in; nil: v1Controllers
 }
 
 var v1Controllers = []string{"memory", "pids", "cpu", "freezer"}
+
+// controllers are the v1 hierarchies of this manager's groups: cpuacct
+// joins where it is mounted apart from cpu, since CPU time is counted
+// there; comounted, cpu's group counts it already.
+func (m *Manager) controllers() []string {
+	if m.ctrls != nil {
+		return m.ctrls
+	}
+	return v1Controllers
+}
+
+func v1Hierarchies(root string) []string {
+	cpu, err1 := filepath.EvalSymlinks(filepath.Join(root, "cpu"))
+	acct, err2 := filepath.EvalSymlinks(filepath.Join(root, "cpuacct"))
+	if err1 != nil || err2 != nil || cpu == acct {
+		return v1Controllers
+	}
+	return append(append([]string(nil), v1Controllers...), "cpuacct")
+}
 
 // prefix starts the name of every parent group the platform makes.
 const prefix = "ecode-"
@@ -64,7 +85,8 @@ func New(instance string) (*Manager, error) {
 		}
 		return m, nil
 	}
-	for _, c := range v1Controllers {
+	m.ctrls = v1Hierarchies(m.root)
+	for _, c := range m.controllers() {
 		if err := os.MkdirAll(m.dirV1(c, ""), 0o755); err != nil {
 			return nil, fmt.Errorf("cgroup v1 %s: %w", c, err)
 		}
@@ -159,7 +181,7 @@ func (g *Group) create(l Limits) error {
 		}
 		return writeAll(d, writes)
 	}
-	for _, c := range v1Controllers {
+	for _, c := range m.controllers() {
 		if err := os.Mkdir(m.dirV1(c, g.id), 0o755); err != nil {
 			return err
 		}
@@ -201,8 +223,8 @@ func (g *Group) procsFiles() []string {
 	if g.m.v2 {
 		return []string{filepath.Join(g.m.dir(g.id), "cgroup.procs")}
 	}
-	out := make([]string, 0, len(v1Controllers))
-	for _, c := range v1Controllers {
+	out := make([]string, 0, len(g.m.controllers()))
+	for _, c := range g.m.controllers() {
 		out = append(out, filepath.Join(g.m.dirV1(c, g.id), "cgroup.procs"))
 	}
 	return out
@@ -265,10 +287,12 @@ func (g *Group) OOMKilled() bool {
 	return false
 }
 
-// Usage is what a group's processes use now.
+// Usage is what a group's processes use now, and the CPU time they have
+// used since the group was made.
 type Usage struct {
 	MemoryBytes int64
 	Pids        int
+	CPUUsec     int64 // microseconds of CPU time, user and system
 }
 
 // Read returns the limits the kernel holds the group to, zero where a
@@ -299,7 +323,8 @@ func (g *Group) Read() (Limits, Usage, error) {
 		d := g.m.dir(g.id)
 		quota, period, _ := strings.Cut(read(filepath.Join(d, "cpu.max")), " ")
 		l = Limits{MemoryBytes: num(read(filepath.Join(d, "memory.max"))), Pids: int(num(read(filepath.Join(d, "pids.max")))), CPUs: cpus(quota, period)}
-		u = Usage{MemoryBytes: num(read(filepath.Join(d, "memory.current"))), Pids: int(num(read(filepath.Join(d, "pids.current"))))}
+		u = Usage{MemoryBytes: num(read(filepath.Join(d, "memory.current"))), Pids: int(num(read(filepath.Join(d, "pids.current")))),
+			CPUUsec: g.cpuUsec()}
 		return l, u, err
 	}
 	mem, pids, cpu := g.m.dirV1("memory", g.id), g.m.dirV1("pids", g.id), g.m.dirV1("cpu", g.id)
@@ -311,8 +336,38 @@ func (g *Group) Read() (Limits, Usage, error) {
 	if l.MemoryBytes >= 1<<62 {
 		l.MemoryBytes = 0 // v1 writes "no limit" as a page-rounded maximum
 	}
-	u = Usage{MemoryBytes: num(read(filepath.Join(mem, "memory.usage_in_bytes"))), Pids: int(num(read(filepath.Join(pids, "pids.current"))))}
+	u = Usage{MemoryBytes: num(read(filepath.Join(mem, "memory.usage_in_bytes"))), Pids: int(num(read(filepath.Join(pids, "pids.current")))),
+		CPUUsec: g.cpuUsec()}
 	return l, u, err
+}
+
+// cpuUsec reads the group's CPU time: v2's cpu.stat usage_usec, or v1's
+// cpuacct.usage (nanoseconds). It is 0 where the kernel does not count it,
+// which leaves the rest of Read usable.
+func (g *Group) cpuUsec() int64 {
+	if g.m.v2 {
+		b, err := os.ReadFile(filepath.Join(g.m.dir(g.id), "cpu.stat"))
+		if err != nil {
+			return 0
+		}
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, "usage_usec "); ok {
+				n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				return max(n, 0)
+			}
+		}
+		return 0
+	}
+	dir := g.m.dirV1("cpu", g.id)
+	if slices.Contains(g.m.controllers(), "cpuacct") {
+		dir = g.m.dirV1("cpuacct", g.id)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "cpuacct.usage"))
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	return max(n, 0) / 1000
 }
 
 // Kill ends every process in the group at once.
@@ -370,7 +425,7 @@ func (g *Group) Destroy() error {
 	dirs := []string{g.m.dir(g.id)}
 	if !g.m.v2 {
 		dirs = dirs[:0]
-		for _, c := range v1Controllers {
+		for _, c := range g.m.controllers() {
 			dirs = append(dirs, g.m.dirV1(c, g.id))
 		}
 	}
@@ -410,7 +465,7 @@ func (m *Manager) destroyChildren(parent string) (int, error) {
 		if !e.IsDir() {
 			continue
 		}
-		if err := (&Group{m: &Manager{root: m.root, parent: parent, v2: m.v2}, id: e.Name()}).Destroy(); err != nil {
+		if err := (&Group{m: &Manager{root: m.root, parent: parent, v2: m.v2, ctrls: m.ctrls}, id: e.Name()}).Destroy(); err != nil {
 			return n, err
 		}
 		n++
@@ -459,7 +514,7 @@ func (m *Manager) removeParent(parent string) error {
 		return os.Remove(filepath.Join(m.root, parent))
 	}
 	var errs []error
-	for _, c := range v1Controllers {
+	for _, c := range m.controllers() {
 		if err := os.Remove(filepath.Join(m.root, c, parent)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}

@@ -2,6 +2,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Bot } from "lucide-react";
 import { useEffect, useRef, useState } from "react";
 import { toast } from "sonner";
+import { isOutOfCredits } from "@/billing/api";
+import { OutOfCredits } from "@/billing/OutOfCredits";
 import { ErrorState } from "@/components/ErrorState";
 import { Button } from "@/components/ui/button";
 import { EmptyState } from "@/components/ui/empty-state";
@@ -118,7 +120,13 @@ function AgentWorkbench() {
           sending={start.isPending}
           blocked={working ? "The agent is working; stop it to send more." : null}
           placeholder={asks ? "Answer the agent…" : latest ? "Ask for a change…" : "Describe what to build or change…"}
-          error={start.isError ? errorMessage(start.error) : null}
+          error={
+            !start.isError ? null : isOutOfCredits(start.error) ? (
+              <OutOfCredits project={project} what="agent" />
+            ) : (
+              errorMessage(start.error)
+            )
+          }
         />
       ) : (
         <p className="shrink-0 border-t border-border px-3 py-2 text-xs text-muted-foreground">

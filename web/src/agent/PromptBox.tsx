@@ -1,5 +1,5 @@
 import { SendHorizontal } from "lucide-react";
-import type { Ref } from "react";
+import type { ReactNode, Ref } from "react";
 import { Kbd } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Spinner } from "@/components/ui/spinner";
@@ -15,7 +15,8 @@ interface PromptBoxProps {
   /** Why sending isn't possible now (the agent is working), if it isn't. */
   blocked: string | null;
   placeholder: string;
-  error: string | null;
+  /** Why the last request failed: the server's words, or a message with what to do (out of credits). */
+  error: ReactNode;
   inputRef: Ref<HTMLTextAreaElement>;
 }
 
@@ -41,11 +42,14 @@ export function PromptBox({ value, onChange, onSend, sending, blocked, placehold
         onChange={(e) => onChange(e.target.value)}
         onSend={send}
       />
-      {error && (
-        <p role="alert" className="text-xs text-destructive-text">
-          {error}
-        </p>
-      )}
+      {error &&
+        (typeof error === "string" ? (
+          <p role="alert" className="text-xs text-destructive-text">
+            {error}
+          </p>
+        ) : (
+          <div className="text-xs">{error}</div>
+        ))}
       <div className="flex items-center justify-between gap-2">
         <span className="min-w-0 truncate text-xs text-muted-foreground">
           {blocked ?? (

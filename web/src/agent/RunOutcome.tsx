@@ -1,8 +1,10 @@
 import { CircleCheck, CircleHelp, CircleStop, FileDiff, Globe, RotateCcw, TriangleAlert, type LucideIcon } from "lucide-react";
 import type { ReactNode } from "react";
+import { OutOfCredits } from "@/billing/OutOfCredits";
 import { Button } from "@/components/ui/button";
 import type { AgentRun } from "@/lib/api";
 import { cn } from "@/lib/utils";
+import { useProjectSession } from "@/workspace/model";
 
 function Outcome({ icon: Icon, title, tone, children, action }: { icon: LucideIcon; title: string; tone?: "bad" | "ask"; children?: ReactNode; action?: ReactNode }) {
   return (
@@ -96,6 +98,7 @@ export function RunOutcome({ run, onRetry, retrying, onShow }: RunOutcomeProps) 
         </Outcome>
       );
     case "failed":
+      if (run.error?.code === "out_of_credits") return <StoppedOutOfCredits review={review} />;
       return (
         <Outcome
           icon={TriangleAlert}
@@ -115,4 +118,20 @@ export function RunOutcome({ run, onRetry, retrying, onShow }: RunOutcomeProps) 
         </Outcome>
       );
   }
+}
+
+/** The run used up its payer's credits part-way: where to top up, and that its work so far is kept. */
+function StoppedOutOfCredits({ review }: { review: ReactNode }) {
+  const { project } = useProjectSession();
+  return (
+    <section
+      aria-label="Out of credits"
+      data-testid="agent-outcome"
+      className="grid gap-2 rounded-md border border-destructive-text/40 bg-destructive/10 px-3 py-2.5 text-[13px]"
+    >
+      <OutOfCredits project={project} what="agent" />
+      <p className="text-xs text-muted-foreground">The agent stopped here; the files it changed so far are kept.</p>
+      {review && <div className="flex gap-2">{review}</div>}
+    </section>
+  );
 }

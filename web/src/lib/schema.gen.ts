@@ -9115,10 +9115,562 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/billing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's billing account (or a team's, for its admins): plan, balance, period, forecast (micro-credits) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description A team's name: its account (admins and owners); without it, the caller's own */
+                    team?: components["parameters"]["billingTeam"];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The account */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            billing: components["schemas"]["BillingAccount"];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The plans, top-up packs and the price of each meter */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The catalog */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            plans: components["schemas"]["Plan"][];
+                            topUps: {
+                                minCredits: number;
+                                centsPerCredit: number;
+                            };
+                            prices: {
+                                meter: string;
+                                category: string;
+                                unit: string;
+                                /** Format: int64 */
+                                micro: number;
+                            }[];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rated usage by day, category, project and person (default: the current period) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description A team's name: its account (admins and owners); without it, the caller's own */
+                    team?: components["parameters"]["billingTeam"];
+                    from?: number;
+                    to?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Usage rows */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            usage: {
+                                /** Format: int64 */
+                                from: number;
+                                /** Format: int64 */
+                                to: number;
+                                rows: components["schemas"]["UsageRow"][];
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/statement.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A month's statement as CSV: each day's usage by category, meter, project and person, with totals */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description A team's name: its account (admins and owners); without it, the caller's own */
+                    team?: components["parameters"]["billingTeam"];
+                    period?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description CSV */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's ledger transfers as the payer sees them (signed amounts), newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description A team's name: its account (admins and owners); without it, the caller's own */
+                    team?: components["parameters"]["billingTeam"];
+                    before?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Transactions */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            transactions: components["schemas"]["BillingTransaction"][];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A Stripe Checkout session for a top-up (credits) or a plan's subscription (plan) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        team?: string;
+                        credits?: number;
+                        plan?: string;
+                    };
+                };
+            };
+            responses: {
+                200: components["responses"]["RedirectURL"];
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/portal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A Stripe customer portal session (invoices, payment methods, the subscription) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        team?: string;
+                    };
+                };
+            };
+            responses: {
+                200: components["responses"]["RedirectURL"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/stripe/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stripe's events, verified with the endpoint's signing secret (Stripe-Signature), each processed once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Received (duplicates too) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            received: boolean;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                413: components["responses"]["Error"];
+                503: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/billing/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grant credits to a person or a team (platform administrators) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        user?: string;
+                        team?: string;
+                        credits: number;
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The grant's transfer */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            transfer: components["schemas"]["LedgerTransfer"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/billing/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Check the ledger: every balance is the sum of its transfers and all balances sum to zero (platform administrators) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            report: {
+                                accounts: number;
+                                transfers: number;
+                                /** Format: int64 */
+                                total: number;
+                                problems: string[];
+                                ok: boolean;
+                            };
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Plan: {
+            id: string;
+            name: string;
+            /** Format: int64 */
+            monthlyCredits: number;
+            /** Format: int64 */
+            priceCents: number;
+            stripePrice?: string;
+            teams?: boolean;
+            /** @description Stripe has a price for it */
+            subscribable?: boolean;
+        };
+        /** @description Amounts in micro-credits (1 credit = 1,000,000) */
+        BillingAccount: {
+            payer: string;
+            plan: components["schemas"]["Plan"];
+            /** Format: int64 */
+            balance: number;
+            /** Format: int64 */
+            available: number;
+            /** Format: int64 */
+            held: number;
+            period: {
+                /** Format: int64 */
+                start: number;
+                /** Format: int64 */
+                end: number;
+            };
+            /** Format: int64 */
+            granted: number;
+            /** Format: int64 */
+            toppedUp?: number;
+            /** Format: int64 */
+            used: number;
+            /** Format: int64 */
+            forecast: number;
+            enforced: boolean;
+            stripe: boolean;
+            outOfCredits: boolean;
+            /**
+             * Format: int64
+             * @description Out of credits: when the account's deployments pause
+             */
+            suspendAt?: number | null;
+            alerts: number[];
+        };
+        UsageRow: {
+            day: string;
+            /** @enum {string} */
+            category: "compute" | "ai" | "storage" | "deployments" | "egress";
+            meter: string;
+            attr?: string;
+            projectId: string;
+            project: string;
+            userId: string;
+            user: string;
+            /** Format: int64 */
+            quantity: number;
+            /** Format: int64 */
+            amount: number;
+            waived?: boolean;
+        };
+        /** @description A transfer of the double-entry ledger, in micro-credits */
+        LedgerTransfer: {
+            id: string;
+            key: string;
+            debit: string;
+            credit: string;
+            /** Format: int64 */
+            amount: number;
+            kind: string;
+            /** @enum {string} */
+            status: "posted" | "pending" | "voided";
+            pendingId?: string;
+            /** Format: int64 */
+            expiresAt?: number;
+            memo: string;
+            /** Format: int64 */
+            createdAt: number;
+        };
+        BillingTransaction: {
+            id: string;
+            kind: string;
+            /**
+             * Format: int64
+             * @description Signed: + into the account, − out of it
+             */
+            amount: number;
+            /** @enum {string} */
+            status: "posted" | "pending" | "voided";
+            memo: string;
+            /** Format: int64 */
+            createdAt: number;
+        };
         /** @description The account, logged in; or (user null) that the account's security key is asked next */
         LoginResult: {
             user: components["schemas"]["User"];
@@ -9226,6 +9778,11 @@ export interface components {
                 pids: number;
                 memoryUsed: number;
                 pidsUsed: number;
+                /**
+                 * Format: int64
+                 * @description CPU time the sandbox has used, in microseconds
+                 */
+                cpuUsec?: number;
             };
         };
         SearchMatch: {
@@ -10183,6 +10740,17 @@ export interface components {
         };
     };
     responses: {
+        /** @description Where to send the browser */
+        RedirectURL: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    url: string;
+                };
+            };
+        };
         /** @description The dashboard's numbers */
         MonitorOverview: {
             headers: {
@@ -10423,6 +10991,8 @@ export interface components {
         /** @description The span of time up to now */
         range: "1h" | "24h" | "7d" | "30d";
         errorStatus: "open" | "resolved" | "ignored" | "all";
+        /** @description A team's name: its account (admins and owners); without it, the caller's own */
+        billingTeam: string;
         /** @description An error group's fingerprint */
         fingerprint: string;
     };

@@ -86,7 +86,13 @@ export function RunControls() {
                 title="Show what happened"
               >
                 <StatusDot tone={error ? "bad" : tone} />
-                {error ? (error.action === "start" ? "Couldn't start" : "Couldn't stop") : label}
+                {error
+                  ? error.code === "out_of_credits"
+                    ? "Out of credits"
+                    : error.action === "start"
+                      ? "Couldn't start"
+                      : "Couldn't stop"
+                  : label}
               </button>
             ) : (
               <span data-testid="run-status" className="inline-flex items-center gap-1.5 px-1 text-xs text-muted-foreground">

@@ -1,9 +1,11 @@
 import { Copy, RotateCcw, TerminalSquare, TriangleAlert } from "lucide-react";
 import { useEffect, useState, type ReactNode } from "react";
 import { toast } from "sonner";
+import { OutOfCredits } from "@/billing/OutOfCredits";
 import { Button } from "@/components/ui/button";
 import type { Run } from "@/lib/api";
 import { cn } from "@/lib/utils";
+import { useProjectSession } from "@/workspace/model";
 import { isActive, type RunRequestError, type RunSnapshot } from "./runs";
 
 // How a run's state reads wherever it shows: the header, the console, the notice.
@@ -81,6 +83,7 @@ function Problem({ title, children, actions }: { title: string; children: ReactN
 
 /** A Run or Stop request the server refused, in its own words (they say how to fix it). */
 export function RunRequestFailure({ error, onRetry }: { error: RunRequestError; onRetry?: () => void }) {
+  if (error.code === "out_of_credits") return <RunOutOfCredits />;
   const title =
     error.code === "sandbox_unavailable"
       ? "This server can't run code yet"
@@ -108,6 +111,12 @@ export function RunRequestFailure({ error, onRetry }: { error: RunRequestError; 
       </p>
     </Problem>
   );
+}
+
+/** Run refused because the project's payer has no credits: where to top up, not a generic error. */
+function RunOutOfCredits() {
+  const { project } = useProjectSession();
+  return <OutOfCredits project={project} what="run" />;
 }
 
 /** A run that crashed or could not start: why, and the last lines it printed. */

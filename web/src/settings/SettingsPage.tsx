@@ -1,4 +1,5 @@
 import { AppShell } from "@/components/AppShell";
+import { GrantCredits } from "@/billing/GrantCredits";
 import { useMe } from "@/auth/session";
 import { PlatformMonitoringLink } from "@/monitoring/PlatformMonitoringLink";
 import { AccountSection } from "./AccountSection";
@@ -27,6 +28,7 @@ export function SettingsPage() {
         <SecurityLogSection />
         {user?.isAdmin && <AdminAuditSection />}
         {user?.isAdmin && <PlatformMonitoringLink />}
+        {user?.isAdmin && <GrantCredits />}
         {user && <DeleteAccountSection user={user} />}
       </div>
     </AppShell>

@@ -1,11 +1,13 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { FolderKanban, KeyRound, ScrollText, Settings, Users } from "lucide-react";
+import { Coins, FolderKanban, KeyRound, ScrollText, Settings, Users } from "lucide-react";
 import { useCallback, useSyncExternalStore } from "react";
-import { useSearchParams } from "react-router";
+import { Link, useSearchParams } from "react-router";
+import { usagePath } from "@/billing/api";
 import { AppShell } from "@/components/AppShell";
 import { ErrorState } from "@/components/ErrorState";
 import { NotFoundPage } from "@/components/NotFoundPage";
 import { Badge } from "@/components/ui/badge";
+import { buttonVariants } from "@/components/ui/button";
 import { Loading } from "@/components/ui/spinner";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { ApiError, type Team } from "@/lib/api";
@@ -63,6 +65,11 @@ function TeamHeader({ team }: { team: Team }) {
           <Badge aria-label={`Your role: ${teamRoleLabels[team.role]}`}>{teamRoleLabels[team.role]}</Badge>
         </p>
       </div>
+      {atLeast(team.role, "admin") && (
+        <Link to={usagePath(team.name)} className={`${buttonVariants({ variant: "secondary", size: "sm" })} ml-auto`}>
+          <Coins aria-hidden /> Usage
+        </Link>
+      )}
     </div>
   );
 }
