@@ -196,7 +196,16 @@ func (s *Service) transactions(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ts, err := s.Transactions(r.Context(), payer, r.URL.Query().Get("before"), limit)
+	var skip []string
+	switch r.URL.Query().Get("usage") {
+	case "", "true":
+	case "false":
+		skip = append(skip, "usage")
+	default:
+		httpx.Error(w, r, errs.Invalid("invalid_usage", "usage is true (the default: usage charges listed too) or false."))
+		return
+	}
+	ts, err := s.Transactions(r.Context(), payer, r.URL.Query().Get("before"), limit, skip...)
 	httpx.Reply(w, r, http.StatusOK, map[string]any{"transactions": ts}, err)
 }
 

@@ -220,10 +220,12 @@ type Transaction struct {
 	CreatedAt int64  `json:"createdAt"`
 }
 
-// Transactions lists payer's transfers, newest first.
-func (s *Service) Transactions(ctx context.Context, payer, before string, limit int) ([]Transaction, error) {
+// Transactions lists payer's transfers, newest first, leaving out those
+// of the kinds in skip (the usage page leaves out "usage": its charts show
+// it, and a running sandbox is charged every rating pass).
+func (s *Service) Transactions(ctx context.Context, payer, before string, limit int, skip ...string) ([]Transaction, error) {
 	acct := ledger.Account(payer)
-	ts, err := s.ledger.Transfers(ctx, acct, before, limit)
+	ts, err := s.ledger.Transfers(ctx, acct, before, limit, skip...)
 	if err != nil {
 		return nil, fmt.Errorf("transactions of %s: %w", payer, err)
 	}

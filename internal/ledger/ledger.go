@@ -181,10 +181,11 @@ func (l *Ledger) Balance(ctx context.Context, account string) (Balance, error) {
 	return BalanceOf(ctx, l.db, account)
 }
 
-// Transfers lists the transfers on either side of account, newest first,
-// those with an id below before when it is set; limit is capped at 500.
-func (l *Ledger) Transfers(ctx context.Context, account, before string, limit int) ([]Transfer, error) {
-	return listTransfers(ctx, l.db, account, before, limit)
+// Transfers lists account's transfers, newest first, before the one with
+// id before ("" from the newest), at most limit (≤ 0: 50, at most 500),
+// leaving out those of the kinds in skip.
+func (l *Ledger) Transfers(ctx context.Context, account, before string, limit int, skip ...string) ([]Transfer, error) {
+	return listTransfers(ctx, l.db, account, before, limit, skip)
 }
 
 // ExpireHolds voids the pending transfers whose ExpiresAt is at or before

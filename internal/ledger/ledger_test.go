@@ -343,6 +343,16 @@ func TestTransfersList(t *testing.T) {
 				t.Fatalf("listed %+v", tr)
 			}
 		}
+		// Leaving out a kind: the usage charges go, the top-ups stay.
+		noUsage, err := l.Transfers(ctx, alice, "", 50, "usage")
+		if err != nil || len(noUsage) != 7 {
+			t.Fatalf("without usage: %d transfers, %v; want alice's 7 top-ups", len(noUsage), err)
+		}
+		for _, tr := range noUsage {
+			if tr.Kind == "usage" {
+				t.Fatalf("listed %+v", tr)
+			}
+		}
 		none, err := l.Transfers(ctx, ledger.Account("user:nobody"), "", 0)
 		if err != nil || none == nil || len(none) != 0 {
 			t.Fatalf("empty list: %v %v", none, err)

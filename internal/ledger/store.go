@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -54,21 +55,28 @@ func byID(ctx context.Context, q store.Q, id string) (Transfer, error) {
 
 // listTransfers merges the newest transfers on each side of account; each
 // side is one index range scan.
-func listTransfers(ctx context.Context, q store.Q, account, before string, limit int) ([]Transfer, error) {
+func listTransfers(ctx context.Context, q store.Q, account, before string, limit int, skip []string) ([]Transfer, error) {
 	if limit <= 0 || limit > 500 {
 		limit = min(max(limit, 50), 500)
 	}
 	if before == "" {
 		before = "~" // above every id: ids are lower-case ULIDs
 	}
+	side := func(col string) (string, []any) {
+		where, args := col+" = ? AND id < ?", []any{account, before}
+		if len(skip) > 0 {
+			where += " AND kind NOT IN (?" + strings.Repeat(", ?", len(skip)-1) + ")"
+			for _, k := range skip {
+				args = append(args, k)
+			}
+		}
+		return `SELECT * FROM (SELECT ` + columns + ` FROM ledger_transfers WHERE ` + where + ` ORDER BY id DESC LIMIT ?)`, append(args, limit)
+	}
+	debits, dargs := side("debit_account")
+	credits, cargs := side("credit_account")
 	out := []Transfer{}
-	err := q.Select(ctx, &out, `SELECT * FROM (SELECT `+columns+` FROM ledger_transfers
-			WHERE debit_account = ? AND id < ? ORDER BY id DESC LIMIT ?) d
-		UNION ALL
-		SELECT * FROM (SELECT `+columns+` FROM ledger_transfers
-			WHERE credit_account = ? AND id < ? ORDER BY id DESC LIMIT ?) c
-		ORDER BY id DESC LIMIT ?`, account, before, limit, account, before, limit, limit)
-	if err != nil {
+	args := append(append(dargs, cargs...), limit)
+	if err := q.Select(ctx, &out, debits+` d UNION ALL `+credits+` c ORDER BY id DESC LIMIT ?`, args...); err != nil {
 		return nil, fmt.Errorf("list transfers of %s: %w", account, err)
 	}
 	return out, nil

@@ -1,3 +1,4 @@
+import { useState } from "react";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { ReceiptText } from "lucide-react";
 import { Badge } from "@/components/ui/badge";
@@ -13,11 +14,27 @@ import { Skeleton } from "./Skeleton";
 
 const PAGE = 25;
 
-/** Every movement of the account's credits, newest first: top-ups, grants, usage, holds, expiry. */
+/**
+ * The movements of the account's credits, newest first: top-ups, grants, holds, expiry, and the
+ * usage charges when asked for (the charts above already show usage, charged every rating pass).
+ */
 export function Transactions({ team }: { team?: string }) {
+  const [usage, setUsage] = useState(false);
+  return (
+    <div className="grid gap-2">
+      <label className="flex w-fit items-center gap-2 text-[13px] text-muted-foreground">
+        <input type="checkbox" checked={usage} onChange={(e) => setUsage(e.target.checked)} />
+        Include usage charges
+      </label>
+      <List team={team} usage={usage} />
+    </div>
+  );
+}
+
+function List({ team, usage }: { team?: string; usage: boolean }) {
   const list = useInfiniteQuery({
-    queryKey: billingKeys.transactions(team),
-    queryFn: ({ pageParam }) => billingApi.transactions(team, pageParam, PAGE),
+    queryKey: billingKeys.transactions(team, usage),
+    queryFn: ({ pageParam }) => billingApi.transactions(team, pageParam, PAGE, usage),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => (last.length < PAGE ? undefined : last[last.length - 1]?.id),
   });

@@ -79,10 +79,11 @@ export const billingApi = {
       withTeam("/api/billing/usage", team, range ? { from: String(range.from), to: String(range.to) } : {}),
     ).then((r) => r.usage),
   /** Newest first; before is the id of the last one already shown. */
-  transactions: (team: string | undefined, before: string | undefined, limit: number) =>
+  /** usage: list every usage charge too (a running sandbox is charged every rating pass). */
+  transactions: (team: string | undefined, before: string | undefined, limit: number, usage: boolean) =>
     request<{ transactions: Transaction[] }>(
       "GET",
-      withTeam("/api/billing/transactions", team, { ...(before && { before }), limit: String(limit) }),
+      withTeam("/api/billing/transactions", team, { ...(before && { before }), limit: String(limit), usage: String(usage) }),
     ).then((r) => r.transactions),
   /** A download: date,category,meter,detail,project,person,quantity,unit,credits. period is YYYY-MM. */
   statementUrl: (team: string | undefined, period: string) => withTeam("/api/billing/statement.csv", team, { period }),
@@ -103,7 +104,7 @@ export const billingKeys = {
   all: ["billing"] as const,
   account: (team?: string) => ["billing", team ?? "", "account"] as const,
   usage: (team?: string) => ["billing", team ?? "", "usage"] as const,
-  transactions: (team?: string) => ["billing", team ?? "", "transactions"] as const,
+  transactions: (team?: string, usage = false) => ["billing", team ?? "", "transactions", usage] as const,
   plans: ["billing", "plans"] as const,
   reconcile: ["billing", "admin", "reconcile"] as const,
 };

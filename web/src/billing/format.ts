@@ -10,10 +10,10 @@ export const creditsText = (micro: number) => two.format(micro / MICRO);
 /** A charge: like creditsText, but a charge too small for two decimals reads "<0.01", not "0.00". */
 export const chargeText = (micro: number) => (micro > 0 && micro < MICRO / 100 ? "<0.01" : creditsText(micro));
 
-/** µcr as a signed change: +500.00, −12.34. */
+/** µcr as a signed change: +500.00, −12.34, −<0.01. */
 export function signedCreditsText(micro: number): string {
-  if (micro > 0) return `+${creditsText(micro)}`;
-  if (micro < 0) return `−${creditsText(-micro)}`;
+  if (micro > 0) return `+${chargeText(micro)}`;
+  if (micro < 0) return `−${chargeText(-micro)}`;
   return creditsText(0);
 }
 
@@ -107,7 +107,10 @@ export function quantityText(meter: string, quantity: number): string {
   const m = meters[meter];
   if (!m) return whole.format(quantity);
   const v = quantity / m.per;
-  const n = v !== 0 && Math.abs(v) < 0.01 ? Number(v.toPrecision(2)).toString() : some.format(v);
+  // Small amounts keep two significant digits; below 0.0001 (a small file for an hour, in
+  // GB-months) they would only read as an exponent.
+  const tiny = v !== 0 && Math.abs(v) < 0.0001;
+  const n = tiny ? "<0.0001" : v !== 0 && Math.abs(v) < 0.01 ? Number(v.toPrecision(2)).toString() : some.format(v);
   return `${n} ${m.unit}`;
 }
 

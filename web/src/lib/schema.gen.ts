@@ -9321,6 +9321,8 @@ export interface paths {
                     team?: components["parameters"]["billingTeam"];
                     before?: string;
                     limit?: number;
+                    /** @description false leaves out the usage charges */
+                    usage?: boolean;
                 };
                 header?: never;
                 path?: never;
