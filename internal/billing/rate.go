@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -178,16 +179,27 @@ func (s *Service) RateNow(ctx context.Context) (int, error) {
 	return n, err
 }
 
+//
+// A pass that lost a race to another (the periodic rater, or a second
+// replica) rolled back whole; the winner committed, so the next pass reads
+// what is left.
 func (s *Service) rateAll(ctx context.Context) (int, map[string]bool, error) {
-	total, payers := 0, map[string]bool{}
+	total, payers, lost := 0, map[string]bool{}, 0
 	for {
 		n, err := s.ratePass(ctx, payers)
+		if errors.Is(err, errRatedMeanwhile) && lost < maxLostRaces {
+			lost++
+			continue
+		}
 		total += n
 		if err != nil || n < rateBatch {
 			return total, payers, err
 		}
 	}
 }
+
+// maxLostRaces bounds the retries of one rateAll against other raters.
+const maxLostRaces = 8
 
 // ratePass rates up to rateBatch events in one transaction: each group's
 // debit, its charge row and its events' marks commit together or not at
