@@ -179,7 +179,6 @@ func (s *Service) RateNow(ctx context.Context) (int, error) {
 	return n, err
 }
 
-//
 // A pass that lost a race to another (the periodic rater, or a second
 // replica) rolled back whole; the winner committed, so the next pass reads
 // what is left.
