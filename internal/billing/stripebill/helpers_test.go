@@ -263,9 +263,14 @@ func startStripeMock(t *testing.T) *stripeMock {
 	if err != nil {
 		t.Skipf("stripe-mock needs the go command to build it: %v", err)
 	}
-	out, err := exec.Command(goBin, "tool", "-n", "stripe-mock").CombinedOutput()
+	// -n builds the tool and prints its path on stdout; the first build's
+	// "go: downloading" lines go to stderr.
+	var stderr bytes.Buffer
+	build := exec.Command(goBin, "tool", "-n", "stripe-mock")
+	build.Stderr = &stderr
+	out, err := build.Output()
 	if err != nil {
-		t.Skipf("stripe-mock (go tool stripe-mock) cannot be built here: %v: %s", err, out)
+		t.Skipf("stripe-mock (go tool stripe-mock) cannot be built here: %v: %s", err, stderr.Bytes())
 	}
 	cmd := exec.Command(strings.TrimSpace(string(out)), "-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()
