@@ -36,6 +36,8 @@ bash bench/objstore.sh bin/ecode
 go test -run '^$' -bench S3OneMiB ./internal/objstore/
 echo "## checkpoints with data: 100 MB database, 5,000 keys, 1 GB of objects"
 bash bench/snapshot.sh bin/ecode
+echo "## auto-grading: a burst of 100 submissions (Python, Node): submissions/min, submit→score p50/p95"
+bash bench/grading.sh bin/ecode
 echo "## monitoring: ingest of batched events over HTTP (SQLite, PostgreSQL), the handler alone, the 24 h dashboard over 10 M events' rollups"
 bash bench/monitor.sh bin/ecode
 go test -run '^$' -bench 'Ingest|Overview24h' -benchtime 3x ./internal/telemetry/

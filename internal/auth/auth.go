@@ -57,6 +57,7 @@ var reserved = map[string]bool{
 	"admin": true, "api": true, "assets": true, "login": true, "logout": true, "signup": true,
 	"settings": true, "new": true, "root": true, "system": true, "ecode": true, "support": true,
 	"help": true, "docs": true, "static": true, "metrics": true, "anonymous": true,
+	"courses": true, "lti": true, "usage": true,
 }
 
 // NormalizeUsername lowercases and validates a username.

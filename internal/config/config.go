@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -78,6 +79,7 @@ type Config struct {
 	StripeKey         string        // ECODE_STRIPE_SECRET_KEY: Stripe's secret API key; empty: credits only by administrators
 	StripeWebhookKey  string        // ECODE_STRIPE_WEBHOOK_SECRET: the signing secret of the Stripe webhook endpoint
 	StripeURL         string        // ECODE_STRIPE_API_URL: Stripe's API base (a stripe-mock in tests); empty: api.stripe.com
+	GradingWorkers    int64         // ECODE_GRADING_WORKERS: submissions graded at once
 }
 
 // SandboxLimits are the administrator's: what a project's sandbox gets
@@ -145,6 +147,7 @@ func Default() Config {
 		BillingGrace:      72 * time.Hour,
 		MeterInterval:     30 * time.Second,
 		RatingInterval:    time.Minute,
+		GradingWorkers:    int64(2 * runtime.NumCPU()),
 		DatabaseQuota:     1 << 30,
 		StorageQuota:      10 << 30,
 		AutoCheckpoint:    time.Minute,
@@ -272,6 +275,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.StripeKey, "stripe-secret-key", "ECODE_STRIPE_SECRET_KEY", "Stripe secret API key for Checkout, the customer portal and Billing Meters; empty: credits are granted by administrators only")
 	str(&c.StripeWebhookKey, "stripe-webhook-secret", "ECODE_STRIPE_WEBHOOK_SECRET", "signing secret (whsec_...) of the Stripe webhook endpoint /api/billing/stripe/webhook")
 	str(&c.StripeURL, "stripe-api-url", "ECODE_STRIPE_API_URL", "Stripe API base URL, such as a stripe-mock's; empty: https://api.stripe.com")
+	num(&c.GradingWorkers, "grading-workers", "ECODE_GRADING_WORKERS", "how many submissions are graded at once, each in a sandbox of its own; the rest wait in the job queue")
 	decimal(&c.MonitorRate, "monitor-events-per-second", "ECODE_MONITOR_EVENTS_PER_SECOND", "monitoring events (errors, vitals, page views) one client may send per second to one project; bursts up to ten seconds' worth")
 	duration(&c.ReadTimeout, "read-timeout", "ECODE_READ_TIMEOUT", "longest a client may take to send a request's headers, and longest a request body may pause; uploads of any length are fine while they keep moving")
 	for _, p := range OAuthProviders {
@@ -338,6 +342,9 @@ func (c *Config) Validate() error {
 	}
 	if c.StripeKey != "" && c.StripeWebhookKey == "" {
 		return fmt.Errorf("ECODE_STRIPE_WEBHOOK_SECRET must be set with ECODE_STRIPE_SECRET_KEY, so Stripe's events can be verified")
+	}
+	if c.GradingWorkers < 1 {
+		return fmt.Errorf("grading workers must be at least 1")
 	}
 	if c.MonitorRate <= 0 {
 		return fmt.Errorf("monitoring events per second must be above 0")

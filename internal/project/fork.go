@@ -31,13 +31,19 @@ func (s *Service) Fork(ctx context.Context, actor *auth.User, id, name string) (
 	if name, err = checkName(name); err != nil {
 		return nil, err
 	}
+	return s.copyAs(ctx, src, actor, Slugify(name), name, "project forked")
+}
+
+// copyAs copies src, files and history, into owner's account as a private
+// project at slug; what it logs says how.
+func (s *Service) copyAs(ctx context.Context, src *Project, owner *auth.User, slug, name, how string) (*Project, error) {
 	now := store.Now()
 	p := &Project{
-		ID: store.NewID(), OwnerID: actor.ID, Owner: actor.Username, OwnerKind: "user", Slug: Slugify(name), Name: name,
+		ID: store.NewID(), OwnerID: owner.ID, Owner: owner.Username, OwnerKind: "user", Slug: slug, Name: name,
 		Visibility: Private, Template: src.Template, CreatedAt: now, UpdatedAt: now,
 	}
 	unlock := s.history.lock(src.ID) // a consistent copy of the history
-	err = s.copyProject(src.ID, p.ID)
+	err := s.copyProject(src.ID, p.ID)
 	unlock()
 	if err != nil {
 		s.removeFiles(p.ID)
@@ -47,8 +53,8 @@ func (s *Service) Fork(ctx context.Context, actor *auth.User, id, name string) (
 		s.removeFiles(p.ID)
 		return nil, err
 	}
-	slog.InfoContext(ctx, "project forked", "from", src.ID, "project_id", p.ID, "owner", p.Owner)
-	return decorate(p, actor), nil
+	slog.InfoContext(ctx, how, "from", src.ID, "project_id", p.ID, "owner", p.Owner)
+	return decorate(p, owner), nil
 }
 
 // copyProject copies project from's files and history to project to. The

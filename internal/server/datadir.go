@@ -19,7 +19,12 @@ func prepareDataDir(dir string) error {
 	if err := os.Chmod(dir, 0o711); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	for _, sub := range []string{"projects", "caches"} {
+	// What a killed server was grading is graded again from the queue; its
+	// copies are of no use.
+	if err := os.RemoveAll(filepath.Join(dir, "grading")); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	for _, sub := range []string{"projects", "caches", "grading"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o711); err != nil {
 			return fmt.Errorf("data dir: %w", err)
 		}

@@ -35,6 +35,11 @@ const (
 	inTeam    // any member, viewers included
 	teamAdmin // the team's admins and owners
 	teamOwner // the team's owners
+
+	// Course routes: a caller's course role decides (internal/course's and
+	// internal/lti's tests check each role); here only that they need an
+	// account.
+	inCourse
 )
 
 // needs declares, for every route, who may call it. A route missing here
@@ -153,6 +158,32 @@ var needs = map[string]need{
 	"GET /api/teams/{team}/allowlist": teamAdmin, "PUT /api/teams/{team}/allowlist": teamAdmin,
 	"GET /api/teams/{team}/audit": teamAdmin,
 	"DELETE /api/teams/{team}":    teamOwner,
+
+	// LTI 1.3: the LMS's browser redirects and the tool's keys; a launch
+	// is proved by the platform's signed id_token.
+	"GET /lti/login": anyone, "POST /lti/login": anyone, "POST /lti/launch": anyone,
+	"GET /lti/jwks": anyone, "GET /.well-known/jwks.json": anyone,
+	"GET /api/admin/lti/platforms": platform, "POST /api/admin/lti/platforms": platform,
+	"DELETE /api/admin/lti/platforms/{id}": platform, "POST /api/admin/lti/keys/rotate": platform,
+	"GET /api/lti/deep-link/{token}": inCourse, "POST /api/lti/deep-link/{token}": inCourse,
+
+	"GET /api/projects/{id}/assignment": viewer,
+	"GET /api/courses":                  account, "POST /api/courses": account, "POST /api/courses/join": account,
+	"GET /api/courses/{id}": inCourse, "PATCH /api/courses/{id}": inCourse, "DELETE /api/courses/{id}": inCourse,
+	"POST /api/courses/{id}/join-code": inCourse, "GET /api/courses/{id}/members": inCourse,
+	"POST /api/courses/{id}/members": inCourse, "PATCH /api/courses/{id}/members/{user}": inCourse,
+	"DELETE /api/courses/{id}/members/{user}": inCourse,
+	"GET /api/courses/{id}/assignments":       inCourse, "POST /api/courses/{id}/assignments": inCourse,
+	"GET /api/courses/{id}/assignments/{aid}": inCourse, "PATCH /api/courses/{id}/assignments/{aid}": inCourse,
+	"DELETE /api/courses/{id}/assignments/{aid}": inCourse, "POST /api/courses/{id}/assignments/{aid}/start": inCourse,
+	"POST /api/courses/{id}/assignments/{aid}/check": inCourse, "POST /api/courses/{id}/assignments/{aid}/submit": inCourse,
+	"GET /api/courses/{id}/assignments/{aid}/submissions": inCourse, "GET /api/courses/{id}/assignments/{aid}/similarity": inCourse,
+	"GET /api/courses/{id}/submissions/{sid}": inCourse, "GET /api/courses/{id}/submissions/{sid}/files": inCourse,
+	"GET /api/courses/{id}/submissions/{sid}/files/{path...}": inCourse, "POST /api/courses/{id}/submissions/{sid}/grade": inCourse,
+	"POST /api/courses/{id}/submissions/{sid}/regrade": inCourse,
+	"GET /api/courses/{id}/progress":                   inCourse, "GET /api/courses/{id}/progress.csv": inCourse,
+	"GET /api/courses/{id}/lti": inCourse, "POST /api/courses/{id}/lti/roster-sync": inCourse,
+	"POST /api/courses/{id}/lti/passbacks/{submissionId}/retry": inCourse,
 }
 
 // denied reports whether a response refuses the caller: 401, 403, or the
@@ -198,6 +229,11 @@ func TestRoutePermissions(t *testing.T) {
 			switch want {
 			case inTeam, teamAdmin, teamOwner:
 				continue // TestTeamRoutePermissions
+			case inCourse:
+				if res := s.Anonymous().Do(t, method, path, map[string]string{}); res.StatusCode != 401 {
+					t.Errorf("%s answered anonymous %d, want 401", route, res.StatusCode)
+				}
+				continue
 			case anyone, account, platform:
 				anon := s.Anonymous().Do(t, method, path, map[string]string{})
 				if want == anyone && (anon.StatusCode == 403 || strings.Contains(string(anon.Body), `"code":"unauthenticated"`)) {
@@ -394,7 +430,7 @@ func TestTeamRoutePermissions(t *testing.T) {
 		newTeam("crew")
 		for i, route := range s.App.Router.Routes() {
 			want := needs[route]
-			if want < viewer || want == platform {
+			if want < viewer || want == platform || want == inCourse {
 				continue // TestRoutePermissions covers them
 			}
 			method, path := httpx.SplitPattern(route)

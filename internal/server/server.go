@@ -34,12 +34,16 @@ import (
 	"ecode/internal/billing/stripebill"
 	"ecode/internal/collab"
 	"ecode/internal/config"
+	"ecode/internal/course"
 	"ecode/internal/deploy"
 	"ecode/internal/deploy/docker"
 	"ecode/internal/domain"
 	"ecode/internal/events"
+	"ecode/internal/grade"
 	"ecode/internal/httpx"
+	"ecode/internal/jobs"
 	"ecode/internal/kv"
+	"ecode/internal/lti"
 	"ecode/internal/mail"
 	"ecode/internal/membership"
 	"ecode/internal/monitor"
@@ -81,6 +85,7 @@ type Server struct {
 	Router   *httpx.Router
 	handler  http.Handler
 	driver   *bwrap.Driver
+	queue    *jobs.Queue
 	blobs    *blob.Bucket
 	tracer   *tracing.Tracer
 	bg       sync.WaitGroup
@@ -256,6 +261,24 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	if err := agents.Recover(ctx); err != nil {
 		return fail(err)
 	}
+	queue, err := jobs.New(ctx, db, jobs.Options{Workers: map[string]int{course.GradingQueue: int(cfg.GradingWorkers)}})
+	if err != nil {
+		return fail(err)
+	}
+	courses, err := course.New(bgctx, db, bus, projects, accounts, grade.New(driver, grade.Options{
+		TempDir: filepath.Join(cfg.DataDir, "grading"), ToolCacheDir: filepath.Join(cfg.DataDir, "toolcache"),
+	}), queue, audits,
+		course.Options{DataDir: cfg.DataDir})
+	if err != nil {
+		return fail(err)
+	}
+	tool, err := lti.New(bgctx, db, bus, core.Keyring, accounts, courses, queue, audits, lti.Options{PublicURL: cfg.PublicURL})
+	if err != nil {
+		return fail(err)
+	}
+	if err := queue.Start(bgctx); err != nil {
+		return fail(err)
+	}
 	members := membership.New(db, roles, accounts, audits, projects.Roster(), teams.Roster())
 	logins := oauth.NewService(db, accounts, audits, oauthOptions(cfg))
 	passkeys := passkey.NewService(db, accounts, audits, cfg.PasskeyOrigin)
@@ -286,6 +309,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		Billing:  bill,
 		Router:   httpx.NewRouter(),
 		driver:   driver,
+		queue:    queue,
 		blobs:    blobs,
 		tracer:   tracer,
 		stop:     cancel,
@@ -347,6 +371,8 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		return u.ID, true
 	}, func(w http.ResponseWriter, r *http.Request) bool { return auth.RequireAdmin(w, r) != nil })
 	agents.Routes(s.Router)
+	courses.Routes(s.Router)
+	tool.Routes(s.Router)
 	(&ws.Handler{Projects: projects, Runs: runs, Agents: agents, Collab: live}).Routes(s.Router)
 	s.Router.Fallback(ui.New(dist, func(r *http.Request, owner, slug string) error {
 		if slug == "" {
@@ -359,8 +385,11 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 
 	var h http.Handler = s.Router
 	h = s.Auth.Middleware(h)
-	// Keyed or signed, from any site.
-	h = httpx.CrossOrigin(h, "POST /api/monitoring/event", "POST /api/monitoring/replay", "POST /api/billing/stripe/webhook")
+	// Keyed or signed, from any site; an LMS's login and launch are form
+	// posts from its own site, the launch proved by its signed id_token.
+	h = httpx.CrossOrigin(h, "POST /api/monitoring/event", "POST /api/monitoring/replay", "POST /api/billing/stripe/webhook",
+		"POST /lti/login", "POST /lti/launch")
+	h = tool.FormTarget(h)
 	h = httpx.SecurityHeaders(httpx.Security{HTTPS: cfg.SecureCookies(), PreviewOrigin: cfg.PreviewOrigin()})(h)
 	h = previews(runs, h)
 	// Previews too: they share the listener.
@@ -553,6 +582,11 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close stops every sandbox and background work, and closes the database.
 func (s *Server) Close() error {
+	drain, cancelDrain := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelDrain()
+	if err := s.queue.Stop(drain); err != nil {
+		slog.Warn("stop the job queue", "err", err)
+	}
 	s.stop()
 	s.bg.Wait()
 	s.Domains.Close()

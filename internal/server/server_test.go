@@ -28,6 +28,8 @@ var public = map[string]bool{
 	"POST /api/auth/passkey/begin":   true, // a login starts anonymous
 	"OPTIONS /api/monitoring/event":  true, // CORS preflights of the keyed ingest routes
 	"OPTIONS /api/monitoring/replay": true,
+	"GET /lti/jwks":                  true, // the tool's public keys, which LMSs fetch
+	"GET /.well-known/jwks.json":     true,
 }
 
 // TestEveryRouteAsksAccess walks the route table: no route lets a stranger

@@ -39,11 +39,15 @@ const (
 	Postgres Dialect = "postgres"
 )
 
+const sqliteParams = "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+	"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+
 // DB is the platform database. Queries are written with ? placeholders and
 // rebound for the engine by the helpers below.
 type DB struct {
 	*sqlx.DB
 	Dialect Dialect
+	dsn     string
 }
 
 // Open connects to databaseURL, or to SQLite at dataDir/ecode.db when it is
@@ -60,9 +64,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
 		path := filepath.Join(dataDir, "ecode.db")
-		dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-		db, err = sqlx.Open("sqlite", dsn)
+		db, err = sqlx.Open("sqlite", "file:"+path+sqliteParams)
 		if err == nil {
 			db.SetMaxOpenConns(max(4, 2*runtime.NumCPU()))
 			db.SetMaxIdleConns(max(4, 2*runtime.NumCPU()))
@@ -86,7 +88,29 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", d, err)
 	}
-	return &DB{DB: db, Dialect: d}, nil
+	dsn := databaseURL
+	if d == SQLite {
+		dsn = "file:" + filepath.Join(dataDir, "ecode.db") + sqliteParams
+	}
+	return &DB{DB: db, Dialect: d, dsn: dsn}, nil
+}
+
+// Pool opens another pool of at most conns connections to the same
+// database, for a library that manages its own (the job queue: SQLite
+// writers wait less on one connection of their own than on the busy
+// handler). The caller closes it.
+func (db *DB) Pool(conns int) (*sql.DB, error) {
+	driver := "pgx"
+	if db.Dialect == SQLite {
+		driver = "sqlite"
+	}
+	p, err := sql.Open(driver, db.dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open a %s pool: %w", db.Dialect, err)
+	}
+	p.SetMaxOpenConns(conns)
+	p.SetMaxIdleConns(conns)
+	return p, nil
 }
 
 // OpenMigrated is Open followed by Migrate: a database ready for use.

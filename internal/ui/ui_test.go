@@ -41,18 +41,20 @@ func TestAssetsAndFallback(t *testing.T) {
 		body  string
 		cache string
 	}{
-		"/assets/app-1.js": {200, "console.log(1)", "immutable"},
-		"/favicon.svg":     {200, "<svg/>", ""},
-		"/":                {200, "<div id=root>", "no-cache"},
-		"/login":           {200, "<div id=root>", "no-cache"},
-		"/@ann/blog":       {200, "<div id=root>", "no-cache"},
-		"/@ann/blog/x.js":  {200, "<div id=root>", "no-cache"},
-		"/@ann/other":      {404, "<div id=root>", "no-cache"},
-		"/@ann":            {404, "<div id=root>", "no-cache"},
-		"/@acme":           {200, "<div id=root>", "no-cache"},
-		"/@acme/site":      {403, "<div id=root>", "no-cache"},
-		"/team-invite/x":   {200, "<div id=root>", "no-cache"},
-		"/no/such/page":    {404, "<div id=root>", "no-cache"},
+		"/assets/app-1.js":           {200, "console.log(1)", "immutable"},
+		"/favicon.svg":               {200, "<svg/>", ""},
+		"/":                          {200, "<div id=root>", "no-cache"},
+		"/login":                     {200, "<div id=root>", "no-cache"},
+		"/@ann/blog":                 {200, "<div id=root>", "no-cache"},
+		"/@ann/blog/x.js":            {200, "<div id=root>", "no-cache"},
+		"/@ann/other":                {404, "<div id=root>", "no-cache"},
+		"/@ann":                      {404, "<div id=root>", "no-cache"},
+		"/@acme":                     {200, "<div id=root>", "no-cache"},
+		"/@acme/site":                {403, "<div id=root>", "no-cache"},
+		"/team-invite/x":             {200, "<div id=root>", "no-cache"},
+		"/courses/c1/assignments/a1": {200, "<div id=root>", "no-cache"},
+		"/lti/deep-link/t":           {200, "<div id=root>", "no-cache"},
+		"/no/such/page":              {404, "<div id=root>", "no-cache"},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))

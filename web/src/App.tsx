@@ -1,4 +1,4 @@
-import { lazy, Suspense } from "react";
+import { lazy, Suspense, type ReactNode } from "react";
 import { Route, Routes, useParams } from "react-router";
 import { LoginPage } from "./auth/LoginPage";
 import { RequireAuth } from "./auth/RequireAuth";
@@ -21,6 +21,11 @@ const TeamPage = lazy(() => import("./teams/TeamPage"));
 const TeamInvitePage = lazy(() => import("./teams/TeamInvitePage"));
 const PlatformMonitoringPage = lazy(() => import("./monitoring/PlatformMonitoring"));
 const UsagePage = lazy(() => import("./billing/UsagePage"));
+const CoursesPage = lazy(() => import("./courses/CoursesPage"));
+const CourseJoinPage = lazy(() => import("./courses/JoinPage"));
+const CoursePage = lazy(() => import("./courses/CoursePage"));
+const AssignmentPage = lazy(() => import("./courses/AssignmentPage"));
+const DeepLinkPage = lazy(() => import("./lti/DeepLinkPage"));
 
 export function App() {
   return (
@@ -58,6 +63,11 @@ export function App() {
           </RequireAuth>
         }
       />
+      <Route path="/courses" element={<Signed page={<CoursesPage />} />} />
+      <Route path="/courses/join/:code" element={<Signed page={<CourseJoinPage />} />} />
+      <Route path="/courses/:id" element={<Signed page={<CoursePage />} />} />
+      <Route path="/courses/:id/assignments/:aid" element={<Signed page={<AssignmentPage />} />} />
+      <Route path="/lti/deep-link/:token" element={<Signed page={<DeepLinkPage />} />} />
       <Route
         path="/invite/:token"
         element={
@@ -82,6 +92,15 @@ export function App() {
       <Route path="/:owner/:slug" element={<ProjectRoute />} />
       <Route path="*" element={<NotFoundPage />} />
     </Routes>
+  );
+}
+
+/** A lazily loaded page for signed-in people. */
+function Signed({ page }: { page: ReactNode }) {
+  return (
+    <RequireAuth>
+      <Suspense fallback={<Loading />}>{page}</Suspense>
+    </RequireAuth>
   );
 }
 

@@ -1,5 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
-import { Coins, LogIn, LogOut, Moon, Settings, Sun, Users } from "lucide-react";
+import { Coins, GraduationCap, LogIn, LogOut, Moon, Settings, Sun, Users } from "lucide-react";
 import { Link, useNavigate } from "react-router";
 import { useLogout, useMe } from "@/auth/session";
 import { toggleTheme, useTheme } from "@/lib/theme";
@@ -64,6 +64,9 @@ export function UserMenu() {
         </DropdownMenuItem>
         <DropdownMenuItem onSelect={() => navigate("/usage")}>
           <Coins /> Usage &amp; billing
+        </DropdownMenuItem>
+        <DropdownMenuItem onSelect={() => navigate("/courses")}>
+          <GraduationCap /> Courses
         </DropdownMenuItem>
         {teams.data && teams.data.length > 0 && (
           <>

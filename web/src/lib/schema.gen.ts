@@ -9575,10 +9575,2072 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/courses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's courses, in any role */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Courses */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            courses: components["schemas"]["Course"][];
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Create a course; the caller becomes its owner (a teacher) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        description?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The course */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CourseBody"];
+                    };
+                };
+                400: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Join a course as a student by its join code (8 characters, any case); the UI's join link is /courses/join/{code} */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The course */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CourseBody"];
+                    };
+                };
+                /** @description not_found: no course has the code (or it was replaced) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+            };
+            cookie?: never;
+        };
+        /** A course, for its members (non-members get 404) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The course */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CourseBody"];
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete the course (its owner) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Rename or describe the course (teachers) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        description?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The course */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CourseBody"];
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/courses/{id}/join-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new join code (teachers); the old one stops working */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The code */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            joinCode: string;
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+            };
+            cookie?: never;
+        };
+        /** The course's people (teachers and TAs) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Members */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            members: components["schemas"]["CourseMember"][];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Add a person by username (teachers) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        username: string;
+                        role: components["schemas"]["CourseRole"];
+                    };
+                };
+            };
+            responses: {
+                /** @description Added */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            member: components["schemas"]["CourseMember"];
+                        };
+                    };
+                };
+                /** @description user_not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description already_member */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/members/{user}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+                /** @description The member's user id */
+                user: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a member (teachers; the owner stays) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    /** @description The member's user id */
+                    user: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a member's role (teachers) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    /** @description The member's user id */
+                    user: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        role: components["schemas"]["CourseRole"];
+                    };
+                };
+            };
+            responses: {
+                /** @description The member */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            member: components["schemas"]["CourseMember"];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/courses/{id}/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+            };
+            cookie?: never;
+        };
+        /** The course's assignments in the caller's view: students see published ones only, without hidden tests, with their own progress (mine) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Assignments */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            assignments: components["schemas"]["Assignment"][];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Create an assignment (teachers): its starter project is made from a template or as a copy of projectId, with the visible test files written into it; hidden tests stay with the course */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AssignmentInput"];
+                };
+            };
+            responses: {
+                /** @description The assignment */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AssignmentBody"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/assignments/{aid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+                /** @description Assignment id */
+                aid: components["parameters"]["assignmentId"];
+            };
+            cookie?: never;
+        };
+        /** An assignment in the caller's view */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    /** @description Assignment id */
+                    aid: components["parameters"]["assignmentId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The assignment */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AssignmentBody"];
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete the assignment (teachers) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    /** @description Assignment id */
+                    aid: components["parameters"]["assignmentId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change an assignment (teachers): the fields of POST but template and projectId; changed visible tests are rewritten in the starter */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    /** @description Assignment id */
+                    aid: components["parameters"]["assignmentId"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AssignmentInput"];
+                };
+            };
+            responses: {
+                /** @description The assignment */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AssignmentBody"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/courses/{id}/assignments/{aid}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+                /** @description Assignment id */
+                aid: components["parameters"]["assignmentId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The student's own copy of the starter (private, theirs): made the first time, the same one after */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    /** @description Assignment id */
+                    aid: components["parameters"]["assignmentId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The copy */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project: components["schemas"]["AssignmentProject"];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/assignments/{aid}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+                /** @description Assignment id */
+                aid: components["parameters"]["assignmentId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the visible tests now, in a fresh grading sandbox, on the student's copy (or the teacher's starter); not queued, not a submission */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    /** @description Assignment id */
+                    aid: components["parameters"]["assignmentId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The result */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            result: components["schemas"]["GradeResult"];
+                        };
+                    };
+                };
+                409: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/assignments/{aid}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+                /** @description Assignment id */
+                aid: components["parameters"]["assignmentId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Snapshot the student's copy and queue it for grading */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    /** @description Assignment id */
+                    aid: components["parameters"]["assignmentId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The submission, queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SubmissionBody"];
+                    };
+                };
+                /** @description too_many_submissions; past_due (the late policy rejects it); not_started (no copy yet) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/assignments/{aid}/submissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+                /** @description Assignment id */
+                aid: components["parameters"]["assignmentId"];
+            };
+            cookie?: never;
+        };
+        /** Submissions, newest first: everyone's for teachers and TAs, a student's own for them */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    /** @description Assignment id */
+                    aid: components["parameters"]["assignmentId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Submissions */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            submissions: components["schemas"]["Submission"][];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/assignments/{aid}/similarity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+                /** @description Assignment id */
+                aid: components["parameters"]["assignmentId"];
+            };
+            cookie?: never;
+        };
+        /** Pairs of students whose latest submissions look alike, flagged at or above threshold (teachers and TAs) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    /** @description Assignment id */
+                    aid: components["parameters"]["assignmentId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The pairs, most similar first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            pairs: components["schemas"]["SimilarityPair"][];
+                            threshold: number;
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/submissions/{sid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+                /** @description Submission id */
+                sid: components["parameters"]["submissionId"];
+            };
+            cookie?: never;
+        };
+        /** A submission (teachers, TAs, or its submitter) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    /** @description Submission id */
+                    sid: components["parameters"]["submissionId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The submission */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SubmissionBody"];
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/submissions/{sid}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+                /** @description Submission id */
+                sid: components["parameters"]["submissionId"];
+            };
+            cookie?: never;
+        };
+        /** The submission's snapshot, listed */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    /** @description Submission id */
+                    sid: components["parameters"]["submissionId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Files */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            files: {
+                                path: string;
+                                size: number;
+                            }[];
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/submissions/{sid}/files/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+                /** @description Submission id */
+                sid: components["parameters"]["submissionId"];
+                /** @description Project-relative path; each segment percent-encoded. No '..', absolute paths, NUL or .git */
+                path: components["parameters"]["path"];
+            };
+            cookie?: never;
+        };
+        /** One file of the snapshot, its bytes */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    /** @description Submission id */
+                    sid: components["parameters"]["submissionId"];
+                    /** @description Project-relative path; each segment percent-encoded. No '..', absolute paths, NUL or .git */
+                    path: components["parameters"]["path"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/submissions/{sid}/grade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+                /** @description Submission id */
+                sid: components["parameters"]["submissionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grade by hand (teachers and TAs): points per rubric row, and feedback */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    /** @description Submission id */
+                    sid: components["parameters"]["submissionId"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        rubric: {
+                            id: string;
+                            points: number;
+                            comment?: string;
+                        }[];
+                        feedback?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The submission */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SubmissionBody"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/submissions/{sid}/regrade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+                /** @description Submission id */
+                sid: components["parameters"]["submissionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queue the submission for grading again (teachers) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    /** @description Submission id */
+                    sid: components["parameters"]["submissionId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The submission, queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SubmissionBody"];
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+            };
+            cookie?: never;
+        };
+        /** Students × assignments (teachers and TAs); a student gets the same shape with only themselves */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The grid */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Progress"];
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/progress.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+            };
+            cookie?: never;
+        };
+        /** The grid as CSV (teachers and TAs): username, display name, a column per assignment (score or state), total */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description CSV */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/assignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The assignment a project belongs to, as the student's copy (student view) or the starter (teacher view); the workspace's Assignment pane */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Project id */
+                    id: components["parameters"]["id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The course and assignment */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            course: {
+                                id: string;
+                                name: string;
+                            };
+                            assignment: components["schemas"]["Assignment"];
+                        };
+                    };
+                };
+                /** @description not_found: not an assignment's project */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/lti": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+            };
+            cookie?: never;
+        };
+        /** The course's LMS link, last roster sync and scores sent back (teachers and TAs) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The LMS link */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CourseLti"];
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/lti/roster-sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Bring the roster in from the LMS (NRPS) now (teachers) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What changed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            added: number;
+                            updated: number;
+                            removed: number;
+                        };
+                    };
+                };
+                /** @description not_linked: the course has no LMS link */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The LMS refused or failed */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/lti/passbacks/{submissionId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Course id */
+                id: components["parameters"]["courseId"];
+                submissionId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a submission's score to the LMS again (teachers) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Course id */
+                    id: components["parameters"]["courseId"];
+                    submissionId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lti/deep-link/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        /** A deep-linking request from the LMS, for the teacher to pick assignments */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The request */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            course: {
+                                id: string;
+                                name: string;
+                            };
+                            assignments: {
+                                id: string;
+                                title: string;
+                            }[];
+                            returnUrl: string;
+                        };
+                    };
+                };
+                404: components["responses"]["Error"];
+                410: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** The picked assignments as a signed deep-linking response: the browser posts jwt as the form field JWT to returnUrl */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        assignmentIds: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description The response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            returnUrl: string;
+                            jwt: string;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/lti/platforms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The LMS platforms registered (platform administrators), and the tool's URLs to give an LMS */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Platforms */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            platforms: components["schemas"]["LtiPlatform"][];
+                            tool: components["schemas"]["LtiTool"];
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** Register an LMS platform (platform administrators) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["LtiPlatformInput"];
+                };
+            };
+            responses: {
+                /** @description The platform */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            platform: components["schemas"]["LtiPlatform"];
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                /** @description platform_exists: the issuer and client id are registered already */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/lti/platforms/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an LMS platform (platform administrators) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/lti/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** LTI 1.3 OIDC login initiation (public): iss, login_hint, target_link_uri, lti_message_hint, client_id, lti_deployment_id; redirects to the platform's authorization endpoint */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the platform */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        /** The same, as a form post */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the platform */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/lti/launch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** LTI 1.3 launch and deep-linking request (form fields id_token, state): the id_token is checked against the platform's JWKS (iss, aud, nonce, exp, deployment id), then the browser goes to the course, assignment or deep-linking page */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Into the app */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/lti/jwks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tool's public keys (JWKS), which LMS platforms check its signed messages with */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["JWKS"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tool's public keys, as at /lti/jwks */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["JWKS"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/lti/keys/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing key for the tool (platform administrators); the old one stays published a while so messages in flight still verify */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The new key's id */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            kid: string;
+                        };
+                    };
+                };
+                403: components["responses"]["Error"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @enum {string} */
+        CourseRole: "teacher" | "ta" | "student";
+        Course: {
+            id: string;
+            name: string;
+            description: string;
+            role: components["schemas"]["CourseRole"];
+            /** @description Teachers only */
+            joinCode?: string;
+            ownerId: string;
+            studentCount: number;
+            assignmentCount: number;
+            lti: null | {
+                platformId: string;
+                contextId: string;
+            };
+            createdAt: number;
+        };
+        CourseBody: {
+            course: components["schemas"]["Course"];
+        };
+        CourseMember: {
+            userId: string;
+            username: string;
+            displayName: string;
+            role: components["schemas"]["CourseRole"];
+            joinedAt: number;
+        };
+        /**
+         * @description How tests run: pytest, python -m unittest, node --test, Jest, go test, or input/output cases
+         * @enum {string}
+         */
+        Runner: "pytest" | "unittest" | "node" | "jest" | "go" | "io";
+        TestFile: {
+            path: string;
+            content: string;
+            /** @description Kept by the course only: never in the student's files, sandbox (until grading) or answers */
+            hidden: boolean;
+        };
+        IOCase: {
+            name: string;
+            stdin: string;
+            stdout: string;
+            hidden: boolean;
+            points: number;
+        };
+        RubricItem: {
+            id: string;
+            title: string;
+            points: number;
+        };
+        LatePolicy: {
+            /** @enum {string} */
+            kind: "none" | "penalty" | "reject";
+            percentPerDay: number;
+            maxDays: number;
+        };
+        GradeLimits: {
+            cpuSeconds: number;
+            wallSeconds: number;
+            memoryMB: number;
+        };
+        /** @description Teachers and TAs see every test; a student sees no hidden test or case (hiddenTests counts them) and gets mine */
+        Assignment: {
+            id: string;
+            courseId: string;
+            title: string;
+            /** @description Markdown */
+            instructions: string;
+            starterProjectId: string;
+            runner: components["schemas"]["Runner"];
+            /** @description io: how to run the program, e.g. python3 main.py */
+            command: string;
+            tests: components["schemas"]["TestFile"][];
+            cases: components["schemas"]["IOCase"][];
+            rubric: components["schemas"]["RubricItem"][];
+            /** @description The auto-graded part's maximum */
+            points: number;
+            /** @description points plus the rubric's */
+            maxScore: number;
+            dueAt: number | null;
+            latePolicy: components["schemas"]["LatePolicy"];
+            /** @description 0 is unlimited */
+            maxSubmissions: number;
+            limits: components["schemas"]["GradeLimits"];
+            published: boolean;
+            createdAt: number;
+            updatedAt: number;
+            /** @description Student view: how many hidden tests there are */
+            hiddenTests: number;
+            mine?: components["schemas"]["AssignmentProgress"];
+        };
+        AssignmentBody: {
+            assignment: components["schemas"]["Assignment"];
+        };
+        AssignmentProgress: {
+            projectId: string | null;
+            /** @enum {string} */
+            state: "not_started" | "in_progress" | "submitted" | "graded";
+            submissions: number;
+            best: null | components["schemas"]["Submission"];
+            latest: null | components["schemas"]["Submission"];
+        };
+        AssignmentInput: {
+            title?: string;
+            instructions?: string;
+            /** @description Creating only: a project template's name (python, node, blank...) */
+            template?: string;
+            /** @description Creating only: a project to copy as the starter (readable by the caller) */
+            projectId?: string;
+            runner?: components["schemas"]["Runner"];
+            command?: string;
+            tests?: components["schemas"]["TestFile"][];
+            cases?: components["schemas"]["IOCase"][];
+            rubric?: components["schemas"]["RubricItem"][];
+            points?: number;
+            dueAt?: number | null;
+            latePolicy?: components["schemas"]["LatePolicy"];
+            maxSubmissions?: number;
+            limits?: components["schemas"]["GradeLimits"];
+            published?: boolean;
+        };
+        AssignmentProject: {
+            id: string;
+            slug: string;
+            owner: string;
+            name: string;
+        };
+        GradeTest: {
+            name: string;
+            hidden: boolean;
+            passed: boolean;
+            points: number;
+            maxPoints: number;
+            /** @description What the student may see; for hidden tests only Passed, Failed or Time limit exceeded */
+            message: string;
+            /** @description Teachers and TAs only */
+            output?: string;
+        };
+        GradeResult: {
+            tests: components["schemas"]["GradeTest"][];
+            points: number;
+            maxPoints: number;
+            /** @description Why grading ended early, in words */
+            reason?: string;
+        };
+        LMSStatus: {
+            /** @enum {string} */
+            status: "pending" | "sent" | "failed";
+            attempts: number;
+            error: string;
+            sentAt: number;
+        };
+        Submission: {
+            id: string;
+            assignmentId: string;
+            courseId: string;
+            userId: string;
+            username: string;
+            /** @description 1 for the student's first */
+            number: number;
+            /** @enum {string} */
+            status: "queued" | "grading" | "graded" | "failed";
+            submittedAt: number;
+            gradedAt: number | null;
+            late: boolean;
+            daysLate: number;
+            penaltyPercent: number;
+            autoScore: number | null;
+            autoMax: number;
+            rubric: {
+                id: string;
+                points: number;
+                comment: string;
+            }[];
+            feedback: string;
+            /** @description (autoScore + rubric) less the late penalty */
+            score: number | null;
+            maxScore: number;
+            result: null | components["schemas"]["GradeResult"];
+            reason: string;
+            lms: null | components["schemas"]["LMSStatus"];
+        };
+        SubmissionBody: {
+            submission: components["schemas"]["Submission"];
+        };
+        SimilaritySide: {
+            userId: string;
+            username: string;
+            submissionId: string;
+        };
+        SimilarityPair: {
+            a: components["schemas"]["SimilaritySide"];
+            b: components["schemas"]["SimilaritySide"];
+            score: number;
+        };
+        ProgressCell: {
+            assignmentId: string;
+            /** @enum {string} */
+            state: "not_started" | "in_progress" | "submitted" | "graded";
+            score: number | null;
+            maxScore: number;
+            late: boolean;
+            submissionId: string | null;
+        };
+        Progress: {
+            assignments: {
+                id: string;
+                title: string;
+                dueAt: number | null;
+                maxScore: number;
+            }[];
+            students: {
+                userId: string;
+                username: string;
+                displayName: string;
+                cells: components["schemas"]["ProgressCell"][];
+            }[];
+        };
+        CourseLti: {
+            linked: boolean;
+            platform: null | {
+                id: string;
+                name: string;
+            };
+            contextId: string;
+            lastRosterSync: number | null;
+            passbacks: {
+                submissionId: string;
+                username: string;
+                /** @enum {string} */
+                status: "pending" | "sent" | "failed";
+                attempts: number;
+                error: string;
+                sentAt: number;
+            }[];
+        };
+        LtiPlatformInput: {
+            name: string;
+            issuer: string;
+            clientId: string;
+            deploymentIds: string[];
+            /** @description The platform's OIDC authorization endpoint */
+            authLoginUrl: string;
+            /** @description The platform's OAuth 2 token endpoint (AGS, NRPS) */
+            authTokenUrl: string;
+            jwksUrl: string;
+        };
+        LtiPlatform: {
+            id: string;
+            name: string;
+            issuer: string;
+            clientId: string;
+            deploymentIds: string[];
+            authLoginUrl: string;
+            authTokenUrl: string;
+            jwksUrl: string;
+            createdAt: number;
+        };
+        LtiTool: {
+            loginUrl: string;
+            launchUrl: string;
+            jwksUrl: string;
+            deepLinkUrl: string;
+        };
         Plan: {
             id: string;
             name: string;
@@ -10742,6 +12804,17 @@ export interface components {
         };
     };
     responses: {
+        /** @description A JSON Web Key Set */
+        JWKS: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    keys: Record<string, never>[];
+                };
+            };
+        };
         /** @description Where to send the browser */
         RedirectURL: {
             headers: {
@@ -10997,6 +13070,12 @@ export interface components {
         billingTeam: string;
         /** @description An error group's fingerprint */
         fingerprint: string;
+        /** @description Course id */
+        courseId: string;
+        /** @description Assignment id */
+        assignmentId: string;
+        /** @description Submission id */
+        submissionId: string;
     };
     requestBodies: {
         ErrorStatus: {

@@ -6,6 +6,7 @@ import { AccountSection } from "./AccountSection";
 import { AdminAuditSection } from "./AdminAuditSection";
 import { DeleteAccountSection } from "./DeleteAccountSection";
 import { LinkedAccountsSection } from "./LinkedAccountsSection";
+import { LtiPlatformsSection } from "./LtiPlatformsSection";
 import { SecurityKeysSection } from "./SecurityKeysSection";
 import { SecurityLogSection } from "./SecurityLogSection";
 import { SessionsSection } from "./SessionsSection";
@@ -29,6 +30,7 @@ export function SettingsPage() {
         {user?.isAdmin && <AdminAuditSection />}
         {user?.isAdmin && <PlatformMonitoringLink />}
         {user?.isAdmin && <GrantCredits />}
+        {user?.isAdmin && <LtiPlatformsSection />}
         {user && <DeleteAccountSection user={user} />}
       </div>
     </AppShell>

@@ -1,6 +1,7 @@
-import { Bot, Braces, Database, Globe, HardDrive, History, KeyRound, Rocket, SlidersHorizontal, SquareTerminal, TerminalSquare } from "lucide-react";
+import { Bot, Braces, ClipboardCheck, Database, Globe, HardDrive, History, KeyRound, Rocket, SlidersHorizontal, SquareTerminal, TerminalSquare } from "lucide-react";
 import { useState, type ComponentType } from "react";
 import { AgentPane } from "@/agent/AgentPane";
+import { AssignmentPane, useProjectAssignment } from "@/courses/AssignmentPane";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { DatabasePane } from "@/database/DatabasePane";
 import { DeployPane } from "@/deploy/DeployPane";
@@ -12,7 +13,7 @@ import { StoragePane } from "@/storage/StoragePane";
 import { HistoryPane } from "./history/HistoryPane";
 import { SecretsPane } from "./SecretsPane";
 import { SettingsPane } from "./SettingsPane";
-import { useLayout, type RightTab } from "./model";
+import { useLayout, useProjectSession, type RightTab } from "./model";
 
 export interface PaneTab<Id extends string> {
   id: Id;
@@ -22,6 +23,7 @@ export interface PaneTab<Id extends string> {
 }
 
 export const toolPanes: PaneTab<RightTab>[] = [
+  { id: "assignment", label: "Assignment", icon: ClipboardCheck, Pane: AssignmentPane },
   { id: "preview", label: "Preview", icon: Globe, Pane: PreviewPane },
   { id: "console", label: "Console", icon: TerminalSquare, Pane: ConsolePane },
   { id: "shell", label: "Shell", icon: SquareTerminal, Pane: ShellPane },
@@ -62,20 +64,25 @@ export function PaneTabLabel({ id, label, icon: Icon }: Pick<PaneTab<string>, "i
   );
 }
 
-/** The right column: Preview, Console, Shell, Agent, Secrets, Database, Key-value, Storage, History, Deploy and Settings as tabs; narrow, only the open tab shows its name beside its icon (the others name themselves in a tooltip). */
+/** The right column: the Assignment (for a course's project), Preview, Console, Shell, Agent, Secrets, Database, Key-value, Storage, History, Deploy and Settings as tabs; narrow, only the open tab shows its name beside its icon (the others name themselves in a tooltip). */
 export function RightPane() {
   const { rightTab, showRight } = useLayout();
-  const opened = useOpenedPanes(rightTab);
+  const { project } = useProjectSession();
+  // The Assignment pane is there only for a course assignment's starter or a student's copy.
+  const assignment = Boolean(useProjectAssignment(project.id).data);
+  const panes = assignment ? toolPanes : toolPanes.filter((p) => p.id !== "assignment");
+  const shown = assignment || rightTab !== "assignment" ? rightTab : "console";
+  const opened = useOpenedPanes(shown);
   return (
-    <Tabs value={rightTab} onValueChange={(v) => showRight(v as RightTab)} className="@container/tools flex h-full min-h-0 flex-col">
+    <Tabs value={shown} onValueChange={(v) => showRight(v as RightTab)} className="@container/tools flex h-full min-h-0 flex-col">
       <TabsList aria-label="Tools">
-        {toolPanes.map((p) => (
+        {panes.map((p) => (
           <TabsTrigger key={p.id} value={p.id} title={p.label}>
             <PaneTabLabel {...p} />
           </TabsTrigger>
         ))}
       </TabsList>
-      {toolPanes.map(({ id, Pane }) => (
+      {panes.map(({ id, Pane }) => (
         <TabsContent key={id} value={id} forceMount>
           {opened.has(id) && <Pane />}
         </TabsContent>

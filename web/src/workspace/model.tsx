@@ -15,6 +15,7 @@ import { useUploader } from "./files/Uploader";
 
 export type LeftView = "files" | "search";
 export type RightTab =
+  | "assignment"
   | "preview"
   | "console"
   | "shell"
@@ -385,6 +386,7 @@ function useFollow(presence: PresenceStore, store: DocumentStore) {
 }
 
 const rightTabs: readonly RightTab[] = [
+  "assignment",
   "preview",
   "console",
   "shell",
