@@ -132,13 +132,11 @@ func (s *Service) Flush(ctx context.Context) error {
 		k.t -= k.t % hour
 		hours[k] += n
 	}
-	err := s.serial(func() error {
-		return s.db.Tx(ctx, func(q store.Q) error {
-			if err := upsertRollups(ctx, q, minute, counts); err != nil {
-				return err
-			}
-			return upsertRollups(ctx, q, hour, hours)
-		})
+	err := s.writes.do(ctx, func(q store.Q) error {
+		if err := upsertRollups(ctx, q, minute, counts); err != nil {
+			return err
+		}
+		return upsertRollups(ctx, q, hour, hours)
 	})
 	if err != nil {
 		a.mu.Lock()

@@ -324,28 +324,26 @@ func (s *Service) ingest(ctx context.Context, scope, browserName string, raws []
 			tally = append(tally, rollKey{scope, mBrowserErrs, t, "", 0})
 		}
 	}
-	err := s.serial(func() error {
-		return s.db.Tx(ctx, func(q store.Q) error {
-			for _, ins := range []struct {
-				table string
-				rows  [][]any
-			}{
-				{`telemetry_events (scope, t, kind, session, url, name, props)`, events},
-				{`telemetry_vitals (scope, t, session, url, name, value, rating)`, vitals},
-				{`telemetry_requests (scope, t, session, url, method, target, status, duration_ms)`, requests},
-				{`telemetry_errors (scope, fingerprint, t, session, url, message, stack, browser)`, occurrences},
-			} {
-				if err := insertRows(ctx, q, ins.table, ins.rows, ""); err != nil {
-					return err
-				}
+	err := s.writes.do(ctx, func(q store.Q) error {
+		for _, ins := range []struct {
+			table string
+			rows  [][]any
+		}{
+			{`telemetry_events (scope, t, kind, session, url, name, props)`, events},
+			{`telemetry_vitals (scope, t, session, url, name, value, rating)`, vitals},
+			{`telemetry_requests (scope, t, session, url, method, target, status, duration_ms)`, requests},
+			{`telemetry_errors (scope, fingerprint, t, session, url, message, stack, browser)`, occurrences},
+		} {
+			if err := insertRows(ctx, q, ins.table, ins.rows, ""); err != nil {
+				return err
 			}
-			for _, fp := range order {
-				if err := groups[fp].upsert(ctx, q, scope); err != nil {
-					return err
-				}
+		}
+		for _, fp := range order {
+			if err := groups[fp].upsert(ctx, q, scope); err != nil {
+				return err
 			}
-			return nil
-		})
+		}
+		return nil
 	})
 	if err != nil {
 		return Batch{}, fmt.Errorf("store batch: %w", err)

@@ -13,7 +13,6 @@ package telemetry
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"ecode/internal/access"
@@ -84,21 +83,8 @@ type Service struct {
 	keys         *cache[resolved]
 	snippets     *cache[snippet]
 	agg          *aggregator
-	// writes holds the batches' and flushes' transactions to one at a
-	// time on SQLite (see serial).
-	writes sync.Mutex
-}
-
-// serial runs fn alone among the service's writes on SQLite, which takes
-// one writer at a time anyway: a writer waiting here wakes the moment the
-// other is done, where one waiting in SQLite's busy handler sleeps in steps
-// (which took ingest's p99 past a second under load).
-func (s *Service) serial(fn func() error) error {
-	if s.db.Dialect == store.SQLite {
-		s.writes.Lock()
-		defer s.writes.Unlock()
-	}
-	return fn()
+	// writes commits the batches and the rollups' flushes.
+	writes *committer
 }
 
 // New builds the service over db.
@@ -116,6 +102,7 @@ func New(db *store.DB, projects Projects, opts Options) *Service {
 		keys:     newCache[resolved](cacheTTL, opts.Now),
 		snippets: newCache[snippet](cacheTTL, opts.Now),
 		agg:      newAggregator(),
+		writes:   &committer{db: db},
 	}
 }
 
