@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 WEB_SRC := $(shell find web/src web/public web/scripts web/sdk -type f 2>/dev/null) web/index.html web/vite.config.ts \
            web/tsconfig.json web/tsconfig.app.json web/tsconfig.node.json docs/openapi.yaml
 
-.PHONY: run build web test test-go test-race test-e2e bench fmt vet clean
+.PHONY: test-kube run build web test test-go test-race test-e2e bench fmt vet clean
 
 ## run: install npm packages, build the UI and the server, start on 127.0.0.1:8080
 run: build
@@ -34,14 +34,22 @@ e2e/node_modules/.package-lock.json: e2e/package-lock.json
 
 ## test: vet, Go tests (SQLite and PostgreSQL), the race detector over the code that reads
 ## project trees, then browser tests against the built binary
-test: vet test-go test-race test-e2e
+test: vet test-go test-race test-e2e test-kube
 
 vet: web/node_modules/.package-lock.json
 	$(GO) vet ./...
 	cd web && $(NPM) run --silent typecheck
 
 test-go: web
-	$(GO) test ./...
+	$(GO) test $$($(GO) list ./... | grep -v /internal/runtime/kube$$)
+
+# The Kubernetes runtime's tests, against a real one-node cluster (.ci/kube/up.sh: minutes to build
+# the first time, seconds after), which is taken down again whatever the outcome.
+KUBE := /tmp/kube-try
+test-kube:
+	mkdir -p $(KUBE) && flock $(KUBE).lock env SMOKE=0 .ci/kube/up.sh > $(KUBE)-up.log 2>&1 || { tail -n 30 $(KUBE)-up.log; .ci/kube/down.sh; exit 1; }
+	ECODE_TEST_KUBE=required ECODE_TEST_KUBECONFIG=$(KUBE)/pki/admin.kubeconfig $(GO) test -count=1 ./internal/runtime/kube/; \
+		rc=$$?; .ci/kube/down.sh > /dev/null 2>&1; exit $$rc
 
 # Project trees and build folders change under the server while sandbox code runs: the tests of
 # what reads, copies and watches them run again under the race detector.

@@ -40,6 +40,13 @@ type Config struct {
 	DeployIdle        time.Duration // ECODE_DEPLOY_IDLE: an autoscale instance idle this long stops (to zero)
 	DeployDriver      string        // ECODE_DEPLOY_DRIVER: local (sandboxes) or docker (containers of release images)
 	DockerHost        string        // ECODE_DOCKER_HOST: the Docker Engine API the docker deploy driver uses
+	Runtime           string        // ECODE_RUNTIME: bwrap (sandboxes on this machine) or kube (sandbox pods)
+	Kubeconfig        string        // ECODE_KUBECONFIG: the cluster of the kube runtime; empty: the server's own pod's
+	KubeNamespace     string        // ECODE_KUBE_NAMESPACE
+	KubeRuntimeClass  string        // ECODE_KUBE_RUNTIME_CLASS: the RuntimeClass of sandbox pods (gVisor, Kata)
+	KubeDataClaim     string        // ECODE_KUBE_DATA_CLAIM: the ReadWriteMany claim holding the data dir, which sandbox pods mount from
+	SandboxImage      string        // ECODE_SANDBOX_IMAGE: the image of sandbox pods; empty: made here and pushed to ECODE_IMAGE_REGISTRY
+	ServerID          string        // ECODE_SERVER_ID: this server among those sharing a database and cluster
 	ImageRegistry     string        // ECODE_IMAGE_REGISTRY: where exported manifests say releases' images are
 	ProjectPostgres   string        // ECODE_PROJECT_POSTGRES_URL: an external server for projects' databases; empty: the platform's own cluster
 	DatabaseQuota     int64         // ECODE_DATABASE_QUOTA: bytes a project database may hold before it turns read-only
@@ -141,6 +148,9 @@ func Default() Config {
 		DeployIdle:        60 * time.Second,
 		DeployDriver:      "local",
 		DockerHost:        "unix:///var/run/docker.sock",
+		Runtime:           "bwrap",
+		KubeNamespace:     "default",
+		ServerID:          hostname(),
 		ImageRegistry:     "registry.local",
 		AlertInterval:     time.Minute,
 		MonitorRate:       300,
@@ -236,6 +246,13 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	num(&c.StorageQuota, "storage-quota", "ECODE_STORAGE_QUOTA", "bytes of objects a project environment's object storage may hold")
 	str(&c.ImageRegistry, "image-registry", "ECODE_IMAGE_REGISTRY", "exported Kubernetes and Cloud Run manifests name each release's image {REGISTRY}/ecode/{owner}-{slug}:{release}")
 	str(&c.DeployDriver, "deploy-driver", "ECODE_DEPLOY_DRIVER", "what builds and runs deployments: local (a sandbox, as Run) or docker (a container of an image per release, on ECODE_DOCKER_HOST)")
+	str(&c.Runtime, "runtime", "ECODE_RUNTIME", "where sandboxes run: bwrap (on this machine) or kube (a pod each, on the cluster of ECODE_KUBECONFIG)")
+	str(&c.Kubeconfig, "kubeconfig", "ECODE_KUBECONFIG", "the kubeconfig file of the kube runtime's cluster; empty uses the service account of the pod the server runs in")
+	str(&c.KubeNamespace, "kube-namespace", "ECODE_KUBE_NAMESPACE", "the namespace of sandbox pods")
+	str(&c.KubeRuntimeClass, "kube-runtime-class", "ECODE_KUBE_RUNTIME_CLASS", "the RuntimeClass of sandbox pods, such as gvisor; empty: the cluster's default")
+	str(&c.KubeDataClaim, "kube-data-claim", "ECODE_KUBE_DATA_CLAIM", "a ReadWriteMany PersistentVolumeClaim holding the data dir, which sandbox pods mount projects from; empty: from their node, which must be this machine or hold the data dir at the same path")
+	str(&c.SandboxImage, "sandbox-image", "ECODE_SANDBOX_IMAGE", "the image of sandbox pods; empty: made from this machine's toolchain and pushed to ECODE_IMAGE_REGISTRY")
+	str(&c.ServerID, "server-id", "ECODE_SERVER_ID", "names this server among those sharing a database and cluster (its pods carry it); default the host name")
 	str(&c.DockerHost, "docker-host", "ECODE_DOCKER_HOST", "the Docker Engine API (or Podman's compatible service) of the docker deploy driver, such as unix:///var/run/docker.sock or tcp://host:2375")
 	duration(&c.DeployIdle, "deploy-idle", "ECODE_DEPLOY_IDLE", "stop an autoscale deployment's instance once idle this long (its stable window; to zero when minInstances is 0)")
 	duration(&c.AutoCheckpoint, "auto-checkpoint", "ECODE_AUTO_CHECKPOINT", "checkpoint a project by itself once its files have gone this long unchanged after a change; 0 turns automatic checkpoints off")
@@ -321,6 +338,12 @@ func (c *Config) Validate() error {
 	}
 	if c.DeployDomain == "" || strings.ContainsAny(c.DeployDomain, "/:") || strings.EqualFold(c.DeployDomain, c.PreviewDomain) {
 		return fmt.Errorf("deploy domain %q must be a bare domain such as app.localhost or apps.example.com, not the preview domain", c.DeployDomain)
+	}
+	if c.Runtime != "bwrap" && c.Runtime != "kube" {
+		return fmt.Errorf("runtime %q: want bwrap or kube", c.Runtime)
+	}
+	if c.Runtime == "kube" && c.ServerID == "" {
+		return fmt.Errorf("the kube runtime needs a server id (ECODE_SERVER_ID)")
 	}
 	if c.DeployDriver != "local" && c.DeployDriver != "docker" {
 		return fmt.Errorf("deploy driver %q: want local or docker", c.DeployDriver)
@@ -574,3 +597,8 @@ func (c *Config) PreviewOrigin() string {
 
 // SecureCookies reports whether cookies must be marked Secure.
 func (c *Config) SecureCookies() bool { return strings.HasPrefix(c.PublicURL, "https://") }
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}

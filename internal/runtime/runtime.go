@@ -2,12 +2,15 @@ package runtime
 
 import (
 	"context"
+	"fmt"
 	"hash/fnv"
 	"io"
 	"net"
+	"os"
 	"strings"
 
 	"ecode/internal/runtime/agent"
+	"ecode/internal/safefs"
 )
 
 // Spec describes the sandbox of one project.
@@ -55,6 +58,20 @@ type Limits struct {
 	MemoryBytes int64   `json:"memoryBytes"`
 	CPUs        float64 `json:"cpus"` // cores of CPU time per wall second
 	Pids        int     `json:"pids"` // processes and threads
+}
+
+// Over is l with each limit it leaves unset taken from def.
+func (l Limits) Over(def Limits) Limits {
+	if l.MemoryBytes <= 0 {
+		l.MemoryBytes = def.MemoryBytes
+	}
+	if l.CPUs <= 0 {
+		l.CPUs = def.CPUs
+	}
+	if l.Pids <= 0 {
+		l.Pids = def.Pids
+	}
+	return l
 }
 
 // Resources are what a running sandbox is held to, as the kernel has it,
@@ -127,6 +144,22 @@ const (
 	ToolCache   = "/opt/sbx/toolcache"
 )
 
+// SandboxEnv is BaseEnv, with what the relays tell commands, and with the
+// platform's tool caches the go command's cache program: it reads the
+// shared Go cache first and writes only to the project's own
+// (agent.GoCache). The mounted folder is bound whole, so a cache the
+// platform finishes later shows up in sandboxes already running.
+func SandboxEnv(spec Spec, egress bool) []string {
+	env := BaseEnv(egress)
+	for _, r := range spec.Relays {
+		env = append(env, r.Env...)
+	}
+	if spec.ToolCacheDir != "" {
+		env = append(env, "GOCACHEPROG="+AgentBinary+" gocache -shared "+ToolCache+"/go")
+	}
+	return env
+}
+
 // BaseEnv is the environment every sandbox command starts from: nothing of
 // the server's own.
 func BaseEnv(egress bool) []string {
@@ -170,4 +203,21 @@ func SandboxUID(projectID string) int {
 	h := fnv.New32a()
 	h.Write([]byte(projectID))
 	return 1_000_000_000 + int(h.Sum32()%100_000_000)
+}
+
+// HandOver gives the sandbox's uid its project (unless read-only) and its
+// cache folder; what is inside the cache the sandbox wrote itself, so only
+// the folder may still be the server's.
+func HandOver(spec Spec, uid int) error {
+	if !spec.ReadOnly {
+		if err := safefs.ChownTree(spec.ProjectDir, uid, uid); err != nil {
+			return fmt.Errorf("hand the project to its sandbox: %w", err)
+		}
+	}
+	if spec.CacheDir != "" {
+		if err := os.Lchown(spec.CacheDir, uid, uid); err != nil {
+			return fmt.Errorf("hand the cache to its sandbox: %w", err)
+		}
+	}
+	return nil
 }

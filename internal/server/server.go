@@ -59,6 +59,7 @@ import (
 	"ecode/internal/runtime"
 	"ecode/internal/runtime/bwrap"
 	"ecode/internal/runtime/egress"
+	"ecode/internal/runtime/kube"
 	"ecode/internal/seal"
 	"ecode/internal/secrets"
 	"ecode/internal/snapshot"
@@ -84,7 +85,7 @@ type Server struct {
 	Billing  *billing.Service
 	Router   *httpx.Router
 	handler  http.Handler
-	driver   *bwrap.Driver
+	driver   sandboxDriver
 	queue    *jobs.Queue
 	blobs    *blob.Bucket
 	tracer   *tracing.Tracer
@@ -192,9 +193,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	}
 	reachable := egress.Reachable(private)
 	proxy := egress.New(egress.Policy{Allow: egress.DefaultAllow, AllowedAddr: reachable}, slog.Default())
-	driver, err := bwrap.New(bgctx, bwrap.Config{
-		StateDir: filepath.Join(cfg.DataDir, "sandboxes"), Limits: bwrap.DefaultLimits(), Egress: proxy,
-	})
+	driver, err := newSandboxDriver(ctx, bgctx, cfg, proxy)
 	if err != nil {
 		return fail(err)
 	}
@@ -665,4 +664,34 @@ func oauthOptions(cfg config.Config) oauth.Options {
 		}
 	}
 	return o
+}
+
+// sandboxDriver is the runtime sandboxes start on, which the server stops
+// last.
+type sandboxDriver interface {
+	runtime.Runtime
+	Close() error
+}
+
+// newSandboxDriver starts the runtime cfg names: bwrap on this machine, or
+// pods on a Kubernetes cluster.
+func newSandboxDriver(ctx, bgctx context.Context, cfg config.Config, proxy *egress.Proxy) (sandboxDriver, error) {
+	if cfg.Runtime != "kube" {
+		return bwrap.New(bgctx, bwrap.Config{
+			StateDir: filepath.Join(cfg.DataDir, "sandboxes"), Limits: bwrap.DefaultLimits(), Egress: proxy,
+		})
+	}
+	agentBinary, err := kube.AgentBinary()
+	if err != nil {
+		return nil, err
+	}
+	d, err := kube.New(ctx, kube.Config{
+		Kubeconfig: cfg.Kubeconfig, Namespace: cfg.KubeNamespace, ServerID: cfg.ServerID,
+		Image: cfg.SandboxImage, Registry: cfg.ImageRegistry, AgentBinary: agentBinary,
+		RuntimeClass: cfg.KubeRuntimeClass, DataClaim: cfg.KubeDataClaim, DataDir: cfg.DataDir, Egress: proxy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kube runtime: %w", err)
+	}
+	return d, nil
 }

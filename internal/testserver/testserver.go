@@ -113,6 +113,14 @@ func WithTrustedProxies(cidrs ...string) Option {
 	return func(c *config.Config) { c.TrustedProxies = strings.Join(cidrs, ",") }
 }
 
+// WithKube runs sandboxes as pods in namespace of the cluster of
+// kubeconfig, their image pushed to registry.
+func WithKube(kubeconfig, namespace, registry string) Option {
+	return func(c *config.Config) {
+		c.Runtime, c.Kubeconfig, c.KubeNamespace, c.ImageRegistry = "kube", kubeconfig, namespace, registry
+	}
+}
+
 // WithLimits sets the per-file and per-project size limits.
 func WithLimits(file, project int64) Option {
 	return func(c *config.Config) { c.MaxFileBytes, c.MaxProjectBytes = file, project }

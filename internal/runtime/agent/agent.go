@@ -3,6 +3,8 @@ package agent
 import (
 	"bufio"
 	"context"
+	"crypto/subtle"
+	"ecode/internal/runtime/cgroup"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -13,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,46 +28,79 @@ import (
 // sandbox (HTTP_PROXY=http://127.0.0.1:3128) and bridges them to the host.
 const EgressPort = 3128
 
+// ownCgroup is where a container sees its own cgroup.
+const ownCgroup = "/sys/fs/cgroup"
+
+// TokenEnv names the variable that gives an agent reached over TCP its
+// token (see Options.Token).
+const TokenEnv = "ECODE_AGENT_TOKEN"
+
 // Agent is the in-sandbox side.
 type Agent struct {
-	relays  map[int]string // port: host socket
+	relays  map[int]string        // port: host socket, "" for a parked relay
+	parked  map[int]chan net.Conn // connections to parked relays, until the host takes them
+	token   string
+	port    int // the agent's own TCP port, which no app of the sandbox holds
 	mu      sync.Mutex
 	waiting map[int]chan Exit // started processes not yet reaped
 	early   map[int]Exit      // reaped before their starter registered
 }
 
-// Serve runs the agent: it accepts host requests on socketPath and bridges
-// each port of relays on the sandbox's loopback to its host socket (the
-// egress proxy at EgressPort, the project's database), keeping each file
-// of files filled from its port's relay (see keepFile). It reaps every
-// child that ends, as PID 1 must. ready, when set, is called once the
-// agent accepts requests.
-func Serve(ctx context.Context, socketPath string, relays map[int]string, files map[int]string, ready func()) error {
-	a := &Agent{relays: relays, waiting: map[int]chan Exit{}, early: map[int]Exit{}}
+// Options of Serve.
+type Options struct {
+	// Listen is where host requests come: a unix socket's path, or
+	// tcp:ADDR for an agent the host reaches over a network (a pod's).
+	Listen string
+	// Token, when set, must be in every request: over a network, more
+	// than the host can connect.
+	Token string
+	// Relays bridges each port on the sandbox's loopback to a host socket
+	// (the egress proxy at EgressPort, the project's database). A port
+	// whose socket is "" is parked instead: its connections wait for the
+	// host to take them with accept requests, for a sandbox that may reach
+	// nothing, the host included (a pod).
+	Relays map[int]string
+	// Files keeps each file filled from its port's relay (see keepFile).
+	Files map[int]string
+	// Ready, when set, is called once the agent accepts requests.
+	Ready func()
+}
+
+// Serve runs the agent until ctx ends. It reaps every child that ends, as
+// PID 1 must.
+func Serve(ctx context.Context, o Options) error {
+	a := &Agent{relays: o.Relays, parked: map[int]chan net.Conn{}, token: o.Token, waiting: map[int]chan Exit{}, early: map[int]Exit{}}
 	go a.reap(ctx)
-	_ = os.Remove(socketPath)
-	ln, err := net.Listen("unix", socketPath)
+	ln, err := listen(o.Listen)
 	if err != nil {
 		return fmt.Errorf("agent listen: %w", err)
 	}
 	defer ln.Close()
-	for port, socket := range relays {
+	if addr, ok := ln.Addr().(*net.TCPAddr); ok {
+		a.port = addr.Port
+	}
+	for port, socket := range o.Relays {
 		rln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
 			return fmt.Errorf("relay listen: %w", err)
 		}
 		defer rln.Close()
+		if socket == "" {
+			a.parked[port] = make(chan net.Conn, maxParked)
+			go park(rln, a.parked[port])
+			continue
+		}
 		go bridge(rln, socket)
 	}
-	for port, path := range files {
+	for port, path := range o.Files {
 		go keepFile(ctx, port, path)
 	}
 	go func() {
 		<-ctx.Done()
 		ln.Close()
 	}()
-	if ready != nil {
-		ready()
+	if o.Ready != nil {
+		o.Ready()
 	}
 	for {
 		c, err := ln.Accept()
@@ -76,6 +112,14 @@ func Serve(ctx context.Context, socketPath string, relays map[int]string, files 
 		}
 		go a.handle(c)
 	}
+}
+
+func listen(addr string) (net.Listener, error) {
+	if tcp, ok := strings.CutPrefix(addr, "tcp:"); ok {
+		return net.Listen("tcp", tcp)
+	}
+	_ = os.Remove(addr)
+	return net.Listen("unix", addr)
 }
 
 func (a *Agent) reap(ctx context.Context) {
@@ -139,11 +183,16 @@ func (a *Agent) handle(c net.Conn) {
 		_ = writeReply(c, Reply{Error: err.Error()})
 		return
 	}
+	if a.token != "" && subtle.ConstantTimeCompare([]byte(req.Token), []byte(a.token)) != 1 {
+		_ = writeReply(c, Reply{Error: "unauthorized"})
+		return
+	}
 	switch req.Op {
 	case "ping":
 		_ = writeReply(c, Reply{PID: os.Getpid()})
 	case "ports":
 		ports, err := listeningPorts(a.relays)
+		ports = slices.DeleteFunc(ports, func(p int) bool { return p == a.port })
 		r := Reply{Ports: ports}
 		if err != nil {
 			r.Error = err.Error()
@@ -153,6 +202,15 @@ func (a *Agent) handle(c net.Conn) {
 		a.dial(c, br, req.Port)
 	case "exec":
 		a.exec(c, br, req)
+	case "accept":
+		a.accept(c, br, req.Port)
+	case "usage":
+		l, u, oom, err := cgroup.ReadOwn(ownCgroup)
+		r := Reply{Usage: &Usage{Limits: l, Used: u, OOMKilled: oom}}
+		if err != nil {
+			r = Reply{Error: fmt.Sprintf("read the sandbox's cgroup: %v", err)}
+		}
+		_ = writeReply(c, r)
 	default:
 		_ = writeReply(c, Reply{Error: fmt.Sprintf("unknown op %q", req.Op)})
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 // it serves on that socket, as PID 1 of a sandbox would.
 func TestMain(m *testing.M) {
 	if sock := os.Getenv("ECODE_TEST_AGENT"); sock != "" {
-		if err := Serve(context.Background(), sock, nil, nil, nil); err != nil {
+		if err := Serve(context.Background(), Options{Listen: sock, Token: os.Getenv(TokenEnv), Relays: testRelays()}); err != nil {
 			os.Stderr.WriteString(err.Error())
 			os.Exit(1)
 		}
@@ -36,7 +37,12 @@ func startAgent(t *testing.T) Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	c := Client{Socket: sock}
+	return waitAgent(t, Client{Socket: sock})
+}
+
+// waitAgent waits until the agent c talks to answers.
+func waitAgent(t *testing.T, c Client) Client {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for c.Ping(context.Background()) != nil {
 		if time.Now().After(deadline) {
@@ -183,4 +189,13 @@ func contains(xs []int, x int) bool {
 		}
 	}
 	return false
+}
+
+// testRelays parks the port ECODE_TEST_PARK names, for the test agent.
+func testRelays() map[int]string {
+	port, err := strconv.Atoi(os.Getenv("ECODE_TEST_PARK"))
+	if err != nil {
+		return nil
+	}
+	return map[int]string{port: ""}
 }

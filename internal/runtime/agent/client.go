@@ -12,14 +12,21 @@ import (
 	"sync"
 )
 
-// Client talks to one sandbox's agent over its socket.
+// Client talks to one sandbox's agent over its socket, or over TCP.
 type Client struct {
 	Socket string
+	Addr   string // HOST:PORT of an agent reached over TCP, in place of Socket
+	Token  string // sent in every request
 }
 
 func (c Client) connect(ctx context.Context, req Request) (net.Conn, *bufio.Reader, Reply, error) {
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", c.Socket)
+	network, addr := "unix", c.Socket
+	if c.Addr != "" {
+		network, addr = "tcp", c.Addr
+	}
+	req.Token = c.Token
+	conn, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, nil, Reply{}, fmt.Errorf("reach sandbox agent: %w", err)
 	}
@@ -151,4 +158,17 @@ func (p *Process) Wait(ctx context.Context, stdout, stderr io.Writer) (Exit, err
 			return e, nil
 		}
 	}
+}
+
+// Usage reads the limits and usage of the sandbox's own cgroup.
+func (c Client) Usage(ctx context.Context) (Usage, error) {
+	conn, _, rep, err := c.connect(ctx, Request{Op: "usage"})
+	if err != nil {
+		return Usage{}, err
+	}
+	conn.Close()
+	if rep.Usage == nil {
+		return Usage{}, errors.New("usage: empty reply")
+	}
+	return *rep.Usage, nil
 }

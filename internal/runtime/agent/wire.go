@@ -3,7 +3,8 @@
 // sandbox-agent`): it starts commands and terminals on request, reaps
 // orphans, reports listening ports, and bridges connections between the
 // host and the sandbox's loopback-only network. Host and agent speak over
-// one unix socket in a folder bound into the sandbox.
+// one unix socket in a folder bound into the sandbox, or, in a pod, over
+// TCP with a token in every request.
 //
 // Each connection carries one request: a message (a JSON object after its
 // length), answered by a reply message, then, for exec, framed messages
@@ -11,6 +12,7 @@
 package agent
 
 import (
+	"ecode/internal/runtime/cgroup"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -19,14 +21,15 @@ import (
 
 // Request is the first message of every connection to the agent.
 type Request struct {
-	Op   string   `json:"op"` // "exec", "ports", "dial", "ping"
-	Argv []string `json:"argv,omitempty"`
-	Env  []string `json:"env,omitempty"`
-	Dir  string   `json:"dir,omitempty"`
-	TTY  bool     `json:"tty,omitempty"`
-	Rows uint16   `json:"rows,omitempty"`
-	Cols uint16   `json:"cols,omitempty"`
-	Port int      `json:"port,omitempty"`
+	Op    string   `json:"op"` // "exec", "ports", "dial", "accept", "usage", "ping"
+	Token string   `json:"token,omitempty"`
+	Argv  []string `json:"argv,omitempty"`
+	Env   []string `json:"env,omitempty"`
+	Dir   string   `json:"dir,omitempty"`
+	TTY   bool     `json:"tty,omitempty"`
+	Rows  uint16   `json:"rows,omitempty"`
+	Cols  uint16   `json:"cols,omitempty"`
+	Port  int      `json:"port,omitempty"`
 }
 
 // Reply is the agent's first answer to a request.
@@ -34,6 +37,15 @@ type Reply struct {
 	Error string `json:"error,omitempty"`
 	PID   int    `json:"pid,omitempty"`
 	Ports []int  `json:"ports,omitempty"`
+	Usage *Usage `json:"usage,omitempty"`
+}
+
+// Usage is what the sandbox's own cgroup (a container's /sys/fs/cgroup)
+// holds it to and what it uses now.
+type Usage struct {
+	Limits    cgroup.Limits `json:"limits"`
+	Used      cgroup.Usage  `json:"used"`
+	OOMKilled bool          `json:"oomKilled"`
 }
 
 // Exit is how a process ended.

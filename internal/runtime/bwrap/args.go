@@ -109,7 +109,7 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, etc, hostRun string) [
 		"--chdir", runtime.ProjectDir,
 		"--clearenv",
 	)
-	for _, kv := range sandboxEnv(spec, spec.Egress) {
+	for _, kv := range runtime.SandboxEnv(spec, spec.Egress) {
 		k, v := splitEnv(kv)
 		a = append(a, "--setenv", k, v)
 	}
@@ -129,22 +129,6 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, etc, hostRun string) [
 // relaySocket names the host socket of the relay of port, in the sandbox's
 // socket folder.
 func relaySocket(port int) string { return fmt.Sprintf("relay-%d.sock", port) }
-
-// sandboxEnv is runtime.BaseEnv, and with the platform's tool caches the
-// go command's cache program: it reads the shared Go cache first and
-// writes only to the project's own (agent.GoCache). The mounted folder is
-// bound whole, so a cache the platform finishes later shows up in
-// sandboxes already running.
-func sandboxEnv(spec runtime.Spec, egress bool) []string {
-	env := runtime.BaseEnv(egress)
-	for _, r := range spec.Relays {
-		env = append(env, r.Env...)
-	}
-	if spec.ToolCacheDir != "" {
-		env = append(env, "GOCACHEPROG="+agentPath+" gocache -shared "+runtime.ToolCache+"/go")
-	}
-	return env
-}
 
 func splitEnv(kv string) (string, string) {
 	for i := range len(kv) {

@@ -44,7 +44,6 @@ import (
 	"ecode/internal/runtime/agent"
 	"ecode/internal/runtime/cgroup"
 	"ecode/internal/runtime/netns"
-	"ecode/internal/safefs"
 )
 
 // Limits of each sandbox.
@@ -292,17 +291,8 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 	uid := -1
 	if d.root {
 		uid = runtime.SandboxUID(spec.ID)
-		if !spec.ReadOnly {
-			if err := safefs.ChownTree(spec.ProjectDir, uid, uid); err != nil {
-				return nil, fmt.Errorf("hand the project to its sandbox: %w", err)
-			}
-		}
-		// What is inside the cache the sandbox wrote itself; only the folder
-		// may still be the server's.
-		if spec.CacheDir != "" {
-			if err := os.Lchown(spec.CacheDir, uid, uid); err != nil {
-				return nil, fmt.Errorf("hand the cache to its sandbox: %w", err)
-			}
+		if err := runtime.HandOver(spec, uid); err != nil {
+			return nil, err
 		}
 	}
 	// A folder of its own per start: a sandbox being cleaned up never
@@ -323,7 +313,7 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 		}
 	}
 	s := &sandbox{id: spec.ID, hostRun: hostRun, root: d.root, done: make(chan struct{}), agentPidfd: -1, agent: agent.Client{Socket: filepath.Join(hostRun, "agent.sock")}}
-	s.env = runtime.MergeEnv(sandboxEnv(spec, spec.Egress && d.cfg.Egress != nil), spec.Env)
+	s.env = runtime.MergeEnv(runtime.SandboxEnv(spec, spec.Egress && d.cfg.Egress != nil), spec.Env)
 	fail := func(err error) (runtime.Sandbox, error) {
 		s.cleanup()
 		return nil, err
@@ -375,15 +365,8 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 // limits are the driver's, with each limit the spec sets in their place.
 func (d *Driver) limits(spec runtime.Spec) Limits {
 	l := d.cfg.Limits
-	if spec.Limits.MemoryBytes > 0 {
-		l.MemoryBytes = spec.Limits.MemoryBytes
-	}
-	if spec.Limits.CPUs > 0 {
-		l.CPUs = spec.Limits.CPUs
-	}
-	if spec.Limits.Pids > 0 {
-		l.Pids = spec.Limits.Pids
-	}
+	o := spec.Limits.Over(runtime.Limits{MemoryBytes: l.MemoryBytes, CPUs: l.CPUs, Pids: l.Pids})
+	l.MemoryBytes, l.CPUs, l.Pids = o.MemoryBytes, o.CPUs, o.Pids
 	return l
 }
 

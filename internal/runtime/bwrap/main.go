@@ -32,11 +32,11 @@ func Main(args []string) (bool, error) {
 	nofile := fs.Uint64("nofile", 4096, "RLIMIT_NOFILE of everything in the sandbox")
 	nproc := fs.Uint64("nproc", 0, "RLIMIT_NPROC, where no cgroup limits processes")
 	relays := map[int]string{}
-	fs.Func("relay", "PORT=SOCKET: bridge 127.0.0.1:PORT to a host socket (repeatable)", func(v string) error {
+	fs.Func("relay", "PORT=SOCKET: bridge 127.0.0.1:PORT to a host socket, or PORT= to park its connections for the host's accept requests (repeatable)", func(v string) error {
 		port, socket, ok := strings.Cut(v, "=")
 		n, err := strconv.Atoi(port)
-		if !ok || err != nil || n < 1 || n > 65535 || socket == "" {
-			return fmt.Errorf("relay %q: want PORT=SOCKET", v)
+		if !ok || err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("relay %q: want PORT=SOCKET or PORT=", v)
 		}
 		relays[n] = socket
 		return nil
@@ -56,7 +56,7 @@ func Main(args []string) (bool, error) {
 		return true, err
 	}
 	if fs.NArg() != 1 {
-		return true, fmt.Errorf("usage: sandbox-agent [flags] SOCKET")
+		return true, fmt.Errorf("usage: sandbox-agent [flags] SOCKET|tcp:ADDR")
 	}
 	if err := confine(*nofile, *nproc); err != nil {
 		return true, err
@@ -67,7 +67,9 @@ func Main(args []string) (bool, error) {
 			_ = os.NewFile(uintptr(*readyFD), "ready").Close()
 		}
 	}
-	return true, agent.Serve(context.Background(), fs.Arg(0), relays, files, ready)
+	return true, agent.Serve(context.Background(), agent.Options{
+		Listen: fs.Arg(0), Token: os.Getenv(agent.TokenEnv), Relays: relays, Files: files, Ready: ready,
+	})
 }
 
 // confine sets the limits every process in the sandbox inherits: no core

@@ -264,27 +264,26 @@ func (g *Group) Adopt(pids ...int) error {
 // OOMKilled reports whether the kernel killed something in the group for
 // want of memory.
 func (g *Group) OOMKilled() bool {
-	var file, key string
 	if g.m.v2 {
-		file, key = filepath.Join(g.m.dir(g.id), "memory.events"), "oom_kill"
-	} else {
-		file, key = filepath.Join(g.m.dirV1("memory", g.id), "memory.oom_control"), "oom_kill"
+		return OOMKilledDir(g.m.dir(g.id))
 	}
-	b, err := os.ReadFile(file)
+	return oomKilledV1(g.m.dirV1("memory", g.id))
+}
+
+// oomKilledV1 reads cgroup v1's memory folder dir.
+func oomKilledV1(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "memory.oom_control"))
 	if err != nil {
 		return false
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) == 2 && f[0] == key && f[1] != "0" {
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "oom_kill" && f[1] != "0" {
 			return true
 		}
 	}
-	if !g.m.v2 {
-		// Kernels without the oom_kill counter still count failed charges.
-		b, err := os.ReadFile(filepath.Join(g.m.dirV1("memory", g.id), "memory.failcnt"))
-		return err == nil && strings.TrimSpace(string(b)) != "0"
-	}
-	return false
+	// Kernels without the oom_kill counter still count failed charges.
+	b, err = os.ReadFile(filepath.Join(dir, "memory.failcnt"))
+	return err == nil && strings.TrimSpace(string(b)) != "0"
 }
 
 // Usage is what a group's processes use now, and the CPU time they have
@@ -298,47 +297,39 @@ type Usage struct {
 // Read returns the limits the kernel holds the group to, zero where a
 // limit is unset, and its usage.
 func (g *Group) Read() (Limits, Usage, error) {
-	var l Limits
-	var u Usage
-	var err error
-	read := func(file string) string {
-		b, e := os.ReadFile(file)
-		if e != nil && err == nil {
-			err = e
-		}
-		return strings.TrimSpace(string(b))
-	}
-	num := func(v string) int64 {
-		n, _ := strconv.ParseInt(v, 10, 64) // "max", or -1: unset
-		return max(n, 0)
-	}
-	cpus := func(quota, period string) float64 {
-		q, p := num(quota), num(period)
-		if q == 0 || p == 0 {
-			return 0
-		}
-		return float64(q) / float64(p)
-	}
 	if g.m.v2 {
-		d := g.m.dir(g.id)
-		quota, period, _ := strings.Cut(read(filepath.Join(d, "cpu.max")), " ")
-		l = Limits{MemoryBytes: num(read(filepath.Join(d, "memory.max"))), Pids: int(num(read(filepath.Join(d, "pids.max")))), CPUs: cpus(quota, period)}
-		u = Usage{MemoryBytes: num(read(filepath.Join(d, "memory.current"))), Pids: int(num(read(filepath.Join(d, "pids.current")))),
-			CPUUsec: g.cpuUsec()}
-		return l, u, err
+		return ReadDir(g.m.dir(g.id))
 	}
-	mem, pids, cpu := g.m.dirV1("memory", g.id), g.m.dirV1("pids", g.id), g.m.dirV1("cpu", g.id)
-	l = Limits{
-		MemoryBytes: num(read(filepath.Join(mem, "memory.limit_in_bytes"))),
-		Pids:        int(num(read(filepath.Join(pids, "pids.max")))),
-		CPUs:        cpus(read(filepath.Join(cpu, "cpu.cfs_quota_us")), read(filepath.Join(cpu, "cpu.cfs_period_us"))),
+	l, u, err := readV1(func(controller string) string { return g.m.dirV1(controller, g.id) })
+	u.CPUUsec = g.cpuUsec()
+	return l, u, err
+}
+
+// readV1 reads cgroup v1's figures from the folder dir gives per
+// controller.
+func readV1(dir func(controller string) string) (Limits, Usage, error) {
+	var f files
+	read := func(controller, file string) string { return f.read(filepath.Join(dir(controller), file)) }
+	l := Limits{MemoryBytes: num(read("memory", "memory.limit_in_bytes")), Pids: int(num(read("pids", "pids.max")))}
+	if q, p := num(read("cpu", "cpu.cfs_quota_us")), num(read("cpu", "cpu.cfs_period_us")); q > 0 && p > 0 {
+		l.CPUs = float64(q) / float64(p)
 	}
 	if l.MemoryBytes >= 1<<62 {
 		l.MemoryBytes = 0 // v1 writes "no limit" as a page-rounded maximum
 	}
-	u = Usage{MemoryBytes: num(read(filepath.Join(mem, "memory.usage_in_bytes"))), Pids: int(num(read(filepath.Join(pids, "pids.current")))),
-		CPUUsec: g.cpuUsec()}
-	return l, u, err
+	u := Usage{MemoryBytes: num(read("memory", "memory.usage_in_bytes")), Pids: int(num(read("pids", "pids.current"))), CPUUsec: cpuUsecV1(dir("cpuacct"))}
+	return l, u, f.err
+}
+
+// ReadOwn reads the cgroup a container sees as its own under root
+// (/sys/fs/cgroup): v2's one folder, or v1's folder per controller.
+func ReadOwn(root string) (Limits, Usage, bool, error) {
+	if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err == nil {
+		l, u, err := ReadDir(root)
+		return l, u, OOMKilledDir(root), err
+	}
+	l, u, err := readV1(func(controller string) string { return filepath.Join(root, controller) })
+	return l, u, oomKilledV1(filepath.Join(root, "memory")), err
 }
 
 // cpuUsec reads the group's CPU time: v2's cpu.stat usage_usec, or v1's
@@ -346,22 +337,17 @@ func (g *Group) Read() (Limits, Usage, error) {
 // which leaves the rest of Read usable.
 func (g *Group) cpuUsec() int64 {
 	if g.m.v2 {
-		b, err := os.ReadFile(filepath.Join(g.m.dir(g.id), "cpu.stat"))
-		if err != nil {
-			return 0
-		}
-		for line := range strings.Lines(string(b)) {
-			if v, ok := strings.CutPrefix(line, "usage_usec "); ok {
-				n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-				return max(n, 0)
-			}
-		}
-		return 0
+		return cpuUsecV2(g.m.dir(g.id))
 	}
 	dir := g.m.dirV1("cpu", g.id)
 	if slices.Contains(g.m.controllers(), "cpuacct") {
 		dir = g.m.dirV1("cpuacct", g.id)
 	}
+	return cpuUsecV1(dir)
+}
+
+// cpuUsecV1 reads cpuacct.usage (nanoseconds) in dir.
+func cpuUsecV1(dir string) int64 {
 	b, err := os.ReadFile(filepath.Join(dir, "cpuacct.usage"))
 	if err != nil {
 		return 0
@@ -528,4 +514,64 @@ func (m *Manager) Close() error {
 		return err
 	}
 	return m.removeParent(m.parent)
+}
+
+// ReadDir reads the limits and usage of the cgroup v2 folder dir: a
+// group's, or a container's own /sys/fs/cgroup.
+func ReadDir(dir string) (Limits, Usage, error) {
+	var r files
+	var cpus float64
+	quota, period, _ := strings.Cut(r.read(filepath.Join(dir, "cpu.max")), " ")
+	if q, p := num(quota), num(period); q > 0 && p > 0 {
+		cpus = float64(q) / float64(p)
+	}
+	l := Limits{MemoryBytes: num(r.read(filepath.Join(dir, "memory.max"))), Pids: int(num(r.read(filepath.Join(dir, "pids.max")))), CPUs: cpus}
+	u := Usage{MemoryBytes: num(r.read(filepath.Join(dir, "memory.current"))), Pids: int(num(r.read(filepath.Join(dir, "pids.current")))), CPUUsec: cpuUsecV2(dir)}
+	return l, u, r.err
+}
+
+// files reads the one-value files of a cgroup, keeping the first error.
+type files struct{ err error }
+
+func (f *files) read(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil && f.err == nil {
+		f.err = err
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// num reads a count; "max" (no limit) and -1 (unset) are 0.
+func num(v string) int64 {
+	n, _ := strconv.ParseInt(v, 10, 64)
+	return max(n, 0)
+}
+
+// OOMKilledDir reports whether the memory limit of the cgroup v2 folder
+// dir has killed something.
+func OOMKilledDir(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "memory.events"))
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "oom_kill" && f[1] != "0" {
+			return true
+		}
+	}
+	return false
+}
+
+func cpuUsecV2(dir string) int64 {
+	b, err := os.ReadFile(filepath.Join(dir, "cpu.stat"))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "usage_usec "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return max(n, 0)
+		}
+	}
+	return 0
 }

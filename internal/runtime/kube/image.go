@@ -1,0 +1,161 @@
+package kube
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"ecode/internal/runtime"
+	"ecode/internal/runtime/rootfs"
+)
+
+// sandboxPrograms are what a sandbox image carries besides the programs
+// every image does: what people type in a shell, and git with its helpers.
+var sandboxPrograms = []string{
+	"git", "ssh", "curl", "ps", "less", "stty", "tty", "clear", "tput", "which", "diff", "make", "nano", "vi", "du", "df", "stat", "md5sum", "sha256sum", "hostname",
+	"/usr/lib/git-core", "/usr/share/git-core",
+}
+
+// SandboxImage is the root file system of a sandbox pod: the host's
+// toolchain and the agent binary as PID 1.
+func SandboxImage(agentBinary string) (rootfs.FS, error) {
+	fsys, err := rootfs.Host(sandboxPrograms...)
+	if err != nil {
+		return nil, fmt.Errorf("collect the sandbox image: %w", err)
+	}
+	fsys.Dir("/opt", 0o755, 0)
+	fsys.Dir("/opt/sbx", 0o755, 0)
+	fsys.Dir(runtime.ToolCache, 0o755, 0)
+	if err := fsys.Copy(runtime.AgentBinary, agentBinary, 0o755); err != nil {
+		return nil, fmt.Errorf("add the agent to the sandbox image: %w", err)
+	}
+	return fsys, nil
+}
+
+// AgentBinary is the agent sandbox images carry: the small ecode-agent
+// beside the running binary when it is there, else the binary itself.
+func AgentBinary() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find own binary: %w", err)
+	}
+	small := filepath.Join(filepath.Dir(self), "ecode-agent")
+	if info, err := os.Stat(small); err == nil && info.Mode().IsRegular() {
+		return small, nil
+	}
+	return self, nil
+}
+
+// image builds fsys into a one-layer image.
+func image(fsys rootfs.FS) (v1.Image, error) {
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(fsys.Write(pw)) }()
+		return pr, nil
+	}, tarball.WithCompressionLevel(gzip.BestSpeed))
+	if err != nil {
+		return nil, err
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		return nil, err
+	}
+	return mutate.Config(img, v1.Config{
+		Entrypoint: []string{runtime.AgentBinary},
+		WorkingDir: runtime.ProjectDir,
+		Env:        runtime.BaseEnv(false),
+		User:       "65534:65534",
+	})
+}
+
+// Push makes the image of fsys and pushes it to repo (REGISTRY/PATH),
+// tagged by the hash of what is in it, unless the registry has it already.
+// It returns the image's reference.
+func Push(ctx context.Context, fsys rootfs.FS, repo string) (string, error) {
+	tag, err := name.NewTag(repo + ":" + fsys.Hash()[:20])
+	if err != nil {
+		return "", fmt.Errorf("image name %s: %w", repo, err)
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	if _, err := remote.Head(tag, opts...); err == nil {
+		return tag.String(), nil
+	} else if !notFound(err) {
+		return "", fmt.Errorf("reach the image registry %s: %w", tag.RegistryStr(), err)
+	}
+	img, err := image(fsys)
+	if err != nil {
+		return "", fmt.Errorf("make the image: %w", err)
+	}
+	if err := remote.Write(tag, img, opts...); err != nil {
+		return "", fmt.Errorf("push %s: %w", tag, err)
+	}
+	return tag.String(), nil
+}
+
+// Save writes the image of fsys as a docker archive at path, for a node
+// that reaches no registry (`ctr -n k8s.io images import`); it returns
+// the image's reference.
+func Save(fsys rootfs.FS, repo, path string) (string, error) {
+	tag, err := name.NewTag(repo + ":" + fsys.Hash()[:20])
+	if err != nil {
+		return "", fmt.Errorf("image name %s: %w", repo, err)
+	}
+	img, err := image(fsys)
+	if err != nil {
+		return "", fmt.Errorf("make the image: %w", err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if err := tarball.Write(tag, img, f); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return tag.String(), f.Close()
+}
+
+func notFound(err error) bool {
+	var terr *transport.Error
+	return errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound
+}
+
+// sandboxImage returns the image sandbox pods run: the configured one, or
+// one made here and pushed to the registry, once per content.
+func (d *Driver) sandboxImage(ctx context.Context) (string, error) {
+	if d.cfg.Image != "" {
+		return d.cfg.Image, nil
+	}
+	d.imageMu.Lock()
+	defer d.imageMu.Unlock()
+	if d.image != "" {
+		return d.image, nil
+	}
+	start := time.Now()
+	fsys, err := SandboxImage(d.cfg.AgentBinary)
+	if err != nil {
+		return "", err
+	}
+	ref, err := Push(ctx, fsys, d.cfg.Registry+"/ecode/sandbox")
+	if err != nil {
+		return "", err
+	}
+	d.log.Info("sandbox image ready", "image", ref, "took", time.Since(start).Round(time.Millisecond))
+	d.image = ref
+	return ref, nil
+}

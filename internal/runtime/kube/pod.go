@@ -1,0 +1,202 @@
+package kube
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"ecode/internal/runtime"
+	"ecode/internal/runtime/agent"
+)
+
+// podSpec is what a pod needs to know of its sandbox.
+type podSpec struct {
+	name, image, token string
+	uid                int64
+	spec               runtime.Spec
+	limits             runtime.Limits
+	relays             []runtime.Relay // the spec's, and the egress proxy's
+}
+
+// pod is the sandbox's pod: the agent as PID 1 under the sandbox's own
+// uid, no privileges, a read-only root, the project and caches from the
+// node, /tmp and the home folder in memory, and /etc/passwd naming the
+// uid (from an annotation, through the downward API).
+func (d *Driver) pod(p podSpec) *corev1.Pod {
+	no, yes := false, true
+	grace := int64(1)
+	args := []string{"sandbox-agent", "-nofile", "4096"}
+	for _, r := range p.relays {
+		args = append(args, "-relay", fmt.Sprintf("%d=", r.Port))
+		if r.File != "" {
+			args = append(args, "-relay-file", fmt.Sprintf("%d=%s", r.Port, r.File))
+		}
+	}
+	args = append(args, fmt.Sprintf("tcp::%d", agentPort))
+	env := []corev1.EnvVar{{Name: agent.TokenEnv, Value: p.token}}
+	for _, kv := range runtime.BaseEnv(false) {
+		k, v, _ := strings.Cut(kv, "=")
+		env = append(env, corev1.EnvVar{Name: k, Value: v})
+	}
+	uid := strconv.FormatInt(p.uid, 10)
+	mounts := []corev1.VolumeMount{
+		{Name: "tmp", MountPath: "/tmp"},
+		{Name: "home", MountPath: runtime.HomeDir},
+		{Name: "users", MountPath: "/etc/passwd", SubPath: "passwd", ReadOnly: true},
+		{Name: "users", MountPath: "/etc/group", SubPath: "group", ReadOnly: true},
+	}
+	volumes := []corev1.Volume{
+		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: resource.NewQuantity(d.cfg.TmpBytes, resource.BinarySI)}}},
+		{Name: "home", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: resource.NewQuantity(d.cfg.HomeBytes, resource.BinarySI)}}},
+		{Name: "users", VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{Items: []corev1.DownwardAPIVolumeFile{
+			{Path: "passwd", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['ecode.dev/passwd']"}},
+			{Path: "group", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['ecode.dev/group']"}},
+		}}}},
+	}
+	if d.cfg.DataClaim != "" {
+		volumes = append(volumes, corev1.Volume{Name: "data", VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: d.cfg.DataClaim},
+		}})
+	}
+	// share mounts a folder of the server's at target: from the data
+	// volume they share, or from the node, which is then the server's.
+	share := func(name, path, target string, readOnly bool) {
+		if d.cfg.DataClaim != "" {
+			rel, _ := filepath.Rel(d.cfg.DataDir, path) // checked by Start
+			mounts = append(mounts, corev1.VolumeMount{Name: "data", MountPath: target, SubPath: rel, ReadOnly: readOnly})
+			return
+		}
+		kind := corev1.HostPathDirectory
+		volumes = append(volumes, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: path, Type: &kind}}})
+		mounts = append(mounts, corev1.VolumeMount{Name: name, MountPath: target, ReadOnly: readOnly})
+	}
+	share("project", p.spec.ProjectDir, runtime.ProjectDir, p.spec.ReadOnly)
+	if p.spec.CacheDir != "" {
+		share("cache", p.spec.CacheDir, runtime.HomeDir+"/.cache", false)
+	}
+	if p.spec.ToolCacheDir != "" {
+		share("toolcache", p.spec.ToolCacheDir, runtime.ToolCache, true)
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      p.name,
+			Namespace: d.cfg.Namespace,
+			Labels:    d.labels(p.spec.ID),
+			Annotations: map[string]string{
+				"ecode.dev/passwd": "root:x:0:0:root:/root:/usr/sbin/nologin\nrunner:x:" + uid + ":" + uid + ":runner:" + runtime.HomeDir + ":/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+				"ecode.dev/group":  "root:x:0:\nrunner:x:" + uid + ":\nnogroup:x:65534:\n",
+			},
+			OwnerReferences: []metav1.OwnerReference{d.owner},
+		},
+		Spec: corev1.PodSpec{
+			RestartPolicy:                 corev1.RestartPolicyNever,
+			TerminationGracePeriodSeconds: &grace,
+			AutomountServiceAccountToken:  &no,
+			EnableServiceLinks:            &no,
+			Hostname:                      "sandbox",
+			SecurityContext: &corev1.PodSecurityContext{
+				RunAsUser: &p.uid, RunAsGroup: &p.uid, RunAsNonRoot: &yes,
+				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+			},
+			Containers: []corev1.Container{{
+				Name:            "sandbox",
+				Image:           p.image,
+				ImagePullPolicy: corev1.PullIfNotPresent,
+				Command:         []string{runtime.AgentBinary},
+				Args:            args,
+				Env:             env,
+				WorkingDir:      runtime.ProjectDir,
+				Ports:           []corev1.ContainerPort{{Name: "agent", ContainerPort: agentPort}},
+				Resources:       d.resources(p.limits),
+				VolumeMounts:    mounts,
+				SecurityContext: &corev1.SecurityContext{
+					AllowPrivilegeEscalation: &no,
+					ReadOnlyRootFilesystem:   &yes,
+					Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+				},
+			}},
+			Volumes: volumes,
+		},
+	}
+	if d.cfg.RuntimeClass != "" {
+		pod.Spec.RuntimeClassName = &d.cfg.RuntimeClass
+	}
+	return pod
+}
+
+// resources asks for a share of the limits (Config.Request) and holds the
+// pod to all of them; processes are bounded by the node's pod pids limit.
+func (d *Driver) resources(l runtime.Limits) corev1.ResourceRequirements {
+	cpu := resource.NewMilliQuantity(int64(l.CPUs*1000), resource.DecimalSI)
+	mem := resource.NewQuantity(l.MemoryBytes, resource.BinarySI)
+	return corev1.ResourceRequirements{
+		Limits: corev1.ResourceList{corev1.ResourceCPU: *cpu, corev1.ResourceMemory: *mem},
+		Requests: corev1.ResourceList{
+			corev1.ResourceCPU:    *resource.NewMilliQuantity(max(10, int64(l.CPUs*1000*d.cfg.Request)), resource.DecimalSI),
+			corev1.ResourceMemory: *resource.NewQuantity(max(32<<20, int64(float64(l.MemoryBytes)*d.cfg.Request)), resource.BinarySI),
+		},
+	}
+}
+
+func (d *Driver) labels(sandboxID string) map[string]string {
+	return map[string]string{
+		labelManaged: managedBy, labelServer: labelValue(d.cfg.ServerID), labelRole: "sandbox", labelSandbox: labelValue(sandboxID),
+	}
+}
+
+// policy denies a sandbox pod every connection but the server's to its
+// agent: its relays reach the host through those, so it needs no other.
+// Only a network that enforces NetworkPolicies (Calico, Cilium) applies
+// it; the pod's own design holds without.
+func (d *Driver) policy(namespace string) *networkingv1.NetworkPolicy {
+	port := intstr.FromInt32(agentPort)
+	tcp := corev1.ProtocolTCP
+	return &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:            "ecode-sandboxes-" + dnsLabel(d.cfg.ServerID),
+			Namespace:       namespace,
+			Labels:          map[string]string{labelManaged: managedBy, labelServer: labelValue(d.cfg.ServerID), labelRole: "policy"},
+			OwnerReferences: []metav1.OwnerReference{d.owner},
+		},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{
+				labelManaged: managedBy, labelServer: labelValue(d.cfg.ServerID), labelRole: "sandbox",
+			}},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &port}}}},
+			Egress:      []networkingv1.NetworkPolicyEgressRule{}, // none
+		},
+	}
+}
+
+// dnsLabel makes s a valid part of a Kubernetes name: lower case letters,
+// digits and dashes, at most 40 of them.
+func dnsLabel(s string) string {
+	b := []byte(strings.ToLower(s))
+	for i, c := range b {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			b[i] = '-'
+		}
+	}
+	return strings.Trim(string(b[:min(len(b), 40)]), "-")
+}
+
+// labelValue makes s a valid label value: letters, digits, '-', '_' and
+// '.', at most 63, starting and ending with a letter or digit.
+func labelValue(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !slices.Contains([]byte("-_."), c) && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			b[i] = '_'
+		}
+	}
+	return strings.Trim(string(b[:min(len(b), 63)]), "-_.")
+}
