@@ -210,6 +210,10 @@ func TestSandboxPod(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, "new.txt")); err != nil || string(b) != "made\n" {
 		t.Errorf("the file written inside is %q on the node (%v)", b, err)
 	}
+	// The toolchain of the host is there.
+	if out, exit := run(t, s, "bash", "-c", "go version && node --version && git --version"); exit.Code != 0 || !strings.HasPrefix(out, "go version go1.") {
+		t.Errorf("toolchain: %q %+v", out, exit)
+	}
 	// Nothing of the root is writable, no privilege is gained, the home is
 	// in memory and the server's credentials are not there.
 	out, _ = run(t, s, "bash", "-c", `touch /usr/x 2>&1 | grep -c 'Read-only'; grep -c NoNewPrivs:.1 /proc/self/status; grep CapEff /proc/self/status; ls /var/run/secrets 2>&1 | grep -c 'No such'; touch ~/x && echo home ok`)

@@ -25,8 +25,10 @@ import (
 )
 
 // sandboxPrograms are what a sandbox image carries besides the programs
-// every image does: what people type in a shell, and git with its helpers.
+// every image does: what people type in a shell, git with its helpers, and
+// the Go toolchain where the host has it.
 var sandboxPrograms = []string{
+	"/usr/local/go",
 	"git", "ssh", "curl", "ps", "less", "stty", "tty", "clear", "tput", "which", "diff", "make", "nano", "vi", "du", "df", "stat", "md5sum", "sha256sum", "hostname",
 	"/usr/lib/git-core", "/usr/share/git-core",
 }
