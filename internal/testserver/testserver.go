@@ -160,6 +160,7 @@ func New(t testing.TB, e testdb.Engine, opts ...Option) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	onKube(t, &cfg)
 	hs := httptest.NewUnstartedServer(nil)
 	cfg.PublicURL = "http://" + hs.Listener.Addr().String()
 	if err := cfg.Validate(); err != nil {

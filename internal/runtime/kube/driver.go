@@ -219,7 +219,7 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 // namespace, and returns a reference to it for their owner references.
 func Anchor(ctx context.Context, cs kubernetes.Interface, namespace, id string) (metav1.OwnerReference, error) {
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
-		Name:   "ecode-server-" + dnsLabel(id),
+		Name:   AnchorName(id),
 		Labels: map[string]string{labelManaged: managedBy, labelServer: labelValue(id), labelRole: "server"},
 	}, Data: map[string]string{"server": id}}
 	got, err := cs.CoreV1().ConfigMaps(namespace).Create(ctx, cm, metav1.CreateOptions{})
@@ -231,6 +231,9 @@ func Anchor(ctx context.Context, cs kubernetes.Interface, namespace, id string) 
 	}
 	return metav1.OwnerReference{APIVersion: "v1", Kind: "ConfigMap", Name: got.Name, UID: got.UID}, nil
 }
+
+// AnchorName is the name of the ConfigMap of server id.
+func AnchorName(id string) string { return "ecode-server-" + dnsLabel(id) }
 
 // Name says which driver this is.
 func (d *Driver) Name() string { return "kube" }

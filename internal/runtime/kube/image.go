@@ -29,7 +29,7 @@ import (
 // the Go toolchain where the host has it.
 var sandboxPrograms = []string{
 	"/usr/local/go",
-	"git", "ssh", "curl", "ps", "less", "stty", "tty", "clear", "tput", "which", "diff", "make", "nano", "vi", "du", "df", "stat", "md5sum", "sha256sum", "hostname",
+	"git", "ssh", "curl", "ps", "less", "stty", "tty", "clear", "tput", "which", "diff", "make", "nano", "vi", "du", "df", "stat", "md5sum", "sha256sum", "hostname", "seq", "awk", "expr", "nproc", "timeout", "kill", "mktemp", "realpath", "readlink", "whoami", "xz", "unzip", "zip",
 	"/usr/lib/git-core", "/usr/share/git-core",
 }
 

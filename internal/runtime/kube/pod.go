@@ -33,7 +33,9 @@ type podSpec struct {
 func (d *Driver) pod(p podSpec) *corev1.Pod {
 	no, yes := false, true
 	grace := int64(1)
-	args := []string{"sandbox-agent", "-nofile", "4096"}
+	// Kubernetes bounds processes per node, not per pod; each project's
+	// uid is its own, so RLIMIT_NPROC bounds the sandbox's.
+	args := []string{"sandbox-agent", "-nofile", "4096", "-nproc", strconv.Itoa(p.limits.Pids)}
 	for _, r := range p.relays {
 		args = append(args, "-relay", fmt.Sprintf("%d=", r.Port))
 		if r.File != "" {

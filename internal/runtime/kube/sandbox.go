@@ -83,7 +83,8 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 	d.mu.Lock()
 	d.pods[name] = s
 	d.mu.Unlock()
-	pod := d.pod(podSpec{name: name, image: image, token: token, uid: int64(uid), spec: spec, limits: spec.Limits.Over(d.cfg.Limits), relays: relays})
+	s.limits = spec.Limits.Over(d.cfg.Limits)
+	pod := d.pod(podSpec{name: name, image: image, token: token, uid: int64(uid), spec: spec, limits: s.limits, relays: relays})
 	err = retry.OnError(retry.DefaultBackoff, transient, func() error {
 		_, err := d.cs.CoreV1().Pods(d.cfg.Namespace).Create(ctx, pod, metav1.CreateOptions{})
 		if apierrors.IsAlreadyExists(err) {
@@ -134,6 +135,7 @@ type sandbox struct {
 	id      string
 	name    string
 	env     []string
+	limits  runtime.Limits
 	agent   agent.Client
 	relays  []*agent.Parked
 	updates chan *corev1.Pod // the pod's latest state, while Start waits
@@ -286,8 +288,12 @@ func (s *sandbox) Resources() (runtime.Resources, bool) {
 	if err != nil {
 		return runtime.Resources{}, false
 	}
+	pids := u.Limits.Pids
+	if pids == 0 {
+		pids = s.limits.Pids // RLIMIT_NPROC's, where the cgroup sets none
+	}
 	return runtime.Resources{
-		Limits:     runtime.Limits{MemoryBytes: u.Limits.MemoryBytes, CPUs: u.Limits.CPUs, Pids: u.Limits.Pids},
+		Limits:     runtime.Limits{MemoryBytes: u.Limits.MemoryBytes, CPUs: u.Limits.CPUs, Pids: pids},
 		MemoryUsed: u.Used.MemoryBytes, PidsUsed: u.Used.Pids, CPUUsec: u.Used.CPUUsec,
 	}, true
 }

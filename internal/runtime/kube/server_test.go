@@ -1,6 +1,7 @@
 package kube_test
 
 import (
+	"ecode/internal/config"
 	"ecode/internal/runtime/kube"
 	"net/http"
 	"testing"
@@ -15,7 +16,9 @@ func TestServerOnKube(t *testing.T) {
 	cs := kube.Cluster(t)
 	ns := kube.Namespace(t, cs)
 	kubeconfig, registry := kube.ClusterConfig()
-	s := testserver.New(t, testdb.Engines(t)[0], testserver.WithKube(kubeconfig, ns, registry))
+	image := testserver.SandboxImage(t)
+	s := testserver.New(t, testdb.Engines(t)[0], testserver.WithKube(kubeconfig, ns, registry),
+		func(c *config.Config) { c.SandboxImage = image })
 	c := s.SignUp(t, "ada")
 	p := c.CreateProject(t, "on-kube")
 	var out struct {
