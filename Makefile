@@ -49,7 +49,7 @@ KUBE := /tmp/kube-try
 # Runs, shells, previews and each kind of deployment, again with every sandbox a pod.
 KUBE_TESTS := Test(Exec|RunLifecycle|ShellOverWebSocket|PreviewStreamsAndUpgrades|InternetMode|CacheOutlivesSandbox|ProjectLimitsApplied|AutoscaleDeploy|VMDeploy|AppsComeBack|CrashLoop|StaticDeploy|ScheduledDeploy)$$/sqlite
 test-kube:
-	mkdir -p $(KUBE) && flock $(KUBE).lock env SMOKE=0 .ci/kube/up.sh > $(KUBE)-up.log 2>&1 || { tail -n 30 $(KUBE)-up.log; .ci/kube/down.sh; exit 1; }
+	mkdir -p $(KUBE) && flock -o $(KUBE).lock env SMOKE=0 .ci/kube/up.sh > $(KUBE)-up.log 2>&1 || { tail -n 30 $(KUBE)-up.log; .ci/kube/down.sh; exit 1; }
 	export ECODE_TEST_KUBECONFIG=$(KUBE)/pki/admin.kubeconfig; \
 	ECODE_TEST_KUBE=required $(GO) test -count=1 ./internal/runtime/kube/ && \
 	ECODE_TEST_RUNTIME=kube $(GO) test -count=1 -run '$(KUBE_TESTS)' ./internal/run ./internal/deploy; \

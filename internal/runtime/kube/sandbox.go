@@ -65,15 +65,15 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 			return nil, err
 		}
 	}
-	var rnd [16]byte
-	_, _ = rand.Read(rnd[:])
-	token := hex.EncodeToString(rnd[:])
+	token := rand.Text() // the agent's: nothing of it appears anywhere else
 	relays := slices.Clone(spec.Relays)
 	egress := spec.Egress && d.cfg.Egress != nil
 	if egress {
 		relays = append(relays, runtime.Relay{Port: agent.EgressPort, Serve: func(ln net.Listener) { d.cfg.Egress.Serve(ln, spec.ID) }})
 	}
-	name := "sbx-" + dnsLabel(spec.ID) + "-" + token[:6]
+	suffix := make([]byte, 3)
+	_, _ = rand.Read(suffix)
+	name := "sbx-" + dnsLabel(spec.ID) + "-" + hex.EncodeToString(suffix)
 	s := &sandbox{
 		d: d, id: spec.ID, name: name,
 		env:     runtime.MergeEnv(runtime.SandboxEnv(spec, egress), spec.Env),
