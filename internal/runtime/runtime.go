@@ -2,11 +2,13 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"ecode/internal/runtime/agent"
@@ -220,4 +222,41 @@ func HandOver(spec Spec, uid int) error {
 		}
 	}
 	return nil
+}
+
+// AgentExec starts c through a sandbox's agent, with env as the
+// sandbox's environment, unless done says the sandbox has stopped.
+func AgentExec(ctx context.Context, a agent.Client, done <-chan struct{}, env []string, c Command) (Process, error) {
+	select {
+	case <-done:
+		return nil, errors.New("the sandbox has stopped")
+	default:
+	}
+	dir := c.Dir
+	if dir == "" {
+		dir = ProjectDir
+	}
+	p, err := a.Exec(ctx, agent.Request{
+		Argv: c.Argv, Env: MergeEnv(env, c.Env), Dir: dir,
+		TTY: c.TTY, Rows: c.Rows, Cols: c.Cols,
+	})
+	if err != nil {
+		return nil, err // not a nil *agent.Process in a non-nil Process
+	}
+	return p, nil
+}
+
+// AgentOnHost is the host file of the agent sandboxes run: the small ecode-agent beside
+// the running binary when it is there (it starts in half the time), else
+// the binary itself.
+func AgentOnHost() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find own binary: %w", err)
+	}
+	small := filepath.Join(filepath.Dir(self), "ecode-agent")
+	if info, err := os.Stat(small); err == nil && info.Mode().IsRegular() {
+		return small, nil
+	}
+	return self, nil
 }

@@ -681,7 +681,7 @@ func newSandboxDriver(ctx, bgctx context.Context, cfg config.Config, proxy *egre
 			StateDir: filepath.Join(cfg.DataDir, "sandboxes"), Limits: bwrap.DefaultLimits(), Egress: proxy,
 		})
 	}
-	agentBinary, err := kube.AgentBinary()
+	agentBinary, err := runtime.AgentOnHost()
 	if err != nil {
 		return nil, err
 	}

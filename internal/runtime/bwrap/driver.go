@@ -203,16 +203,12 @@ func (d *Driver) launcher(ctx context.Context) {
 	}
 }
 
-// agentBinary returns a path to the agent that sandbox uids may read: the
-// small ecode-agent beside this binary when it is there, else this binary
-// itself; copied into the state dir when its own location is private.
+// agentBinary returns a path to runtime.AgentOnHost that sandbox uids may
+// read: copied into the state dir when its own location is private.
 func agentBinary(stateDir string) (string, error) {
-	self, err := os.Executable()
+	self, err := runtime.AgentOnHost()
 	if err != nil {
-		return "", fmt.Errorf("find own binary: %w", err)
-	}
-	if small := filepath.Join(filepath.Dir(self), "ecode-agent"); isFile(small) {
-		self = small
+		return "", err
 	}
 	if publiclyReadable(self) {
 		return self, nil
@@ -238,11 +234,6 @@ func agentBinary(stateDir string) (string, error) {
 		return "", err
 	}
 	return dst, nil
-}
-
-func isFile(path string) bool {
-	info, err := os.Stat(path)
-	return err == nil && info.Mode().IsRegular()
 }
 
 // publiclyReadable reports whether any uid can read path: every folder on
@@ -523,23 +514,7 @@ func (s *sandbox) waitReady(ctx context.Context) error {
 }
 
 func (s *sandbox) Exec(ctx context.Context, c runtime.Command) (runtime.Process, error) {
-	select {
-	case <-s.done:
-		return nil, errors.New("the sandbox has stopped")
-	default:
-	}
-	dir := c.Dir
-	if dir == "" {
-		dir = runtime.ProjectDir
-	}
-	p, err := s.agent.Exec(ctx, agent.Request{
-		Argv: c.Argv, Env: runtime.MergeEnv(s.env, c.Env), Dir: dir,
-		TTY: c.TTY, Rows: c.Rows, Cols: c.Cols,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
+	return runtime.AgentExec(ctx, s.agent, s.done, s.env, c)
 }
 
 func (s *sandbox) Ports(ctx context.Context) ([]int, error) { return s.agent.Ports(ctx) }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -47,20 +46,6 @@ func SandboxImage(agentBinary string) (rootfs.FS, error) {
 		return nil, fmt.Errorf("add the agent to the sandbox image: %w", err)
 	}
 	return fsys, nil
-}
-
-// AgentBinary is the agent sandbox images carry: the small ecode-agent
-// beside the running binary when it is there, else the binary itself.
-func AgentBinary() (string, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("find own binary: %w", err)
-	}
-	small := filepath.Join(filepath.Dir(self), "ecode-agent")
-	if info, err := os.Stat(small); err == nil && info.Mode().IsRegular() {
-		return small, nil
-	}
-	return self, nil
 }
 
 // image builds fsys into a one-layer image.

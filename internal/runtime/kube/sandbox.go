@@ -255,19 +255,7 @@ func (s *sandbox) ID() string { return s.id }
 func (s *sandbox) Done() <-chan struct{} { return s.done }
 
 func (s *sandbox) Exec(ctx context.Context, c runtime.Command) (runtime.Process, error) {
-	select {
-	case <-s.done:
-		return nil, errors.New("the sandbox has stopped")
-	default:
-	}
-	dir := c.Dir
-	if dir == "" {
-		dir = runtime.ProjectDir
-	}
-	return s.agent.Exec(ctx, agent.Request{
-		Argv: c.Argv, Env: runtime.MergeEnv(s.env, c.Env), Dir: dir,
-		TTY: c.TTY, Rows: c.Rows, Cols: c.Cols,
-	})
+	return runtime.AgentExec(ctx, s.agent, s.done, s.env, c)
 }
 
 func (s *sandbox) Ports(ctx context.Context) ([]int, error) { return s.agent.Ports(ctx) }
