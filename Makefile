@@ -41,18 +41,21 @@ vet: web/node_modules/.package-lock.json
 	cd web && $(NPM) run --silent typecheck
 
 test-go: web
-	$(GO) test $$($(GO) list ./... | grep -v /internal/runtime/kube$$)
+	$(GO) test $$($(GO) list ./... | grep -v -e /internal/runtime/kube$$ -e /internal/deploy/kube$$)
 
 # The Kubernetes runtime's tests, against a real one-node cluster (.ci/kube/up.sh: minutes to build
 # the first time, seconds after), which is taken down again whatever the outcome.
 KUBE := /tmp/kube-try
-# Runs, shells, previews and each kind of deployment, again with every sandbox a pod.
+# Runs, shells, previews and each kind of deployment, again with every sandbox a pod; then the app
+# deployments again with the kube deploy driver (Deployments, Services, Jobs).
 KUBE_TESTS := Test(Exec|RunLifecycle|ShellOverWebSocket|PreviewStreamsAndUpgrades|InternetMode|CacheOutlivesSandbox|ProjectLimitsApplied|AutoscaleDeploy|VMDeploy|AppsComeBack|CrashLoop|StaticDeploy|ScheduledDeploy)$$/sqlite
+KUBE_DEPLOY_TESTS := Test(AutoscaleDeploy|VMDeploy|AppsComeBack|CrashLoop|ScheduledDeploy)$$/sqlite
 test-kube:
 	mkdir -p $(KUBE) && flock -o $(KUBE).lock env SMOKE=0 .ci/kube/up.sh > $(KUBE)-up.log 2>&1 || { tail -n 30 $(KUBE)-up.log; .ci/kube/down.sh; exit 1; }
 	export ECODE_TEST_KUBECONFIG=$(KUBE)/pki/admin.kubeconfig; \
-	ECODE_TEST_KUBE=required $(GO) test -count=1 ./internal/runtime/kube/ && \
-	ECODE_TEST_RUNTIME=kube $(GO) test -count=1 -run '$(KUBE_TESTS)' ./internal/run ./internal/deploy; \
+	ECODE_TEST_KUBE=required $(GO) test -count=1 ./internal/runtime/kube/ ./internal/deploy/kube/ && \
+	ECODE_TEST_RUNTIME=kube $(GO) test -count=1 -run '$(KUBE_TESTS)' ./internal/run ./internal/deploy && \
+	ECODE_TEST_RUNTIME=kube ECODE_TEST_DEPLOY_DRIVER=kube $(GO) test -count=1 -run '$(KUBE_DEPLOY_TESTS)' ./internal/deploy; \
 		rc=$$?; .ci/kube/down.sh > /dev/null 2>&1; exit $$rc
 
 # Project trees and build folders change under the server while sandbox code runs: the tests of

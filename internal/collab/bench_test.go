@@ -65,12 +65,41 @@ func BenchmarkBroadcast50(b *testing.B) {
 	s := testserver.New(b, testdb.Engines(b)[0])
 	owner := s.SignUp(b, "bench")
 	p := owner.CreateProject(b, "Bench")
-	owner.Put(b, "/api/projects/"+p.ID+"/files/doc.txt", "").WantStatus(b, 204)
-	url := "ws" + strings.TrimPrefix(s.URL, "http") + "/api/projects/" + p.ID + "/ws"
+	broadcast(b, owner, slices.Repeat([]string{wsURL(s, p.ID)}, 50))
+}
+
+// BenchmarkBroadcastAcrossServers is BenchmarkBroadcast50 on two servers
+// of a cluster (PostgreSQL, NATS): all 50 tabs on the server holding the
+// project, then the writer and half the tabs on the other one, forwarded.
+func BenchmarkBroadcastAcrossServers(b *testing.B) {
+	cl := testserver.NewCluster(b)
+	one, two := cl.Join(b, "one"), cl.Join(b, "two")
+	owner := one.SignUp(b, "bench")
+	p := owner.CreateProject(b, "Bench")
+	b.Run("one-server", func(b *testing.B) { broadcast(b, owner, slices.Repeat([]string{wsURL(one, p.ID)}, 50)) })
+	b.Run("two-servers", func(b *testing.B) {
+		urls := make([]string, 50)
+		for i := range urls {
+			urls[i] = wsURL([]*testserver.Server{two, one}[i%2], p.ID)
+		}
+		broadcast(b, owner, urls)
+	})
+}
+
+func wsURL(s *testserver.Server, projectID string) string {
+	return "ws" + strings.TrimPrefix(s.URL, "http") + "/api/projects/" + projectID + "/ws"
+}
+
+// broadcast opens a new empty file in a tab at each of urls (project
+// URLs ending in /ws); the first pushes one insertion an iteration, and
+// every other tab's receipt of it is timed.
+func broadcast(b *testing.B, owner *testserver.Client, urls []string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-
-	const clients = 50
+	path := fmt.Sprintf("doc-%d.txt", time.Now().UnixNano())
+	api := strings.TrimSuffix(strings.Replace(urls[0], "ws", "http", 1), "/ws")
+	owner.Put(b, api[strings.Index(api, "/api/"):]+"/files/"+path, "").WantStatus(b, 204)
+	clients := len(urls)
 	type receipt struct {
 		version int
 		at      time.Time
@@ -78,14 +107,15 @@ func BenchmarkBroadcast50(b *testing.B) {
 	got := make(chan receipt, 1<<16)
 	conns := make([]*websocket.Conn, clients)
 	var ready sync.WaitGroup
-	for i := range clients {
+	for i, url := range urls {
 		conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: map[string][]string{"Cookie": {owner.CookieHeader(b)}}})
 		if err != nil {
 			b.Fatal(err)
 		}
+		defer conn.CloseNow()
 		conn.SetReadLimit(1 << 24)
 		conns[i] = conn
-		conn.Write(ctx, websocket.MessageText, []byte(`{"type":"doc.open","path":"doc.txt"}`))
+		conn.Write(ctx, websocket.MessageText, []byte(`{"type":"doc.open","path":"`+path+`"}`))
 		ready.Add(1)
 		go func(i int) {
 			opened := false
@@ -115,8 +145,12 @@ func BenchmarkBroadcast50(b *testing.B) {
 	var lat []time.Duration
 	version := 0
 	for b.Loop() {
-		changes, _ := json.Marshal([]any{[]any{0, "x"}, version})
-		push, _ := json.Marshal(map[string]any{"type": "doc.push", "path": "doc.txt", "version": version,
+		sections := []any{[]any{0, "x"}} // insert "x" at the start, keep the rest
+		if version > 0 {
+			sections = append(sections, version)
+		}
+		changes, _ := json.Marshal(sections)
+		push, _ := json.Marshal(map[string]any{"type": "doc.push", "path": path, "version": version,
 			"updates": []collab.Update{{ClientID: "writer", Changes: changes}}})
 		sent := time.Now()
 		conns[0].Write(ctx, websocket.MessageText, push)

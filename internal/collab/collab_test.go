@@ -87,9 +87,19 @@ type client struct {
 }
 
 func (c *client) connect(ctx context.Context) {
-	conn, _, err := websocket.Dial(ctx, c.url, &websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {c.cookie}}})
-	if err != nil {
-		c.t.Fatalf("%s: dial: %v", c.id, err)
+	var conn *websocket.Conn
+	for {
+		var res *http.Response
+		var err error
+		conn, res, err = websocket.Dial(ctx, c.url, &websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {c.cookie}}})
+		if err == nil {
+			break
+		}
+		// A cluster's server that died: another takes its projects over.
+		if res == nil || res.StatusCode != http.StatusServiceUnavailable || ctx.Err() != nil {
+			c.t.Fatalf("%s: dial: %v", c.id, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	conn.SetReadLimit(16 << 20)
 	c.conn, c.in = conn, make(chan wire, 1024)
@@ -244,32 +254,7 @@ func TestConvergence(t *testing.T) {
 			results[i] = c
 			wg.Go(func() {
 				c.connect(ctx)
-				for c.made < edits || c.pending != nil {
-					timer := time.NewTimer(time.Duration(c.rng.IntN(3000)) * time.Microsecond)
-					select {
-					case m, ok := <-c.in:
-						timer.Stop()
-						if !ok { // dropped: come back where we were
-							c.connect(ctx)
-							continue
-						}
-						c.handle(ctx, m)
-					case <-timer.C:
-						if c.epoch == "" {
-							continue
-						}
-						switch {
-						case c.rng.IntN(25) == 0:
-							c.conn.CloseNow()
-						case c.pending == nil && c.made < edits:
-							c.newEdit()
-							c.maybePush(ctx)
-						}
-					case <-ctx.Done():
-						t.Errorf("%s: timed out with %d edits made, pending %v", c.id, c.made, c.pending)
-						return
-					}
-				}
+				c.play(ctx, edits, 25)
 			})
 		}
 		wg.Wait()
@@ -287,6 +272,37 @@ func TestConvergence(t *testing.T) {
 			t.Fatalf("disk %q, editors %q", disk, final)
 		}
 	})
+}
+
+// play makes edits at random moments until each is confirmed, dropping
+// the connection one time in dropOneIn (0: never) and coming back.
+func (c *client) play(ctx context.Context, edits, dropOneIn int) {
+	for c.made < edits || c.pending != nil {
+		timer := time.NewTimer(time.Duration(c.rng.IntN(3000)) * time.Microsecond)
+		select {
+		case m, ok := <-c.in:
+			timer.Stop()
+			if !ok { // dropped: come back where we were
+				c.connect(ctx)
+				continue
+			}
+			c.handle(ctx, m)
+		case <-timer.C:
+			if c.epoch == "" {
+				continue
+			}
+			switch {
+			case dropOneIn > 0 && c.rng.IntN(dropOneIn) == 0:
+				c.conn.CloseNow()
+			case c.pending == nil && c.made < edits:
+				c.newEdit()
+				c.maybePush(ctx)
+			}
+		case <-ctx.Done():
+			c.t.Errorf("%s: timed out with %d edits made, pending %v", c.id, c.made, c.pending)
+			return
+		}
+	}
 }
 
 // open connects a client of c to the project and opens path.

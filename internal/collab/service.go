@@ -17,6 +17,8 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -140,7 +142,30 @@ func NewService(bus *events.Bus, projects Projects, opts Options) *Service {
 	events.Subscribe(bus, func(_ context.Context, e project.AdmissionChanged) { s.recheck(e.ProjectID, "", false) })
 	// A new owner: every tab reconnects with the roles it brings.
 	events.Subscribe(bus, func(_ context.Context, e project.Transferred) { s.recheck(e.Project.ID, "", true) })
+	events.Subscribe(bus, func(_ context.Context, e project.HandedOver) { s.handedOver(e.ProjectID) })
 	return s
+}
+
+// handedOver lets go of a project another server of the cluster holds
+// now: its tabs reconnect through there, and its documents, whose
+// confirmed edits are on disk, are read there afresh; none stays here
+// to be found stale if the project comes back.
+func (s *Service) handedOver(projectID string) {
+	s.mu.Lock()
+	r := s.rooms[projectID]
+	delete(s.rooms, projectID)
+	var peers []*Peer
+	if r != nil {
+		peers = slices.Collect(maps.Keys(r.peers))
+	}
+	s.mu.Unlock()
+	if r == nil {
+		return
+	}
+	r.watch.close()
+	for _, p := range peers {
+		p.hangUp()
+	}
 }
 
 var palette = []string{"#e5534b", "#57ab5a", "#539bf5", "#c69026", "#b083f0", "#39c5cf", "#e275ad", "#f69d50"}

@@ -38,7 +38,7 @@ type Config struct {
 	SandboxIdle       time.Duration // ECODE_SANDBOX_IDLE
 	ShellIdle         time.Duration // ECODE_SHELL_IDLE: close a shell nobody has watched for this long
 	DeployIdle        time.Duration // ECODE_DEPLOY_IDLE: an autoscale instance idle this long stops (to zero)
-	DeployDriver      string        // ECODE_DEPLOY_DRIVER: local (sandboxes) or docker (containers of release images)
+	DeployDriver      string        // ECODE_DEPLOY_DRIVER: local (sandboxes), docker (containers of release images) or kube (Deployments, Services, Jobs)
 	DockerHost        string        // ECODE_DOCKER_HOST: the Docker Engine API the docker deploy driver uses
 	Runtime           string        // ECODE_RUNTIME: bwrap (sandboxes on this machine) or kube (sandbox pods)
 	Kubeconfig        string        // ECODE_KUBECONFIG: the cluster of the kube runtime; empty: the server's own pod's
@@ -47,6 +47,10 @@ type Config struct {
 	KubeDataClaim     string        // ECODE_KUBE_DATA_CLAIM: the ReadWriteMany claim holding the data dir, which sandbox pods mount from
 	SandboxImage      string        // ECODE_SANDBOX_IMAGE: the image of sandbox pods; empty: made here and pushed to ECODE_IMAGE_REGISTRY
 	ServerID          string        // ECODE_SERVER_ID: this server among those sharing a database and cluster
+	PeerURL           string        // ECODE_PEER_URL: how the other servers reach this one; set, the server joins a cluster
+	NATSURL           string        // ECODE_NATS_URL: the NATS (JetStream) that carries events between the servers of a cluster
+	NATSStream        string        // ECODE_NATS_STREAM: the JetStream stream of the cluster's events
+	ClusterLease      time.Duration // ECODE_CLUSTER_LEASE: a server unseen this long is dead; its projects move
 	ImageRegistry     string        // ECODE_IMAGE_REGISTRY: where exported manifests say releases' images are
 	ProjectPostgres   string        // ECODE_PROJECT_POSTGRES_URL: an external server for projects' databases; empty: the platform's own cluster
 	DatabaseQuota     int64         // ECODE_DATABASE_QUOTA: bytes a project database may hold before it turns read-only
@@ -151,6 +155,8 @@ func Default() Config {
 		Runtime:           "bwrap",
 		KubeNamespace:     "default",
 		ServerID:          hostname(),
+		NATSStream:        "ECODE_EVENTS",
+		ClusterLease:      10 * time.Second,
 		ImageRegistry:     "registry.local",
 		AlertInterval:     time.Minute,
 		MonitorRate:       300,
@@ -245,7 +251,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.ObjectsURL, "objects-url", "ECODE_OBJECTS_URL", "where object storage keeps its bytes, as a gocloud.dev blob URL (s3://bucket?region=..., gs://bucket, azblob://container, file:///dir); empty: the objects folder of the data dir")
 	num(&c.StorageQuota, "storage-quota", "ECODE_STORAGE_QUOTA", "bytes of objects a project environment's object storage may hold")
 	str(&c.ImageRegistry, "image-registry", "ECODE_IMAGE_REGISTRY", "exported Kubernetes and Cloud Run manifests name each release's image {REGISTRY}/ecode/{owner}-{slug}:{release}")
-	str(&c.DeployDriver, "deploy-driver", "ECODE_DEPLOY_DRIVER", "what builds and runs deployments: local (a sandbox, as Run) or docker (a container of an image per release, on ECODE_DOCKER_HOST)")
+	str(&c.DeployDriver, "deploy-driver", "ECODE_DEPLOY_DRIVER", "what builds and runs deployments: local (a sandbox, as Run), docker (a container of an image per release, on ECODE_DOCKER_HOST) or kube (apps as Deployments and Services, scheduled runs as Jobs, on the kube runtime's cluster)")
 	str(&c.Runtime, "runtime", "ECODE_RUNTIME", "where sandboxes run: bwrap (on this machine) or kube (a pod each, on the cluster of ECODE_KUBECONFIG)")
 	str(&c.Kubeconfig, "kubeconfig", "ECODE_KUBECONFIG", "the kubeconfig file of the kube runtime's cluster; empty uses the service account of the pod the server runs in")
 	str(&c.KubeNamespace, "kube-namespace", "ECODE_KUBE_NAMESPACE", "the namespace of sandbox pods")
@@ -253,6 +259,10 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.KubeDataClaim, "kube-data-claim", "ECODE_KUBE_DATA_CLAIM", "a ReadWriteMany PersistentVolumeClaim holding the data dir, which sandbox pods mount projects from; empty: from their node, which must be this machine or hold the data dir at the same path")
 	str(&c.SandboxImage, "sandbox-image", "ECODE_SANDBOX_IMAGE", "the image of sandbox pods; empty: made from this machine's toolchain and pushed to ECODE_IMAGE_REGISTRY")
 	str(&c.ServerID, "server-id", "ECODE_SERVER_ID", "names this server among those sharing a database and cluster (its pods carry it); default the host name")
+	str(&c.PeerURL, "peer-url", "ECODE_PEER_URL", "how the other servers sharing this database reach this one (http://10.0.0.5:8080); set, several servers run as one: each project is held by one of them and requests for it are forwarded there")
+	str(&c.NATSURL, "nats-url", "ECODE_NATS_URL", "the NATS server, with JetStream, that carries events between the servers of a cluster (nats://127.0.0.1:4222); needed with ECODE_PEER_URL")
+	str(&c.NATSStream, "nats-stream", "ECODE_NATS_STREAM", "the JetStream stream of the cluster's events; two platforms sharing one NATS need two names")
+	duration(&c.ClusterLease, "cluster-lease", "ECODE_CLUSTER_LEASE", "a server of a cluster unseen this long counts as dead, and the others take its projects over")
 	str(&c.DockerHost, "docker-host", "ECODE_DOCKER_HOST", "the Docker Engine API (or Podman's compatible service) of the docker deploy driver, such as unix:///var/run/docker.sock or tcp://host:2375")
 	duration(&c.DeployIdle, "deploy-idle", "ECODE_DEPLOY_IDLE", "stop an autoscale deployment's instance once idle this long (its stable window; to zero when minInstances is 0)")
 	duration(&c.AutoCheckpoint, "auto-checkpoint", "ECODE_AUTO_CHECKPOINT", "checkpoint a project by itself once its files have gone this long unchanged after a change; 0 turns automatic checkpoints off")
@@ -345,8 +355,22 @@ func (c *Config) Validate() error {
 	if c.Runtime == "kube" && c.ServerID == "" {
 		return fmt.Errorf("the kube runtime needs a server id (ECODE_SERVER_ID)")
 	}
-	if c.DeployDriver != "local" && c.DeployDriver != "docker" {
-		return fmt.Errorf("deploy driver %q: want local or docker", c.DeployDriver)
+	if c.PeerURL != "" {
+		if !strings.HasPrefix(c.DatabaseURL, "postgres") {
+			return fmt.Errorf("several servers (ECODE_PEER_URL) need a shared PostgreSQL database (ECODE_DATABASE_URL)")
+		}
+		if c.NATSURL == "" || !serverID.MatchString(c.ServerID) {
+			return fmt.Errorf("several servers (ECODE_PEER_URL) need NATS (ECODE_NATS_URL) and a server id each (ECODE_SERVER_ID: letters, digits, '.', '_' and '-')")
+		}
+		if c.ClusterLease < 300*time.Millisecond {
+			return fmt.Errorf("cluster lease must be at least 300ms")
+		}
+	}
+	if c.DeployDriver != "local" && c.DeployDriver != "docker" && c.DeployDriver != "kube" {
+		return fmt.Errorf("deploy driver %q: want local, docker or kube", c.DeployDriver)
+	}
+	if c.DeployDriver == "kube" && c.Runtime != "kube" {
+		return fmt.Errorf("the kube deploy driver runs on the kube runtime's cluster: set ECODE_RUNTIME=kube too")
 	}
 	if c.SandboxIdle < time.Second || c.DiskCheck < 100*time.Millisecond {
 		return fmt.Errorf("sandbox idle timeout must be at least 1s and the disk check interval at least 100ms")
@@ -554,6 +578,9 @@ func (c *Config) PrivateNets() ([]netip.Prefix, error) { return cidrs(c.EgressPr
 
 // WebhookNets parses WebhookPrivate.
 func (c *Config) WebhookNets() ([]netip.Prefix, error) { return cidrs(c.WebhookPrivate) }
+
+// serverID is what a server of a cluster may be named: it names folders.
+var serverID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
 // Proxies parses TrustedProxies.
 func (c *Config) Proxies() ([]netip.Prefix, error) { return cidrs(c.TrustedProxies) }

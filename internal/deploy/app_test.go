@@ -368,3 +368,46 @@ func TestCrashLoop(t *testing.T) {
 		t.Fatalf("crash loop: %+v", v)
 	}
 }
+
+// TestAppsMoveWithTheirServer: on two servers of a cluster, a reserved
+// VM runs on the server holding its project and is reached through
+// either; when that server dies, the other adopts the project, fails
+// nothing it did not start, and runs the VM itself.
+func TestAppsMoveWithTheirServer(t *testing.T) {
+	testserver.NeedSandbox(t)
+	cl := testserver.NewCluster(t)
+	a, b := cl.Join(t, "a"), cl.Join(t, "b")
+	fay := a.SignUp(t, "fay")
+	vm := project(t, fay, "Moves", appFiles("vm", "target = \"vm\"\n"))
+	marker := "MARKER=" + store.NewID()
+	fay.Put(t, "/api/projects/"+vm.ID+"/secrets/MARKER", map[string]string{"value": strings.TrimPrefix(marker, "MARKER=")}).WantStatus(t, http.StatusNoContent)
+	if r, log := finish(t, fay, vm.ID, deploy(t, fay, vm.ID).ID); r.Status != "ready" {
+		t.Fatalf("%+v\n%s", r, log)
+	}
+	for _, s := range []*testserver.Server{a, b} {
+		if res, body := visit(t, s, host(vm), "/", nil); res.StatusCode != 200 || !strings.HasPrefix(string(body), "vm ") {
+			t.Fatalf("through %s: %d %s", s.App.Config.ServerID, res.StatusCode, body)
+		}
+	}
+	if v := instances(t, fay.On(b), vm.ID); len(v.Instances) != 1 {
+		t.Fatalf("instances seen through b: %+v", v)
+	}
+
+	a.Crash()
+	a.App.Close() // its sandboxes end with it, as a dead process's do
+	if pids := markedProcesses(marker); len(pids) > 0 {
+		t.Fatalf("the dead server's instance outlived it: pids %v", pids)
+	}
+	eventually(t, 15*time.Second, "b runs the vm", func() bool {
+		res := fay.On(b).Get(t, "/api/projects/"+vm.ID+"/deployment/instances")
+		if res.StatusCode == http.StatusServiceUnavailable {
+			return false // until a's lease runs out
+		}
+		var v instancesView
+		res.WantStatus(t, http.StatusOK).Decode(t, &v)
+		return len(v.Instances) == 1 && v.Instances[0].State == "ready"
+	})
+	if res, body := visit(t, b, host(vm), "/", nil); res.StatusCode != 200 || !strings.HasPrefix(string(body), "vm ") {
+		t.Fatalf("after the move: %d %s", res.StatusCode, body)
+	}
+}

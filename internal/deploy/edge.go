@@ -395,24 +395,31 @@ func (s *Service) startApps(ctx context.Context) error {
 		return fmt.Errorf("list app deployments: %w", err)
 	}
 	for _, r := range rows {
-		j, err := readJob(s.releaseDir(r.ProjectID, r.Live))
-		if err != nil {
-			s.log.Error("live app release", "project_id", r.ProjectID, "release_id", r.Live, "err", err)
-			continue
+		if s.holds(ctx, r.ProjectID) {
+			s.startApp(ctx, r.ProjectID, r.Live)
 		}
-		if scalingOf(j).min == 0 {
-			continue
-		}
-		p, err := s.livePool(ctx, r.ProjectID, r.Live)
-		if err != nil {
-			s.log.Error("start app deployment", "project_id", r.ProjectID, "err", err)
-			continue
-		}
-		p.mu.Lock()
-		for range p.sc.min {
-			p.startLocked(nil)
-		}
-		p.mu.Unlock()
 	}
 	return nil
+}
+
+// startApp starts the least instances of projectID's live app release.
+func (s *Service) startApp(ctx context.Context, projectID, live string) {
+	j, err := readJob(s.releaseDir(projectID, live))
+	if err != nil {
+		s.log.Error("live app release", "project_id", projectID, "release_id", live, "err", err)
+		return
+	}
+	if scalingOf(j).min == 0 {
+		return
+	}
+	p, err := s.livePool(ctx, projectID, live)
+	if err != nil {
+		s.log.Error("start app deployment", "project_id", projectID, "err", err)
+		return
+	}
+	p.mu.Lock()
+	for len(p.instances) < p.sc.min {
+		p.startLocked(nil)
+	}
+	p.mu.Unlock()
 }

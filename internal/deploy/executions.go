@@ -247,6 +247,9 @@ func (s *Service) tick(ctx context.Context, projectID, releaseID string, sched *
 			return
 		case <-t.C:
 		}
+		if !s.holds(ctx, projectID) {
+			continue // another server of the cluster runs it
+		}
 		if _, err := s.execute(ctx, projectID, releaseID, "schedule"); err != nil {
 			s.log.Error("scheduled run", "project_id", projectID, "release_id", releaseID, "err", err)
 		}
@@ -496,9 +499,9 @@ func pruneExecutions(ctx context.Context, q store.Q, projectID string, keep int)
 }
 
 // interruptExecutions fails the runs a stopped server left running.
-func interruptExecutions(ctx context.Context, q store.Q, at int64) (int64, error) {
-	return q.Exec(ctx, `UPDATE executions SET status = ?, error = ?, finished_at = ? WHERE status = ?`,
-		ExecFailed, "Interrupted by a restart of the server.", at, ExecRunning)
+func interruptExecutions(ctx context.Context, q store.Q, projectID string, at int64) (int64, error) {
+	return q.Exec(ctx, `UPDATE executions SET status = ?, error = ?, finished_at = ? WHERE status = ? AND (? = '' OR project_id = ?)`,
+		ExecFailed, "Interrupted by a restart of the server.", at, ExecRunning, projectID, projectID)
 }
 
 // startSchedules starts the ticking of every live scheduled deployment.

@@ -88,6 +88,10 @@ type Options struct {
 	// each instance stops (meter.go).
 	Meter         billing.Recorder
 	MeterInterval time.Duration
+	// Holds, when set, says whether this server of a cluster runs a
+	// project's app instances and scheduled runs, claiming the project
+	// when no live server does; unset, this server runs them all.
+	Holds func(ctx context.Context, projectID string) bool
 }
 
 // Release is one deploy as the API shows it.
@@ -190,29 +194,65 @@ func NewService(ctx context.Context, db *store.DB, bus *events.Bus, projects *pr
 		_ = os.RemoveAll(filepath.Join(s.opts.DataDir, "releases", e.ProjectID))
 		s.forgetHosts()
 	})
+	// In a cluster: a dead server's builds and runs of the project ended
+	// with it, and its apps start here.
+	events.Subscribe(bus, func(ctx context.Context, e project.Adopted) { s.adopt(ctx, e.ProjectID) })
 	return s
 }
 
 // Recover fails the builds and scheduled runs a stopped server left
 // unfinished (their sandbox is gone, and the live release never changed),
-// then starts the schedules of the live scheduled deployments.
+// then starts the apps and the schedules of the live deployments. In a
+// cluster the others may be building: what a dead server left is failed
+// as its projects are adopted instead.
 func (s *Service) Recover(ctx context.Context) error {
-	n, err := interrupt(ctx, s.db, "Interrupted by a restart of the server; deploy again.", store.Now())
-	if err != nil {
-		return fmt.Errorf("recover deploys: %w", err)
+	if s.opts.Holds == nil {
+		if err := s.interrupt(ctx, ""); err != nil {
+			return err
+		}
+		_ = os.RemoveAll(s.buildRoot())
+		_ = os.RemoveAll(filepath.Join(s.opts.DataDir, "executions"))
 	}
-	if n > 0 {
-		s.log.Warn("deploys interrupted by a restart marked failed", "count", n)
-	}
-	if _, err := interruptExecutions(ctx, s.db, store.Now()); err != nil {
-		return fmt.Errorf("recover scheduled runs: %w", err)
-	}
-	_ = os.RemoveAll(s.buildRoot())
-	_ = os.RemoveAll(filepath.Join(s.opts.DataDir, "executions"))
 	if err := s.startApps(ctx); err != nil {
 		return err
 	}
 	return s.startSchedules(ctx)
+}
+
+// interrupt fails the unfinished builds and runs of projectID, or of all
+// projects when it is empty.
+func (s *Service) interrupt(ctx context.Context, projectID string) error {
+	n, err := interrupt(ctx, s.db, projectID, "Interrupted by a restart of the server; deploy again.", store.Now())
+	if err != nil {
+		return fmt.Errorf("recover deploys: %w", err)
+	}
+	if n > 0 {
+		s.log.Warn("deploys interrupted by a restart marked failed", "count", n, "project_id", projectID)
+	}
+	if _, err := interruptExecutions(ctx, s.db, projectID, store.Now()); err != nil {
+		return fmt.Errorf("recover scheduled runs: %w", err)
+	}
+	return nil
+}
+
+// adopt takes over a project from a dead server of the cluster.
+func (s *Service) adopt(ctx context.Context, projectID string) {
+	if err := s.interrupt(ctx, projectID); err != nil {
+		s.log.Error("adopt a project's deployment", "project_id", projectID, "err", err)
+	}
+	var live string
+	if err := s.db.Get(ctx, &live, `SELECT live_release_id FROM deployments WHERE project_id = ? AND target IN (?, ?) AND live_release_id IS NOT NULL`, projectID, Autoscale, VM); err != nil {
+		if !store.NoRows(err) {
+			s.log.Error("adopt a project's app", "project_id", projectID, "err", err)
+		}
+		return
+	}
+	s.startApp(ctx, projectID, live)
+}
+
+// holds says whether this server runs projectID's apps and schedules.
+func (s *Service) holds(ctx context.Context, projectID string) bool {
+	return s.opts.Holds == nil || s.opts.Holds(ctx, projectID)
 }
 
 // Wait returns once every build has ended (after ctx given to NewService).

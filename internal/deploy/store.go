@@ -118,8 +118,9 @@ func setLive(ctx context.Context, q store.Q, projectID, id, target string, at in
 }
 
 // interrupt fails every release a stopped server left queued or building.
-func interrupt(ctx context.Context, q store.Q, msg string, at int64) (int64, error) {
-	return q.Exec(ctx, `UPDATE releases SET status = ?, error = ?, finished_at = ? WHERE status IN (?, ?)`, Failed, msg, at, Queued, Building)
+func interrupt(ctx context.Context, q store.Q, projectID, msg string, at int64) (int64, error) {
+	return q.Exec(ctx, `UPDATE releases SET status = ?, error = ?, finished_at = ? WHERE status IN (?, ?) AND (? = '' OR project_id = ?)`,
+		Failed, msg, at, Queued, Building, projectID, projectID)
 }
 
 func deleteRelease(ctx context.Context, q store.Q, id string) error {

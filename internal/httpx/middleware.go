@@ -115,11 +115,11 @@ func (w *StatusWriter) Status() int {
 	return w.status
 }
 
-// clientIP is the address a request comes from. X-Forwarded-For is read
+// ClientIP is the address a request comes from. X-Forwarded-For is read
 // only when the peer is one of the trusted proxies, from the right: the
 // first address that is not a trusted proxy is the client (what is left of
 // it, anyone could have written).
-func clientIP(r *http.Request, trusted []netip.Prefix) string {
+func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -168,7 +168,7 @@ func Observe(m *Metrics, log *slog.Logger, trusted []netip.Prefix, next http.Han
 		w.Header().Set("X-Request-Id", id)
 		route := "unmatched"
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
-		ctx = WithClient(ctx, Client{IP: clientIP(r, trusted), UserAgent: r.UserAgent()})
+		ctx = WithClient(ctx, Client{IP: ClientIP(r, trusted), UserAgent: r.UserAgent()})
 		r = r.WithContext(context.WithValue(ctx, patternKey, &route))
 		sw := &StatusWriter{ResponseWriter: w}
 		defer func() {

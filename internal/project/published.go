@@ -1,6 +1,7 @@
 package project
 
-// What the project service publishes on the events bus.
+// What the project service, and the cluster for a project that moves
+// between servers, publish on the events bus.
 
 // Deleted: project ProjectID is gone, with its files and history.
 type Deleted struct{ ProjectID string }
@@ -30,3 +31,12 @@ type AccessChanged struct{ ProjectID, UserID string }
 // changed (its team's allowlist); live connections from addresses it now
 // refuses close.
 type AdmissionChanged struct{ ProjectID string }
+
+// HandedOver: another server of the cluster holds the project's live
+// state now; this one lets go of its tabs and its sandbox, which come
+// back through the other.
+type HandedOver struct{ ProjectID string }
+
+// Adopted: this server took the project over from a dead one; what ran
+// there by itself (app instances, schedules) starts here.
+type Adopted struct{ ProjectID string }

@@ -177,12 +177,19 @@ func TestRunLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var out []byte
 		buf := make([]byte, 4096)
-		n, _ := io.ReadAtLeast(res.Body, buf, len("listening on 3000"))
+		for !strings.Contains(string(out), "listening on 3000") { // the output comes in chunks, the command's echo first
+			n, err := res.Body.Read(buf)
+			out = append(out, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
 		res.Body.Close()
 		cancel()
-		if !strings.Contains(string(buf[:n]), "listening on 3000") {
-			t.Fatalf("output = %q", buf[:n])
+		if !strings.Contains(string(out), "listening on 3000") {
+			t.Fatalf("output = %q", out)
 		}
 
 		// A private project's preview needs a pass from the platform.

@@ -105,6 +105,9 @@ func NewService(bus *events.Bus, projects *project.Service, rt runtime.Runtime, 
 	s.meters = newMeters(opts.Meter, opts.MeterInterval)
 	s.pool.beforeStop = s.meters.final
 	events.Subscribe(bus, func(_ context.Context, e project.Deleted) { s.forget(e.ProjectID) })
+	// Another server of the cluster holds the project now: its sandbox,
+	// consoles and shells are there.
+	events.Subscribe(bus, func(_ context.Context, e project.HandedOver) { s.letGo(e.ProjectID) })
 	events.Subscribe(bus, func(_ context.Context, e project.Updated) { s.applyPolicy(e.Project) })
 	if s.opts.ShellIdle == 0 {
 		s.opts.ShellIdle = defaultShellIdle
@@ -253,6 +256,15 @@ func (s *Service) applyPolicy(p *project.Project) {
 // forget lets go of a deleted project: its sandbox (and with it its
 // shells), egress policy, console, caches and install stamp.
 func (s *Service) forget(projectID string) {
+	s.letGo(projectID)
+	if s.opts.CacheRoot != "" {
+		_ = os.RemoveAll(filepath.Join(s.opts.CacheRoot, projectID))
+	}
+	_ = os.Remove(s.stampFile(projectID))
+}
+
+// letGo stops the project's sandbox, consoles and shells here.
+func (s *Service) letGo(projectID string) {
 	s.pool.stop(projectID)
 	if s.opts.Egress != nil {
 		s.opts.Egress.Forget(projectID)
@@ -261,10 +273,6 @@ func (s *Service) forget(projectID string) {
 	delete(s.consoles, projectID)
 	delete(s.shells, projectID)
 	s.mu.Unlock()
-	if s.opts.CacheRoot != "" {
-		_ = os.RemoveAll(filepath.Join(s.opts.CacheRoot, projectID))
-	}
-	_ = os.Remove(s.stampFile(projectID))
 }
 
 // SandboxRunning reports whether the project's sandbox is up.

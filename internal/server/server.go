@@ -32,11 +32,13 @@ import (
 	"ecode/internal/auth"
 	"ecode/internal/billing"
 	"ecode/internal/billing/stripebill"
+	"ecode/internal/cluster"
 	"ecode/internal/collab"
 	"ecode/internal/config"
 	"ecode/internal/course"
 	"ecode/internal/deploy"
 	"ecode/internal/deploy/docker"
+	kubedeploy "ecode/internal/deploy/kube"
 	"ecode/internal/domain"
 	"ecode/internal/events"
 	"ecode/internal/grade"
@@ -86,9 +88,12 @@ type Server struct {
 	Router   *httpx.Router
 	handler  http.Handler
 	driver   sandboxDriver
+	apps     func() error // closes the deploy driver's watch
 	queue    *jobs.Queue
 	blobs    *blob.Bucket
 	tracer   *tracing.Tracer
+	peers    *cluster.Cluster // nil: the only server
+	fanout   *cluster.Fanout
 	bg       sync.WaitGroup
 	stop     context.CancelFunc
 }
@@ -180,6 +185,18 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		return fail(err)
 	}
 	bus, roles, audits, accounts, projects, vault, teams := core.Bus, core.Roles, core.Audit, core.Accounts, core.Projects, core.Secrets, core.Teams
+	peers, fanout, err := joinCluster(ctx, db, bus, core.Keyring, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	if fanout != nil {
+		fail = func(err error) (*Server, error) {
+			fanout.Close()
+			cancel()
+			db.Close()
+			return nil, err
+		}
+	}
 	sl := cfg.Sandbox
 	if err := projects.SetResourcePolicy(ctx, project.ResourcePolicy{
 		Default: project.Resources{MemoryBytes: sl.Memory, CPUs: sl.CPUs, Pids: int(sl.Pids)},
@@ -233,13 +250,34 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	notes := core.Notes
 	alerts := alerting(db, projects, roles, tel, notes, cfg, core.Keyring, egress.Reachable(hookNets), core.Mail)
 	pay := payments(db, cfg, bill)
-	var builder deploy.Driver = deploy.NewLocal(driver, proxy, dataRelays(dbs, kvs, objects, projectdb.Prod))
-	if cfg.DeployDriver == "docker" {
+	local := deploy.NewLocal(driver, proxy, dataRelays(dbs, kvs, objects, projectdb.Prod))
+	var builder deploy.Driver = local
+	closeApps := func() error { return nil }
+	switch cfg.DeployDriver {
+	case "docker":
 		if builder, err = docker.New(ctx, cfg.DockerHost, slog.Default()); err != nil {
 			return fail(err)
 		}
+	case "kube":
+		// Apps as Deployments and Services, scheduled runs as Jobs, on the
+		// runtime's cluster; builds stay sandbox pods.
+		apps, err := kubedeploy.New(ctx, kubedeploy.Config{Runtime: driver.(*kube.Driver), Local: local, Log: slog.Default()})
+		if err != nil {
+			return fail(fmt.Errorf("kube deploy driver: %w", err))
+		}
+		builder, closeApps = apps, apps.Close
+		failed := fail
+		fail = func(err error) (*Server, error) {
+			_ = apps.Close()
+			return failed(err)
+		}
+	}
+	var holds func(context.Context, string) bool
+	if peers != nil {
+		holds = peers.Holds
 	}
 	deploys := deploy.NewService(bgctx, db, bus, projects, builder, deploy.Options{
+		Holds:   holds,
 		DataDir: cfg.DataDir, Domain: cfg.DeployDomain, PublicURL: cfg.PublicURL, Secrets: vault.DeploymentEnv, DataEnv: dataEnv(dbs, kvs, objects, projectdb.Prod), Prepare: dbs.PrepareProd, KeepData: snapshots.BeforeDeploy,
 		Policy: deploy.Policy{MinInterval: cfg.MinSchedule, WebhookAddr: egress.Reachable(hookNets), Keys: core.Keyring},
 		Scale:  deploy.ScaleOptions{StableWindow: cfg.DeployIdle}, Registerer: reg,
@@ -308,6 +346,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		Billing:  bill,
 		Router:   httpx.NewRouter(),
 		driver:   driver,
+		apps:     closeApps,
 		queue:    queue,
 		blobs:    blobs,
 		tracer:   tracer,
@@ -402,7 +441,13 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	// Deployments ahead of the platform's own middleware: the edge counts
 	// and logs what it serves itself, per deployment.
 	h = sites(deploys, domains, httpx.BodyTimeout(cfg.ReadTimeout, http.HandlerFunc(deploys.ServeSite)), h)
-	s.handler = domains.Challenges(h) // ACME asks on the domain's name, before it serves anything
+	h = domains.Challenges(h) // ACME asks on the domain's name, before it serves anything
+	if peers != nil {
+		h = peers.Forward(projectOf(projects, runs, deploys), proxies, h)
+		s.bg.Go(func() { peers.Run(bgctx) })
+		s.peers, s.fanout = peers, fanout
+	}
+	s.handler = h
 
 	s.bg.Go(func() { s.Auth.Run(bgctx) })
 	s.bg.Go(func() { s.Runs.Run(bgctx) })
@@ -576,6 +621,9 @@ func sites(deploys *deploy.Service, domains *domain.Service, site, next http.Han
 	})
 }
 
+// Peers is this server's place in a cluster; nil when it runs alone.
+func (s *Server) Peers() *cluster.Cluster { return s.peers }
+
 // Handler is the platform's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
@@ -588,7 +636,13 @@ func (s *Server) Close() error {
 	}
 	s.stop()
 	s.bg.Wait()
+	if s.fanout != nil {
+		s.fanout.Close()
+	}
 	s.Domains.Close()
+	if err := s.apps(); err != nil {
+		slog.Warn("close deploy driver", "err", err)
+	}
 	if err := s.driver.Close(); err != nil {
 		slog.Warn("close sandbox driver", "err", err)
 	}
@@ -678,7 +732,7 @@ type sandboxDriver interface {
 func newSandboxDriver(ctx, bgctx context.Context, cfg config.Config, proxy *egress.Proxy) (sandboxDriver, error) {
 	if cfg.Runtime != "kube" {
 		return bwrap.New(bgctx, bwrap.Config{
-			StateDir: filepath.Join(cfg.DataDir, "sandboxes"), Limits: bwrap.DefaultLimits(), Egress: proxy,
+			StateDir: ownDir(cfg, "sandboxes"), Limits: bwrap.DefaultLimits(), Egress: proxy,
 		})
 	}
 	agentBinary, err := runtime.AgentOnHost()

@@ -230,6 +230,15 @@ func NewID() string {
 	return strings.ToLower(ulid.MustNew(ulid.Now(), rand.Reader).String())
 }
 
+// IsID reports whether s could be an id NewID made.
+func IsID(s string) bool {
+	if len(s) != ulid.EncodedSize {
+		return false
+	}
+	_, err := ulid.ParseStrict(s)
+	return err == nil
+}
+
 // Now is the current time as stored: unix milliseconds.
 func Now() int64 { return time.Now().UnixMilli() }
 

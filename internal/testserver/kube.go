@@ -102,8 +102,10 @@ func SandboxImage(t testing.TB) string {
 }
 
 // onKube moves cfg's sandboxes to the test cluster when ECODE_TEST_RUNTIME
-// says so, under a server id of their data dir's, and removes everything the
-// server made there when the test ends.
+// says so, and its deployments' apps and scheduled runs to Kubernetes
+// objects when ECODE_TEST_DEPLOY_DRIVER=kube too, under a server id of their
+// data dir's, and removes everything the server made there when the test
+// ends.
 func onKube(t testing.TB, cfg *config.Config) {
 	t.Helper()
 	if os.Getenv("ECODE_TEST_RUNTIME") != "kube" || cfg.Runtime == "kube" {
@@ -115,6 +117,9 @@ func onKube(t testing.TB, cfg *config.Config) {
 	}
 	WithKube(path, "default", Registry(t))(cfg)
 	cfg.SandboxImage = SandboxImage(t)
+	if os.Getenv("ECODE_TEST_DEPLOY_DRIVER") == "kube" {
+		cfg.DeployDriver = "kube"
+	}
 	// One id per data dir: a server started again over the same data is
 	// the same server, and finds what its earlier run left.
 	sum := sha256.Sum256([]byte(cfg.DataDir))

@@ -31,7 +31,8 @@ import (
 // Server is a running platform.
 type Server struct {
 	*httptest.Server
-	App *server.Server
+	App   *server.Server
+	conns *tracked
 }
 
 // Option changes the config of a test server.
@@ -162,7 +163,12 @@ func New(t testing.TB, e testdb.Engine, opts ...Option) *Server {
 	}
 	onKube(t, &cfg)
 	hs := httptest.NewUnstartedServer(nil)
+	conns := &tracked{Listener: hs.Listener}
+	hs.Listener = conns
 	cfg.PublicURL = "http://" + hs.Listener.Addr().String()
+	if cfg.NATSURL != "" && cfg.PeerURL == "" {
+		cfg.PeerURL = cfg.PublicURL // one of a cluster's servers (cluster.go)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +184,7 @@ func New(t testing.TB, e testdb.Engine, opts ...Option) *Server {
 		hs.Close()
 		app.Close()
 	})
-	return &Server{Server: hs, App: app}
+	return &Server{Server: hs, App: app, conns: conns}
 }
 
 // Each runs fn as a parallel subtest on every engine, each with its own server.
@@ -266,6 +272,14 @@ func (c *Client) From(ip string) *Client {
 	nc := *c
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
 	nc.http = &http.Client{Jar: c.http.Jar, Transport: &http.Transport{DialContext: d.DialContext}}
+	return &nc
+}
+
+// On returns c calling server s as the same person: the servers of a
+// cluster share sessions.
+func (c *Client) On(s *Server) *Client {
+	nc := *c
+	nc.s = s
 	return &nc
 }
 

@@ -23,7 +23,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
@@ -189,22 +188,9 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	}
 	wctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
-	f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(cfg.Namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = d.selector() }))
-	inf := f.Core().V1().Pods().Informer()
-	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { d.observe(obj, false) },
-		UpdateFunc: func(_, obj any) { d.observe(obj, false) },
-		DeleteFunc: func(obj any) { d.observe(obj, true) },
-	}); err != nil {
+	if d.synced, err = WatchPods(wctx, cs, cfg.Namespace, d.selector(), d.observe); err != nil {
 		cancel()
-		return nil, err
-	}
-	d.synced = inf.HasSynced
-	f.Start(wctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-		cancel()
-		return nil, fmt.Errorf("watch sandbox pods: %w", ctx.Err())
+		return nil, fmt.Errorf("sandbox pods: %w", err)
 	}
 	// The image is made now, not when the first sandbox waits for it.
 	go func() {

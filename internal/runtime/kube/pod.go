@@ -2,7 +2,6 @@ package kube
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,37 +47,15 @@ func (d *Driver) pod(p podSpec) *corev1.Pod {
 		k, v, _ := strings.Cut(kv, "=")
 		env = append(env, corev1.EnvVar{Name: k, Value: v})
 	}
-	uid := strconv.FormatInt(p.uid, 10)
-	mounts := []corev1.VolumeMount{
-		{Name: "tmp", MountPath: "/tmp"},
-		{Name: "home", MountPath: runtime.HomeDir},
-		{Name: "users", MountPath: "/etc/passwd", SubPath: "passwd", ReadOnly: true},
-		{Name: "users", MountPath: "/etc/group", SubPath: "group", ReadOnly: true},
-	}
-	volumes := []corev1.Volume{
-		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: resource.NewQuantity(d.cfg.TmpBytes, resource.BinarySI)}}},
-		{Name: "home", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: resource.NewQuantity(d.cfg.HomeBytes, resource.BinarySI)}}},
-		{Name: "users", VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{Items: []corev1.DownwardAPIVolumeFile{
-			{Path: "passwd", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['ecode.dev/passwd']"}},
-			{Path: "group", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['ecode.dev/group']"}},
-		}}}},
-	}
-	if d.cfg.DataClaim != "" {
-		volumes = append(volumes, corev1.Volume{Name: "data", VolumeSource: corev1.VolumeSource{
-			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: d.cfg.DataClaim},
-		}})
-	}
+	annotations, volumes, mounts := d.Scratch(p.uid)
 	// share mounts a folder of the server's at target: from the data
 	// volume they share, or from the node, which is then the server's.
 	share := func(name, path, target string, readOnly bool) {
-		if d.cfg.DataClaim != "" {
-			rel, _ := filepath.Rel(d.cfg.DataDir, path) // checked by Start
-			mounts = append(mounts, corev1.VolumeMount{Name: "data", MountPath: target, SubPath: rel, ReadOnly: readOnly})
-			return
+		v, m, _ := d.Mount(name, path, target, readOnly) // the path is checked by Start
+		if !slices.ContainsFunc(volumes, func(o corev1.Volume) bool { return o.Name == v.Name }) {
+			volumes = append(volumes, v)
 		}
-		kind := corev1.HostPathDirectory
-		volumes = append(volumes, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: path, Type: &kind}}})
-		mounts = append(mounts, corev1.VolumeMount{Name: name, MountPath: target, ReadOnly: readOnly})
+		mounts = append(mounts, m)
 	}
 	share("project", p.spec.ProjectDir, runtime.ProjectDir, p.spec.ReadOnly)
 	if p.spec.CacheDir != "" {
@@ -89,13 +66,10 @@ func (d *Driver) pod(p podSpec) *corev1.Pod {
 	}
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      p.name,
-			Namespace: d.cfg.Namespace,
-			Labels:    d.labels(p.spec.ID),
-			Annotations: map[string]string{
-				"ecode.dev/passwd": "root:x:0:0:root:/root:/usr/sbin/nologin\nrunner:x:" + uid + ":" + uid + ":runner:" + runtime.HomeDir + ":/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
-				"ecode.dev/group":  "root:x:0:\nrunner:x:" + uid + ":\nnogroup:x:65534:\n",
-			},
+			Name:            p.name,
+			Namespace:       d.cfg.Namespace,
+			Labels:          d.labels(p.spec.ID),
+			Annotations:     annotations,
 			OwnerReferences: []metav1.OwnerReference{d.owner},
 		},
 		Spec: corev1.PodSpec{

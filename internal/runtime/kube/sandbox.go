@@ -183,23 +183,19 @@ func (s *sandbox) waitRunning(ctx context.Context) (string, error) {
 		case pod = <-s.updates:
 		case <-tick.C:
 			if !unschedulable.IsZero() && time.Since(unschedulable) > s.d.cfg.Pending {
-				return "", fmt.Errorf("no node has room for the sandbox (waited %s): add nodes or lower the project's limits", s.d.cfg.Pending)
+				return "", NoRoom("sandbox", s.d.cfg.Pending)
 			}
 			continue
 		}
 		if pod.Status.Phase == corev1.PodRunning && pod.Status.PodIP != "" {
 			return pod.Status.PodIP, nil
 		}
-		for _, c := range pod.Status.Conditions {
-			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable && unschedulable.IsZero() {
-				unschedulable = time.Now()
-				s.d.log.Warn("sandbox pod waits for a node", "pod", s.name, "why", c.Message)
-			}
+		if why, ok := Unschedulable(pod); ok && unschedulable.IsZero() {
+			unschedulable = time.Now()
+			s.d.log.Warn("sandbox pod waits for a node", "pod", s.name, "why", why)
 		}
-		for _, cs := range pod.Status.ContainerStatuses {
-			if w := cs.State.Waiting; w != nil && slices.Contains(imageFailures, w.Reason) {
-				return "", fmt.Errorf("the sandbox cannot start: %s: %s", w.Reason, w.Message)
-			}
+		if err := CannotStart(pod, "sandbox"); err != nil {
+			return "", err
 		}
 		if pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
 			return "", s.failure(pod)

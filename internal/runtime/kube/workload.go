@@ -1,0 +1,163 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"ecode/internal/runtime"
+)
+
+// What other drivers on the server's cluster (the kube deploy driver)
+// share with the sandboxes: the client, the namespace, the owner, the
+// image, and the shape of a pod's files, so that their pods are confined
+// and cleaned up as sandboxes are.
+
+// Clientset is the driver's connection to the cluster.
+func (d *Driver) Clientset() kubernetes.Interface { return d.cs }
+
+// Namespace is where the driver makes everything.
+func (d *Driver) Namespace() string { return d.cfg.Namespace }
+
+// ServerID names this server among those sharing the cluster.
+func (d *Driver) ServerID() string { return d.cfg.ServerID }
+
+// Owner references the server's ConfigMap, which owns what it makes.
+func (d *Driver) Owner() metav1.OwnerReference { return d.owner }
+
+// RuntimeClass is the pods' RuntimeClass; empty for the cluster's default.
+func (d *Driver) RuntimeClass() string { return d.cfg.RuntimeClass }
+
+// Pending is how long a pod may wait for a node.
+func (d *Driver) Pending() time.Duration { return d.cfg.Pending }
+
+// Image is the sandbox image, made and pushed on first need.
+func (d *Driver) Image(ctx context.Context) (string, error) { return d.sandboxImage(ctx) }
+
+// Labels are those of everything of this server's in role.
+func (d *Driver) Labels(role string) map[string]string {
+	return map[string]string{labelManaged: managedBy, labelServer: labelValue(d.cfg.ServerID), labelRole: role}
+}
+
+// Limits are the defaults of a pod whose spec sets none.
+func (d *Driver) Limits() runtime.Limits { return d.cfg.Limits }
+
+// Resources are what a pod held to l is asked for and limited to; a
+// limit l leaves unset is the driver's default.
+func (d *Driver) Resources(l runtime.Limits) corev1.ResourceRequirements {
+	return d.resources(l.Over(d.cfg.Limits))
+}
+
+// Scratch is what every pod gets besides its project: /tmp and the home
+// folder in memory, and /etc/passwd and /etc/group naming uid runner,
+// projected from the pod's annotations.
+func (d *Driver) Scratch(uid int64) (map[string]string, []corev1.Volume, []corev1.VolumeMount) {
+	id := strconv.FormatInt(uid, 10)
+	annotations := map[string]string{
+		"ecode.dev/passwd": "root:x:0:0:root:/root:/usr/sbin/nologin\nrunner:x:" + id + ":" + id + ":runner:" + runtime.HomeDir + ":/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+		"ecode.dev/group":  "root:x:0:\nrunner:x:" + id + ":\nnogroup:x:65534:\n",
+	}
+	mounts := []corev1.VolumeMount{
+		{Name: "tmp", MountPath: "/tmp"},
+		{Name: "home", MountPath: runtime.HomeDir},
+		{Name: "users", MountPath: "/etc/passwd", SubPath: "passwd", ReadOnly: true},
+		{Name: "users", MountPath: "/etc/group", SubPath: "group", ReadOnly: true},
+	}
+	volumes := []corev1.Volume{
+		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: resource.NewQuantity(d.cfg.TmpBytes, resource.BinarySI)}}},
+		{Name: "home", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: resource.NewQuantity(d.cfg.HomeBytes, resource.BinarySI)}}},
+		{Name: "users", VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{Items: []corev1.DownwardAPIVolumeFile{
+			{Path: "passwd", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['ecode.dev/passwd']"}},
+			{Path: "group", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['ecode.dev/group']"}},
+		}}}},
+	}
+	return annotations, volumes, mounts
+}
+
+// Mount is the volume and mount of the server's folder path at target:
+// from the data claim by subPath (the volume is then "data", shared by
+// all such mounts), or from the node, which then is the server's or holds
+// the data dir at the same path.
+func (d *Driver) Mount(name, path, target string, readOnly bool) (corev1.Volume, corev1.VolumeMount, error) {
+	if d.cfg.DataClaim != "" {
+		rel, err := filepath.Rel(d.cfg.DataDir, path)
+		if err != nil || !filepath.IsLocal(rel) {
+			return corev1.Volume{}, corev1.VolumeMount{}, fmt.Errorf("%s is not in the data dir %s, which pods mount from claim %s", path, d.cfg.DataDir, d.cfg.DataClaim)
+		}
+		v := corev1.Volume{Name: "data", VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: d.cfg.DataClaim},
+		}}
+		return v, corev1.VolumeMount{Name: "data", MountPath: target, SubPath: rel, ReadOnly: readOnly}, nil
+	}
+	kind := corev1.HostPathDirectory
+	v := corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: path, Type: &kind}}}
+	return v, corev1.VolumeMount{Name: name, MountPath: target, ReadOnly: readOnly}, nil
+}
+
+// CannotStart says why pod's container will not start whatever the wait
+// (its image cannot be pulled, its spec is wrong); nil while it may.
+func CannotStart(pod *corev1.Pod, what string) error {
+	for _, cs := range pod.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil && slices.Contains(imageFailures, w.Reason) {
+			return fmt.Errorf("the %s cannot start: %s: %s", what, w.Reason, w.Message)
+		}
+	}
+	return nil
+}
+
+// Unschedulable reports whether no node has room for pod, and the
+// scheduler's words.
+func Unschedulable(pod *corev1.Pod) (string, bool) {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+			return c.Message, true
+		}
+	}
+	return "", false
+}
+
+// NoRoom is the error of a pod of what that waited for a node in vain.
+func NoRoom(what string, waited time.Duration) error {
+	return fmt.Errorf("no node has room for the %s (waited %s): add nodes or lower the project's limits", what, waited)
+}
+
+// DNSLabel makes s a valid part of a Kubernetes name.
+func DNSLabel(s string) string { return dnsLabel(s) }
+
+// LabelValue makes s a valid label value.
+func LabelValue(s string) string { return labelValue(s) }
+
+// Explain adds the fix to an API error whose cause is clear.
+func Explain(err error) error { return explain(err) }
+
+// WatchPods calls observe with every change of the pods in namespace that
+// match selector, from a watch that runs until ctx ends; it returns once
+// the pods there now have been seen, with what tells whether the watch is
+// in step.
+func WatchPods(ctx context.Context, cs kubernetes.Interface, namespace, selector string, observe func(obj any, deleted bool)) (synced func() bool, err error) {
+	f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = selector }))
+	inf := f.Core().V1().Pods().Informer()
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { observe(obj, false) },
+		UpdateFunc: func(_, obj any) { observe(obj, false) },
+		DeleteFunc: func(obj any) { observe(obj, true) },
+	}); err != nil {
+		return nil, fmt.Errorf("watch pods: %w", err)
+	}
+	f.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		return nil, fmt.Errorf("watch pods: %w", ctx.Err())
+	}
+	return inf.HasSynced, nil
+}
