@@ -101,8 +101,13 @@ func TestAutoscaleDeploy(t *testing.T) {
 		if _, body := visit(t, s, h, "/write", nil); string(body) != "/home/runner/project/x.txt EROFS\n/tmp/x.txt ok" {
 			t.Fatalf("writes: %s", body)
 		}
-		v := instances(t, alice, p.ID)
-		if len(v.Instances) != 1 || v.Instances[0].State != "ready" || v.Scale.Target != "autoscale" || v.Scale.Max != 2 || v.Scale.Concurrency != 1 {
+		// The health check's instance may still be draining (a pod takes a moment to go).
+		var v instancesView
+		eventually(t, 15*time.Second, "one instance", func() bool {
+			v = instances(t, alice, p.ID)
+			return len(v.Instances) == 1
+		})
+		if v.Instances[0].State != "ready" || v.Scale.Target != "autoscale" || v.Scale.Max != 2 || v.Scale.Concurrency != 1 {
 			t.Fatalf("instances: %+v", v)
 		}
 

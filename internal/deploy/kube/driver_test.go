@@ -3,14 +3,10 @@ package kube_test
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
-	"log"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/registry"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,64 +24,13 @@ import (
 	"ecode/internal/deploy/kube"
 	"ecode/internal/runtime"
 	rkube "ecode/internal/runtime/kube"
+	"ecode/internal/testserver"
 )
 
 // The tests run against a real cluster, as the kube runtime's do: its
 // kubeconfig is ECODE_TEST_KUBECONFIG, or up.sh's. Without one they skip,
-// unless ECODE_TEST_KUBE=required makes that a failure.
-var (
-	kubeconfig string
-	noCluster  string
-	registryAt string // a registry on this host the node pulls from
-	image      string // the sandbox image, pushed there once
-)
-
-func TestMain(m *testing.M) {
-	os.Exit(func() int {
-		kubeconfig = os.Getenv("ECODE_TEST_KUBECONFIG")
-		if kubeconfig == "" {
-			kubeconfig = "/tmp/kube-try/pki/admin.kubeconfig"
-		}
-		if _, err := os.Stat(kubeconfig); err != nil {
-			noCluster = "no Kubernetes cluster: start one with .ci/kube/up.sh or set ECODE_TEST_KUBECONFIG"
-			return m.Run()
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			panic(err)
-		}
-		srv := &http.Server{Handler: registry.New(registry.Logger(log.New(io.Discard, "", 0)))}
-		go srv.Serve(ln)
-		defer srv.Close()
-		registryAt = ln.Addr().String()
-		if image, err = sandboxImage(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		return m.Run()
-	}())
-}
-
-// sandboxImage makes the sandbox image, with the agent built here, and
-// pushes it to the test's registry.
-func sandboxImage() (string, error) {
-	dir, err := os.MkdirTemp("", "ecode-deploy-kube-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(dir)
-	agent := filepath.Join(dir, "ecode-agent")
-	build := exec.Command("go", "build", "-o", agent, "ecode/cmd/ecode-agent")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build the agent: %v\n%s", err, out)
-	}
-	fsys, err := rkube.SandboxImage(agent)
-	if err != nil {
-		return "", err
-	}
-	return rkube.Push(context.Background(), fsys, registryAt+"/ecode/sandbox")
-}
+// unless ECODE_TEST_KUBE=required makes that a failure. The sandbox image
+// is testserver's, pushed once to its registry on the host's loopback.
 
 // env is one test's cluster: a namespace of its own and the driver there.
 type env struct {
@@ -99,7 +43,9 @@ type env struct {
 // after. Sandbox image image, or the tests' when empty.
 func setup(t *testing.T, img string) env {
 	t.Helper()
-	if noCluster != "" {
+	kubeconfig := testserver.Kubeconfig()
+	if kubeconfig == "" {
+		const noCluster = "no Kubernetes cluster: start one with .ci/kube/up.sh or set ECODE_TEST_KUBECONFIG"
 		if os.Getenv("ECODE_TEST_KUBE") == "required" {
 			t.Fatal(noCluster)
 		}
@@ -112,7 +58,7 @@ func setup(t *testing.T, img string) env {
 	}
 	ns := namespace(t, cs)
 	if img == "" {
-		img = image
+		img = testserver.SandboxImage(t)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -422,7 +368,7 @@ func TestExecStopped(t *testing.T) {
 // An image the node cannot pull, or no node with room, fails the start
 // with the reason, and leaves nothing behind.
 func TestMissingImage(t *testing.T) {
-	e := setup(t, registryAt+"/ecode/none:missing")
+	e := setup(t, testserver.Registry(t)+"/ecode/none:missing")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	_, err := e.d.Start(ctx, deploy.InstanceSpec{ProjectID: "01PROJECTM", ReleaseID: "01RELEASE3", ID: "app-ectm-000001", Port: 8080,
