@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"ecode/internal/events"
@@ -46,6 +47,7 @@ type Cluster struct {
 
 	halt     chan struct{}
 	haltOnce sync.Once
+	beaten   atomic.Int64 // when the last heartbeat was recorded, unix ms
 }
 
 type holder struct {
@@ -84,7 +86,18 @@ func New(ctx context.Context, db *store.DB, bus *events.Bus, opts Options) (*Clu
 	if err != nil {
 		return nil, fmt.Errorf("join the cluster as %s: %w", opts.ServerID, err)
 	}
+	c.beaten.Store(now)
 	return c, nil
+}
+
+// Check fails while this server's heartbeat is older than a lease: the
+// others may take its projects over, and a load balancer should send its
+// requests elsewhere.
+func (c *Cluster) Check(context.Context) error {
+	if since := time.Since(time.UnixMilli(c.beaten.Load())); since > c.opts.Lease {
+		return fmt.Errorf("no heartbeat recorded for %s: the other servers take this one's projects over", since.Round(time.Second))
+	}
+	return nil
 }
 
 // ServerID names this server.
@@ -203,6 +216,7 @@ func (c *Cluster) heartbeat(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.beaten.Store(store.Now())
 	var held []string
 	if err := c.db.Select(ctx, &held, `SELECT project_id FROM project_holders WHERE server_id = ?`, c.opts.ServerID); err != nil {
 		return err

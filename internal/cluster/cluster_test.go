@@ -106,6 +106,13 @@ func TestClaimsLeasesAndHandover(t *testing.T) {
 			if _, mine, err := b.Holder(ctx, p); err != nil || !mine {
 				t.Fatalf("b after a died: mine %v, %v", mine, err)
 			}
+			// a's health says it is out; b's that it is in.
+			if err := a.Check(ctx); err == nil || !strings.Contains(err.Error(), "no heartbeat") {
+				t.Fatalf("a's health: %v", err)
+			}
+			if err := b.Check(ctx); err != nil {
+				t.Fatalf("b's health: %v", err)
+			}
 
 			// a comes back under its name, beats again, and hears the project is gone.
 			a2 := join(t, db, "a")

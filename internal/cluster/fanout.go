@@ -88,6 +88,15 @@ func (f *Fanout) Send(ctx context.Context, name string, data []byte) error {
 	return nil
 }
 
+// Check fails while NATS is out of reach: events of the other servers do
+// not arrive meanwhile.
+func (f *Fanout) Check(context.Context) error {
+	if !f.nc.IsConnected() {
+		return fmt.Errorf("NATS at %s: %s", f.nc.ConnectedUrlRedacted(), f.nc.Status())
+	}
+	return nil
+}
+
 // Close stops reading and disconnects.
 func (f *Fanout) Close() {
 	f.consume.Stop()

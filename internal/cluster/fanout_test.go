@@ -32,6 +32,9 @@ func TestFanoutOverNATS(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(f.Close)
+		if err := f.Check(ctx); err != nil {
+			t.Fatalf("a connected fanout's health: %v", err)
+		}
 		bus.Connect(f)
 		buses[id] = bus
 	}

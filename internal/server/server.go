@@ -372,12 +372,16 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		})
 	})
 
-	health := monitor.NewHealth(reg,
-		monitor.Check{Name: "db", Run: db.PingContext},
+	checks := []monitor.Check{
+		{Name: "db", Run: db.PingContext},
 		monitor.DiskCheck(cfg.DataDir, 100<<20),
-		monitor.Check{Name: "runtime", Run: driver.Check},
-		monitor.Check{Name: "project_databases", Run: dbs.Check},
-	)
+		{Name: "runtime", Run: driver.Check},
+		{Name: "project_databases", Run: dbs.Check},
+	}
+	if peers != nil {
+		checks = append(checks, monitor.Check{Name: "cluster", Run: peers.Check}, monitor.Check{Name: "events", Run: fanout.Check})
+	}
+	health := monitor.NewHealth(reg, checks...)
 
 	health.Routes(s.Router)
 	s.Auth.Routes(s.Router)
