@@ -114,9 +114,9 @@ func (s *Service) settle(ctx context.Context, l *live) {
 }
 
 // unfinishedRuns are the runs a previous server left running.
-func unfinishedRuns(ctx context.Context, db *store.DB) ([]string, error) {
+func unfinishedRuns(ctx context.Context, db *store.DB, projectID string) ([]string, error) {
 	var ids []string
-	if err := db.Select(ctx, &ids, `SELECT id FROM agent_runs WHERE status = ?`, StatusRunning); err != nil {
+	if err := db.Select(ctx, &ids, `SELECT id FROM agent_runs WHERE status = ? AND (? = '' OR project_id = ?)`, StatusRunning, projectID, projectID); err != nil {
 		return nil, fmt.Errorf("list unfinished agent runs: %w", err)
 	}
 	return ids, nil

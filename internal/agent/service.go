@@ -63,14 +63,16 @@ func NewService(life context.Context, db *store.DB, projects Projects, runs Runn
 }
 
 // Recover marks the runs a previous server left unfinished as failed:
-// their loops are gone. The server calls it once, before serving.
-// Their holds are settled: the tokens they used are charged.
-func (s *Service) Recover(ctx context.Context) error {
-	ids, err := unfinishedRuns(ctx, s.db)
+// their loops are gone. The server calls it once, before serving, for
+// every project (projectID ""), or, in a cluster, for each project it
+// adopts from a dead server. Their holds are settled: the tokens they
+// used are charged.
+func (s *Service) Recover(ctx context.Context, projectID string) error {
+	ids, err := unfinishedRuns(ctx, s.db, projectID)
 	if err != nil {
 		return err
 	}
-	if err := failInterrupted(ctx, s.db); err != nil {
+	if err := failInterrupted(ctx, s.db, projectID); err != nil {
 		return err
 	}
 	s.settleInterrupted(ctx, ids)

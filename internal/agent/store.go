@@ -95,10 +95,10 @@ func listRuns(ctx context.Context, db *store.DB, projectID string, limit int) ([
 }
 
 // failInterrupted marks runs a previous server left running: their loop is gone.
-func failInterrupted(ctx context.Context, db *store.DB) error {
+func failInterrupted(ctx context.Context, db *store.DB, projectID string) error {
 	e, _ := json.Marshal(RunError{Code: "interrupted", Message: "The server restarted while the agent was working.", Retryable: true})
-	_, err := db.Exec(ctx, `UPDATE agent_runs SET status = ?, error = ?, finished_at = ? WHERE status = ?`,
-		StatusFailed, string(e), time.Now().UnixMilli(), StatusRunning)
+	_, err := db.Exec(ctx, `UPDATE agent_runs SET status = ?, error = ?, finished_at = ? WHERE status = ? AND (? = '' OR project_id = ?)`,
+		StatusFailed, string(e), time.Now().UnixMilli(), StatusRunning, projectID, projectID)
 	if err != nil {
 		return fmt.Errorf("fail interrupted agent runs: %w", err)
 	}

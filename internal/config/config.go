@@ -362,6 +362,9 @@ func (c *Config) Validate() error {
 		if c.NATSURL == "" || !serverID.MatchString(c.ServerID) {
 			return fmt.Errorf("several servers (ECODE_PEER_URL) need NATS (ECODE_NATS_URL) and a server id each (ECODE_SERVER_ID: letters, digits, '.', '_' and '-')")
 		}
+		if c.ProjectPostgres == "" {
+			return fmt.Errorf("several servers (ECODE_PEER_URL) need a PostgreSQL server for projects' databases (ECODE_PROJECT_POSTGRES_URL): each would start its own over the data dir they share")
+		}
 		if c.ClusterLease < 300*time.Millisecond {
 			return fmt.Errorf("cluster lease must be at least 300ms")
 		}

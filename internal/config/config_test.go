@@ -2,6 +2,7 @@ package config
 
 import (
 	"flag"
+	"strings"
 	"testing"
 )
 
@@ -73,6 +74,45 @@ func TestGoCachePrewarm(t *testing.T) {
 		}
 		if c.GoCachePrewarm != tc.want {
 			t.Errorf("env %q, args %v: prewarm %v, want %v", tc.env, tc.args, c.GoCachePrewarm, tc.want)
+		}
+	}
+}
+
+// A server of a cluster needs what the others share, each named plainly.
+func TestCluster(t *testing.T) {
+	env := map[string]string{
+		"ECODE_PEER_URL": "http://10.0.0.5:8080", "ECODE_DATABASE_URL": "postgres://db/ecode", "ECODE_NATS_URL": "nats://10.0.0.2:4222",
+		"ECODE_PROJECT_POSTGRES_URL": "postgres://db/postgres", "ECODE_SERVER_ID": "web-1",
+	}
+	load := func(drop, key, value string) error {
+		c := Default()
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		c.Bind(fs, func(k string) string {
+			switch k {
+			case drop:
+				return ""
+			case key:
+				return value
+			}
+			return env[k]
+		})
+		if err := fs.Parse(nil); err != nil {
+			return err
+		}
+		return c.Validate()
+	}
+	if err := load("", "", ""); err != nil {
+		t.Fatalf("a whole cluster config: %v", err)
+	}
+	for _, tc := range []struct{ drop, key, value, want string }{
+		{drop: "ECODE_DATABASE_URL", want: "shared PostgreSQL"},
+		{drop: "ECODE_NATS_URL", want: "NATS"},
+		{drop: "ECODE_PROJECT_POSTGRES_URL", want: "projects' databases"},
+		{key: "ECODE_SERVER_ID", value: "web/1", want: "server id"},
+		{key: "ECODE_CLUSTER_LEASE", value: "100ms", want: "lease"},
+	} {
+		if err := load(tc.drop, tc.key, tc.value); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("without %s / %s=%s: %v, want an error about %s", tc.drop, tc.key, tc.value, err, tc.want)
 		}
 	}
 }

@@ -295,8 +295,18 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	ai := aiConfig(cfg.AI())
 	ai.Meter = bill
 	agents := agent.NewService(bgctx, db, projects, runs, dbs, snapshots, ai, agent.DefaultBudgets)
-	if err := agents.Recover(ctx); err != nil {
-		return fail(err)
+	if peers == nil {
+		if err := agents.Recover(ctx, ""); err != nil {
+			return fail(err)
+		}
+	} else {
+		// The others may be running agents: only those of a dead server's
+		// projects ended with it.
+		events.Subscribe(bus, func(ctx context.Context, e project.Adopted) {
+			if err := agents.Recover(ctx, e.ProjectID); err != nil {
+				slog.Error("fail an adopted project's agent runs", "project_id", e.ProjectID, "err", err)
+			}
+		})
 	}
 	queue, err := jobs.New(ctx, db, jobs.Options{Workers: map[string]int{course.GradingQueue: int(cfg.GradingWorkers)}})
 	if err != nil {

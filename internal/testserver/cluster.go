@@ -24,6 +24,7 @@ import (
 type Cluster struct {
 	engine  testdb.Engine
 	dbURL   string
+	pgURL   string // projects' databases
 	dataDir string
 	natsURL string
 	stream  string
@@ -43,7 +44,7 @@ func NewCluster(t testing.TB) *Cluster {
 	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
 		os.Chmod(d, 0o711)
 	}
-	return &Cluster{engine: pg, dbURL: pg.URL(t), dataDir: dir, natsURL: url, stream: stream}
+	return &Cluster{engine: pg, dbURL: pg.URL(t), pgURL: testdb.Provisioner(t), dataDir: dir, natsURL: url, stream: stream}
 }
 
 // NATS returns the URL of the tests' NATS server (ECODE_TEST_NATS_URL,
@@ -76,7 +77,7 @@ func NATS(t testing.TB) (url, stream string) {
 func (c *Cluster) Join(t testing.TB, id string, opts ...Option) *Server {
 	t.Helper()
 	return New(t, c.engine, append([]Option{func(cfg *config.Config) {
-		cfg.DatabaseURL, cfg.DataDir = c.dbURL, c.dataDir
+		cfg.DatabaseURL, cfg.DataDir, cfg.ProjectPostgres = c.dbURL, c.dataDir, c.pgURL
 		cfg.ServerID, cfg.NATSURL, cfg.NATSStream, cfg.ClusterLease = id, c.natsURL, c.stream, time.Second
 	}}, opts...)...)
 }
