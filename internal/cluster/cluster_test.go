@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -171,24 +172,25 @@ func TestForwardSignsAndPassesTheClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	hs.Config.Handler = holder.Forward(project, nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Seen", r.RemoteAddr+" "+r.Host)
+		w.Header().Set("X-Seen", fmt.Sprint(r.RemoteAddr, " ", r.Host, " tls=", r.TLS != nil))
 	}))
 	if !holder.Holds(ctx, p) {
 		t.Fatal("a could not claim")
 	}
 	other := join(t, db, "b")
-	front := httptest.NewServer(other.Forward(project, nil, http.NotFoundHandler()))
+	// The other server terminates the client's TLS, as for a custom domain.
+	front := httptest.NewTLSServer(other.Forward(project, nil, http.NotFoundHandler()))
 	defer front.Close()
 
 	req, _ := http.NewRequest("GET", front.URL+"/p", nil)
-	req.Host = "preview.example"
-	res, err := http.DefaultClient.Do(req)
+	req.Host = "shop.example"
+	res, err := front.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if got := res.Header.Get("X-Seen"); got != "127.0.0.1:0 preview.example" {
-		t.Fatalf("the holder saw %q, want the client's address and the host asked for", got)
+	if got := res.Header.Get("X-Seen"); got != "127.0.0.1:0 shop.example tls=true" {
+		t.Fatalf("the holder saw %q, want the client's address, the host asked for and TLS", got)
 	}
 
 	// A forged peer header is not believed: the request is served as any.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"log/slog"
@@ -20,12 +21,13 @@ import (
 )
 
 // Headers of a forwarded request: which server sent it and when, signed,
-// and the client it came from, which the holder takes as the request's
-// remote address (allowlists, rate limits and logs see the person, not
-// the peer).
+// the client it came from, which the holder takes as the request's remote
+// address (allowlists, rate limits and logs see the person, not the peer),
+// and whether it came over TLS.
 const (
 	headerPeer   = "X-Ecode-Peer"
 	headerClient = "X-Ecode-Client"
+	headerProto  = "X-Ecode-Proto"
 )
 
 // skew is how far a peer's signed time may be from this server's.
@@ -42,9 +44,13 @@ func (c *Cluster) Forward(project func(r *http.Request) (string, bool), trusted 
 			target := pr.In.Context().Value(targetKey{}).(*url.URL)
 			pr.SetURL(target)
 			pr.Out.Host = pr.In.Host // previews and deployments are told apart by host
-			client := httpx.ClientIP(pr.In, trusted)
+			client, proto := httpx.ClientIP(pr.In, trusted), "http"
+			if pr.In.TLS != nil {
+				proto = "https"
+			}
 			pr.Out.Header.Set(headerClient, client)
-			pr.Out.Header.Set(headerPeer, c.sign(time.Now(), pr.In.Method, pr.In.Host, pr.In.URL.Path, client))
+			pr.Out.Header.Set(headerProto, proto)
+			pr.Out.Header.Set(headerPeer, c.sign(time.Now(), pr.In.Method, pr.In.Host, pr.In.URL.Path, client, proto))
 		},
 		FlushInterval: -1, // logs and events stream as they come
 		ErrorLog:      slog.NewLogLogger(c.opts.Log.Handler(), slog.LevelWarn),
@@ -59,11 +65,18 @@ func (c *Cluster) Forward(project func(r *http.Request) (string, bool), trusted 
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if sig := r.Header.Get(headerPeer); sig != "" {
-			client := r.Header.Get(headerClient)
+			client, proto := r.Header.Get(headerClient), r.Header.Get(headerProto)
 			r.Header.Del(headerPeer)
 			r.Header.Del(headerClient)
-			if c.verify(sig, r.Method, r.Host, r.URL.Path, client) {
+			r.Header.Del(headerProto)
+			if c.verify(sig, r.Method, r.Host, r.URL.Path, client, proto) {
 				r.RemoteAddr = net.JoinHostPort(client, "0")
+				if proto == "https" && r.TLS == nil {
+					// The peer terminated the client's TLS: the request
+					// is as secure as if it had come here (no redirect
+					// to https, secure cookies).
+					r.TLS = &tls.ConnectionState{HandshakeComplete: true, ServerName: r.Host}
+				}
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -99,10 +112,10 @@ type targetKey struct{}
 type projectKey struct{}
 
 // sign proves a forwarded request came from a server that holds the key,
-// for this method, host, path and client, at t.
-func (c *Cluster) sign(t time.Time, method, host, path, client string) string {
+// for this method, host, path, client and protocol, at t.
+func (c *Cluster) sign(t time.Time, method, host, path, client, proto string) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
-	return c.opts.ServerID + "." + ts + "." + c.mac(c.opts.ServerID, ts, method, host, path, client)
+	return c.opts.ServerID + "." + ts + "." + c.mac(c.opts.ServerID, ts, method, host, path, client, proto)
 }
 
 func (c *Cluster) mac(parts ...string) string {
@@ -111,7 +124,7 @@ func (c *Cluster) mac(parts ...string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-func (c *Cluster) verify(sig, method, host, path, client string) bool {
+func (c *Cluster) verify(sig, method, host, path, client, proto string) bool {
 	if _, err := netip.ParseAddr(client); err != nil {
 		return false
 	}
@@ -126,7 +139,7 @@ func (c *Cluster) verify(sig, method, host, path, client string) bool {
 	if err != nil || time.Since(time.Unix(sec, 0)).Abs() > skew {
 		return false
 	}
-	return hmac.Equal([]byte(mac), []byte(c.mac(server, ts, method, host, path, client)))
+	return hmac.Equal([]byte(mac), []byte(c.mac(server, ts, method, host, path, client, proto)))
 }
 
 // errNoKey is New's answer to a cluster without a key to sign with.

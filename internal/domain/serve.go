@@ -84,6 +84,19 @@ func (s *Service) Claims(r *http.Request) bool {
 	return row != nil
 }
 
+// ProjectOf says which project's custom domain r is for, if any.
+func (s *Service) ProjectOf(r *http.Request) (string, bool) {
+	name := Normalize(r.Host)
+	if !s.couldHold(name) {
+		return "", false
+	}
+	row, err := s.lookup(r.Context(), name)
+	if err != nil || row == nil {
+		return "", false // Claims logs it, and the answer is this server's
+	}
+	return row.ProjectID, true
+}
+
 // couldHold reports whether a project could hold name, without a lookup:
 // the platform's own names and addresses never are a custom domain.
 func (s *Service) couldHold(name string) bool {

@@ -10,6 +10,7 @@ import (
 	"ecode/internal/cluster"
 	"ecode/internal/config"
 	"ecode/internal/deploy"
+	"ecode/internal/domain"
 	"ecode/internal/events"
 	"ecode/internal/project"
 	"ecode/internal/run"
@@ -56,8 +57,8 @@ func ownDir(cfg config.Config, name string) string {
 }
 
 // projectOf says which project a request is for: its API path, or the
-// host of its preview or deployment.
-func projectOf(projects *project.Service, runs *run.Service, deploys *deploy.Service) func(r *http.Request) (string, bool) {
+// host of its preview, deployment or custom domain.
+func projectOf(projects *project.Service, runs *run.Service, deploys *deploy.Service, domains *domain.Service) func(r *http.Request) (string, bool) {
 	return func(r *http.Request) (string, bool) {
 		if rest, ok := strings.CutPrefix(r.URL.Path, "/api/projects/"); ok {
 			id, _, _ := strings.Cut(rest, "/")
@@ -68,7 +69,7 @@ func projectOf(projects *project.Service, runs *run.Service, deploys *deploy.Ser
 			owner, slug, ok = deploys.Target(r.Host)
 		}
 		if !ok {
-			return "", false
+			return domains.ProjectOf(r)
 		}
 		p, err := projects.Lookup(r.Context(), owner, slug)
 		if err != nil {
