@@ -194,13 +194,18 @@ func (d *Driver) Start(ctx context.Context, i deploy.InstanceSpec, out io.Writer
 		d.remove(life, id)
 		return nil, fmt.Errorf("inspect instance %s: %w", i.ID, err)
 	}
+	inst := &instance{d: d, id: id, done: make(chan struct{})}
 	addr, err := address(info.Container, box.network)
-	if err != nil {
+	switch {
+	case err == nil:
+		inst.addr = net.JoinHostPort(addr, strconv.Itoa(i.Port))
+	case info.Container.State == nil || info.Container.State.Running:
 		output.Close()
 		d.remove(life, id)
 		return nil, err
 	}
-	inst := &instance{d: d, id: id, addr: net.JoinHostPort(addr, strconv.Itoa(i.Port)), done: make(chan struct{})}
+	// A container that has already ended has no address: it is reported
+	// ended below, and dialing it fails.
 	go func() {
 		var oom bool
 		inst.exit, oom, inst.err = d.follow(life, id, output, out)
@@ -237,6 +242,9 @@ type instance struct {
 }
 
 func (i *instance) Dial(ctx context.Context) (net.Conn, error) {
+	if i.addr == "" {
+		return nil, errors.New("the instance ended before it had an address")
+	}
 	var dl net.Dialer
 	return dl.DialContext(ctx, "tcp", i.addr)
 }
