@@ -87,7 +87,18 @@ func New(ctx context.Context, db *store.DB, bus *events.Bus, opts Options) (*Clu
 		return nil, fmt.Errorf("join the cluster as %s: %w", opts.ServerID, err)
 	}
 	c.beaten.Store(now)
+	events.Subscribe(bus, func(ctx context.Context, e project.Deleted) { c.drop(ctx, e.ProjectID) })
 	return c, nil
+}
+
+// drop forgets a deleted project's holder.
+func (c *Cluster) drop(ctx context.Context, projectID string) {
+	c.mu.Lock()
+	delete(c.known, projectID)
+	c.mu.Unlock()
+	if _, err := c.db.Exec(ctx, `DELETE FROM project_holders WHERE project_id = ?`, projectID); err != nil {
+		c.opts.Log.Error("cluster: forget a deleted project", "project_id", projectID, "err", err)
+	}
 }
 
 // Check fails while this server's heartbeat is older than a lease: the
@@ -125,10 +136,12 @@ func (c *Cluster) Holder(ctx context.Context, projectID string) (url string, min
 		return "", false, fmt.Errorf("read the holder of project %s: %w", projectID, err)
 	}
 	held := err == nil
-	if _, err := c.db.Exec(ctx, `INSERT INTO project_holders (project_id, server_id, since) VALUES (?, ?, ?)
+	// Only a project that exists is claimed: ids anyone may make up
+	// leave no rows.
+	if _, err := c.db.Exec(ctx, `INSERT INTO project_holders (project_id, server_id, since) SELECT id, ?, ? FROM projects WHERE id = ?
 		ON CONFLICT (project_id) DO UPDATE SET server_id = excluded.server_id, since = excluded.since
 		WHERE project_holders.server_id NOT IN (SELECT id FROM servers WHERE seen_at > ?)`,
-		projectID, c.opts.ServerID, store.Now(), c.deadline()); err != nil {
+		c.opts.ServerID, store.Now(), projectID, c.deadline()); err != nil {
 		return "", false, fmt.Errorf("claim project %s: %w", projectID, err)
 	}
 	var row struct {
@@ -136,7 +149,9 @@ func (c *Cluster) Holder(ctx context.Context, projectID string) (url string, min
 		URL    string `db:"peer_url"`
 	}
 	if err := c.db.Get(ctx, &row, `SELECT h.server_id, s.peer_url FROM project_holders h JOIN servers s ON s.id = h.server_id
-		WHERE h.project_id = ?`, projectID); err != nil {
+		WHERE h.project_id = ?`, projectID); store.NoRows(err) {
+		return "", true, nil // no such project: here says so
+	} else if err != nil {
 		return "", false, fmt.Errorf("read the holder of project %s: %w", projectID, err)
 	}
 	c.mu.Lock()

@@ -19,6 +19,22 @@ import (
 
 const lease = 300 * time.Millisecond
 
+// newProject makes a project (and its owner) in db: only projects that
+// exist are claimed.
+func newProject(t *testing.T, db *store.DB) string {
+	t.Helper()
+	user, id, now := store.NewID(), store.NewID(), store.Now()
+	if _, err := db.Exec(t.Context(), `INSERT INTO users (id, username, email, password_hash, created_at, updated_at) VALUES (?, ?, ?, '', ?, ?)`,
+		user, "u"+user, user+"@example.com", now, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(t.Context(), `INSERT INTO projects (id, owner_id, slug, name, created_at, updated_at) VALUES (?, ?, 'p', 'P', ?, ?)`,
+		id, user, now, now); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 // member is one server of a test cluster over db, with what its bus heard.
 type member struct {
 	*cluster.Cluster
@@ -85,7 +101,17 @@ func TestClaimsLeasesAndHandover(t *testing.T) {
 			a, b := join(t, db, "a"), join(t, db, "b")
 			a.run(t)
 			leaveB := b.run(t)
-			p := store.NewID()
+			p := newProject(t, db)
+
+			// An id of no project is nobody's, and leaves no row.
+			madeUp := store.NewID()
+			if _, mine, err := b.Holder(ctx, madeUp); err != nil || !mine {
+				t.Fatalf("a made-up id: mine %v, %v; want it answered here", mine, err)
+			}
+			var rows int
+			if err := db.Get(ctx, &rows, `SELECT COUNT(*) FROM project_holders WHERE project_id = ?`, madeUp); err != nil || rows != 0 {
+				t.Fatalf("a made-up id left %d rows (%v)", rows, err)
+			}
 
 			// The first server asked holds the project; the other forwards to it.
 			if _, mine, err := a.Holder(ctx, p); err != nil || !mine {
@@ -123,7 +149,7 @@ func TestClaimsLeasesAndHandover(t *testing.T) {
 			}
 
 			// b leaves cleanly: its projects are orphans at once, which a adopts.
-			q := store.NewID()
+			q := newProject(t, db)
 			if !b.Holds(ctx, q) {
 				t.Fatal("b could not claim a free project")
 			}
@@ -142,7 +168,7 @@ func TestLetsGoOfWhatWasTaken(t *testing.T) {
 	db := testdb.Open(t, testdb.Engines(t)[0])
 	ctx := t.Context()
 	a, b := join(t, db, "a"), join(t, db, "b")
-	p := store.NewID()
+	p := newProject(t, db)
 	if !a.Holds(ctx, p) {
 		t.Fatal("a could not claim")
 	}
@@ -161,7 +187,7 @@ func TestLetsGoOfWhatWasTaken(t *testing.T) {
 func TestForwardSignsAndPassesTheClient(t *testing.T) {
 	db := testdb.Open(t, testdb.Engines(t)[0])
 	ctx := t.Context()
-	p := store.NewID()
+	p := newProject(t, db)
 	project := func(r *http.Request) (string, bool) { return p, r.URL.Path == "/p" }
 
 	// The holder answers with the address its handlers see.
