@@ -49,7 +49,7 @@ KUBE := /tmp/kube-try
 # Runs, shells, previews and each kind of deployment, again with every sandbox a pod; then the app
 # deployments again with the kube deploy driver (Deployments, Services, Jobs).
 KUBE_TESTS := Test(Exec|RunLifecycle|ShellOverWebSocket|PreviewStreamsAndUpgrades|InternetMode|CacheOutlivesSandbox|ProjectLimitsApplied|AutoscaleDeploy|VMDeploy|AppsComeBack|CrashLoop|StaticDeploy|ScheduledDeploy)$$/sqlite
-KUBE_DEPLOY_TESTS := Test(AutoscaleDeploy|VMDeploy|AppsComeBack|ScheduledDeploy)$$/sqlite
+KUBE_DEPLOY_TESTS := Test(VMDeploy|AppsComeBack|ScheduledDeploy)$$/sqlite
 test-kube:
 	mkdir -p $(KUBE) && flock -o $(KUBE).lock env SMOKE=0 .ci/kube/up.sh > $(KUBE)-up.log 2>&1 || { tail -n 30 $(KUBE)-up.log; .ci/kube/down.sh; exit 1; }
 	export ECODE_TEST_KUBECONFIG=$(KUBE)/pki/admin.kubeconfig; \
