@@ -35,24 +35,9 @@ var needs = []authv1.ResourceAttributes{
 // check tells whether this server may do what the driver does; the error
 // names what it may not.
 func (d *Driver) check(ctx context.Context) error {
-	var denied []string
-	for _, a := range needs {
-		a.Namespace = d.ns
-		r, err := d.cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx,
-			&authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &a}}, metav1.CreateOptions{})
-		if err != nil {
-			return rkube.Explain(fmt.Errorf("ask the API server what this server may do: %w", err))
-		}
-		if !r.Status.Allowed {
-			res := a.Resource
-			if a.Subresource != "" {
-				res += "/" + a.Subresource
-			}
-			if a.Group != "" {
-				res += "." + a.Group
-			}
-			denied = append(denied, a.Verb+" "+res)
-		}
+	denied, err := rkube.Denied(ctx, d.cs, d.ns, needs)
+	if err != nil {
+		return err
 	}
 	if len(denied) > 0 {
 		return fmt.Errorf("the server's Kubernetes account may not %s in namespace %s, which the kube deploy driver does: grant them to its Role (RBAC)",

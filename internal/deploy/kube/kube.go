@@ -32,7 +32,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/cache"
 
 	"ecode/internal/deploy"
 	"ecode/internal/runtime"
@@ -168,14 +167,7 @@ func (d *Driver) unfollow(t *tracker) {
 }
 
 // observe passes a pod's new state to the tracker of its workload.
-func (d *Driver) observe(obj any, deleted bool) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj, deleted = t.Obj, true
-	}
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return
-	}
+func (d *Driver) observe(pod *corev1.Pod, deleted bool) {
 	d.mu.Lock()
 	t := d.watch[pod.Labels[labelWorkload]]
 	d.mu.Unlock()

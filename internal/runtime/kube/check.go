@@ -9,7 +9,6 @@ import (
 
 	authv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // checkEvery is how long a passed Check holds: each sandbox start asks,
@@ -39,21 +38,9 @@ func (d *Driver) Check(ctx context.Context) error {
 	if _, err := d.cs.Discovery().ServerVersion(); err != nil {
 		return explain(fmt.Errorf("reach the Kubernetes API server: %w", err))
 	}
-	var denied []string
-	for _, a := range needs {
-		a.Namespace = d.cfg.Namespace
-		r, err := d.cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx,
-			&authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &a}}, metav1.CreateOptions{})
-		if err != nil {
-			return explain(fmt.Errorf("ask the API server what this server may do: %w", err))
-		}
-		if !r.Status.Allowed {
-			res := a.Resource
-			if a.Group != "" {
-				res += "." + a.Group
-			}
-			denied = append(denied, a.Verb+" "+res)
-		}
+	denied, err := Denied(ctx, d.cs, d.cfg.Namespace, needs)
+	if err != nil {
+		return err
 	}
 	if len(denied) > 0 {
 		return fmt.Errorf("the server's Kubernetes account may not %s in namespace %s: bind it to the ecode Role of deploy/kubernetes (RBAC)",

@@ -241,14 +241,7 @@ func (d *Driver) removeLeftovers(ctx context.Context) error {
 }
 
 // observe passes a pod's new state to its sandbox.
-func (d *Driver) observe(obj any, deleted bool) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj, deleted = t.Obj, true
-	}
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return
-	}
+func (d *Driver) observe(pod *corev1.Pod, deleted bool) {
 	d.mu.Lock()
 	s := d.pods[pod.Name]
 	d.mu.Unlock()

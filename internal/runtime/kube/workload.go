@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	authv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -143,15 +144,23 @@ func Explain(err error) error { return explain(err) }
 // WatchPods calls observe with every change of the pods in namespace that
 // match selector, from a watch that runs until ctx ends; it returns once
 // the pods there now have been seen, with what tells whether the watch is
-// in step.
-func WatchPods(ctx context.Context, cs kubernetes.Interface, namespace, selector string, observe func(obj any, deleted bool)) (synced func() bool, err error) {
+// in step. A pod deleted while the watch was away comes as deleted.
+func WatchPods(ctx context.Context, cs kubernetes.Interface, namespace, selector string, observe func(pod *corev1.Pod, deleted bool)) (synced func() bool, err error) {
 	f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = selector }))
 	inf := f.Core().V1().Pods().Informer()
+	pass := func(obj any, deleted bool) {
+		if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj, deleted = t.Obj, true
+		}
+		if pod, ok := obj.(*corev1.Pod); ok {
+			observe(pod, deleted)
+		}
+	}
 	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { observe(obj, false) },
-		UpdateFunc: func(_, obj any) { observe(obj, false) },
-		DeleteFunc: func(obj any) { observe(obj, true) },
+		AddFunc:    func(obj any) { pass(obj, false) },
+		UpdateFunc: func(_, obj any) { pass(obj, false) },
+		DeleteFunc: func(obj any) { pass(obj, true) },
 	}); err != nil {
 		return nil, fmt.Errorf("watch pods: %w", err)
 	}
@@ -160,4 +169,30 @@ func WatchPods(ctx context.Context, cs kubernetes.Interface, namespace, selector
 		return nil, fmt.Errorf("watch pods: %w", ctx.Err())
 	}
 	return inf.HasSynced, nil
+}
+
+// Denied asks the API server, for each of needs in namespace, whether this
+// server's account may do it, and names those it may not ("create
+// deployments.apps"); the error is for an API server that did not answer.
+func Denied(ctx context.Context, cs kubernetes.Interface, namespace string, needs []authv1.ResourceAttributes) ([]string, error) {
+	var denied []string
+	for _, a := range needs {
+		a.Namespace = namespace
+		r, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx,
+			&authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &a}}, metav1.CreateOptions{})
+		if err != nil {
+			return nil, explain(fmt.Errorf("ask the API server what this server may do: %w", err))
+		}
+		if !r.Status.Allowed {
+			res := a.Resource
+			if a.Subresource != "" {
+				res += "/" + a.Subresource
+			}
+			if a.Group != "" {
+				res += "." + a.Group
+			}
+			denied = append(denied, a.Verb+" "+res)
+		}
+	}
+	return denied, nil
 }
