@@ -87,15 +87,20 @@ func New(ctx context.Context, db *store.DB, bus *events.Bus, opts Options) (*Clu
 		return nil, fmt.Errorf("join the cluster as %s: %w", opts.ServerID, err)
 	}
 	c.beaten.Store(now)
+	// A project deleted on any server is forgotten here with its live
+	// state, so the next beat does not mistake it for one another server
+	// took over.
+	events.Subscribe(bus, func(_ context.Context, e project.Gone) {
+		c.mu.Lock()
+		delete(c.known, e.ProjectID)
+		c.mu.Unlock()
+	})
 	events.Subscribe(bus, func(ctx context.Context, e project.Deleted) { c.drop(ctx, e.ProjectID) })
 	return c, nil
 }
 
-// drop forgets a deleted project's holder.
+// drop forgets a deleted project's holder row, once.
 func (c *Cluster) drop(ctx context.Context, projectID string) {
-	c.mu.Lock()
-	delete(c.known, projectID)
-	c.mu.Unlock()
 	if _, err := c.db.Exec(ctx, `DELETE FROM project_holders WHERE project_id = ?`, projectID); err != nil {
 		c.opts.Log.Error("cluster: forget a deleted project", "project_id", projectID, "err", err)
 	}

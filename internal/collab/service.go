@@ -142,15 +142,17 @@ func NewService(bus *events.Bus, projects Projects, opts Options) *Service {
 	events.Subscribe(bus, func(_ context.Context, e project.AdmissionChanged) { s.recheck(e.ProjectID, "", false) })
 	// A new owner: every tab reconnects with the roles it brings.
 	events.Subscribe(bus, func(_ context.Context, e project.Transferred) { s.recheck(e.Project.ID, "", true) })
-	events.Subscribe(bus, func(_ context.Context, e project.HandedOver) { s.handedOver(e.ProjectID) })
+	events.Subscribe(bus, func(_ context.Context, e project.HandedOver) { s.letGo(e.ProjectID) })
+	events.Subscribe(bus, func(_ context.Context, e project.Gone) { s.letGo(e.ProjectID) })
 	return s
 }
 
-// handedOver lets go of a project another server of the cluster holds
-// now: its tabs reconnect through there, and its documents, whose
-// confirmed edits are on disk, are read there afresh; none stays here
-// to be found stale if the project comes back.
-func (s *Service) handedOver(projectID string) {
+// letGo lets go of a project another server of the cluster holds now, or
+// that was deleted: its tabs reconnect through the holder (which answers
+// a deleted one's with not found), and its documents, whose confirmed
+// edits are on disk, are read there afresh; none stays here to be found
+// stale if the project comes back.
+func (s *Service) letGo(projectID string) {
 	s.mu.Lock()
 	r := s.rooms[projectID]
 	delete(s.rooms, projectID)

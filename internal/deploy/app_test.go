@@ -3,8 +3,6 @@ package deploy_test
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -309,14 +307,14 @@ func TestAppsComeBack(t *testing.T) {
 			t.Fatalf("%s: %+v\n%s", p.Name, r, log)
 		}
 	}
-	if len(markedProcesses(marker)) == 0 {
+	if len(testserver.MarkedProcesses(marker)) == 0 {
 		t.Fatal("no process of the vm's instance found by its environment")
 	}
 	s.Close()
 	if err := s.App.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if pids := markedProcesses(marker); len(pids) > 0 {
+	if pids := testserver.MarkedProcesses(marker); len(pids) > 0 {
 		t.Fatalf("the old server's instance outlived it: pids %v", pids)
 	}
 
@@ -336,19 +334,6 @@ func TestAppsComeBack(t *testing.T) {
 			t.Fatalf("%s after a restart: %d %s", p.Name, res.StatusCode, body)
 		}
 	}
-}
-
-// markedProcesses answers the host's processes whose environment holds kv.
-func markedProcesses(kv string) []string {
-	entries, _ := os.ReadDir("/proc")
-	var pids []string
-	for _, e := range entries {
-		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err == nil && slices.Contains(strings.Split(string(env), "\x00"), kv) {
-			pids = append(pids, e.Name())
-		}
-	}
-	return pids
 }
 
 // TestCrashLoop: a vm app that keeps ending soon after it starts is
@@ -400,7 +385,7 @@ func TestAppsMoveWithTheirServer(t *testing.T) {
 
 	a.Crash()
 	a.App.Close() // its sandboxes end with it, as a dead process's do
-	if pids := markedProcesses(marker); len(pids) > 0 {
+	if pids := testserver.MarkedProcesses(marker); len(pids) > 0 {
 		t.Fatalf("the dead server's instance outlived it: pids %v", pids)
 	}
 	eventually(t, 15*time.Second, "b runs the vm", func() bool {

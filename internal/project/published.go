@@ -3,8 +3,16 @@ package project
 // What the project service, and the cluster for a project that moves
 // between servers, publish on the events bus.
 
-// Deleted: project ProjectID is gone, with its files and history.
+// Deleted: project ProjectID is gone, with its files and history. Its
+// subscribers clean up what is stored once (files, rows, databases), on
+// the server where the deletion happened.
 type Deleted struct{ ProjectID string }
+
+// Gone: project ProjectID was deleted; published before Deleted. In a
+// cluster it reaches every server: the one holding the project lets go of
+// its tabs, documents, sandbox, app instances and schedule, wherever the
+// deletion happened.
+type Gone struct{ ProjectID string }
 
 // Updated: a project's settings (name, visibility, internet access...)
 // changed.

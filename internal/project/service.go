@@ -429,6 +429,8 @@ func (s *Service) Delete(ctx context.Context, actor *auth.User, id string) error
 	if err := deleteProject(ctx, s.db, p.ID); err != nil {
 		return err
 	}
+	// What runs of it stops, here at least, before its files go.
+	events.Publish(ctx, s.bus, Gone{ProjectID: p.ID})
 	s.removeFiles(p.ID)
 	s.mu.Lock()
 	delete(s.usages, p.ID)

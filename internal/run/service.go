@@ -105,9 +105,10 @@ func NewService(bus *events.Bus, projects *project.Service, rt runtime.Runtime, 
 	s.meters = newMeters(opts.Meter, opts.MeterInterval)
 	s.pool.beforeStop = s.meters.final
 	events.Subscribe(bus, func(_ context.Context, e project.Deleted) { s.forget(e.ProjectID) })
-	// Another server of the cluster holds the project now: its sandbox,
-	// consoles and shells are there.
+	// Another server of the cluster holds the project now, or it was
+	// deleted on any: its sandbox, consoles and shells here end.
 	events.Subscribe(bus, func(_ context.Context, e project.HandedOver) { s.letGo(e.ProjectID) })
+	events.Subscribe(bus, func(_ context.Context, e project.Gone) { s.letGo(e.ProjectID) })
 	events.Subscribe(bus, func(_ context.Context, e project.Updated) { s.applyPolicy(e.Project) })
 	if s.opts.ShellIdle == 0 {
 		s.opts.ShellIdle = defaultShellIdle
@@ -253,10 +254,9 @@ func (s *Service) applyPolicy(p *project.Project) {
 	}
 }
 
-// forget lets go of a deleted project: its sandbox (and with it its
-// shells), egress policy, console, caches and install stamp.
+// forget removes a deleted project's caches and install stamp, once; its
+// sandbox ended on project.Gone.
 func (s *Service) forget(projectID string) {
-	s.letGo(projectID)
 	if s.opts.CacheRoot != "" {
 		_ = os.RemoveAll(filepath.Join(s.opts.CacheRoot, projectID))
 	}

@@ -3,9 +3,12 @@ package server
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"ecode/internal/cluster"
 	"ecode/internal/config"
@@ -30,6 +33,9 @@ func joinCluster(ctx context.Context, db *store.DB, bus *events.Bus, keys *seal.
 	// server changed their role or their team's allowlist.
 	events.Share[project.AccessChanged](bus, "project.access")
 	events.Share[project.AdmissionChanged](bus, "project.admission")
+	// A deleted project's sandbox, tabs and apps end on the server holding
+	// it; its files and rows go once, where it was deleted (Deleted).
+	events.Share[project.Gone](bus, "project.gone")
 	fan, err := cluster.NewFanout(ctx, cfg.NATSURL, cfg.NATSStream, cfg.ServerID, bus)
 	if err != nil {
 		return nil, nil, err
@@ -58,7 +64,8 @@ func ownDir(cfg config.Config, name string) string {
 
 // projectOf says which project a request is for: its API path, or the
 // host of its preview, deployment or custom domain.
-func projectOf(projects *project.Service, runs *run.Service, deploys *deploy.Service, domains *domain.Service) func(r *http.Request) (string, bool) {
+func projectOf(bus *events.Bus, projects *project.Service, runs *run.Service, deploys *deploy.Service, domains *domain.Service) func(r *http.Request) (string, bool) {
+	sites := newSiteHosts(bus, time.Now)
 	return func(r *http.Request) (string, bool) {
 		if rest, ok := strings.CutPrefix(r.URL.Path, "/api/projects/"); ok {
 			id, _, _ := strings.Cut(rest, "/")
@@ -69,12 +76,77 @@ func projectOf(projects *project.Service, runs *run.Service, deploys *deploy.Ser
 			owner, slug, ok = deploys.Target(r.Host)
 		}
 		if !ok {
-			return domains.ProjectOf(r)
+			return domains.ProjectOf(r) // remembered there for a moment
+		}
+		key := owner + "/" + slug
+		if id, ok := sites.get(key); ok {
+			return id, true
 		}
 		p, err := projects.Lookup(r.Context(), owner, slug)
 		if err != nil {
 			return "", false // served here: the answer that there is no such project
 		}
+		sites.put(key, p.ID)
 		return p.ID, true
 	}
 }
+
+// siteTTL is how long a preview or deployment host's project is
+// remembered for forwarding: as long as the holder's own caches of hosts
+// remember theirs, so a rename on another server reaches both together.
+const siteTTL = 2 * time.Second
+
+// siteHosts remembers the project of each preview and deployment host
+// (by owner/slug): every request for one passes through Forward, and each
+// would otherwise cost a query. A host of no project is not remembered, so
+// a new project's requests reach its holder at once.
+type siteHosts struct {
+	now func() time.Time
+	mu  sync.Mutex
+	ids map[string]siteHost
+}
+
+type siteHost struct {
+	projectID string
+	at        time.Time
+}
+
+// newSiteHosts follows bus: a project deleted on any server, or renamed
+// or given away on this one, is looked up afresh; one renamed on another,
+// within siteTTL.
+func newSiteHosts(bus *events.Bus, now func() time.Time) *siteHosts {
+	c := &siteHosts{now: now, ids: map[string]siteHost{}}
+	events.Subscribe(bus, func(_ context.Context, e project.Gone) { c.forget(e.ProjectID) })
+	events.Subscribe(bus, func(_ context.Context, e project.Updated) { c.forget(e.Project.ID) })
+	events.Subscribe(bus, func(_ context.Context, e project.Transferred) { c.forget(e.Project.ID) })
+	return c
+}
+
+func (c *siteHosts) get(key string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h, ok := c.ids[key]
+	if !ok || c.now().Sub(h.at) >= siteTTL {
+		return "", false
+	}
+	return h.projectID, true
+}
+
+func (c *siteHosts) put(key, projectID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.ids) >= maxSiteHosts {
+		clear(c.ids)
+	}
+	c.ids[key] = siteHost{projectID: projectID, at: c.now()}
+}
+
+// forget drops projectID's hosts: it changed names or owners, or is gone.
+func (c *siteHosts) forget(projectID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	maps.DeleteFunc(c.ids, func(_ string, h siteHost) bool { return h.projectID == projectID })
+}
+
+// maxSiteHosts bounds the memory of hosts; past it, all are read afresh.
+const maxSiteHosts = 10000

@@ -457,7 +457,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	h = sites(deploys, domains, httpx.BodyTimeout(cfg.ReadTimeout, http.HandlerFunc(deploys.ServeSite)), h)
 	h = domains.Challenges(h) // ACME asks on the domain's name, before it serves anything
 	if peers != nil {
-		h = peers.Forward(projectOf(projects, runs, deploys, domains), proxies, h)
+		h = peers.Forward(projectOf(bus, projects, runs, deploys, domains), proxies, h)
 		s.bg.Go(func() { peers.Run(bgctx) })
 		s.peers, s.fanout = peers, fanout
 	}
