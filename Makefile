@@ -49,13 +49,13 @@ KUBE := /tmp/kube-try
 # Runs, shells, previews and each kind of deployment, again with every sandbox a pod; then the app
 # deployments again with the kube deploy driver (Deployments, Services, Jobs).
 KUBE_TESTS := Test(Exec|RunLifecycle|ShellOverWebSocket|PreviewStreamsAndUpgrades|InternetMode|CacheOutlivesSandbox|ProjectLimitsApplied|AutoscaleDeploy|VMDeploy|AppsComeBack|CrashLoop|StaticDeploy|ScheduledDeploy)$$/sqlite
-KUBE_DEPLOY_TESTS := Test(VMDeploy|AppsComeBack|ScheduledDeploy)$$/sqlite
+KUBE_DEPLOY_TESTS := Test(AutoscaleDeploy|VMDeploy|AppsComeBack|ScheduledDeploy|DeploymentReachesDatabase)$$/sqlite
 test-kube:
 	mkdir -p $(KUBE) && flock -o $(KUBE).lock env SMOKE=0 .ci/kube/up.sh > $(KUBE)-up.log 2>&1 || { tail -n 30 $(KUBE)-up.log; .ci/kube/down.sh; exit 1; }
 	export ECODE_TEST_KUBECONFIG=$(KUBE)/pki/admin.kubeconfig; \
 	ECODE_TEST_KUBE=required $(GO) test -count=1 ./internal/runtime/kube/ ./internal/deploy/kube/ && \
 	ECODE_TEST_RUNTIME=kube $(GO) test -count=1 -run '$(KUBE_TESTS)' ./internal/run ./internal/deploy && \
-	ECODE_TEST_RUNTIME=kube ECODE_TEST_DEPLOY_DRIVER=kube $(GO) test -count=1 -run '$(KUBE_DEPLOY_TESTS)' ./internal/deploy; \
+	ECODE_TEST_RUNTIME=kube ECODE_TEST_DEPLOY_DRIVER=kube $(GO) test -count=1 -run '$(KUBE_DEPLOY_TESTS)' ./internal/deploy ./internal/projectdb; \
 		rc=$$?; .ci/kube/down.sh > /dev/null 2>&1; exit $$rc
 
 # Project trees and build folders change under the server while sandbox code runs: the tests of

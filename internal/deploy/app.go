@@ -157,7 +157,8 @@ func (s *Service) newPool(ctx context.Context, projectID, releaseID string) (*po
 	p := &pool{svc: s, projectID: projectID, releaseID: releaseID, job: j, sc: scalingOf(j), secrets: sb.secrets,
 		stats: s.statsFor(projectID), ctx: pctx, stop: stop, done: make(chan struct{}), wake: make(chan struct{}),
 		spec: InstanceSpec{ProjectID: projectID, ReleaseID: releaseID, Dir: filepath.Join(dir, appDir), Command: j.Run,
-			Port: appPort, Env: sb.secrets, Internet: sb.internet, Limits: sb.limits}}
+			Image: s.releaseImage(ctx, projectID, releaseID),
+			Port:  appPort, Env: sb.secrets, Internet: sb.internet, Limits: sb.limits}}
 	s.wg.Add(1)
 	go p.loop()
 	return p, nil
@@ -246,6 +247,11 @@ func (p *pool) run(in *instance, tee io.Writer) {
 		return
 	}
 	logs.add(SourcePlatform, in.id, fmt.Sprintf("%s is ready in %d ms", in.id, time.Since(began).Milliseconds()))
+	if s, ok := inst.(OutputSyncer); ok && tee != nil { // the release log shows what it wrote until ready
+		sctx, cancel := context.WithTimeout(p.ctx, 3*time.Second)
+		s.SyncOutput(sctx)
+		cancel()
+	}
 	p.mu.Lock()
 	drained := in.state == InstDraining // the pool stopped wanting it meanwhile
 	if in.state == InstStarting {

@@ -34,12 +34,20 @@ type Driver interface {
 	Start(ctx context.Context, i InstanceSpec, out io.Writer) (Instance, error)
 }
 
+// OutputSyncer is an Instance whose output reaches its writer late (read
+// back from where the driver keeps it): SyncOutput returns once what it
+// has written so far has, or ctx has ended.
+type OutputSyncer interface {
+	SyncOutput(ctx context.Context)
+}
+
 // InstanceSpec is one instance of an app release.
 type InstanceSpec struct {
 	ProjectID string
 	ReleaseID string
 	ID        string // unique among the platform's instances
 	Dir       string // the release's app folder on the host: read-only inside
+	Image     string // where a driver that makes release images pushes its own (REGISTRY/PATH:TAG)
 	Command   string // shell command
 	Port      int    // what the app is asked to listen on ($PORT)
 	Env       []string
@@ -83,6 +91,59 @@ type ExecSpec struct {
 	Internet  bool
 	Limits    runtime.Limits
 }
+
+// Cron is a driver that keeps scheduled releases on their schedules
+// itself (Kubernetes CronJobs) rather than by the platform's ticking.
+// The platform still records every run, from what the driver hands it.
+type Cron interface {
+	// Schedule makes c's runs start at its schedule's times, replacing
+	// what the project had. ok is false for a schedule the driver cannot
+	// keep, which the platform then ticks itself.
+	Schedule(ctx context.Context, c CronSpec) (ok bool, err error)
+	// Unschedule ends the project's schedule; none is no error.
+	Unschedule(ctx context.Context, projectID string) error
+	// RunNow starts a run of the project's schedule at once, with env.
+	RunNow(ctx context.Context, projectID string, env []string) (CronRun, error)
+	// Runs calls found with each run a schedule starts, once, in the
+	// order they start; not those of RunNow, which hands back its own.
+	Runs(found func(CronRun))
+}
+
+// CronSpec is a scheduled release on its schedule.
+type CronSpec struct {
+	ProjectID string
+	ReleaseID string
+	Cron      string // five fields
+	TimeZone  string // IANA name
+	Dir       string // the release's app folder: each run gets a copy of its own
+	Image     string // as InstanceSpec's
+	Command   string // shell command
+	Timeout   time.Duration
+	Env       []string
+	Internet  bool
+	Limits    runtime.Limits
+}
+
+// CronRun is one run a Cron driver started.
+type CronRun struct {
+	ProjectID string
+	ReleaseID string
+	Name      string // the driver's, unique among its runs
+	Manual    bool   // started by RunNow
+	StartedAt time.Time
+	// Follow starts the run, if it has not, with env (the project's
+	// environment as it is now), copies its output to out until it ends,
+	// and says how it ended. A run past its timeout answers context.DeadlineExceeded;
+	// ending ctx stops following, not the run. A run whose time has long
+	// passed answers ErrMissed and never starts.
+	Follow func(ctx context.Context, env []string, out io.Writer) (runtime.Exit, error)
+	// Skip drops the run before it starts.
+	Skip func(ctx context.Context)
+}
+
+// ErrMissed marks a scheduled run whose time passed while no server
+// could start it.
+var ErrMissed = errors.New("missed")
 
 // stepDone starts the line that ends each step in the log, with its time.
 const stepDone = "done in"

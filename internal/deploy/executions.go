@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -115,10 +116,12 @@ func (r execRow) view() Execution {
 
 const execCols = `id, project_id, release_id, source, status, exit_code, error, started_at, finished_at`
 
-// cronJob is the ticking of a project's live scheduled release.
+// cronJob is the ticking of a project's live scheduled release, by the
+// platform or by the driver (driven).
 type cronJob struct {
 	releaseID string
 	stop      context.CancelFunc
+	driven    bool
 }
 
 // publishApp copies the whole build folder (less .git) into a new release
@@ -189,7 +192,8 @@ func readJob(releaseDir string) (runSpec, error) {
 
 // reschedule makes the project's ticking follow its live release: started
 // for a live scheduled release, replaced when another went live, stopped
-// when none is. A run in progress ends as it would have.
+// when none is. A run in progress ends as it would have, except where the
+// driver keeps the schedule: ending it there ends its run.
 func (s *Service) reschedule(ctx context.Context, projectID string) {
 	live := ""
 	if d, err := getDeployment(ctx, s.db, projectID); err == nil && d.Live != nil && d.Target == Scheduled {
@@ -199,18 +203,24 @@ func (s *Service) reschedule(ctx context.Context, projectID string) {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cur := s.crons[projectID]; cur != nil {
-		if cur.releaseID == live {
-			return
-		}
-		cur.stop()
-		delete(s.crons, projectID)
-	}
-	if live == "" || s.ctx.Err() != nil {
+	cur := s.crons[projectID]
+	if cur != nil && cur.releaseID == live {
+		s.mu.Unlock()
 		return
 	}
-	j, err := readJob(s.releaseDir(projectID, live))
+	delete(s.crons, projectID)
+	s.mu.Unlock()
+	if cur != nil {
+		cur.stop()
+	}
+	if live == "" || s.ctx.Err() != nil {
+		if cur != nil && cur.driven {
+			s.unschedule(ctx, projectID)
+		}
+		return
+	}
+	rel := s.releaseDir(projectID, live)
+	j, err := readJob(rel)
 	if err != nil {
 		s.log.Error("scheduled release", "project_id", projectID, "release_id", live, "err", err)
 		return
@@ -220,19 +230,102 @@ func (s *Service) reschedule(ctx context.Context, projectID string) {
 		s.log.Error("scheduled release", "project_id", projectID, "release_id", live, "err", err)
 		return
 	}
+	if driven, err := s.driveSchedule(ctx, projectID, live, j, sched); err != nil {
+		s.log.Error("schedule a release", "project_id", projectID, "release_id", live, "driver", s.driver.Name(), "err", err)
+	} else if driven {
+		s.mu.Lock()
+		s.crons[projectID] = &cronJob{releaseID: live, stop: func() {}, driven: true}
+		s.mu.Unlock()
+		return
+	} else if cur != nil && cur.driven {
+		s.unschedule(ctx, projectID)
+	}
 	cctx, stop := context.WithCancel(s.ctx)
+	s.mu.Lock()
 	s.crons[projectID] = &cronJob{releaseID: live, stop: stop}
+	s.mu.Unlock()
 	s.wg.Add(1)
 	go s.tick(cctx, projectID, live, sched)
+}
+
+// driveSchedule hands the release's schedule to a driver that keeps
+// schedules, when it can keep this one.
+func (s *Service) driveSchedule(ctx context.Context, projectID, releaseID string, j runSpec, sched *schedule) (bool, error) {
+	cron, ok := s.driver.(Cron)
+	if !ok {
+		return false, nil
+	}
+	sb, err := s.sandboxOf(ctx, projectID)
+	if err != nil {
+		return false, err
+	}
+	return cron.Schedule(ctx, CronSpec{ProjectID: projectID, ReleaseID: releaseID, Cron: sched.Cron, TimeZone: sched.Loc.String(),
+		Dir: filepath.Join(s.releaseDir(projectID, releaseID), appDir), Image: s.releaseImage(ctx, projectID, releaseID),
+		Command: j.Run, Timeout: j.timeout(),
+		Env: sb.secrets, Internet: sb.internet, Limits: sb.limits})
+}
+
+// unschedule takes the project's schedule from the driver.
+func (s *Service) unschedule(ctx context.Context, projectID string) {
+	if err := s.driver.(Cron).Unschedule(context.WithoutCancel(ctx), projectID); err != nil {
+		s.log.Error("end a schedule", "project_id", projectID, "driver", s.driver.Name(), "err", err)
+	}
 }
 
 // stopCron stops the project's ticking, if any.
 func (s *Service) stopCron(projectID string) {
 	s.mu.Lock()
+	cur := s.crons[projectID]
+	delete(s.crons, projectID)
+	s.mu.Unlock()
+	if cur == nil {
+		return
+	}
+	cur.stop()
+	if cur.driven {
+		s.unschedule(s.ctx, projectID)
+	}
+}
+
+// driven reports whether the driver keeps the project's schedule.
+func (s *Service) driven(projectID string) bool {
+	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cur := s.crons[projectID]; cur != nil {
-		cur.stop()
-		delete(s.crons, projectID)
+	cur := s.crons[projectID]
+	return cur != nil && cur.driven
+}
+
+// takeRun records a run the driver's schedule started and follows it,
+// on the server that holds the project; on the others, and when this
+// server has it on record already, it does nothing.
+func (s *Service) takeRun(r CronRun) {
+	ctx := s.ctx
+	if ctx.Err() != nil || !s.holds(ctx, r.ProjectID) {
+		return
+	}
+	// A schedule written before the deployment changed while no server
+	// was up to end it: nothing of it runs.
+	if d, err := getDeployment(ctx, s.db, r.ProjectID); store.NoRows(err) || err == nil && (d.Live == nil || *d.Live != r.ReleaseID || d.Target != Scheduled) {
+		r.Skip(ctx)
+		if !s.driven(r.ProjectID) {
+			s.unschedule(ctx, r.ProjectID)
+		}
+		return
+	} else if err != nil {
+		s.log.Error("read deployment for a scheduled run", "project_id", r.ProjectID, "err", err)
+		return
+	}
+	id := store.IDAt(r.StartedAt, r.Name)
+	var n int
+	if err := s.db.Get(ctx, &n, `SELECT COUNT(*) FROM executions WHERE id = ?`, id); err != nil || n > 0 {
+		return
+	}
+	source := "schedule"
+	if r.Manual {
+		source = "manual"
+	}
+	if _, err := s.execute(ctx, r.ProjectID, r.ReleaseID, source, runner{id: id, follow: r.Follow, skip: r.Skip}); err != nil {
+		s.log.Error("scheduled run", "project_id", r.ProjectID, "release_id", r.ReleaseID, "run", r.Name, "err", err)
 	}
 }
 
@@ -250,21 +343,38 @@ func (s *Service) tick(ctx context.Context, projectID, releaseID string, sched *
 		if !s.holds(ctx, projectID) {
 			continue // another server of the cluster runs it
 		}
-		if _, err := s.execute(ctx, projectID, releaseID, "schedule"); err != nil {
+		if _, err := s.execute(ctx, projectID, releaseID, "schedule", runner{}); err != nil {
 			s.log.Error("scheduled run", "project_id", projectID, "release_id", releaseID, "err", err)
 		}
 	}
 }
 
+// runner is how one run goes: by default the driver's Exec over a copy of
+// the release, in a fresh sandbox; or a run of the driver's schedule.
+type runner struct {
+	id     string // the execution's, when the run has one already
+	follow func(ctx context.Context, env []string, out io.Writer) (runtime.Exit, error)
+	skip   func(ctx context.Context) // drops a run of the driver's that will not be
+}
+
 // execute starts a run of release releaseID in the background. Runs of a
 // project never overlap: a tick while one runs is recorded as skipped, and
 // a Run now is refused.
-func (s *Service) execute(ctx context.Context, projectID, releaseID, source string) (*Execution, error) {
+func (s *Service) execute(ctx context.Context, projectID, releaseID, source string, r runner) (*Execution, error) {
+	skip := func() {
+		if r.skip != nil {
+			r.skip(ctx)
+		}
+	}
 	if err := s.bill.errPaused(projectID); err != nil {
+		skip()
 		return nil, err
 	}
 	now := store.Now()
-	row := execRow{ID: store.NewID(), ProjectID: projectID, ReleaseID: &releaseID, Source: source, Status: ExecRunning, StartedAt: now}
+	row := execRow{ID: r.id, ProjectID: projectID, ReleaseID: &releaseID, Source: source, Status: ExecRunning, StartedAt: now}
+	if row.ID == "" {
+		row.ID = store.NewID()
+	}
 	log := newLog(maxExecLog)
 	s.mu.Lock()
 	cur, busy := s.execLogs[projectID]
@@ -279,6 +389,7 @@ func (s *Service) execute(ctx context.Context, projectID, releaseID, source stri
 	s.mu.Unlock()
 	if busy {
 		row.Status, row.Error, row.FinishedAt = ExecSkipped, "Skipped: the previous run was still going.", &now
+		skip()
 	}
 	err := insertExecution(ctx, s.db, row)
 	switch {
@@ -291,7 +402,7 @@ func (s *Service) execute(ctx context.Context, projectID, releaseID, source stri
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.runExecution(row, log)
+			s.runExecution(row, log, r)
 		}()
 	}
 	if err != nil {
@@ -312,12 +423,14 @@ type execLog struct {
 // runExecution runs row's release in a fresh sandbox over a copy of its
 // own, with the project's secrets and the release's timeout, and records
 // how it ended.
-func (s *Service) runExecution(row execRow, log *buildLog) {
+func (s *Service) runExecution(row execRow, log *buildLog, r runner) {
 	ctx := s.ctx
 	dbctx := context.WithoutCancel(ctx)
 	status, msg, code := ExecFailed, "", (*int)(nil)
-	exit, timeout, err := s.runRelease(ctx, row, log)
+	exit, timeout, err := s.runRelease(ctx, row, log, r)
 	switch {
+	case errors.Is(err, ErrMissed):
+		status, msg = ExecSkipped, "Skipped: "+err.Error()+"."
 	case errors.Is(err, context.DeadlineExceeded):
 		status, msg = ExecTimedOut, fmt.Sprintf("Stopped after %s, its timeout.", timeout)
 	case ctx.Err() != nil:
@@ -357,14 +470,14 @@ func (s *Service) runExecution(row execRow, log *buildLog) {
 	if err := pruneExecutions(dbctx, s.db, row.ProjectID, keepExecutions); err != nil {
 		s.log.Warn("prune scheduled runs", "project_id", row.ProjectID, "err", err)
 	}
-	if status != ExecOK && ctx.Err() == nil { // a stopping server is no failure of the job's
+	if status != ExecOK && status != ExecSkipped && ctx.Err() == nil { // a stopping server is no failure of the job's
 		s.runFailed(row, status, code, msg)
 	}
 }
 
 // runRelease does the work of runExecution. A run past its timeout
 // answers context.DeadlineExceeded.
-func (s *Service) runRelease(ctx context.Context, row execRow, log *buildLog) (runtime.Exit, time.Duration, error) {
+func (s *Service) runRelease(ctx context.Context, row execRow, log *buildLog, r runner) (runtime.Exit, time.Duration, error) {
 	rel := s.releaseDir(row.ProjectID, *row.ReleaseID)
 	j, err := readJob(rel)
 	if err != nil {
@@ -373,6 +486,13 @@ func (s *Service) runRelease(ctx context.Context, row execRow, log *buildLog) (r
 	sb, err := s.sandboxOf(ctx, row.ProjectID)
 	if err != nil {
 		return runtime.Exit{}, 0, err
+	}
+	out := run.Masked(sb.secrets, log)
+	defer out.Flush()
+	if r.follow != nil { // the driver's: its timeout is the driver's too
+		fmt.Fprintf(out, "$ %s\n", j.Run)
+		exit, err := r.follow(ctx, sb.secrets, out)
+		return exit, j.timeout(), err
 	}
 	root := filepath.Join(s.opts.DataDir, "executions")
 	if err := os.MkdirAll(root, 0o711); err != nil {
@@ -392,8 +512,6 @@ func (s *Service) runRelease(ctx context.Context, row execRow, log *buildLog) (r
 	if err != nil {
 		return runtime.Exit{}, 0, err
 	}
-	out := run.Masked(sb.secrets, log)
-	defer out.Flush()
 	fmt.Fprintf(out, "$ %s\n", j.Run)
 	tctx, cancel := context.WithTimeout(ctx, j.timeout())
 	defer cancel()
@@ -418,7 +536,17 @@ func (s *Service) RunNow(ctx context.Context, actor *auth.User, projectID string
 	if err != nil {
 		return nil, fmt.Errorf("read deployment: %w", err)
 	}
-	return s.execute(ctx, p.ID, *d.Live, "manual")
+	var r runner
+	if s.driven(p.ID) {
+		r.follow = func(ctx context.Context, env []string, out io.Writer) (runtime.Exit, error) {
+			run, err := s.driver.(Cron).RunNow(ctx, p.ID, env)
+			if err != nil {
+				return runtime.Exit{}, err
+			}
+			return run.Follow(ctx, env, out)
+		}
+	}
+	return s.execute(ctx, p.ID, *d.Live, "manual", r)
 }
 
 // Executions lists the project's runs, newest first, and the live

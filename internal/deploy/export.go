@@ -84,6 +84,27 @@ func (s *Service) liveTag(ctx context.Context, projectID string) (string, error)
 	return strconv.Itoa(r.Number), nil
 }
 
+// releaseImage is where a driver that makes release images pushes
+// release releaseID's: the image its exports name. Empty when there is
+// no registry, or the project is gone.
+func (s *Service) releaseImage(ctx context.Context, projectID, releaseID string) string {
+	if s.opts.ImageRegistry == "" {
+		return ""
+	}
+	var row struct {
+		Owner  string `db:"owner"`
+		Slug   string `db:"slug"`
+		Number int    `db:"number"`
+	}
+	err := s.db.Get(ctx, &row, `SELECT u.username AS owner, p.slug, r.number FROM releases r JOIN projects p ON p.id = r.project_id
+		JOIN users u ON u.id = p.owner_id WHERE r.project_id = ? AND r.id = ?`, projectID, releaseID)
+	if err != nil {
+		s.log.Warn("name a release's image", "project_id", projectID, "release_id", releaseID, "err", err)
+		return ""
+	}
+	return export.Image(s.opts.ImageRegistry, row.Owner, row.Slug, strconv.Itoa(row.Number))
+}
+
 // names are the variables' names of env (NAME=value), sorted; the values
 // are dropped here.
 func names(env []string) []string {

@@ -188,11 +188,15 @@ func NewService(ctx context.Context, db *store.DB, bus *events.Bus, projects *pr
 	s.edge = newEdgeProxy(func(err error) { s.log.Warn("deployment request failed", "err", err) })
 	s.bill = newMetering(opts.Meter, opts.MeterInterval, s.log)
 	s.wg.Go(func() { s.bill.run(ctx) })
-	events.Subscribe(bus, func(_ context.Context, e project.Deleted) {
+	// Every server of a cluster ticks the schedules and may hold the apps:
+	// each stops a deleted project's; its releases go once.
+	events.Subscribe(bus, func(_ context.Context, e project.Gone) {
 		s.stopCron(e.ProjectID)
 		s.stopPool(e.ProjectID)
-		_ = os.RemoveAll(filepath.Join(s.opts.DataDir, "releases", e.ProjectID))
 		s.forgetHosts()
+	})
+	events.Subscribe(bus, func(_ context.Context, e project.Deleted) {
+		_ = os.RemoveAll(filepath.Join(s.opts.DataDir, "releases", e.ProjectID))
 	})
 	// In a cluster: a dead server's builds and runs of the project ended
 	// with it, and its apps start here.
@@ -216,7 +220,13 @@ func (s *Service) Recover(ctx context.Context) error {
 	if err := s.startApps(ctx); err != nil {
 		return err
 	}
-	return s.startSchedules(ctx)
+	if err := s.startSchedules(ctx); err != nil {
+		return err
+	}
+	if cron, ok := s.driver.(Cron); ok { // once what was left is failed
+		cron.Runs(s.takeRun)
+	}
+	return nil
 }
 
 // interrupt fails the unfinished builds and runs of projectID, or of all

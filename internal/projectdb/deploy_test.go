@@ -73,16 +73,9 @@ func TestDeploymentDatabase(t *testing.T) {
 		t.Fatalf("release %s: %s", status, log)
 	}
 
-	req, _ := http.NewRequest(http.MethodGet, s.URL+"/", nil)
-	req.Host = "shop--bob.app.localhost"
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if want := "p_" + p.ID + "_prod 0"; res.StatusCode != 200 || string(body) != want {
-		t.Fatalf("the app answered %d %q, want %q", res.StatusCode, body, want)
+	code, body := get(t, s, "shop--bob.app.localhost")
+	if want := "p_" + p.ID + "_prod 0"; code != 200 || body != want {
+		t.Fatalf("the app answered %d %q, want %q", code, body, want)
 	}
 
 	var list struct{ Databases []databaseView }
@@ -90,4 +83,65 @@ func TestDeploymentDatabase(t *testing.T) {
 	if len(list.Databases) != 2 || list.Databases[1].Env != "prod" {
 		t.Fatalf("databases %+v", list.Databases)
 	}
+}
+
+// startup answers what a Postgres at PGHOST:PGPORT says first to the
+// startup of a user: R (asks for a password: the database's server) or
+// E (refused, with its SQLSTATE). Python's standard library alone, as an
+// image may hold no driver.
+const startup = `import os, socket, struct, http.server
+def first(user):
+    s = socket.create_connection((os.environ["PGHOST"], int(os.environ["PGPORT"])), timeout=10)
+    params = b"user\0" + user.encode() + b"\0database\0" + os.environ["PGDATABASE"].encode() + b"\0\0"
+    s.sendall(struct.pack("!II", 8 + len(params), 196608) + params)
+    kind = s.recv(1).decode()
+    body = s.recv(4096)
+    s.close()
+    if kind == "E":
+        code = [f[1:] for f in body[4:].split(b"\0") if f[:1] == b"C"]
+        return "E " + (code[0].decode() if code else "?")
+    return kind
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = (first(os.environ["PGUSER"]) + " " + first("postgres") + " " + ("url" if os.environ.get("DATABASE_URL") else "no url")).encode()
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(body)
+http.server.HTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
+`
+
+// An app instance reaches its project's production database on its
+// loopback through its relay, and only that: on every deploy driver (kube
+// puts an agent beside the app for it), whatever its image holds.
+func TestDeploymentReachesDatabase(t *testing.T) {
+	testserver.NeedSandbox(t)
+	s := testserver.New(t, testdb.Engines(t)[0])
+	al := s.SignUp(t, "alma")
+	p := al.CreateProject(t, "Till")
+	createDatabase(t, al, p.ID)
+	al.Put(t, "/api/projects/"+p.ID+"/files/app.py", startup).WantStatus(t, 204)
+	al.Put(t, "/api/projects/"+p.ID+"/files/ecode.toml", "run = \"python3 app.py\"\n\n[deployment]\ntarget = \"autoscale\"\n").WantStatus(t, 204)
+	var out struct{ Release struct{ ID string } }
+	al.Post(t, "/api/projects/"+p.ID+"/deployments", map[string]any{}).WantStatus(t, http.StatusAccepted).Decode(t, &out)
+	if status, log := finishRelease(t, al, p.ID, out.Release.ID); !strings.HasPrefix(status, "ready") {
+		t.Fatalf("release %s: %s", status, log)
+	}
+	code, body := get(t, s, "till--alma.app.localhost")
+	if want := "R E 28000 url"; code != 200 || body != want {
+		t.Fatalf("the app answered %d %q, want %q", code, body, want)
+	}
+}
+
+// get asks the deployment at host for / through s.
+func get(t *testing.T, s *testserver.Server, host string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/", nil)
+	req.Host = host
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
 }

@@ -250,7 +250,8 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	notes := core.Notes
 	alerts := alerting(db, projects, roles, tel, notes, cfg, core.Keyring, egress.Reachable(hookNets), core.Mail)
 	pay := payments(db, cfg, bill)
-	local := deploy.NewLocal(driver, proxy, dataRelays(dbs, kvs, objects, projectdb.Prod))
+	prodRelays := dataRelays(dbs, kvs, objects, projectdb.Prod)
+	local := deploy.NewLocal(driver, proxy, prodRelays)
 	var builder deploy.Driver = local
 	closeApps := func() error { return nil }
 	switch cfg.DeployDriver {
@@ -259,9 +260,9 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 			return fail(err)
 		}
 	case "kube":
-		// Apps as Deployments and Services, scheduled runs as Jobs, on the
-		// runtime's cluster; builds stay sandbox pods.
-		apps, err := kubedeploy.New(ctx, kubedeploy.Config{Runtime: driver.(*kube.Driver), Local: local, Log: slog.Default()})
+		// Apps as Deployments and Services, scheduled deployments as
+		// CronJobs, on the runtime's cluster; builds stay sandbox pods.
+		apps, err := kubedeploy.New(ctx, kubedeploy.Config{Runtime: driver.(*kube.Driver), Local: local, Relays: prodRelays, Log: slog.Default()})
 		if err != nil {
 			return fail(fmt.Errorf("kube deploy driver: %w", err))
 		}

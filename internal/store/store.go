@@ -6,8 +6,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
 	"errors"
@@ -228,6 +230,14 @@ func (db *DB) Tx(ctx context.Context, fn func(q Q) error) error {
 // NewID returns a new lowercase ULID: sortable by creation, safe in URLs.
 func NewID() string {
 	return strings.ToLower(ulid.MustNew(ulid.Now(), rand.Reader).String())
+}
+
+// IDAt is the id of something that happened at t and that key names
+// uniquely: the same for the same two, wherever it is made, so that
+// servers that each see it record it once.
+func IDAt(t time.Time, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return strings.ToLower(ulid.MustNew(ulid.Timestamp(t), bytes.NewReader(sum[:])).String())
 }
 
 // IsID reports whether s could be an id NewID made.

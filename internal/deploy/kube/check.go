@@ -26,6 +26,18 @@ var needs = []authv1.ResourceAttributes{
 	{Group: "batch", Resource: "jobs", Verb: "get"},
 	{Group: "batch", Resource: "jobs", Verb: "delete"},
 	{Group: "batch", Resource: "jobs", Verb: "deletecollection"},
+	{Resource: "secrets", Verb: "create"},
+	{Resource: "secrets", Verb: "update"},
+	{Resource: "secrets", Verb: "patch"},
+	{Resource: "secrets", Verb: "delete"},
+	{Resource: "secrets", Verb: "deletecollection"},
+	{Group: "batch", Resource: "cronjobs", Verb: "create"},
+	{Group: "batch", Resource: "cronjobs", Verb: "get"},
+	{Group: "batch", Resource: "cronjobs", Verb: "update"},
+	{Group: "batch", Resource: "cronjobs", Verb: "delete"},
+	{Group: "batch", Resource: "jobs", Verb: "list"},
+	{Group: "batch", Resource: "jobs", Verb: "watch"},
+	{Group: "batch", Resource: "jobs", Verb: "patch"},
 	{Group: "discovery.k8s.io", Resource: "endpointslices", Verb: "list"},
 	{Resource: "pods", Verb: "list"},
 	{Resource: "pods", Verb: "watch"},
@@ -71,6 +83,11 @@ func (d *Driver) removeLeftovers(ctx context.Context) error {
 	runs := metav1.ListOptions{LabelSelector: labelsOf(d.labels(roleExec))}
 	if err := d.cs.BatchV1().Jobs(d.ns).DeleteCollection(ctx, del, runs); err != nil {
 		errs = append(errs, fmt.Errorf("Jobs: %w", err))
+	}
+	// Secrets that never got to their workload; the others go with it.
+	env := metav1.ListOptions{LabelSelector: labelsOf(d.labels(roleEnv))}
+	if err := d.cs.CoreV1().Secrets(d.ns).DeleteCollection(ctx, del, env); err != nil {
+		errs = append(errs, fmt.Errorf("Secrets: %w", err))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return rkube.Explain(fmt.Errorf("remove what an earlier server left: %w", err))

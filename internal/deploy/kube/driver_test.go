@@ -63,7 +63,7 @@ func setup(t *testing.T, img string) env {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	rt, err := rkube.New(ctx, rkube.Config{Kubeconfig: kubeconfig, Namespace: ns, ServerID: "deploy-test", Image: img,
+	rt, err := rkube.New(ctx, rkube.Config{Kubeconfig: kubeconfig, Namespace: ns, ServerID: "deploy-test", Image: img, Registry: testserver.Registry(t),
 		Limits: runtime.Limits{MemoryBytes: 256 << 20, CPUs: 0.5}, Pending: 5 * time.Second, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -169,8 +169,9 @@ func TestInstance(t *testing.T) {
 	ctx := context.Background()
 	var out output
 	cmd := `touch probe 2>/dev/null && echo release writable || echo release read-only; echo "port $PORT user $(id -un) $GREETING files $(ulimit -n)"; exec python3 -m http.server "$PORT"`
+	repo := testserver.Registry(t) + "/ecode/alice-blog"
 	in := start(t, e, deploy.InstanceSpec{ProjectID: "01PROJECTA", ReleaseID: "01RELEASE1", ID: "app-ecta-1f2e3d", Port: 8080,
-		Dir: release(t, map[string]string{"index.html": "hello from the release\n"}), Command: cmd, Env: []string{"GREETING=hi"}}, &out)
+		Dir: release(t, map[string]string{"index.html": "hello from the release\n"}), Image: repo + ":1", Command: cmd, Env: []string{"GREETING=hi"}}, &out)
 
 	name := "app-" + rkube.DNSLabel("app-ecta-1f2e3d")
 	dep, err := e.cs.AppsV1().Deployments(e.ns).Get(ctx, name, metav1.GetOptions{})
@@ -193,6 +194,18 @@ func TestInstance(t *testing.T) {
 	}
 	pod := dep.Spec.Template.Spec
 	c := pod.Containers[0]
+	// The release is in an image of its own, pinned by digest; its
+	// environment in a Secret that goes with the Deployment.
+	if !strings.HasPrefix(c.Image, repo+"@sha256:") || slices.ContainsFunc(pod.Volumes, func(v corev1.Volume) bool { return v.HostPath != nil }) {
+		t.Errorf("the release is not the image's: %s %+v", c.Image, pod.Volumes)
+	}
+	secret, err := e.cs.CoreV1().Secrets(e.ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil || string(secret.Data["GREETING"]) != "hi" || string(secret.Data["PORT"]) != "8080" || len(secret.OwnerReferences) != 1 || secret.OwnerReferences[0].UID != dep.UID {
+		t.Errorf("Secret: %v %+v", err, secret)
+	}
+	if len(c.Env) > 0 || len(c.EnvFrom) != 1 || c.EnvFrom[0].SecretRef.Name != name {
+		t.Errorf("the environment is not the Secret's: %+v %+v", c.Env, c.EnvFrom)
+	}
 	if *pod.SecurityContext.RunAsNonRoot != true || *pod.AutomountServiceAccountToken || *pod.EnableServiceLinks ||
 		!*c.SecurityContext.ReadOnlyRootFilesystem || *c.SecurityContext.AllowPrivilegeEscalation || c.ReadinessProbe == nil {
 		t.Errorf("the pod is not held as a sandbox: %+v", pod)
@@ -256,6 +269,10 @@ func TestInstance(t *testing.T) {
 	if _, err := e.cs.CoreV1().Services(e.ns).Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the Service is there after Stop: %v", err)
 	}
+	eventually(t, time.Minute, func() bool {
+		_, err := e.cs.CoreV1().Secrets(e.ns).Get(ctx, name, metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
 	if err := in.Stop(); err != nil {
 		t.Errorf("Stop again: %v", err)
 	}

@@ -41,6 +41,7 @@ func (d *Driver) Exec(ctx context.Context, e deploy.ExecSpec, out io.Writer) (ru
 	suffix := make([]byte, 3)
 	_, _ = rand.Read(suffix)
 	name := "run-" + rkube.DNSLabel(e.ProjectID) + "-" + hex.EncodeToString(suffix)
+	rel := d.relayOf(e.ProjectID)
 	labels := d.labels(roleExec)
 	labels[labelProject] = rkube.LabelValue(e.ProjectID)
 	podLabels := d.labels(roleExec)
@@ -49,7 +50,7 @@ func (d *Driver) Exec(ctx context.Context, e deploy.ExecSpec, out io.Writer) (ru
 	if e.Internet {
 		podLabels[labelInternet] = "true"
 	}
-	tmpl, err := d.template(podShape{labels: podLabels, image: image, uid: int64(uid), command: e.Command, env: e.Env, dir: e.Dir, limits: e.Limits})
+	tmpl, err := d.template(podShape{labels: podLabels, image: image, uid: int64(uid), command: e.Command, secret: name, dir: e.Dir, limits: e.Limits, relay: rel})
 	if err != nil {
 		return runtime.Exit{}, err
 	}
@@ -68,9 +69,16 @@ func (d *Driver) Exec(ctx context.Context, e deploy.ExecSpec, out io.Writer) (ru
 		job.Spec.ActiveDeadlineSeconds = &secs
 	}
 	t := d.follow(name, "run", out)
-	if _, err := d.cs.BatchV1().Jobs(d.ns).Create(ctx, job, metav1.CreateOptions{}); err != nil {
+	t.relays = rel.relaysOf()
+	if err := d.makeSecret(ctx, name, withRelays(rel.relaysOf(), e.Env), func() (metav1.OwnerReference, error) {
+		made, err := d.cs.BatchV1().Jobs(d.ns).Create(ctx, job, metav1.CreateOptions{})
+		if err != nil {
+			return metav1.OwnerReference{}, rkube.Explain(fmt.Errorf("create Job %s: %w", name, err))
+		}
+		return ownerOf("batch/v1", "Job", made), nil
+	}); err != nil {
 		d.unfollow(t)
-		return runtime.Exit{}, rkube.Explain(fmt.Errorf("create Job %s: %w", name, err))
+		return runtime.Exit{}, err
 	}
 	exit, err := t.wait(ctx, func() {}, func(ctx context.Context) error { return d.jobFailed(ctx, name) })
 	if ctx.Err() != nil || err != nil && !t.started.Load() {

@@ -31,11 +31,12 @@ import (
 // instances again itself, so the instance ends the first time its
 // container does, and takes its Deployment with it.
 func (d *Driver) Start(ctx context.Context, i deploy.InstanceSpec, out io.Writer) (deploy.Instance, error) {
-	image, err := d.rt.Image(ctx)
+	image, dir, err := d.imageFor(ctx, i.Image, i.Dir)
 	if err != nil {
 		return nil, err
 	}
 	name := "app-" + rkube.DNSLabel(i.ID)
+	rel := d.relayOf(i.ProjectID)
 	labels := d.labels(roleApp)
 	labels[labelProject] = rkube.LabelValue(i.ProjectID)
 	labels[labelRelease] = rkube.LabelValue(i.ReleaseID)
@@ -48,7 +49,7 @@ func (d *Driver) Start(ctx context.Context, i deploy.InstanceSpec, out io.Writer
 		podLabels[labelInternet] = "true"
 	}
 	tmpl, err := d.template(podShape{labels: podLabels, image: image, uid: int64(runtime.SandboxUID(i.ID)), command: i.Command,
-		env: runtime.MergeEnv(i.Env, []string{"PORT=" + strconv.Itoa(i.Port)}), dir: i.Dir, readOnly: true, port: i.Port, limits: i.Limits})
+		secret: name, dir: dir, readOnly: true, copied: dir == "", relay: rel, port: i.Port, limits: i.Limits})
 	if err != nil {
 		return nil, err
 	}
@@ -72,10 +73,18 @@ func (d *Driver) Start(ctx context.Context, i deploy.InstanceSpec, out io.Writer
 	life, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	in := &instance{d: d, name: name, port: i.Port, cancel: cancel, started: make(chan struct{}), done: make(chan struct{})}
 	in.t = d.follow(name, "instance", out)
-	if _, err := d.cs.AppsV1().Deployments(d.ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+	in.t.relays = rel.relaysOf()
+	env := runtime.MergeEnv(withRelays(rel.relaysOf(), i.Env), []string{"PORT=" + strconv.Itoa(i.Port)})
+	if err := d.makeSecret(ctx, name, env, func() (metav1.OwnerReference, error) {
+		made, err := d.cs.AppsV1().Deployments(d.ns).Create(ctx, dep, metav1.CreateOptions{})
+		if err != nil {
+			return metav1.OwnerReference{}, rkube.Explain(fmt.Errorf("create Deployment %s: %w", name, err))
+		}
+		return ownerOf("apps/v1", "Deployment", made), nil
+	}); err != nil {
 		d.unfollow(in.t)
 		cancel()
-		return nil, rkube.Explain(fmt.Errorf("create Deployment %s: %w", name, err))
+		return nil, err
 	}
 	if _, err := d.cs.CoreV1().Services(d.ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 		d.unfollow(in.t)
@@ -211,6 +220,10 @@ func (in *instance) endpoint(ctx context.Context) (string, error) {
 }
 
 func (in *instance) Done() <-chan struct{} { return in.done }
+
+// SyncOutput implements deploy.OutputSyncer: pod logs come a moment
+// after the app writes them.
+func (in *instance) SyncOutput(ctx context.Context) { in.t.caughtUp(ctx) }
 
 func (in *instance) Exit() (runtime.Exit, error) {
 	<-in.done

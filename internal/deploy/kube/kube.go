@@ -1,21 +1,25 @@
 // Package kube is the deploy driver over Kubernetes objects: an app
 // release's instance is a Deployment of one pod with a Service in front,
-// and a scheduled deployment's run is a Job. Builds stay sandbox pods of
-// the kube runtime (through deploy.Local).
+// a scheduled deployment is a CronJob (cron.go), and a run the platform
+// ticks itself is a Job. Builds stay sandbox pods of the kube runtime
+// (through deploy.Local).
 //
-// The pods run the release's command directly, from the sandbox image,
-// as sandbox pods are held: an unprivileged uid of their own, no
-// capabilities, no privilege escalation, a read-only root, the
-// RuntimeDefault seccomp profile, no service account token, /tmp and the
-// home in memory, the project's limits. An instance reads its release
-// and never writes it; a run writes its own copy. Unlike a sandbox, such
-// a pod has no agent and so no relays: it reaches the internet directly
-// when the project may, and nothing otherwise where the network enforces
-// the driver's NetworkPolicies.
+// The pods run the release's command directly, from the release's own
+// image or the sandbox image, as sandbox pods are held: an unprivileged
+// uid of their own, no capabilities, no privilege escalation, a read-only
+// root, the RuntimeDefault seccomp profile, no service account token,
+// /tmp and the home in memory, the project's limits, the environment in a
+// Secret. An instance reads its release and never writes it; a run writes
+// its own copy. The project's services are relays on the pod's loopback,
+// served by an agent in a sidecar (relay.go); beyond them, a pod reaches
+// the internet directly when the project may, and nothing otherwise where
+// the network enforces the driver's NetworkPolicies.
 //
 // Everything carries the runtime's labels and is owned by the server's
-// ConfigMap, so deleting that removes all of it, and a starting server
-// removes what its earlier run left.
+// ConfigMap (or by what it is made for), so deleting that removes all of
+// it, and a starting server removes what its earlier run left, but for
+// the CronJobs, which the servers of a cluster share and which go when
+// their schedule does.
 package kube
 
 import (
@@ -28,6 +32,7 @@ import (
 	"sync"
 	"syscall"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
@@ -41,6 +46,7 @@ import (
 // Labels of the driver's own, besides the runtime's.
 const (
 	labelRole     = "ecode.dev/role"
+	labelServer   = "ecode.dev/server" // the runtime's: the server that made it
 	labelProject  = "ecode.dev/project"
 	labelRelease  = "ecode.dev/release"
 	labelInstance = "ecode.dev/instance"
@@ -54,6 +60,8 @@ const (
 const (
 	roleApp  = "app"
 	roleExec = "exec"
+	roleCron = "cron" // a schedule's CronJob, its Jobs and their pods
+	roleEnv  = "env"  // a workload's Secret
 )
 
 // Config of the driver.
@@ -63,23 +71,32 @@ type Config struct {
 	Runtime *rkube.Driver
 	// Local runs builds (sandbox pods of Runtime).
 	Local *deploy.Local
-	Log   *slog.Logger
+	// Relays, when set, answers the services of the server a project's
+	// pods reach on their loopback (its production database), as Local's.
+	Relays func(projectID string) []runtime.Relay
+	Log    *slog.Logger
 }
 
 // Driver is the kube deploy driver.
 type Driver struct {
 	rt     *rkube.Driver
 	local  *deploy.Local
+	relays func(projectID string) []runtime.Relay
 	cs     kubernetes.Interface
 	ns     string
 	log    *slog.Logger
+	life   context.Context // ends with Close: the watches'
 	cancel context.CancelFunc
 
-	mu    sync.Mutex
-	watch map[string]*tracker // by workload name
+	mu     sync.Mutex
+	watch  map[string]*tracker  // by workload name
+	images map[string]*appImage // by release folder
 }
 
-var _ deploy.Driver = (*Driver)(nil)
+var (
+	_ deploy.Driver = (*Driver)(nil)
+	_ deploy.Cron   = (*Driver)(nil)
+)
 
 // New checks what the driver may do, makes its NetworkPolicies, removes
 // what an earlier run of the server left, and starts watching its pods.
@@ -90,8 +107,8 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	d := &Driver{rt: cfg.Runtime, local: cfg.Local, cs: cfg.Runtime.Clientset(), ns: cfg.Runtime.Namespace(),
-		log: cfg.Log, watch: map[string]*tracker{}}
+	d := &Driver{rt: cfg.Runtime, local: cfg.Local, relays: cfg.Relays, cs: cfg.Runtime.Clientset(), ns: cfg.Runtime.Namespace(),
+		log: cfg.Log, watch: map[string]*tracker{}, images: map[string]*appImage{}}
 	if err := d.check(ctx); err != nil {
 		return nil, err
 	}
@@ -101,11 +118,15 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	if err := d.removeLeftovers(ctx); err != nil {
 		return nil, err
 	}
-	wctx, cancel := context.WithCancel(context.Background())
-	d.cancel = cancel
-	if _, err := rkube.WatchPods(wctx, d.cs, d.ns, d.selector(), d.observe); err != nil {
-		cancel()
+	d.life, d.cancel = context.WithCancel(context.Background())
+	if _, err := rkube.WatchPods(d.life, d.cs, d.ns, d.selector(), d.observe); err != nil {
+		d.cancel()
 		return nil, fmt.Errorf("app pods: %w", err)
+	}
+	// A schedule's pods are of whichever server wrote its CronJob last.
+	if _, err := rkube.WatchPods(d.life, d.cs, d.ns, d.cronSelector(), d.observe); err != nil {
+		d.cancel()
+		return nil, fmt.Errorf("scheduled run pods: %w", err)
 	}
 	return d, nil
 }
@@ -168,8 +189,12 @@ func (d *Driver) unfollow(t *tracker) {
 
 // observe passes a pod's new state to the tracker of its workload.
 func (d *Driver) observe(pod *corev1.Pod, deleted bool) {
+	name := pod.Labels[labelWorkload]
+	if name == "" { // a pod of a schedule's Job
+		name = pod.Labels[batchv1.JobNameLabel]
+	}
 	d.mu.Lock()
-	t := d.watch[pod.Labels[labelWorkload]]
+	t := d.watch[name]
 	d.mu.Unlock()
 	if t != nil {
 		t.observe(pod, deleted)

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/util/retry"
 
 	"ecode/internal/runtime"
 	rkube "ecode/internal/runtime/kube"
@@ -31,11 +31,16 @@ type podShape struct {
 	image    string
 	uid      int64
 	command  string
-	env      []string
-	dir      string // the host folder at runtime.ProjectDir
+	secret   string // the Secret holding its environment (secret.go)
+	dir      string // the host folder at runtime.ProjectDir; empty: the image has it there
 	readOnly bool
-	port     int // 0: none
-	limits   runtime.Limits
+	// copied: an init container copies the release (dir, or the image's)
+	// to a folder of the pod's own, which it sees at runtime.ProjectDir
+	// (read-only if readOnly).
+	copied bool
+	port   int // 0: none
+	limits runtime.Limits
+	relay  *relay // the project's services, through an agent beside it; nil: none
 }
 
 // template is the pod of s, held as sandbox pods are, without their
@@ -44,15 +49,34 @@ func (d *Driver) template(s podShape) (corev1.PodTemplateSpec, error) {
 	no, yes := false, true
 	grace := int64(stopGrace)
 	annotations, volumes, mounts := d.rt.Scratch(s.uid)
-	v, m, err := d.rt.Mount("project", s.dir, runtime.ProjectDir, s.readOnly)
-	if err != nil {
-		return corev1.PodTemplateSpec{}, err
+	// The release is the image's own (at runtime.ProjectDir, which the
+	// home's volume hides), or the server's folder mounted there. A run
+	// copies either to a folder of its own, as an instance does the
+	// image's, which it then sees there.
+	from := runtime.ProjectDir
+	var release []corev1.VolumeMount
+	if s.dir != "" {
+		if s.copied {
+			from = releaseDir
+		}
+		v, m, err := d.rt.Mount("project", s.dir, from, s.readOnly || s.copied)
+		if err != nil {
+			return corev1.PodTemplateSpec{}, err
+		}
+		volumes, release = append(volumes, v), []corev1.VolumeMount{m}
 	}
-	volumes, mounts = append(volumes, v), append(mounts, m)
-	var env []corev1.EnvVar
-	for _, kv := range runtime.MergeEnv(runtime.BaseEnv(false), s.env) {
-		k, v, _ := strings.Cut(kv, "=")
-		env = append(env, corev1.EnvVar{Name: k, Value: v})
+	var inits []corev1.Container
+	if s.copied {
+		const to = "/own"
+		volumes = append(volumes, corev1.Volume{Name: "own", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+		inits = []corev1.Container{{Name: "copy", Image: s.image, ImagePullPolicy: corev1.PullIfNotPresent,
+			Command:         []string{"cp", "-R", from + "/.", to},
+			VolumeMounts:    append(release, corev1.VolumeMount{Name: "own", MountPath: to}),
+			SecurityContext: held(),
+		}}
+		mounts = append(mounts, corev1.VolumeMount{Name: "own", MountPath: runtime.ProjectDir, ReadOnly: s.readOnly})
+	} else {
+		mounts = append(mounts, release...)
 	}
 	// Kubernetes bounds processes per node, not per pod; the pod's uid is
 	// its own, so RLIMIT_NPROC bounds its processes, as the agent does a
@@ -64,15 +88,11 @@ func (d *Driver) template(s podShape) (corev1.PodTemplateSpec, error) {
 		Image:           s.image,
 		ImagePullPolicy: corev1.PullIfNotPresent,
 		Command:         []string{"sh", "-c", bound, "sh", s.command},
-		Env:             env,
+		EnvFrom:         []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: s.secret}}}},
 		WorkingDir:      runtime.ProjectDir,
 		Resources:       d.rt.Resources(limits),
 		VolumeMounts:    mounts,
-		SecurityContext: &corev1.SecurityContext{
-			AllowPrivilegeEscalation: &no,
-			ReadOnlyRootFilesystem:   &yes,
-			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-		},
+		SecurityContext: held(),
 	}
 	if s.port > 0 {
 		c.Ports = []corev1.ContainerPort{{Name: portName, ContainerPort: int32(s.port), Protocol: corev1.ProtocolTCP}}
@@ -80,6 +100,13 @@ func (d *Driver) template(s podShape) (corev1.PodTemplateSpec, error) {
 			ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt(s.port)}},
 			PeriodSeconds: 1, FailureThreshold: 3,
 		}
+	}
+	if s.relay != nil {
+		// A sidecar: it ends when the command does, so a Job completes.
+		agent := d.rt.RelayAgent(s.image, s.relay.token, s.relay.relays)
+		always := corev1.ContainerRestartPolicyAlways
+		agent.RestartPolicy = &always
+		inits = append([]corev1.Container{agent}, inits...)
 	}
 	t := corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: s.labels, Annotations: annotations},
@@ -91,14 +118,29 @@ func (d *Driver) template(s podShape) (corev1.PodTemplateSpec, error) {
 				RunAsUser: &s.uid, RunAsGroup: &s.uid, RunAsNonRoot: &yes,
 				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 			},
-			Containers: []corev1.Container{c},
-			Volumes:    volumes,
+			InitContainers: inits,
+			Containers:     []corev1.Container{c},
+			Volumes:        volumes,
 		},
 	}
 	if rc := d.rt.RuntimeClass(); rc != "" {
 		t.Spec.RuntimeClassName = &rc
 	}
 	return t, nil
+}
+
+// releaseDir is where a run's pod sees the release it copies.
+const releaseDir = "/release"
+
+// held is how every container of the driver's runs: no privileges, a
+// read-only root.
+func held() *corev1.SecurityContext {
+	no, yes := false, true
+	return &corev1.SecurityContext{
+		AllowPrivilegeEscalation: &no,
+		ReadOnlyRootFilesystem:   &yes,
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+	}
 }
 
 // handOver gives a run's own copy to the uid its pod runs as, when the
@@ -119,12 +161,14 @@ func (d *Driver) meta(name string, labels map[string]string) metav1.ObjectMeta {
 // makePolicies makes the NetworkPolicies of the driver's pods, for
 // networks that enforce them: the sandboxes' one selects only sandboxes,
 // whose one way in is the agent's port. An instance takes connections on
-// its app port only, a run none, and neither reaches anything, except
-// the public internet (and DNS) for a project that may.
+// its app port, and its relay agent's (token-held), a run on the latter
+// only, and neither reaches anything, except the public internet (and
+// DNS) for a project that may; the project's services they reach through
+// the server, which connects to them.
 func (d *Driver) makePolicies(ctx context.Context) error {
 	own := d.own()
 	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
-	app, dns := intstr.FromString(portName), intstr.FromInt32(53)
+	app, dns, agentPort := intstr.FromString(portName), intstr.FromInt32(53), intstr.FromInt32(rkube.AgentPort)
 	withInternet := maps.Clone(own)
 	withInternet[labelInternet] = "true"
 	confined := d.meta("ecode-apps-"+rkube.DNSLabel(d.rt.ServerID()), d.labels("policy"))
@@ -134,11 +178,13 @@ func (d *Driver) makePolicies(ctx context.Context) error {
 		ObjectMeta: confined,
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: metav1.LabelSelector{MatchLabels: own, MatchExpressions: []metav1.LabelSelectorRequirement{
-				{Key: labelRole, Operator: metav1.LabelSelectorOpIn, Values: []string{roleApp, roleExec}},
+				{Key: labelRole, Operator: metav1.LabelSelectorOpIn, Values: []string{roleApp, roleExec, roleCron}},
 			}},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
-			Ingress:     []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &app}}}},
-			Egress:      []networkingv1.NetworkPolicyEgressRule{}, // none
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{
+				{Protocol: &tcp, Port: &app}, {Protocol: &tcp, Port: &agentPort},
+			}}},
+			Egress: []networkingv1.NetworkPolicyEgressRule{}, // none
 		},
 	}, {
 		ObjectMeta: internet,
@@ -154,7 +200,18 @@ func (d *Driver) makePolicies(ctx context.Context) error {
 	}}
 	for _, p := range policies {
 		_, err := d.cs.NetworkingV1().NetworkPolicies(d.ns).Create(ctx, p, metav1.CreateOptions{})
-		if err != nil && !apierrors.IsAlreadyExists(err) {
+		if apierrors.IsAlreadyExists(err) { // an earlier server's, maybe older
+			err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+				cur, err := d.cs.NetworkingV1().NetworkPolicies(d.ns).Get(ctx, p.Name, metav1.GetOptions{})
+				if err != nil {
+					return err
+				}
+				cur.Spec = p.Spec
+				_, err = d.cs.NetworkingV1().NetworkPolicies(d.ns).Update(ctx, cur, metav1.UpdateOptions{})
+				return err
+			})
+		}
+		if err != nil {
 			return rkube.Explain(fmt.Errorf("make NetworkPolicy %s: %w", p.Name, err))
 		}
 	}

@@ -30,6 +30,9 @@ type tracker struct {
 	out     io.Writer
 	changed chan struct{} // a pod changed; holds one
 	started atomic.Bool
+	copied  atomic.Int64 // bytes of output copied to out
+	relays  []runtime.Relay
+	unrelay func() // ends the relays, once served
 
 	mu   sync.Mutex
 	pod  *corev1.Pod // the latest state of the pod followed: the first seen
@@ -98,6 +101,7 @@ func (t *tracker) wait(ctx context.Context, onStart func(), stuck func(context.C
 		c := status(pod)
 		if c != nil && !t.started.Load() && (c.State.Running != nil || c.State.Terminated != nil || c.RestartCount > 0) {
 			t.started.Store(true)
+			t.unrelay = serveRelays(pod, t.relays)
 			// Restarted already: the first run's output is the previous one's.
 			t.copyLogs(pod.Name, c.RestartCount > 0)
 			onStart()
@@ -154,7 +158,7 @@ func (t *tracker) copyLogs(pod string, previous bool) {
 		for try := 0; ; try++ {
 			rc, err := t.d.cs.CoreV1().Pods(t.d.ns).GetLogs(pod, opts).Stream(ctx)
 			if err == nil {
-				_, _ = io.Copy(t.out, rc)
+				_, _ = io.Copy(counted{t.out, &t.copied}, rc)
 				rc.Close()
 				return
 			}
@@ -171,10 +175,47 @@ func (t *tracker) copyLogs(pod string, previous bool) {
 	}()
 }
 
+// counted counts what passes to w.
+type counted struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c counted) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// caughtUp waits until the output copied is all the container has
+// written so far, as the kubelet has it, or ctx ends.
+func (t *tracker) caughtUp(ctx context.Context) {
+	t.mu.Lock()
+	pod := t.pod
+	t.mu.Unlock()
+	if pod == nil || !t.started.Load() {
+		return
+	}
+	raw, err := t.d.cs.CoreV1().Pods(t.d.ns).GetLogs(pod.Name, &corev1.PodLogOptions{Container: container}).DoRaw(ctx)
+	if err != nil {
+		return
+	}
+	for t.copied.Load() < int64(len(raw)) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // finish stops following: the rest of the output has a moment to come,
 // and nothing is written to out once it returns.
 func (t *tracker) finish() {
 	t.d.unfollow(t)
+	if t.unrelay != nil {
+		t.unrelay()
+	}
 	if t.logs == nil {
 		return
 	}

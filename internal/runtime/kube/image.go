@@ -1,13 +1,17 @@
 package kube
 
 import (
+	"archive/tar"
 	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -145,4 +149,104 @@ func (d *Driver) sandboxImage(ctx context.Context) (string, error) {
 	d.log.Info("sandbox image ready", "image", ref, "took", time.Since(start).Round(time.Millisecond))
 	d.image = ref
 	return ref, nil
+}
+
+// AppImage makes the image of an app release, the sandbox image with the
+// tree at dir (the release's) at runtime.ProjectDir, pushes it as tag
+// (REGISTRY/PATH:TAG) and returns it by digest, which no later push of
+// the same tag changes. It returns "" when the driver pushes no images:
+// it pushes where its sandbox image comes from, and a configured one from
+// elsewhere tells nothing of whether the registry takes pushes.
+func (d *Driver) AppImage(ctx context.Context, tag, dir string) (string, error) {
+	if d.cfg.Registry == "" || d.cfg.Image != "" && !strings.HasPrefix(d.cfg.Image, d.cfg.Registry+"/") {
+		return "", nil
+	}
+	base, err := d.sandboxImage(ctx)
+	if err != nil {
+		return "", err
+	}
+	baseRef, err := name.ParseReference(base)
+	if err != nil {
+		return "", fmt.Errorf("image name %s: %w", base, err)
+	}
+	to, err := name.NewTag(tag)
+	if err != nil {
+		return "", fmt.Errorf("image name %s: %w", tag, err)
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	img, err := remote.Image(baseRef, opts...)
+	if err != nil {
+		return "", fmt.Errorf("read the sandbox image %s: %w", base, err)
+	}
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(treeTar(pw, dir, runtime.ProjectDir)) }()
+		return pr, nil
+	}, tarball.WithCompressionLevel(gzip.BestSpeed))
+	if err != nil {
+		return "", fmt.Errorf("make the release's layer: %w", err)
+	}
+	if img, err = mutate.AppendLayers(img, layer); err != nil {
+		return "", fmt.Errorf("make the release's image: %w", err)
+	}
+	if err := remote.Write(to, img, opts...); err != nil {
+		return "", fmt.Errorf("push %s: %w", to, err)
+	}
+	digest, err := img.Digest()
+	if err != nil {
+		return "", err
+	}
+	return to.Context().Digest(digest.String()).String(), nil
+}
+
+// treeTar writes the tree at dir as a tar stream under at: folders,
+// regular files and links as links, never followed (os.Root); anything
+// else is left out. Everything is root's, as in the rest of the image.
+func treeTar(w io.Writer, dir, at string) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	tw := tar.NewWriter(w)
+	err = fs.WalkDir(root.FS(), ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		hdr := &tar.Header{Name: path.Join(strings.TrimPrefix(at, "/"), p), Mode: int64(info.Mode().Perm()), ModTime: info.ModTime(), Format: tar.FormatPAX}
+		switch t := e.Type(); {
+		case t.IsDir():
+			hdr.Typeflag, hdr.Name = tar.TypeDir, hdr.Name+"/"
+		case t&fs.ModeSymlink != 0:
+			if hdr.Linkname, err = root.Readlink(p); err != nil {
+				return err
+			}
+			hdr.Typeflag = tar.TypeSymlink
+		case t.IsRegular():
+			hdr.Typeflag, hdr.Size = tar.TypeReg, info.Size()
+		default:
+			return nil
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if hdr.Typeflag != tar.TypeReg {
+			return nil
+		}
+		f, err := root.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.CopyN(tw, f, hdr.Size)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("read the release %s: %w", dir, err)
+	}
+	return tw.Close()
 }

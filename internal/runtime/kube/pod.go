@@ -34,19 +34,8 @@ func (d *Driver) pod(p podSpec) *corev1.Pod {
 	grace := int64(1)
 	// Kubernetes bounds processes per node, not per pod; each project's
 	// uid is its own, so RLIMIT_NPROC bounds the sandbox's.
-	args := []string{"sandbox-agent", "-nofile", "4096", "-nproc", strconv.Itoa(p.limits.Pids)}
-	for _, r := range p.relays {
-		args = append(args, "-relay", fmt.Sprintf("%d=", r.Port))
-		if r.File != "" {
-			args = append(args, "-relay-file", fmt.Sprintf("%d=%s", r.Port, r.File))
-		}
-	}
-	args = append(args, fmt.Sprintf("tcp::%d", agentPort))
-	env := []corev1.EnvVar{{Name: agent.TokenEnv, Value: p.token}}
-	for _, kv := range runtime.BaseEnv(false) {
-		k, v, _ := strings.Cut(kv, "=")
-		env = append(env, corev1.EnvVar{Name: k, Value: v})
-	}
+	args := agentArgs([]string{"sandbox-agent", "-nofile", "4096", "-nproc", strconv.Itoa(p.limits.Pids)}, p.relays)
+	env := agentEnv(p.token)
 	annotations, volumes, mounts := d.Scratch(p.uid)
 	// share mounts a folder of the server's at target: from the data
 	// volume they share, or from the node, which is then the server's.
@@ -106,6 +95,29 @@ func (d *Driver) pod(p podSpec) *corev1.Pod {
 		pod.Spec.RuntimeClassName = &d.cfg.RuntimeClass
 	}
 	return pod
+}
+
+// agentArgs are the agent's arguments: first, then each relay's port on
+// the pod's loopback, then where it listens for the server.
+func agentArgs(first []string, relays []runtime.Relay) []string {
+	args := first
+	for _, r := range relays {
+		args = append(args, "-relay", fmt.Sprintf("%d=", r.Port))
+		if r.File != "" {
+			args = append(args, "-relay-file", fmt.Sprintf("%d=%s", r.Port, r.File))
+		}
+	}
+	return append(args, fmt.Sprintf("tcp::%d", agentPort))
+}
+
+// agentEnv is the agent's environment: its token, and the base one.
+func agentEnv(token string) []corev1.EnvVar {
+	env := []corev1.EnvVar{{Name: agent.TokenEnv, Value: token}}
+	for _, kv := range runtime.BaseEnv(false) {
+		k, v, _ := strings.Cut(kv, "=")
+		env = append(env, corev1.EnvVar{Name: k, Value: v})
+	}
+	return env
 }
 
 // resources asks for a share of the limits (Config.Request) and holds the

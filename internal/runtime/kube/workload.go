@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"net"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"ecode/internal/runtime"
+	"ecode/internal/runtime/agent"
 )
 
 // What other drivers on the server's cluster (the kube deploy driver)
@@ -195,4 +197,54 @@ func Denied(ctx context.Context, cs kubernetes.Interface, namespace string, need
 		}
 	}
 	return denied, nil
+}
+
+// RelayAgent is the container of a workload's pod that serves relays, as
+// the agent does in a sandbox pod: each relay's port on the pod's
+// loopback, which the pod's other containers share, reaches the server,
+// which connects to the agent (token) at AgentPort and parks connections
+// there (ServeRelays). It runs nothing else.
+func (d *Driver) RelayAgent(image, token string, relays []runtime.Relay) corev1.Container {
+	no, yes := false, true
+	return corev1.Container{
+		Name:            RelayContainer,
+		Image:           image,
+		ImagePullPolicy: corev1.PullIfNotPresent,
+		Command:         []string{runtime.AgentBinary},
+		Args:            agentArgs([]string{"sandbox-agent"}, relays),
+		Env:             agentEnv(token),
+		Ports:           []corev1.ContainerPort{{Name: "agent", ContainerPort: agentPort}},
+		Resources: corev1.ResourceRequirements{
+			Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
+		},
+		SecurityContext: &corev1.SecurityContext{
+			AllowPrivilegeEscalation: &no,
+			ReadOnlyRootFilesystem:   &yes,
+			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		},
+	}
+}
+
+// RelayContainer names the container of RelayAgent.
+const RelayContainer = "relay"
+
+// AgentPort is where a pod's agent listens for the server.
+const AgentPort = agentPort
+
+// ServeRelays serves relays at the agent of the pod at ip (RelayAgent),
+// parking connections there until the agent answers; stop ends them.
+func ServeRelays(ip, token string, relays []runtime.Relay) (stop func()) {
+	c := agent.Client{Addr: net.JoinHostPort(ip, strconv.Itoa(agentPort)), Token: token}
+	var parked []*agent.Parked
+	for _, r := range relays {
+		ln := c.Park(r.Port, parkedWaiting)
+		parked = append(parked, ln)
+		go r.Serve(ln)
+	}
+	return func() {
+		for _, ln := range parked {
+			ln.Close()
+		}
+	}
 }
