@@ -400,4 +400,12 @@ func TestAppsMoveWithTheirServer(t *testing.T) {
 	if res, body := visit(t, b, host(vm), "/", nil); res.StatusCode != 200 || !strings.HasPrefix(string(body), "vm ") {
 		t.Fatalf("after the move: %d %s", res.StatusCode, body)
 	}
+
+	// A server that finds at its beat that another took the project (as
+	// one taken for dead that comes back does) stops the instances it ran.
+	c := cl.Join(t, "c")
+	if _, err := c.App.DB.Exec(t.Context(), `UPDATE project_holders SET server_id = 'c' WHERE project_id = ?`, vm.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "b stops its instance", func() bool { return len(testserver.MarkedProcesses(marker)) == 0 })
 }

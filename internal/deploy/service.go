@@ -199,8 +199,10 @@ func NewService(ctx context.Context, db *store.DB, bus *events.Bus, projects *pr
 		_ = os.RemoveAll(filepath.Join(s.opts.DataDir, "releases", e.ProjectID))
 	})
 	// In a cluster: a dead server's builds and runs of the project ended
-	// with it, and its apps start here.
+	// with it, and its apps start here; a server that was taken for dead
+	// and is back stops its own, which the project's holder runs now.
 	events.Subscribe(bus, func(ctx context.Context, e project.Adopted) { s.adopt(ctx, e.ProjectID) })
+	events.Subscribe(bus, func(_ context.Context, e project.HandedOver) { s.stopPool(e.ProjectID) })
 	return s
 }
 
