@@ -13,6 +13,8 @@ import (
 	"github.com/coder/websocket"
 
 	"ecode/internal/agent/agenttest"
+	"ecode/internal/events"
+	"ecode/internal/project"
 	"ecode/internal/store/testdb"
 	"ecode/internal/testserver"
 )
@@ -245,6 +247,22 @@ func TestAgentStop(t *testing.T) {
 		// The project is free for the next run.
 		cy.Post(t, "/api/projects/"+p.ID+"/agent/runs", map[string]string{"prompt": "hello"}).WantStatus(t, 202)
 	}, ai)
+}
+
+// A run stops when another server of the cluster comes to hold its
+// project (or it is deleted): it must not go on here.
+func TestAgentLetsGo(t *testing.T) {
+	testserver.NeedSandbox(t)
+	_, ai := model(t, agenttest.Script{Match: "slow", Turns: []agenttest.Turn{{Text: "Working…", Tools: []agenttest.ToolCall{{Name: "run_command", Input: map[string]any{"command": "sleep 60", "timeout_sec": 300}}}}}})
+	s := testserver.New(t, testdb.Engines(t)[0], ai)
+	ed := s.SignUp(t, "eda")
+	p := ed.CreateProject(t, "Moved")
+	r := startAgent(t, ed, p.ID, "something slow")
+	start := time.Now()
+	events.Publish(t.Context(), s.App.Bus, project.HandedOver{ProjectID: p.ID})
+	if got := waitAgent(t, ed, p.ID, r.ID); got.Status != "stopped" || time.Since(start) > 10*time.Second {
+		t.Fatalf("after the handover: %s after %s", got.Status, time.Since(start))
+	}
 }
 
 func TestAgentProviderErrors(t *testing.T) {

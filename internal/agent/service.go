@@ -172,6 +172,18 @@ func (s *Service) Stop(ctx context.Context, actor *auth.User, projectID, runID s
 	return nil
 }
 
+// LetGo stops the project's run, if one goes here, without waiting: the
+// project was deleted, or another server of the cluster holds it now,
+// and no run may go on writing its files or spending its credits here.
+func (s *Service) LetGo(projectID string) {
+	s.mu.Lock()
+	l := s.active[projectID]
+	s.mu.Unlock()
+	if l != nil {
+		l.cancel()
+	}
+}
+
 // Get returns a run with its steps.
 func (s *Service) Get(ctx context.Context, actor *auth.User, projectID, runID string) (*Run, error) {
 	p, err := s.projects.Get(ctx, actor, projectID, access.Read)

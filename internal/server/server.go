@@ -79,6 +79,7 @@ import (
 type Server struct {
 	Config   config.Config
 	DB       *store.DB
+	Bus      *events.Bus
 	Auth     *auth.Service
 	Projects *project.Service
 	Runs     *run.Service
@@ -296,6 +297,8 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	ai := aiConfig(cfg.AI())
 	ai.Meter = bill
 	agents := agent.NewService(bgctx, db, projects, runs, dbs, snapshots, ai, agent.DefaultBudgets)
+	events.Subscribe(bus, func(_ context.Context, e project.Gone) { agents.LetGo(e.ProjectID) })
+	events.Subscribe(bus, func(_ context.Context, e project.HandedOver) { agents.LetGo(e.ProjectID) })
 	if peers == nil {
 		if err := agents.Recover(ctx, ""); err != nil {
 			return fail(err)
@@ -349,6 +352,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	s := &Server{
 		Config:   cfg,
 		DB:       db,
+		Bus:      bus,
 		Auth:     accounts,
 		Projects: projects,
 		Runs:     runs,
