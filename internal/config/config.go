@@ -45,6 +45,8 @@ type Config struct {
 	KubeNamespace     string        // ECODE_KUBE_NAMESPACE
 	KubeRuntimeClass  string        // ECODE_KUBE_RUNTIME_CLASS: the RuntimeClass of sandbox pods (gVisor, Kata)
 	KubeDataClaim     string        // ECODE_KUBE_DATA_CLAIM: the ReadWriteMany claim holding the data dir, which sandbox pods mount from
+	KubeNodePool      string        // ECODE_KUBE_NODE_POOL: LABEL=VALUE of the nodes kept for sandboxes and apps
+	KubeNodeLost      time.Duration // ECODE_KUBE_NODE_LOST: how long pods wait for a node that stopped answering
 	SandboxImage      string        // ECODE_SANDBOX_IMAGE: the image of sandbox pods; empty: made here and pushed to ECODE_IMAGE_REGISTRY
 	ServerID          string        // ECODE_SERVER_ID: this server among those sharing a database and cluster
 	PeerURL           string        // ECODE_PEER_URL: how the other servers reach this one; set, the server joins a cluster
@@ -157,6 +159,7 @@ func Default() Config {
 		ServerID:          hostname(),
 		NATSStream:        "ECODE_EVENTS",
 		ClusterLease:      10 * time.Second,
+		KubeNodeLost:      30 * time.Second,
 		ImageRegistry:     "registry.local",
 		AlertInterval:     time.Minute,
 		MonitorRate:       300,
@@ -257,6 +260,8 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.KubeNamespace, "kube-namespace", "ECODE_KUBE_NAMESPACE", "the namespace of sandbox pods")
 	str(&c.KubeRuntimeClass, "kube-runtime-class", "ECODE_KUBE_RUNTIME_CLASS", "the RuntimeClass of sandbox pods, such as gvisor; empty: the cluster's default")
 	str(&c.KubeDataClaim, "kube-data-claim", "ECODE_KUBE_DATA_CLAIM", "a ReadWriteMany PersistentVolumeClaim holding the data dir, which sandbox pods mount projects from; empty: from their node, which must be this machine or hold the data dir at the same path")
+	str(&c.KubeNodePool, "kube-node-pool", "ECODE_KUBE_NODE_POOL", "LABEL=VALUE: put sandbox and app pods on the nodes with that label, tolerating a taint of the same key and value; empty: any node")
+	duration(&c.KubeNodeLost, "kube-node-lost", "ECODE_KUBE_NODE_LOST", "how long the pods of a node that stopped answering wait for it before they are moved off (Kubernetes' default is 5m)")
 	str(&c.SandboxImage, "sandbox-image", "ECODE_SANDBOX_IMAGE", "the image of sandbox pods; empty: made from this machine's toolchain and pushed to ECODE_IMAGE_REGISTRY")
 	str(&c.ServerID, "server-id", "ECODE_SERVER_ID", "names this server among those sharing a database and cluster (its pods carry it); default the host name")
 	str(&c.PeerURL, "peer-url", "ECODE_PEER_URL", "how the other servers sharing this database reach this one (http://10.0.0.5:8080); set, several servers run as one: each project is held by one of them and requests for it are forwarded there")

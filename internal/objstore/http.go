@@ -214,6 +214,9 @@ func (m *Manager) put(w http.ResponseWriter, r *http.Request, p *project.Project
 	if err != nil {
 		return err
 	}
+	if err := m.s.Fits(r.Context(), sc, r.PathValue("bucket"), k, r.ContentLength); err != nil {
+		return err
+	}
 	o, err := m.s.Put(r.Context(), sc, r.PathValue("bucket"), k, r.Body, r.Header.Get("Content-Type"), nil)
 	return m.stored(w, r, p, sc, o, err)
 }

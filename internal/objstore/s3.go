@@ -301,6 +301,14 @@ func (x s3x) meta() map[string]string {
 }
 
 func (x s3x) put(bucket, key string) {
+	size := x.r.ContentLength
+	if n, err := strconv.ParseInt(x.r.Header.Get("X-Amz-Decoded-Content-Length"), 10, 64); err == nil { // aws-chunked
+		size = n
+	}
+	if err := x.s.Fits(x.r.Context(), x.sc, bucket, key, size); err != nil {
+		x.fail(err)
+		return
+	}
 	body, err := x.sg.body(x.r)
 	if err != nil {
 		x.fail(err)

@@ -378,6 +378,23 @@ func (s *Store) Put(ctx context.Context, sc Scope, bucket, key string, r io.Read
 	return o, nil
 }
 
+// Fits says whether an object of size bytes (-1: not known) may be put
+// at bucket/key now, so that a request declaring more is refused before
+// its body is read: a client that waits for 100 Continue sends none of it.
+func (s *Store) Fits(ctx context.Context, sc Scope, bucket, key string, size int64) error {
+	if size < 0 {
+		return nil
+	}
+	room, err := s.room(ctx, s.db, sc, bucket, key)
+	if err != nil {
+		return err
+	}
+	if size > room {
+		return errQuota(s.opts.Quota)
+	}
+	return nil
+}
+
 func errQuota(quota int64) error {
 	return errs.TooLarge("storage_quota_exceeded", "Object storage holds at most %s per project environment; delete objects first.", humanBytes(quota))
 }

@@ -762,6 +762,7 @@ func newSandboxDriver(ctx, bgctx context.Context, cfg config.Config, proxy *egre
 		Kubeconfig: cfg.Kubeconfig, Namespace: cfg.KubeNamespace, ServerID: cfg.ServerID,
 		Image: cfg.SandboxImage, Registry: cfg.ImageRegistry, AgentBinary: agentBinary,
 		RuntimeClass: cfg.KubeRuntimeClass, DataClaim: cfg.KubeDataClaim, DataDir: cfg.DataDir, Egress: proxy,
+		NodePool: cfg.KubeNodePool, NodeLost: cfg.KubeNodeLost,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kube runtime: %w", err)

@@ -126,6 +126,7 @@ func (d *Driver) template(s podShape) (corev1.PodTemplateSpec, error) {
 	if rc := d.rt.RuntimeClass(); rc != "" {
 		t.Spec.RuntimeClassName = &rc
 	}
+	d.rt.Place(&t.Spec)
 	return t, nil
 }
 

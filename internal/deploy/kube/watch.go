@@ -9,6 +9,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"ecode/internal/runtime"
 	rkube "ecode/internal/runtime/kube"
@@ -114,6 +116,10 @@ func (t *tracker) wait(ctx context.Context, onStart func(), stuck func(context.C
 				return exitOf(end)
 			}
 		}
+		if node, lost := rkube.NodeLost(pod); lost {
+			t.forget(pod.Name)
+			return killed, rkube.LostNode(t.what, node)
+		}
 		switch {
 		case gone:
 			return killed, fmt.Errorf("its pod %s was deleted", pod.Name)
@@ -133,6 +139,17 @@ func (t *tracker) wait(ctx context.Context, onStart func(), stuck func(context.C
 				return runtime.Exit{}, rkube.NoRoom(t.what, t.d.rt.Pending())
 			}
 		}
+	}
+}
+
+// forget deletes pod at once: it is on a node that stopped answering, so
+// no kubelet would confirm its end.
+func (t *tracker) forget(pod string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	grace := int64(0)
+	if err := t.d.cs.CoreV1().Pods(t.d.ns).Delete(ctx, pod, metav1.DeleteOptions{GracePeriodSeconds: &grace}); err != nil && !apierrors.IsNotFound(err) {
+		t.d.log.Warn("remove a pod of a lost node", "pod", pod, "err", rkube.Explain(err))
 	}
 }
 

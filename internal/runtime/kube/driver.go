@@ -83,8 +83,15 @@ type Config struct {
 	// Pending is how long a pod may wait for a node before the start
 	// fails as out of capacity.
 	Pending time.Duration
-	Egress  Egress // nil: sandboxes have no way out
-	Log     *slog.Logger
+	// NodePool, when set (LABEL=VALUE), puts the pods on the nodes with
+	// that label, tolerating a taint of the same key and value: a pool of
+	// nodes kept for sandboxes.
+	NodePool string
+	// NodeLost is how long the pods of a node that stops answering wait
+	// for it before they are evicted (Kubernetes' default is 5 minutes).
+	NodeLost time.Duration
+	Egress   Egress // nil: sandboxes have no way out
+	Log      *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -111,6 +118,9 @@ func (c *Config) defaults() {
 	}
 	if c.Pending == 0 {
 		c.Pending = 30 * time.Second
+	}
+	if c.NodeLost == 0 {
+		c.NodeLost = 30 * time.Second
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
@@ -164,6 +174,9 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	cfg.defaults()
 	if cfg.ServerID == "" {
 		return nil, errors.New("kube driver: no server id")
+	}
+	if cfg.NodePool != "" && !validPool(cfg.NodePool) {
+		return nil, fmt.Errorf("kube driver: node pool %q is not LABEL=VALUE", cfg.NodePool)
 	}
 	if cfg.Image == "" && (cfg.Registry == "" || cfg.AgentBinary == "") {
 		return nil, errors.New("kube driver: name a sandbox image, or a registry to push the one made here to")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +23,7 @@ import (
 	authnv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -418,4 +420,45 @@ func writeTokenKubeconfig(from, token, path string) error {
 		*a = clientcmdapi.AuthInfo{Token: token}
 	}
 	return clientcmd.WriteToFile(*cfg, path)
+}
+
+// A node that stops answering under a sandbox: its pod is evicted after
+// Config.NodeLost, and as no kubelet confirms its end, the driver ends the
+// sandbox at once, saying so, and deletes the pod outright. The node here
+// has no kubelet: it says it is ready once and never again, in a pool of
+// its own that only this test's pods go to.
+func TestNodeLost(t *testing.T) {
+	cs := cluster(t)
+	t.Parallel()
+	ns := namespace(t, cs)
+	ctx := context.Background()
+	pool := "lost-" + strings.ToLower(rand.Text()[:8])
+	node, err := cs.CoreV1().Nodes().Create(ctx, &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: "ecode-test-" + pool, Labels: map[string]string{"ecode.dev/pool": pool}},
+		Spec:       corev1.NodeSpec{Taints: []corev1.Taint{{Key: "ecode.dev/pool", Value: pool, Effect: corev1.TaintEffectNoSchedule}}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.CoreV1().Nodes().Delete(ctx, node.Name, metav1.DeleteOptions{}) })
+	room := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("8"), corev1.ResourceMemory: resource.MustParse("16Gi"), corev1.ResourcePods: resource.MustParse("10")}
+	now := metav1.Now()
+	node.Status = corev1.NodeStatus{Capacity: room, Allocatable: room, Conditions: []corev1.NodeCondition{
+		{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", LastHeartbeatTime: now, LastTransitionTime: now},
+	}}
+	if _, err := cs.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	d := newDriver(t, Config{Namespace: ns, ServerID: "lost", NodePool: "ecode.dev/pool=" + pool, NodeLost: time.Second, Pending: 3 * time.Minute})
+	sctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	_, err = d.Start(sctx, runtime.Spec{ID: "01PROJECTL", ProjectDir: projectDir(t)})
+	if err == nil || !strings.Contains(err.Error(), "node "+node.Name+" stopped answering") {
+		t.Fatalf("start on a lost node: %v", err)
+	}
+	pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: d.selector()})
+	if err != nil || len(pods.Items) != 0 {
+		t.Fatalf("pods left: %d (%v)", len(pods.Items), err)
+	}
 }

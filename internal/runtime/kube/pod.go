@@ -94,6 +94,7 @@ func (d *Driver) pod(p podSpec) *corev1.Pod {
 	if d.cfg.RuntimeClass != "" {
 		pod.Spec.RuntimeClassName = &d.cfg.RuntimeClass
 	}
+	d.Place(&pod.Spec)
 	return pod
 }
 

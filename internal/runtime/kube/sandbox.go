@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -138,7 +139,8 @@ type sandbox struct {
 	limits  runtime.Limits
 	agent   agent.Client
 	relays  []*agent.Parked
-	updates chan *corev1.Pod // the pod's latest state, while Start waits
+	updates chan *corev1.Pod       // the pod's latest state, while Start waits
+	lost    atomic.Pointer[string] // the node it was on, once that stopped answering
 	done    chan struct{}
 	once    sync.Once
 	stop    sync.Once
@@ -147,6 +149,12 @@ type sandbox struct {
 // observe takes a new state of the pod: an ended or deleted pod ends the
 // sandbox.
 func (s *sandbox) observe(pod *corev1.Pod, deleted bool) {
+	if node, lost := NodeLost(pod); lost {
+		s.lost.Store(&node)
+		s.d.log.Warn("a sandbox's node stopped answering", "pod", s.name, "node", node)
+		go s.Stop() // no kubelet ends it: its pod goes at once
+		deleted = true
+	}
 	if deleted || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 		s.end()
 	}
@@ -206,6 +214,9 @@ func (s *sandbox) waitRunning(ctx context.Context) (string, error) {
 // failure says why a pod ended before its sandbox was up: its container's
 // last state and the end of its log.
 func (s *sandbox) failure(pod *corev1.Pod) error {
+	if node := s.lost.Load(); node != nil {
+		return LostNode("sandbox", *node)
+	}
 	why := "the sandbox pod ended before it was ready"
 	if pod != nil {
 		for _, cs := range pod.Status.ContainerStatuses {

@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	authv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -247,4 +249,46 @@ func ServeRelays(ip, token string, relays []runtime.Relay) (stop func()) {
 			ln.Close()
 		}
 	}
+}
+
+// Place puts a pod of spec where the driver's pods go: on the node pool's
+// nodes, and off a node that stops answering after Config.NodeLost.
+func (d *Driver) Place(spec *corev1.PodSpec) {
+	lost := int64(d.cfg.NodeLost / time.Second)
+	for _, taint := range []string{corev1.TaintNodeUnreachable, corev1.TaintNodeNotReady} {
+		spec.Tolerations = append(spec.Tolerations, corev1.Toleration{Key: taint, Operator: corev1.TolerationOpExists,
+			Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &lost})
+	}
+	if d.cfg.NodePool == "" {
+		return
+	}
+	k, v, _ := strings.Cut(d.cfg.NodePool, "=")
+	spec.NodeSelector = map[string]string{k: v}
+	spec.Tolerations = append(spec.Tolerations, corev1.Toleration{Key: k, Operator: corev1.TolerationOpEqual, Value: v})
+}
+
+// validPool says whether pool is LABEL=VALUE, as Kubernetes has labels.
+func validPool(pool string) bool {
+	k, v, ok := strings.Cut(pool, "=")
+	return ok && len(validation.IsQualifiedName(k)) == 0 && len(validation.IsValidLabelValue(v)) == 0 && v != ""
+}
+
+// NodeLost says which node a pod is being evicted from because it stopped
+// answering; such a pod stays Terminating until the node is back or gone,
+// for no kubelet confirms its end.
+func NodeLost(pod *corev1.Pod) (string, bool) {
+	if pod.DeletionTimestamp == nil {
+		return "", false
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue && c.Reason == "DeletionByTaintManager" {
+			return pod.Spec.NodeName, true
+		}
+	}
+	return "", false
+}
+
+// LostNode is the error of what ran on node, which stopped answering.
+func LostNode(what, node string) error {
+	return fmt.Errorf("the %s's node %s stopped answering and the %s was moved off it; start it again", what, node, what)
 }
