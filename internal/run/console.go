@@ -163,7 +163,7 @@ func (c *console) attach(r *Run) ([]byte, <-chan Event, func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	snap := append([]byte(nil), r.out.buf...)
-	if !r.active() {
+	if r.over() {
 		return snap, nil, func() {}
 	}
 	ch, cancel := c.addSubLocked()

@@ -38,6 +38,9 @@ type Run struct {
 	out    ring // this run's own output, for GET .../output
 	cancel context.CancelFunc
 	done   chan struct{}
+	// outDone: finish has written the run's last output; its end is told
+	// next (under mu).
+	outDone bool
 }
 
 // View is a run as the API shows it.
@@ -73,6 +76,18 @@ func (r *Run) set(f func(r *Run)) {
 	r.mu.Lock()
 	f(r)
 	r.mu.Unlock()
+}
+
+// over reports whether the run's output has ended: all of it is written
+// and its end is told, or about to be. Its sandbox may still be going
+// (active), which a stream of its output must not wait for.
+func (r *Run) over() bool {
+	if !r.active() {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.outDone
 }
 
 func (r *Run) active() bool {

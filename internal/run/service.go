@@ -378,6 +378,9 @@ func (s *Service) execute(ctx context.Context, p *project.Project, cfg Config, c
 			fmt.Fprintf(out, "\r\n%s%s%s\r\n", red, msg, reset)
 		}
 		_ = out.Flush()
+		// Streams of the output end here, not once the sandbox is released
+		// (done), which comes after this last change is told.
+		r.set(func(r *Run) { r.outDone = true })
 		c.changed(r)
 	}
 	s.awaitGoCache(ctx, p, c, r, out)

@@ -82,7 +82,7 @@ func (s *Service) Output(ctx context.Context, actor *auth.User, projectID, runID
 					return err
 				}
 				flush()
-			case e.Run != nil && e.Run.ID == r.ID && !r.active():
+			case e.Run != nil && e.Run.ID == r.ID && r.over():
 				return nil
 			case e.Type == "reset" && e.Run != nil && e.Run.ID != r.ID:
 				return nil // a new run replaced this one
