@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"ecode/internal/audit"
+	"ecode/internal/cli"
 	"ecode/internal/config"
 	"ecode/internal/deploy"
 	"ecode/internal/ledger"
@@ -53,11 +54,26 @@ Usage:
                                       (after rotating: the new ECODE_MASTER_KEY, the old one in ECODE_MASTER_KEY_PREVIOUS)
   ecode version                       print the version
 
+Client commands, for a server over its API (ecode COMMAND --help tells more):
+  ecode login [--host URL] [--with-token]   log in with an API token created in Settings
+  ecode logout                        forget the token
+  ecode projects ls|create|rm|open    list, create, delete a project, or print its address
+  ecode files push|pull [DIR]         sync a folder with a project's files (-p OWNER/SLUG)
+  ecode exec [-p PROJECT] -- CMD      run a command in a project's sandbox, exiting with its code
+  ecode completion bash|zsh|fish      print the shell completion script
+  They take --host URL and --json; they exit 0 ok, 1 failure, 2 usage, 3 not logged in
+  or token refused, 4 not found, 5 refused or not confirmed.
+
 Every flag has an ECODE_* environment variable; see the README.
 `
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if cli.Handles(os.Args[1:]) {
+		code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout)
 	stop()
 	if errors.Is(err, flag.ErrHelp) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ecode/internal/auth"
+	"ecode/internal/cli"
 	"ecode/internal/store"
 	"ecode/internal/testserver"
 )
@@ -206,5 +207,19 @@ func TestGrantCredits(t *testing.T) {
 	var credited int64
 	if err := db.Get(ctx, &credited, `SELECT credits_posted - debits_posted FROM ledger_balances WHERE account LIKE 'credits:user:%'`); err != nil || credited != 512_500_000 { // the Free plan's 500 of the month, and the grant
 		t.Fatalf("ada's balance: %d µcr, %v", credited, err)
+	}
+}
+
+// The usage lists the client commands, and main hands exactly those to cli.
+func TestClientCommandsRouted(t *testing.T) {
+	for _, name := range []string{"login", "logout", "projects", "files", "exec", "completion"} {
+		if !strings.Contains(usage, "ecode "+name) || !cli.Handles([]string{name}) {
+			t.Errorf("client command %s: not in the usage or not routed to cli", name)
+		}
+	}
+	for _, name := range []string{"serve", "migrate", "admin", "version", "sandbox-agent", "connect", "gocache", "help"} {
+		if cli.Handles([]string{name}) {
+			t.Errorf("server command %s routed to cli", name)
+		}
 	}
 }
