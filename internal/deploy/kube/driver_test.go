@@ -41,7 +41,7 @@ type env struct {
 
 // setup makes a namespace for t and the drivers there, and removes them
 // after. Sandbox image image, or the tests' when empty.
-func setup(t *testing.T, img string) env {
+func setup(t testing.TB, img string) env {
 	t.Helper()
 	kubeconfig := testserver.Kubeconfig()
 	if kubeconfig == "" {
@@ -51,7 +51,9 @@ func setup(t *testing.T, img string) env {
 		}
 		t.Skip(noCluster)
 	}
-	t.Parallel()
+	if t, ok := t.(*testing.T); ok {
+		t.Parallel()
+	}
 	cs, _, err := rkube.Client(kubeconfig)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +80,7 @@ func setup(t *testing.T, img string) env {
 }
 
 // namespace makes a namespace for one test and removes it after.
-func namespace(t *testing.T, cs kubernetes.Interface) string {
+func namespace(t testing.TB, cs kubernetes.Interface) string {
 	t.Helper()
 	name := "ecode-test-deploy-" + rkube.DNSLabel(t.Name())
 	name = strings.Trim(name[:min(len(name), 50)], "-")
@@ -105,7 +107,7 @@ func namespace(t *testing.T, cs kubernetes.Interface) string {
 }
 
 // eventually waits until cond holds, or fails t after within.
-func eventually(t *testing.T, within time.Duration, cond func() bool) {
+func eventually(t testing.TB, within time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for wait := 10 * time.Millisecond; !cond(); wait = min(2*wait, time.Second) {
@@ -135,7 +137,7 @@ func (o *output) String() string {
 }
 
 // release is an app's folder, as the platform makes it: readable by all.
-func release(t *testing.T, files map[string]string) string {
+func release(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o755); err != nil {
