@@ -113,9 +113,13 @@ func (d *Driver) Mount(name, path, target string, readOnly bool) (corev1.Volume,
 // (its image cannot be pulled, its spec is wrong); nil while it may.
 func CannotStart(pod *corev1.Pod, what string) error {
 	for _, cs := range pod.Status.ContainerStatuses {
-		if w := cs.State.Waiting; w != nil && slices.Contains(imageFailures, w.Reason) {
-			return fmt.Errorf("the %s cannot start: %s: %s", what, w.Reason, w.Message)
+		w := cs.State.Waiting
+		// A kubelet that has not yet read a Secret it just saw named says
+		// so in a config error, and tries again.
+		if w == nil || !slices.Contains(imageFailures, w.Reason) || strings.Contains(w.Message, "failed to sync") {
+			continue
 		}
+		return fmt.Errorf("the %s cannot start: %s: %s", what, w.Reason, w.Message)
 	}
 	return nil
 }
