@@ -152,12 +152,18 @@ const (
 // (agent.GoCache). The mounted folder is bound whole, so a cache the
 // platform finishes later shows up in sandboxes already running.
 func SandboxEnv(spec Spec, egress bool) []string {
-	env := BaseEnv(egress)
-	for _, r := range spec.Relays {
-		env = append(env, r.Env...)
-	}
+	env := append(BaseEnv(egress), RelayEnv(spec.Relays)...)
 	if spec.ToolCacheDir != "" {
 		env = append(env, "GOCACHEPROG="+AgentBinary+" gocache -shared "+ToolCache+"/go")
+	}
+	return env
+}
+
+// RelayEnv is what relays tell commands of the services they reach.
+func RelayEnv(relays []Relay) []string {
+	var env []string
+	for _, r := range relays {
+		env = append(env, r.Env...)
 	}
 	return env
 }

@@ -75,7 +75,7 @@ func (d *Driver) Schedule(ctx context.Context, c deploy.CronSpec) (bool, error) 
 		return false, err
 	}
 	name := cronName(c.ProjectID)
-	rel := d.relayOf(c.ProjectID)
+	relays := d.relaysOf(c.ProjectID)
 	labels := d.labels(roleCron)
 	labels[labelProject] = rkube.LabelValue(c.ProjectID)
 	labels[labelRelease] = rkube.LabelValue(c.ReleaseID)
@@ -84,7 +84,7 @@ func (d *Driver) Schedule(ctx context.Context, c deploy.CronSpec) (bool, error) 
 		podLabels[labelInternet] = "true"
 	}
 	tmpl, err := d.template(podShape{labels: podLabels, image: image, uid: int64(runtime.SandboxUID("cron-" + c.ProjectID)),
-		command: c.Command, secret: name, dir: dir, copied: true, limits: c.Limits, relay: rel})
+		command: c.Command, secret: name, dir: dir, copied: true, limits: c.Limits, relays: relays})
 	if err != nil {
 		return false, err
 	}
@@ -141,7 +141,7 @@ func (d *Driver) Schedule(ctx context.Context, c deploy.CronSpec) (bool, error) 
 // cronEnv writes the Secret of projectID's CronJob cj with env. Each run
 // is let go after it, so it has the project's environment as it is then.
 func (d *Driver) cronEnv(ctx context.Context, projectID string, cj metav1.OwnerReference, env []string) error {
-	secret := d.envSecret(cj.Name, withRelays(d.relayOf(projectID).relaysOf(), env))
+	secret := d.envSecret(cj.Name, withRelays(d.relaysOf(projectID), env))
 	secret.Labels = d.labels(roleCron) // not a leftover of this server's: it goes with the CronJob
 	secret.OwnerReferences = []metav1.OwnerReference{cj}
 	if err := d.putSecret(ctx, secret); err != nil {
@@ -236,7 +236,7 @@ func (d *Driver) Runs(found func(deploy.CronRun)) {
 // take follows the pods of Job name, of projectID, from now on.
 func (d *Driver) take(name, projectID string) *tracker {
 	t := d.follow(name, "run", nil)
-	t.relays = d.relayOf(projectID).relaysOf()
+	t.relays = d.relaysOf(projectID)
 	return t
 }
 

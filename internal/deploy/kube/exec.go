@@ -41,7 +41,7 @@ func (d *Driver) Exec(ctx context.Context, e deploy.ExecSpec, out io.Writer) (ru
 	suffix := make([]byte, 3)
 	_, _ = rand.Read(suffix)
 	name := "run-" + rkube.DNSLabel(e.ProjectID) + "-" + hex.EncodeToString(suffix)
-	rel := d.relayOf(e.ProjectID)
+	relays := d.relaysOf(e.ProjectID)
 	labels := d.labels(roleExec)
 	labels[labelProject] = rkube.LabelValue(e.ProjectID)
 	podLabels := d.labels(roleExec)
@@ -50,7 +50,7 @@ func (d *Driver) Exec(ctx context.Context, e deploy.ExecSpec, out io.Writer) (ru
 	if e.Internet {
 		podLabels[labelInternet] = "true"
 	}
-	tmpl, err := d.template(podShape{labels: podLabels, image: image, uid: int64(uid), command: e.Command, secret: name, dir: e.Dir, limits: e.Limits, relay: rel})
+	tmpl, err := d.template(podShape{labels: podLabels, image: image, uid: int64(uid), command: e.Command, secret: name, dir: e.Dir, limits: e.Limits, relays: relays})
 	if err != nil {
 		return runtime.Exit{}, err
 	}
@@ -69,8 +69,8 @@ func (d *Driver) Exec(ctx context.Context, e deploy.ExecSpec, out io.Writer) (ru
 		job.Spec.ActiveDeadlineSeconds = &secs
 	}
 	t := d.follow(name, "run", out)
-	t.relays = rel.relaysOf()
-	if err := d.makeSecret(ctx, name, withRelays(rel.relaysOf(), e.Env), func() (metav1.OwnerReference, error) {
+	t.relays = relays
+	if err := d.makeSecret(ctx, name, withRelays(relays, e.Env), func() (metav1.OwnerReference, error) {
 		made, err := d.cs.BatchV1().Jobs(d.ns).Create(ctx, job, metav1.CreateOptions{})
 		if err != nil {
 			return metav1.OwnerReference{}, rkube.Explain(fmt.Errorf("create Job %s: %w", name, err))

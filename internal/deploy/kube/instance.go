@@ -36,7 +36,7 @@ func (d *Driver) Start(ctx context.Context, i deploy.InstanceSpec, out io.Writer
 		return nil, err
 	}
 	name := "app-" + rkube.DNSLabel(i.ID)
-	rel := d.relayOf(i.ProjectID)
+	relays := d.relaysOf(i.ProjectID)
 	labels := d.labels(roleApp)
 	labels[labelProject] = rkube.LabelValue(i.ProjectID)
 	labels[labelRelease] = rkube.LabelValue(i.ReleaseID)
@@ -49,7 +49,7 @@ func (d *Driver) Start(ctx context.Context, i deploy.InstanceSpec, out io.Writer
 		podLabels[labelInternet] = "true"
 	}
 	tmpl, err := d.template(podShape{labels: podLabels, image: image, uid: int64(runtime.SandboxUID(i.ID)), command: i.Command,
-		secret: name, dir: dir, readOnly: true, copied: dir == "", relay: rel, port: i.Port, limits: i.Limits})
+		secret: name, dir: dir, readOnly: true, copied: dir == "", relays: relays, port: i.Port, limits: i.Limits})
 	if err != nil {
 		return nil, err
 	}
@@ -73,8 +73,8 @@ func (d *Driver) Start(ctx context.Context, i deploy.InstanceSpec, out io.Writer
 	life, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	in := &instance{d: d, name: name, port: i.Port, cancel: cancel, started: make(chan struct{}), done: make(chan struct{})}
 	in.t = d.follow(name, "instance", out)
-	in.t.relays = rel.relaysOf()
-	env := runtime.MergeEnv(withRelays(rel.relaysOf(), i.Env), []string{"PORT=" + strconv.Itoa(i.Port)})
+	in.t.relays = relays
+	env := runtime.MergeEnv(withRelays(relays, i.Env), []string{"PORT=" + strconv.Itoa(i.Port)})
 	if err := d.makeSecret(ctx, name, env, func() (metav1.OwnerReference, error) {
 		made, err := d.cs.AppsV1().Deployments(d.ns).Create(ctx, dep, metav1.CreateOptions{})
 		if err != nil {

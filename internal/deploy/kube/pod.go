@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"maps"
 	"os"
@@ -40,7 +41,7 @@ type podShape struct {
 	copied bool
 	port   int // 0: none
 	limits runtime.Limits
-	relay  *relay // the project's services, through an agent beside it; nil: none
+	relays []runtime.Relay // the project's services, through an agent beside it
 }
 
 // template is the pod of s, held as sandbox pods are, without their
@@ -72,7 +73,7 @@ func (d *Driver) template(s podShape) (corev1.PodTemplateSpec, error) {
 		inits = []corev1.Container{{Name: "copy", Image: s.image, ImagePullPolicy: corev1.PullIfNotPresent,
 			Command:         []string{"cp", "-R", from + "/.", to},
 			VolumeMounts:    append(release, corev1.VolumeMount{Name: "own", MountPath: to}),
-			SecurityContext: held(),
+			SecurityContext: rkube.Held(),
 		}}
 		mounts = append(mounts, corev1.VolumeMount{Name: "own", MountPath: runtime.ProjectDir, ReadOnly: s.readOnly})
 	} else {
@@ -92,7 +93,7 @@ func (d *Driver) template(s podShape) (corev1.PodTemplateSpec, error) {
 		WorkingDir:      runtime.ProjectDir,
 		Resources:       d.rt.Resources(limits),
 		VolumeMounts:    mounts,
-		SecurityContext: held(),
+		SecurityContext: rkube.Held(),
 	}
 	if s.port > 0 {
 		c.Ports = []corev1.ContainerPort{{Name: portName, ContainerPort: int32(s.port), Protocol: corev1.ProtocolTCP}}
@@ -101,9 +102,11 @@ func (d *Driver) template(s podShape) (corev1.PodTemplateSpec, error) {
 			PeriodSeconds: 1, FailureThreshold: 3,
 		}
 	}
-	if s.relay != nil {
+	if len(s.relays) > 0 {
 		// A sidecar: it ends when the command does, so a Job completes.
-		agent := d.rt.RelayAgent(s.image, s.relay.token, s.relay.relays)
+		// Its token is in the spec, where the server following the pod
+		// reads it (serveRelays).
+		agent := d.rt.RelayAgent(s.image, rand.Text(), s.relays)
 		always := corev1.ContainerRestartPolicyAlways
 		agent.RestartPolicy = &always
 		inits = append([]corev1.Container{agent}, inits...)
@@ -132,17 +135,6 @@ func (d *Driver) template(s podShape) (corev1.PodTemplateSpec, error) {
 
 // releaseDir is where a run's pod sees the release it copies.
 const releaseDir = "/release"
-
-// held is how every container of the driver's runs: no privileges, a
-// read-only root.
-func held() *corev1.SecurityContext {
-	no, yes := false, true
-	return &corev1.SecurityContext{
-		AllowPrivilegeEscalation: &no,
-		ReadOnlyRootFilesystem:   &yes,
-		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-	}
-}
 
 // handOver gives a run's own copy to the uid its pod runs as, when the
 // server may (as the runtime does for a sandbox's project).

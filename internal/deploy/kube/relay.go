@@ -1,13 +1,10 @@
 package kube
 
 import (
-	"crypto/rand"
-
 	corev1 "k8s.io/api/core/v1"
 
-	"ecode/internal/runtime/agent"
-
 	"ecode/internal/runtime"
+	"ecode/internal/runtime/agent"
 	rkube "ecode/internal/runtime/kube"
 )
 
@@ -16,40 +13,18 @@ import (
 // loopback, through an agent in a container beside it (rkube.RelayAgent)
 // that the server connects to once the pod runs.
 
-// relay is the relays of one workload and its agent's token.
-type relay struct {
-	relays []runtime.Relay
-	token  string
-}
-
-// relayOf is the relays of projectID's workloads; nil when it has none.
-func (d *Driver) relayOf(projectID string) *relay {
+// relaysOf is what projectID's workloads reach on their loopback.
+func (d *Driver) relaysOf(projectID string) []runtime.Relay {
 	if d.relays == nil {
 		return nil
 	}
-	rs := d.relays(projectID)
-	if len(rs) == 0 {
-		return nil
-	}
-	return &relay{relays: rs, token: rand.Text()}
+	return d.relays(projectID)
 }
 
 // withRelays is env, the workload's own, after what its commands are
 // told of the services (env wins, as in a sandbox).
 func withRelays(relays []runtime.Relay, env []string) []string {
-	var base []string
-	for _, r := range relays {
-		base = append(base, r.Env...)
-	}
-	return runtime.MergeEnv(base, env)
-}
-
-// relaysOf is r's relays; none for nil.
-func (r *relay) relaysOf() []runtime.Relay {
-	if r == nil {
-		return nil
-	}
-	return r.relays
+	return runtime.MergeEnv(runtime.RelayEnv(relays), env)
 }
 
 // serveRelays serves relays at pod's relay agent, if it has one, with the

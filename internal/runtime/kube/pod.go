@@ -82,11 +82,7 @@ func (d *Driver) pod(p podSpec) *corev1.Pod {
 				Ports:           []corev1.ContainerPort{{Name: "agent", ContainerPort: agentPort}},
 				Resources:       d.resources(p.limits),
 				VolumeMounts:    mounts,
-				SecurityContext: &corev1.SecurityContext{
-					AllowPrivilegeEscalation: &no,
-					ReadOnlyRootFilesystem:   &yes,
-					Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-				},
+				SecurityContext: Held(),
 			}},
 			Volumes: volumes,
 		},

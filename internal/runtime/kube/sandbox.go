@@ -107,11 +107,7 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 		_ = s.Stop()
 		return nil, err
 	}
-	for _, r := range relays {
-		ln := s.agent.Park(r.Port, parkedWaiting)
-		s.relays = append(s.relays, ln)
-		go r.Serve(ln)
-	}
+	s.relays = parkRelays(s.agent, relays)
 	return s, nil
 }
 

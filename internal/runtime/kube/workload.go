@@ -211,7 +211,6 @@ func Denied(ctx context.Context, cs kubernetes.Interface, namespace string, need
 // which connects to the agent (token) at AgentPort and parks connections
 // there (ServeRelays). It runs nothing else.
 func (d *Driver) RelayAgent(image, token string, relays []runtime.Relay) corev1.Container {
-	no, yes := false, true
 	return corev1.Container{
 		Name:            RelayContainer,
 		Image:           image,
@@ -224,12 +223,31 @@ func (d *Driver) RelayAgent(image, token string, relays []runtime.Relay) corev1.
 			Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
 			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
 		},
-		SecurityContext: &corev1.SecurityContext{
-			AllowPrivilegeEscalation: &no,
-			ReadOnlyRootFilesystem:   &yes,
-			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-		},
+		SecurityContext: Held(),
 	}
+}
+
+// Held is how every container of the platform's pods runs: no
+// privileges, none to gain, a read-only root.
+func Held() *corev1.SecurityContext {
+	no, yes := false, true
+	return &corev1.SecurityContext{
+		AllowPrivilegeEscalation: &no,
+		ReadOnlyRootFilesystem:   &yes,
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+	}
+}
+
+// parkRelays parks each relay's connections at the agent of c and serves
+// them, until the listeners it returns are closed.
+func parkRelays(c agent.Client, relays []runtime.Relay) []*agent.Parked {
+	var parked []*agent.Parked
+	for _, r := range relays {
+		ln := c.Park(r.Port, parkedWaiting)
+		parked = append(parked, ln)
+		go r.Serve(ln)
+	}
+	return parked
 }
 
 // RelayContainer names the container of RelayAgent.
@@ -241,13 +259,7 @@ const AgentPort = agentPort
 // ServeRelays serves relays at the agent of the pod at ip (RelayAgent),
 // parking connections there until the agent answers; stop ends them.
 func ServeRelays(ip, token string, relays []runtime.Relay) (stop func()) {
-	c := agent.Client{Addr: net.JoinHostPort(ip, strconv.Itoa(agentPort)), Token: token}
-	var parked []*agent.Parked
-	for _, r := range relays {
-		ln := c.Park(r.Port, parkedWaiting)
-		parked = append(parked, ln)
-		go r.Serve(ln)
-	}
+	parked := parkRelays(agent.Client{Addr: net.JoinHostPort(ip, strconv.Itoa(agentPort)), Token: token}, relays)
 	return func() {
 		for _, ln := range parked {
 			ln.Close()
