@@ -55,11 +55,18 @@ Usage:
   ecode version                       print the version
 
 Client commands, for a server over its API (ecode COMMAND --help tells more):
-  ecode login [--host URL] [--with-token]   log in with an API token created in Settings
-  ecode logout                        forget the token
+  ecode login [--host URL]            log in through the browser (or --with-token, --paste)
+  ecode logout                        revoke the token and forget it
   ecode projects ls|create|rm|open    list, create, delete a project, or print its address
   ecode files push|pull [DIR]         sync a folder with a project's files (-p OWNER/SLUG)
   ecode exec [-p PROJECT] -- CMD      run a command in a project's sandbox, exiting with its code
+  ecode run | shell                   run the project, streaming its console; a terminal in its sandbox
+  ecode logs [-f]                     the deployment's log
+  ecode agent PROMPT                  ask the agent to build or change the project, following its steps
+  ecode deploy [--type T]             deploy, following the build, and print the URL
+  ecode db [-c SQL]                   a SQL shell on the project's database, or one query
+  ecode kv get|set|ls|rm              the project's key-value store
+  ecode secrets ls|set|rm             the project's secrets
   ecode completion bash|zsh|fish      print the shell completion script
   They take --host URL and --json; they exit 0 ok, 1 failure, 2 usage, 3 not logged in
   or token refused, 4 not found, 5 refused or not confirmed.

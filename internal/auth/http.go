@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"ecode/internal/errs"
 	"ecode/internal/httpx"
 )
 
@@ -25,6 +26,11 @@ func (s *Service) Routes(rt *httpx.Router) {
 	rt.HandleFunc("POST /api/tokens", h.createToken)
 	rt.HandleFunc("GET /api/tokens", h.listTokens)
 	rt.HandleFunc("DELETE /api/tokens/{id}", h.revokeToken)
+	rt.HandleFunc("DELETE /api/tokens/current", h.revokeCurrentToken)
+	rt.HandleFunc("POST /api/auth/device/code", h.startDeviceLogin)
+	rt.HandleFunc("POST /api/auth/device/token", h.pollDeviceLogin)
+	rt.HandleFunc("GET /api/auth/device", h.pendingDeviceLogin)
+	rt.HandleFunc("POST /api/auth/device/approve", h.decideDeviceLogin)
 }
 
 func (h handlers) signup(w http.ResponseWriter, r *http.Request) {
@@ -146,6 +152,77 @@ func (h handlers) revokeToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.svc.RevokeToken(r.Context(), u, r.PathValue("id")); err != nil {
 		httpx.Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h handlers) revokeCurrentToken(w http.ResponseWriter, r *http.Request) {
+	if u := Require(w, r); u != nil {
+		httpx.NoContent(w, r, h.svc.RevokeCurrentToken(r.Context(), u))
+	}
+}
+
+func (h handlers) startDeviceLogin(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ClientName string `json:"clientName"`
+	}
+	if r.ContentLength != 0 { // the body is optional
+		if err := httpx.Decode(w, r, &in); err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+	}
+	codes, err := h.svc.StartDeviceLogin(r.Context(), r, in.ClientName)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, codes)
+}
+
+func (h handlers) pollDeviceLogin(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		DeviceCode string `json:"deviceCode"`
+	}
+	if err := httpx.Decode(w, r, &in); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	token, u, err := h.svc.PollDeviceLogin(r.Context(), in.DeviceCode)
+	httpx.Reply(w, r, http.StatusOK, map[string]any{"token": token, "user": u}, err)
+}
+
+func (h handlers) pendingDeviceLogin(w http.ResponseWriter, r *http.Request) {
+	if u := Require(w, r); u != nil {
+		d, err := h.svc.PendingDeviceLogin(r.Context(), r, u, r.URL.Query().Get("code"))
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		httpx.JSON(w, http.StatusOK, d)
+	}
+}
+
+func (h handlers) decideDeviceLogin(w http.ResponseWriter, r *http.Request) {
+	u := Require(w, r)
+	if u == nil {
+		return
+	}
+	var in struct {
+		UserCode string `json:"userCode"`
+		Approve  *bool  `json:"approve"` // required: a missing answer is not a no
+	}
+	if err := httpx.Decode(w, r, &in); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	if in.Approve == nil {
+		httpx.Error(w, r, errs.Invalid("invalid_decision", "Say whether to approve the login: approve true or false."))
+		return
+	}
+	if err := h.svc.DecideDeviceLogin(r.Context(), r, u, in.UserCode, *in.Approve); err != nil {
+		fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

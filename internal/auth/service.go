@@ -30,6 +30,8 @@ type Service struct {
 	perPair   *limiter   // failed logins against one account from one address
 	strikes   *limiter   // failed logins against one account from anywhere: they slow it down
 	confirms  *limiter   // password confirmations by a signed-in account
+	devices   *limiter   // device codes issued to one address
+	guesses   *limiter   // wrong user codes entered by one account or address
 	deviceKey []byte     // signs known-device cookies
 	audit     *audit.Log // records what happens to accounts; nil records nothing
 
@@ -49,6 +51,9 @@ type Options struct {
 	// DeviceKey signs the cookies that mark a browser as one an account
 	// logged in from; nil draws a key that lasts as long as the process.
 	DeviceKey []byte
+	// PublicURL is where browsers reach the platform, for the page a device
+	// login sends its person to; empty takes the request's own origin.
+	PublicURL string
 }
 
 // NewService builds the identity service, recording to audits (nil
@@ -90,6 +95,8 @@ func NewService(db *store.DB, audits *audit.Log, opts Options) *Service {
 		perPair:   newLimiter(perPairPerMinute, perPairBurst),
 		strikes:   newLimiter(strikesPerMinute, strikesMax),
 		confirms:  newLimiter(6, 10),
+		devices:   newLimiter(devicesPerMinute, devicesBurst),
+		guesses:   newLimiter(guessesPerMinute, guessesBurst),
 		deviceKey: key,
 		audit:     audits,
 	}
@@ -336,23 +343,50 @@ func (s *Service) RevokeToken(ctx context.Context, u *User, id string) error {
 	return nil
 }
 
+type tokenKey struct{}
+
+// withToken returns ctx noting that the caller authenticated with the API
+// token id.
+func withToken(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, tokenKey{}, id)
+}
+
+// tokenID is the id of the API token the request was authenticated with,
+// or "" for a session or an anonymous caller.
+func tokenID(ctx context.Context) string {
+	id, _ := ctx.Value(tokenKey{}).(string)
+	return id
+}
+
+var errNoToken = errs.Invalid("not_a_token", "This request was not made with an API token, so there is none to revoke; manage tokens in Settings.")
+
+// RevokeCurrentToken deletes the API token the caller authenticated with:
+// how a client logs out for good.
+func (s *Service) RevokeCurrentToken(ctx context.Context, u *User) error {
+	id := tokenID(ctx)
+	if id == "" {
+		return errNoToken
+	}
+	return s.RevokeToken(ctx, u, id)
+}
+
 var errBadToken = errs.Unauthenticated("invalid_token", "The API token is not valid; create a new one in Settings.")
 
-// tokenUser resolves a Bearer secret to its account.
-func (s *Service) tokenUser(ctx context.Context, secret string) (*User, error) {
+// tokenUser resolves a Bearer secret to its account and the token's id.
+func (s *Service) tokenUser(ctx context.Context, secret string) (*User, string, error) {
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 128 {
-		return nil, errBadToken
+		return nil, "", errBadToken
 	}
 	t, err := tokenByHash(ctx, s.db, hashToken(secret))
 	if errs.Is(err, errs.KindNotFound) {
-		return nil, errBadToken
+		return nil, "", errBadToken
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	now := store.Now()
 	if t.ExpiresAt != nil && *t.ExpiresAt <= now {
-		return nil, errs.Unauthenticated("token_expired", "The API token %q has expired; create a new one in Settings.", t.Name)
+		return nil, "", errs.Unauthenticated("token_expired", "The API token %q has expired; create a new one in Settings.", t.Name)
 	}
 	// Recording use at most once a minute keeps authenticated reads free of writes.
 	if t.LastUsedAt == nil || now-*t.LastUsedAt > int64(time.Minute/time.Millisecond) {
@@ -362,9 +396,9 @@ func (s *Service) tokenUser(ctx context.Context, secret string) (*User, error) {
 	}
 	u, err := s.UserByID(ctx, t.UserID)
 	if err == nil && u.DisabledAt != nil {
-		return nil, errDisabled
+		return nil, "", errDisabled
 	}
-	return u, err
+	return u, t.ID, err
 }
 
 // Middleware loads the session and resolves the caller from a Bearer token
@@ -378,12 +412,12 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 				httpx.Error(w, r, errs.Unauthenticated("invalid_token", "Use the header Authorization: Bearer <token>."))
 				return
 			}
-			u, err := s.tokenUser(ctx, strings.TrimSpace(secret))
+			u, id, err := s.tokenUser(ctx, strings.TrimSpace(secret))
 			if err != nil {
 				httpx.Error(w, r, err)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(WithUser(ctx, u)))
+			next.ServeHTTP(w, r.WithContext(withToken(WithUser(ctx, u), id)))
 			return
 		}
 		if id := s.Sessions.GetString(ctx, sessionUserKey); id != "" {

@@ -20,7 +20,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 // Exit codes, documented in the root command's help.
@@ -160,8 +159,8 @@ func (a *app) root() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "ecode",
 		Short: "Work with an E-Code server from the command line",
-		Long: `Work with an E-Code server from the command line, with an API token
-created in the web UI (Settings).
+		Long: `Work with an E-Code server from the command line. ecode login logs in
+through the browser, or takes an API token created in the web UI (Settings).
 
 The server is --host, else $ECODE_HOST, else the folder's linked project's,
 else the one you last logged in to. $ECODE_TOKEN, when set, is used instead
@@ -171,7 +170,9 @@ of the stored token (for CI).
 		Example: `  ecode login --host https://ecode.example.com
   ecode projects ls
   ecode files pull -p alice/blog blog/
-  cd blog && ecode exec -- npm test`,
+  cd blog && ecode exec -- npm test
+  ecode shell
+  ecode deploy --type autoscale && ecode logs -f`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
@@ -189,7 +190,10 @@ of the stored token (for CI).
 	})
 	root.PersistentFlags().StringVar(&a.host, "host", "", "the server, such as https://ecode.example.com (default: $ECODE_HOST, else the last login's)")
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print the API's objects as JSON, for scripts")
-	root.AddCommand(a.loginCmd(), a.logoutCmd(), a.projectsCmd(), a.filesCmd(), a.execCmd(), a.completionCmd())
+	root.AddCommand(a.loginCmd(), a.logoutCmd(), a.projectsCmd(), a.filesCmd(), a.execCmd(),
+		a.runCmd(), a.shellCmd(), a.logsCmd(), a.agentCmd(), // console.go, shell.go, logs.go, agent.go
+		a.deployCmd(), a.dbCmd(), a.kvCmd(), a.secretsCmd(), // deploy.go, db.go, kv.go, secrets.go
+		a.completionCmd())
 	return root
 }
 
@@ -237,13 +241,7 @@ func (a *app) printJSON(v any) error {
 }
 
 // terminal returns stdin's descriptor when stdin is a terminal.
-func (a *app) terminal() (int, bool) {
-	f, ok := a.env.Stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return 0, false
-	}
-	return int(f.Fd()), true
-}
+func (a *app) terminal() (int, bool) { return terminalFd(a.env.Stdin) }
 
 // notLoggedIn is the error for a host without credentials.
 func notLoggedIn(host string) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/creack/pty"
 
@@ -46,8 +48,14 @@ func (sh *shell) run(t *testing.T, stdin string, args ...string) result {
 func (sh *shell) runIn(t *testing.T, stdin io.Reader, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := cli.Run(context.Background(), args, cli.Env{
-		Stdin: stdin, Stdout: &out, Stderr: &errb,
+	code := sh.runCtx(context.Background(), stdin, &out, &errb, args...)
+	return result{code, out.String(), errb.String()}
+}
+
+// runCtx runs args under ctx, with output that may be read while it runs.
+func (sh *shell) runCtx(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, args ...string) int {
+	return cli.Run(ctx, args, cli.Env{
+		Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		Getenv: func(k string) string {
 			if k == "ECODE_CONFIG_DIR" {
 				return sh.config
@@ -55,7 +63,6 @@ func (sh *shell) runIn(t *testing.T, stdin io.Reader, args ...string) result {
 			return ""
 		},
 	})
-	return result{code, out.String(), errb.String()}
 }
 
 // want fails unless r exited with code and its output holds each of wants.
@@ -81,8 +88,8 @@ func token(t *testing.T, c *testserver.Client) string {
 }
 
 // loggedIn is a shell logged in to a fresh server as alice.
-func loggedIn(t *testing.T) (*testserver.Server, *testserver.Client, *shell) {
-	s := testserver.New(t, testdb.Engines(t)[0])
+func loggedIn(t *testing.T, opts ...testserver.Option) (*testserver.Server, *testserver.Client, *shell) {
+	s := testserver.New(t, testdb.Engines(t)[0], opts...)
 	alice := s.SignUp(t, "alice")
 	sh := newShell(t)
 	sh.run(t, token(t, alice)+"\n", "login", "--host", s.URL, "--with-token").want(t, 0, "Logged in to "+s.URL+" as alice")
@@ -106,7 +113,6 @@ func TestLogin(t *testing.T) {
 	stranger.run(t, "ecode_notatoken\n", "login", "--host", s.URL, "--with-token").want(t, cli.ExitAuth, "ecode: invalid_token: ")
 	stranger.run(t, "", "projects", "ls").want(t, cli.ExitAuth, "not logged in")
 	stranger.run(t, "x", "login", "--with-token").want(t, cli.ExitUsage, "--host")
-	stranger.run(t, "", "login", "--host", s.URL).want(t, cli.ExitUsage, "--with-token")
 
 	sh.run(t, "", "logout").want(t, 0, "Logged out of "+s.URL)
 	sh.run(t, "", "projects", "ls", "--host", s.URL).want(t, cli.ExitAuth, "not logged in to "+s.URL)
@@ -129,7 +135,7 @@ func TestTerminalPrompts(t *testing.T) {
 	}
 	sh := newShell(t)
 	typed(token(t, alice))
-	sh.runIn(t, tty, "login", "--host", s.URL).want(t, 0, "paste it here", "Logged in to "+s.URL+" as alice")
+	sh.runIn(t, tty, "login", "--host", s.URL, "--paste").want(t, 0, "paste it here", "Logged in to "+s.URL+" as alice")
 	alice.CreateProject(t, "Doomed")
 	typed("n")
 	sh.runIn(t, tty, "projects", "rm", "alice/doomed").want(t, cli.ExitRefused, "Delete alice/doomed", "not confirmed")
@@ -276,6 +282,7 @@ func TestFilesPushPull(t *testing.T) {
 	// The folder is linked now: no --project, and only what changed goes,
 	// found by content when the size is the same.
 	sh.run(t, "", "files", "push", src).want(t, 0, "0 uploaded, 6 unchanged")
+	sh.run(t, "", "files", "push", filepath.Join(src, "src")).want(t, cli.ExitUsage, "is inside "+src+", which is linked")
 	write(t, src, map[string]string{"src/app.js": "console.log(2)\n"})
 	r := sh.run(t, "", "files", "push", src, "--json").want(t, 0)
 	var res struct {
@@ -367,5 +374,25 @@ func TestCompletionAndHelp(t *testing.T) {
 	}
 	if !cli.Handles([]string{"--host", "x", "projects"}) || !cli.Handles([]string{"__complete", "pro"}) || cli.Handles([]string{"serve"}) || cli.Handles([]string{"connect", "a", "b"}) {
 		t.Fatal("Handles routes the wrong commands")
+	}
+}
+
+// wantExit waits for a command running in the background to end with
+// code want, within d; output (may be nil) is shown when it does not.
+func wantExit(t *testing.T, code <-chan int, want int, d time.Duration, what string, output fmt.Stringer) {
+	t.Helper()
+	shown := func() string {
+		if output == nil {
+			return ""
+		}
+		return "\noutput:\n" + output.String()
+	}
+	select {
+	case c := <-code:
+		if c != want {
+			t.Fatalf("exit %d, want %d%s", c, want, shown())
+		}
+	case <-time.After(d):
+		t.Fatalf("%s%s", what, shown())
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -140,4 +141,48 @@ func isStatus(err error, statuses ...int) bool {
 		}
 	}
 	return false
+}
+
+// Events GETs path as a stream of server-sent events and calls fn with
+// each until the stream ends or fn fails.
+func (c *Client) Events(ctx context.Context, path string, fn func(event, data string) error) error {
+	req, err := c.NewRequest(ctx, "GET", path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	res, err := c.Send(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	return readEvents(res.Body, fn)
+}
+
+// readEvents calls fn with each server-sent event of r (its name and its
+// data lines joined) until r ends or fn fails.
+func readEvents(r io.Reader, fn func(event, data string) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	var event string
+	var data []string
+	for sc.Scan() {
+		line := sc.Text()
+		field, value, _ := strings.Cut(line, ":")
+		value = strings.TrimPrefix(value, " ")
+		switch {
+		case line == "":
+			if len(data) > 0 {
+				if err := fn(event, strings.Join(data, "\n")); err != nil {
+					return err
+				}
+			}
+			event, data = "", nil
+		case field == "event":
+			event = value
+		case field == "data":
+			data = append(data, value)
+		}
+	}
+	return sc.Err()
 }

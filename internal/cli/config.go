@@ -131,6 +131,26 @@ func readLink(dir string) (*Link, error) {
 	return &l, nil
 }
 
+// findLink returns the link of dir or of the nearest folder above it that
+// has one, and that folder; nil when none has.
+func findLink(dir string) (*Link, string, error) {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, "", fmt.Errorf("find %s: %w", dir, err)
+	}
+	for {
+		l, err := readLink(d)
+		if l != nil || err != nil {
+			return l, d, err
+		}
+		up := filepath.Dir(d)
+		if up == d {
+			return nil, "", nil
+		}
+		d = up
+	}
+}
+
 // writeLink links the folder open as root to a project.
 func writeLink(root *os.Root, l Link) error {
 	raw, _ := json.MarshalIndent(l, "", "  ")

@@ -15,10 +15,13 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	projects "ecode/internal/project" // its path rules, which the server applies too
 )
@@ -36,19 +39,23 @@ func (a *app) filesCmd() *cobra.Command {
 
 // entry is a file or folder of a project as GET /api/projects/{id}/files lists it.
 type entry struct {
-	Path string `json:"path"`
-	Size int64  `json:"size"`
-	Dir  bool   `json:"dir"`
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	Dir    bool   `json:"dir"`
+	SHA256 string `json:"sha256"` // hex; empty where the server gave none
 }
 
-// listRemote lists a project's files and folders; truncated says the
-// server stopped listing before the end.
+// transfers is how many files push and pull send or fetch at once.
+const transfers = 8
+
+// listRemote lists a project's files and folders with their hashes;
+// truncated says the server stopped listing before the end.
 func listRemote(ctx context.Context, c *Client, id string) (entries []entry, truncated bool, err error) {
 	var out struct {
 		Files     []entry
 		Truncated bool
 	}
-	if err := c.JSON(ctx, "GET", "/api/projects/"+url.PathEscape(id)+"/files", nil, &out); err != nil {
+	if err := c.JSON(ctx, "GET", "/api/projects/"+url.PathEscape(id)+"/files?hash=sha256", nil, &out); err != nil {
 		return nil, false, err
 	}
 	return out.Files, out.Truncated, nil
@@ -155,28 +162,38 @@ func (a *app) push(ctx context.Context, dir, ref string, del bool) error {
 		return &exitError{code: ExitRefused, err: errors.New("the project has more files than the server lists at once; not deleting anything (push without --delete)")}
 	}
 	res := &syncResult{Project: p.ID, Skipped: local.skipped}
-	remoteFiles := map[string]int64{}
+	remoteFiles := map[string]entry{}
 	for _, e := range remote {
 		if !e.Dir {
-			remoteFiles[e.Path] = e.Size
+			remoteFiles[e.Path] = e
 		}
 	}
-	for _, f := range local.files {
-		if size, ok := remoteFiles[f.path]; ok && size == f.size {
-			same, err := sameContent(ctx, c, p.ID, root, f.path)
+	var mu sync.Mutex
+	err = eachFile(ctx, local.files, func(ctx context.Context, f localFile) error {
+		if e, ok := remoteFiles[f.path]; ok && e.Size == f.size {
+			same, err := sameContent(ctx, c, p.ID, root, e)
 			if err != nil {
 				return err
 			}
 			if same {
+				mu.Lock()
 				res.Unchanged++
-				continue
+				mu.Unlock()
+				return nil
 			}
 		}
 		if err := upload(ctx, c, p.ID, root, f.path); err != nil {
 			return fmt.Errorf("upload %s: %w", f.path, err)
 		}
+		mu.Lock()
 		res.Uploaded = append(res.Uploaded, f.path)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	slices.Sort(res.Uploaded)
 	if del {
 		res.Deleted = []string{}
 		gone := ""
@@ -207,6 +224,17 @@ func (a *app) push(ctx context.Context, dir, ref string, del bool) error {
 // folderProject resolves the project of push or pull and opens the
 // folder they work in, which all their file operations stay inside.
 func (a *app) folderProject(ctx context.Context, dir, ref string) (*Client, *project, *os.Root, error) {
+	if ref == "" {
+		// A folder inside a linked one is a part of the project, not all
+		// of it: syncing it as the whole would delete or misplace files.
+		here, err := readLink(dir)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if _, at, err := findLink(dir); here == nil && err == nil && at != "" {
+			return nil, nil, nil, usageErrorf("%s is inside %s, which is linked to a project: sync from there, or pass --project", dir, at)
+		}
+	}
 	c, p, err := a.project(ctx, ref, dir)
 	if err != nil {
 		return nil, nil, nil, err
@@ -338,9 +366,21 @@ func hashReader(r io.Reader) ([]byte, error) {
 	return h.Sum(nil), nil
 }
 
-// sameContent reports whether the project's file p holds what the local
-// one does; the API gives no hashes, so it compares the bytes.
-func sameContent(ctx context.Context, c *Client, id string, root *os.Root, p string) (bool, error) {
+// eachFile calls fn for each of files, transfers at a time, and returns
+// the first error, which stops the rest.
+func eachFile[F any](ctx context.Context, files []F, fn func(context.Context, F) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(transfers)
+	for _, f := range files {
+		g.Go(func() error { return fn(ctx, f) })
+	}
+	return g.Wait()
+}
+
+// sameContent reports whether the project's file e holds what the local
+// one does: by its hash, or by its bytes where the server gave no hash.
+func sameContent(ctx context.Context, c *Client, id string, root *os.Root, e entry) (bool, error) {
+	p := e.Path
 	f, err := root.Open(filepath.FromSlash(p))
 	if err != nil {
 		return false, fmt.Errorf("read %s: %w", p, err)
@@ -349,6 +389,9 @@ func sameContent(ctx context.Context, c *Client, id string, root *os.Root, p str
 	local, err := hashReader(f)
 	if err != nil {
 		return false, fmt.Errorf("read %s: %w", p, err)
+	}
+	if e.SHA256 != "" {
+		return hex.EncodeToString(local) == e.SHA256, nil
 	}
 	res, err := c.Do(ctx, "GET", filePath(id, p), nil, "")
 	if err != nil {
@@ -436,32 +479,42 @@ func (a *app) pull(ctx context.Context, dir, ref string) error {
 		}
 	}
 	res := &syncResult{Project: p.ID}
+	var files []entry
 	for _, e := range remote {
-		if anyUnsynced(e.Path) || e.Path == LinkFile {
-			continue
-		}
-		if e.Dir {
+		switch {
+		case anyUnsynced(e.Path) || e.Path == LinkFile:
+		case e.Dir: // folders first, sorted: a parent before its contents
 			if err := mkdirs(root, e.Path); err != nil {
 				return err
 			}
-			continue
-		}
-		changed, err := download(ctx, c, p.ID, root, e.Path)
-		var ae *APIError
-		if errors.As(err, &ae) && (ae.Code == "invalid_path" || ae.Code == "not_a_file") {
-			// A link or a pipe in the project: the server serves only files.
-			res.Skipped = append(res.Skipped, e.Path+": "+ae.Message)
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("download %s: %w", e.Path, err)
-		}
-		if changed {
-			res.Downloaded = append(res.Downloaded, e.Path)
-		} else {
-			res.Unchanged++
+		default:
+			files = append(files, e)
 		}
 	}
+	var mu sync.Mutex
+	err = eachFile(ctx, files, func(ctx context.Context, e entry) error {
+		changed, err := download(ctx, c, p.ID, root, e)
+		mu.Lock()
+		defer mu.Unlock()
+		var ae *APIError
+		switch {
+		case errors.As(err, &ae) && (ae.Code == "invalid_path" || ae.Code == "not_a_file"):
+			// A link or a pipe in the project: the server serves only files.
+			res.Skipped = append(res.Skipped, e.Path+": "+ae.Message)
+		case err != nil:
+			return fmt.Errorf("download %s: %w", e.Path, err)
+		case changed:
+			res.Downloaded = append(res.Downloaded, e.Path)
+		default:
+			res.Unchanged++
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	slices.Sort(res.Downloaded)
+	slices.Sort(res.Skipped)
 	if ref != "" {
 		if err := writeLink(root, Link{Host: c.Host, Project: p.ID}); err != nil {
 			return err
@@ -509,15 +562,35 @@ func mkdirs(root *os.Root, p string) error {
 	return nil
 }
 
-// download writes the project's file p into root, unless the local file
-// already holds the same bytes; changed says whether it wrote.
-func download(ctx context.Context, c *Client, id string, root *os.Root, p string) (changed bool, err error) {
-	res, err := c.Do(ctx, "GET", filePath(id, p), nil, "")
+// download writes the project's file e into root, unless the local file
+// already holds the same bytes (fetching nothing when the hash says so);
+// changed says whether it wrote.
+func download(ctx context.Context, c *Client, id string, root *os.Root, e entry) (changed bool, err error) {
+	if e.SHA256 != "" && sameLocal(root, e) {
+		return false, nil
+	}
+	res, err := c.Do(ctx, "GET", filePath(id, e.Path), nil, "")
 	if err != nil {
 		return false, err
 	}
 	defer res.Body.Close()
-	return writeFile(root, p, res.Body)
+	return writeFile(root, e.Path, res.Body)
+}
+
+// sameLocal reports whether root's regular file at e.Path has e's size
+// and hash; a link there is never read.
+func sameLocal(root *os.Root, e entry) bool {
+	name := filepath.FromSlash(e.Path)
+	if info, err := root.Lstat(name); err != nil || !info.Mode().IsRegular() || info.Size() != e.Size {
+		return false
+	}
+	f, err := root.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sum, err := hashReader(f)
+	return err == nil && hex.EncodeToString(sum) == e.SHA256
 }
 
 // writeFile replaces slash path p in root with what r holds, through a

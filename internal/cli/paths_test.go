@@ -87,3 +87,27 @@ func TestShellLine(t *testing.T) {
 		}
 	}
 }
+
+// Commands run in a folder below a linked one find its link, as git finds
+// its repository.
+func TestFindLinkLooksUp(t *testing.T) {
+	t.Parallel()
+	top := t.TempDir()
+	deep := filepath.Join(top, "a", "b")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(top, LinkFile), []byte(`{"host":"https://e.example","project":"p1"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, at, err := findLink(deep)
+	if err != nil || l == nil || l.Project != "p1" || at != top {
+		t.Fatalf("findLink = %+v, %q, %v", l, at, err)
+	}
+	if err := os.WriteFile(filepath.Join(deep, LinkFile), []byte(`{}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := findLink(deep); err == nil || !strings.Contains(err.Error(), "not a project link") {
+		t.Fatalf("a broken link nearer is not reported: %v", err)
+	}
+}

@@ -78,11 +78,11 @@ func (a *app) project(ctx context.Context, ref, dir string) (*Client, *project, 
 	var link *Link
 	if ref == "" {
 		var err error
-		if link, err = readLink(dir); err != nil {
+		if link, _, err = findLink(dir); err != nil {
 			return nil, nil, err
 		}
 		if link == nil {
-			return nil, nil, usageErrorf("which project? pass --project OWNER/SLUG (%s is not linked to one)", dir)
+			return nil, nil, usageErrorf("which project? pass --project OWNER/SLUG (neither %s nor a folder above it is linked to one)", dir)
 		}
 		ref = link.Project
 	}

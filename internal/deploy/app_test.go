@@ -138,15 +138,19 @@ func TestAutoscaleDeploy(t *testing.T) {
 		t.Logf("cold start to the first byte: %s", time.Since(start))
 
 		// A redeploy under steady requests: none fails, and v2 answers after.
+		// They are paced: unpaced, a slow redeploy's requests would push
+		// the lines checked below out of the log's last 10000.
 		alice.Put(t, "/api/projects/"+p.ID+"/files/server.js", strings.Replace(appJS, "VERSION", "v2", 1)).WantStatus(t, http.StatusNoContent)
 		stop := make(chan struct{})
 		var failed, served int
 		wg.Go(func() {
+			pace := time.NewTicker(5 * time.Millisecond)
+			defer pace.Stop()
 			for {
 				select {
 				case <-stop:
 					return
-				default:
+				case <-pace.C:
 				}
 				res, body := visit(t, s, h, "/", nil)
 				mu.Lock()

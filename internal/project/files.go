@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -26,9 +27,10 @@ import (
 
 // FileEntry is one file or folder in a project's tree.
 type FileEntry struct {
-	Path string `json:"path"`
-	Size int64  `json:"size"`
-	Dir  bool   `json:"dir"`
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	Dir    bool   `json:"dir"`
+	SHA256 string `json:"sha256,omitempty"` // hex, when asked for (see Hash)
 }
 
 // Tree is a project's working tree on disk, which code in the project's
@@ -138,6 +140,40 @@ func (t *Tree) List() (entries []FileEntry, truncated bool, err error) {
 		return nil, false, fmt.Errorf("list files: %w", err)
 	}
 	return entries, truncated, nil
+}
+
+// maxHashed bounds the bytes one listing reads to hash its files; the
+// files past it are listed without a hash.
+const maxHashed = 512 << 20
+
+// Hash fills in the SHA-256 of entries' regular files, so a client can
+// tell which of its files differ without downloading them. Links and
+// other non-files get none, as do files once maxHashed bytes were read.
+func (t *Tree) Hash(entries []FileEntry) error {
+	d, err := t.safe()
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	var read int64
+	for i := range entries {
+		e := &entries[i]
+		if e.Dir || read+e.Size > maxHashed {
+			continue
+		}
+		f, _, err := d.Open(e.Path)
+		if err != nil {
+			continue // changed since it was listed, or not a regular file
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, f)
+		f.Close()
+		read += n
+		if err == nil {
+			e.SHA256 = hex.EncodeToString(h.Sum(nil))
+		}
+	}
+	return nil
 }
 
 // skipDir leaves a folder out of a walk; a file of the same name is just

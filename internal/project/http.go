@@ -229,7 +229,15 @@ func (h handlers) listFiles(w http.ResponseWriter, r *http.Request) {
 	if t == nil {
 		return
 	}
+	hash := r.URL.Query().Get("hash")
+	if hash != "" && hash != "sha256" {
+		httpx.Error(w, r, errs.Invalid("invalid_hash", "hash must be sha256"))
+		return
+	}
 	files, truncated, err := t.List()
+	if err == nil && hash != "" {
+		err = t.Hash(files)
+	}
 	if err != nil {
 		httpx.Error(w, r, err)
 		return

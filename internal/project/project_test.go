@@ -1,6 +1,8 @@
 package project_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -208,6 +210,18 @@ func TestFiles(t *testing.T) {
 		if strings.Join(paths, " ") != want {
 			t.Fatalf("tree = %q\nwant   %q", strings.Join(paths, " "), want)
 		}
+		var hashed struct {
+			Files []struct{ Path, SHA256 string }
+		}
+		dan.Get(t, base+"/files?hash=sha256").WantStatus(t, 200).Decode(t, &hashed)
+		sum := sha256.Sum256(bin)
+		for _, f := range hashed.Files {
+			file := strings.Contains(f.Path, ".") // no folder here has a dot
+			if file == (f.SHA256 == "") || f.Path == "assets/img/logo.bin" && f.SHA256 != hex.EncodeToString(sum[:]) {
+				t.Errorf("hash of %s: %q", f.Path, f.SHA256)
+			}
+		}
+		dan.Get(t, base+"/files?hash=md5").WantError(t, 400, "invalid_hash")
 
 		dan.Post(t, base+"/mkdir", map[string]string{"path": "lib/util"}).WantStatus(t, 204)
 		dan.Post(t, base+"/mkdir", map[string]string{"path": "lib/util"}).WantError(t, 409, "exists")

@@ -135,7 +135,7 @@ func NewCore(ctx context.Context, db *store.DB, cfg config.Config) (*Core, error
 	}
 	c := &Core{Bus: events.New(), Keyring: keyring, Audit: audits, Roles: access.NewResolver(db)}
 	c.Accounts = auth.NewService(db, audits, auth.Options{SecureCookies: cfg.SecureCookies(), AllowSignup: cfg.AllowSignup,
-		DeviceKey: keyring.Derive("ecode device cookie v1")[keyring.Current()]})
+		DeviceKey: keyring.Derive("ecode device cookie v1")[keyring.Current()], PublicURL: cfg.PublicURL})
 	var uid func(string) int
 	if os.Geteuid() == 0 {
 		uid = runtime.SandboxUID

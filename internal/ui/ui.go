@@ -40,7 +40,7 @@ func New(dist fs.FS, visible Visible) http.Handler {
 }
 
 // routes are the UI's own top-level paths; anything else is a 404 page.
-var routes = map[string]bool{"": true, "login": true, "signup": true, "settings": true, "invite": true, "team-invite": true,
+var routes = map[string]bool{"": true, "login": true, "signup": true, "settings": true, "invite": true, "team-invite": true, "device": true,
 	"courses": true, "lti": true}
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -26,6 +26,7 @@ const CourseJoinPage = lazy(() => import("./courses/JoinPage"));
 const CoursePage = lazy(() => import("./courses/CoursePage"));
 const AssignmentPage = lazy(() => import("./courses/AssignmentPage"));
 const DeepLinkPage = lazy(() => import("./lti/DeepLinkPage"));
+const DevicePage = lazy(() => import("./auth/DevicePage"));
 
 export function App() {
   return (
@@ -68,6 +69,7 @@ export function App() {
       <Route path="/courses/:id" element={<Signed page={<CoursePage />} />} />
       <Route path="/courses/:id/assignments/:aid" element={<Signed page={<AssignmentPage />} />} />
       <Route path="/lti/deep-link/:token" element={<Signed page={<DeepLinkPage />} />} />
+      <Route path="/device" element={<Signed page={<DevicePage />} />} />
       <Route
         path="/invite/:token"
         element={

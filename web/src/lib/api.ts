@@ -82,6 +82,8 @@ export type TeamAuditFilter = Pick<
 
 export type Token = Schemas["Token"];
 export type CreatedToken = Schemas["CreatedToken"];
+/** A device login (ecode login) waiting for its person to approve or deny it. */
+export type DeviceRequest = Schemas["DeviceRequest"];
 /** The public half of the person's SSH key, for cloning over ssh://. */
 export type SSHKey = Schemas["SSHKey"];
 
@@ -364,6 +366,11 @@ export const api = {
   createToken: (name: string, expiresInDays?: number) =>
     request<CreatedToken>("POST", "/api/tokens", { json: { name, expiresInDays } }),
   revokeToken: (id: string) => request<void>("DELETE", `/api/tokens/${encodeURIComponent(id)}`),
+  /** The device login waiting for a user code, as the terminal shows it. 404 unknown_user_code; 429 after many wrong codes. */
+  deviceLogin: (code: string) => request<DeviceRequest>("GET", `/api/auth/device?code=${encodeURIComponent(code)}`),
+  /** Approving gives the device an API token for this account, listed with the others. */
+  decideDeviceLogin: (userCode: string, approve: boolean) =>
+    request<void>("POST", "/api/auth/device/approve", { json: { userCode, approve } }),
 
   /** The person's key, or null while they have none. */
   sshKey: () => request<{ sshKey: SSHKey | null }>("GET", "/api/user/ssh-key").then((r) => r.sshKey),

@@ -445,6 +445,241 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/device/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a device login (RFC 8628 §3.1): a program without a browser, such as the CLI, gets a device code to poll with and a user code for its person to enter at verificationUri, logged in. The codes last 10 minutes. One address may start 20 logins at once, then 10 a minute (429) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @description What the approval page calls the program (no control characters), such as "ecode CLI on laptop"; the token is named after it. Absent or empty: Device login */
+                        clientName?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The codes */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeviceCodes"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                /** @description rate_limited, for this address; Retry-After says when to try again */
+                429: {
+                    headers: {
+                        /** @description Seconds */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/device/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Poll a device login with its device code (RFC 8628 §3.4), at most once per interval. Once its person approved, the answer is a new personal API token named after the client, a single time: the login is then gone */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        deviceCode: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The token and its account */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The secret, ecode_...: send as Authorization: Bearer */
+                            token: string;
+                            user: components["schemas"]["User"];
+                        };
+                    };
+                };
+                /** @description Not (or no longer) a token, by the error's code as RFC 8628 §3.5 names them: authorization_pending (poll again after the interval), slow_down (polled too soon: the interval grows by 5 seconds for this and every later poll), access_denied (denied in the browser), expired_token (start again), invalid_grant (no such device code, or its token was already handed over) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/device": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The device login waiting for a user code, for its approval page. Wrong codes are limited per account and per address (429) */
+        get: {
+            parameters: {
+                query: {
+                    /** @description The user code, in any case, with or without its dash */
+                    code: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The waiting login */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeviceRequest"];
+                    };
+                };
+                401: components["responses"]["Error"];
+                /** @description unknown_user_code: no login is waiting for this code (wrong, expired, or already decided) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description rate_limited, after too many wrong codes from this account or address; Retry-After says when to try again */
+                429: {
+                    headers: {
+                        /** @description Seconds */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/device/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve, or deny, the device login waiting for a user code, as the caller: the device's next poll gets a token for the caller's account, or access_denied */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description In any case, with or without its dash */
+                        userCode: string;
+                        /** @description false denies */
+                        approve: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Decided */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error"];
+                401: components["responses"]["Error"];
+                /** @description unknown_user_code: no login is waiting for this code */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description rate_limited, after too many wrong codes from this account or address; Retry-After says when to try again */
+                429: {
+                    headers: {
+                        /** @description Seconds */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/passkeys": {
         parameters: {
             query?: never;
@@ -1353,6 +1588,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tokens/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke the API token this request is authenticated with: how a client such as the CLI logs out for good */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revoked */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description not_a_token: the request came with a session, not a token */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                401: components["responses"]["Error"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/user/ssh-key": {
         parameters: {
             query?: never;
@@ -1659,7 +1938,10 @@ export interface paths {
         /** The project's file tree (folders included, .git hidden, dependency folders not descended) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description sha256: each regular file's SHA-256 too (files past the first 512 MiB read go without) */
+                    hash?: "sha256";
+                };
                 header?: never;
                 path: {
                     /** @description Project id */
@@ -1681,6 +1963,7 @@ export interface paths {
                         };
                     };
                 };
+                400: components["responses"]["Error"];
                 404: components["responses"]["Error"];
             };
         };
@@ -11785,7 +12068,7 @@ export interface components {
             actor: string;
             /** @description The actor's username now, "deleted user (ID)" when the account is gone, or actor for the platform itself */
             actorName: string;
-            /** @description login, login.password, login.failure, account.create, account.update, account.delete, password.change, session.end, session.end_others, token.create, token.revoke, ssh_key.create, ssh_key.delete, passkey.add, passkey.remove, second_factor.set, identity.link, identity.unlink, project.visibility, project.delete, project.resources, member.add, member.role, member.remove, invite.create, invite.revoke, invite.accept, secret.set, secret.reveal, secret.delete, domain.add, domain.verify, domain.remove, admin.disable_user, admin.enable_user */
+            /** @description login, login.password, login.failure, account.create, account.update, account.delete, password.change, session.end, session.end_others, token.create, token.revoke, device.approve, device.deny, ssh_key.create, ssh_key.delete, passkey.add, passkey.remove, second_factor.set, identity.link, identity.unlink, project.visibility, project.delete, project.resources, member.add, member.role, member.remove, invite.create, invite.revoke, invite.accept, secret.set, secret.reveal, secret.delete, domain.add, domain.verify, domain.remove, admin.disable_user, admin.enable_user */
             action: string;
             /** @description user:ID, project:ID, project:ID/SECRET, team:ID, team:ID/SECRET */
             target: string;
@@ -12190,6 +12473,30 @@ export interface components {
             /** @description A platform administrator: the first account, or named by ecode admin grant-admin */
             isAdmin: boolean;
         };
+        /** @description A device login's codes (RFC 8628 §3.2) */
+        DeviceCodes: {
+            /** @description The secret the device polls with; shown to nobody */
+            deviceCode: string;
+            /** @description What the person enters at verificationUri */
+            userCode: string;
+            /** @description The platform's /device page */
+            verificationUri: string;
+            /** @description The same page with the user code filled in */
+            verificationUriComplete: string;
+            /** @description Seconds the codes last */
+            expiresIn: number;
+            /** @description Seconds to wait between polls */
+            interval: number;
+        };
+        /** @description A device login waiting for its person's approval */
+        DeviceRequest: {
+            /** @description XXXX-XXXX */
+            userCode: string;
+            /** @description What the program calls itself */
+            clientName: string;
+            createdAt: number;
+            expiresAt: number;
+        };
         Token: {
             id: string;
             name: string;
@@ -12427,6 +12734,8 @@ export interface components {
             path: string;
             size: number;
             dir: boolean;
+            /** @description hex; only with ?hash=sha256, and only for regular files */
+            sha256?: string;
         };
         /** @description A project's PostgreSQL database for one environment; the database and its role share the name */
         Database: {

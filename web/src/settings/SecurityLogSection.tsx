@@ -19,6 +19,8 @@ export const actions: Record<string, string> = {
   "session.end_others": "Other sessions logged out",
   "token.create": "API token created",
   "token.revoke": "API token revoked",
+  "device.approve": "Device login approved",
+  "device.deny": "Device login denied",
   "ssh_key.create": "SSH key created",
   "ssh_key.delete": "SSH key deleted",
   "passkey.add": "Security key added",
