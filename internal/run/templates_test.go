@@ -31,7 +31,7 @@ func TestTemplates(t *testing.T) {
 		after    func(t *testing.T, c *testserver.Client, projectID string)
 	}{
 		{
-			template: "go", wait: 2 * time.Minute,
+			template: "go", wait: 4 * time.Minute, // the first build compiles the standard library
 			check: func(t *testing.T, app *previewClient) {
 				app.want(t, "/", 200, "<h1>Hello from Go</h1>")
 				app.want(t, "/api/hello?name=E-Code", 200, `{"message":"Hello, E-Code!"}`)
