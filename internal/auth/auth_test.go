@@ -114,27 +114,32 @@ func TestSignupRefusesBadInput(t *testing.T) {
 	})
 }
 
+// untilLimited calls call up to tries times, each answered with status and
+// code, until one is refused as rate limited (with a Retry-After).
+func untilLimited(t *testing.T, tries int, what string, status int, code string, call func() *testserver.Response) {
+	t.Helper()
+	for range tries {
+		res := call()
+		if res.StatusCode == http.StatusTooManyRequests {
+			res.WantError(t, 429, "rate_limited")
+			if res.Header.Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+			return
+		}
+		res.WantError(t, status, code)
+	}
+	t.Fatalf("%d %s in a row were never rate limited", tries, what)
+}
+
 func TestLoginRateLimit(t *testing.T) {
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
 		s.SignUp(t, "erin")
 		c := s.Anonymous()
-		limited := false
 		// About ten: the budget refills slowly, so a slow machine may need a few more.
-		for range 40 {
-			res := c.Post(t, "/api/auth/login", map[string]string{"login": "erin", "password": "guess-guess"})
-			if res.StatusCode == http.StatusTooManyRequests {
-				res.WantError(t, 429, "rate_limited")
-				if res.Header.Get("Retry-After") == "" {
-					t.Fatal("429 without Retry-After")
-				}
-				limited = true
-				break
-			}
-			res.WantError(t, 401, "invalid_credentials")
-		}
-		if !limited {
-			t.Fatal("40 wrong passwords in a row were never rate limited")
-		}
+		untilLimited(t, 40, "wrong passwords", 401, "invalid_credentials", func() *testserver.Response {
+			return c.Post(t, "/api/auth/login", map[string]string{"login": "erin", "password": "guess-guess"})
+		})
 		// That address stays refused, even with the right password...
 		c.Post(t, "/api/auth/login", map[string]string{"login": "erin", "password": "password-erin"}).WantError(t, 429, "rate_limited")
 		// ...but erin from elsewhere is only slowed down, not locked out.

@@ -175,22 +175,9 @@ func TestDeviceLoginLimits(t *testing.T) {
 	testserver.Each(t, func(t *testing.T, s *testserver.Server) {
 		carol := s.SignUp(t, "carol")
 		d := startDevice(t, s, "ecode CLI")
-		limited := false
-		for range 30 {
-			res := carol.Get(t, "/api/auth/device?code=BBBB-BBBB")
-			if res.StatusCode == http.StatusTooManyRequests {
-				res.WantError(t, 429, "rate_limited")
-				if res.Header.Get("Retry-After") == "" {
-					t.Fatal("429 without Retry-After")
-				}
-				limited = true
-				break
-			}
-			res.WantError(t, 404, "unknown_user_code")
-		}
-		if !limited {
-			t.Fatal("30 wrong user codes in a row were never rate limited")
-		}
+		untilLimited(t, 30, "wrong user codes", 404, "unknown_user_code", func() *testserver.Response {
+			return carol.Get(t, "/api/auth/device?code=BBBB-BBBB")
+		})
 		// Now carol is refused even the right code, from anywhere...
 		carol.Get(t, "/api/auth/device?code="+d.UserCode).WantError(t, 429, "rate_limited")
 		carol.From("127.0.0.6").Post(t, "/api/auth/device/approve", map[string]any{"userCode": d.UserCode, "approve": true}).

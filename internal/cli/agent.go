@@ -94,7 +94,7 @@ type agentEvent struct {
 // agent starts a run of project id's agent and follows it over the
 // workspace socket to its end.
 func (a *app) agent(ctx context.Context, c *Client, id, prompt string) error {
-	base := "/api/projects/" + url.PathEscape(id) + "/agent/runs"
+	base := projectPath(id, "/agent/runs")
 	var started struct{ Run agentRun }
 	if err := c.JSON(ctx, "POST", base, map[string]string{"prompt": prompt}, &started); err != nil {
 		return err

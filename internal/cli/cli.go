@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // Exit codes, documented in the root command's help.
@@ -242,6 +243,15 @@ func (a *app) printJSON(v any) error {
 
 // terminal returns stdin's descriptor when stdin is a terminal.
 func (a *app) terminal() (int, bool) { return terminalFd(a.env.Stdin) }
+
+// askHidden asks question on stderr and reads the answer from the
+// terminal fd without echoing it.
+func (a *app) askHidden(fd int, question string) ([]byte, error) {
+	fmt.Fprint(a.env.Stderr, question)
+	raw, err := term.ReadPassword(fd)
+	fmt.Fprintln(a.env.Stderr)
+	return raw, err
+}
 
 // notLoggedIn is the error for a host without credentials.
 func notLoggedIn(host string) error {

@@ -28,6 +28,7 @@ type APIError struct {
 	Status  int
 	Code    string
 	Message string
+	Body    []byte // the answer as sent, for errors that say more than code and message
 }
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
@@ -82,7 +83,7 @@ func readError(res *http.Response) error {
 	raw, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	var b httpx.ErrorBody
 	if json.Unmarshal(raw, &b) == nil && b.Error.Code != "" {
-		return &APIError{Status: res.StatusCode, Code: b.Error.Code, Message: b.Error.Message}
+		return &APIError{Status: res.StatusCode, Code: b.Error.Code, Message: b.Error.Message, Body: raw}
 	}
 	msg := strings.TrimSpace(string(raw))
 	if len(msg) > 200 {
@@ -91,7 +92,7 @@ func readError(res *http.Response) error {
 	if msg == "" {
 		msg = http.StatusText(res.StatusCode)
 	}
-	return &APIError{Status: res.StatusCode, Code: fmt.Sprintf("http_%d", res.StatusCode), Message: msg}
+	return &APIError{Status: res.StatusCode, Code: fmt.Sprintf("http_%d", res.StatusCode), Message: msg, Body: raw}
 }
 
 // JSON sends in (when not nil) as JSON and decodes the answer into out
@@ -126,7 +127,12 @@ func filePath(id, p string) string {
 	for i, s := range segs {
 		segs[i] = url.PathEscape(s)
 	}
-	return "/api/projects/" + url.PathEscape(id) + "/files/" + strings.Join(segs, "/")
+	return projectPath(id, "/files/"+strings.Join(segs, "/"))
+}
+
+// projectPath is the API path of project id, followed by rest.
+func projectPath(id, rest string) string {
+	return "/api/projects/" + url.PathEscape(id) + rest
 }
 
 // isStatus reports whether err is an API answer of one of the statuses.

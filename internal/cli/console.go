@@ -36,7 +36,7 @@ stderr, and the run as the API shows it (id, status, exitCode, previewUrl,
 			if err != nil {
 				return err
 			}
-			return a.startRun(cmd.Context(), c, "/api/projects/"+url.PathEscape(p.ID))
+			return a.startRun(cmd.Context(), c, projectPath(p.ID, ""))
 		},
 	}
 	a.projectFlag(c, &ref)

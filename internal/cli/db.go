@@ -101,40 +101,24 @@ func (d *dbSession) query(ctx context.Context, text string) (json.RawMessage, er
 	if err != nil {
 		return nil, fmt.Errorf("encode the query: %w", err)
 	}
-	req, err := d.c.NewRequest(ctx, "POST", projectPath(d.p.ID, "/database/"+d.env+"/query"), bytes.NewReader(body))
+	res, err := d.c.Do(ctx, "POST", projectPath(d.p.ID, "/database/"+d.env+"/query"), bytes.NewReader(body), "application/json")
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Code == "sql_error" {
+		// A refused statement's answer says more than its code and message.
+		var refused struct {
+			Error sqlError `json:"error"`
+		}
+		if json.Unmarshal(ae.Body, &refused) == nil {
+			return nil, &refused.Error
+		}
+	}
 	if err != nil {
 		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	hc := d.c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	// Not Client.Send: a refused statement's answer has more than the
-	// error's code and message.
-	res, err := hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("reach %s: %w", d.c.Host, err)
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
 	if err != nil {
 		return nil, fmt.Errorf("read the answer: %w", err)
-	}
-	if res.StatusCode == http.StatusBadRequest {
-		var refused struct {
-			Error struct {
-				Code string `json:"code"`
-				sqlError
-			} `json:"error"`
-		}
-		if json.Unmarshal(raw, &refused) == nil && refused.Error.Code == "sql_error" {
-			return nil, &refused.Error.sqlError
-		}
-	}
-	if res.StatusCode/100 != 2 {
-		res.Body = io.NopCloser(bytes.NewReader(raw))
-		return nil, readError(res)
 	}
 	return raw, nil
 }
@@ -299,7 +283,7 @@ func (d *dbSession) shell(ctx context.Context) error {
 		line, err := lines.next(ctx)
 		if errors.Is(err, io.EOF) || ctx.Err() != nil {
 			fmt.Fprintln(d.a.env.Stderr)
-			return interrupted(ctx)
+			return shellEnd(ctx)
 		}
 		if err != nil {
 			return err
@@ -310,7 +294,7 @@ func (d *dbSession) shell(ctx context.Context) error {
 			}
 			if err := d.meta(ctx, cmd); err != nil {
 				if ctx.Err() != nil {
-					return interrupted(ctx)
+					return shellEnd(ctx)
 				}
 				fmt.Fprintln(d.a.env.Stderr, "ecode:", d.explain(err))
 			}
@@ -321,7 +305,7 @@ func (d *dbSession) shell(ctx context.Context) error {
 		for _, s := range stmts {
 			err := d.run(ctx, s)
 			if ctx.Err() != nil {
-				return interrupted(ctx)
+				return shellEnd(ctx)
 			}
 			var refused *sqlError
 			if err != nil && !errors.As(err, &refused) {
@@ -331,8 +315,8 @@ func (d *dbSession) shell(ctx context.Context) error {
 	}
 }
 
-// interrupted is the shell's end: quiet, with 130 after Ctrl-C.
-func interrupted(ctx context.Context) error {
+// shellEnd is the shell's end: quiet, with 130 after Ctrl-C.
+func shellEnd(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return &exitError{code: ExitInterrupted}
 	}

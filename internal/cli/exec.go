@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 	"time"
 
@@ -35,7 +34,7 @@ after --timeout (30s unless set; at most 10m).`,
 			}
 			in := map[string]any{"command": shellLine(args), "timeoutSec": int((timeout + time.Second - 1) / time.Second)}
 			var raw json.RawMessage
-			if err := c.JSON(cmd.Context(), "POST", "/api/projects/"+url.PathEscape(p.ID)+"/exec", in, &raw); err != nil {
+			if err := c.JSON(cmd.Context(), "POST", projectPath(p.ID, "/exec"), in, &raw); err != nil {
 				return err
 			}
 			var res struct {

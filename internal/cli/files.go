@@ -11,7 +11,6 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -55,7 +54,7 @@ func listRemote(ctx context.Context, c *Client, id string) (entries []entry, tru
 		Files     []entry
 		Truncated bool
 	}
-	if err := c.JSON(ctx, "GET", "/api/projects/"+url.PathEscape(id)+"/files?hash=sha256", nil, &out); err != nil {
+	if err := c.JSON(ctx, "GET", projectPath(id, "/files?hash=sha256"), nil, &out); err != nil {
 		return nil, false, err
 	}
 	return out.Files, out.Truncated, nil

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 // user is the account a token belongs to, as GET /api/auth/me answers.
@@ -99,9 +98,7 @@ func (a *app) readToken(host string, fromStdin bool) (string, error) {
 		if !ok {
 			return "", usageErrorf("no terminal to ask for the token on; pipe it in with --with-token")
 		}
-		fmt.Fprintf(a.env.Stderr, "Create a token at %s/settings, then paste it here: ", host)
-		raw, err = term.ReadPassword(fd)
-		fmt.Fprintln(a.env.Stderr)
+		raw, err = a.askHidden(fd, "Create a token at "+host+"/settings, then paste it here: ")
 	}
 	if err != nil {
 		return "", fmt.Errorf("read the token: %w", err)

@@ -51,7 +51,7 @@ ecode run does.`,
 			if text != "" {
 				q.Set("q", text)
 			}
-			path := "/api/projects/" + url.PathEscape(p.ID) + "/deployment/logs?" + q.Encode()
+			path := projectPath(p.ID, "/deployment/logs?"+q.Encode())
 			if follow {
 				err := a.followLogs(ctx, c, path)
 				if ctx.Err() != nil {

@@ -54,7 +54,7 @@ func lookupProject(ctx context.Context, c *Client, ref string) (*project, error)
 		ref = u.Path
 	}
 	ref = strings.TrimPrefix(strings.Trim(ref, "/"), "@")
-	path := "/api/projects/" + url.PathEscape(ref)
+	path := projectPath(ref, "")
 	if owner, slug, ok := strings.Cut(ref, "/"); ok {
 		if owner == "" || slug == "" || strings.Contains(slug, "/") {
 			return nil, usageErrorf("%q is not a project; name one as OWNER/SLUG or by its id", ref)
@@ -284,7 +284,7 @@ func (a *app) projectsRmCmd() *cobra.Command {
 					return err
 				}
 			}
-			if err := c.JSON(cmd.Context(), "DELETE", "/api/projects/"+url.PathEscape(p.ID), nil, nil); err != nil {
+			if err := c.JSON(cmd.Context(), "DELETE", projectPath(p.ID, ""), nil, nil); err != nil {
 				return err
 			}
 			if a.json {

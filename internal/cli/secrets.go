@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 // maxSecret is the largest value a secret may hold.
@@ -130,9 +129,7 @@ shell history and process listings would keep it.`,
 func (a *app) readSecret(name string) (string, error) {
 	var value string
 	if fd, ok := a.terminal(); ok {
-		fmt.Fprintf(a.env.Stderr, "Value of %s (not shown): ", name)
-		raw, err := term.ReadPassword(fd)
-		fmt.Fprintln(a.env.Stderr)
+		raw, err := a.askHidden(fd, "Value of "+name+" (not shown): ")
 		if err != nil {
 			return "", fmt.Errorf("read the value: %w", err)
 		}

@@ -217,15 +217,15 @@ func followSize(sock *socket, id string, fd int) (stop func()) {
 	}
 }
 
-// terminalFd returns r's descriptor when r is a terminal. It avoids
-// os.File.Fd, which would make the file blocking for good and so take
-// away the read deadline that lets typeInto stop.
-func terminalFd(r io.Reader) (int, bool) {
-	f, ok := r.(*os.File)
+// terminalFd returns the descriptor of f (a stream of Env) when it is a
+// terminal. It avoids os.File.Fd, which would make the file blocking for
+// good and so take away the read deadline that lets typeInto stop.
+func terminalFd(f any) (int, bool) {
+	file, ok := f.(*os.File)
 	if !ok {
 		return 0, false
 	}
-	sc, err := f.SyscallConn()
+	sc, err := file.SyscallConn()
 	if err != nil {
 		return 0, false
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -55,7 +54,7 @@ const maxMessage = 16 << 20
 
 // dialWorkspace opens the workspace socket of project id.
 func dialWorkspace(ctx context.Context, c *Client, id string) (*socket, error) {
-	u := c.Host + "/api/projects/" + url.PathEscape(id) + "/ws" // http(s) means ws(s) to Dial
+	u := c.Host + projectPath(id, "/ws") // http(s) means ws(s) to Dial
 	header := http.Header{}
 	if c.Token != "" {
 		header.Set("Authorization", "Bearer "+c.Token)

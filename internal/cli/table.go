@@ -3,24 +3,16 @@ package cli
 import (
 	"fmt"
 	"io"
-	"net/url"
-	"os"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
-
-// projectPath is the API path of project id, followed by rest.
-func projectPath(id, rest string) string {
-	return "/api/projects/" + url.PathEscape(id) + rest
-}
 
 // isTerminal reports whether f (a stream of Env) is a terminal.
 func isTerminal(f any) bool {
-	file, ok := f.(*os.File)
-	return ok && term.IsTerminal(int(file.Fd()))
+	_, ok := terminalFd(f)
+	return ok
 }
 
 // inherit makes the flag name of c apply to the commands under c too, so
