@@ -105,6 +105,9 @@ export default defineConfig({
             ECODE_OAUTH_GOOGLE_CLIENT_ID: "google-client",
             ECODE_OAUTH_GOOGLE_CLIENT_SECRET: "e2e-secret",
             ECODE_OAUTH_GOOGLE_BASE_URL: `http://127.0.0.1:${providerPort}/google`,
+            // Simulated GPUs (no hardware behind them): an H100 split into two MIG slices and a whole
+            // A100, for the GPU settings, the sandbox's GPU line and the admin page (gpu.spec.ts).
+            ECODE_GPU_SIMULATE: "1xH100-80GB:mig=1g.10gb+1g.10gb,1xA100-40GB",
           },
           reuseExistingServer: false,
           timeout: 60_000,

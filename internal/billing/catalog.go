@@ -14,6 +14,7 @@ import (
 const (
 	MeterCPU      = "sandbox.cpu"      // CPU microseconds (cgroup cpu.stat usage_usec deltas)
 	MeterMemory   = "sandbox.memory"   // byte-seconds (memory.current × seconds)
+	MeterGPU      = "sandbox.gpu"      // GPU milliseconds held; Attr = MIG profile, "" for a whole GPU
 	MeterAIIn     = "ai.input"         // tokens; Attr = model
 	MeterAIOut    = "ai.output"        // tokens; Attr = model
 	MeterFiles    = "storage.files"    // byte-seconds of project files
@@ -25,7 +26,7 @@ const (
 )
 
 // Meters lists every meter, in the order the plans page shows them.
-var meters = []string{MeterCPU, MeterMemory, MeterAIIn, MeterAIOut, MeterFiles, MeterDatabase,
+var meters = []string{MeterCPU, MeterMemory, MeterGPU, MeterAIIn, MeterAIOut, MeterFiles, MeterDatabase,
 	MeterObjects, MeterBackups, MeterInstance, MeterEgress}
 
 // Categories of the usage page.
@@ -61,6 +62,8 @@ func BaseUnit(meter string) string {
 		return "CPU-microsecond"
 	case MeterMemory, MeterFiles, MeterDatabase, MeterObjects, MeterBackups:
 		return "byte-second"
+	case MeterGPU:
+		return "GPU-millisecond"
 	case MeterAIIn, MeterAIOut:
 		return "token"
 	case MeterInstance:
@@ -90,6 +93,8 @@ type Plan struct {
 	PriceCents     int64  `json:"priceCents"`
 	StripePrice    string `json:"stripePrice,omitempty"`
 	Teams          bool   `json:"teams,omitempty"`
+	// GPU lets the plan's projects and deployments ask for a GPU.
+	GPU bool `json:"gpu,omitempty"`
 }
 
 // MeterPrice is µcr per display unit (Unit). AI meters may price models
@@ -114,14 +119,15 @@ func DefaultCatalog() Catalog {
 	return Catalog{
 		Plans: []Plan{
 			{ID: "free", Name: "Free", MonthlyCredits: 500},
-			{ID: "pro", Name: "Pro", MonthlyCredits: 2500, PriceCents: 2500},
-			{ID: "team", Name: "Team", MonthlyCredits: 4000, PriceCents: 4000, Teams: true},
+			{ID: "pro", Name: "Pro", MonthlyCredits: 2500, PriceCents: 2500, GPU: true},
+			{ID: "team", Name: "Team", MonthlyCredits: 4000, PriceCents: 4000, Teams: true, GPU: true},
 		},
 		DefaultPlan:     "free",
 		DefaultTeamPlan: "team",
 		Prices: map[string]MeterPrice{
 			MeterCPU:      {Unit: "CPU-second", Micro: 2400},
 			MeterMemory:   {Unit: "GiB-second", Micro: 250},
+			MeterGPU:      {Unit: "GPU-second", Micro: 80_000},
 			MeterAIIn:     {Unit: "token", Micro: 300, Models: map[string]int64{"claude-haiku": 100, "claude-opus": 1500}},
 			MeterAIOut:    {Unit: "token", Micro: 1500, Models: map[string]int64{"claude-haiku": 500, "claude-opus": 7500}},
 			MeterFiles:    {Unit: "GB-month", Micro: 10_000_000},
@@ -255,6 +261,9 @@ func (c *Catalog) Price(u Usage) (int64, error) {
 		num, den = uint64(p.Micro), gb*monthSec
 	case MeterEgress:
 		num, den = uint64(p.Micro), gb
+	case MeterGPU: // ms × µcr/s, a MIG slice by its share of the GPU's compute
+		share, of := migShare(u.Attr)
+		num, den = uint64(p.Micro)*share, 1000*of
 	case MeterInstance:
 		milliCPU, mib, err := ParseSize(u.Attr)
 		if err != nil {
@@ -267,6 +276,24 @@ func (c *Catalog) Price(u Usage) (int64, error) {
 		return 0, fmt.Errorf("unknown meter %q", u.Meter)
 	}
 	return mulDivUp(uint64(u.Quantity), num, den)
+}
+
+// migShare is the part of a GPU a MIG profile computes on: "3g.40gb" has 3
+// of its 7 compute slices (A100, H100 and H200 have 7), "1c.3g.40gb" one of
+// them; "" is the whole GPU.
+func migShare(profile string) (share, of uint64) {
+	if profile == "" {
+		return 1, 1
+	}
+	end := strings.IndexFunc(profile, func(r rune) bool { return r < '0' || r > '9' })
+	if end < 0 {
+		end = len(profile)
+	}
+	n, err := strconv.ParseUint(profile[:end], 10, 8)
+	if err != nil || n == 0 || n > 7 {
+		return 1, 1 // an unknown profile is priced as a whole GPU
+	}
+	return n, 7
 }
 
 // mulDivUp is ⌈a×b/den⌉, or an error when it does not fit an int64.

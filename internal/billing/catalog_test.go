@@ -29,6 +29,10 @@ func TestPrices(t *testing.T) {
 		{"a second of a small instance", Usage{Meter: MeterInstance, Attr: "0.5cpu-512mib", Quantity: 1000}, 1200 + 125},
 		{"a second of a big instance", Usage{Meter: MeterInstance, Attr: "2cpu-4096mib", Quantity: 1000}, 4800 + 1000},
 		{"a GB out", Usage{Meter: MeterEgress, Quantity: 1_000_000_000}, 10_000_000},
+		{"a GPU-second", Usage{Meter: MeterGPU, Quantity: 1000}, 80_000},
+		{"a GPU-second of a 3g MIG slice", Usage{Meter: MeterGPU, Attr: "3g.40gb", Quantity: 7000}, 3 * 80_000},
+		{"a compute instance of a MIG slice", Usage{Meter: MeterGPU, Attr: "1c.3g.40gb", Quantity: 7000}, 80_000},
+		{"an unknown profile as a whole GPU", Usage{Meter: MeterGPU, Attr: "x", Quantity: 1000}, 80_000},
 		{"nothing", Usage{Meter: MeterEgress, Quantity: 0}, 0},
 		// The product needs more than 64 bits; the result does not.
 		{"the most CPU", Usage{Meter: MeterCPU, Quantity: math.MaxInt64}, 22_136_092_888_451_462},

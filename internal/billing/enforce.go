@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"ecode/internal/errs"
 	"ecode/internal/ledger"
 	"ecode/internal/notify"
 	"ecode/internal/store"
@@ -314,3 +315,35 @@ func (s *Service) payerPeople(ctx context.Context, payer string) ([]string, stri
 
 // Credits writes µcr as credits with up to six decimals ("12.5").
 func Credits(micro int64) string { return ledger.Credits(micro) }
+
+// AllowGPU says whether project's payer's plan lets it ask for a GPU.
+// Without enforcement every project may, as with credits.
+func (s *Service) AllowGPU(ctx context.Context, projectID string) error {
+	if !s.opts.Enforce {
+		return nil
+	}
+	payer, err := s.payerOf(ctx, projectID)
+	if err != nil {
+		return fmt.Errorf("allow a GPU: %w", err)
+	}
+	var a *account
+	if err := s.db.Tx(ctx, func(q store.Q) error {
+		a, err = s.ensureAccount(ctx, q, payer)
+		return err
+	}); err != nil {
+		return err
+	}
+	if plan, ok := s.cat.Plan(a.Plan); ok && plan.GPU {
+		return nil
+	}
+	var with []string
+	for _, p := range s.cat.Plans {
+		if p.GPU {
+			with = append(with, p.Name)
+		}
+	}
+	if len(with) == 0 {
+		return errs.Forbidden("gpu_not_in_plan", "No plan on this server includes GPUs.")
+	}
+	return errs.Forbidden("gpu_not_in_plan", "GPUs come with the %s plan; change the plan on the Usage page to use one.", strings.Join(with, " or "))
+}

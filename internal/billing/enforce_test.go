@@ -86,6 +86,33 @@ func TestNoEnforcement(t *testing.T) {
 	})
 }
 
+// TestAllowGPU: GPUs come with the plans that say so, and with every
+// plan where credits are not enforced.
+func TestAllowGPU(t *testing.T) {
+	each(t, Options{Enforce: true}, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		err := w.svc.AllowGPU(ctx, blog)
+		wantKind(t, err, errs.KindForbidden, "gpu_not_in_plan")
+		if e, _ := errs.As(err); e.Message != "GPUs come with the Pro or Team plan; change the plan on the Usage page to use one." {
+			t.Fatalf("message %q", e.Message)
+		}
+		if err := w.svc.AllowGPU(ctx, site); err != nil {
+			t.Fatalf("the team plan: %v", err)
+		}
+		if err := w.svc.SetPlan(ctx, UserPayer(alice), "pro", w.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.svc.AllowGPU(ctx, blog); err != nil {
+			t.Fatalf("after moving to Pro: %v", err)
+		}
+	})
+	each(t, Options{}, func(t *testing.T, w *world) {
+		if err := w.svc.AllowGPU(context.Background(), blog); err != nil {
+			t.Fatalf("without enforcement: %v", err)
+		}
+	})
+}
+
 func TestBudgetAlerts(t *testing.T) {
 	each(t, Options{}, func(t *testing.T, w *world) {
 		ctx := context.Background()

@@ -110,7 +110,7 @@ func TestHTTP(t *testing.T) {
 			Prices []priceView `json:"prices"`
 		}
 		a.want("GET", "/api/billing/plans", "", 200, &plans)
-		if len(plans.Plans) != 3 || len(plans.Prices) != 10 || plans.TopUps.MinCredits != 500 || plans.Prices[0].Category != "compute" {
+		if len(plans.Plans) != 3 || len(plans.Prices) != 11 || plans.TopUps.MinCredits != 500 || plans.Prices[0].Category != "compute" {
 			t.Fatalf("plans = %+v", plans)
 		}
 

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"ecode/internal/gpu"
 )
 
 // Config holds every setting of the platform.
@@ -93,6 +95,8 @@ type Config struct {
 	StripeWebhookKey  string        // ECODE_STRIPE_WEBHOOK_SECRET: the signing secret of the Stripe webhook endpoint
 	StripeURL         string        // ECODE_STRIPE_API_URL: Stripe's API base (a stripe-mock in tests); empty: api.stripe.com
 	GradingWorkers    int64         // ECODE_GRADING_WORKERS: submissions graded at once
+	GPUs              string        // ECODE_GPUS: auto (find NVIDIA GPUs with nvidia-smi) or off
+	GPUSimulate       string        // ECODE_GPU_SIMULATE: a simulated inventory such as 2xA100-80GB,1xA100-40GB:mig=3g.20gb+3g.20gb, instead of the host's
 }
 
 // SandboxLimits are the administrator's: what a project's sandbox gets
@@ -167,6 +171,7 @@ func Default() Config {
 		MeterInterval:     30 * time.Second,
 		RatingInterval:    time.Minute,
 		GradingWorkers:    int64(2 * runtime.NumCPU()),
+		GPUs:              "auto",
 		DatabaseQuota:     1 << 30,
 		StorageQuota:      10 << 30,
 		AutoCheckpoint:    time.Minute,
@@ -308,6 +313,8 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.StripeWebhookKey, "stripe-webhook-secret", "ECODE_STRIPE_WEBHOOK_SECRET", "signing secret (whsec_...) of the Stripe webhook endpoint /api/billing/stripe/webhook")
 	str(&c.StripeURL, "stripe-api-url", "ECODE_STRIPE_API_URL", "Stripe API base URL, such as a stripe-mock's; empty: https://api.stripe.com")
 	num(&c.GradingWorkers, "grading-workers", "ECODE_GRADING_WORKERS", "how many submissions are graded at once, each in a sandbox of its own; the rest wait in the job queue")
+	str(&c.GPUs, "gpus", "ECODE_GPUS", "auto: find the host's NVIDIA GPUs (nvidia-smi) at start and lease them to projects that ask; off: offer none")
+	str(&c.GPUSimulate, "gpu-simulate", "ECODE_GPU_SIMULATE", "simulated GPUs instead of the host's, for trying GPU projects without hardware: COUNTxMODEL-<GB>GB[:mig=PROFILE+...], comma-separated; sandboxes get their environment and no device")
 	decimal(&c.MonitorRate, "monitor-events-per-second", "ECODE_MONITOR_EVENTS_PER_SECOND", "monitoring events (errors, vitals, page views) one client may send per second to one project; bursts up to ten seconds' worth")
 	duration(&c.ReadTimeout, "read-timeout", "ECODE_READ_TIMEOUT", "longest a client may take to send a request's headers, and longest a request body may pause; uploads of any length are fine while they keep moving")
 	for _, p := range OAuthProviders {
@@ -376,6 +383,14 @@ func (c *Config) Validate() error {
 	}
 	if c.DeployDriver != "local" && c.DeployDriver != "docker" && c.DeployDriver != "kube" {
 		return fmt.Errorf("deploy driver %q: want local, docker or kube", c.DeployDriver)
+	}
+	if c.GPUs != "auto" && c.GPUs != "off" {
+		return fmt.Errorf("ECODE_GPUS %q: want auto or off", c.GPUs)
+	}
+	if c.GPUSimulate != "" {
+		if _, err := gpu.Simulated(c.GPUSimulate); err != nil {
+			return fmt.Errorf("ECODE_GPU_SIMULATE: %w", err)
+		}
 	}
 	if c.DeployDriver == "kube" && c.Runtime != "kube" {
 		return fmt.Errorf("the kube deploy driver runs on the kube runtime's cluster: set ECODE_RUNTIME=kube too")

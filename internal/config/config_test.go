@@ -116,3 +116,26 @@ func TestCluster(t *testing.T) {
 		}
 	}
 }
+
+func TestGPUSettings(t *testing.T) {
+	load := func(env map[string]string) (Config, error) {
+		c := Default()
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		c.Bind(fs, func(k string) string { return env[k] })
+		if err := fs.Parse(nil); err != nil {
+			return c, err
+		}
+		return c, c.Validate()
+	}
+	if c, err := load(nil); err != nil || c.GPUs != "auto" || c.GPUSimulate != "" {
+		t.Fatalf("defaults: %+v, %v", c.GPUs, err)
+	}
+	if c, err := load(map[string]string{"ECODE_GPU_SIMULATE": "2xA100-80GB", "ECODE_GPUS": "off"}); err != nil || c.GPUSimulate != "2xA100-80GB" || c.GPUs != "off" {
+		t.Fatalf("set: %+v %+v, %v", c.GPUs, c.GPUSimulate, err)
+	}
+	for env, want := range map[string]string{"ECODE_GPUS": "want auto or off", "ECODE_GPU_SIMULATE": "ECODE_GPU_SIMULATE: simulated GPUs"} {
+		if _, err := load(map[string]string{env: "lots"}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s=lots: %v, want an error about %s", env, err, want)
+		}
+	}
+}

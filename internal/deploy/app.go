@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"ecode/internal/errs"
+	"ecode/internal/gpu"
 	"ecode/internal/run"
 	"ecode/internal/runtime"
 )
@@ -137,6 +138,7 @@ type instance struct {
 	restarts  int
 	lastExit  string
 	nextStart time.Time
+	gpu       *gpu.Unit     // the GPU it holds while it runs
 	meterSeq  int           // usage records so far, across restarts (meter.go)
 	ready     chan struct{} // closed when it is ready or has failed to be
 	startErr  error
@@ -227,6 +229,15 @@ func (p *pool) run(in *instance, tee io.Writer) {
 	out := run.Masked(p.secrets, w)
 	spec := p.spec
 	spec.ID = in.id
+	lease, err := p.leaseGPU(in)
+	if err != nil {
+		p.ended(in, "", err)
+		return
+	}
+	if lease != nil {
+		defer lease.Release()
+		spec.GPU = &lease.Unit
+	}
 	logs.add(SourcePlatform, in.id, fmt.Sprintf("Starting %s of release %s: %s", in.id, p.releaseID, p.job.Run))
 	began := time.Now()
 	inst, err := p.svc.driver.Start(p.ctx, spec, out)
@@ -683,7 +694,7 @@ func (s *Service) releaseApp(ctx context.Context, j *job, dir string, settings S
 	r := &j.row
 	dst := s.releaseDir(r.ProjectID, r.ID)
 	job := runSpec{Run: settings.Run, Target: settings.Target, MinInstances: settings.MinInstances,
-		MaxInstances: settings.MaxInstances, Concurrency: settings.Concurrency, HealthPath: settings.HealthPath}
+		MaxInstances: settings.MaxInstances, Concurrency: settings.Concurrency, HealthPath: settings.HealthPath, GPU: settings.GPU}
 	n, err := publishApp(dir, dst, job)
 	if err == nil {
 		err = openUp(filepath.Join(dst, appDir))

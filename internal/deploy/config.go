@@ -13,6 +13,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"ecode/internal/errs"
+	"ecode/internal/gpu"
 	"ecode/internal/project"
 	"ecode/internal/run"
 )
@@ -40,6 +41,9 @@ type Config struct {
 	TimeZone     string `toml:"timeZone,omitempty" json:"timeZone"`
 	Timeout      int    `toml:"timeout,omitempty" json:"timeout"` // seconds
 	HealthPath   string `toml:"healthPath,omitempty" json:"healthPath"`
+	// GPU is what each instance asks for: "" none, else a gpu.ParseWant
+	// key ("any", "whole", "mig-1g.10gb").
+	GPU string `toml:"gpu,omitempty" json:"gpu"`
 }
 
 // Settings are a project's deployment settings as the API shows them:
@@ -55,6 +59,8 @@ type Settings struct {
 	// in words; empty for the other types.
 	Cron     string `json:"cron"`
 	Sentence string `json:"sentence"`
+	// GPUKinds is what the deployment may ask for here, or why nothing.
+	GPUKinds gpu.Offer `json:"gpuKinds"`
 }
 
 const maxCommand = 4096
@@ -93,6 +99,11 @@ func (c Config) validate(floor time.Duration) error {
 		return bad("healthPath", "a path such as /health")
 	case c.Target == Scheduled && c.Timeout > maxExecTimeout:
 		return bad("timeout", "a scheduled run may take at most %d seconds", maxExecTimeout)
+	}
+	if _, ok, err := gpu.ParseWant(c.GPU); err != nil {
+		return bad("gpu", "%q is not a GPU choice; use any, whole or mig- and a MIG profile (mig-1g.10gb)", c.GPU)
+	} else if ok && !isApp(c.Target) {
+		return bad("gpu", "only autoscale and vm deployments run on a GPU")
 	}
 	if c.Target == Scheduled {
 		if _, err := parseSchedule(c.Schedule, c.TimeZone, floor); err != nil {

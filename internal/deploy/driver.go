@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"ecode/internal/errs"
+	"ecode/internal/gpu"
 	"ecode/internal/runtime"
 	"ecode/internal/runtime/egress"
 )
@@ -53,6 +54,10 @@ type InstanceSpec struct {
 	Env       []string
 	Internet  bool
 	Limits    runtime.Limits
+	// GPU, when set, is the GPU unit the platform leased to this instance
+	// (the local drivers bind it; docker asks for it by UUID; Kubernetes,
+	// whose device plugin allocates, asks for one of its kind).
+	GPU *gpu.Unit
 }
 
 // Instance is a running instance of an app release.
@@ -248,7 +253,7 @@ func (l *Local) Exec(ctx context.Context, e ExecSpec, out io.Writer) (runtime.Ex
 // release, mounted read-only, with its own tmp and home.
 func (l *Local) Start(ctx context.Context, i InstanceSpec, out io.Writer) (Instance, error) {
 	env := runtime.MergeEnv(i.Env, []string{"PORT=" + strconv.Itoa(i.Port)})
-	sb, stop, err := l.start(ctx, i.ProjectID, runtime.Spec{ID: i.ID, ProjectDir: i.Dir, ReadOnly: true, Env: env, Limits: i.Limits}, i.Internet)
+	sb, stop, err := l.start(ctx, i.ProjectID, runtime.Spec{ID: i.ID, ProjectDir: i.Dir, ReadOnly: true, Env: env, Limits: i.Limits, GPU: i.GPU}, i.Internet)
 	if err != nil {
 		return nil, err
 	}

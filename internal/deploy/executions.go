@@ -57,6 +57,7 @@ type runSpec struct {
 	MaxInstances int    `json:"maxInstances,omitempty"`
 	Concurrency  int    `json:"concurrency,omitempty"`
 	HealthPath   string `json:"healthPath,omitempty"`
+	GPU          string `json:"gpu,omitempty"` // each instance's GPU: a gpu.ParseWant key
 }
 
 func (j runSpec) timeout() time.Duration {

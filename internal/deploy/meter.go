@@ -12,6 +12,7 @@ import (
 
 	"ecode/internal/billing"
 	"ecode/internal/errs"
+	"ecode/internal/gpu"
 	"ecode/internal/runtime"
 	"ecode/internal/store"
 )
@@ -37,6 +38,7 @@ type metering struct {
 
 type meteredInstance struct {
 	projectID, size string
+	gpu             *gpu.Unit // the GPU it holds, charged for as long
 	from            time.Time // charged up to here
 }
 
@@ -73,7 +75,7 @@ func (m *metering) instanceStarted(p *pool, in *instance, at time.Time) {
 		return
 	}
 	m.mu.Lock()
-	m.instances[in] = &meteredInstance{projectID: p.projectID, size: sizeOf(p.spec.Limits.CPUs, p.spec.Limits.MemoryBytes), from: at}
+	m.instances[in] = &meteredInstance{projectID: p.projectID, size: sizeOf(p.spec.Limits.CPUs, p.spec.Limits.MemoryBytes), gpu: in.gpu, from: at}
 	m.mu.Unlock()
 }
 
@@ -83,31 +85,36 @@ func (m *metering) instanceEnded(in *instance) {
 		return
 	}
 	m.mu.Lock()
-	u, ok := m.chargeLocked(in, time.Now())
+	us := m.chargeLocked(in, time.Now())
 	delete(m.instances, in)
 	m.mu.Unlock()
-	if ok {
+	if len(us) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // no request waits on a stop
 		defer cancel()
-		m.send(ctx, []billing.Usage{u})
+		m.send(ctx, us)
 	}
 }
 
 // chargeLocked is in's usage since it was last charged; m.mu held. The
-// sequence lives on the instance, which a vm's restart keeps.
-func (m *metering) chargeLocked(in *instance, now time.Time) (billing.Usage, bool) {
+// sequence lives on the instance, which a vm's restart keeps. An
+// instance with a GPU is charged its GPU time too.
+func (m *metering) chargeLocked(in *instance, now time.Time) []billing.Usage {
 	mi := m.instances[in]
 	if mi == nil {
-		return billing.Usage{}, false
+		return nil
 	}
 	ms := now.Sub(mi.from).Milliseconds()
 	if ms <= 0 {
-		return billing.Usage{}, false
+		return nil
 	}
 	mi.from = now
 	in.meterSeq++
-	return billing.Usage{Key: "inst:" + in.id + ":" + strconv.Itoa(in.meterSeq), Meter: billing.MeterInstance, Attr: mi.size,
-		Quantity: ms, ProjectID: mi.projectID, At: now}, true
+	key := "inst:" + in.id + ":" + strconv.Itoa(in.meterSeq)
+	us := []billing.Usage{{Key: key, Meter: billing.MeterInstance, Attr: mi.size, Quantity: ms, ProjectID: mi.projectID, At: now}}
+	if mi.gpu != nil {
+		us = append(us, billing.Usage{Key: key + ":gpu", Meter: billing.MeterGPU, Attr: mi.gpu.Profile, Quantity: ms, ProjectID: mi.projectID, At: now})
+	}
+	return us
 }
 
 // counted counts what the edge writes for the project.
@@ -148,9 +155,7 @@ func (m *metering) pass(now time.Time) []billing.Usage {
 	defer m.mu.Unlock()
 	var out []billing.Usage
 	for in := range m.instances {
-		if u, ok := m.chargeLocked(in, now); ok {
-			out = append(out, u)
-		}
+		out = append(out, m.chargeLocked(in, now)...)
 	}
 	for projectID, c := range m.egress {
 		n := c.bytes.Swap(0)

@@ -35,6 +35,7 @@ import (
 	"ecode/internal/billing"
 	"ecode/internal/errs"
 	"ecode/internal/events"
+	"ecode/internal/gpu"
 	"ecode/internal/project"
 	"ecode/internal/run"
 	"ecode/internal/store"
@@ -92,6 +93,9 @@ type Options struct {
 	// project's app instances and scheduled runs, claiming the project
 	// when no live server does; unset, this server runs them all.
 	Holds func(ctx context.Context, projectID string) bool
+	// GPUs leases GPUs to the instances of releases that ask for one
+	// ([deployment] gpu); nil: none is ever given.
+	GPUs *gpu.Pool
 }
 
 // Release is one deploy as the API shows it.
@@ -342,7 +346,17 @@ func (s *Service) Settings(ctx context.Context, actor *auth.User, projectID stri
 	if err != nil {
 		return Settings{}, err
 	}
-	return readSettings(s.projects.Tree(p), s.floor())
+	return s.settingsOf(ctx, p)
+}
+
+// settingsOf reads p's settings, with the GPUs it may ask for.
+func (s *Service) settingsOf(ctx context.Context, p *project.Project) (Settings, error) {
+	st, err := readSettings(s.projects.Tree(p), s.floor())
+	if err != nil {
+		return st, err
+	}
+	st.GPUKinds = s.projects.GPUOffer(ctx, p.ID)
+	return st, nil
 }
 
 // SetConfig writes c as the [deployment] table of the project's ecode.toml
@@ -352,11 +366,13 @@ func (s *Service) SetConfig(ctx context.Context, actor *auth.User, projectID str
 	if err != nil {
 		return Settings{}, err
 	}
-	tree := s.projects.Tree(p)
-	if err := writeConfig(tree, c, s.floor()); err != nil {
+	if err := s.projects.CheckGPU(ctx, p.ID, c.GPU); err != nil {
 		return Settings{}, err
 	}
-	return readSettings(tree, s.floor())
+	if err := writeConfig(s.projects.Tree(p), c, s.floor()); err != nil {
+		return Settings{}, err
+	}
+	return s.settingsOf(ctx, p)
 }
 
 // Deploy queues a release of the project. While one waits to build, a

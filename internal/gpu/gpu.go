@@ -27,6 +27,10 @@ type Inventory struct {
 	Devices []Device `json:"devices"`
 	// Simulated is true for an Inventory from Simulated: nothing real.
 	Simulated bool `json:"simulated"`
+	// Remote is true when the units live on cluster nodes (Kubernetes),
+	// where NVIDIA's device plugin allocates them: there are no device
+	// nodes here, and a unit's UUID names only a slot of its kind.
+	Remote bool `json:"remote"`
 	// Reason is why there are no devices ("no NVIDIA driver found ..."), or
 	// for a simulated inventory, that it is one.
 	Reason string `json:"reason,omitempty"`

@@ -66,7 +66,7 @@ type Unit struct {
 	Profile   string   `json:"profile,omitempty"` // the MIG profile; "" for a whole GPU
 	GPUIndex  int      `json:"gpuIndex"`
 	MemoryMiB int      `json:"memoryMiB"`
-	Nodes     []string `json:"nodes,omitempty"` // none for a simulated unit
+	Nodes     []string `json:"nodes,omitempty"` // none for a simulated or remote unit
 	// BusID is its GPU's PCI address: the one /proc/driver/nvidia/gpus
 	// entry a sandbox should see, for nvidia-smi there to show this GPU only.
 	BusID string `json:"busId,omitempty"`
@@ -81,6 +81,8 @@ type Options struct {
 	Root string
 	// Now is the clock leases are timed by; time.Now when nil.
 	Now func() time.Time
+	// Run runs nvidia-smi for Usage; ExecRunner when nil.
+	Run Runner
 }
 
 // Pool hands an Inventory's units out, one lease per unit.
@@ -93,7 +95,9 @@ type Options struct {
 // the wants only they can serve.
 type Pool struct {
 	now       func() time.Time
+	run       Runner
 	simulated bool
+	remote    bool // the units are a cluster's: nothing to read here
 	reason    string
 
 	mu      sync.Mutex
@@ -117,14 +121,19 @@ type waiter struct {
 // NewPool makes the units of inv. A unit whose device nodes are missing is
 // kept with its Problem and never leased: fix the host and make a new Pool.
 func NewPool(inv Inventory, opts Options) *Pool {
-	p := &Pool{now: opts.Now, simulated: inv.Simulated, reason: inv.Reason, changed: make(chan struct{})}
+	p := &Pool{now: opts.Now, run: opts.Run, simulated: inv.Simulated, remote: inv.Remote, reason: inv.Reason, changed: make(chan struct{})}
 	if p.now == nil {
 		p.now = time.Now
 	}
+	if p.run == nil {
+		p.run = ExecRunner
+	}
+	// Simulated units have no nodes, and remote ones have theirs elsewhere.
+	local := !inv.Simulated && !inv.Remote
 	for _, d := range inv.Devices {
 		if !d.MIG {
 			u := Unit{UUID: d.UUID, Name: d.Name, GPUIndex: d.Index, MemoryMiB: d.MemoryMiB, BusID: d.BusID}
-			if !inv.Simulated {
+			if local {
 				u.Nodes = d.Nodes(opts.Root)
 				if !exists(opts.Root, u.Nodes[0]) {
 					u.Problem = u.Nodes[0] + " is missing"
@@ -135,7 +144,7 @@ func NewPool(inv Inventory, opts Options) *Pool {
 		}
 		for _, s := range d.Slices {
 			u := Unit{UUID: s.UUID, Name: "MIG " + s.Name, Profile: s.Name, GPUIndex: d.Index, MemoryMiB: s.MemoryMiB, BusID: d.BusID}
-			if !inv.Simulated {
+			if local {
 				nodes, err := s.Nodes(opts.Root)
 				switch {
 				case err != nil:

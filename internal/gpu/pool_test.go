@@ -368,6 +368,36 @@ func TestRealUnitsCarryNodesOrProblems(t *testing.T) {
 	}
 }
 
+// Units on cluster nodes have their device nodes there: a pool of them on a
+// host without any leases them all, with nothing to bind.
+func TestRemoteUnitsHaveNoNodesHere(t *testing.T) {
+	inv := Inventory{Remote: true, Devices: []Device{
+		{UUID: "kube:n1:gpu:0", Name: "NVIDIA-H100-80GB-HBM3 on n1", MemoryMiB: 81559},
+		{Index: 1, Minor: 1, UUID: "kube:n2:mig", Name: "NVIDIA-A100-SXM4-80GB on n2", MIG: true, Slices: []Slice{
+			{UUID: "kube:n2:mig-1g.10gb:0", Name: "1g.10gb", GPUIndex: 1, GPUMinor: 1, MemoryMiB: 10240, GI: -1, CI: -1},
+		}},
+	}}
+	p := NewPool(inv, Options{Root: t.TempDir()})
+	for _, u := range p.Snapshot().Units {
+		if u.Problem != "" || len(u.Nodes) != 0 {
+			t.Errorf("%s: problem %q, nodes %q; want neither", u.UUID, u.Problem, u.Nodes)
+		}
+	}
+	whole := acquire(t, p, "a", Want{Whole: true})
+	slice := acquire(t, p, "b", Want{Profile: "1g.10gb"})
+	if whole.Unit.UUID != "kube:n1:gpu:0" || slice.Unit.UUID != "kube:n2:mig-1g.10gb:0" {
+		t.Errorf("leased %s and %s", whole.Unit.UUID, slice.Unit.UUID)
+	}
+
+	// The same units taken for this host's lack their nodes.
+	inv.Remote = false
+	for _, u := range NewPool(inv, Options{Root: t.TempDir()}).Snapshot().Units {
+		if u.Problem == "" {
+			t.Errorf("%s is usable on a host without its nodes", u.UUID)
+		}
+	}
+}
+
 func TestSnapshotJSON(t *testing.T) {
 	p, _ := simulatedPool(t, "2xA100-80GB")
 	acquire(t, p, "alice", Want{})

@@ -23,6 +23,9 @@ import (
 type Check struct {
 	Name string
 	Run  func(ctx context.Context) error
+	// Detail, when set, is shown with the check's result whatever it is:
+	// what the check found (GPUs and their use).
+	Detail func() any
 }
 
 // Health runs the checks for /api/monitoring/health.
@@ -39,6 +42,7 @@ type result struct {
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
 	Ms     int64  `json:"ms"`
+	Detail any    `json:"detail,omitempty"`
 }
 
 // Routes mounts health and metrics.
@@ -60,6 +64,9 @@ func (h *Health) serve(w http.ResponseWriter, r *http.Request) {
 			res := result{Status: "ok", Ms: time.Since(start).Milliseconds()}
 			if err != nil {
 				res.Status, res.Error = "fail", err.Error()
+			}
+			if c.Detail != nil {
+				res.Detail = c.Detail()
 			}
 			mu.Lock()
 			results[c.Name] = res

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"ecode/internal/auth"
 	"ecode/internal/errs"
 	"ecode/internal/events"
+	"ecode/internal/gpu"
 	"ecode/internal/httpx"
 	"ecode/internal/store"
 )
@@ -25,6 +27,8 @@ type Resources struct {
 	CPUs        float64 `json:"cpus"`
 	Pids        int     `json:"pids"`
 	DiskBytes   int64   `json:"diskBytes"`
+	// GPU is what the sandbox asks for: "" none, else a gpu.ParseWant key.
+	GPU string `json:"gpu"`
 }
 
 // ResourcePolicy is the administrator's: what each project gets unless its
@@ -45,6 +49,7 @@ type ResourceChoice struct {
 	CPUs        *float64 `json:"cpus"`
 	Pids        *int     `json:"pids"`
 	DiskBytes   *int64   `json:"diskBytes"`
+	GPU         *string  `json:"gpu"` // "" or nil: none
 }
 
 // ResourceSettings is a project's resources as its Settings show them.
@@ -56,6 +61,8 @@ type ResourceSettings struct {
 	Min       Resources      `json:"min"`
 	DiskUsed  int64          `json:"diskUsed"`
 	CanEdit   bool           `json:"canEdit"`
+	// GPU is what the project may ask for here, or why nothing.
+	GPU gpu.Offer `json:"gpu"`
 }
 
 // resourceState is the policy and, in memory because every file write
@@ -64,6 +71,81 @@ type resourceState struct {
 	policy ResourcePolicy
 	mu     sync.Mutex
 	disk   map[string]int64
+	gpus   gpuPolicy
+}
+
+// gpuPolicy is the server's GPUs and who may ask for one (the payer's
+// plan); without UseGPUs no project may.
+type gpuPolicy struct {
+	pool  *gpu.Pool
+	allow func(ctx context.Context, projectID string) error
+	off   string // why there are none, when pool is nil
+}
+
+// UseGPUs offers pool's GPUs to the projects allow lets ask for one; a nil
+// pool offers none, for the reason off.
+func (s *Service) UseGPUs(pool *gpu.Pool, off string, allow func(ctx context.Context, projectID string) error) {
+	s.resources.mu.Lock()
+	s.resources.gpus = gpuPolicy{pool: pool, allow: allow, off: off}
+	s.resources.mu.Unlock()
+}
+
+func (s *Service) gpuPolicy() gpuPolicy {
+	s.resources.mu.Lock()
+	defer s.resources.mu.Unlock()
+	return s.resources.gpus
+}
+
+// offer is what project id may ask for: the pool's kinds, unless its plan
+// allows none.
+func (g gpuPolicy) offer(ctx context.Context, id string) gpu.Offer {
+	if g.pool == nil {
+		why := g.off
+		if why == "" {
+			why = "none was found."
+		}
+		return gpu.NoGPU(why)
+	}
+	o := g.pool.Offer()
+	if len(o.Kinds) > 0 && g.allow != nil {
+		if err := g.allow(ctx, id); err != nil {
+			o.Kinds, o.Reason = []gpu.Kind{}, "GPUs cannot be offered to this project right now."
+			if e, ok := errs.As(err); ok {
+				o.Reason = e.Message
+			} else {
+				slog.WarnContext(ctx, "GPU offer", "project_id", id, "err", err)
+			}
+		}
+	}
+	return o
+}
+
+// GPUOffer is what project id may ask of the GPUs (its deployments too).
+func (s *Service) GPUOffer(ctx context.Context, id string) gpu.Offer {
+	return s.gpuPolicy().offer(ctx, id)
+}
+
+// CheckGPU refuses a GPU want ("" is none) that project id may not have.
+func (s *Service) CheckGPU(ctx context.Context, id, want string) error {
+	return s.gpuPolicy().check(ctx, id, want)
+}
+
+// check refuses a GPU want the server or the project's plan cannot serve.
+func (g gpuPolicy) check(ctx context.Context, id, want string) error {
+	w, ok, err := gpu.ParseWant(want)
+	if err != nil || !ok {
+		return err
+	}
+	if g.pool == nil {
+		return errs.Invalid("gpu_unavailable", "%s", g.offer(ctx, id).Reason)
+	}
+	if err := g.pool.Possible(w); err != nil {
+		return err
+	}
+	if g.allow != nil {
+		return g.allow(ctx, id)
+	}
+	return nil
 }
 
 // SetResourcePolicy sets the administrator's policy and reads the disk
@@ -106,15 +188,16 @@ func (s *Service) treeLimits(id string) Limits {
 }
 
 type resourceRow struct {
-	Memory sql.NullInt64 `db:"memory_bytes"`
-	CPU    sql.NullInt64 `db:"cpu_millis"`
-	Pids   sql.NullInt64 `db:"pids"`
-	Disk   sql.NullInt64 `db:"disk_bytes"`
+	Memory sql.NullInt64  `db:"memory_bytes"`
+	CPU    sql.NullInt64  `db:"cpu_millis"`
+	Pids   sql.NullInt64  `db:"pids"`
+	Disk   sql.NullInt64  `db:"disk_bytes"`
+	GPU    sql.NullString `db:"gpu"`
 }
 
 func (s *Service) readChoice(ctx context.Context, projectID string) (ResourceChoice, error) {
 	var r resourceRow
-	err := s.db.Get(ctx, &r, `SELECT memory_bytes, cpu_millis, pids, disk_bytes FROM project_resources WHERE project_id = ?`, projectID)
+	err := s.db.Get(ctx, &r, `SELECT memory_bytes, cpu_millis, pids, disk_bytes, gpu FROM project_resources WHERE project_id = ?`, projectID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ResourceChoice{}, nil
 	}
@@ -136,10 +219,16 @@ func (s *Service) readChoice(ctx context.Context, projectID string) (ResourceCho
 	if r.Disk.Valid {
 		c.DiskBytes = &r.Disk.Int64
 	}
+	if r.GPU.Valid {
+		c.GPU = &r.GPU.String
+	}
 	return c, nil
 }
 
 func (s *Service) writeChoice(ctx context.Context, projectID string, c ResourceChoice) error {
+	if c.GPU != nil && *c.GPU == "" {
+		c.GPU = nil
+	}
 	if c == (ResourceChoice{}) {
 		_, err := s.db.Exec(ctx, `DELETE FROM project_resources WHERE project_id = ?`, projectID)
 		return err
@@ -149,11 +238,11 @@ func (s *Service) writeChoice(ctx context.Context, projectID string, c ResourceC
 		m := int64(math.Round(*c.CPUs * 1000))
 		cpu = &m
 	}
-	_, err := s.db.Exec(ctx, `INSERT INTO project_resources (project_id, memory_bytes, cpu_millis, pids, disk_bytes, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+	_, err := s.db.Exec(ctx, `INSERT INTO project_resources (project_id, memory_bytes, cpu_millis, pids, disk_bytes, gpu, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (project_id) DO UPDATE SET memory_bytes = excluded.memory_bytes, cpu_millis = excluded.cpu_millis,
-			pids = excluded.pids, disk_bytes = excluded.disk_bytes, updated_at = excluded.updated_at`,
-		projectID, c.MemoryBytes, cpu, c.Pids, c.DiskBytes, store.Now())
+			pids = excluded.pids, disk_bytes = excluded.disk_bytes, gpu = excluded.gpu, updated_at = excluded.updated_at`,
+		projectID, c.MemoryBytes, cpu, c.Pids, c.DiskBytes, c.GPU, store.Now())
 	return err
 }
 
@@ -171,6 +260,9 @@ func (p ResourcePolicy) effective(c ResourceChoice) Resources {
 	}
 	if c.DiskBytes != nil {
 		r.DiskBytes = *c.DiskBytes
+	}
+	if c.GPU != nil {
+		r.GPU = *c.GPU
 	}
 	return r
 }
@@ -236,10 +328,10 @@ func (s *Service) ResourceSettings(ctx context.Context, actor *auth.User, id str
 	if err != nil {
 		return nil, err
 	}
-	return s.settings(p, actor, c)
+	return s.settings(ctx, p, actor, c)
 }
 
-func (s *Service) settings(p *Project, actor *auth.User, c ResourceChoice) (*ResourceSettings, error) {
+func (s *Service) settings(ctx context.Context, p *Project, actor *auth.User, c ResourceChoice) (*ResourceSettings, error) {
 	pol := s.policy()
 	used, _, err := s.Tree(p).Usage()
 	if err != nil {
@@ -249,6 +341,7 @@ func (s *Service) settings(p *Project, actor *auth.User, c ResourceChoice) (*Res
 		Effective: pol.effective(c), Custom: c, Default: pol.Default, Max: pol.Max,
 		Min:      Resources{MemoryBytes: minMemory, CPUs: minCPUs, Pids: minPids, DiskBytes: minDisk},
 		DiskUsed: used, CanEdit: access.Can(actor, access.Admin, p.Access()) == nil,
+		GPU: s.GPUOffer(ctx, p.ID),
 	}, nil
 }
 
@@ -264,6 +357,11 @@ func (s *Service) SetResources(ctx context.Context, actor *auth.User, id string,
 	pol := s.policy()
 	if err := pol.check(c); err != nil {
 		return nil, err
+	}
+	if c.GPU != nil {
+		if err := s.CheckGPU(ctx, p.ID, *c.GPU); err != nil {
+			return nil, err
+		}
 	}
 	if c.DiskBytes != nil {
 		used, _, err := s.Tree(p).Usage()
@@ -289,8 +387,8 @@ func (s *Service) SetResources(ctx context.Context, actor *auth.User, id string,
 	s.resources.mu.Unlock()
 	e := pol.effective(c)
 	s.audit.RecordIn(ctx, p.TeamID(), actor.AuditActor(), "project.resources", audit.Target("project", p.ID),
-		map[string]any{"memoryBytes": e.MemoryBytes, "cpus": e.CPUs, "pids": e.Pids, "diskBytes": e.DiskBytes})
-	return s.settings(p, actor, c)
+		map[string]any{"memoryBytes": e.MemoryBytes, "cpus": e.CPUs, "pids": e.Pids, "diskBytes": e.DiskBytes, "gpu": e.GPU})
+	return s.settings(ctx, p, actor, c)
 }
 
 func (h handlers) resourceRoutes(rt *httpx.Router) {

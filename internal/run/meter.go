@@ -51,6 +51,7 @@ type metered struct {
 	mu    sync.Mutex
 	seq   int
 	cpu   int64     // the cgroup's CPU µs at the last sample
+	gpuMs int64     // how long its GPU had been held at the last sample
 	at    time.Time // the last sample
 	ended bool
 }
@@ -108,17 +109,25 @@ func (m *metered) sample(sb runtime.Sandbox, now time.Time, final bool) []billin
 		return nil
 	}
 	m.ended = final
+	m.seq++
+	prefix := "sbx:" + m.id + ":" + strconv.Itoa(m.seq)
+	var out []billing.Usage
+	if g, ok := sb.(withGPU); ok {
+		held := g.lease.Held().Milliseconds()
+		if d := held - m.gpuMs; d > 0 {
+			out = append(out, billing.Usage{Key: prefix + ":gpu", Meter: billing.MeterGPU, Quantity: d, Attr: g.lease.Unit.Profile,
+				ProjectID: m.projectID, UserID: m.userID, At: now})
+		}
+		m.gpuMs = max(held, m.gpuMs)
+	}
 	r, ok := sb.Resources()
 	if !ok {
-		return nil
+		return out
 	}
 	elapsed := now.Sub(m.at).Milliseconds()
 	cpu := max(r.CPUUsec-m.cpu, 0)
 	mem := r.MemoryUsed * max(elapsed, 0) / 1000
 	m.cpu, m.at = max(r.CPUUsec, m.cpu), now
-	m.seq++
-	prefix := "sbx:" + m.id + ":" + strconv.Itoa(m.seq)
-	var out []billing.Usage
 	if cpu > 0 {
 		out = append(out, billing.Usage{Key: prefix + ":cpu", Meter: billing.MeterCPU, Quantity: cpu,
 			ProjectID: m.projectID, UserID: m.userID, At: now})

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"ecode/internal/gpu"
 	"ecode/internal/runtime"
 )
 
@@ -21,6 +22,8 @@ type pool struct {
 	// beforeStop, when set, is called with each sandbox the pool is about
 	// to stop, while it can still be measured.
 	beforeStop func(runtime.Sandbox)
+	// gpus leases the GPUs of sandboxes that want one.
+	gpus *gpu.Pool
 
 	mu    sync.Mutex
 	boxes map[string]*box
@@ -32,15 +35,29 @@ type box struct {
 	err      error
 	users    int
 	lastUsed time.Time
+	// abandon ends the start's wait for a GPU once nobody waits for the
+	// sandbox any more.
+	abandon context.CancelFunc
 }
+
+// withGPU is a sandbox holding a GPU lease, which ends with it.
+type withGPU struct {
+	runtime.Sandbox
+	lease *gpu.Lease
+}
+
+// GPUOwner names a project's sandbox among the holders of GPU leases.
+func GPUOwner(projectID string) string { return "sandbox " + projectID }
 
 func newPool(rt runtime.Runtime, idle time.Duration) *pool {
 	return &pool{rt: rt, idle: idle, boxes: map[string]*box{}}
 }
 
-// acquire returns the project's sandbox, starting it when needed. The
-// caller must call release when done with it.
-func (p *pool) acquire(ctx context.Context, spec runtime.Spec) (runtime.Sandbox, func(), error) {
+// acquire returns the project's sandbox, starting it when needed, with a
+// GPU that fits want when want is set (waiting in line for one as long as
+// someone waits for the sandbox). The caller must call release when done
+// with it.
+func (p *pool) acquire(ctx context.Context, spec runtime.Spec, want *gpu.Want) (runtime.Sandbox, func(), error) {
 	p.mu.Lock()
 	b := p.boxes[spec.ID]
 	if b != nil {
@@ -54,16 +71,12 @@ func (p *pool) acquire(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 	}
 	if b == nil {
 		b = &box{ready: make(chan struct{})}
+		wait, abandon := context.WithCancel(context.WithoutCancel(ctx))
+		b.abandon = abandon
 		p.boxes[spec.ID] = b
 		go func() {
-			// The start outlives the request that asked for it, so a
-			// cancelled request does not waste the work of others.
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			defer cancel()
-			if p.prepare != nil {
-				p.prepare(spec)
-			}
-			b.sb, b.err = p.rt.Start(sctx, spec)
+			defer abandon()
+			b.sb, b.err = p.start(ctx, wait, spec, want)
 			close(b.ready)
 		}()
 	}
@@ -74,6 +87,9 @@ func (p *pool) acquire(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 		p.mu.Lock()
 		b.users--
 		b.lastUsed = time.Now()
+		if b.users == 0 {
+			b.abandon() // a start still waiting for a GPU waits for nobody
+		}
 		p.mu.Unlock()
 	}
 	select {
@@ -92,6 +108,37 @@ func (p *pool) acquire(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 		return nil, nil, b.err
 	}
 	return b.sb, release, nil
+}
+
+// start starts spec's sandbox. The start outlives the request that asked
+// for it, so a cancelled request does not waste the work of others; only
+// the wait for a GPU ends with wait.
+func (p *pool) start(ctx, wait context.Context, spec runtime.Spec, want *gpu.Want) (runtime.Sandbox, error) {
+	var lease *gpu.Lease
+	if want != nil {
+		var err error
+		if lease, err = p.gpus.Acquire(wait, GPUOwner(spec.ID), *want); err != nil {
+			return nil, err
+		}
+		spec.GPU = &lease.Unit
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if p.prepare != nil {
+		p.prepare(spec)
+	}
+	sb, err := p.rt.Start(sctx, spec)
+	if lease == nil || err != nil {
+		if lease != nil {
+			lease.Release()
+		}
+		return sb, err
+	}
+	go func() {
+		<-sb.Done()
+		lease.Release()
+	}()
+	return withGPU{sb, lease}, nil
 }
 
 func isDone(sb runtime.Sandbox) bool {
@@ -130,6 +177,7 @@ func (p *pool) stop(id string) {
 	if b == nil {
 		return
 	}
+	b.abandon()
 	<-b.ready
 	if b.sb != nil {
 		p.measure(b.sb)

@@ -16,6 +16,9 @@ type SandboxStatus struct {
 	Running   bool               `json:"running"`
 	Measured  bool               `json:"measured"`
 	Resources *runtime.Resources `json:"resources"` // nil unless measured
+	// GPU is how the GPU the project asks for stands; nil when it asks
+	// for none.
+	GPU *GPUStatus `json:"gpu,omitempty"`
 }
 
 // Sandbox tells anyone who can read the project how its sandbox stands.
@@ -24,19 +27,26 @@ func (s *Service) Sandbox(ctx context.Context, actor *auth.User, projectID strin
 	if err != nil {
 		return nil, err
 	}
-	return s.status(p.ID), nil
+	return s.status(ctx, p.ID)
 }
 
-func (s *Service) status(projectID string) *SandboxStatus {
+func (s *Service) status(ctx context.Context, projectID string) (*SandboxStatus, error) {
+	res, err := s.projects.SandboxResources(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	st := &SandboxStatus{}
 	sb := s.pool.running(projectID)
-	if sb == nil {
-		return &SandboxStatus{}
+	if sb != nil {
+		st.Running = true
+		if r, ok := sb.Resources(); ok {
+			st.Measured, st.Resources = true, &r
+		}
 	}
-	st := &SandboxStatus{Running: true}
-	if r, ok := sb.Resources(); ok {
-		st.Measured, st.Resources = true, &r
+	if res.GPU != "" {
+		st.GPU = s.gpuStatus(ctx, projectID, sb)
 	}
-	return st
+	return st, nil
 }
 
 // Restart ends the project's sandbox, with its run and shells, and starts
@@ -55,7 +65,7 @@ func (s *Service) Restart(ctx context.Context, actor *auth.User, projectID strin
 		return nil, err
 	}
 	release()
-	return s.status(p.ID), nil
+	return s.status(ctx, p.ID)
 }
 
 func (h handlers) sandbox(w http.ResponseWriter, r *http.Request) {

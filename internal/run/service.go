@@ -26,6 +26,7 @@ import (
 	"ecode/internal/auth"
 	"ecode/internal/errs"
 	"ecode/internal/events"
+	"ecode/internal/gpu"
 	"ecode/internal/project"
 	"ecode/internal/runtime"
 	"ecode/internal/runtime/egress"
@@ -68,6 +69,10 @@ type Options struct {
 	// (0: 30 s) and as each stops, and asked before any work starts.
 	Meter         Meter
 	MeterInterval time.Duration
+
+	// GPUs, when set, leases GPUs to the sandboxes of projects that ask
+	// for one (project.Resources.GPU); nil: none is ever given.
+	GPUs *gpu.Pool
 }
 
 // Service is the run capability.
@@ -102,6 +107,7 @@ func NewService(bus *events.Bus, projects *project.Service, rt runtime.Runtime, 
 	s := &Service{projects: projects, rt: rt, pool: newPool(rt, opts.IdleTimeout), opts: opts, consoles: map[string]*console{},
 		shells: map[string]*shellHub{}, previewCache: map[string]cachedProject{}, watched: map[runtime.Sandbox]bool{}}
 	s.pool.prepare = s.prepareCache
+	s.pool.gpus = opts.GPUs
 	s.meters = newMeters(opts.Meter, opts.MeterInterval)
 	s.pool.beforeStop = s.meters.final
 	events.Subscribe(bus, func(_ context.Context, e project.Deleted) { s.forget(e.ProjectID) })
@@ -178,9 +184,13 @@ func (s *Service) sandbox(ctx context.Context, p *project.Project) (runtime.Sand
 			return nil, nil, fmt.Errorf("project cache: %w", err)
 		}
 	}
-	sb, release, err := s.pool.acquire(ctx, spec)
+	want, err := s.gpuWant(res.GPU)
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
+		return nil, nil, err
+	}
+	sb, release, err := s.pool.acquire(ctx, spec, want)
+	if err != nil {
+		if _, ok := errs.As(err); ok || errors.Is(err, context.Canceled) {
 			return nil, nil, err
 		}
 		return nil, nil, errs.Unavailable("sandbox_unavailable", "The sandbox did not start: %v.", err).With(err)
@@ -384,7 +394,9 @@ func (s *Service) execute(ctx context.Context, p *project.Project, cfg Config, c
 		c.changed(r)
 	}
 	s.awaitGoCache(ctx, p, c, r, out)
+	waited := s.tellGPUWait(ctx, p.ID, out)
 	sb, release, err := s.sandbox(ctx, p)
+	waited()
 	if err != nil {
 		finish(Failed, nil, errMessage(err))
 		return

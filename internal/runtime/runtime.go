@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"ecode/internal/gpu"
 	"ecode/internal/runtime/agent"
 	"ecode/internal/safefs"
 )
@@ -37,6 +38,10 @@ type Spec struct {
 	// service of the host (the project's database), each through a socket
 	// of the sandbox's own: nothing else of the host is reachable.
 	Relays []Relay
+	// GPU, when set, is the GPU (or MIG slice) leased to this sandbox for
+	// its whole life: its device nodes are the only GPU devices it may
+	// open, and its environment names it. Nil: no GPU at all.
+	GPU *gpu.Unit
 }
 
 // Relay is a port inside a sandbox served by the host.

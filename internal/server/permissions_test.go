@@ -146,7 +146,7 @@ var needs = map[string]need{
 	"POST /api/projects/{id}/invites": owner, "DELETE /api/projects/{id}/invites/{inviteId}": owner,
 	"DELETE /api/projects/{id}/database/{env}": owner, "POST /api/projects/{id}/monitoring/key": owner,
 
-	"GET /api/admin/audit": platform, "POST /api/admin/audit/verify": platform,
+	"GET /api/admin/audit": platform, "POST /api/admin/audit/verify": platform, "GET /api/admin/gpus": platform,
 	"POST /api/admin/billing/grants": platform, "GET /api/admin/billing/reconcile": platform,
 	"GET /api/monitoring/platform/overview": platform, "GET /api/monitoring/platform/errors": platform,
 	"GET /api/monitoring/platform/errors/{fingerprint}": platform, "PATCH /api/monitoring/platform/errors/{fingerprint}": platform,

@@ -216,6 +216,8 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		return fail(err)
 	}
 	bill := core.Billing
+	found := findGPUs(ctx, cfg, driver)
+	projects.UseGPUs(found.pool, found.off, bill.AllowGPU)
 	dbOpts := databaseOptions(cfg)
 	dbOpts.Meter = bill
 	dbs := projectdb.New(bgctx, db, bus, core.Keyring, projects, audits, dbOpts)
@@ -237,7 +239,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		Reachable:     reachable, SSHKey: core.SSHKeys.Private, Access: roles,
 		Secrets: withData(vault.Env, dataEnv(dbs, kvs, objects, projectdb.Dev)),
 		Relays:  dataRelays(dbs, kvs, objects, projectdb.Dev),
-		Meter:   bill, MeterInterval: cfg.MeterInterval,
+		Meter:   bill, MeterInterval: cfg.MeterInterval, GPUs: found.pool,
 	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -288,7 +290,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 			tel.ObserveRequest(projectID, r.Method, telemetry.NormalizePath(r.URL.Path), status, d)
 		},
 		Snippet: tel.Snippet,
-		Meter:   bill, MeterInterval: cfg.MeterInterval,
+		Meter:   bill, MeterInterval: cfg.MeterInterval, GPUs: found.pool,
 	})
 	if err := deploys.Recover(ctx); err != nil {
 		return fail(err)
@@ -392,6 +394,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 		monitor.DiskCheck(cfg.DataDir, 100<<20),
 		{Name: "runtime", Run: driver.Check},
 		{Name: "project_databases", Run: dbs.Check},
+		found.check(),
 	}
 	if peers != nil {
 		checks = append(checks, monitor.Check{Name: "cluster", Run: peers.Check}, monitor.Check{Name: "events", Run: fanout.Check})
@@ -399,6 +402,7 @@ func New(ctx context.Context, cfg config.Config, dist fs.FS) (*Server, error) {
 	health := monitor.NewHealth(reg, checks...)
 
 	health.Routes(s.Router)
+	found.routes(s.Router)
 	s.Auth.Routes(s.Router)
 	logins.Routes(s.Router)
 	passkeys.Routes(s.Router)

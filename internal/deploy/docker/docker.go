@@ -10,7 +10,9 @@
 // held to the project's limits. A project that may reach the internet gets
 // the engine's bridge network; otherwise builds and runs get no network
 // at all, and instances an internal one, where the server reaches them
-// and they reach nothing beyond.
+// and they reach nothing beyond. An instance with a GPU asks the engine's
+// nvidia device driver for exactly that one, by UUID; an engine that
+// drops the request (Podman's Docker API) fails the start.
 package docker
 
 import (
@@ -35,6 +37,7 @@ import (
 
 	"ecode/internal/deploy"
 	"ecode/internal/errs"
+	"ecode/internal/gpu"
 	"ecode/internal/runtime"
 	"ecode/internal/safefs"
 )
@@ -68,6 +71,8 @@ type Driver struct {
 	// its image once.
 	images sync.Mutex
 	base   string // the base image's reference once made
+
+	simulatedNoted sync.Once // logs once that simulated GPUs are not requested
 }
 
 var _ deploy.Driver = (*Driver)(nil)
@@ -180,7 +185,7 @@ func (d *Driver) Start(ctx context.Context, i deploy.InstanceSpec, out io.Writer
 	}
 	box := spec{role: "instance", project: i.ProjectID, release: i.ReleaseID, instance: i.ID, image: image,
 		env: runtime.MergeEnv(i.Env, []string{"PORT=" + strconv.Itoa(i.Port)}), limits: i.Limits,
-		network: networkFor(i.Internet, internalNet)}
+		network: networkFor(i.Internet, internalNet), gpu: i.GPU}
 	// The instance lives until Stop, not as long as the request that
 	// started it.
 	life := context.WithoutCancel(ctx)
@@ -280,14 +285,52 @@ type spec struct {
 	bind    string // host folder at runtime.ProjectDir, writable
 	network string
 	limits  runtime.Limits
+	gpu     *gpu.Unit // nil: none
 }
 
 // create creates the container of s, hardened and limited.
 func (d *Driver) create(ctx context.Context, s spec) (string, error) {
+	if s.gpu != nil && simulated(s.gpu) {
+		d.simulatedNoted.Do(func() {
+			d.log.Debug("simulated GPUs are not asked of the engine: their containers get only the env", "gpu", s.gpu.UUID)
+		})
+	}
+	cfg, host := containerConfig(s)
+	res, err := d.c.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: host})
+	if err != nil {
+		return "", fmt.Errorf("create the %s container: %w", s.role, err)
+	}
+	if len(host.DeviceRequests) > 0 {
+		if err := d.checkGPU(ctx, res.ID); err != nil {
+			d.remove(context.WithoutCancel(ctx), res.ID)
+			return "", err
+		}
+	}
+	return res.ID, nil
+}
+
+// checkGPU fails when the engine dropped container id's GPU request
+// instead of refusing it: Podman's Docker API does, and the container
+// would run without the GPU it is billed for.
+func (d *Driver) checkGPU(ctx context.Context, id string) error {
+	info, err := d.c.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return fmt.Errorf("inspect container %s: %w", id[:12], err)
+	}
+	if h := info.Container.HostConfig; h == nil || len(h.DeviceRequests) == 0 {
+		return errs.Unavailable("docker_gpu_unsupported",
+			"GPU deployments cannot run on this server: its container engine ignores GPU requests (Podman's Docker API does); use Docker with the NVIDIA container toolkit.")
+	}
+	return nil
+}
+
+// containerConfig is what the engine is asked to create for s.
+func containerConfig(s spec) (*container.Config, *container.HostConfig) {
 	cfg := &container.Config{
-		Image:      s.image,
-		User:       s.user,
-		Env:        runtime.MergeEnv(runtime.BaseEnv(false), s.env),
+		Image: s.image,
+		User:  s.user,
+		// The GPU's env comes last: a project's own cannot widen it.
+		Env:        runtime.MergeEnv(runtime.MergeEnv(runtime.BaseEnv(false), s.env), gpuEnv(s.gpu)),
 		WorkingDir: runtime.ProjectDir,
 		Labels:     map[string]string{labelRole: s.role, labelProject: s.project},
 	}
@@ -314,11 +357,36 @@ func (d *Driver) create(ctx context.Context, s spec) (string, error) {
 	if s.bind != "" {
 		host.Binds = []string{s.bind + ":" + runtime.ProjectDir}
 	}
-	res, err := d.c.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: host})
-	if err != nil {
-		return "", fmt.Errorf("create the %s container: %w", s.role, err)
+	if s.gpu != nil && !simulated(s.gpu) {
+		// Exactly this GPU or MIG slice, by UUID: the engine's nvidia
+		// driver has the NVIDIA container toolkit give the container its
+		// device nodes and the driver's libraries. The capability "gpu"
+		// alone leaves the toolkit's default ones, compute and utility.
+		host.DeviceRequests = []container.DeviceRequest{{Driver: "nvidia", DeviceIDs: []string{s.gpu.UUID}, Capabilities: [][]string{{"gpu"}}}}
 	}
-	return res.ID, nil
+	return cfg, host
+}
+
+// simulated says whether u is one of gpu.Simulated's: nothing on the host
+// backs it (it has no device nodes), so the engine, which would refuse an
+// unknown device, is not asked for it.
+func simulated(u *gpu.Unit) bool { return len(u.Nodes) == 0 }
+
+// gpuEnv names the container's GPU to CUDA and to the NVIDIA container
+// runtime, or says it has none. The runtime renumbers the GPUs a container
+// sees from 0, so an index would name the wrong one, but UUIDs are kept:
+// CUDA_VISIBLE_DEVICES takes the host's GPU- or MIG- UUID. The engine sets
+// NVIDIA_VISIBLE_DEVICES from the device request to that same UUID; "void"
+// for a container without a GPU, and for a simulated one, keeps an engine
+// whose default runtime is NVIDIA's from giving it any.
+func gpuEnv(u *gpu.Unit) []string {
+	switch {
+	case u == nil:
+		return gpu.Env()
+	case simulated(u):
+		return []string{"CUDA_VISIBLE_DEVICES=" + u.UUID, "NVIDIA_VISIBLE_DEVICES=void"}
+	}
+	return gpu.Env(u.UUID)
 }
 
 // networkFor is the engine's bridge, with its way out, for a project that

@@ -49,7 +49,7 @@ func (d *Driver) Start(ctx context.Context, i deploy.InstanceSpec, out io.Writer
 		podLabels[labelInternet] = "true"
 	}
 	tmpl, err := d.template(podShape{labels: podLabels, image: image, uid: int64(runtime.SandboxUID(i.ID)), command: i.Command,
-		secret: name, dir: dir, readOnly: true, copied: dir == "", relays: relays, port: i.Port, limits: i.Limits})
+		secret: name, dir: dir, readOnly: true, copied: dir == "", relays: relays, port: i.Port, limits: i.Limits, gpu: i.GPU})
 	if err != nil {
 		return nil, err
 	}

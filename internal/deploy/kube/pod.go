@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/util/retry"
 
+	"ecode/internal/gpu"
 	"ecode/internal/runtime"
 	rkube "ecode/internal/runtime/kube"
 )
@@ -42,6 +43,7 @@ type podShape struct {
 	port   int // 0: none
 	limits runtime.Limits
 	relays []runtime.Relay // the project's services, through an agent beside it
+	gpu    *gpu.Unit       // the kind of GPU the command gets; nil: none
 }
 
 // template is the pod of s, held as sandbox pods are, without their
@@ -130,6 +132,7 @@ func (d *Driver) template(s podShape) (corev1.PodTemplateSpec, error) {
 		t.Spec.RuntimeClassName = &rc
 	}
 	d.rt.Place(&t.Spec)
+	rkube.AskGPU(&t.Spec, &t.Spec.Containers[0], s.gpu)
 	return t, nil
 }
 

@@ -71,7 +71,7 @@ func makeEtc(dir string) error {
 // PID 1. Every namespace is new; nothing of the host is writable but the
 // project and the socket folder. nproc > 0 sets RLIMIT_NPROC, for hosts
 // where no cgroup limits the sandbox's processes.
-func args(spec runtime.Spec, l Limits, nproc int, binary, etc, hostRun string) []string {
+func args(spec runtime.Spec, gs gpuSetup, l Limits, nproc int, binary, etc, hostRun string) []string {
 	a := []string{
 		"--unshare-user", "--unshare-all", "--disable-userns", "--die-with-parent", "--new-session",
 		"--cap-drop", "ALL", "--uid", "1000", "--gid", "1000", "--hostname", "sandbox", "--as-pid-1",
@@ -91,6 +91,7 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, etc, hostRun string) [
 		"--size", strconv.FormatInt(l.TmpBytes, 10), "--tmpfs", "/tmp",
 		"--size", strconv.FormatInt(l.HomeBytes, 10), "--tmpfs", runtime.HomeDir,
 	)
+	a = append(a, gs.args...)
 	if spec.CacheDir != "" {
 		a = append(a, "--bind", spec.CacheDir, runtime.HomeDir+"/.cache")
 	}
@@ -109,7 +110,7 @@ func args(spec runtime.Spec, l Limits, nproc int, binary, etc, hostRun string) [
 		"--chdir", runtime.ProjectDir,
 		"--clearenv",
 	)
-	for _, kv := range runtime.SandboxEnv(spec, spec.Egress) {
+	for _, kv := range gs.sandboxEnv(spec, spec.Egress) {
 		k, v := splitEnv(kv)
 		a = append(a, "--setenv", k, v)
 	}

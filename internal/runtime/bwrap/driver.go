@@ -2,8 +2,15 @@
 // namespace new (user explicitly, nested user namespaces off), no
 // capabilities, a read-only host toolchain, the project read-write, and
 // the platform's agent as PID 1. When the server runs as root each
-// sandbox gets a cgroup (memory, processes, CPU) and an unprivileged host
-// uid of its own; otherwise rlimits are the only limits.
+// sandbox gets a cgroup (memory, processes, CPU, and a device filter that
+// allows only the devices of its /dev) and an unprivileged host uid of its
+// own; otherwise rlimits are the only limits.
+//
+// A sandbox with a GPU gets what the NVIDIA container toolkit gives a
+// container: that GPU's device nodes and no other's, the driver's
+// libraries and programs read-only, that GPU alone in
+// /proc/driver/nvidia/gpus, and the environment naming it. It starts only
+// where the device filter can hold it to those nodes.
 //
 // A sandbox ends with the server that started it: bwrap is started from
 // one locked OS thread with a parent-death signal and --die-with-parent,
@@ -40,6 +47,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"ecode/internal/gpu"
 	"ecode/internal/runtime"
 	"ecode/internal/runtime/agent"
 	"ecode/internal/runtime/cgroup"
@@ -72,6 +80,12 @@ type Config struct {
 	StateDir string // host folder for per-sandbox socket folders
 	Limits   Limits
 	Egress   Egress // nil: sandboxes have no way out
+	// GPURoot is where the host's / is found for GPU device nodes and
+	// driver files ("" is /): tests lay out a fake one.
+	GPURoot string
+	// GPURunner runs ldconfig to find the driver's libraries;
+	// gpu.ExecRunner when nil.
+	GPURunner gpu.Runner
 }
 
 // Driver starts bwrap sandboxes.
@@ -84,6 +98,12 @@ type Driver struct {
 	launch    chan func()
 	etc       string // the generated /etc
 	seccomp   []byte // the compiled seccomp filter
+	// devicesErr is why cgroups here cannot filter devices; nil: every
+	// sandbox with a cgroup gets the filter.
+	devicesErr error
+
+	gpuMu    sync.Mutex
+	gpuFiles *gpu.DriverFiles // found at the first start with a GPU
 
 	launcherDone chan struct{} // closed when the launcher thread has ended
 	mu           sync.Mutex
@@ -124,6 +144,12 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 			}
 			if n+k > 0 {
 				slog.Info("ended sandboxes left by a previous server", "count", n+k)
+			}
+			// A host whose groups cannot filter devices (a container that
+			// may not load BPF programs) still runs sandboxes, but none
+			// with a GPU.
+			if d.devicesErr = d.cg.CheckDevices(); d.devicesErr != nil {
+				slog.Warn("sandboxes run without a device filter, and none can have a GPU", "err", d.devicesErr)
 			}
 		}
 	}
@@ -276,6 +302,10 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 	if err := d.Check(ctx); err != nil {
 		return nil, err
 	}
+	gs, err := d.gpuSetup(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
 	if !publiclyReadable(spec.ProjectDir) && d.root {
 		return nil, fmt.Errorf("sandbox users cannot reach %s: every folder above the data dir must be searchable by others (chmod o+x), or move the data dir (e.g. /var/lib/ecode)", spec.ProjectDir)
 	}
@@ -304,7 +334,7 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 		}
 	}
 	s := &sandbox{id: spec.ID, hostRun: hostRun, root: d.root, done: make(chan struct{}), agentPidfd: -1, agent: agent.Client{Socket: filepath.Join(hostRun, "agent.sock")}}
-	s.env = runtime.MergeEnv(runtime.SandboxEnv(spec, spec.Egress && d.cfg.Egress != nil), spec.Env)
+	s.env = runtime.MergeEnv(gs.sandboxEnv(spec, spec.Egress && d.cfg.Egress != nil), spec.Env)
 	fail := func(err error) (runtime.Sandbox, error) {
 		s.cleanup()
 		return nil, err
@@ -338,8 +368,13 @@ func (d *Driver) Start(ctx context.Context, spec runtime.Spec) (runtime.Sandbox,
 			return fail(err)
 		}
 		s.cg = g
+		if d.devicesErr == nil {
+			if err := g.AllowDevices(gs.devices); err != nil {
+				return fail(err)
+			}
+		}
 	}
-	if err := d.spawn(s, spec, limits, uid); err != nil {
+	if err := d.spawn(s, spec, gs, limits, uid); err != nil {
 		return fail(err)
 	}
 	if err := d.track(s); err != nil {
@@ -363,7 +398,7 @@ func (d *Driver) limits(spec runtime.Spec) Limits {
 
 // spawn starts bwrap, and through it the agent, from the launcher thread:
 // as the sandbox's own uid, and inside its cgroup from the first fork.
-func (d *Driver) spawn(s *sandbox, spec runtime.Spec, l Limits, uid int) error {
+func (d *Driver) spawn(s *sandbox, spec runtime.Spec, gs gpuSetup, l Limits, uid int) error {
 	bwrapPath, err := exec.LookPath("bwrap")
 	if err != nil {
 		return err
@@ -376,7 +411,7 @@ func (d *Driver) spawn(s *sandbox, spec runtime.Spec, l Limits, uid int) error {
 	if err != nil {
 		return fmt.Errorf("agent binary: %w", err)
 	}
-	cmd := exec.Command(bwrapPath, args(spec, l, nproc, binary, d.etc, s.hostRun)...)
+	cmd := exec.Command(bwrapPath, args(spec, gs, l, nproc, binary, d.etc, s.hostRun)...)
 	cmd.Env = []string{}
 	cmd.Stderr = &s.stderr
 	// The agent inherits bwrap's stderr: should it outlive bwrap, Wait

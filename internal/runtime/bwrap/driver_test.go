@@ -35,12 +35,17 @@ func reachableTempDir(t *testing.T) string {
 
 func newDriver(t *testing.T) *Driver {
 	t.Helper()
+	return newDriverWith(t, Config{StateDir: filepath.Join(reachableTempDir(t), "sandboxes"), Limits: DefaultLimits()})
+}
+
+func newDriverWith(t *testing.T, cfg Config) *Driver {
+	t.Helper()
 	if _, err := exec.LookPath("bwrap"); err != nil {
 		t.Skip("bubblewrap is not installed")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	d, err := New(ctx, Config{StateDir: filepath.Join(reachableTempDir(t), "sandboxes"), Limits: DefaultLimits()})
+	d, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,9 +58,16 @@ func newDriver(t *testing.T) *Driver {
 
 func startSandbox(t *testing.T, d *Driver, id string) (runtime.Sandbox, string) {
 	t.Helper()
+	return startSpec(t, d, runtime.Spec{ID: id})
+}
+
+// startSpec starts a sandbox of spec over a new project folder.
+func startSpec(t *testing.T, d *Driver, spec runtime.Spec) (runtime.Sandbox, string) {
+	t.Helper()
 	proj := filepath.Join(reachableTempDir(t), "project")
 	os.MkdirAll(proj, 0o755)
-	s, err := d.Start(context.Background(), runtime.Spec{ID: id, ProjectDir: proj})
+	spec.ProjectDir = proj
+	s, err := d.Start(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // started it, and a closed driver (a server shutting down, a test ending)
 // ends its sandboxes and starts no more, with or without cgroups.
 func TestSandboxEndsWithTheDriver(t *testing.T) {
-	a := args(runtime.Spec{ID: "p", ProjectDir: "/p"}, DefaultLimits(), 0, "/agent", "/etc", "/run/p")
+	a := args(runtime.Spec{ID: "p", ProjectDir: "/p"}, gpuSetup{}, DefaultLimits(), 0, "/agent", "/etc", "/run/p")
 	if !slices.Contains(a, "--die-with-parent") {
 		t.Fatalf("bwrap runs without --die-with-parent: %v", a)
 	}

@@ -1,8 +1,9 @@
 // Package cgroup gives each sandbox a control group with memory, process
-// and CPU limits, and kills everything in it at once. It speaks cgroup v2
-// where the unified hierarchy is mounted and v1 (memory, pids, cpu,
-// freezer) otherwise. It needs root; without it sandboxes run with rlimits
-// only, and the driver says so in health.
+// and CPU limits and the devices it may open, and kills everything in it
+// at once. It speaks cgroup v2 where the unified hierarchy is mounted and
+// v1 (memory, pids, cpu, freezer, devices) otherwise. It needs root;
+// without it sandboxes run with rlimits only, and the driver says so in
+// health.
 package cgroup
 
 import (
@@ -36,9 +37,9 @@ type Manager struct {
 
 var v1Controllers = []string{"memory", "pids", "cpu", "freezer"}
 
-// controllers are the v1 hierarchies of this manager's groups: cpuacct
-// joins where it is mounted apart from cpu, since CPU time is counted
-// there; comounted, cpu's group counts it already.
+// controllers are the v1 hierarchies of this manager's groups: devices
+// joins where it is mounted; cpuacct where it is mounted apart from cpu,
+// since CPU time is counted there (comounted, cpu's group counts it).
 func (m *Manager) controllers() []string {
 	if m.ctrls != nil {
 		return m.ctrls
@@ -47,12 +48,18 @@ func (m *Manager) controllers() []string {
 }
 
 func v1Hierarchies(root string) []string {
+	h := slices.Clone(v1Controllers)
+	// The devices hierarchy, where mounted, holds the device filter
+	// (AllowDevices).
+	if _, err := os.Stat(filepath.Join(root, "devices", "devices.allow")); err == nil {
+		h = append(h, "devices")
+	}
 	cpu, err1 := filepath.EvalSymlinks(filepath.Join(root, "cpu"))
 	acct, err2 := filepath.EvalSymlinks(filepath.Join(root, "cpuacct"))
-	if err1 != nil || err2 != nil || cpu == acct {
-		return v1Controllers
+	if err1 == nil && err2 == nil && cpu != acct {
+		h = append(h, "cpuacct")
 	}
-	return append(append([]string(nil), v1Controllers...), "cpuacct")
+	return h
 }
 
 // prefix starts the name of every parent group the platform makes.

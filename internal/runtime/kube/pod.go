@@ -27,8 +27,9 @@ type podSpec struct {
 
 // pod is the sandbox's pod: the agent as PID 1 under the sandbox's own
 // uid, no privileges, a read-only root, the project and caches from the
-// node, /tmp and the home folder in memory, and /etc/passwd naming the
-// uid (from an annotation, through the downward API).
+// node, /tmp and the home folder in memory, /etc/passwd naming the uid
+// (from an annotation, through the downward API), and a GPU of the kind
+// the spec's lease is, if it has one.
 func (d *Driver) pod(p podSpec) *corev1.Pod {
 	no, yes := false, true
 	grace := int64(1)
@@ -91,6 +92,7 @@ func (d *Driver) pod(p podSpec) *corev1.Pod {
 		pod.Spec.RuntimeClassName = &d.cfg.RuntimeClass
 	}
 	d.Place(&pod.Spec)
+	AskGPU(&pod.Spec, &pod.Spec.Containers[0], p.spec.GPU)
 	return pod
 }
 

@@ -90,6 +90,7 @@ const MONTH_SECONDS = 30 * 86_400;
 const meters: Record<string, MeterInfo> = {
   "sandbox.cpu": { label: "Sandbox CPU", unit: "CPU-seconds", per: 1e6 },
   "sandbox.memory": { label: "Sandbox memory", unit: "GiB-seconds", per: GiB },
+  "sandbox.gpu": { label: "GPU", unit: "GPU-seconds", per: 1000 },
   "ai.input": { label: "AI input", unit: "tokens", per: 1 },
   "ai.output": { label: "AI output", unit: "tokens", per: 1 },
   "storage.files": { label: "Project files", unit: "GB-months", per: GB * MONTH_SECONDS },

@@ -5,7 +5,16 @@ import { useState, type SyntheticEvent } from "react";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
 import { Spinner } from "@/components/ui/spinner";
-import { api, ApiError, errorMessage, type DeploymentConfig, type DeploymentState, type DeployTarget, type Release } from "@/lib/api";
+import { GpuChoice } from "@/gpu/GpuChoice";
+import {
+  api,
+  ApiError,
+  errorMessage,
+  type DeploymentConfig,
+  type DeploymentState,
+  type DeployTarget,
+  type Release,
+} from "@/lib/api";
 import { cn } from "@/lib/utils";
 import { deploymentKey, useDeploy } from "./queries";
 import { targets } from "./targets";
@@ -24,6 +33,8 @@ type Draft = {
   maxInstances: string;
   concurrency: string;
   healthPath: string;
+  /** "" for none. */
+  gpu: string;
 };
 const draftKeys = [
   "target",
@@ -37,6 +48,7 @@ const draftKeys = [
   "maxInstances",
   "concurrency",
   "healthPath",
+  "gpu",
 ] as const;
 type Problems = Partial<Record<keyof Draft | "form", string>>;
 
@@ -70,6 +82,7 @@ export function DeploySettings({ projectId, config, blocked, ahead, onDeployed }
     maxInstances: config.maxInstances ? String(config.maxInstances) : "",
     concurrency: config.concurrency ? String(config.concurrency) : "",
     healthPath: config.healthPath ?? "",
+    gpu: config.gpu ?? "",
   };
   const draft: Draft = { ...saved, ...edits };
   const dirty = draftKeys.some((k) => draft[k] !== saved[k]);
@@ -83,6 +96,8 @@ export function DeploySettings({ projectId, config, blocked, ahead, onDeployed }
         minInstances: whole(draft.minInstances),
         maxInstances: whole(draft.maxInstances),
         concurrency: whole(draft.concurrency),
+        // Only apps' instances run on a GPU.
+        gpu: isApp(draft.target) ? draft.gpu : "",
       }),
     onSuccess: (saved) => {
       qc.setQueryData<DeploymentState>(deploymentKey(projectId), (d) => d && { ...d, config: saved });
@@ -185,6 +200,17 @@ export function DeploySettings({ projectId, config, blocked, ahead, onDeployed }
             </p>
           )}
         </fieldset>
+      )}
+
+      {isApp(draft.target) && config.gpuKinds && (
+        <GpuChoice
+          kinds={config.gpuKinds}
+          value={draft.gpu}
+          disabled={!!blocked}
+          error={problems.gpu}
+          hint="Each instance holds one of its own while it runs; an instance with none free waits its turn."
+          onChange={(gpu) => set({ gpu })}
+        />
       )}
 
       {problems.form && (
@@ -392,6 +418,9 @@ function AppFields({ draft, problems, blocked, set }: Omit<ScheduledFieldsProps,
   );
 }
 
+/** Autoscale and vm: the types whose instances may run on a GPU. */
+const isApp = (target: DeployTarget) => target === "autoscale" || target === "vm";
+
 /** A whole number as typed, or 0 (the default) when empty. */
 const whole = (typed: string) => Number(typed.trim()) || 0;
 const isWhole = (typed: string) => /^\d*$/.test(typed.trim());
@@ -428,13 +457,15 @@ function check(d: Draft): Problems {
 const shownFields: Record<DeployTarget, readonly (keyof Draft)[]> = {
   static: ["target", "build", "publicDir"],
   scheduled: ["target", "build", "run", "schedule", "timeZone", "timeout"],
-  autoscale: ["target", "build", "run", "minInstances", "maxInstances", "concurrency", "healthPath"],
-  vm: ["target", "build", "run", "maxInstances", "healthPath"],
+  autoscale: ["target", "build", "run", "minInstances", "maxInstances", "concurrency", "healthPath", "gpu"],
+  vm: ["target", "build", "run", "maxInstances", "healthPath", "gpu"],
 };
 
 /** The server's refusal, beside the field its message names. */
 function problemsOf(err: unknown, target: DeployTarget): Problems {
   const message = errorMessage(err);
+  // gpu_unavailable, gpu_not_in_plan, gpu_want_invalid.
+  if (err instanceof ApiError && err.code.startsWith("gpu_") && isApp(target)) return { gpu: message };
   const key = err instanceof ApiError && err.code === "invalid_deployment" ? /^\[deployment\] (\w+):/.exec(message)?.[1] : undefined;
   const fields: readonly string[] = shownFields[target];
   if (key && fields.includes(key)) return { [key]: message };

@@ -36,14 +36,33 @@ export type LinkedIdentity = Schemas["LinkedIdentity"];
 export type ProjectSecret = Schemas["Secret"];
 /** One entry of the audit log. */
 export type AuditEntry = Schemas["AuditEntry"];
-/** Memory, CPU, processes and disk of a project's sandbox. */
+/** Memory, CPU, processes and disk of a project's sandbox, and the GPU it asks for. */
 export type Resources = Schemas["Resources"];
-/** The project's own resource choices; null takes the platform's default. */
+
+/**
+ * What a project or deployment asks for as its GPU: "" none, "any", "whole" (a whole GPU, never a
+ * MIG slice) or "mig-<profile>" ("mig-1g.10gb").
+ */
+export type GpuWant = NonNullable<Resources["gpu"]>;
+/** The kinds of GPU a project or deployment may ask for; none, with reason saying why, when it may ask for none. */
+export type GpuOffer = Schemas["GPUOffer"];
+/** The project's own resource choices; null takes the platform's default (for gpu: none). */
 export type ResourceChoice = Schemas["ResourceChoice"];
-/** A project's resources with the platform's defaults and the administrator's ceilings. */
+/** A project's resources with the platform's defaults and the administrator's ceilings, and the GPUs it may ask for. */
 export type ResourceSettings = Schemas["ResourceSettings"];
-/** Whether the project's sandbox runs, and the limits its cgroup holds it to. */
+/** Whether the project's sandbox runs, the limits its cgroup holds it to, and its GPU (absent when it wants none). */
 export type SandboxStatus = Schemas["SandboxStatus"];
+/** The GPU a sandbox holds or waits for. */
+export type SandboxGpu = NonNullable<SandboxStatus["gpu"]>;
+
+/** The GPUs the server found, and how its pool shares them out (queue: first in line first). For site administrators. */
+export type AdminGpus = paths["/api/admin/gpus"]["get"]["responses"]["200"]["content"]["application/json"];
+/** One physical GPU; in MIG mode only its slices are handed out. */
+export type GpuDevice = Schemas["GPUDevice"];
+/** A unit of the pool (a whole GPU or a MIG slice), and who holds it since when, if anyone. */
+export type GpuUnitState = Schemas["GPUUnit"];
+/** One owner waiting in line for a unit. */
+export type GpuWaiting = Schemas["GPUWaiting"];
 /** One place the person is logged in. */
 export type Session = Schemas["Session"];
 
@@ -115,7 +134,7 @@ export type AgentCheckpoint = Schemas["AgentCheckpoint"];
 
 /**
  * The [deployment] table of the project's ecode.toml (with its defaults filled when read), and what
- * a deploy does with it: install and serves are read-only, ignored when sent back.
+ * a deploy does with it: install, serves and gpuKinds are read-only, ignored when sent back.
  */
 export type DeploymentConfig = Schemas["DeploymentConfig"];
 /** What kind of deployment: static files, an autoscaled app, always-on instances (vm), or a scheduled job. */
@@ -125,7 +144,8 @@ export type Release = Schemas["Release"];
 /** Where the project is deployed and which release answers there. */
 export type Deployment = Schemas["Deployment"];
 /** The deployment (null until a release first goes live), its releases newest first, and the settings or what is wrong with them. */
-export type DeploymentState = paths["/api/projects/{id}/deployment"]["get"]["responses"]["200"]["content"]["application/json"];
+export type DeploymentState =
+  paths["/api/projects/{id}/deployment"]["get"]["responses"]["200"]["content"]["application/json"];
 /** One run of a scheduled deployment: on its schedule or Run now, how it ended. */
 export type Execution = Schemas["Execution"];
 /** A live scheduled deployment's schedule, in cron and in words, and when it next runs. */
@@ -360,6 +380,8 @@ export const api = {
     request<{ entries: AuditEntry[] }>("GET", `/api/admin/audit?${query}`).then((r) => r.entries),
   verifyAudit: () =>
     request<{ intact: boolean; entries: number; brokenAt?: number; reason?: string }>("POST", "/api/admin/audit/verify"),
+  /** The server's GPUs, their holders and the line for them. */
+  adminGpus: () => request<AdminGpus>("GET", "/api/admin/gpus"),
 
   // API tokens
   listTokens: () => request<{ tokens: Token[] }>("GET", "/api/tokens").then((r) => r.tokens),

@@ -38,3 +38,9 @@ export function formatDuration(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)} m ${two(s % 60)} s`;
   return `${Math.floor(s / 3600)} h ${two(Math.floor(s / 60) % 60)} m`;
 }
+
+/** "10 GiB", "512 MiB": a size given in MiB, as GPUs report their memory. */
+export function formatMiB(n: number): string {
+  if (n < 1024) return `${n} MiB`;
+  return `${Math.round((n / 1024) * 10) / 10} GiB`;
+}

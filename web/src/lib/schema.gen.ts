@@ -3566,6 +3566,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/gpus": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Platform administrators: the GPUs found at start (or simulated), each unit with who leases it since when, and who waits in line */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Inventory and pool */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            inventory: {
+                                devices: components["schemas"]["GPUDevice"][];
+                                simulated: boolean;
+                                /** @description The units are Kubernetes nodes' (ECODE_RUNTIME=kube): no device nodes on the server */
+                                remote?: boolean;
+                                reason?: string;
+                                warnings?: string[];
+                            };
+                            pool: {
+                                simulated: boolean;
+                                reason?: string;
+                                units: components["schemas"]["GPUUnit"][];
+                                queue: components["schemas"]["GPUWaiting"][];
+                            };
+                        };
+                    };
+                };
+                401: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/audit": {
         parameters: {
             query?: never;
@@ -12093,12 +12146,79 @@ export interface components {
             pids: number;
             /** @description Total size of the project's files */
             diskBytes: number;
+            /** @description What the sandbox asks of the GPUs: "" none, any, whole, or mig-PROFILE (mig-1g.10gb) */
+            gpu?: string;
         };
         ResourceChoice: {
             memoryBytes?: number | null;
             cpus?: number | null;
             pids?: number | null;
             diskBytes?: number | null;
+            /** @description any, whole, mig-PROFILE; "" or null: no GPU. Refused with gpu_unavailable (the server has none), gpu_unsatisfiable (none of that kind), gpu_want_invalid, or 403 gpu_not_in_plan */
+            gpu?: string | null;
+        };
+        /** @description What a project may ask of the server's GPUs, or why nothing */
+        GPUOffer: {
+            kinds: {
+                want: string;
+                label: string;
+            }[];
+            /** @description Why kinds is empty: the server has no GPU (and why), or the plan has none */
+            reason?: string;
+            /** @description The GPUs are simulated (ECODE_GPU_SIMULATE): sandboxes get their environment, no device */
+            simulated: boolean;
+        };
+        GPUDevice: {
+            /** @description nvidia-smi's index */
+            index: number;
+            /** @description the N of /dev/nvidiaN */
+            minor: number;
+            uuid: string;
+            name: string;
+            /** @description PCI address, 00000000:10:00.0 */
+            busId?: string;
+            memoryMiB: number;
+            /** @description In MIG mode: only its slices are leased */
+            mig: boolean;
+            slices?: {
+                uuid: string;
+                /** @description The MIG profile, 1g.10gb */
+                name: string;
+                gpuIndex: number;
+                gpuMinor: number;
+                index: number;
+                memoryMiB: number;
+                /** @description GPU instance id; -1 unknown */
+                gi: number;
+                /** @description Compute instance id; -1 unknown */
+                ci: number;
+            }[];
+        };
+        /** @description One leasable unit (a whole GPU or a MIG slice) and who holds it */
+        GPUUnit: {
+            uuid: string;
+            name: string;
+            profile?: string;
+            gpuIndex: number;
+            memoryMiB: number;
+            nodes?: string[];
+            busId?: string;
+            /** @description Why it is never leased (a device node missing) */
+            problem?: string;
+            /** @description sandbox PROJECT_ID or instance INSTANCE_ID */
+            owner?: string;
+            /** Format: date-time */
+            since?: string;
+        };
+        GPUWaiting: {
+            owner: string;
+            want: {
+                whole?: boolean;
+                minMiB?: number;
+                profile?: string;
+            };
+            /** Format: date-time */
+            since: string;
         };
         ResourceSettings: {
             /** @description What the next sandbox gets */
@@ -12113,6 +12233,7 @@ export interface components {
             diskUsed: number;
             /** @description Whether the caller may change them */
             canEdit: boolean;
+            gpu: components["schemas"]["GPUOffer"];
         };
         SandboxStatus: {
             running: boolean;
@@ -12130,6 +12251,31 @@ export interface components {
                  * @description CPU time the sandbox has used, in microseconds
                  */
                 cpuUsec?: number;
+            };
+            /** @description Only when the project asks for a GPU */
+            gpu?: {
+                /**
+                 * @description waiting in line for one, held by the running sandbox, or idle: no sandbox runs
+                 * @enum {string}
+                 */
+                state: "waiting" | "held" | "idle";
+                /** @description Waiting for a GPU: 2nd in line for a GPU; 3 of 3 in use */
+                message?: string;
+                unit?: {
+                    name: string;
+                    /** @description The MIG profile of a slice */
+                    profile?: string;
+                    memoryMiB: number;
+                    simulated: boolean;
+                };
+                usage?: {
+                    measured: boolean;
+                    memoryUsedMiB?: number;
+                    memoryTotalMiB?: number;
+                    utilizationPercent?: number;
+                    /** @description Why there are no readings (a simulated GPU, a MIG slice) */
+                    reason?: string;
+                };
             };
         };
         SearchMatch: {
@@ -12167,6 +12313,9 @@ export interface components {
             timeout?: number;
             /** @description autoscale and vm: a path that must answer 2xx or 3xx before an instance takes traffic; default: the port opening is enough */
             healthPath?: string;
+            /** @description autoscale and vm: each instance's GPU (any, whole, mig-PROFILE); "": none. Instances wait in line for one when all are leased */
+            gpu?: string;
+            readonly gpuKinds?: components["schemas"]["GPUOffer"];
             /** @description runs before the build: the run configuration's install */
             readonly install?: string;
             /** @description what a static deploy serves, in words (a scheduled one serves nothing) */
@@ -12458,6 +12607,8 @@ export interface components {
                     status: "ok" | "fail";
                     error?: string;
                     ms: number;
+                    /** @description What the check found: for gpus, {units, inUse, waiting, simulated, reason} */
+                    detail?: unknown;
                 };
             };
         };

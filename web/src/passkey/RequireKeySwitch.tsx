@@ -1,9 +1,9 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { Switch } from "radix-ui";
 import { toast } from "sonner";
 import { meQuery } from "@/auth/session";
 import { Label } from "@/components/ui/label";
 import { Spinner } from "@/components/ui/spinner";
+import { Switch } from "@/components/ui/switch";
 import { api, errorMessage, type User } from "@/lib/api";
 
 /** "Require a security key after the password": off, and saying why, until there is a key to require. */
@@ -27,16 +27,14 @@ export function RequireKeySwitch({ user, keyCount }: { user: User; keyCount: num
 
   return (
     <div className="mt-5 flex items-start gap-3 border-t border-border pt-4">
-      <Switch.Root
+      <Switch
         id="require-key"
         checked={user.requireKey}
         disabled={disabled}
         aria-describedby="require-key-hint"
         onCheckedChange={(checked) => toggle.mutate(checked)}
-        className="mt-0.5 inline-flex h-5 w-9 shrink-0 items-center rounded-full border border-border bg-muted transition-colors duration-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-ring disabled:opacity-50 data-[state=checked]:border-primary data-[state=checked]:bg-primary"
-      >
-        <Switch.Thumb className="block size-3.5 translate-x-0.5 rounded-full bg-muted-foreground transition-transform duration-100 data-[state=checked]:translate-x-[18px] data-[state=checked]:bg-primary-foreground" />
-      </Switch.Root>
+        className="mt-0.5"
+      />
       <div className="grid gap-0.5">
         <Label htmlFor="require-key" className="flex items-center gap-2">
           Require a security key after the password

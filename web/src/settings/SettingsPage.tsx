@@ -1,6 +1,7 @@
 import { AppShell } from "@/components/AppShell";
 import { GrantCredits } from "@/billing/GrantCredits";
 import { useMe } from "@/auth/session";
+import { GpusSection } from "@/gpu/GpusSection";
 import { PlatformMonitoringLink } from "@/monitoring/PlatformMonitoringLink";
 import { AccountSection } from "./AccountSection";
 import { AdminAuditSection } from "./AdminAuditSection";
@@ -31,6 +32,7 @@ export function SettingsPage() {
         {user?.isAdmin && <PlatformMonitoringLink />}
         {user?.isAdmin && <GrantCredits />}
         {user?.isAdmin && <LtiPlatformsSection />}
+        {user?.isAdmin && <GpusSection />}
         {user && <DeleteAccountSection user={user} />}
       </div>
     </AppShell>

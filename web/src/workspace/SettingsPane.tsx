@@ -7,10 +7,13 @@ import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Loading, Spinner } from "@/components/ui/spinner";
-import { api, errorMessage, type ResourceChoice, type Resources, type ResourceSettings, type SandboxStatus } from "@/lib/api";
+import { GpuChoice } from "@/gpu/GpuChoice";
+import { GpuUse } from "@/gpu/GpuUse";
+import { api, ApiError, errorMessage, type ResourceChoice, type Resources, type ResourceSettings, type SandboxStatus } from "@/lib/api";
 import { useProjectSession } from "./model";
 
-type Key = keyof Resources;
+/** The limits the form edits as numbers; the GPU has its own switch. */
+type Key = Exclude<keyof Resources, "gpu">;
 type Draft = Record<Key, number | null>;
 
 const MiB = 1 << 20;
@@ -68,6 +71,8 @@ function ResourceForm({ settings }: { settings: ResourceSettings }) {
   const { project } = useProjectSession();
   const qc = useQueryClient();
   const [draft, setDraft] = useState<Draft>(() => chosen(settings.custom));
+  // "" for none, as the switch holds it; saved as null.
+  const [gpu, setGpu] = useState(settings.custom.gpu ?? "");
   const [saved, setSaved] = useState(false);
   const save = useMutation({
     mutationFn: (choice: ResourceChoice) => api.setResources(project.id, choice),
@@ -86,11 +91,13 @@ function ResourceForm({ settings }: { settings: ResourceSettings }) {
     return null;
   };
   const invalid = fields.some((f) => problem(f.key) !== null);
-  const changed = fields.some((f) => draft[f.key] !== chosen(settings.custom)[f.key]);
+  const changed = fields.some((f) => draft[f.key] !== chosen(settings.custom)[f.key]) || gpu !== (settings.custom.gpu ?? "");
+  // gpu_unavailable, gpu_not_in_plan, gpu_want_invalid: said beside the GPU switch.
+  const gpuError = save.error instanceof ApiError && save.error.code.startsWith("gpu_") ? save.error.message : null;
 
   function submit(e: FormEvent) {
     e.preventDefault();
-    if (!invalid) save.mutate(draft);
+    if (!invalid) save.mutate({ ...draft, gpu: gpu || null });
   }
   const set = (k: Key, v: number | null) => {
     setSaved(false);
@@ -150,6 +157,17 @@ function ResourceForm({ settings }: { settings: ResourceSettings }) {
           </div>
         );
       })}
+      <GpuChoice
+        kinds={settings.gpu}
+        value={gpu}
+        disabled={!settings.canEdit}
+        error={gpuError}
+        hint="The sandbox holds one while it runs: CUDA and nvidia-smi see it alone. When all are in use, it waits its turn."
+        onChange={(want) => {
+          setSaved(false);
+          setGpu(want);
+        }}
+      />
       {settings.canEdit ? (
         <div className="flex flex-wrap items-center gap-2">
           <Button type="submit" variant="primary" disabled={invalid || !changed || save.isPending}>
@@ -157,10 +175,11 @@ function ResourceForm({ settings }: { settings: ResourceSettings }) {
           </Button>
           <Button
             variant="ghost"
-            disabled={fields.every((f) => draft[f.key] === null)}
+            disabled={fields.every((f) => draft[f.key] === null) && gpu === ""}
             onClick={() => {
               setSaved(false);
               setDraft({ memoryBytes: null, cpus: null, pids: null, diskBytes: null });
+              setGpu("");
             }}
           >
             <RotateCcw /> Use the defaults
@@ -169,14 +188,14 @@ function ResourceForm({ settings }: { settings: ResourceSettings }) {
       ) : (
         <p className="text-xs text-muted-foreground">Only the project's owner (or an admin of its team) changes these.</p>
       )}
-      {save.isError && (
+      {save.isError && !gpuError && (
         <p role="alert" className="text-xs text-destructive-text">
           {errorMessage(save.error)}
         </p>
       )}
       {saved && (
         <p role="status" className="text-xs">
-          Saved. Memory, CPU and processes apply when the sandbox restarts; the disk limit applies now.
+          Saved. Memory, CPU, processes and the GPU apply when the sandbox restarts; the disk limit applies now.
         </p>
       )}
     </form>
@@ -223,25 +242,36 @@ function SandboxUsage() {
 }
 
 function SandboxFigures({ status, next }: { status: SandboxStatus; next?: Resources }) {
-  if (!status.running) return <p role="status">Not running: the next run, shell or command starts it.</p>;
-  const r = status.resources;
-  if (!r) return <p role="status">Running. This server cannot measure its sandboxes (no cgroups), so only the settings above are known.</p>;
+  // A start can wait in line for a GPU before the sandbox runs, so the GPU's line shows either way.
+  const gpu = status.gpu && <GpuUse gpu={status.gpu} />;
+  const r = status.running ? status.resources : null;
   const pending =
-    next && (next.memoryBytes !== r.memoryBytes || next.pids !== r.pids || Math.abs(next.cpus - r.cpus) > 0.001);
+    r && next && (next.memoryBytes !== r.memoryBytes || next.pids !== r.pids || Math.abs(next.cpus - r.cpus) > 0.001);
   return (
     <>
-      <dl aria-label="Running sandbox" className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1">
-        <dt className="text-muted-foreground">Memory</dt>
-        <dd data-testid="sandbox-memory">
-          {bytes(r.memoryUsed)} of {r.memoryBytes ? bytes(r.memoryBytes) : "no limit"}
-        </dd>
-        <dt className="text-muted-foreground">CPU</dt>
-        <dd data-testid="sandbox-cpus">{r.cpus ? `${round(r.cpus)} cores` : "no limit"}</dd>
-        <dt className="text-muted-foreground">Processes</dt>
-        <dd data-testid="sandbox-pids">
-          {r.pidsUsed} of {r.pids || "no limit"}
-        </dd>
-      </dl>
+      {!status.running && <p role="status">Not running: the next run, shell or command starts it.</p>}
+      {status.running && !r && (
+        <p role="status">Running. This server cannot measure its sandboxes (no cgroups), so only the settings above are known.</p>
+      )}
+      {(r || gpu) && (
+        <dl aria-label="Sandbox use" className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1">
+          {r && (
+            <>
+              <dt className="text-muted-foreground">Memory</dt>
+              <dd data-testid="sandbox-memory">
+                {bytes(r.memoryUsed)} of {r.memoryBytes ? bytes(r.memoryBytes) : "no limit"}
+              </dd>
+              <dt className="text-muted-foreground">CPU</dt>
+              <dd data-testid="sandbox-cpus">{r.cpus ? `${round(r.cpus)} cores` : "no limit"}</dd>
+              <dt className="text-muted-foreground">Processes</dt>
+              <dd data-testid="sandbox-pids">
+                {r.pidsUsed} of {r.pids || "no limit"}
+              </dd>
+            </>
+          )}
+          {gpu}
+        </dl>
+      )}
       {pending && (
         <p role="status" className="text-xs text-warning">
           The settings differ from what the running sandbox has: they apply when it restarts.
