@@ -79,7 +79,7 @@ test("an app deployment asks for a whole GPU, kept in its settings", async ({ pa
   await createProject(page, "Gpu App", "Node.js");
   await toolTab(page, "Deploy").click();
   const pane = page.getByTestId("deploy-pane");
-  // A static site runs nothing that could use a GPU: the choice is offered to apps and jobs.
+  // A static site runs nothing that could use a GPU: the choice is offered to autoscale and vm apps.
   await expect(pane.getByRole("switch", { name: "GPU" })).toHaveCount(0);
   await pane.getByRole("radiogroup", { name: "Deployment type" }).getByRole("radio", { name: "Autoscale" }).click();
   await pane.getByLabel("Run command").fill("node index.js");

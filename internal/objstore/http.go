@@ -215,6 +215,7 @@ func (m *Manager) put(w http.ResponseWriter, r *http.Request, p *project.Project
 		return err
 	}
 	if err := m.s.Fits(r.Context(), sc, r.PathValue("bucket"), k, r.ContentLength); err != nil {
+		unread(w)
 		return err
 	}
 	o, err := m.s.Put(r.Context(), sc, r.PathValue("bucket"), k, r.Body, r.Header.Get("Content-Type"), nil)

@@ -306,6 +306,7 @@ func (x s3x) put(bucket, key string) {
 		size = n
 	}
 	if err := x.s.Fits(x.r.Context(), x.sc, bucket, key, size); err != nil {
+		unread(x.w)
 		x.fail(err)
 		return
 	}

@@ -23,6 +23,7 @@ import (
 	"hash/crc32"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -394,6 +395,13 @@ func (s *Store) Fits(ctx context.Context, sc Scope, bucket, key string, size int
 	}
 	return nil
 }
+
+// unread marks w's answer as the last on its connection: a request
+// refused before its body is read. Go's client (and others) send the body
+// after a final answer to Expect: 100-continue unless told the connection
+// closes, and the server closes it on a large unread body, so the client
+// could see a reset instead of the answer.
+func unread(w http.ResponseWriter) { w.Header().Set("Connection", "close") }
 
 func errQuota(quota int64) error {
 	return errs.TooLarge("storage_quota_exceeded", "Object storage holds at most %s per project environment; delete objects first.", humanBytes(quota))
