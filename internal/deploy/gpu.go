@@ -26,7 +26,7 @@ func (p *pool) leaseGPU(in *instance) (*gpu.Lease, error) {
 	go func() {
 		defer close(followed)
 		gpus.Follow(ctx, owner, func(pos gpu.Position) {
-			p.stats.logs.add(SourcePlatform, in.id, "Waiting for a GPU: "+pos.String())
+			p.stats.logs.add(SourcePlatform, in.id, pos.Message())
 		})
 	}()
 	lease, err := gpus.Acquire(p.ctx, owner, want)

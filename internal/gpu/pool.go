@@ -311,6 +311,10 @@ func (p Position) String() string {
 	return fmt.Sprintf("%s in line for %s; %d of %d in use", ordinal(p.Place), p.Want, p.InUse, p.Units)
 }
 
+// Message is the wait message with what it is about: "Waiting for a GPU:
+// 2nd in line for a GPU; 3 of 3 in use".
+func (p Position) Message() string { return "Waiting for a GPU: " + p.String() }
+
 func ordinal(n int) string {
 	suffix := "th"
 	switch {

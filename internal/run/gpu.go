@@ -35,7 +35,7 @@ func (s *Service) tellGPUWait(ctx context.Context, projectID string, out MaskedW
 	go func() {
 		defer close(ended)
 		s.opts.GPUs.Follow(ctx, GPUOwner(projectID), func(pos gpu.Position) {
-			fmt.Fprintf(out, "%sWaiting for a GPU: %s…%s\r\n", dim, pos, reset)
+			fmt.Fprintf(out, "%s%s…%s\r\n", dim, pos.Message(), reset)
 			_ = out.Flush()
 		})
 	}()
@@ -71,7 +71,7 @@ func (s *Service) gpuStatus(ctx context.Context, id string, sb runtime.Sandbox) 
 		return &GPUStatus{State: "idle", Message: "This server has no GPU."}
 	}
 	if pos, ok := pool.Queue(GPUOwner(id)); ok {
-		return &GPUStatus{State: "waiting", Message: "Waiting for a GPU: " + pos.String()}
+		return &GPUStatus{State: "waiting", Message: pos.Message()}
 	}
 	g, ok := sb.(withGPU)
 	if !ok {

@@ -128,11 +128,12 @@ func (p *pool) start(ctx, wait context.Context, spec runtime.Spec, want *gpu.Wan
 		p.prepare(spec)
 	}
 	sb, err := p.rt.Start(sctx, spec)
-	if lease == nil || err != nil {
-		if lease != nil {
-			lease.Release()
-		}
+	if lease == nil {
 		return sb, err
+	}
+	if err != nil {
+		lease.Release()
+		return nil, err
 	}
 	go func() {
 		<-sb.Done()

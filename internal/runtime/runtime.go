@@ -173,12 +173,15 @@ func RelayEnv(relays []Relay) []string {
 	return env
 }
 
+// SandboxPath is the PATH of every sandbox command.
+const SandboxPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/go/bin"
+
 // BaseEnv is the environment every sandbox command starts from: nothing of
 // the server's own.
 func BaseEnv(egress bool) []string {
 	env := []string{
 		"HOME=" + HomeDir, "USER=runner", "LOGNAME=runner", "SHELL=/bin/bash",
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/go/bin",
+		"PATH=" + SandboxPath,
 		"LANG=C.UTF-8", "TERM=xterm-256color", "npm_config_update_notifier=false", "npm_config_fund=false",
 		"PYTHONUNBUFFERED=1", "GOPATH=" + HomeDir + "/go", "GOCACHE=" + HomeDir + "/.cache/go-build",
 		"GOMODCACHE=" + HomeDir + "/.cache/go-mod", "npm_config_cache=" + HomeDir + "/.cache/npm",

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -71,14 +72,8 @@ func (g gpus) check() monitor.Check {
 				return nil
 			}
 		}
-		return errGPUsBroken{snap.Units[0].Problem}
+		return fmt.Errorf("no GPU can be leased: %s; see GET /api/admin/gpus", snap.Units[0].Problem)
 	}, Detail: func() any { return g.summary() }}
-}
-
-type errGPUsBroken struct{ first string }
-
-func (e errGPUsBroken) Error() string {
-	return "no GPU can be leased: " + e.first + "; see GET /api/admin/gpus"
 }
 
 // gpuSummary is what health says of the GPUs.

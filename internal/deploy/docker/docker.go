@@ -71,8 +71,6 @@ type Driver struct {
 	// its image once.
 	images sync.Mutex
 	base   string // the base image's reference once made
-
-	simulatedNoted sync.Once // logs once that simulated GPUs are not requested
 }
 
 var _ deploy.Driver = (*Driver)(nil)
@@ -290,11 +288,6 @@ type spec struct {
 
 // create creates the container of s, hardened and limited.
 func (d *Driver) create(ctx context.Context, s spec) (string, error) {
-	if s.gpu != nil && simulated(s.gpu) {
-		d.simulatedNoted.Do(func() {
-			d.log.Debug("simulated GPUs are not asked of the engine: their containers get only the env", "gpu", s.gpu.UUID)
-		})
-	}
 	cfg, host := containerConfig(s)
 	res, err := d.c.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: host})
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -109,7 +108,7 @@ func (d *Driver) gpuSetup(ctx context.Context, spec runtime.Spec) (gpuSetup, err
 			slog.Warn("the GPU has no folder in "+procGPUs+": nvidia-smi in the sandbox will not list it", "gpu", spec.GPU.UUID, "busId", spec.GPU.BusID)
 		}
 	}
-	g.env = append(g.env, "PATH="+gpuBinDir+":"+envValue(runtime.BaseEnv(false), "PATH"), "LD_LIBRARY_PATH="+gpuLibDir)
+	g.env = append(g.env, "PATH="+gpuBinDir+":"+runtime.SandboxPath, "LD_LIBRARY_PATH="+gpuLibDir)
 	return g, nil
 }
 
@@ -130,13 +129,4 @@ func (d *Driver) driverFiles(ctx context.Context) (gpu.DriverFiles, error) {
 		d.gpuFiles = &f
 	}
 	return *d.gpuFiles, nil
-}
-
-func envValue(env []string, key string) string {
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, key+"="); ok {
-			return v
-		}
-	}
-	return ""
 }
